@@ -1,0 +1,62 @@
+# aws-oidc: the front door.  `make demo` shows the main job end to end,
+# `make test` runs every test.  Each target installs what it needs.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TARGET   ?= x86_64-unknown-linux-musl
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+VENV     := .venv
+PY       := $(VENV)/bin/python
+BIN      := target/$(TARGET)/release/aws-oidc
+ARCHIVE  := dist/aws-oidc-$(VERSION)-$(TARGET).tar.gz
+
+export AWS_OIDC_BIN := $(CURDIR)/$(BIN)
+export AWS_OIDC_DIST := $(CURDIR)/dist
+
+.PHONY: help tools venv build orb test test-unit test-lint test-e2e demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+tools: ## install the build and test tools (Rust musl target, musl-tools, shellcheck, shells)
+	@tools/install-tools.sh $(TARGET)
+
+venv: $(VENV)/.stamp ## Python venv with moto, the AWS CLI and the linters
+$(VENV)/.stamp: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+build: tools ## static musl release binary and its archive in dist/
+	cargo build --locked --release --target $(TARGET) -p aws-oidc-cli
+	@file $(BIN) | grep -q 'static' || { echo "error: $(BIN) is not statically linked" >&2; exit 1; }
+	@mkdir -p dist
+	tar -C $(dir $(BIN)) --owner=0 --group=0 --numeric-owner --mtime='@0' -czf $(ARCHIVE) aws-oidc
+	cd dist && sha256sum aws-oidc-$(VERSION)-*.tar.gz > SHA256SUMS
+	@ls -l $(BIN) $(ARCHIVE) | awk '{print $$5, $$9}'
+
+orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
+	cargo run --locked --quiet -p orb-pack -- orb/src --version $(VERSION) --sums dist/SHA256SUMS -o dist/orb.yml
+
+test: test-unit test-lint test-e2e ## every test: unit, lint, end to end
+
+test-unit: tools ## Rust unit and property tests
+	cargo test --locked --workspace
+
+test-lint: tools venv ## formatting, shellcheck, yamllint
+	cargo fmt --all -- --check
+	shellcheck -s sh orb/src/scripts/*.sh tools/*.sh
+	$(VENV)/bin/yamllint -c orb/.yamllint orb/src .circleci
+
+test-e2e: build orb venv ## the real binary and packed orb against moto and the strict STS fixture
+	$(PY) -m pytest tests -q
+
+demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a CircleCI step, then the AWS CLI
+	@tools/demo.sh
+
+bench: build orb venv ## time to credentials, size and memory (prints figures)
+	@tools/bench.sh
+
+clean:
+	rm -rf target dist $(VENV)
