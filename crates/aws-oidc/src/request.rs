@@ -1,0 +1,607 @@
+//! What we ask STS for, validated before any network call.
+//!
+//! Each type here only exists in a valid state: a [`RoleArn`] is a well-formed
+//! IAM role ARN, a [`SessionName`] satisfies STS's pattern and length, and so
+//! on.  The limits are STS's own, so a request that passes here fails at STS
+//! only for reasons that live on the AWS side (trust policy, role settings).
+
+use std::fmt;
+
+/// Why an input was refused.  The message names the input and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+fn input_error(msg: impl Into<String>) -> InputError {
+    InputError(msg.into())
+}
+
+/// True for characters STS allows in names: `[\w+=,.@-]`.
+fn is_sts_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+/// A partition such as `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`.
+fn is_partition(p: &str) -> bool {
+    p == "aws"
+        || p.strip_prefix("aws-").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        })
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn {
+    arn: String,
+    partition_end: usize,
+    account: String,
+    name: String,
+}
+
+impl RoleArn {
+    /// Parses and validates a role ARN.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        let example = "expected arn:aws:iam::<12-digit account id>:role/<role name>, \
+                       e.g. arn:aws:iam::123456789012:role/deploy";
+        if raw.is_empty() {
+            return Err(input_error(format!(
+                "the role ARN is empty: pass --role-arn or set AWS_ROLE_ARN ({example})"
+            )));
+        }
+        let bad = |why: &str| input_error(format!("invalid role ARN {raw:?}: {why}; {example}"));
+        let parts: Vec<&str> = raw.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" {
+            return Err(bad("not an ARN"));
+        }
+        let (partition, service, region, account, resource) =
+            (parts[1], parts[2], parts[3], parts[4], parts[5]);
+        if !is_partition(partition) {
+            return Err(bad(&format!("unknown partition {partition:?}")));
+        }
+        if service == "sts" && resource.starts_with("assumed-role/") {
+            return Err(bad(
+                "this is an assumed-role session ARN (arn:...:sts::...:assumed-role/...); \
+                 use the role's own ARN from IAM",
+            ));
+        }
+        if service != "iam" {
+            return Err(bad(&format!("service is {service:?}, not \"iam\"")));
+        }
+        if !region.is_empty() {
+            return Err(bad(
+                "IAM ARNs have no region (the fourth field must be empty)",
+            ));
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad(&format!("account id {account:?} is not 12 digits")));
+        }
+        let Some(path_and_name) = resource.strip_prefix("role/") else {
+            return Err(bad("the resource must start with \"role/\""));
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or_default();
+        if name.is_empty() || name.len() > 64 || !name.chars().all(is_sts_name_char) {
+            return Err(bad(
+                "role names are 1-64 characters of letters, digits and _+=,.@-",
+            ));
+        }
+        if path_and_name.len() > name.len() {
+            let path = &path_and_name[..path_and_name.len() - name.len()];
+            if path.len() > 512 || !path.chars().all(|c| ('!'..='~').contains(&c)) {
+                return Err(bad("the role path has characters IAM does not allow"));
+            }
+        }
+        if raw.len() < 20 || raw.len() > 2048 {
+            return Err(bad("STS accepts role ARNs of 20 to 2048 characters"));
+        }
+        Ok(RoleArn {
+            arn: raw.to_string(),
+            partition_end: 4 + partition.len(),
+            account: account.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The ARN as text.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The partition, e.g. `aws` or `aws-cn`.
+    pub fn partition(&self) -> &str {
+        &self.arn[4..self.partition_end]
+    }
+
+    /// The 12-digit account id.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The role's name (the last path segment).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for RoleArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+/// A managed policy ARN for a session policy: `arn:<partition>:iam::<account|aws>:policy/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyArn(String);
+
+impl PolicyArn {
+    /// Parses and validates a policy ARN.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        let bad = |why: &str| {
+            input_error(format!(
+                "invalid policy ARN {raw:?} for --policy-arn: {why}; expected \
+                 arn:aws:iam::<account id or \"aws\">:policy/<name>, \
+                 e.g. arn:aws:iam::aws:policy/ReadOnlyAccess"
+            ))
+        };
+        let parts: Vec<&str> = raw.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+            return Err(bad("not an IAM ARN"));
+        }
+        if !is_partition(parts[1]) {
+            return Err(bad(&format!("unknown partition {:?}", parts[1])));
+        }
+        let account = parts[4];
+        if account != "aws" && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad("the account must be 12 digits or \"aws\""));
+        }
+        match parts[5].strip_prefix("policy/") {
+            Some(name) if !name.is_empty() && !name.ends_with('/') => {}
+            _ => return Err(bad("the resource must be policy/<name>")),
+        }
+        if raw.len() < 20 || raw.len() > 2048 {
+            return Err(bad("STS accepts policy ARNs of 20 to 2048 characters"));
+        }
+        Ok(PolicyArn(raw.to_string()))
+    }
+
+    /// The ARN as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A role session name: 2-64 characters of `[\w+=,.@-]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionName(String);
+
+impl SessionName {
+    /// Maximum length STS accepts.
+    pub const MAX_LEN: usize = 64;
+
+    /// Cleans any text into a valid session name the way `aws-cli/setup`
+    /// users expect: each run of disallowed characters becomes one `-`, and
+    /// the result is cut to 64 characters.  Fails only if fewer than 2
+    /// characters remain.
+    pub fn sanitize(raw: &str) -> Result<Self, InputError> {
+        let mut out = String::with_capacity(raw.len().min(Self::MAX_LEN));
+        let mut in_bad_run = false;
+        for c in raw.trim().chars() {
+            if is_sts_name_char(c) {
+                out.push(c);
+                in_bad_run = false;
+            } else if !in_bad_run {
+                out.push('-');
+                in_bad_run = true;
+            }
+        }
+        out.truncate(Self::MAX_LEN);
+        if out.len() < 2 {
+            return Err(input_error(format!(
+                "the role session name {raw:?} has fewer than 2 usable characters; \
+                 pass --session-name with 2-64 characters of letters, digits and _+=,.@-"
+            )));
+        }
+        Ok(SessionName(out))
+    }
+
+    /// The default: identifies the CircleCI job and build, e.g. `deploy-1234`.
+    pub fn default_for_job(job: Option<&str>, build_num: Option<&str>) -> Self {
+        let joined = [job, build_num]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        Self::sanitize(&joined).unwrap_or_else(|_| SessionName("aws-oidc".to_string()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A session duration in seconds, within STS's 900-43200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionDuration(u32);
+
+impl SessionDuration {
+    /// STS's minimum.
+    pub const MIN: u32 = 900;
+    /// STS's maximum (a role's MaxSessionDuration may be lower).
+    pub const MAX: u32 = 43_200;
+    /// The longest session a chained AssumeRole may ask for.
+    pub const CHAINED_MAX: u32 = 3600;
+
+    /// Parses seconds, accepting `3600`, `3600s`, `60m` or `1h`.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let t = raw.trim();
+        let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => (&t[..i], &t[i..]),
+            None => (t, ""),
+        };
+        let factor = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            _ => 0,
+        };
+        let secs = digits
+            .parse::<u32>()
+            .ok()
+            .filter(|_| factor > 0)
+            .and_then(|n| n.checked_mul(factor));
+        let Some(secs) = secs else {
+            return Err(input_error(format!(
+                "invalid session duration {raw:?}: give seconds (e.g. 3600) or 60m / 1h"
+            )));
+        };
+        Self::from_secs(secs)
+    }
+
+    /// Validates a number of seconds.
+    pub fn from_secs(secs: u32) -> Result<Self, InputError> {
+        if !(Self::MIN..=Self::MAX).contains(&secs) {
+            return Err(input_error(format!(
+                "session duration {secs}s is outside STS's limits: use {} to {} seconds \
+                 (and at most the role's maximum session duration, 1 hour unless changed in IAM)",
+                Self::MIN,
+                Self::MAX
+            )));
+        }
+        Ok(SessionDuration(secs))
+    }
+
+    /// Seconds.
+    pub fn secs(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for SessionDuration {
+    fn default() -> Self {
+        SessionDuration(3600)
+    }
+}
+
+/// An inline session policy (JSON, at most 2048 characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPolicy(String);
+
+impl SessionPolicy {
+    /// STS's limit on the plaintext policy.
+    pub const MAX_LEN: usize = 2048;
+
+    /// Validates an inline policy document.  Whitespace is compacted first,
+    /// as the AWS CLI does not, because STS counts every character.
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
+            input_error(format!(
+                "the session policy (--policy) is not valid JSON: {e}; \
+                 pass a policy document such as \
+                 '{{\"Version\":\"2012-10-17\",\"Statement\":[...]}}' or file://policy.json"
+            ))
+        })?;
+        let Some(obj) = value.as_object() else {
+            return Err(input_error(
+                "the session policy (--policy) must be a JSON object with a \"Statement\"",
+            ));
+        };
+        if !obj.contains_key("Statement") {
+            return Err(input_error(
+                "the session policy (--policy) has no \"Statement\": a policy document needs one",
+            ));
+        }
+        let compact = value.to_string();
+        if compact.len() > Self::MAX_LEN {
+            return Err(input_error(format!(
+                "the session policy is {} characters, over STS's limit of {}: \
+                 shorten it or move statements into a managed policy passed with --policy-arn",
+                compact.len(),
+                Self::MAX_LEN
+            )));
+        }
+        Ok(SessionPolicy(compact))
+    }
+
+    /// The compacted JSON.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Splits repeated or comma-separated policy ARNs and checks STS's limit of 10.
+pub fn parse_policy_arns<S: AsRef<str>>(values: &[S]) -> Result<Vec<PolicyArn>, InputError> {
+    let arns = values
+        .iter()
+        .flat_map(|v| v.as_ref().split([',', ' ', '\n']))
+        .filter(|s| !s.trim().is_empty())
+        .map(PolicyArn::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    if arns.len() > 10 {
+        return Err(input_error(format!(
+            "{} policy ARNs given; STS accepts at most 10 managed session policies",
+            arns.len()
+        )));
+    }
+    Ok(arns)
+}
+
+/// One AssumeRoleWithWebIdentity request, valid by construction.
+#[derive(Debug, Clone)]
+pub struct AssumeRequest {
+    /// The role to assume.
+    pub role_arn: RoleArn,
+    /// The session name STS records (CloudTrail shows it).
+    pub session_name: SessionName,
+    /// How long the credentials live.
+    pub duration: SessionDuration,
+    /// Optional inline session policy.
+    pub policy: Option<SessionPolicy>,
+    /// Optional managed session policies.
+    pub policy_arns: Vec<PolicyArn>,
+}
+
+/// A second role assumed with the first role's credentials.
+#[derive(Debug, Clone)]
+pub struct ChainRequest {
+    /// The role to assume second.
+    pub role_arn: RoleArn,
+    /// Its session name.
+    pub session_name: SessionName,
+    /// Its duration, at most one hour (STS's limit for chained sessions).
+    pub duration: SessionDuration,
+    /// The external id the second role's trust policy may require.
+    pub external_id: Option<String>,
+}
+
+impl ChainRequest {
+    /// Builds a chained request, checking the one-hour limit locally.
+    pub fn new(
+        role_arn: RoleArn,
+        session_name: SessionName,
+        duration: SessionDuration,
+        external_id: Option<String>,
+    ) -> Result<Self, InputError> {
+        if duration.secs() > SessionDuration::CHAINED_MAX {
+            return Err(input_error(format!(
+                "role chaining (--chain-role-arn) limits sessions to 1 hour, but \
+                 --duration is {}s: use --duration 3600 or less",
+                duration.secs()
+            )));
+        }
+        if let Some(id) = &external_id {
+            let ok = (2..=1224).contains(&id.len())
+                && id
+                    .chars()
+                    .all(|c| is_sts_name_char(c) || c == ':' || c == '/');
+            if !ok {
+                return Err(input_error(
+                    "--external-id must be 2-1224 characters of letters, digits and _+=,.@:/-",
+                ));
+            }
+        }
+        Ok(ChainRequest {
+            role_arn,
+            session_name,
+            duration,
+            external_id,
+        })
+    }
+}
+
+/// Validates an AWS region name such as `us-east-1` (no network lookups).
+pub fn parse_region(raw: &str) -> Result<String, InputError> {
+    let r = raw.trim();
+    let ok = r.len() >= 4
+        && r.len() <= 32
+        && r.split('-').count() >= 3
+        && r.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !ok {
+        return Err(input_error(format!(
+            "invalid region {raw:?}: expected a region name such as us-east-1 or eu-west-2"
+        )));
+    }
+    Ok(r.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_of_every_partition_parse() {
+        for arn in [
+            "arn:aws:iam::123456789012:role/deploy",
+            "arn:aws-cn:iam::123456789012:role/path/to/deploy",
+            "arn:aws-us-gov:iam::123456789012:role/deploy",
+            "arn:aws-iso-b:iam::123456789012:role/x+=,.@_-y",
+        ] {
+            let parsed = RoleArn::parse(arn).unwrap();
+            assert_eq!(parsed.as_str(), arn);
+            assert_eq!(parsed.account(), "123456789012");
+        }
+        let a = RoleArn::parse("arn:aws-cn:iam::123456789012:role/p/q/deploy").unwrap();
+        assert_eq!(a.partition(), "aws-cn");
+        assert_eq!(a.name(), "deploy");
+    }
+
+    #[test]
+    fn bad_role_arns_say_what_is_wrong() {
+        let cases = [
+            ("", "empty"),
+            ("deploy", "not an ARN"),
+            ("arn:aws:iam::12345:role/deploy", "not 12 digits"),
+            ("arn:aws:iam::123456789012:user/deploy", "role/"),
+            ("arn:aws:s3:::bucket/x/y/z/w/v", "not \"iam\""),
+            (
+                "arn:aws:iam:us-east-1:123456789012:role/deploy",
+                "no region",
+            ),
+            (
+                "arn:aws:sts::123456789012:assumed-role/deploy/s",
+                "assumed-role",
+            ),
+            ("arn:azure:iam::123456789012:role/deploy", "partition"),
+            ("arn:aws:iam::123456789012:role/bad name", "1-64"),
+        ];
+        for (arn, needle) in cases {
+            let err = RoleArn::parse(arn).unwrap_err().to_string();
+            assert!(err.contains(needle), "{arn:?}: {err}");
+            assert!(
+                err.contains("arn:aws:iam::123456789012:role/deploy"),
+                "example in {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_names_are_sanitised_like_aws_cli_setup() {
+        assert_eq!(
+            SessionName::sanitize("deploy job #12").unwrap().as_str(),
+            "deploy-job-12"
+        );
+        assert_eq!(SessionName::sanitize("a  b").unwrap().as_str(), "a-b");
+        assert_eq!(
+            SessionName::sanitize("ok_+=,.@-").unwrap().as_str(),
+            "ok_+=,.@-"
+        );
+        let long = "x".repeat(100);
+        assert_eq!(SessionName::sanitize(&long).unwrap().as_str().len(), 64);
+        assert!(SessionName::sanitize("a").is_err());
+        assert!(SessionName::sanitize("  ").is_err());
+        assert_eq!(SessionName::sanitize("déploy").unwrap().as_str(), "d-ploy");
+    }
+
+    #[test]
+    fn default_session_name_names_job_and_build() {
+        assert_eq!(
+            SessionName::default_for_job(Some("deploy"), Some("42")).as_str(),
+            "deploy-42"
+        );
+        assert_eq!(
+            SessionName::default_for_job(Some("build & test"), None).as_str(),
+            "build-test"
+        );
+        assert_eq!(
+            SessionName::default_for_job(None, None).as_str(),
+            "aws-oidc"
+        );
+    }
+
+    #[test]
+    fn durations_are_checked_against_sts_limits() {
+        assert_eq!(SessionDuration::parse("3600").unwrap().secs(), 3600);
+        assert_eq!(SessionDuration::parse("1h").unwrap().secs(), 3600);
+        assert_eq!(SessionDuration::parse("15m").unwrap().secs(), 900);
+        assert_eq!(SessionDuration::parse("43200s").unwrap().secs(), 43200);
+        for bad in ["899", "43201", "abc", "", "-5", "1d", "99999999999"] {
+            assert!(SessionDuration::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chained_sessions_are_capped_at_one_hour() {
+        let arn = RoleArn::parse("arn:aws:iam::123456789012:role/next").unwrap();
+        let name = SessionName::sanitize("s1").unwrap();
+        let err = ChainRequest::new(
+            arn.clone(),
+            name.clone(),
+            SessionDuration::from_secs(7200).unwrap(),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.0.contains("1 hour"), "{err}");
+        assert!(ChainRequest::new(
+            arn.clone(),
+            name.clone(),
+            SessionDuration::default(),
+            Some("ext-1".into())
+        )
+        .is_ok());
+        assert!(ChainRequest::new(
+            arn,
+            name,
+            SessionDuration::default(),
+            Some("bad id!".into())
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn session_policies_are_json_and_within_limits() {
+        let p = SessionPolicy::parse(r#"{ "Version": "2012-10-17", "Statement": [] }"#).unwrap();
+        assert_eq!(p.as_str(), r#"{"Statement":[],"Version":"2012-10-17"}"#);
+        assert!(SessionPolicy::parse("{not json")
+            .unwrap_err()
+            .0
+            .contains("not valid JSON"));
+        assert!(SessionPolicy::parse("[]").is_err());
+        assert!(SessionPolicy::parse(r#"{"Version":"2012-10-17"}"#)
+            .unwrap_err()
+            .0
+            .contains("Statement"));
+        let big = format!(r#"{{"Statement":[],"Sid":"{}"}}"#, "x".repeat(2100));
+        assert!(SessionPolicy::parse(&big).unwrap_err().0.contains("2048"));
+    }
+
+    #[test]
+    fn policy_arns_split_and_are_limited_to_ten() {
+        let arns = parse_policy_arns(&[
+            "arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::123456789012:policy/x",
+        ])
+        .unwrap();
+        assert_eq!(arns.len(), 2);
+        let eleven = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"; 11];
+        assert!(parse_policy_arns(&eleven)
+            .unwrap_err()
+            .0
+            .contains("at most 10"));
+        assert!(parse_policy_arns(&["arn:aws:iam::aws:role/x"]).is_err());
+        assert!(parse_policy_arns::<&str>(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn regions_are_validated_by_shape() {
+        assert_eq!(parse_region(" us-east-1 ").unwrap(), "us-east-1");
+        assert!(parse_region("us-gov-west-1").is_ok());
+        for bad in ["", "useast1", "US-EAST-1", "us-east-1;rm", "us--1"] {
+            assert!(parse_region(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! A named profile in the AWS shared credentials and config files.
+//!
+//! Keys go to the credentials file (`[name]`), the region to the config file
+//! (`[profile name]`, or `[default]`), as `aws configure set` would put them,
+//! but every other byte of both files is kept.  Both files are 0600 and
+//! replaced atomically under a lock, so parallel steps cannot corrupt them.
+
+use std::path::PathBuf;
+
+use crate::credentials::Credentials;
+use crate::files::{FileError, UpdateLock};
+use crate::ini::{IniDoc, IniError};
+
+/// Where the shared files live, honouring the SDK's environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFiles {
+    /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
+    pub credentials: PathBuf,
+    /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub config: PathBuf,
+}
+
+fn expand_home(p: &str, home: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => PathBuf::from(home).join(rest),
+        None => PathBuf::from(p),
+    }
+}
+
+impl SharedFiles {
+    /// Resolves the paths the AWS CLI and SDKs would use.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ProfileError> {
+        let home = env("HOME").filter(|h| !h.is_empty());
+        let pick = |var: &str, default: &str| -> Result<PathBuf, ProfileError> {
+            match (env(var).filter(|v| !v.is_empty()), &home) {
+                (Some(v), Some(h)) => Ok(expand_home(&v, h)),
+                (Some(v), None) if !v.starts_with("~/") => Ok(PathBuf::from(v)),
+                (_, Some(h)) => Ok(PathBuf::from(h).join(".aws").join(default)),
+                (_, None) => Err(ProfileError::NoHome),
+            }
+        };
+        Ok(SharedFiles {
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+            config: pick("AWS_CONFIG_FILE", "config")?,
+        })
+    }
+}
+
+/// A validated profile name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileName(String);
+
+impl ProfileName {
+    /// Profile names: no brackets, line breaks, or surrounding spaces.
+    pub fn parse(raw: &str) -> Result<Self, ProfileError> {
+        let ok = !raw.is_empty()
+            && raw.trim() == raw
+            && !raw.contains(['[', ']', '\n', '\r', '\0'])
+            && raw.len() <= 128;
+        if !ok {
+            return Err(ProfileError::BadName(raw.to_string()));
+        }
+        Ok(ProfileName(raw.to_string()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its section in the config file: `default` or `profile <name>`.
+    pub fn config_section(&self) -> String {
+        if self.0 == "default" {
+            "default".into()
+        } else {
+            format!("profile {}", self.0)
+        }
+    }
+}
+
+/// Why the profile could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Neither `$HOME` nor explicit paths.
+    #[error("cannot find the AWS config files: $HOME is not set; set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
+    NoHome,
+    /// The name cannot be a section.
+    #[error("invalid profile name {0:?}: use letters, digits and -_. without brackets or spaces at the ends")]
+    BadName(String),
+    /// An existing file could not be parsed.
+    #[error("cannot update {path}: {error}. The AWS CLI could not read this file either: fix that line (or move the file away) and run again; nothing was changed")]
+    Unparseable {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        error: IniError,
+    },
+    /// I/O.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// What to write for one profile.
+#[derive(Debug, Clone)]
+pub struct ProfileWrite {
+    /// The profile.
+    pub name: ProfileName,
+    /// The region to record, if any.
+    pub region: Option<String>,
+    /// Write the region into the profile's own config section.
+    pub profile_region: bool,
+    /// Also write the region into `[default]` of the config file.
+    pub default_region: bool,
+}
+
+fn parse(lock: &UpdateLock) -> Result<IniDoc, ProfileError> {
+    let text = lock.read()?.unwrap_or_default();
+    IniDoc::parse(&text).map_err(|error| ProfileError::Unparseable {
+        path: lock.path().to_path_buf(),
+        error,
+    })
+}
+
+/// Checks both files can be parsed, changing nothing: run before spending a token.
+pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
+    for path in [&files.credentials, &files.config] {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| ProfileError::Unparseable {
+                    path: path.clone(),
+                    error: IniError {
+                        line: 0,
+                        why: "the file is not UTF-8 text".into(),
+                    },
+                })?;
+                IniDoc::parse(&text).map_err(|error| ProfileError::Unparseable {
+                    path: path.clone(),
+                    error,
+                })?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(FileError {
+                    action: "cannot read",
+                    path: path.clone(),
+                    source,
+                }
+                .into())
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the credentials (and region) of one profile.
+pub fn write(
+    files: &SharedFiles,
+    what: &ProfileWrite,
+    creds: &Credentials,
+) -> Result<(), ProfileError> {
+    // Lock both before touching either, always in the same order, so that
+    // concurrent writers cannot deadlock or interleave.
+    let creds_lock = UpdateLock::acquire(&files.credentials)?;
+    let config_lock = UpdateLock::acquire(&files.config)?;
+    let mut creds_doc = parse(&creds_lock)?;
+    let mut config_doc = parse(&config_lock)?;
+
+    let section = what.name.as_str();
+    creds_doc.set(section, "aws_access_key_id", creds.access_key_id.expose());
+    creds_doc.set(
+        section,
+        "aws_secret_access_key",
+        creds.secret_access_key.expose(),
+    );
+    creds_doc.set(section, "aws_session_token", creds.session_token.expose());
+
+    let mut config_changed = false;
+    if let Some(region) = &what.region {
+        if what.profile_region {
+            config_doc.set(&what.name.config_section(), "region", region);
+            config_changed = true;
+        }
+        if what.default_region {
+            config_doc.set("default", "region", region);
+            config_changed = true;
+        }
+    }
+    creds_lock.replace(creds_doc.to_string().as_bytes(), 0o600)?;
+    if config_changed {
+        config_lock.replace(config_doc.to_string().as_bytes(), 0o600)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Secret;
+    use std::time::{Duration, SystemTime};
+
+    fn creds(tag: &str) -> Credentials {
+        Credentials {
+            access_key_id: Secret::new(format!("ASIA{tag}")),
+            secret_access_key: Secret::new(format!("secret-{tag}")),
+            session_token: Secret::new(format!("token-{tag}")),
+            expiration: SystemTime::now() + Duration::from_secs(3600),
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> SharedFiles {
+        SharedFiles {
+            credentials: dir.join("credentials"),
+            config: dir.join("config"),
+        }
+    }
+
+    #[test]
+    fn paths_follow_the_sdk_variables() {
+        let env = |k: &str| match k {
+            "HOME" => Some("/home/u".to_string()),
+            "AWS_CONFIG_FILE" => Some("~/cfg".to_string()),
+            _ => None,
+        };
+        let f = SharedFiles::from_env(&env).unwrap();
+        assert_eq!(f.credentials, PathBuf::from("/home/u/.aws/credentials"));
+        assert_eq!(f.config, PathBuf::from("/home/u/cfg"));
+        assert!(matches!(
+            SharedFiles::from_env(&|_| None),
+            Err(ProfileError::NoHome)
+        ));
+    }
+
+    #[test]
+    fn writes_keys_and_regions_like_aws_configure() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        std::fs::write(&f.config, "# mine\n[profile other]\nregion = eu-west-1\n").unwrap();
+        let what = ProfileWrite {
+            name: ProfileName::parse("prod").unwrap(),
+            region: Some("us-east-1".into()),
+            profile_region: true,
+            default_region: true,
+        };
+        write(&f, &what, &creds("1")).unwrap();
+        let c = std::fs::read_to_string(&f.credentials).unwrap();
+        assert_eq!(c, "[prod]\naws_access_key_id = ASIA1\naws_secret_access_key = secret-1\naws_session_token = token-1\n");
+        let cfg = std::fs::read_to_string(&f.config).unwrap();
+        assert_eq!(cfg, "# mine\n[profile other]\nregion = eu-west-1\n\n[profile prod]\nregion = us-east-1\n\n[default]\nregion = us-east-1\n");
+
+        // A second write updates in place.
+        write(&f, &what, &creds("2")).unwrap();
+        let c = std::fs::read_to_string(&f.credentials).unwrap();
+        assert!(c.contains("ASIA2") && !c.contains("ASIA1"));
+        assert_eq!(c.matches("[prod]").count(), 1);
+    }
+
+    #[test]
+    fn broken_files_are_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        std::fs::write(&f.credentials, "[ok]\nthis line is broken\n").unwrap();
+        let err = preflight(&f).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("nothing was changed"),
+            "{err}"
+        );
+        let what = ProfileWrite {
+            name: ProfileName::parse("p").unwrap(),
+            region: None,
+            profile_region: true,
+            default_region: false,
+        };
+        assert!(write(&f, &what, &creds("1")).is_err());
+        assert_eq!(
+            std::fs::read_to_string(&f.credentials).unwrap(),
+            "[ok]\nthis line is broken\n"
+        );
+        assert!(!f.config.exists());
+    }
+
+    #[test]
+    fn profile_names_are_checked() {
+        assert!(ProfileName::parse("prod-1.x_y").is_ok());
+        for bad in ["", " p", "a]b", "a\nb"] {
+            assert!(ProfileName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            ProfileName::parse("default").unwrap().config_section(),
+            "default"
+        );
+        assert_eq!(
+            ProfileName::parse("x").unwrap().config_section(),
+            "profile x"
+        );
+    }
+}

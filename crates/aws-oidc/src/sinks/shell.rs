@@ -1,0 +1,142 @@
+//! Shell sinks: `export` lines for `$BASH_ENV`, and dotenv files.
+//!
+//! Values are single-quoted for POSIX `sh`, so any value (quotes, `$`,
+//! backticks, newlines, non-UTF-8 bytes) reads back unchanged through `sh`,
+//! `bash`, `dash` and busybox `sh`.  Only NUL, which no shell variable can
+//! hold, is refused.
+
+use std::path::Path;
+
+use crate::credentials::Credentials;
+use crate::files::{self, FileError};
+
+/// A value a shell cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the value of {name} contains a NUL byte, which no shell variable can hold")]
+pub struct QuoteError {
+    /// The variable.
+    pub name: String,
+}
+
+/// Quotes `value` for POSIX `sh`.  Plain words stay bare for readability.
+pub fn quote(value: &[u8]) -> Option<Vec<u8>> {
+    if value.contains(&0) {
+        return None;
+    }
+    let plain = !value.is_empty()
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(b));
+    if plain {
+        return Some(value.to_vec());
+    }
+    let mut out = Vec::with_capacity(value.len() + 2);
+    out.push(b'\'');
+    for &b in value {
+        if b == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(b);
+        }
+    }
+    out.push(b'\'');
+    Some(out)
+}
+
+/// Renders `NAME=value` lines (with `prefix`, e.g. `export `).
+pub fn render(vars: &[(&str, &[u8])], prefix: &str) -> Result<Vec<u8>, QuoteError> {
+    let mut out = Vec::new();
+    for (name, value) in vars {
+        let quoted = quote(value).ok_or_else(|| QuoteError {
+            name: name.to_string(),
+        })?;
+        out.extend_from_slice(prefix.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(&quoted);
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// The variables AWS SDKs and the AWS CLI read, for these credentials.
+pub fn credential_vars<'a>(
+    creds: &'a Credentials,
+    region: Option<&'a str>,
+    expiration: &'a str,
+) -> Vec<(&'static str, &'a [u8])> {
+    let mut vars: Vec<(&'static str, &'a [u8])> = vec![
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.expose().as_bytes()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            creds.secret_access_key.expose().as_bytes(),
+        ),
+        ("AWS_SESSION_TOKEN", creds.session_token.expose().as_bytes()),
+        ("AWS_CREDENTIAL_EXPIRATION", expiration.as_bytes()),
+    ];
+    if let Some(r) = region {
+        vars.push(("AWS_REGION", r.as_bytes()));
+        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
+    }
+    vars
+}
+
+/// Why a shell sink failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellSinkError {
+    /// A value could not be quoted.
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    /// The file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// Appends `export` lines to a `$BASH_ENV` file, in one write.
+pub fn append_bash_env(
+    path: &Path,
+    creds: &Credentials,
+    region: Option<&str>,
+    header: &str,
+) -> Result<(), ShellSinkError> {
+    let exp = creds.expiration_rfc3339();
+    let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
+    text.extend(render(&credential_vars(creds, region, &exp), "export ")?);
+    files::append(path, &text)?;
+    Ok(())
+}
+
+/// Writes a dotenv file (replacing it atomically, mode 0600).
+pub fn write_dotenv(
+    path: &Path,
+    creds: &Credentials,
+    region: Option<&str>,
+) -> Result<(), ShellSinkError> {
+    let exp = creds.expiration_rfc3339();
+    let text = render(&credential_vars(creds, region, &exp), "")?;
+    files::write_atomic(path, &text, 0o600)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(quote(b"ASIA123/+=").unwrap(), b"ASIA123/+=");
+        assert_eq!(quote(b"").unwrap(), b"''");
+        assert_eq!(quote(b"a b").unwrap(), b"'a b'");
+        assert_eq!(quote(b"it's").unwrap(), b"'it'\\''s'");
+        assert_eq!(quote(b"$HOME `x` \"y\"\n").unwrap(), b"'$HOME `x` \"y\"\n'");
+        assert_eq!(quote(b"a\0b"), None);
+    }
+
+    #[test]
+    fn renders_export_lines() {
+        let out = render(&[("A", b"1"), ("B", b"x y")], "export ").unwrap();
+        assert_eq!(out, b"export A=1\nexport B='x y'\n");
+        let err = render(&[("BAD", b"\0")], "").unwrap_err();
+        assert!(err.to_string().contains("BAD"));
+    }
+}

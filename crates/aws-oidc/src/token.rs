@@ -1,0 +1,706 @@
+//! The job's OIDC token: where it comes from and what it claims.
+//!
+//! Discovery order: `--token-file`, `$CIRCLE_OIDC_TOKEN_V2`,
+//! `$CIRCLE_OIDC_TOKEN`, then a fresh one from `circleci run oidc get` (always
+//! when a custom audience is asked for).  Claims are decoded without checking
+//! the signature (STS does that); decoding is for early, clear errors and for
+//! explaining failures.  The raw token is a [`Secret`] and never printed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::credentials::{humanize_from_now, rfc3339_from_unix, Secret};
+
+/// A token must stay valid at least this long for the STS call to be worth making.
+pub const MIN_VALIDITY: Duration = Duration::from_secs(60);
+
+/// Claims prefix CircleCI uses for its own claims.
+pub const CIRCLECI_CLAIM_PREFIX: &str = "oidc.circleci.com/";
+
+/// The decoded claims of a token (not verified: STS verifies the signature).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    /// All claims as sent.
+    pub raw: Map<String, Value>,
+}
+
+impl Claims {
+    fn str_claim(&self, name: &str) -> Option<&str> {
+        self.raw.get(name).and_then(Value::as_str)
+    }
+
+    fn int_claim(&self, name: &str) -> Option<i64> {
+        self.raw
+            .get(name)
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+    }
+
+    /// `iss`: `https://oidc.circleci.com/org/<org-id>` for CircleCI.
+    pub fn issuer(&self) -> Option<&str> {
+        self.str_claim("iss")
+    }
+
+    /// `aud` as a list (a single string becomes one element).
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.raw.get("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `sub`: `org/<org>/project/<project>/user/<user>[/vcs-origin/<o>/vcs-ref/<r>]`.
+    pub fn subject(&self) -> Option<&str> {
+        self.str_claim("sub")
+    }
+
+    /// `exp` in seconds since the epoch.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.int_claim("exp")
+    }
+
+    /// `iat` in seconds since the epoch.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.int_claim("iat")
+    }
+
+    /// The org id, from `iss` (CircleCI issuers end in `/org/<org-id>`).
+    pub fn org_id(&self) -> Option<&str> {
+        self.issuer()
+            .and_then(|iss| iss.rsplit_once("/org/"))
+            .map(|(_, id)| id.trim_end_matches('/'))
+            .filter(|id| !id.is_empty())
+    }
+
+    /// The issuer without its scheme, as IAM names the provider and its condition keys.
+    pub fn provider_host_path(&self) -> Option<&str> {
+        self.issuer().map(|iss| {
+            iss.strip_prefix("https://")
+                .unwrap_or(iss)
+                .trim_end_matches('/')
+        })
+    }
+
+    /// A CircleCI claim such as `project-id` (without the `oidc.circleci.com/` prefix).
+    pub fn circleci(&self, name: &str) -> Option<&Value> {
+        self.raw.get(&format!("{CIRCLECI_CLAIM_PREFIX}{name}"))
+    }
+
+    /// Seconds of validity left (negative once expired), or `None` without `exp`.
+    pub fn seconds_left(&self, now: SystemTime) -> Option<i64> {
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.expires_at().map(|exp| exp - now)
+    }
+
+    /// A one-line summary for messages: issuer, audience, subject (none of them secret).
+    pub fn summary(&self) -> String {
+        format!(
+            "iss={} aud={} sub={}",
+            self.issuer().unwrap_or("(none)"),
+            match self.audiences().as_slice() {
+                [] => "(none)".to_string(),
+                auds => auds.join(","),
+            },
+            self.subject().unwrap_or("(none)")
+        )
+    }
+}
+
+/// Why a token could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DecodeError(pub String);
+
+/// Decodes a JWT's claims.  Never includes the token in its error.
+pub fn decode_claims(token: &str) -> Result<Claims, DecodeError> {
+    let token = token.trim();
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(DecodeError(format!(
+            "it is not a JWT: a JWT has 3 dot-separated parts, this has {}",
+            parts.len()
+        )));
+    }
+    let b64 = |part: &str, what: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .map_err(|_| DecodeError(format!("it is not a JWT: its {what} is not base64url")))
+    };
+    let header = b64(parts[0], "header")?;
+    let header: Value = serde_json::from_slice(&header)
+        .map_err(|_| DecodeError("it is not a JWT: its header is not JSON".into()))?;
+    if !header.is_object() {
+        return Err(DecodeError(
+            "it is not a JWT: its header is not a JSON object".into(),
+        ));
+    }
+    let payload = b64(parts[1], "payload")?;
+    let claims: Value = serde_json::from_slice(&payload)
+        .map_err(|_| DecodeError("it is not a JWT: its payload is not JSON".into()))?;
+    let Value::Object(raw) = claims else {
+        return Err(DecodeError(
+            "it is not a JWT: its payload is not a JSON object".into(),
+        ));
+    };
+    Ok(Claims { raw })
+}
+
+/// Where a token came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// Read from a file (`--token-file`).
+    File(PathBuf),
+    /// Read from an environment variable.
+    Env(&'static str),
+    /// Minted with `circleci run oidc get`.
+    Minted {
+        /// The audience asked for, if any.
+        audience: Option<String>,
+    },
+}
+
+impl fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::File(p) => write!(f, "the token file {}", p.display()),
+            TokenSource::Env(var) => write!(f, "${var}"),
+            TokenSource::Minted { audience: Some(a) } => {
+                write!(f, "`circleci run oidc get` (audience {a})")
+            }
+            TokenSource::Minted { audience: None } => f.write_str("`circleci run oidc get`"),
+        }
+    }
+}
+
+/// A token and what it claims.
+#[derive(Debug, Clone)]
+pub struct OidcToken {
+    raw: Secret,
+    /// Its decoded claims.
+    pub claims: Claims,
+    /// Where it came from.
+    pub source: TokenSource,
+}
+
+impl OidcToken {
+    /// Decodes `raw` and remembers where it came from.
+    pub fn new(raw: &str, source: TokenSource) -> Result<Self, TokenError> {
+        let claims = decode_claims(raw).map_err(|e| TokenError::Malformed {
+            origin: source.clone(),
+            why: e.0,
+        })?;
+        Ok(OidcToken {
+            raw: Secret::new(raw.trim()),
+            claims,
+            source,
+        })
+    }
+
+    /// The token itself, for the STS call only.
+    pub fn expose(&self) -> &str {
+        self.raw.expose()
+    }
+
+    /// Checks the token is valid long enough to be worth sending.
+    pub fn check_fresh(&self, now: SystemTime) -> Result<(), TokenError> {
+        let Some(left) = self.claims.seconds_left(now) else {
+            return Err(TokenError::Malformed {
+                origin: self.source.clone(),
+                why: "it has no exp (expiry) claim".into(),
+            });
+        };
+        if left < MIN_VALIDITY.as_secs() as i64 {
+            return Err(TokenError::Expired {
+                origin: self.source.clone(),
+                expired_at: self.claims.expires_at().unwrap_or_default(),
+                seconds_left: left,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why no usable token could be had.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TokenError {
+    /// No token anywhere and none could be minted.
+    #[error(
+        "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty{mint}.\n\
+         Usual causes:\n\
+         - a build of a pull request from a fork: CircleCI withholds tokens unless \
+           \"Pass secrets to builds from forked pull requests\" is on in Project Settings > Advanced;\n\
+         - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
+         - on older set-ups, the job must use a context (add `context: <any context>` to the \
+           job in the workflow);\n\
+         - outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2."
+    )]
+    Missing {
+        /// What happened when minting was tried, as ", and ..." text.
+        mint: String,
+    },
+    /// The token could not be decoded.
+    #[error("the OIDC token from {origin} is unusable: {why}. Check that it holds a CircleCI OIDC token (a JWT of three base64url parts), not a file path or an empty value")]
+    Malformed {
+        /// Where it came from.
+        origin: TokenSource,
+        /// Why (never the token itself).
+        why: String,
+    },
+    /// The token has expired or will in less than [`MIN_VALIDITY`].
+    #[error("{}", expired_message(.origin, *.expired_at, *.seconds_left))]
+    Expired {
+        /// Where it came from.
+        origin: TokenSource,
+        /// Its `exp`.
+        expired_at: i64,
+        /// Seconds left (negative once expired).
+        seconds_left: i64,
+    },
+    /// The token file could not be read.
+    #[error("cannot read the token file {path}: {why}. Pass --token-file with a readable file holding the token")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        why: String,
+    },
+    /// `circleci run oidc get` failed.
+    #[error("`circleci run oidc get` failed after {attempts} attempts: {why}")]
+    Mint {
+        /// How many times it was tried.
+        attempts: u32,
+        /// The last failure (stderr of the CLI, never its stdout).
+        why: String,
+    },
+}
+
+fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
+    let when = rfc3339_from_unix(expired_at);
+    let rel = humanize_from_now(UNIX_EPOCH + Duration::from_secs(expired_at.max(0) as u64));
+    let what = if left <= 0 { "expired" } else { "expires" };
+    format!(
+        "the OIDC token from {source} {what} at {when} ({rel}). CircleCI tokens live one hour \
+         from the start of the job; in a long job, mint a fresh one: run this step with the \
+         `circleci` CLI on PATH (aws-oidc then calls `circleci run oidc get`), or pass --audience"
+    )
+}
+
+/// Mints fresh tokens.  The real one runs the `circleci` CLI; tests may substitute.
+pub trait Minter {
+    /// Returns a fresh token for `audience` (`None`: CircleCI's default, the org id).
+    fn mint(&self, audience: Option<&str>) -> Result<String, String>;
+    /// Whether minting is possible at all here (the CLI exists).
+    fn available(&self) -> bool;
+}
+
+/// Mints with `circleci run oidc get --claims '{"aud":"..."}'`.
+#[derive(Debug, Clone)]
+pub struct CircleCiCli {
+    /// The `circleci` executable, if found on `PATH`.
+    pub program: Option<PathBuf>,
+}
+
+impl CircleCiCli {
+    /// Finds `circleci` on `PATH`.
+    pub fn from_path(path_var: Option<&str>) -> Self {
+        let program = path_var.and_then(|p| {
+            std::env::split_paths(p)
+                .map(|dir| dir.join("circleci"))
+                .find(|candidate| is_executable(candidate))
+        });
+        CircleCiCli { program }
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+impl Minter for CircleCiCli {
+    fn available(&self) -> bool {
+        self.program.is_some()
+    }
+
+    fn mint(&self, audience: Option<&str>) -> Result<String, String> {
+        let program = self
+            .program
+            .as_ref()
+            .ok_or("the `circleci` CLI is not on PATH")?;
+        let mut cmd = Command::new(program);
+        cmd.args(["run", "oidc", "get"]);
+        if let Some(aud) = audience {
+            cmd.arg("--claims")
+                .arg(serde_json::json!({ "aud": aud }).to_string());
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        if !out.status.success() {
+            // stderr is the CLI's error message; stdout might hold a token, so it is never shown.
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stderr = stderr.trim();
+            return Err(format!(
+                "{} ({})",
+                if stderr.is_empty() {
+                    "no error message"
+                } else {
+                    stderr
+                },
+                out.status
+            ));
+        }
+        let token = String::from_utf8(out.stdout)
+            .map_err(|_| "its output is not text".to_string())?
+            .trim()
+            .to_string();
+        if token.is_empty() {
+            return Err("it printed no token".into());
+        }
+        Ok(token)
+    }
+}
+
+/// How to find the token.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// `--token-file`.
+    pub token_file: Option<PathBuf>,
+    /// `--audience`: forces a freshly minted token with this `aud`.
+    pub audience: Option<String>,
+    /// How many times to try minting.
+    pub mint_attempts: u32,
+    /// Pause between mint attempts.
+    pub mint_pause: Duration,
+}
+
+/// Finds a usable token: the discovery order described in the module docs.
+/// A token from the environment that has expired (or nearly) is replaced by
+/// a minted one when the `circleci` CLI is available.
+pub fn obtain(
+    opts: &TokenOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    minter: &dyn Minter,
+    now: SystemTime,
+) -> Result<OidcToken, TokenError> {
+    if let Some(path) = &opts.token_file {
+        let raw = std::fs::read_to_string(path).map_err(|e| TokenError::File {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
+        if raw.trim().is_empty() {
+            return Err(TokenError::File {
+                path: path.clone(),
+                why: "it is empty".into(),
+            });
+        }
+        let token = OidcToken::new(&raw, TokenSource::File(path.clone()))?;
+        token.check_fresh(now)?;
+        return Ok(token);
+    }
+    if let Some(aud) = &opts.audience {
+        return mint(opts, minter, Some(aud.clone()), now);
+    }
+    let from_env = ["CIRCLE_OIDC_TOKEN_V2", "CIRCLE_OIDC_TOKEN"]
+        .into_iter()
+        .find_map(|var| env(var).filter(|v| !v.trim().is_empty()).map(|v| (var, v)));
+    match from_env {
+        Some((var, raw)) => {
+            let token = OidcToken::new(&raw, TokenSource::Env(var))?;
+            match token.check_fresh(now) {
+                Ok(()) => Ok(token),
+                Err(stale) if minter.available() => {
+                    // Same audience as the job's token, so the trust policy still matches.
+                    let aud = token.claims.audiences().first().map(|a| a.to_string());
+                    mint(opts, minter, aud, now).map_err(|e| match e {
+                        TokenError::Mint { .. } => stale,
+                        other => other,
+                    })
+                }
+                Err(stale) => Err(stale),
+            }
+        }
+        None if minter.available() => mint(opts, minter, None, now).map_err(|e| match e {
+            TokenError::Mint { attempts, why } => TokenError::Missing {
+                mint: format!(
+                    ", and `circleci run oidc get` failed after {attempts} attempts: {why}"
+                ),
+            },
+            other => other,
+        }),
+        None => Err(TokenError::Missing {
+            mint: ", and the `circleci` CLI is not on PATH to mint one".into(),
+        }),
+    }
+}
+
+fn mint(
+    opts: &TokenOptions,
+    minter: &dyn Minter,
+    audience: Option<String>,
+    now: SystemTime,
+) -> Result<OidcToken, TokenError> {
+    if !minter.available() {
+        let why = match &audience {
+            Some(a) => format!("a token for audience {a:?} must be minted, and the `circleci` CLI is not on PATH; run this inside a CircleCI job (the CLI is on CircleCI images and machine executors)"),
+            None => "the `circleci` CLI is not on PATH".into(),
+        };
+        return Err(TokenError::Mint { attempts: 0, why });
+    }
+    let attempts = opts.mint_attempts.max(1);
+    let mut last = String::new();
+    for attempt in 1..=attempts {
+        match minter.mint(audience.as_deref()) {
+            Ok(raw) => {
+                let token = OidcToken::new(
+                    &raw,
+                    TokenSource::Minted {
+                        audience: audience.clone(),
+                    },
+                )?;
+                token.check_fresh(now)?;
+                return Ok(token);
+            }
+            Err(why) => last = why,
+        }
+        if attempt < attempts {
+            std::thread::sleep(opts.mint_pause);
+        }
+    }
+    Err(TokenError::Mint {
+        attempts,
+        why: last,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::collections::HashMap;
+
+    fn jwt(claims: Value) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.{}",
+            e.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+            e.encode(claims.to_string()),
+            e.encode(b"signature")
+        )
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    fn circleci_claims(exp: i64) -> Value {
+        serde_json::json!({
+            "iss": "https://oidc.circleci.com/org/org-1",
+            "aud": "org-1",
+            "sub": "org/org-1/project/p-1/user/u-1/vcs-origin/github.com/acme/app/vcs-ref/refs/heads/main",
+            "exp": exp,
+            "iat": exp - 3600,
+            "oidc.circleci.com/project-id": "p-1",
+        })
+    }
+
+    struct FakeMinter {
+        results: std::cell::RefCell<Vec<Result<String, String>>>,
+        calls: Cell<u32>,
+        seen_aud: std::cell::RefCell<Vec<Option<String>>>,
+    }
+
+    impl FakeMinter {
+        fn new(results: Vec<Result<String, String>>) -> Self {
+            FakeMinter {
+                results: results.into(),
+                calls: Cell::new(0),
+                seen_aud: Default::default(),
+            }
+        }
+    }
+
+    impl Minter for FakeMinter {
+        fn available(&self) -> bool {
+            true
+        }
+        fn mint(&self, aud: Option<&str>) -> Result<String, String> {
+            self.calls.set(self.calls.get() + 1);
+            self.seen_aud.borrow_mut().push(aud.map(String::from));
+            self.results.borrow_mut().remove(0)
+        }
+    }
+
+    struct NoCli;
+    impl Minter for NoCli {
+        fn available(&self) -> bool {
+            false
+        }
+        fn mint(&self, _: Option<&str>) -> Result<String, String> {
+            unreachable!()
+        }
+    }
+
+    fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn opts() -> TokenOptions {
+        TokenOptions {
+            mint_attempts: 3,
+            mint_pause: Duration::ZERO,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn decodes_circleci_claims() {
+        let c = decode_claims(&jwt(circleci_claims(1_800_003_600))).unwrap();
+        assert_eq!(c.issuer(), Some("https://oidc.circleci.com/org/org-1"));
+        assert_eq!(c.org_id(), Some("org-1"));
+        assert_eq!(c.provider_host_path(), Some("oidc.circleci.com/org/org-1"));
+        assert_eq!(c.audiences(), vec!["org-1"]);
+        assert_eq!(c.seconds_left(now()), Some(3600));
+        assert_eq!(c.circleci("project-id"), Some(&Value::from("p-1")));
+        assert!(c.summary().contains("sub=org/org-1/project/p-1"));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_jwt_without_echoing_it() {
+        for bad in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            "!!!.###.$$$",
+            "e30.bm90IGpzb24.c2ln",
+            "e30.WzFd.c2ln",
+        ] {
+            let err = decode_claims(bad).unwrap_err().0;
+            assert!(err.contains("not a JWT"), "{bad:?}: {err}");
+            if bad.len() > 3 {
+                assert!(!err.contains(bad), "echoed the token: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn prefers_v2_then_v1() {
+        let v2 = jwt(circleci_claims(1_800_003_600));
+        let v1 = jwt(serde_json::json!({"iss": "x", "exp": 1_800_003_600}));
+        let env = env_of(&[
+            ("CIRCLE_OIDC_TOKEN_V2", v2.clone()),
+            ("CIRCLE_OIDC_TOKEN", v1.clone()),
+        ]);
+        let t = obtain(&opts(), &env, &NoCli, now()).unwrap();
+        assert_eq!(t.source, TokenSource::Env("CIRCLE_OIDC_TOKEN_V2"));
+        assert_eq!(t.expose(), v2);
+        let env = env_of(&[
+            ("CIRCLE_OIDC_TOKEN_V2", "  ".into()),
+            ("CIRCLE_OIDC_TOKEN", v1),
+        ]);
+        assert_eq!(
+            obtain(&opts(), &env, &NoCli, now()).unwrap().source,
+            TokenSource::Env("CIRCLE_OIDC_TOKEN")
+        );
+    }
+
+    #[test]
+    fn missing_token_explains_usual_causes() {
+        let err = obtain(&opts(), &env_of(&[]), &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no CircleCI OIDC token"));
+        assert!(err.contains("fork"));
+        assert!(err.contains("4.4"));
+        assert!(err.contains("context"));
+        assert!(err.contains("not on PATH"));
+    }
+
+    #[test]
+    fn expired_env_token_is_replaced_by_a_minted_one_with_the_same_audience() {
+        let stale = jwt(circleci_claims(1_800_000_030));
+        let fresh = jwt(circleci_claims(1_800_003_600));
+        let minter = FakeMinter::new(vec![Err("network".into()), Ok(fresh.clone())]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", stale.clone())]);
+        let t = obtain(&opts(), &env, &minter, now()).unwrap();
+        assert_eq!(t.expose(), fresh);
+        assert_eq!(minter.calls.get(), 2);
+        assert_eq!(minter.seen_aud.borrow()[0].as_deref(), Some("org-1"));
+
+        let err = obtain(&opts(), &env, &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expires at"), "{err}");
+        assert!(!err.contains(&stale));
+    }
+
+    #[test]
+    fn audience_forces_minting_and_retries_a_few_times() {
+        let minter = FakeMinter::new(vec![Err("e1".into()), Err("e2".into()), Err("e3".into())]);
+        let o = TokenOptions {
+            audience: Some("sts.amazonaws.com".into()),
+            ..opts()
+        };
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", jwt(circleci_claims(1_800_003_600)))]);
+        let err = obtain(&o, &env, &minter, now()).unwrap_err().to_string();
+        assert_eq!(minter.calls.get(), 3);
+        assert!(err.contains("after 3 attempts: e3"), "{err}");
+        assert_eq!(
+            minter.seen_aud.borrow()[0].as_deref(),
+            Some("sts.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn token_file_wins_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, format!("{}\n", jwt(circleci_claims(1_800_003_600)))).unwrap();
+        let o = TokenOptions {
+            token_file: Some(path.clone()),
+            ..opts()
+        };
+        let t = obtain(&o, &env_of(&[]), &NoCli, now()).unwrap();
+        assert_eq!(t.source, TokenSource::File(path.clone()));
+        std::fs::write(&path, "not a token").unwrap();
+        let err = obtain(&o, &env_of(&[]), &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unusable") && err.contains("token file"),
+            "{err}"
+        );
+        let o = TokenOptions {
+            token_file: Some(dir.path().join("nope")),
+            ..opts()
+        };
+        assert!(obtain(&o, &env_of(&[]), &NoCli, now())
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read"));
+    }
+
+    #[test]
+    fn token_without_exp_is_refused() {
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", jwt(serde_json::json!({"iss": "x"})))]);
+        let err = obtain(&opts(), &env, &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no exp"), "{err}");
+    }
+}
