@@ -18,7 +18,7 @@ use aws_oidc::sts::{Sts, StsSettings};
 use aws_oidc::token::{self, CircleCiCli, TokenOptions};
 use clap::Args;
 
-const LONG_ABOUT: &str = "\
+pub const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
 temporary credentials where AWS tools read them.
 
@@ -34,10 +34,9 @@ Keys, session tokens and OIDC tokens are never printed, except on stdout for --o
 
 /// Options of `aws-oidc assume`.
 #[derive(Debug, Args)]
-#[command(long_about = LONG_ABOUT)]
 pub struct AssumeArgs {
     /// The IAM role to assume, e.g. arn:aws:iam::123456789012:role/deploy
-    #[arg(long, env = "AWS_ROLE_ARN", value_name = "ARN")]
+    #[arg(long, env = "AWS_ROLE_ARN", hide_env_values = true, value_name = "ARN")]
     role_arn: Option<String>,
 
     /// AWS region for STS and for the written config [default: $AWS_REGION, then $AWS_DEFAULT_REGION]
@@ -45,24 +44,40 @@ pub struct AssumeArgs {
     region: Option<String>,
 
     /// Role session name, shown in CloudTrail; cleaned to 2-64 of [A-Za-z0-9_+=,.@-] [default: "$CIRCLE_JOB-$CIRCLE_BUILD_NUM"]
-    #[arg(long, env = "AWS_ROLE_SESSION_NAME", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "AWS_ROLE_SESSION_NAME",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     session_name: Option<String>,
 
     /// How long the credentials last: seconds (900-43200), or e.g. 30m, 2h; at most the role's maximum session duration
     #[arg(
         long,
         env = "AWS_OIDC_DURATION",
+        hide_env_values = true,
         value_name = "SECONDS",
         default_value = "3600"
     )]
     duration: String,
 
     /// Inline session policy (JSON, or file://PATH) that narrows the role's permissions for this session
-    #[arg(long, env = "AWS_OIDC_SESSION_POLICY", value_name = "JSON")]
+    #[arg(
+        long,
+        env = "AWS_OIDC_SESSION_POLICY",
+        hide_env_values = true,
+        value_name = "JSON"
+    )]
     policy: Option<String>,
 
     /// Managed session policy ARN; repeat, or separate with commas (at most 10)
-    #[arg(long = "policy-arn", env = "AWS_OIDC_POLICY_ARNS", value_name = "ARN")]
+    #[arg(
+        long = "policy-arn",
+        env = "AWS_OIDC_POLICY_ARNS",
+        hide_env_values = true,
+        value_name = "ARN"
+    )]
     policy_arns: Vec<String>,
 
     /// STS endpoint, e.g. for a VPC endpoint or a test server [default: $AWS_ENDPOINT_URL_STS, then $AWS_ENDPOINT_URL, then the regional endpoint; FIPS with AWS_USE_FIPS_ENDPOINT=true]
@@ -70,11 +85,21 @@ pub struct AssumeArgs {
     endpoint_url: Option<String>,
 
     /// Read the OIDC token from this file instead of the environment
-    #[arg(long, env = "AWS_WEB_IDENTITY_TOKEN_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "AWS_WEB_IDENTITY_TOKEN_FILE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     token_file: Option<PathBuf>,
 
     /// Mint a fresh token with this audience (`circleci run oidc get`); the IAM provider must list it as a client ID
-    #[arg(long, env = "AWS_OIDC_AUDIENCE", value_name = "AUD")]
+    #[arg(
+        long,
+        env = "AWS_OIDC_AUDIENCE",
+        hide_env_values = true,
+        value_name = "AUD"
+    )]
     audience: Option<String>,
 
     /// Append `export` lines (keys, AWS_REGION, AWS_DEFAULT_REGION, AWS_CREDENTIAL_EXPIRATION) to this file [default: $BASH_ENV]
@@ -82,7 +107,12 @@ pub struct AssumeArgs {
     bash_env: Option<Option<PathBuf>>,
 
     /// Write the credentials as this profile in ~/.aws/credentials, and the region in ~/.aws/config (honours AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE)
-    #[arg(long, env = "AWS_OIDC_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "AWS_OIDC_PROFILE",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
     profile: Option<String>,
 
     /// With --profile: do not write the region into the profile's section of ~/.aws/config
@@ -98,17 +128,23 @@ pub struct AssumeArgs {
     output: Option<Vec<String>>,
 
     /// After assuming, check the credentials with sts:GetCallerIdentity
-    #[arg(long, env = "AWS_OIDC_VERIFY")]
+    #[arg(long, env = "AWS_OIDC_VERIFY", hide_env_values = true)]
     verify: bool,
 
     /// Then assume this second role with the first role's credentials (role chaining; at most 1 hour)
-    #[arg(long, env = "AWS_OIDC_CHAIN_ROLE_ARN", value_name = "ARN")]
+    #[arg(
+        long,
+        env = "AWS_OIDC_CHAIN_ROLE_ARN",
+        hide_env_values = true,
+        value_name = "ARN"
+    )]
     chain_role_arn: Option<String>,
 
     /// External ID the chained role's trust policy requires
     #[arg(
         long,
         env = "AWS_OIDC_EXTERNAL_ID",
+        hide_env_values = true,
         value_name = "ID",
         requires = "chain_role_arn"
     )]
@@ -126,6 +162,7 @@ pub struct AssumeArgs {
     #[arg(
         long,
         env = "AWS_OIDC_TIMEOUT",
+        hide_env_values = true,
         value_name = "SECONDS",
         default_value_t = 60
     )]

@@ -23,7 +23,7 @@ Examples:
 Docs: https://github.com/aws-oidc/aws-oidc";
 
 #[derive(Debug, Parser)]
-#[command(name = "aws-oidc", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "aws-oidc", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,6 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Assume an IAM role with the job's OIDC token and write the credentials
+    #[command(long_about = assume::LONG_ABOUT)]
     Assume(Box<assume::AssumeArgs>),
 }
 

@@ -1,0 +1,60 @@
+"""Running the real binary and the real AWS CLI the way a CircleCI step does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+ROLE = "arn:aws:iam::123456789012:role/deploy"
+SECOND_ROLE = "arn:aws:iam::123456789012:role/second"
+
+
+def run_aws_oidc(binary: Path, args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    """Runs `aws-oidc ARGS` with exactly `env`; never raises on failure."""
+    return subprocess.run(
+        [str(binary), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 120),
+        **kwargs,
+    )
+
+
+def run_aws(env: dict[str, str], *args: str, endpoint: str | None = None) -> subprocess.CompletedProcess:
+    """Runs the real AWS CLI (from the test venv) with `env`."""
+    cmd = [str(VENV_BIN / "aws")]
+    if endpoint:
+        cmd += ["--endpoint-url", endpoint]
+    return subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def sourced_env(bash_env: Path, base: dict[str, str]) -> dict[str, str]:
+    """The environment a later step sees after `$BASH_ENV` is sourced (by real bash)."""
+    out = subprocess.run(
+        ["bash", "-c", f'set -a; . "{bash_env}"; env -0'],
+        env=base,
+        capture_output=True,
+        check=True,
+    ).stdout
+    pairs = (item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+def assert_no_secrets(texts: list[str], secrets: list[str]) -> None:
+    """No secret value appears in any of `texts`."""
+    for secret in secrets:
+        assert secret, "empty secret in the list"
+        for text in texts:
+            assert secret not in text, "a secret leaked into output"
+
+
+def credentials_in(env: dict[str, str]) -> list[str]:
+    return [env[k] for k in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN") if env.get(k)]
+
+
+def is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
