@@ -46,8 +46,9 @@ test-unit: tools ## Rust unit and property tests
 
 test-lint: tools venv ## formatting, shellcheck, yamllint
 	cargo fmt --all -- --check
-	shellcheck -s sh orb/src/scripts/*.sh tools/*.sh
-	$(VENV)/bin/yamllint -c orb/.yamllint orb/src .circleci
+	shellcheck -s sh orb/src/scripts/*.sh
+	shellcheck tools/*.sh
+	$(VENV)/bin/yamllint -c orb/.yamllint orb/src $(wildcard .circleci)
 
 test-e2e: build orb venv ## the real binary and packed orb against moto and the strict STS fixture
 	$(PY) -m pytest tests -q
