@@ -7,6 +7,7 @@ test venv.  Nothing here talks to the internet.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -155,3 +156,63 @@ def job_env(tmp_path: Path) -> dict[str, str]:
         "CIRCLE_BUILD_NUM": "42",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+class StrictSts:
+    """Handle on a running strict STS fixture (see tests/strict_sts/README.md)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _call(self, method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            text = resp.read().decode()
+        return json.loads(text) if text else None
+
+    def configure(self, config: dict) -> None:
+        self._call("PUT", "/_fixture/config", config)
+        self._call("DELETE", "/_fixture/faults")
+        self._call("DELETE", "/_fixture/calls")
+
+    def fault(self, kind: str, count: int = 1, action: str = "AssumeRoleWithWebIdentity", **extra) -> None:
+        self._call("POST", "/_fixture/faults", {"action": action, "kind": kind, "count": count, **extra})
+
+    def calls(self, action: str = "AssumeRoleWithWebIdentity") -> int:
+        return self._call("GET", "/_fixture/calls")[action]
+
+    def log(self) -> list[dict]:
+        return self._call("GET", "/_fixture/calls")["log"]
+
+
+@pytest.fixture(scope="session")
+def strict_sts(tmp_path_factory):
+    """The strict STS fixture on a free loopback port."""
+    port_file = tmp_path_factory.mktemp("strict-sts") / "port"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "strict_sts", "serve", "--port", "0", "--port-file", str(port_file)],
+        cwd=Path(__file__).parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"strict_sts did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.05)
+        yield StrictSts(f"http://127.0.0.1:{port_file.read_text().strip()}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def private_pem(key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
