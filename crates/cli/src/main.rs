@@ -4,6 +4,7 @@
 //! together; each subcommand lives in its own module.
 
 mod assume;
+mod role;
 
 use std::process::ExitCode;
 
