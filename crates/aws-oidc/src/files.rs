@@ -124,7 +124,12 @@ impl UpdateLock {
 /// `path`.  On any failure the old file is untouched and the temporary file
 /// is removed.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
-    let path = resolve(path);
+    write_atomic_no_follow(&resolve(path), contents, mode)
+}
+
+/// Like [`write_atomic`], but a symlink at `path` is replaced, not followed.
+pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
+    let path = path.to_path_buf();
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

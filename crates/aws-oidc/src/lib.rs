@@ -10,6 +10,7 @@
 //! explains a failure for this token and this role.
 
 pub mod assume;
+pub mod cache;
 pub mod credentials;
 pub mod diagnose;
 pub mod expand;

@@ -1,13 +1,16 @@
 //! `aws-oidc assume`: token -> STS -> credentials -> sinks, as one CircleCI step.
 
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_oidc::credentials::humanize_from_now;
 use aws_oidc::files;
-use aws_oidc::sinks::{self, profile, shell};
+use aws_oidc::sinks::profile::{self, ProfileContent};
+use aws_oidc::sinks::{self, shell};
 use clap::Args;
 
+use crate::credential_process;
 use crate::role::{env, normalise_opt, Exchange, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
@@ -58,6 +61,10 @@ pub struct AssumeArgs {
     /// After assuming, check the credentials with sts:GetCallerIdentity
     #[arg(long, env = "AWS_OIDC_VERIFY", hide_env_values = true)]
     verify: bool,
+
+    /// With --profile: write a self-refreshing profile (credential_process = aws-oidc credential-process ...) instead of static keys, for jobs that outlast the credentials
+    #[arg(long, requires = "profile")]
+    refresh: bool,
 }
 
 /// Everything validated, before any network call or file change.
@@ -67,6 +74,7 @@ struct Validated {
     profile: Option<(profile::SharedFiles, profile::ProfileWrite)>,
     json: bool,
     dotenv: Option<PathBuf>,
+    refresh: bool,
 }
 
 fn validate(mut a: AssumeArgs) -> Result<Validated> {
@@ -115,12 +123,20 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
     if a.default_region && profile.is_none() {
         bail!("--default-region writes to ~/.aws/config and goes with --profile NAME");
     }
+    if a.refresh && (bash_env.is_some() || json || dotenv.is_some()) {
+        bail!(
+            "--refresh writes a profile that refreshes itself; exported or printed keys would expire \
+             and, in the environment, shadow it: use --refresh with --profile alone \
+             (orb: set_aws_env_vars: false)"
+        );
+    }
     Ok(Validated {
         exchange,
         bash_env,
         profile,
         json,
         dotenv,
+        refresh: a.refresh,
     })
 }
 
@@ -166,14 +182,25 @@ pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
     preflight(&v)?;
     warn_if_shadowed(&v);
+    let issued_at = SystemTime::now();
     let outcome = v.exchange.run()?;
     let region = &v.exchange.region;
 
     let creds = &outcome.assumed.credentials;
     let mut wrote = Vec::new();
     if let Some((files, write)) = &v.profile {
-        profile::write(files, write, creds)?;
-        wrote.push(format!("profile {:?}", write.name.as_str()));
+        if v.refresh {
+            let command = credential_process::command_line(&v.exchange)?;
+            credential_process::prime_cache(&v.exchange, creds, issued_at)?;
+            profile::write(files, write, &ProfileContent::Process(command))?;
+            wrote.push(format!(
+                "profile {:?} (refreshes itself through credential_process)",
+                write.name.as_str()
+            ));
+        } else {
+            profile::write(files, write, &ProfileContent::Keys(creds))?;
+            wrote.push(format!("profile {:?}", write.name.as_str()));
+        }
     }
     if let Some(path) = &v.dotenv {
         shell::write_dotenv(path, creds, Some(region))?;

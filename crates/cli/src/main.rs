@@ -4,6 +4,7 @@
 //! together; each subcommand lives in its own module.
 
 mod assume;
+mod credential_process;
 mod role;
 
 use std::process::ExitCode;
@@ -35,12 +36,16 @@ enum Command {
     /// Assume an IAM role with the job's OIDC token and write the credentials
     #[command(long_about = assume::LONG_ABOUT)]
     Assume(Box<assume::AssumeArgs>),
+    /// Print credentials for a profile's credential_process, cached and refreshed as needed
+    #[command(long_about = credential_process::LONG_ABOUT)]
+    CredentialProcess(Box<credential_process::CredentialProcessArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
+        Command::CredentialProcess(args) => credential_process::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

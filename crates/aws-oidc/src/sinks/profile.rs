@@ -152,11 +152,28 @@ pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
     Ok(())
 }
 
-/// Writes the credentials (and region) of one profile.
+/// What a profile gets.
+#[derive(Debug, Clone)]
+pub enum ProfileContent<'a> {
+    /// Static keys in the credentials file (`aws configure set` style).
+    Keys(&'a Credentials),
+    /// A `credential_process` command line in the config file, so AWS tools
+    /// fetch fresh credentials themselves; static keys are removed, since
+    /// they would take precedence over it.
+    Process(String),
+}
+
+const KEY_NAMES: [&str; 3] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+];
+
+/// Writes one profile: its credentials (or credential process) and region.
 pub fn write(
     files: &SharedFiles,
     what: &ProfileWrite,
-    creds: &Credentials,
+    content: &ProfileContent,
 ) -> Result<(), ProfileError> {
     // Lock both before touching either, always in the same order, so that
     // concurrent writers cannot deadlock or interleave.
@@ -164,30 +181,41 @@ pub fn write(
     let config_lock = UpdateLock::acquire(&files.config)?;
     let mut creds_doc = parse(&creds_lock)?;
     let mut config_doc = parse(&config_lock)?;
+    let creds_before = creds_doc.to_string();
+    let config_before = config_doc.to_string();
 
     let section = what.name.as_str();
-    creds_doc.set(section, "aws_access_key_id", creds.access_key_id.expose());
-    creds_doc.set(
-        section,
-        "aws_secret_access_key",
-        creds.secret_access_key.expose(),
-    );
-    creds_doc.set(section, "aws_session_token", creds.session_token.expose());
-
-    let mut config_changed = false;
+    let config_section = what.name.config_section();
+    match content {
+        ProfileContent::Keys(creds) => {
+            creds_doc.set(section, KEY_NAMES[0], creds.access_key_id.expose());
+            creds_doc.set(section, KEY_NAMES[1], creds.secret_access_key.expose());
+            creds_doc.set(section, KEY_NAMES[2], creds.session_token.expose());
+            config_doc.remove(&config_section, "credential_process");
+        }
+        ProfileContent::Process(command) => {
+            for key in KEY_NAMES {
+                creds_doc.remove(section, key);
+                config_doc.remove(&config_section, key);
+            }
+            config_doc.set(&config_section, "credential_process", command);
+        }
+    }
     if let Some(region) = &what.region {
         if what.profile_region {
-            config_doc.set(&what.name.config_section(), "region", region);
-            config_changed = true;
+            config_doc.set(&config_section, "region", region);
         }
         if what.default_region {
             config_doc.set("default", "region", region);
-            config_changed = true;
         }
     }
-    creds_lock.replace(creds_doc.to_string().as_bytes(), 0o600)?;
-    if config_changed {
-        config_lock.replace(config_doc.to_string().as_bytes(), 0o600)?;
+    let creds_after = creds_doc.to_string();
+    if creds_after != creds_before {
+        creds_lock.replace(creds_after.as_bytes(), 0o600)?;
+    }
+    let config_after = config_doc.to_string();
+    if config_after != config_before {
+        config_lock.replace(config_after.as_bytes(), 0o600)?;
     }
     Ok(())
 }
@@ -241,14 +269,14 @@ mod tests {
             profile_region: true,
             default_region: true,
         };
-        write(&f, &what, &creds("1")).unwrap();
+        write(&f, &what, &ProfileContent::Keys(&creds("1"))).unwrap();
         let c = std::fs::read_to_string(&f.credentials).unwrap();
         assert_eq!(c, "[prod]\naws_access_key_id = ASIA1\naws_secret_access_key = secret-1\naws_session_token = token-1\n");
         let cfg = std::fs::read_to_string(&f.config).unwrap();
         assert_eq!(cfg, "# mine\n[profile other]\nregion = eu-west-1\n\n[profile prod]\nregion = us-east-1\n\n[default]\nregion = us-east-1\n");
 
         // A second write updates in place.
-        write(&f, &what, &creds("2")).unwrap();
+        write(&f, &what, &ProfileContent::Keys(&creds("2"))).unwrap();
         let c = std::fs::read_to_string(&f.credentials).unwrap();
         assert!(c.contains("ASIA2") && !c.contains("ASIA1"));
         assert_eq!(c.matches("[prod]").count(), 1);
@@ -270,12 +298,46 @@ mod tests {
             profile_region: true,
             default_region: false,
         };
-        assert!(write(&f, &what, &creds("1")).is_err());
+        assert!(write(&f, &what, &ProfileContent::Keys(&creds("1"))).is_err());
         assert_eq!(
             std::fs::read_to_string(&f.credentials).unwrap(),
             "[ok]\nthis line is broken\n"
         );
         assert!(!f.config.exists());
+    }
+
+    #[test]
+    fn a_credential_process_profile_replaces_static_keys_and_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        std::fs::write(&f.credentials, "[keep]\naws_access_key_id = K\n\n[p]\naws_access_key_id = OLD\naws_secret_access_key = OLD\naws_session_token = OLD\n").unwrap();
+        let what = ProfileWrite {
+            name: ProfileName::parse("p").unwrap(),
+            region: Some("us-east-1".into()),
+            profile_region: true,
+            default_region: false,
+        };
+        write(
+            &f,
+            &what,
+            &ProfileContent::Process("/bin/aws-oidc credential-process --role-arn x".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&f.credentials).unwrap(),
+            "[keep]\naws_access_key_id = K\n\n[p]\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&f.config).unwrap(),
+            "[profile p]\ncredential_process = /bin/aws-oidc credential-process --role-arn x\nregion = us-east-1\n"
+        );
+        write(&f, &what, &ProfileContent::Keys(&creds("3"))).unwrap();
+        assert!(!std::fs::read_to_string(&f.config)
+            .unwrap()
+            .contains("credential_process"));
+        assert!(std::fs::read_to_string(&f.credentials)
+            .unwrap()
+            .contains("aws_access_key_id = ASIA3"));
     }
 
     #[test]
