@@ -91,6 +91,11 @@ pub enum PackError {
         archive: String,
     },
 
+    #[error(
+        "{}: lists no archive of aws-oidc {version} (aws-oidc-{version}-<target>.tar.gz): build the release first", path.display()
+    )]
+    NoArchives { path: PathBuf, version: String },
+
     #[error("cannot write the packed orb: {0}")]
     Serialize(serde_yaml_ng::Error),
 }

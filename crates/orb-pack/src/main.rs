@@ -26,7 +26,8 @@ struct Args {
     #[arg(long, requires = "version")]
     sums: Option<PathBuf>,
 
-    /// A target the orb pins (repeatable); default: every release target.
+    /// A target the orb must pin (repeatable; a release passes each it ships).
+    /// Default: every release target the sums file lists for the version.
     #[arg(long = "target", value_name = "TARGET")]
     targets: Vec<String>,
 
@@ -47,15 +48,27 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let targets = if args.targets.is_empty() {
-        TARGETS.iter().map(|t| t.to_string()).collect()
-    } else {
-        args.targets
-    };
     let release = match (&args.version, &args.sums) {
-        (Some(version), Some(sums)) => Some(Release::from_sums_file(version, sums, &targets)?),
+        (Some(version), Some(sums)) => Some(Release::from_sums_file(version, sums, &args.targets)?),
         _ => None,
     };
+    if let Some(release) = &release {
+        let pinned: Vec<&str> = release.sums.iter().map(|(t, _)| t.as_str()).collect();
+        let missing: Vec<&str> = TARGETS
+            .iter()
+            .copied()
+            .filter(|t| !pinned.contains(t))
+            .collect();
+        if !missing.is_empty() {
+            // Fine for a local build; a release should pin every target.
+            eprintln!(
+                "orb-pack: note: pins aws-oidc {} for {} only, not {}",
+                release.version,
+                pinned.join(", "),
+                missing.join(", ")
+            );
+        }
+    }
     let orb = pack(&args.src, release.as_ref())?;
     match args.output {
         None => print!("{orb}"),

@@ -25,7 +25,9 @@ pub fn archive_name(version: &str, target: &str) -> String {
 }
 
 impl Release {
-    /// Reads `sums_path` (`sha256sum` output) and pins each of `targets`.
+    /// Reads `sums_path` (`sha256sum` output) and pins each of `targets`;
+    /// with no `targets`, every release target the file lists for `version`
+    /// (a local build has one, a release all of [`TARGETS`]).
     pub fn from_sums_file(
         version: &str,
         sums_path: &Path,
@@ -47,6 +49,27 @@ impl Release {
     ) -> Result<Self, PackError> {
         check_version(version)?;
         let listed = parse_sums(text, sums_path)?;
+        let listed_targets: Vec<String>;
+        let targets = if targets.is_empty() {
+            listed_targets = TARGETS
+                .iter()
+                .filter(|t| {
+                    listed
+                        .iter()
+                        .any(|(name, _)| *name == archive_name(version, t))
+                })
+                .map(|t| t.to_string())
+                .collect();
+            if listed_targets.is_empty() {
+                return Err(PackError::NoArchives {
+                    path: sums_path.to_path_buf(),
+                    version: version.to_string(),
+                });
+            }
+            &listed_targets
+        } else {
+            targets
+        };
         let sums = targets
             .iter()
             .map(|target| {
@@ -157,6 +180,27 @@ mod tests {
                 "0.1.0 x86_64-unknown-linux-musl {X86}\n0.1.0 aarch64-unknown-linux-musl {ARM}\n"
             )
         );
+    }
+
+    #[test]
+    fn without_asked_targets_every_listed_one_is_pinned() {
+        let text = format!("{X86}  aws-oidc-0.1.0-x86_64-unknown-linux-musl.tar.gz\n");
+        let release = Release::from_sums("0.1.0", &text, Path::new("S"), &[]).unwrap();
+        assert_eq!(
+            release.sums,
+            vec![(TARGETS[0].to_string(), X86.to_string())]
+        );
+        let both = Release::from_sums("0.1.0", &sums_text(), Path::new("S"), &[]).unwrap();
+        assert_eq!(both.sums.len(), 2);
+    }
+
+    #[test]
+    fn a_file_without_the_version_is_an_error() {
+        let err = Release::from_sums("0.2.0", &sums_text(), Path::new("dist/SHA256SUMS"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("dist/SHA256SUMS: "), "{err}");
+        assert!(err.contains("0.2.0"), "{err}");
     }
 
     #[test]

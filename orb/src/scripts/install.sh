@@ -1,0 +1,114 @@
+#!/bin/sh
+# aws-oidc/install: puts the pinned aws-oidc release into install_dir.
+# Nothing is put in place before its SHA-256 matches the sum this orb release
+# pins (AWS_OIDC_PINNED_SHA256, "<version> <target> <sha256>" per line).
+
+# bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
+# earlier steps exported there. Sourced before `set -u`, as bash would.
+if [ -f "${BASH_ENV:-}" ]; then
+  # shellcheck disable=SC1090
+  . "$BASH_ENV"
+fi
+set -eu
+
+die() {
+  printf 'aws-oidc/install: %s\n' "$*" >&2
+  exit 1
+}
+
+# Expands $VAR and ${VAR} from the environment, like `circleci env subst`.
+expand_env() {
+  printf '%s\n' "$1" | awk '{
+    out = ""
+    while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
+      name = substr($0, RSTART + 1, RLENGTH - 1)
+      gsub(/[{}]/, "", name)
+      out = out substr($0, 1, RSTART - 1) ENVIRON[name]
+      $0 = substr($0, RSTART + RLENGTH)
+    }
+    print out $0
+  }'
+}
+
+version=$(expand_env "$PARAM_VERSION")
+dir=$(expand_env "$PARAM_INSTALL_DIR")
+base=$(expand_env "$PARAM_DOWNLOAD_URL")
+case $dir in
+  /*) ;;
+  *) die "install_dir must be an absolute path, got '$dir'" ;;
+esac
+
+os=$(uname -s)
+case $os in
+  Linux) ;;
+  Darwin) die "macOS (Darwin) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
+  MINGW* | MSYS* | CYGWIN*) die "Windows ($os) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
+  *) die "$os is not supported yet: aws-oidc runs on Linux x86_64 and aarch64" ;;
+esac
+case $(uname -m) in
+  x86_64 | amd64) target=x86_64-unknown-linux-musl ;;
+  aarch64 | arm64) target=aarch64-unknown-linux-musl ;;
+  *) die "no aws-oidc build for the $(uname -m) architecture: Linux x86_64 and aarch64 only" ;;
+esac
+
+add_to_path() {
+  case ":$PATH:" in
+    *":$dir:"*) ;;
+    *)
+      if [ -n "${BASH_ENV:-}" ]; then
+        printf "export PATH=\"%s:\${PATH}\"\n" "$dir" >>"$BASH_ENV"
+      else
+        echo "aws-oidc/install: add $dir to PATH to run aws-oidc in later steps" >&2
+      fi
+      ;;
+  esac
+}
+
+if [ -x "$dir/aws-oidc" ] && [ "$("$dir/aws-oidc" --version 2>/dev/null || :)" = "aws-oidc $version" ]; then
+  echo "aws-oidc $version is already installed in $dir"
+  add_to_path
+  exit 0
+fi
+
+expected=$(printf '%s\n' "${AWS_OIDC_PINNED_SHA256:-}" |
+  awk -v v="$version" -v t="$target" '$1 == v && $2 == t { print $3 }')
+[ -n "$expected" ] || die "this orb release pins no SHA-256 for aws-oidc $version on $target. Leave version at its default (the release this orb pins), or use the orb release that pins $version."
+
+archive="aws-oidc-$version-$target.tar.gz"
+url="$base/v$version/$archive"
+tmp=$(mktemp -d)
+staged="$dir/.aws-oidc.$$"
+trap 'rm -rf "$tmp" "$staged"' EXIT
+trap 'exit 130' INT TERM
+
+echo "Downloading $url"
+if command -v curl >/dev/null 2>&1; then
+  curl -fsSL --retry 3 -o "$tmp/$archive" "$url" || die "download failed: $url"
+elif command -v wget >/dev/null 2>&1; then
+  wget -q -O "$tmp/$archive" "$url" || die "download failed: $url"
+else
+  die "neither curl nor wget is installed: install one of them in the image"
+fi
+
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256="sha256sum"
+elif command -v shasum >/dev/null 2>&1; then
+  sha256="shasum -a 256"
+elif command -v openssl >/dev/null 2>&1; then
+  sha256="openssl dgst -sha256 -r"
+else
+  die "no sha256sum, shasum or openssl to check the download with"
+fi
+# shellcheck disable=SC2086 # $sha256 is a command with its arguments
+actual=$($sha256 "$tmp/$archive" | awk '{ print tolower($1) }')
+[ "$actual" = "$expected" ] || die "SHA-256 mismatch for $archive from $url: expected $expected, got $actual. Nothing was installed."
+
+mkdir "$tmp/unpacked"
+tar -xzf "$tmp/$archive" -C "$tmp/unpacked" aws-oidc || die "$archive holds no aws-oidc binary"
+chmod 755 "$tmp/unpacked/aws-oidc"
+mkdir -p "$dir"
+# Staged beside the target and renamed: no step ever sees half a binary.
+cp "$tmp/unpacked/aws-oidc" "$staged"
+mv -f "$staged" "$dir/aws-oidc"
+echo "Installed aws-oidc $version ($target) in $dir"
+add_to_path

@@ -1,0 +1,48 @@
+#!/bin/sh
+# aws-oidc/setup: trades the job's OIDC token for AWS credentials.
+# The binary does the work (and is where it is tested); this maps the
+# PARAM_* values onto its flags, raw: `--expand-env` expands $VAR and ${VAR},
+# and options left empty count as not given.
+
+# bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
+# earlier steps exported there. Sourced before `set -u`, as bash would.
+if [ -f "${BASH_ENV:-}" ]; then
+  # shellcheck disable=SC1090
+  . "$BASH_ENV"
+fi
+set -eu
+
+# The install step's directory, expanded like there (kept in step with install.sh).
+dir=$(printf '%s\n' "$PARAM_INSTALL_DIR" | awk '{
+  out = ""
+  while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
+    name = substr($0, RSTART + 1, RLENGTH - 1)
+    gsub(/[{}]/, "", name)
+    out = out substr($0, 1, RSTART - 1) ENVIRON[name]
+    $0 = substr($0, RSTART + RLENGTH)
+  }
+  print out $0
+}')
+
+set -- assume --expand-env \
+  --role-arn "$PARAM_ROLE_ARN" \
+  --session-name "$PARAM_ROLE_SESSION_NAME" \
+  --duration "$PARAM_SESSION_DURATION" \
+  --region "$PARAM_REGION" \
+  --profile "$PARAM_PROFILE_NAME" \
+  --audience "$PARAM_AUDIENCE" \
+  --chain-role-arn "$PARAM_CHAIN_ROLE_ARN" \
+  --external-id "$PARAM_EXTERNAL_ID" \
+  --policy "$PARAM_SESSION_POLICY" \
+  --policy-arn "$PARAM_POLICY_ARNS"
+if [ "$PARAM_CONFIGURE_PROFILE_REGION" != true ]; then set -- "$@" --no-profile-region; fi
+if [ "$PARAM_CONFIGURE_DEFAULT_REGION" = true ]; then set -- "$@" --default-region; fi
+if [ "$PARAM_VERIFY" = true ]; then set -- "$@" --verify; fi
+# Last: its value is optional and defaults to $BASH_ENV.
+if [ "$PARAM_SET_AWS_ENV_VARS" = true ]; then set -- "$@" --bash-env; fi
+
+if [ ! -x "$dir/aws-oidc" ]; then
+  echo "aws-oidc/setup: $dir/aws-oidc is missing: the install step did not run or failed" >&2
+  exit 1
+fi
+exec "$dir/aws-oidc" "$@"

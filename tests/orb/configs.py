@@ -1,0 +1,36 @@
+"""Building blocks for the configs the tests run: a one-job config that uses
+the orb, `run` steps, and the ARNs moto hands out."""
+
+from __future__ import annotations
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def role(name: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def assumed(name: str, session: str) -> str:
+    """The ARN `aws sts get-caller-identity` shows for a role session."""
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/{name}/{session}"
+
+
+def config(*steps, orb_alias: str = "aws-oidc") -> dict:
+    """A one-job config that uses the orb under `orb_alias`."""
+    return {
+        "version": 2.1,
+        "orbs": {orb_alias: "aws-oidc/aws-oidc@0.1"},
+        "jobs": {"deploy": {"docker": [{"image": "cimg/base:current"}], "steps": list(steps)}},
+        "workflows": {"main": {"jobs": ["deploy"]}},
+    }
+
+
+def run(name: str, command: str, **extra) -> dict:
+    return {"run": {"name": name, "command": command, **extra}}
+
+
+def caller_arn(profile: str | None = None, **extra) -> dict:
+    """A step printing the ARN the AWS CLI is signed in as."""
+    flag = f" --profile {profile}" if profile else ""
+    return run(f"whoami{flag}", f"aws sts get-caller-identity{flag} --query Arn --output text", **extra)

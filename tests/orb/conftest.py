@@ -1,0 +1,279 @@
+"""The world an orb job runs in: the packed orb and release from `dist/`, a
+loopback mirror of the release downloads, moto as STS, a private HOME and
+$BASH_ENV, and a `circleci` stand-in when a test wants one.
+
+`make orb` writes `dist/orb.yml` (and `make build` the archive and
+`SHA256SUMS`) before pytest runs; AWS_OIDC_DIST points elsewhere.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import io
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from .configs import REGION
+from .runner import JobResult, Runner, load_orb
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
+TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+
+
+@pytest.fixture(scope="session")
+def packed_orb_path() -> Path:
+    """`dist/orb.yml`, written by `make orb`."""
+    path = DIST / "orb.yml"
+    if not path.is_file():
+        pytest.fail(f"{path} does not exist: run `make orb` first (or `make test`)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def packed_orb(packed_orb_path: Path) -> dict:
+    return load_orb(packed_orb_path)
+
+
+class Dist:
+    """The release under test: the packed orb, its version and this machine's archive."""
+
+    def __init__(self, path: Path, orb_path: Path) -> None:
+        self.path = path
+        self.orb_path = orb_path
+        self.orb = load_orb(orb_path)
+        self.version = self.orb["commands"]["install"]["parameters"]["version"]["default"]
+        self.target = TARGETS.get(platform.machine())
+        if self.target is None:
+            pytest.skip(f"no aws-oidc build for {platform.machine()}")
+        self.archive = path / f"aws-oidc-{self.version}-{self.target}.tar.gz"
+        if not self.archive.is_file():
+            pytest.fail(f"{self.archive} does not exist: run `make build` first (or `make test`)")
+        self.sha256 = hashlib.sha256(self.archive.read_bytes()).hexdigest()
+
+    def pinned(self) -> dict[tuple[str, str], str]:
+        """(version, target) -> sha256, as the packed install step pins them."""
+        table = self.orb["commands"]["install"]["steps"][0]["run"]["environment"]
+        return {
+            (v, t): s
+            for v, t, s in (line.split() for line in table["AWS_OIDC_PINNED_SHA256"].splitlines())
+        }
+
+
+@pytest.fixture(scope="session")
+def dist(packed_orb_path: Path) -> Dist:
+    d = Dist(DIST, packed_orb_path)
+    pinned = d.pinned().get((d.version, d.target))
+    if pinned != d.sha256:
+        pytest.fail(
+            f"{d.orb_path} pins {pinned} for {d.archive.name} but the archive's SHA-256 is "
+            f"{d.sha256}: the orb is stale, run `make orb`"
+        )
+    return d
+
+
+class ReleaseMirror:
+    """The release archives on a loopback HTTP server, laid out like the
+    releases page (`v<version>/<archive>`), with a log of the paths asked for."""
+
+    def __init__(self, root: Path, dist: Dist) -> None:
+        self.root = root
+        self.archive = root / f"v{dist.version}" / dist.archive.name
+        self.archive.parent.mkdir(parents=True)
+        shutil.copyfile(dist.archive, self.archive)
+        self.requests: list[str] = []
+        self.user_agents: list[str] = []
+        log, agents = self.requests, self.user_agents
+
+        class Handler(SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:
+                log.append(self.path)
+                agents.append(self.headers.get("User-Agent", ""))
+                super().do_GET()
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def downloads(self) -> list[str]:
+        return [p for p in self.requests if p.endswith(".tar.gz")]
+
+    def tamper(self) -> str:
+        """Replaces the archive with another that holds an `aws-oidc`; returns its SHA-256."""
+        script = b"#!/bin/sh\necho tampered\n"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            info = tarfile.TarInfo("aws-oidc")
+            info.size, info.mode = len(script), 0o755
+            tar.addfile(info, io.BytesIO(script))
+        self.archive.write_bytes(buf.getvalue())
+        return hashlib.sha256(buf.getvalue()).hexdigest()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, dist: Dist):
+    m = ReleaseMirror(tmp_path / "releases", dist)
+    try:
+        yield m
+    finally:
+        m.close()
+
+
+class CiJob:
+    """One CircleCI job's machine: its environment, HOME and $BASH_ENV, the
+    token it is given, and the packed orb's steps run in it.
+
+    Every `run` checks that no step printed a token or a key it knows of.
+    """
+
+    def __init__(self, tmp_path: Path, job_env: dict, moto_url: str, mirror: ReleaseMirror, dist: Dist, tokens):
+        self.tmp = tmp_path
+        self.dist = dist
+        self.mirror = mirror
+        self.tokens = tokens
+        self.home = Path(job_env["HOME"])
+        self.bash_env = Path(job_env["BASH_ENV"])
+        self.tmpdir = tmp_path / "tmp"
+        self.tmpdir.mkdir()
+        self.install_dir = self.home / ".local" / "bin"
+        self.env = {
+            **job_env,
+            "TMPDIR": str(self.tmpdir),
+            "AWS_ENDPOINT_URL_STS": moto_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_PAGER": "",
+        }
+        self.secrets: list[str] = []
+
+    # -- the job's inputs ----------------------------------------------------
+
+    def mint(self, **claims) -> str:
+        token = self.tokens.mint(**claims)
+        self.secrets.append(token)
+        return token
+
+    def give_token(self, **claims) -> str:
+        """Sets CIRCLE_OIDC_TOKEN_V2 (and v1) as CircleCI does for a job with OIDC."""
+        token = self.mint(**claims)
+        self.env["CIRCLE_OIDC_TOKEN_V2"] = token
+        self.env["CIRCLE_OIDC_TOKEN"] = token
+        return token
+
+    def circleci_cli(self, **claims) -> Path:
+        """Puts a `circleci` on PATH whose `run oidc get` prints a fresh token
+        (with `claims`); returns the file its arguments are logged to."""
+        bin_dir = self.tmp / "circleci-bin"
+        bin_dir.mkdir()
+        token_file, log = bin_dir / "token", bin_dir / "calls.log"
+        token_file.write_text(self.mint(**claims) + "\n")
+        # Shell built-ins only: it must work with any PATH a test builds.
+        (bin_dir / "circleci").write_text(
+            "#!/bin/sh\n"
+            f"printf '%s\\n' \"$*\" >>'{log}'\n"
+            'case "$*" in "run oidc get"*) ;; *) exit 2 ;; esac\n'
+            f"read -r token <'{token_file}'\n"
+            "printf '%s\\n' \"$token\"\n"
+        )
+        (bin_dir / "circleci").chmod(0o755)
+        self.env["PATH"] = f"{bin_dir}:{self.env['PATH']}"
+        return log
+
+    def tools_only(self, *names: str, busybox: tuple[str, ...] = ()) -> Path:
+        """Replaces PATH with one directory holding only these tools (links to
+        the installed ones) and these busybox applets."""
+        bin_dir = self.tmp / "only-bin"
+        bin_dir.mkdir()
+        for name in names:
+            found = shutil.which(name, path=f"{VENV_BIN}:{os.environ.get('PATH', '')}")
+            assert found, f"{name} is not installed"
+            (bin_dir / name).symlink_to(found)
+        for applet in busybox:
+            (bin_dir / applet).symlink_to(shutil.which("busybox"))
+        self.env["PATH"] = str(bin_dir)
+        return bin_dir
+
+    # -- running -------------------------------------------------------------
+
+    def run(self, config: dict | str, *, job: str | None = None, shell: list[str] | None = None,
+            source_bash_env: bool = True) -> JobResult:
+        runner = Runner(
+            self.dist.orb,
+            self.env,
+            self.tmp / "project",
+            shell=shell,
+            source_bash_env=source_bash_env,
+            orb_defaults={"download_url": self.mirror.url},
+        )
+        result = runner.run(config, job)
+        self.assert_no_secrets(result)
+        return result
+
+    def assert_no_secrets(self, result: JobResult) -> None:
+        secrets = [("an OIDC token", s) for s in self.secrets]
+        secrets += [("a key from " + where, s) for where, s in self.issued_secrets()]
+        for step in result.steps:
+            for what, secret in secrets:
+                # The message names the step, never the secret.
+                assert secret not in step.output, f"step {step.name!r} printed {what}"
+
+    def issued_secrets(self) -> list[tuple[str, str]]:
+        found = []
+        for name, section in self.credentials().items():
+            for key in ("aws_secret_access_key", "aws_session_token"):
+                if key in section:
+                    found.append((f"~/.aws/credentials [{name}]", section[key]))
+        for key in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            if self.exported().get(key):
+                found.append(("$BASH_ENV", self.exported()[key]))
+        return found
+
+    # -- what the job left behind ---------------------------------------------
+
+    def exported(self) -> dict[str, str]:
+        """What a later step sees after sourcing $BASH_ENV (only what it changes)."""
+        before = self._env_of(source=False)
+        after = self._env_of(source=True)
+        return {k: v for k, v in after.items() if before.get(k) != v}
+
+    def _env_of(self, *, source: bool) -> dict[str, str]:
+        script = (f'. "{self.bash_env}"\n' if source else "") + "env -0"
+        out = subprocess.run(["/bin/sh", "-c", script], env=self.env, capture_output=True, check=True).stdout
+        return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+    def credentials(self) -> dict[str, dict[str, str]]:
+        return _ini(self.home / ".aws" / "credentials")
+
+    def aws_config(self) -> dict[str, dict[str, str]]:
+        return _ini(self.home / ".aws" / "config")
+
+
+def _ini(path: Path) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.exists():
+        parser.read(path)
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+@pytest.fixture
+def ci(tmp_path: Path, job_env: dict, moto_server: str, mirror: ReleaseMirror, dist: Dist, tokens) -> CiJob:
+    return CiJob(tmp_path, job_env, moto_server, mirror, dist, tokens)

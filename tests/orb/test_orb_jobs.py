@@ -1,0 +1,286 @@
+"""The packed orb's steps, run the way CircleCI's runner runs them: the real
+release archive from a loopback mirror, the real binary against moto's STS,
+then the real AWS CLI in a later step, as a user's job would.
+
+Every run also checks that no step printed the token or an issued key.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .configs import REGION, assumed, caller_arn, config, role, run
+
+# As CircleCI starts them: bash where the image has it (bash itself then
+# reads $BASH_ENV), else sh; -e (and pipefail where the shell has it) as it does.
+SHELLS = {
+    "bash": ["/bin/bash", "-eo", "pipefail"],
+    "sh": ["/bin/sh", "-e"],
+    "dash": ["dash", "-e"],
+    "busybox-sh": ["busybox", "sh", "-eo", "pipefail"],
+}
+
+
+def setup_step(**params) -> dict:
+    return {"aws-oidc/setup": params}
+
+
+def assert_ok(result) -> None:
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize("shell", SHELLS.values(), ids=SHELLS.keys())
+def test_setup_exports_keys_for_later_steps_and_writes_the_default_profile(ci, shell):
+    ci.give_token()
+    result = ci.run(
+        config(setup_step(role_arn=role("env-export")), caller_arn(), caller_arn("default")),
+        shell=shell,
+        source_bash_env=shell[0] != "/bin/bash",
+    )
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("env-export", "deploy")
+    assert result.step("whoami --profile default").stdout.strip() == assumed("env-export", "deploy")
+
+    exported = ci.exported()
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        assert exported.get(key), f"{key} is not exported through $BASH_ENV"
+    assert ci.credentials()["default"]["aws_access_key_id"] == exported["AWS_ACCESS_KEY_ID"]
+    assert ci.aws_config()["default"]["region"] == REGION
+    # The binary went where the default install_dir says, and onto PATH.
+    assert (ci.install_dir / "aws-oidc").is_file()
+    assert str(ci.install_dir) in exported["PATH"].split(":")
+
+
+def test_set_aws_env_vars_false_writes_only_the_profile(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("profile-only"), profile_name="ci", set_aws_env_vars=False),
+            caller_arn("ci"),
+            run("no keys in the environment", "aws sts get-caller-identity", when="always"),
+        )
+    )
+    assert result.step("whoami --profile ci").stdout.strip() == assumed("profile-only", "deploy")
+    # Nothing was exported, so without --profile the AWS CLI has no credentials.
+    assert result.step("no keys in the environment").status == "failed"
+    assert "AWS_ACCESS_KEY_ID" not in ci.exported()
+    assert "AWS_SECRET_ACCESS_KEY" not in ci.bash_env.read_text()
+    assert "default" not in ci.credentials()
+    assert ci.aws_config()["profile ci"]["region"] == REGION
+
+
+def test_two_profiles_in_one_job(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("staging-read"), profile_name="staging", set_aws_env_vars=False),
+            setup_step(role_arn=role("prod-deploy"), profile_name="production", set_aws_env_vars=False),
+            caller_arn("staging"),
+            caller_arn("production"),
+        )
+    )
+    assert_ok(result)
+    assert result.step("whoami --profile staging").stdout.strip() == assumed("staging-read", "deploy")
+    assert result.step("whoami --profile production").stdout.strip() == assumed("prod-deploy", "deploy")
+    assert set(ci.credentials()) == {"staging", "production"}
+
+
+# A job written for circleci/aws-cli v5 (its `setup` OIDC parameters, as in
+# REFERENCE.md), left as it is but for the orb line.
+AWS_CLI_JOB = """
+version: 2.1
+orbs:
+  aws-cli: circleci/aws-cli@5.1
+jobs:
+  aws-cli-example:
+    docker:
+      - image: cimg/aws:2024.03
+    steps:
+      - checkout
+      - aws-cli/setup:
+          profile_name: OIDC-PROFILE
+          role_arn: ${ROLE_ARN}
+          role_session_name: example-session
+          session_duration: "1800"
+          region: ${AWS_REGION}
+      - run:
+          name: Check the role
+          command: aws sts get-caller-identity --profile OIDC-PROFILE --query Arn --output text
+workflows:
+  aws-cli:
+    jobs:
+      - aws-cli-example:
+          context: aws
+"""
+
+
+def test_an_aws_cli_setup_job_runs_unchanged_but_for_the_orb_line(ci):
+    ci.give_token()
+    ci.env["ROLE_ARN"] = role("oidc-example")
+    ci.env["AWS_REGION"] = "eu-west-1"
+    job = AWS_CLI_JOB.replace("circleci/aws-cli@5.1", "aws-oidc/aws-oidc@0.1")
+    result = ci.run(job)
+    assert_ok(result)
+    assert result.step("Check the role").stdout.strip() == assumed("oidc-example", "example-session")
+    assert ci.aws_config()["profile OIDC-PROFILE"]["region"] == "eu-west-1"
+    assert ci.aws_config()["default"]["region"] == "eu-west-1"  # configure_default_region
+
+
+def test_a_second_setup_uses_the_installed_binary(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("first"), profile_name="first", set_aws_env_vars=False),
+            setup_step(role_arn=role("second"), profile_name="second", set_aws_env_vars=False),
+            caller_arn("second"),
+        )
+    )
+    assert_ok(result)
+    assert len(ci.mirror.downloads()) == 1, ci.mirror.requests
+    installs = [s for s in result.steps if s.name == "Install aws-oidc"]
+    assert "already installed" in installs[1].stdout
+    assert result.step("whoami --profile second").stdout.strip() == assumed("second", "deploy")
+
+
+def test_a_tampered_archive_is_refused_and_nothing_is_installed(ci, dist):
+    ci.give_token()
+    tampered = ci.mirror.tamper()
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()))
+
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert "SHA-256 mismatch" in install.stderr
+    assert dist.sha256 in install.stderr and tampered in install.stderr
+    assert result.step("Assume the AWS role").status == "skipped"
+    leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
+    assert leftovers == [], "no binary, not even a staged one, may be left"
+    assert list(ci.tmpdir.iterdir()) == [], "the download was left behind"
+
+
+def test_no_token_and_no_circleci_cli_says_so(ci):
+    # No CIRCLE_OIDC_TOKEN(_V2), and PATH has no `circleci`.
+    result = ci.run(config(setup_step(role_arn=role("no-token"))))
+    assume = result.step("Assume the AWS role")
+    assert assume.status == "failed"
+    assert "no CircleCI OIDC token" in assume.stderr
+
+
+def test_busybox_sh_with_wget_only(ci):
+    ci.give_token()
+    ci.tools_only(
+        "aws",
+        busybox=("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
+                 "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort"),
+    )
+    result = ci.run(config(setup_step(role_arn=role("busybox")), caller_arn()), shell=SHELLS["busybox-sh"])
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("busybox", "deploy")
+    assert len(ci.mirror.downloads()) == 1
+    assert ci.mirror.user_agents == ["Wget"], "the download did not go through busybox wget"
+
+
+def test_when_always_runs_setup_after_a_failed_step(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            run("tests fail", "exit 3"),
+            setup_step(role_arn=role("cleanup"), when="always"),
+            run("on success only", "echo never"),
+            caller_arn(when="always"),
+        )
+    )
+    assert not result.ok
+    assert result.step("tests fail").status == "failed"
+    assert result.step("Install aws-oidc").status == "success"
+    assert result.step("Assume the AWS role").status == "success"
+    assert result.step("on success only").status == "skipped"
+    assert result.step("whoami").stdout.strip() == assumed("cleanup", "deploy")
+
+
+@pytest.mark.parametrize("bash_sources_it", [True, False], ids=["bash-like", "alpine-sh"])
+def test_role_arn_exported_by_an_earlier_step_through_bash_env(ci, bash_sources_it):
+    ci.give_token()
+    result = ci.run(
+        config(
+            run("pick the role", f"echo 'export AWS_ROLE_ARN=\"{role('from-bash-env')}\"' >> \"$BASH_ENV\""),
+            setup_step(),  # role_arn defaults to ${AWS_ROLE_ARN}
+            run("whoami", ". \"$BASH_ENV\"; aws sts get-caller-identity --query Arn --output text"),
+        ),
+        source_bash_env=bash_sources_it,
+    )
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("from-bash-env", "deploy")
+
+
+@pytest.mark.parametrize(
+    "uname_s, named",
+    [("Darwin", "macOS (Darwin)"), ("MINGW64_NT-10.0-19045", "Windows (MINGW64_NT-10.0-19045)")],
+)
+def test_macos_and_windows_are_refused_by_name(ci, uname_s, named):
+    ci.give_token()
+    fake = ci.tmp / "fake-uname"
+    fake.mkdir()
+    (fake / "uname").write_text(
+        f'#!/bin/sh\ncase "$1" in -m) echo arm64 ;; *) echo "{uname_s}" ;; esac\n'
+    )
+    (fake / "uname").chmod(0o755)
+    ci.env["PATH"] = f"{fake}:{ci.env['PATH']}"
+    result = ci.run(config(setup_step(role_arn=role("mac"))))
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert f"{named} is not supported yet" in install.stderr
+    assert ci.mirror.downloads() == []
+
+
+def test_a_version_the_orb_does_not_pin_is_refused(ci):
+    ci.give_token()
+    result = ci.run(config(setup_step(role_arn=role("pinned"), version="9.9.9")))
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert "pins no SHA-256 for aws-oidc 9.9.9" in install.stderr
+    assert ci.mirror.downloads() == []
+
+
+def test_a_custom_audience_mints_a_token_with_circleci_cli(ci):
+    ci.give_token()  # the default-audience token must not be the one used
+    calls = ci.circleci_cli(aud="sts.amazonaws.com")
+    result = ci.run(config(setup_step(role_arn=role("audience"), audience="sts.amazonaws.com"), caller_arn()))
+    assert_ok(result)
+    assert '"aud":"sts.amazonaws.com"' in calls.read_text().replace(" ", "")
+    assert result.step("whoami").stdout.strip() == assumed("audience", "deploy")
+
+
+def test_role_chaining_writes_the_chained_role(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("hub"), chain_role_arn=role("target"), external_id="ext-123",
+                  role_session_name="chain"),
+            caller_arn(),
+        )
+    )
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip().startswith(assumed("target", ""))
+
+
+def test_session_policies_and_verify_are_passed_on(ci):
+    ci.give_token()
+    policy = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",'
+        '"Resource":"arn:aws:s3:::bucket/$${aws:username}/*"}]}'
+    )
+    result = ci.run(
+        config(
+            setup_step(
+                role_arn=role("narrowed"),
+                session_policy=policy,
+                policy_arns="arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+                verify=True,
+                session_duration="900",
+            ),
+            caller_arn(),
+        )
+    )
+    assert_ok(result)
+    assert "verified" in result.step("Assume the AWS role").stderr
+    assert result.step("whoami").stdout.strip() == assumed("narrowed", "deploy")

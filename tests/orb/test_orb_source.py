@@ -1,0 +1,326 @@
+"""Static checks of the orb: the packed `dist/orb.yml` against CircleCI's
+schema, the orb-tools review rules that can be checked offline, the
+examples, the README, and the linters on the source.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .runner import Runner
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+ORB = REPO / "orb"
+SRC = ORB / "src"
+COMPONENT_KINDS = ("commands", "jobs", "executors", "examples")
+SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+TEMPLATED = re.compile(r"<<\s*parameters\.(\w+)\s*>>")
+
+
+def check_jsonschema(*paths: Path) -> dict:
+    proc = subprocess.run(
+        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.circle-ci", "-o", "json", "--verbose", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(proc.stdout)
+
+
+def assert_valid(report: dict, files: int) -> None:
+    assert report["status"] == "ok", "\n".join(
+        f"{e['filename']} {e['path']}: {(e.get('best_deep_match') or e)['message'][:300]}"
+        for e in report.get("errors", [])
+    )
+    assert not report.get("parse_errors"), report["parse_errors"]
+    assert len(report["checked_paths"]) == files, report
+
+
+def steps_of(orb: dict):
+    """(where, step) for every step of every command and job, nested ones too."""
+
+    def walk(where, steps):
+        for i, step in enumerate(steps or []):
+            yield f"{where}[{i}]", step
+            if isinstance(step, dict):
+                for key in ("when", "unless"):
+                    if isinstance(step.get(key), dict):
+                        yield from walk(f"{where}[{i}].{key}.steps", step[key].get("steps"))
+
+    for kind in ("commands", "jobs"):
+        for name, component in (orb.get(kind) or {}).items():
+            yield from walk(f"{kind}.{name}.steps", component.get("steps"))
+
+
+def run_steps(orb: dict):
+    for where, step in steps_of(orb):
+        if isinstance(step, dict) and "run" in step:
+            yield where, step["run"]
+        elif step == "run":
+            yield where, None
+
+
+# -- CircleCI's schema -------------------------------------------------------------
+
+
+def test_packed_orb_validates_against_circleci_schema(packed_orb_path, packed_orb, tmp_path):
+    """The only errors allowed are a templated enum value such as
+    `when: << parameters.when >>`, which the schema cannot know CircleCI fills
+    in.  They are filtered by name here, and the orb with exactly those values
+    replaced by a legal one must then be valid with nothing filtered."""
+    report = check_jsonschema(packed_orb_path)
+    assert not report.get("parse_errors"), report["parse_errors"]
+    for error in report["errors"]:
+        deepest = (error.get("best_deep_match") or error)["message"]
+        assert re.fullmatch(r"'<< parameters\.\w+ >>' is not one of \[.*\]", deepest), (
+            f"{error['path']}: {deepest}"
+        )
+
+    orb = copy.deepcopy(packed_orb)
+    replaced = []
+    for where, run in run_steps(orb):
+        if isinstance(run, dict) and isinstance(run.get("when"), str) and TEMPLATED.fullmatch(run["when"]):
+            replaced.append(f"{where}.run.when = {run['when']}")
+            run["when"] = "on_success"
+    neutral = tmp_path / "orb.json"
+    neutral.write_text(json.dumps(orb))
+    assert_valid(check_jsonschema(neutral), 1)
+    assert replaced, "no templated enum left to filter: drop the filter"
+
+
+def test_every_example_usage_is_a_valid_config(packed_orb, tmp_path):
+    paths = []
+    for name, example in packed_orb["examples"].items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(example["usage"]))
+        paths.append(path)
+    assert_valid(check_jsonschema(*paths), len(paths))
+
+
+def test_every_example_job_expands_against_the_orb(packed_orb, tmp_path):
+    """Unknown parameters, wrong types and unknown commands fail here as they
+    would when CircleCI compiles the config."""
+    for name, example in packed_orb["examples"].items():
+        usage = example["usage"]
+        assert usage["version"] == 2.1, name
+        assert any(v.startswith("aws-oidc/aws-oidc@") for v in usage["orbs"].values()), name
+        assert usage.get("workflows"), f"example {name} has no workflow"
+        runner = Runner(packed_orb, {}, tmp_path)
+        for job in usage["jobs"]:
+            steps, _ = runner.expand_job(usage, job)
+            assert any(s.name == "Install aws-oidc" for s in steps), f"{name}: {job} does not use the orb"
+
+
+def test_packed_orb_is_the_source_packed(packed_orb):
+    """`dist/orb.yml` is not stale: re-packing the source the way `orb pack`
+    does (an independent reading of it) gives the same orb."""
+    install = packed_orb["commands"]["install"]
+    release = {
+        "<<orb-pack:version>>": install["parameters"]["version"]["default"],
+        "<<orb-pack:sha256sums>>": install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"],
+    }
+
+    def resolve(value):
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v) for v in value]
+        if isinstance(value, str):
+            include = re.fullmatch(r"\s*<<\s*include\(([^)]+)\)\s*>>\s*", value)
+            if include:
+                return (SRC / include.group(1)).read_text().replace("<<", "\\<<")
+            return release.get(value.strip(), value)
+        return value
+
+    expected = resolve(yaml.safe_load((SRC / "@orb.yml").read_text()))
+    for kind in COMPONENT_KINDS:
+        for path in sorted((SRC / kind).glob("*.yml")):
+            expected.setdefault(kind, {})[path.stem] = resolve(yaml.safe_load(path.read_text()))
+    assert packed_orb == expected, "dist/orb.yml is stale or packed differently: run `make orb`"
+
+
+# -- orb-tools review rules ----------------------------------------------------------
+
+
+def test_rc001_source_and_home_url(packed_orb):
+    display = packed_orb["display"]
+    assert display["source_url"].startswith("https://")
+    assert display["home_url"].startswith("https://")
+
+
+def test_rc002_everything_is_described(packed_orb):
+    assert packed_orb.get("description")
+    for kind in COMPONENT_KINDS:
+        for name, component in (packed_orb.get(kind) or {}).items():
+            assert component.get("description"), f"{kind}.{name} has no description"
+            for param, declaration in (component.get("parameters") or {}).items():
+                assert declaration.get("description"), f"{kind}.{name}.parameters.{param} has no description"
+
+
+def test_rc003_has_examples(packed_orb):
+    assert packed_orb.get("examples")
+
+
+def test_rc005_orb_description_is_long_enough(packed_orb):
+    assert len(packed_orb["description"].strip()) >= 64
+
+
+def test_rc008_every_run_is_a_mapping_with_a_name(packed_orb):
+    runs = list(run_steps(packed_orb))
+    assert runs
+    for where, run in runs:
+        assert isinstance(run, dict) and run.get("name"), f"{where}: run without a name"
+
+
+def test_rc009_long_commands_are_includes():
+    for path in sorted((SRC / "commands").glob("*.yml")) + sorted((SRC / "jobs").glob("*.yml")):
+        component = yaml.safe_load(path.read_text())
+        for where, run in run_steps({"commands": {path.stem: component}}):
+            command = run["command"]
+            if not re.fullmatch(r"\s*<<\s*include\([^)]+\)\s*>>\s*", command):
+                assert len(command) <= 64, f"{path.name} {where}: a command over 64 characters belongs in scripts/"
+
+
+def test_rc010_snake_case_names_and_parameters(packed_orb):
+    for kind in COMPONENT_KINDS:
+        for path in (SRC / kind).glob("*"):
+            assert path.suffix == ".yml" and SNAKE.fullmatch(path.stem), f"{kind}/{path.name}"
+        for name, component in (packed_orb.get(kind) or {}).items():
+            for param in component.get("parameters") or {}:
+                assert SNAKE.fullmatch(param), f"{kind}.{name}.parameters.{param}"
+
+
+def test_rc012_no_dollar_default_in_a_cache_key(packed_orb):
+    for kind in ("commands", "jobs"):
+        for name, component in (packed_orb.get(kind) or {}).items():
+            dollar = {p for p, d in (component.get("parameters") or {}).items() if "$" in str(d.get("default", ""))}
+            for where, step in steps_of({kind: {name: component}}):
+                if isinstance(step, dict):
+                    for body in step.values():
+                        keys = [body.get("key")] + list(body.get("keys") or []) if isinstance(body, dict) else []
+                        for key in filter(None, keys):
+                            used = set(TEMPLATED.findall(str(key))) & dollar
+                            assert not used, f"{where}: cache key uses $-defaulted {used}"
+
+
+# -- the commands' contract -------------------------------------------------------------
+
+# circleci/aws-cli v5 `setup`, the OIDC parameters: name -> (type, default).
+AWS_CLI_SETUP_OIDC = {
+    "role_arn": ("string", "${AWS_ROLE_ARN}"),
+    "role_session_name": ("string", "${CIRCLE_JOB}"),
+    "session_duration": ("string", "3600"),
+    "profile_name": ("string", "default"),
+    "region": ("string", "${AWS_DEFAULT_REGION}"),
+    "set_aws_env_vars": ("boolean", True),
+    "configure_default_region": ("boolean", True),
+    "configure_profile_region": ("boolean", True),
+    "when": ("enum", "on_success"),
+}
+
+
+def test_setup_takes_the_oidc_parameters_of_aws_cli_setup(packed_orb):
+    params = packed_orb["commands"]["setup"]["parameters"]
+    for name, (kind, default) in AWS_CLI_SETUP_OIDC.items():
+        assert name in params, name
+        assert (params[name]["type"], params[name]["default"]) == (kind, default), name
+    assert params["when"]["enum"] == ["on_success", "on_fail", "always"]
+
+
+def test_parameters_reach_scripts_only_as_param_variables(packed_orb):
+    for name, command in packed_orb["commands"].items():
+        declared = set(command.get("parameters") or {})
+        for where, run in run_steps({"commands": {name: command}}):
+            assert run["when"] == "<< parameters.when >>", f"{where}: every step honours `when`"
+            assert not TEMPLATED.search(run["command"].replace("\\<<", "")), f"{where}: parameter in the script"
+            environment = run.get("environment") or {}
+            for var, value in environment.items():
+                if var == "AWS_OIDC_PINNED_SHA256":
+                    continue
+                param = TEMPLATED.fullmatch(str(value)).group(1)
+                assert var == f"PARAM_{param.upper()}" and param in declared, f"{where}: {var}"
+            used = set(re.findall(r"\bPARAM_[A-Z0-9_]+", run["command"]))
+            missing = used - set(environment)
+            assert not missing, f"{where}: the script reads {missing}, which the step does not set"
+
+
+def test_setup_passes_its_install_parameters_on(packed_orb):
+    setup = packed_orb["commands"]["setup"]
+    (install,) = [s["install"] for s in setup["steps"] if "install" in s]
+    for param in ("version", "install_dir", "download_url", "when"):
+        assert install[param] == f"<< parameters.{param} >>"
+        assert setup["parameters"][param]["default"] == packed_orb["commands"]["install"]["parameters"][param]["default"]
+
+
+def test_the_pinned_table_names_the_packed_version(packed_orb):
+    install = packed_orb["commands"]["install"]
+    version = install["parameters"]["version"]["default"]
+    table = install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
+    lines = [line.split() for line in table.splitlines()]
+    assert lines
+    for v, target, sha in lines:
+        assert v == version
+        assert target in ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl")
+        assert re.fullmatch(r"[0-9a-f]{64}", sha)
+    assert "orb-pack:" not in yaml.safe_dump(packed_orb), "a placeholder was left in"
+
+
+# -- examples and README -------------------------------------------------------------
+
+
+def readme_examples() -> dict[str, str]:
+    text = (ORB / "README.md").read_text()
+    blocks = re.findall(r"<!-- example: (\w+) -->\n```yaml\n(.*?)```\n", text, re.S)
+    names = [name for name, _ in blocks]
+    assert len(names) == len(set(names)), "an example is in the README twice"
+    return dict(blocks)
+
+
+def test_readme_shows_every_example_as_in_its_file():
+    in_readme = readme_examples()
+    files = {p.stem: p for p in (SRC / "examples").glob("*.yml")}
+    assert set(in_readme) == set(files)
+    for name, path in files.items():
+        usage = textwrap.dedent(path.read_text().split("\nusage:\n", 1)[1])
+        assert in_readme[name] == usage, f"README's {name} differs from examples/{name}.yml"
+
+
+def test_readme_documents_every_setup_parameter(packed_orb):
+    text = (ORB / "README.md").read_text()
+    for param in packed_orb["commands"]["setup"]["parameters"]:
+        assert f"| `{param}` |" in text, param
+
+
+# -- linters on the source ------------------------------------------------------------------
+
+
+def test_scripts_pass_shellcheck():
+    scripts = sorted(map(str, (SRC / "scripts").glob("*.sh")))
+    assert scripts
+    proc = subprocess.run(["shellcheck", "-s", "sh", *scripts], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("shell", [["dash", "-n"], ["busybox", "sh", "-n"]], ids=["dash", "busybox-sh"])
+def test_scripts_parse_in_small_shells(shell):
+    for script in sorted((SRC / "scripts").glob("*.sh")):
+        proc = subprocess.run([*shell, str(script)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{script.name}: {proc.stderr}"
+
+
+def test_orb_source_passes_yamllint():
+    proc = subprocess.run(
+        [str(VENV_BIN / "yamllint"), "-c", str(ORB / ".yamllint"), "-f", "parsable", str(SRC)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
