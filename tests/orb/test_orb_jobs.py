@@ -284,3 +284,27 @@ def test_session_policies_and_verify_are_passed_on(ci):
     assert_ok(result)
     assert "verified" in result.step("Assume the AWS role").stderr
     assert result.step("whoami").stdout.strip() == assumed("narrowed", "deploy")
+
+
+def test_refresh_writes_a_profile_that_refreshes_itself(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("long-job"), profile_name="deploy", set_aws_env_vars=False, refresh=True),
+            caller_arn("deploy"),
+        )
+    )
+    assert_ok(result)
+    assert "refreshes itself" in result.step("Assume the AWS role").stderr
+    assert result.step("whoami --profile deploy").stdout.strip() == assumed("long-job", "deploy")
+    process = ci.aws_config()["profile deploy"]["credential_process"]
+    assert process.startswith(f"{ci.install_dir / 'aws-oidc'} credential-process --role-arn {role('long-job')}")
+    assert "deploy" not in ci.credentials()
+    assert "AWS_ACCESS_KEY_ID" not in ci.exported()
+
+
+def test_refresh_with_exported_keys_is_refused_with_the_fix(ci):
+    ci.give_token()
+    result = ci.run(config(setup_step(role_arn=role("long-job"), refresh=True)))
+    assert not result.ok
+    assert "set_aws_env_vars: false" in result.step("Assume the AWS role").stderr

@@ -277,8 +277,8 @@ def test_the_pinned_table_names_the_packed_version(packed_orb):
 # -- examples and README -------------------------------------------------------------
 
 
-def readme_examples() -> dict[str, str]:
-    text = (ORB / "README.md").read_text()
+def readme_examples(readme: Path = ORB / "README.md") -> dict[str, str]:
+    text = readme.read_text()
     blocks = re.findall(r"<!-- example: (\w+) -->\n```yaml\n(.*?)```\n", text, re.S)
     names = [name for name, _ in blocks]
     assert len(names) == len(set(names)), "an example is in the README twice"
@@ -292,6 +292,15 @@ def test_readme_shows_every_example_as_in_its_file():
     for name, path in files.items():
         usage = textwrap.dedent(path.read_text().split("\nusage:\n", 1)[1])
         assert in_readme[name] == usage, f"README's {name} differs from examples/{name}.yml"
+
+
+def test_the_main_readme_shows_examples_exactly_as_in_their_files():
+    in_readme = readme_examples(ORB.parent / "README.md")
+    assert in_readme, "the main README shows no orb example"
+    for name, usage in in_readme.items():
+        path = SRC / "examples" / f"{name}.yml"
+        assert path.exists(), f"README.md shows example {name}, which examples/ does not have"
+        assert usage == textwrap.dedent(path.read_text().split("\nusage:\n", 1)[1]), name
 
 
 def test_readme_documents_every_setup_parameter(packed_orb):

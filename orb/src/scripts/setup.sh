@@ -38,6 +38,7 @@ set -- assume --expand-env \
 if [ "$PARAM_CONFIGURE_PROFILE_REGION" != true ]; then set -- "$@" --no-profile-region; fi
 if [ "$PARAM_CONFIGURE_DEFAULT_REGION" = true ]; then set -- "$@" --default-region; fi
 if [ "$PARAM_VERIFY" = true ]; then set -- "$@" --verify; fi
+if [ "$PARAM_REFRESH" = true ]; then set -- "$@" --refresh; fi
 # Last: its value is optional and defaults to $BASH_ENV.
 if [ "$PARAM_SET_AWS_ENV_VARS" = true ]; then set -- "$@" --bash-env; fi
 
