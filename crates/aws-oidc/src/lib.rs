@@ -7,7 +7,9 @@
 //! AssumeRole and GetCallerIdentity, with [`retry`] for errors that can pass)
 //! -> [`credentials`] -> [`sinks`] (`$BASH_ENV`, AWS profile files,
 //! `credential_process` JSON, dotenv).  [`diagnose`] sits beside the flow and
-//! explains a failure for this token and this role.
+//! explains a failure for this token and this role; [`trust`] writes and
+//! checks the role's trust policy, and [`thumbprint`] finds the issuer's
+//! certificate thumbprint for the IAM provider.
 
 pub mod assume;
 pub mod cache;
@@ -20,6 +22,8 @@ pub mod request;
 pub mod retry;
 pub mod sinks;
 pub mod sts;
+pub mod thumbprint;
 pub mod token;
+pub mod trust;
 
 pub use credentials::Credentials;

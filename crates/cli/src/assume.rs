@@ -10,8 +10,10 @@ use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
 use clap::Args;
 
+use aws_oidc::trust::evaluate::TrustPolicy;
+
 use crate::credential_process;
-use crate::role::{env, normalise_opt, Exchange, RoleArgs};
+use crate::role::{env, normalise_opt, print_stdout, Exchange, ExchangeError, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
@@ -65,6 +67,10 @@ pub struct AssumeArgs {
     /// With --profile: write a self-refreshing profile (credential_process = aws-oidc credential-process ...) instead of static keys, for jobs that outlast the credentials
     #[arg(long, requires = "profile")]
     refresh: bool,
+
+    /// The role's trust policy (JSON): on AccessDenied, check it against the token and show the failing conditions (as `aws-oidc check`)
+    #[arg(long, value_name = "FILE")]
+    trust_policy: Option<PathBuf>,
 }
 
 /// Everything validated, before any network call or file change.
@@ -75,6 +81,7 @@ struct Validated {
     json: bool,
     dotenv: Option<PathBuf>,
     refresh: bool,
+    trust_policy: Option<(PathBuf, TrustPolicy)>,
 }
 
 fn validate(mut a: AssumeArgs) -> Result<Validated> {
@@ -130,6 +137,10 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
              (orb: set_aws_env_vars: false)"
         );
     }
+    let trust_policy = match a.trust_policy {
+        Some(path) => Some((path.clone(), crate::check::read_policy(&path)?)),
+        None => None,
+    };
     Ok(Validated {
         exchange,
         bash_env,
@@ -137,6 +148,7 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
         json,
         dotenv,
         refresh: a.refresh,
+        trust_policy,
     })
 }
 
@@ -177,13 +189,57 @@ fn warn_if_shadowed(v: &Validated) {
     );
 }
 
+/// With --trust-policy, adds to an AccessDenied from AssumeRoleWithWebIdentity
+/// the statement-by-statement check of that policy against the token sent.
+fn explain_with_trust_policy(err: ExchangeError, v: &Validated) -> anyhow::Error {
+    let (
+        Some((path, policy)),
+        ExchangeError::Sts {
+            failure,
+            token,
+            explanation,
+        },
+    ) = (&v.trust_policy, &err)
+    else {
+        return err.into();
+    };
+    if failure.operation != "AssumeRoleWithWebIdentity"
+        || failure.code.as_deref() != Some("AccessDenied")
+    {
+        return err.into();
+    }
+    let request = &v.exchange.plan.request;
+    let report = crate::check::evaluate_for(
+        policy,
+        &token.claims,
+        Some((request.role_arn.partition(), request.role_arn.account())),
+        Some(request.session_name.as_str()),
+        &[],
+    );
+    match report {
+        Ok(eval) if eval.allowed() => anyhow!(
+            "{explanation}\n\nThe trust policy in {} allows this token, so it is not the role's trust \
+             policy (or the role or its OIDC provider does not exist in account {}). Compare with: \
+             aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument\n{eval}",
+            path.display(),
+            request.role_arn.account(),
+            request.role_arn.name()
+        ),
+        Ok(eval) => anyhow!("{explanation}\n\nChecking the trust policy in {} against this token:\n{eval}", path.display()),
+        Err(e) => anyhow!("{explanation}\n\n(--trust-policy {}: could not check it: {e:#})", path.display()),
+    }
+}
+
 /// Runs `aws-oidc assume`.
 pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
     preflight(&v)?;
     warn_if_shadowed(&v);
     let issued_at = SystemTime::now();
-    let outcome = v.exchange.run()?;
+    let outcome = v
+        .exchange
+        .run()
+        .map_err(|e| explain_with_trust_policy(e, &v))?;
     let region = &v.exchange.region;
 
     let creds = &outcome.assumed.credentials;
@@ -219,7 +275,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         });
     }
     if v.json {
-        println!("{}", sinks::process_json(creds));
+        print_stdout(&sinks::process_json(creds))?;
         wrote.push("stdout".into());
     }
     let verified = match &outcome.verified_arn {

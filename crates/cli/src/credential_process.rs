@@ -14,7 +14,7 @@ use aws_oidc::credentials::Credentials;
 use aws_oidc::sinks::{process_json, shell};
 use clap::Args;
 
-use crate::role::{env, Exchange, RoleArgs};
+use crate::role::{env, print_stdout, Exchange, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
 Print credentials in the credential_process format (Version 1, keys, Expiration) for AWS SDKs and \
@@ -170,6 +170,5 @@ pub fn run(args: CredentialProcessArgs) -> Result<()> {
     } else {
         cached_credentials(&x)?
     };
-    println!("{}", process_json(&credentials));
-    Ok(())
+    print_stdout(&process_json(&credentials))
 }

@@ -4,8 +4,12 @@
 //! together; each subcommand lives in its own module.
 
 mod assume;
+mod check;
+mod claims;
 mod credential_process;
 mod role;
+mod thumbprint;
+mod trust_policy;
 
 use std::process::ExitCode;
 
@@ -39,13 +43,35 @@ enum Command {
     /// Print credentials for a profile's credential_process, cached and refreshed as needed
     #[command(long_about = credential_process::LONG_ABOUT)]
     CredentialProcess(Box<credential_process::CredentialProcessArgs>),
+    /// Print the claims of the job's OIDC token (never the token itself)
+    #[command(long_about = claims::LONG_ABOUT)]
+    Claims(claims::ClaimsArgs),
+    /// Generate a role trust policy (or Terraform, CloudFormation, AWS CLI) for CircleCI jobs
+    #[command(long_about = trust_policy::LONG_ABOUT)]
+    TrustPolicy(Box<trust_policy::TrustPolicyArgs>),
+    /// Explain whether a trust policy lets the job's token in, condition by condition
+    #[command(long_about = check::LONG_ABOUT)]
+    Check(Box<check::CheckArgs>),
+    /// Print the issuer's TLS certificate thumbprint for an IAM OIDC provider
+    #[command(long_about = thumbprint::LONG_ABOUT)]
+    Thumbprint(thumbprint::ThumbprintArgs),
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away
+    // (`aws-oidc claims | head`) instead of panicking on the write.
+    // SAFETY: setting a signal's disposition to its default is always sound.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
         Command::CredentialProcess(args) => credential_process::run(*args),
+        Command::Claims(args) => claims::run(args),
+        Command::TrustPolicy(args) => trust_policy::run(*args),
+        Command::Check(args) => check::run(*args),
+        Command::Thumbprint(args) => thumbprint::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,8 +15,8 @@ use aws_oidc::request::{
     parse_policy_arns, parse_region, AssumeRequest, ChainRequest, RoleArn, SessionDuration,
     SessionName, SessionPolicy,
 };
-use aws_oidc::sts::{Sts, StsSettings};
-use aws_oidc::token::{self, CircleCiCli, TokenOptions};
+use aws_oidc::sts::{Sts, StsFailure, StsSettings};
+use aws_oidc::token::{self, CircleCiCli, OidcToken, TokenOptions};
 use clap::Args;
 
 /// Role, token and STS options.
@@ -125,6 +125,15 @@ pub struct RoleArgs {
         default_value_t = 60
     )]
     pub timeout: u64,
+}
+
+/// Prints `text` on stdout, failing cleanly (not panicking) on a closed pipe.
+pub fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .context("cannot write the credentials to stdout")
 }
 
 /// Reads a non-empty environment variable.
@@ -280,9 +289,49 @@ impl RoleArgs {
     }
 }
 
+/// A failed exchange.  An STS failure keeps its parts, so a command can add
+/// to the explanation (as `assume --trust-policy` does).
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// STS said no, or could not be reached.
+    Sts {
+        /// What failed.
+        failure: StsFailure,
+        /// The token that was sent.
+        token: OidcToken,
+        /// The full explanation for the user.
+        explanation: String,
+    },
+    /// Anything before STS: the token, the runtime.
+    Other(anyhow::Error),
+}
+
+impl std::fmt::Display for ExchangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExchangeError::Sts { explanation, .. } => f.write_str(explanation),
+            ExchangeError::Other(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for ExchangeError {}
+
+impl From<anyhow::Error> for ExchangeError {
+    fn from(e: anyhow::Error) -> Self {
+        ExchangeError::Other(e)
+    }
+}
+
+impl From<token::TokenError> for ExchangeError {
+    fn from(e: token::TokenError) -> Self {
+        ExchangeError::Other(e.into())
+    }
+}
+
 impl Exchange {
     /// Finds the token and runs the STS calls; an STS failure comes back explained.
-    pub fn run(&self) -> Result<Outcome> {
+    pub fn run(&self) -> Result<Outcome, ExchangeError> {
         let minter = CircleCiCli::from_path(env("PATH").as_deref());
         let token = token::obtain(&self.token_opts, &env, &minter, SystemTime::now())?;
         let fresh = || {
@@ -322,7 +371,12 @@ impl Exchange {
                     endpoint: self.settings.endpoint_description(),
                     duration: self.plan.request.duration.secs(),
                 };
-                Err(anyhow!("{}", diagnose::explain(&failure, &ctx)))
+                let explanation = diagnose::explain(&failure, &ctx);
+                Err(ExchangeError::Sts {
+                    failure,
+                    token: used,
+                    explanation,
+                })
             }
         }
     }

@@ -1,0 +1,405 @@
+//! The thumbprint an IAM OIDC provider may list for its issuer's TLS certificate.
+//!
+//! AWS's procedure: fetch `<issuer>/.well-known/openid-configuration`, take
+//! the host of its `jwks_uri`, open TLS to it, and hash (SHA-1, hex) the last
+//! certificate the server sends: the top intermediate CA of its chain.  The
+//! chain is still verified against this machine's CA store (and
+//! `SSL_CERT_FILE`), so that no one in the middle can hand us a chain of
+//! their own to pin.
+//!
+//! IAM only uses thumbprints when the JWKS host's certificate does not chain
+//! to a CA that AWS trusts (a self-hosted issuer with a private CA, say), or
+//! when it falls back to them; for `oidc.circleci.com` none is needed.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    StreamOwned,
+};
+
+/// Why no thumbprint could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ThumbprintError(pub String);
+
+fn fail<T>(msg: String) -> Result<T, ThumbprintError> {
+    Err(ThumbprintError(msg))
+}
+
+/// The certificates a TLS server sent, leaf first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateChain {
+    /// The host connected to.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// DER certificates in the order sent.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl CertificateChain {
+    /// SHA-1 of the last certificate sent (the top intermediate CA), lowercase hex.
+    pub fn thumbprint(&self) -> String {
+        self.certificates
+            .last()
+            .map(|c| sha1_hex(c))
+            .unwrap_or_default()
+    }
+}
+
+/// SHA-1 of `der`, as 40 lowercase hex digits (IAM's thumbprint format).
+pub fn sha1_hex(der: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What `thumbprint` found for an issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerCertificates {
+    /// The discovery document's `jwks_uri`.
+    pub jwks_uri: String,
+    /// The chain of the `jwks_uri` host.
+    pub jwks: CertificateChain,
+    /// The chain of the issuer host (the same host for most issuers).
+    pub issuer: CertificateChain,
+}
+
+/// An `https://` URL split into host, port and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HttpsUrl {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+fn parse_url(url: &str, what: &str) -> Result<HttpsUrl, ThumbprintError> {
+    let Some(rest) = url.trim().strip_prefix("https://") else {
+        return fail(format!(
+            "{what} {url:?} is not an https:// URL (IAM only trusts HTTPS issuers)"
+        ));
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(':') && !p.contains(']') => {
+            let port = p
+                .parse()
+                .map_err(|_| ThumbprintError(format!("{what} {url:?} has a bad port")))?;
+            (h, port)
+        }
+        _ => (authority, 443),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || authority.contains('@') {
+        return fail(format!("{what} {url:?} has no usable host"));
+    }
+    Ok(HttpsUrl {
+        host: host.to_string(),
+        port,
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        },
+    })
+}
+
+/// Records the chain the server sends, then verifies it as usual.
+#[derive(Debug)]
+struct Recorder {
+    inner: Arc<WebPkiServerVerifier>,
+    chain: Mutex<Vec<Vec<u8>>>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.to_vec())
+                .collect();
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A TLS client that trusts this machine's CAs and remembers each server's chain.
+struct Client {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: Arc<WebPkiServerVerifier>,
+    timeout: Duration,
+}
+
+impl Client {
+    fn new(timeout: Duration) -> Result<Self, ThumbprintError> {
+        let mut roots = RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        if roots.is_empty() {
+            return fail(
+                "no CA certificates found on this machine: install the ca-certificates package, \
+                 or point SSL_CERT_FILE at a PEM bundle"
+                    .into(),
+            );
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| ThumbprintError(format!("cannot set up TLS verification: {e}")))?;
+        Ok(Client {
+            provider,
+            verifier,
+            timeout,
+        })
+    }
+
+    /// Connects, completes the TLS handshake, and returns the stream and the verified chain.
+    fn connect(
+        &self,
+        url: &HttpsUrl,
+    ) -> Result<(StreamOwned<ClientConnection, TcpStream>, CertificateChain), ThumbprintError> {
+        let place = format!("{}:{}", url.host, url.port);
+        let recorder = Arc::new(Recorder {
+            inner: self.verifier.clone(),
+            chain: Mutex::new(Vec::new()),
+        });
+        let config = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ThumbprintError(format!("cannot set up TLS: {e}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(recorder.clone())
+            .with_no_client_auth();
+        let name = ServerName::try_from(url.host.clone())
+            .map_err(|_| ThumbprintError(format!("{:?} is not a valid host name", url.host)))?;
+        let addrs: Vec<_> = (url.host.as_str(), url.port)
+            .to_socket_addrs()
+            .map_err(|e| ThumbprintError(format!("cannot resolve {place}: {e}")))?
+            .collect();
+        // localhost may resolve to ::1 first while the server listens on 127.0.0.1.
+        let mut last = format!("cannot resolve {place}: check the URL and DNS");
+        let mut connected = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeout) {
+                Ok(s) => {
+                    connected = Some(s);
+                    break;
+                }
+                Err(e) => last = format!("cannot connect to {place}: {e}"),
+            }
+        }
+        let sock = connected.ok_or(ThumbprintError(last))?;
+        let _ = sock.set_read_timeout(Some(self.timeout));
+        let _ = sock.set_write_timeout(Some(self.timeout));
+        let conn = ClientConnection::new(Arc::new(config), name)
+            .map_err(|e| ThumbprintError(format!("cannot start TLS with {place}: {e}")))?;
+        let mut tls = StreamOwned::new(conn, sock);
+        while tls.conn.is_handshaking() {
+            if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
+                let why = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    Some(rustls::Error::InvalidCertificate(c)) => format!(
+                        "its certificate is not trusted here ({c:?}). aws-oidc only reports the \
+                         thumbprint of a chain it can verify, so that no one in the middle can \
+                         substitute theirs: if the issuer uses a private CA, point SSL_CERT_FILE \
+                         at that CA's certificate"
+                    ),
+                    _ => e.to_string(),
+                };
+                return fail(format!("TLS handshake with {place} failed: {why}"));
+            }
+        }
+        let certificates = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
+        let chain = CertificateChain {
+            host: url.host.clone(),
+            port: url.port,
+            certificates,
+        };
+        Ok((tls, chain))
+    }
+
+    /// GETs `url` (up to 1 MiB) over HTTP/1.0, so the answer is neither chunked
+    /// nor kept alive, and returns the body and the server's chain.
+    fn get(&self, url: &HttpsUrl) -> Result<(Vec<u8>, CertificateChain), ThumbprintError> {
+        let (mut tls, chain) = self.connect(url)?;
+        let host = if url.port == 443 {
+            url.host.clone()
+        } else {
+            format!("{}:{}", url.host, url.port)
+        };
+        let request = format!(
+            "GET {} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\
+             User-Agent: aws-oidc/{}\r\nConnection: close\r\n\r\n",
+            url.path,
+            env!("CARGO_PKG_VERSION")
+        );
+        let place = format!("https://{host}{}", url.path);
+        tls.write_all(request.as_bytes())
+            .and_then(|_| tls.flush())
+            .map_err(|e| ThumbprintError(format!("cannot send a request to {place}: {e}")))?;
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match tls.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) if raw.len() + n <= 1 << 20 => raw.extend_from_slice(&buf[..n]),
+                Ok(_) => return fail(format!("the answer from {place} is larger than 1 MiB")),
+                // Servers that close without TLS close_notify: the body is complete or is checked below.
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return fail(format!("cannot read the answer from {place}: {e}")),
+            }
+        }
+        let body = http_body(&raw).map_err(|why| ThumbprintError(format!("{place}: {why}")))?;
+        Ok((body, chain))
+    }
+}
+
+/// The body of a raw HTTP/1.0 response (never chunked), if its status is 200.
+fn http_body(raw: &[u8]) -> Result<Vec<u8>, String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the answer is not HTTP")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut body = raw[split + 4..].to_vec();
+    let status = head.split_whitespace().nth(1).unwrap_or("?");
+    if status != "200" {
+        return Err(format!("the server answered HTTP {status}, not 200"));
+    }
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+    };
+    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if body.len() < len {
+            return Err("the answer was cut short".into());
+        }
+        body.truncate(len);
+    }
+    Ok(body)
+}
+
+/// Follows AWS's procedure for the issuer at `issuer_url` (e.g. `https://oidc.circleci.com/org/<id>`).
+pub fn for_issuer(
+    issuer_url: &str,
+    timeout: Duration,
+) -> Result<IssuerCertificates, ThumbprintError> {
+    let issuer = parse_url(issuer_url, "the issuer URL")?;
+    let client = Client::new(timeout)?;
+    let discovery = HttpsUrl {
+        path: format!(
+            "{}/.well-known/openid-configuration",
+            issuer.path.trim_end_matches('/')
+        ),
+        ..issuer.clone()
+    };
+    let place = format!(
+        "https://{}:{}{}",
+        discovery.host, discovery.port, discovery.path
+    );
+    let (body, issuer_chain) = client.get(&discovery)?;
+    let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+        ThumbprintError(format!(
+            "the discovery document {place} is not JSON: is {issuer_url} an OIDC issuer URL?"
+        ))
+    })?;
+    let Some(jwks_uri) = doc.get("jwks_uri").and_then(|v| v.as_str()) else {
+        return fail(format!("the discovery document {place} has no jwks_uri"));
+    };
+    let jwks = parse_url(jwks_uri, "the discovery document's jwks_uri")?;
+    let jwks_chain = if (jwks.host.as_str(), jwks.port) == (issuer.host.as_str(), issuer.port) {
+        issuer_chain.clone()
+    } else {
+        client.connect(&jwks)?.1
+    };
+    Ok(IssuerCertificates {
+        jwks_uri: jwks_uri.to_string(),
+        jwks: jwks_chain,
+        issuer: issuer_chain,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_matches_a_known_vector() {
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn urls_split_into_host_port_path() {
+        let u = parse_url("https://oidc.circleci.com/org/x", "u").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("oidc.circleci.com", 443, "/org/x")
+        );
+        let u = parse_url("https://127.0.0.1:8443", "u").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("127.0.0.1", 8443, "/")
+        );
+        let u = parse_url("https://[::1]:9/a", "u").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", 9));
+        for bad in ["http://x", "https://", "https://u@h/", "https://h:port/"] {
+            assert!(parse_url(bad, "u").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn http_bodies_plain_and_sized() {
+        assert_eq!(
+            http_body(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}xx").unwrap(),
+            b"{}"
+        );
+        assert_eq!(http_body(b"HTTP/1.1 200 OK\r\n\r\n{}").unwrap(), b"{}");
+        assert!(http_body(b"HTTP/1.1 404 Not Found\r\n\r\n")
+            .unwrap_err()
+            .contains("404"));
+        assert!(http_body(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}").is_err());
+        assert!(http_body(b"garbage").is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! From "who may assume this role" to a least-privilege trust policy.
+//!
+//! The policy pins the audience with `StringEquals` and the subject with
+//! `StringLike` only where a wildcard is needed.  Restrictions IAM cannot
+//! check are refused with the reason, never written as a condition that
+//! would silently never match (or always match).
+
+use serde_json::{json, Map, Value};
+
+use super::subject::{project_pattern, ref_pattern, REF_INJECTION};
+use super::{Provider, ACTION};
+use crate::request::InputError;
+
+/// A CircleCI org or project id: a UUID, as the CircleCI web app shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircleCiId(String);
+
+impl CircleCiId {
+    /// Parses a UUID; `what` names the option in the error, e.g. `--org-id`.
+    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        let ok = raw.len() == 36
+            && raw.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            });
+        if !ok {
+            return Err(InputError(format!(
+                "invalid {what} {raw:?}: CircleCI ids are UUIDs such as \
+                 6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
+                 Project Settings > Overview, or `aws-oidc claims` in a job)"
+            )));
+        }
+        Ok(CircleCiId(raw.to_ascii_lowercase()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A git ref a role is restricted to, e.g. `refs/heads/main` or `refs/tags/v*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitRef(String);
+
+impl GitRef {
+    /// `--branch main` is `refs/heads/main`.
+    pub fn branch(name: &str) -> Result<Self, InputError> {
+        Self::parse(&format!("refs/heads/{}", name.trim()), "--branch")
+    }
+
+    /// A full ref (`refs/...`); `*` is a wildcard, as in IAM's `StringLike`.
+    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        let bad = |why: &str| InputError(format!("invalid {what} {raw:?}: {why}"));
+        let Some(rest) = raw.strip_prefix("refs/") else {
+            return Err(bad(
+                "a ref starts with refs/, e.g. refs/heads/main or refs/tags/v*",
+            ));
+        };
+        if rest.is_empty() || rest.ends_with('/') || rest.contains("//") {
+            return Err(bad("it names no branch or tag"));
+        }
+        if let Some(c) = raw
+            .chars()
+            .find(|c| c.is_control() || " ~^:?[\\$".contains(*c))
+        {
+            return Err(bad(&format!(
+                "{c:?} cannot appear in a git ref (or, for $, would start an IAM policy variable)"
+            )));
+        }
+        if raw.contains("/vcs-ref/") {
+            return Err(bad(
+                "a ref containing /vcs-ref/ is refused by generated policies",
+            ));
+        }
+        Ok(GitRef(raw.to_string()))
+    }
+
+    /// The ref as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who may assume the role.
+#[derive(Debug, Clone)]
+pub struct Allow {
+    /// The CircleCI organization.
+    pub org_id: CircleCiId,
+    /// Its projects (at least one).
+    pub project_ids: Vec<CircleCiId>,
+    /// Refs to restrict to; empty allows any ref.
+    pub refs: Vec<GitRef>,
+    /// The token audience; CircleCI's default is the org id.
+    pub audience: Option<String>,
+    /// The IAM OIDC provider.
+    pub provider: Provider,
+    /// `--context-id`: asked for, but IAM cannot check it.
+    pub context_ids: Vec<String>,
+    /// `--no-ssh-rerun`: asked for, but IAM cannot check it.
+    pub no_ssh_rerun: bool,
+}
+
+/// Why IAM cannot restrict a role to CircleCI contexts.
+pub const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
+IAM cannot restrict a role to CircleCI contexts: the token's oidc.circleci.com/context-ids claim \
+is not one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
+oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyValue: would never \
+match (the role could never be assumed) and ForAllValues: or a negated operator would always \
+match (no restriction at all). Restrict who may use the context on CircleCI's side instead \
+(Organization Settings > Contexts: security groups, project and expression restrictions), and \
+restrict the role here by project and branch. Remove --context-id.";
+
+/// Why IAM cannot refuse SSH reruns.
+pub const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
+IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
+one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
+oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
+negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
+access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
+deploy roles to protected branches (--branch), and limit who can rerun with SSH in CircleCI. \
+Remove --no-ssh-rerun.";
+
+/// A generated trust policy and what the user should know about it.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The policy document.
+    pub policy: Value,
+    /// Notes for the user (printed beside the policy, not in it).
+    pub notes: Vec<String>,
+}
+
+/// One value, or a list when there are several (as IAM policies are usually written).
+fn one_or_many(mut values: Vec<String>) -> Value {
+    if values.len() == 1 {
+        Value::from(values.remove(0))
+    } else {
+        Value::from(values)
+    }
+}
+
+fn statement(sid: &str, effect: &str, provider: &Provider, condition: Map<String, Value>) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": effect,
+        "Principal": {"Federated": provider.arn()},
+        "Action": ACTION,
+        "Condition": condition,
+    })
+}
+
+/// Writes the least-privilege trust policy for `allow`.
+pub fn generate(allow: &Allow) -> Result<Generated, InputError> {
+    if !allow.context_ids.is_empty() {
+        return Err(InputError(CONTEXT_IDS_NOT_EXPRESSIBLE.into()));
+    }
+    if allow.no_ssh_rerun {
+        return Err(InputError(SSH_RERUN_NOT_EXPRESSIBLE.into()));
+    }
+    if allow.project_ids.is_empty() {
+        return Err(InputError(
+            "no --project-id: a role for every project of the org is rarely what you want. \
+             Pass --project-id (repeat it for several projects); find it in Project Settings > \
+             Overview, or run `aws-oidc claims` in a job of the project"
+                .into(),
+        ));
+    }
+    let org = allow.org_id.as_str();
+    let p = &allow.provider;
+    let audience = allow.audience.clone().unwrap_or_else(|| org.to_string());
+    if audience.trim().is_empty() || audience.contains('$') {
+        return Err(InputError(format!("invalid --audience {audience:?}")));
+    }
+    let mut subs = Vec::new();
+    for project in &allow.project_ids {
+        if allow.refs.is_empty() {
+            subs.push(project_pattern(org, project.as_str()));
+        }
+        for r in &allow.refs {
+            subs.push(ref_pattern(org, project.as_str(), r.as_str()));
+        }
+    }
+    subs.dedup();
+    let wildcard = subs.iter().any(|s| s.contains(['*', '?']));
+    let mut condition = Map::new();
+    condition.insert("StringEquals".into(), json!({ p.key("aud"): audience }));
+    let sub_operator = if wildcard {
+        "StringLike"
+    } else {
+        "StringEquals"
+    };
+    let sub_condition = json!({ p.key("sub"): one_or_many(subs) });
+    match condition.get_mut(sub_operator) {
+        Some(Value::Object(block)) => {
+            block.extend(sub_condition.as_object().cloned().unwrap_or_default())
+        }
+        _ => {
+            condition.insert(sub_operator.into(), sub_condition);
+        }
+    }
+    let mut statements = vec![statement("AllowCircleCiJobs", "Allow", p, condition)];
+    let mut notes = Vec::new();
+    if !allow.refs.is_empty() {
+        let mut deny = Map::new();
+        deny.insert("StringLike".into(), json!({ p.key("sub"): REF_INJECTION }));
+        statements.push(statement("DenyRefsThatMimicTheSubject", "Deny", p, deny));
+        notes.push(
+            "Branch and tag restrictions match the vcs-ref part of the token's sub, which only \
+             $CIRCLE_OIDC_TOKEN_V2 has (aws-oidc uses it by default). The Deny statement refuses \
+             refs that contain /vcs-ref/, which could otherwise mimic an allowed ref."
+                .into(),
+        );
+    }
+    if p.host_path() != format!("oidc.circleci.com/org/{org}") {
+        notes.push(format!(
+            "The provider {} is not CircleCI cloud's issuer for org {org} \
+             (oidc.circleci.com/org/{org}); that is expected only for CircleCI server.",
+            p.host_path()
+        ));
+    }
+    Ok(Generated {
+        policy: json!({"Version": "2012-10-17", "Statement": statements}),
+        notes,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) const ORG: &str = "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    pub(crate) const PROJECT: &str = "0a1b2c3d-1111-4222-8333-444455556666";
+
+    pub(crate) fn allow() -> Allow {
+        Allow {
+            org_id: CircleCiId::parse(ORG, "--org-id").unwrap(),
+            project_ids: vec![CircleCiId::parse(PROJECT, "--project-id").unwrap()],
+            refs: vec![],
+            audience: None,
+            provider: Provider::in_account(
+                "aws",
+                "123456789012",
+                &format!("oidc.circleci.com/org/{ORG}"),
+            )
+            .unwrap(),
+            context_ids: vec![],
+            no_ssh_rerun: false,
+        }
+    }
+
+    #[test]
+    fn project_policy_is_tight_and_readable() {
+        let g = generate(&allow()).unwrap();
+        let text = super::super::render::pretty_json(&g.policy);
+        assert!(text.starts_with("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"AllowCircleCiJobs\",\n      \"Effect\": \"Allow\""), "{text}");
+        let cond = &g.policy["Statement"][0]["Condition"];
+        let hp = format!("oidc.circleci.com/org/{ORG}");
+        assert_eq!(cond["StringEquals"][format!("{hp}:aud")], ORG);
+        assert_eq!(
+            cond["StringLike"][format!("{hp}:sub")],
+            format!("org/{ORG}/project/{PROJECT}/user/*")
+        );
+        assert_eq!(g.policy["Statement"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn refs_add_patterns_per_project_and_the_injection_guard() {
+        let mut a = allow();
+        a.project_ids
+            .push(CircleCiId::parse("0A1B2C3D-1111-4222-8333-444455557777", "p").unwrap());
+        a.refs = vec![
+            GitRef::branch("main").unwrap(),
+            GitRef::parse("refs/tags/v*", "--ref").unwrap(),
+        ];
+        a.audience = Some("sts.amazonaws.com".into());
+        let g = generate(&a).unwrap();
+        let hp = format!("oidc.circleci.com/org/{ORG}");
+        let subs = g.policy["Statement"][0]["Condition"]["StringLike"][format!("{hp}:sub")]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(subs.len(), 4);
+        assert!(subs.contains(&Value::from(format!(
+            "org/{ORG}/project/0a1b2c3d-1111-4222-8333-444455557777/user/*/vcs-origin/*/vcs-ref/refs/tags/v*"
+        ))));
+        assert_eq!(
+            g.policy["Statement"][0]["Condition"]["StringEquals"][format!("{hp}:aud")],
+            "sts.amazonaws.com"
+        );
+        assert_eq!(g.policy["Statement"][1]["Effect"], "Deny");
+        assert!(g.notes[0].contains("CIRCLE_OIDC_TOKEN_V2"));
+    }
+
+    #[test]
+    fn what_iam_cannot_check_is_refused_with_the_reason() {
+        let mut a = allow();
+        a.context_ids = vec!["c".into()];
+        assert!(generate(&a).unwrap_err().0.contains("security groups"));
+        let mut a = allow();
+        a.no_ssh_rerun = true;
+        assert!(generate(&a).unwrap_err().0.contains("ssh-rerun"));
+        let mut a = allow();
+        a.project_ids.clear();
+        assert!(generate(&a).unwrap_err().0.contains("--project-id"));
+    }
+
+    #[test]
+    fn inputs_are_validated() {
+        assert!(CircleCiId::parse("not-a-uuid", "--org-id").is_err());
+        assert!(CircleCiId::parse("6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"", "--org-id").is_err());
+        for bad in [
+            "main",
+            "refs/",
+            "refs/heads/a b",
+            "refs/heads/${x}",
+            "refs/heads/x/vcs-ref/refs/heads/main",
+        ] {
+            assert!(GitRef::parse(bad, "--ref").is_err(), "{bad}");
+        }
+        assert_eq!(
+            GitRef::branch("release/*").unwrap().as_str(),
+            "refs/heads/release/*"
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! Role trust policies for CircleCI tokens: write them tight, and explain them.
+//!
+//! [`generate`] turns what a role should allow (an org, its projects, some
+//! branches) into a least-privilege trust policy; [`render`] writes it as
+//! policy JSON, Terraform, CloudFormation or AWS CLI commands;
+//! [`evaluate`] replays IAM's decision for one token, statement by
+//! statement, to explain a bare "Not authorized to perform
+//! sts:AssumeRoleWithWebIdentity".
+//!
+//! IAM never reads a token's claims directly: it turns a few of them into
+//! condition keys named after the provider ([`RequestContext::for_token`]).
+//! For a CircleCI issuer these are `<provider>:aud`, `<provider>:sub` and
+//! `<provider>:oidc.circleci.com/project-id`.  CircleCI's other claims
+//! (`context-ids`, `vcs-origin`, `vcs-ref`, `ssh-rerun`) are not condition
+//! keys, so a condition on them sees a missing key; [`UNKEYED_CIRCLECI_CLAIMS`]
+//! lists them so that both the generator and the checker can say so.
+
+pub mod condition;
+pub mod evaluate;
+pub mod generate;
+pub mod render;
+pub mod subject;
+pub mod token_view;
+
+use serde_json::Value;
+
+use crate::request::InputError;
+use crate::token::Claims;
+
+/// The action a web-identity trust policy must allow.
+pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+
+/// CircleCI claims that IAM turns into condition keys (besides `aud` and `sub`).
+pub const KEYED_CIRCLECI_CLAIMS: &[&str] = &["oidc.circleci.com/project-id"];
+
+/// CircleCI claims that IAM does not offer as condition keys: a condition on
+/// `<provider>:<claim>` always sees a missing key.
+pub const UNKEYED_CIRCLECI_CLAIMS: &[&str] = &[
+    "oidc.circleci.com/context-ids",
+    "oidc.circleci.com/vcs-origin",
+    "oidc.circleci.com/vcs-ref",
+    "oidc.circleci.com/ssh-rerun",
+    "oidc.circleci.com/org-id",
+    "oidc.circleci.com/pipeline-id",
+    "oidc.circleci.com/pipeline-definition-id",
+];
+
+/// An IAM OIDC identity provider: its ARN, and the issuer host and path that
+/// IAM names the provider's condition keys after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    arn: String,
+    host_path_at: usize,
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn check_host_path(host_path: &str) -> Result<(), String> {
+    if host_path.is_empty()
+        || host_path.starts_with('/')
+        || host_path.ends_with('/')
+        || !host_path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/:".contains(c))
+    {
+        return Err(format!(
+            "{host_path:?} is not an issuer host and path such as oidc.circleci.com/org/<org-id>"
+        ));
+    }
+    Ok(())
+}
+
+impl Provider {
+    /// The provider for `host_path` (the issuer without `https://`) in an account.
+    pub fn in_account(partition: &str, account: &str, host_path: &str) -> Result<Self, InputError> {
+        if !is_account(account) {
+            return Err(InputError(format!(
+                "invalid --account-id {account:?}: an AWS account id is 12 digits"
+            )));
+        }
+        check_host_path(host_path).map_err(InputError)?;
+        let arn = format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}");
+        Ok(Provider {
+            host_path_at: arn.len() - host_path.len(),
+            arn,
+        })
+    }
+
+    /// Parses `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.
+    pub fn parse_arn(raw: &str) -> Result<Self, InputError> {
+        let bad = |why: String| {
+            InputError(format!(
+                "invalid --provider-arn {raw:?}: {why}; expected \
+                 arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
+            ))
+        };
+        let parts: Vec<&str> = raw.trim().splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+            return Err(bad("not an IAM ARN".into()));
+        }
+        if !parts[1].starts_with("aws") {
+            return Err(bad(format!("unknown partition {:?}", parts[1])));
+        }
+        let Some(host_path) = parts[5].strip_prefix("oidc-provider/") else {
+            return Err(bad(
+                "the resource must be oidc-provider/<issuer host and path>".into(),
+            ));
+        };
+        check_host_path(host_path).map_err(bad)?;
+        Provider::in_account(parts[1], parts[4], host_path).map_err(|e| bad(e.0))
+    }
+
+    /// The provider's ARN, as `Principal.Federated` names it.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// The issuer host and path, e.g. `oidc.circleci.com/org/<org-id>`.
+    pub fn host_path(&self) -> &str {
+        &self.arn[self.host_path_at..]
+    }
+
+    /// The issuer URL, as `create-open-id-connect-provider --url` wants it.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.host_path())
+    }
+
+    /// The condition key IAM names after this provider for `claim`, e.g. `<host-path>:sub`.
+    pub fn key(&self, claim: &str) -> String {
+        format!("{}:{claim}", self.host_path())
+    }
+}
+
+/// The condition keys and values IAM evaluates a trust policy with, for one token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestContext {
+    entries: Vec<(String, Value)>,
+}
+
+impl RequestContext {
+    /// The keys IAM builds from a token's claims.  `aud` comes from `azp`
+    /// when the token has one (then `oaud` holds `aud`); `project-id` only
+    /// for CircleCI's issuer.  `exposed` names further claims to treat as
+    /// keys `<provider>:<claim>`, which IAM does not do: for testing policies
+    /// that use them, or a key AWS adds later.
+    pub fn for_token(claims: &Claims, session_name: Option<&str>, exposed: &[String]) -> Self {
+        let mut ctx = RequestContext::default();
+        let Some(hp) = claims.provider_host_path() else {
+            return ctx;
+        };
+        if let Some(name) = session_name {
+            ctx.set("sts:RoleSessionName", Value::from(name));
+        }
+        let raw = &claims.raw;
+        match raw.get("azp") {
+            Some(azp) => {
+                ctx.set(&format!("{hp}:aud"), azp.clone());
+                ctx.set(
+                    &format!("{hp}:oaud"),
+                    raw.get("aud").cloned().unwrap_or(Value::Null),
+                );
+            }
+            None => ctx.set(
+                &format!("{hp}:aud"),
+                raw.get("aud").cloned().unwrap_or(Value::Null),
+            ),
+        }
+        ctx.set(
+            &format!("{hp}:sub"),
+            raw.get("sub").cloned().unwrap_or(Value::Null),
+        );
+        if hp.starts_with("oidc.circleci.com/") {
+            for claim in KEYED_CIRCLECI_CLAIMS {
+                if let Some(v) = raw.get(*claim) {
+                    ctx.set(&format!("{hp}:{claim}"), v.clone());
+                }
+            }
+        }
+        for claim in exposed {
+            if let Some(v) = raw.get(claim) {
+                ctx.set(&format!("{hp}:{claim}"), v.clone());
+            }
+        }
+        ctx
+    }
+
+    /// Sets a key (names are case-insensitive, as in IAM).
+    pub fn set(&mut self, key: &str, value: Value) {
+        match self
+            .entries
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((key.to_string(), value)),
+        }
+    }
+
+    /// A key's value, if the request has it.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    /// All keys and values, in the order they were set.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::decode_claims;
+    use base64::Engine as _;
+
+    pub(crate) fn claims(payload: Value) -> Claims {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        decode_claims(&format!(
+            "{}.{}.sig",
+            e.encode("{}"),
+            e.encode(payload.to_string())
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn provider_from_account_and_arn_agree() {
+        let a = Provider::in_account("aws", "123456789012", "oidc.circleci.com/org/o-1").unwrap();
+        let b = Provider::parse_arn(a.arn()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.host_path(), "oidc.circleci.com/org/o-1");
+        assert_eq!(a.key("sub"), "oidc.circleci.com/org/o-1:sub");
+        assert_eq!(a.url(), "https://oidc.circleci.com/org/o-1");
+        for bad in [
+            "arn:aws:iam::12345:oidc-provider/x",
+            "arn:aws:iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:oidc-provider/",
+            "arn:aws:iam::123456789012:oidc-provider/a b",
+            "nope",
+        ] {
+            assert!(Provider::parse_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn context_has_only_the_keys_iam_sets() {
+        let c = claims(serde_json::json!({
+            "iss": "https://oidc.circleci.com/org/o-1",
+            "aud": "o-1",
+            "sub": "org/o-1/project/p-1/user/u-1",
+            "oidc.circleci.com/project-id": "p-1",
+            "oidc.circleci.com/context-ids": ["c-1"],
+        }));
+        let ctx = RequestContext::for_token(&c, Some("s"), &[]);
+        assert_eq!(
+            ctx.get("OIDC.circleci.com/org/o-1:AUD"),
+            Some(&Value::from("o-1"))
+        );
+        assert_eq!(
+            ctx.get("oidc.circleci.com/org/o-1:oidc.circleci.com/project-id"),
+            Some(&Value::from("p-1"))
+        );
+        assert_eq!(
+            ctx.get("oidc.circleci.com/org/o-1:oidc.circleci.com/context-ids"),
+            None
+        );
+        assert_eq!(ctx.get("sts:RoleSessionName"), Some(&Value::from("s")));
+        let exposed = ["oidc.circleci.com/context-ids".to_string()];
+        let ctx = RequestContext::for_token(&c, None, &exposed);
+        assert_eq!(
+            ctx.get("oidc.circleci.com/org/o-1:oidc.circleci.com/context-ids"),
+            Some(&serde_json::json!(["c-1"]))
+        );
+    }
+}

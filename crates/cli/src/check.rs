@@ -1,0 +1,140 @@
+//! `aws-oidc check`: would this trust policy let this token in, and if not, why.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{bail, Context as _, Result};
+use aws_oidc::request::RoleArn;
+use aws_oidc::token::Claims;
+use aws_oidc::trust::evaluate::{Evaluation, Principal, Request, TrustPolicy};
+use aws_oidc::trust::{RequestContext, ACTION};
+use clap::Args;
+
+pub const LONG_ABOUT: &str = "\
+Evaluate a role's trust policy against the job's token the way IAM does, and print, statement by \
+statement, which principal, action and condition passed or failed and why, ending in ALLOWED or \
+DENIED (exit status 0 or 1). It explains STS's bare \"Not authorized to perform \
+sts:AssumeRoleWithWebIdentity\".
+
+IAM's rules are followed: an applying Deny wins, otherwise an applying Allow grants, otherwise \
+the request is denied. Conditions: String{Equals,NotEquals,Like,NotLike} and their IgnoreCase \
+forms, Bool, Null, each with IfExists and ForAnyValue:/ForAllValues:. The condition keys are the \
+ones IAM sets for the token (see `aws-oidc claims`): for CircleCI, <provider>:aud, \
+<provider>:sub and <provider>:oidc.circleci.com/project-id.
+
+Get the role's policy with: aws iam get-role --role-name NAME --query Role.AssumeRolePolicyDocument";
+
+/// Options of `aws-oidc check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The trust policy (JSON), e.g. from `aws iam get-role --query Role.AssumeRolePolicyDocument`
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+
+    /// The role the policy belongs to: its account must hold the OIDC provider [default: any account]
+    #[arg(long, value_name = "ARN", conflicts_with = "account_id")]
+    role_arn: Option<String>,
+
+    /// The role's AWS account, when --role-arn is not given
+    #[arg(long, value_name = "ID")]
+    account_id: Option<String>,
+
+    /// The role session name, for conditions on sts:RoleSessionName
+    #[arg(long, value_name = "NAME")]
+    session_name: Option<String>,
+
+    /// Also treat this claim as a condition key <provider>:<claim> (IAM does not; for testing or future keys); repeatable
+    #[arg(long, value_name = "CLAIM")]
+    expose_claim: Vec<String>,
+
+    /// Read the OIDC token from this file instead of the environment
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+
+    /// Mint a fresh token with this audience (`circleci run oidc get`)
+    #[arg(long, value_name = "AUD")]
+    audience: Option<String>,
+}
+
+/// Reads and checks a trust policy file.
+pub fn read_policy(path: &Path) -> Result<TrustPolicy> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the trust policy {}", path.display()))?;
+    TrustPolicy::parse(&text)
+        .with_context(|| format!("the trust policy {} is unusable", path.display()))
+}
+
+/// Evaluates `policy` for `claims`; `account` and `partition` pin the provider's ARN when known.
+pub fn evaluate_for(
+    policy: &TrustPolicy,
+    claims: &Claims,
+    role: Option<(&str, &str)>,
+    session_name: Option<&str>,
+    exposed: &[String],
+) -> Result<Evaluation> {
+    let Some(host_path) = claims.provider_host_path() else {
+        bail!("the token has no iss (issuer) claim, so no IAM provider can match it");
+    };
+    let ctx = RequestContext::for_token(claims, session_name, exposed);
+    let arn = role.map(|(partition, account)| {
+        format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}")
+    });
+    let principal = match &arn {
+        Some(arn) => Principal::Exact(arn),
+        None => Principal::AnyAccount(host_path),
+    };
+    let request = Request {
+        principal,
+        action: ACTION,
+        context: &ctx,
+    };
+    Ok(policy.evaluate(&request))
+}
+
+/// Runs `aws-oidc check`.
+pub fn run(args: CheckArgs) -> Result<()> {
+    let policy = read_policy(&args.policy)?;
+    let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
+    if let Some(a) = &args.account_id {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("invalid --account-id {a:?}: an AWS account id is 12 digits");
+        }
+    }
+    let token = crate::claims::discover(args.token_file, args.audience)?;
+    let pin = match (&role, &args.account_id) {
+        (Some(r), _) => Some((r.partition(), r.account())),
+        (None, Some(a)) => Some(("aws", a.as_str())),
+        (None, None) => None,
+    };
+    let eval = evaluate_for(
+        &policy,
+        &token.claims,
+        pin,
+        args.session_name.as_deref(),
+        &args.expose_claim,
+    )?;
+    println!(
+        "Checking {} against the token from {}\n  token: {}",
+        args.policy.display(),
+        token.source,
+        token.claims.summary()
+    );
+    if token
+        .claims
+        .seconds_left(SystemTime::now())
+        .is_some_and(|s| s <= 0)
+    {
+        println!(
+            "  note: this token has expired: STS answers ExpiredTokenException before it reads \
+             the trust policy"
+        );
+    }
+    println!("{eval}");
+    if !eval.allowed() {
+        bail!(
+            "the trust policy {} does not allow this token (see the FAIL lines above)",
+            args.policy.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! `aws-oidc thumbprint`: the issuer certificate thumbprint for an IAM OIDC provider.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use aws_oidc::thumbprint::for_issuer;
+use clap::Args;
+
+pub const LONG_ABOUT: &str = "\
+Print the SHA-1 thumbprint IAM lists for an OIDC provider (ThumbprintList), found by the \
+procedure AWS documents: fetch <URL>/.well-known/openid-configuration, take the host of its \
+jwks_uri, open TLS to it, and hash the last certificate the server sends (the top intermediate \
+CA). The chain is verified against this machine's CAs (and SSL_CERT_FILE) first, so no one in \
+the middle can substitute a chain. Stdout has the thumbprint alone (two lines when the issuer \
+and JWKS hosts differ: AWS wants both then); stderr says where it came from.
+
+When AWS no longer needs it: IAM verifies the JWKS host's TLS certificate against its own \
+library of trusted root CAs, and uses thumbprints only when that certificate is not signed by one \
+of them (e.g. a self-hosted issuer, such as CircleCI server, with a private CA) or when it falls \
+back to thumbprint verification. ThumbprintList is optional in CreateOpenIDConnectProvider (IAM \
+fetches a thumbprint itself when it is left out), and the Terraform and CloudFormation resources \
+no longer require one. CircleCI's cloud issuer, oidc.circleci.com, chains to a public CA, so it \
+needs none.";
+
+/// Options of `aws-oidc thumbprint`.
+#[derive(Debug, Args)]
+pub struct ThumbprintArgs {
+    /// The issuer URL, e.g. https://oidc.circleci.com/org/<org-id>
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Give up on a connection after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+}
+
+/// Runs `aws-oidc thumbprint`.
+pub fn run(args: ThumbprintArgs) -> Result<()> {
+    if args.timeout == 0 || args.timeout > 300 {
+        bail!("--timeout must be 1 to 300 seconds");
+    }
+    let found = for_issuer(&args.url, Duration::from_secs(args.timeout))?;
+    let describe = |what: &str, c: &aws_oidc::thumbprint::CertificateChain| {
+        eprintln!(
+            "aws-oidc: {what} {}:{}: certificate {n} of {n} it sends (the top intermediate CA): {}",
+            c.host,
+            c.port,
+            c.thumbprint(),
+            n = c.certificates.len()
+        );
+    };
+    eprintln!("aws-oidc: jwks_uri is {}", found.jwks_uri);
+    describe("JWKS host", &found.jwks);
+    println!("{}", found.jwks.thumbprint());
+    if (&found.issuer.host, found.issuer.port) != (&found.jwks.host, found.jwks.port) {
+        describe("issuer host", &found.issuer);
+        println!("{}", found.issuer.thumbprint());
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! `aws-oidc trust-policy`: the role's trust policy, tight by default, in the format you deploy with.
+
+use anyhow::{bail, Result};
+use aws_oidc::request::PolicyArn;
+use aws_oidc::trust::generate::{generate, Allow, CircleCiId, GitRef};
+use aws_oidc::trust::render::{render, Format, RoleName, Setup};
+use aws_oidc::trust::Provider;
+use clap::Args;
+
+pub const LONG_ABOUT: &str = "\
+Generate an IAM role trust policy that lets CircleCI jobs assume the role with their OIDC token, \
+and nothing else: StringEquals on the audience, StringLike on the subject only where a wildcard \
+is needed, one pattern per project (and per ref with --branch/--ref).
+
+--format json prints the policy document. terraform, cloudformation and aws-cli also create the \
+role, attach --policy-arn policies, and, with --account-id, create the IAM OIDC provider (one per \
+account and CircleCI org; with --provider-arn an existing one is used). Notes go to stderr.
+
+What IAM can check: for a CircleCI token IAM offers the condition keys <provider>:aud, \
+<provider>:sub and <provider>:oidc.circleci.com/project-id (plus sts:RoleSessionName). Branches \
+and tags are checked through the vcs-ref part of the v2 sub. IAM cannot check the \
+oidc.circleci.com/context-ids or oidc.circleci.com/ssh-rerun claims: a condition on them sees a \
+missing key and either never or always matches, so --context-id and --no-ssh-rerun are refused \
+with what to do instead.";
+
+/// Options of `aws-oidc trust-policy`.
+#[derive(Debug, Args)]
+pub struct TrustPolicyArgs {
+    /// CircleCI organization id (Organization Settings > Overview)
+    #[arg(long, value_name = "UUID")]
+    org_id: String,
+
+    /// CircleCI project id (Project Settings > Overview); repeat for several projects
+    #[arg(long = "project-id", value_name = "UUID")]
+    project_ids: Vec<String>,
+
+    /// Only jobs on this branch (v2 token); repeatable; * is a wildcard, e.g. 'release/*'
+    #[arg(long = "branch", value_name = "NAME")]
+    branches: Vec<String>,
+
+    /// Only jobs on this git ref (v2 token), e.g. 'refs/tags/v*'; repeatable
+    #[arg(long = "ref", value_name = "REF")]
+    refs: Vec<String>,
+
+    /// Refused: IAM cannot check a token's context ids (the error explains what to do instead)
+    #[arg(long = "context-id", value_name = "UUID")]
+    context_ids: Vec<String>,
+
+    /// Refused: IAM cannot check a token's ssh-rerun claim (the error explains what to do instead)
+    #[arg(long)]
+    no_ssh_rerun: bool,
+
+    /// The AWS account of the role; the OIDC provider is created there (terraform, cloudformation, aws-cli)
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "provider_arn",
+        conflicts_with = "provider_arn"
+    )]
+    account_id: Option<String>,
+
+    /// An existing IAM OIDC provider to trust, e.g. arn:aws:iam::123456789012:oidc-provider/oidc.circleci.com/org/<org-id>
+    #[arg(long, value_name = "ARN")]
+    provider_arn: Option<String>,
+
+    /// The token audience the role accepts [default: the org id, CircleCI's default audience]
+    #[arg(long, value_name = "AUD")]
+    audience: Option<String>,
+
+    /// Output: json (the policy), terraform, cloudformation or aws-cli (role and provider too)
+    #[arg(long, value_name = "FORMAT", default_value = "json")]
+    format: String,
+
+    /// The role to create (terraform, cloudformation, aws-cli)
+    #[arg(long, value_name = "NAME", default_value = "circleci-oidc")]
+    role_name: String,
+
+    /// Managed policy to attach to the role (terraform, cloudformation, aws-cli); repeatable
+    #[arg(long = "policy-arn", value_name = "ARN")]
+    policy_arns: Vec<String>,
+}
+
+/// Runs `aws-oidc trust-policy`.
+pub fn run(a: TrustPolicyArgs) -> Result<()> {
+    let format = Format::parse(&a.format)?;
+    let org_id = CircleCiId::parse(&a.org_id, "--org-id")?;
+    let project_ids = a
+        .project_ids
+        .iter()
+        .map(|p| CircleCiId::parse(p, "--project-id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut refs = a
+        .branches
+        .iter()
+        .map(|b| GitRef::branch(b))
+        .collect::<Result<Vec<_>, _>>()?;
+    for r in &a.refs {
+        refs.push(GitRef::parse(r, "--ref")?);
+    }
+    let (provider, create_provider) = match (&a.provider_arn, &a.account_id) {
+        (Some(arn), _) => (Provider::parse_arn(arn)?, false),
+        (None, Some(account)) => (
+            Provider::in_account(
+                "aws",
+                account,
+                &format!("oidc.circleci.com/org/{}", org_id.as_str()),
+            )?,
+            true,
+        ),
+        (None, None) => bail!("pass --account-id (the role's account) or --provider-arn"),
+    };
+    let role_name = RoleName::parse(&a.role_name)?;
+    let policy_arns = a
+        .policy_arns
+        .iter()
+        .map(|p| PolicyArn::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    if format == Format::Json && !policy_arns.is_empty() {
+        bail!("--policy-arn goes with --format terraform, cloudformation or aws-cli (json prints the trust policy alone)");
+    }
+    let audience = a
+        .audience
+        .clone()
+        .unwrap_or_else(|| org_id.as_str().to_string());
+    let generated = generate(&Allow {
+        org_id,
+        project_ids,
+        refs,
+        audience: a.audience,
+        provider: provider.clone(),
+        context_ids: a.context_ids,
+        no_ssh_rerun: a.no_ssh_rerun,
+    })?;
+    for note in &generated.notes {
+        eprintln!("aws-oidc: note: {note}");
+    }
+    print!(
+        "{}",
+        render(
+            format,
+            &Setup {
+                policy: &generated.policy,
+                provider: &provider,
+                create_provider,
+                audience: &audience,
+                role_name: &role_name,
+                policy_arns: &policy_arns,
+            },
+        )
+    );
+    Ok(())
+}
