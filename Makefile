@@ -5,22 +5,23 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TARGET   ?= x86_64-unknown-linux-musl
+TARGETS  ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VENV     := .venv
 PY       := $(VENV)/bin/python
 BIN      := target/$(TARGET)/release/aws-oidc
-ARCHIVE  := dist/aws-oidc-$(VERSION)-$(TARGET).tar.gz
 
 export AWS_OIDC_BIN := $(CURDIR)/$(BIN)
 export AWS_OIDC_DIST := $(CURDIR)/dist
+export AWS_OIDC_TARGETS := $(TARGETS)
 
-.PHONY: help tools venv build orb test test-unit test-lint test-e2e demo bench clean
+.PHONY: help tools venv build dist orb test test-unit test-lint test-e2e demo bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
-tools: ## install the build and test tools (Rust musl target, musl-tools, shellcheck, shells)
-	@tools/install-tools.sh $(TARGET)
+tools: ## install the build and test tools (Rust musl targets, musl-tools, qemu, shellcheck, shells)
+	@tools/install-tools.sh $(TARGET) $(TARGETS)
 
 venv: $(VENV)/.stamp ## Python venv with moto, the AWS CLI and the linters
 $(VENV)/.stamp: tests/requirements.txt
@@ -28,13 +29,11 @@ $(VENV)/.stamp: tests/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-build: tools ## static musl release binary and its archive in dist/
-	cargo build --locked --release --target $(TARGET) -p aws-oidc-cli
-	@file $(BIN) | grep -q 'static' || { echo "error: $(BIN) is not statically linked" >&2; exit 1; }
-	@mkdir -p dist
-	tar -C $(dir $(BIN)) --owner=0 --group=0 --numeric-owner --mtime='@0' -czf $(ARCHIVE) aws-oidc
-	cd dist && sha256sum aws-oidc-$(VERSION)-*.tar.gz > SHA256SUMS
-	@ls -l $(BIN) $(ARCHIVE) | awk '{print $$5, $$9}'
+build: tools ## static musl release binary for TARGET (default x86_64) and its archive in dist/
+	@tools/dist.sh build $(TARGET)
+
+dist: tools venv ## static binaries for every release target, their archives and SHA256SUMS in dist/
+	@tools/dist.sh build $(TARGETS)
 
 orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
 	cargo run --locked --quiet -p orb-pack -- orb/src --version $(VERSION) --sums dist/SHA256SUMS -o dist/orb.yml
@@ -50,7 +49,7 @@ test-lint: tools venv ## formatting, shellcheck, yamllint
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint -c orb/.yamllint orb/src $(wildcard .circleci)
 
-test-e2e: build orb venv ## the real binary and packed orb against moto and the strict STS fixture
+test-e2e: dist orb venv ## the real binary and packed orb against moto and the strict STS fixture
 	$(PY) -m pytest tests -q
 
 demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a CircleCI step, then the AWS CLI
@@ -58,6 +57,10 @@ demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a Cir
 
 bench: build orb venv ## time to credentials, size and memory (prints figures)
 	@tools/bench.sh
+
+FUZZ_SECONDS ?= 30
+fuzz: ## run every cargo-fuzz target for FUZZ_SECONDS each (nightly toolchain)
+	@tools/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf target dist $(VENV)

@@ -1,13 +1,23 @@
 #!/bin/sh
 # Installs what building and testing need, or says exactly what is missing.
 # Idempotent: each step checks first, so a warm machine pays nothing.
+#
+#   tools/install-tools.sh [TARGET...]   (default: x86_64-unknown-linux-musl)
+#
+# zig and cargo-zigbuild (for aarch64) are Python packages: `make venv`
+# installs them with the other pinned test tools.
 set -eu
 
-target="${1:-x86_64-unknown-linux-musl}"
+[ $# -gt 0 ] || set -- x86_64-unknown-linux-musl
 
-if ! rustup target list --installed | grep -qx "$target"; then
-  rustup target add "$target"
-fi
+installed=$(rustup target list --installed)
+for target; do
+  if ! printf '%s\n' "$installed" | grep -qx "$target"; then
+    rustup target add "$target"
+    installed="$installed
+$target"
+  fi
+done
 
 missing=""
 command -v musl-gcc >/dev/null 2>&1 || missing="$missing musl-tools"
@@ -16,13 +26,31 @@ command -v busybox >/dev/null 2>&1 || missing="$missing busybox"
 command -v dash >/dev/null 2>&1 || missing="$missing dash"
 command -v file >/dev/null 2>&1 || missing="$missing file"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# `make venv` needs the venv module, which Debian and Ubuntu ship apart from python3.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
+# An arm64 binary built on another machine is tested under user-mode emulation.
+case " $* " in
+  *" aarch64-unknown-linux-musl "*)
+    if [ "$(uname -m)" != aarch64 ]; then
+      command -v qemu-aarch64-static >/dev/null 2>&1 || missing="$missing qemu-user-static"
+    fi
+    ;;
+esac
 
 if [ -n "$missing" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  # root installs; a CI user with password-less sudo (CircleCI images) does too.
+  if [ "$(id -u)" = 0 ]; then
+    as_root=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root="sudo"
+  else
+    as_root="none"
+  fi
+  if [ "$as_root" != none ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing:$missing"
-    apt-get update -qq
+    $as_root apt-get update -qq
     # shellcheck disable=SC2086 # word splitting is the point
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
     echo "error: missing tools:$missing" >&2
     echo "install them with your package manager (Debian/Ubuntu: sudo apt-get install$missing)" >&2

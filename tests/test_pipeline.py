@@ -1,0 +1,359 @@
+"""Our own CircleCI pipeline (`.circleci/`), checked offline: both files
+against CircleCI's schema, every orb command and example replayed by the
+integration jobs, the release reachable only through them and only on a
+vX.Y.Z tag, the hand-offs between the two stages, and no AWS key anywhere.
+
+What cannot run here is the pipeline itself (CircleCI, a real AWS role, the
+registry): docs/releasing.md says what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CIRCLECI = REPO / ".circleci"
+ORB_SRC = REPO / "orb" / "src"
+VENV_BIN = Path(sys.executable).parent
+# The spaces inside << >> matter: without them CircleCI's schema finds the
+# reference matching two of its patterns at once and rejects it.
+DEV_ORB = "aws-oidc/aws-oidc@dev:<< pipeline.git.revision >>"
+INTEGRATION_CONTEXT = "aws-oidc-integration"
+RELEASE_TAG = "/^v[0-9]+\\.[0-9]+\\.[0-9]+$/"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((CIRCLECI / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def setup_config() -> dict:
+    return load("config.yml")
+
+
+@pytest.fixture(scope="module")
+def test_deploy() -> dict:
+    return load("test-deploy.yml")
+
+
+def workflow_jobs(config: dict) -> dict[str, tuple[str, dict]]:
+    """Every job of every workflow as {name in the workflow: (job or orb job, its settings)}."""
+    jobs = {}
+    for workflow in config["workflows"].values():
+        for entry in workflow["jobs"]:
+            job, settings = (entry, {}) if isinstance(entry, str) else next(iter(entry.items()))
+            settings = settings or {}
+            name = settings.get("name", job)
+            if "matrix" in settings:
+                # A matrix job is required by its alias; each instance runs the same steps.
+                name = settings["matrix"].get("alias", job)
+            jobs[name] = (job, settings)
+    return jobs
+
+
+def ancestors(jobs: dict[str, tuple[str, dict]], name: str) -> set[str]:
+    """The jobs that `name` waits for, directly or not."""
+    seen: set[str] = set()
+    todo = list(jobs[name][1].get("requires", []))
+    while todo:
+        required = todo.pop()
+        assert required in jobs, f"{name} requires {required}, which is not in the workflow"
+        if required not in seen:
+            seen.add(required)
+            todo.extend(jobs[required][1].get("requires", []))
+    return seen
+
+
+def runs_for_tag(settings: dict, tag: str) -> bool:
+    """Does a job with these filters run for the tag? (CircleCI runs none for tags without a tags filter.)"""
+    only = ((settings.get("filters") or {}).get("tags") or {}).get("only")
+    patterns = only if isinstance(only, list) else [only] if only else []
+    return any(re.fullmatch(p.strip("/"), tag) if p.startswith("/") else p == tag for p in patterns)
+
+
+def runs_for_branch(settings: dict) -> bool:
+    branches = (settings.get("filters") or {}).get("branches") or {}
+    return branches.get("ignore") not in ("/.*/", ["/.*/"])
+
+
+def orb_steps(config: dict, job: str) -> list[tuple[str, dict]]:
+    """The orb commands a job of `config` invokes, in order, as ("alias/command", parameters);
+    the config's own commands are expanded."""
+    commands = config.get("commands") or {}
+
+    def walk(steps):
+        for step in steps or []:
+            name, params = (step, {}) if isinstance(step, str) else next(iter(step.items()))
+            if name in commands:
+                yield from walk(commands[name].get("steps"))
+            elif "/" in name:
+                yield name, params or {}
+
+    return list(walk(config["jobs"][job]["steps"]))
+
+
+def our_aliases(orbs: dict, reference) -> set[str]:
+    return {alias for alias, ref in orbs.items() if isinstance(ref, str) and reference(ref)}
+
+
+def parameter_types(command: str) -> dict[str, str]:
+    source = yaml.safe_load((ORB_SRC / "commands" / f"{command}.yml").read_text())
+    return {name: spec.get("type", "string") for name, spec in (source.get("parameters") or {}).items()}
+
+
+# -- CircleCI's schema -------------------------------------------------------------
+
+
+def test_both_configs_validate_against_circleci_schema():
+    """`check-jsonschema --builtin-schema vendor.circle-ci`, offline.
+
+    The one kind of error tolerated, by its exact message, is a templated
+    value where the schema wants an enum member (`when: << parameters.when >>`):
+    CircleCI fills it in before it validates, the schema cannot know it will.
+    Neither file has one today; any other error fails the test.
+    """
+    files = [CIRCLECI / "config.yml", CIRCLECI / "test-deploy.yml"]
+    proc = subprocess.run(
+        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.circle-ci", "-o", "json",
+         "--verbose", *map(str, files)],
+        capture_output=True, text=True,
+    )
+    report = json.loads(proc.stdout)
+    assert not report.get("parse_errors"), report["parse_errors"]
+    assert len(report["checked_paths"]) == len(files), report
+    for error in report["errors"]:
+        deepest = (error.get("best_deep_match") or error)["message"]
+        assert re.fullmatch(r"'<< *parameters\.\w+ *>>' is not one of \[.*\]", deepest), (
+            f"{error['filename']} {error['path']}: {deepest[:300]}"
+        )
+
+
+def test_ci_scripts_pass_shellcheck():
+    scripts = sorted((CIRCLECI / "scripts").glob("*.sh"))
+    assert scripts
+    result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- Stage 1: config.yml --------------------------------------------------------------
+
+
+def test_setup_stage_runs_on_every_tag_and_publishes_the_dev_orb_only_when_all_passed(setup_config):
+    assert setup_config["setup"] is True
+    jobs = workflow_jobs(setup_config)
+    for name, (_, settings) in jobs.items():
+        assert runs_for_tag(settings, "v1.2.3"), f"{name} would not run for the release tag v1.2.3"
+
+    publish = jobs["orb-tools/publish"][1]
+    assert publish["pub_type"] == "dev"
+    assert publish["orb_name"] == "aws-oidc/aws-oidc"
+    assert {"test", "pack", "orb-tools/review", "orb-tools/lint", "shellcheck/check"} <= ancestors(
+        jobs, "orb-tools/publish"
+    )
+    cont = jobs["orb-tools/continue"][1]
+    assert cont["config_path"] == ".circleci/test-deploy.yml"
+    assert cont["inject_orb"] is False, "test-deploy.yml names the published dev orb itself"
+    assert "orb-tools/publish" in cont["requires"]
+
+
+def test_each_target_is_built_on_its_own_architecture_and_packed_from_both(setup_config):
+    jobs = workflow_jobs(setup_config)
+    built = {}
+    for name, (job, settings) in jobs.items():
+        if job == "build":
+            arm = settings["resource_class"].startswith("arm.")
+            assert arm == settings["target"].startswith("aarch64-"), (
+                f"{name} builds {settings['target']} on {settings['resource_class']}"
+            )
+            built[settings["target"]] = name
+    assert set(built) == {"x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"}
+    assert set(built.values()) <= ancestors(jobs, "pack")
+    build_steps = json.dumps(setup_config["jobs"]["build"]["steps"])
+    assert "make dist TARGETS=<< parameters.target >>" in build_steps
+    assert "restore_cache" not in build_steps, "a shipped binary must not be built from a restored cache"
+
+
+# -- Stage 2: test-deploy.yml ---------------------------------------------------------
+
+
+def integration_jobs(test_deploy: dict) -> dict[str, str]:
+    """{name in the workflow: job} of the jobs that reach AWS through the integration context."""
+    out = {}
+    for name, (job, settings) in workflow_jobs(test_deploy).items():
+        context = settings.get("context", [])
+        if INTEGRATION_CONTEXT in ([context] if isinstance(context, str) else context):
+            out[name] = job
+    return out
+
+
+def test_test_deploy_uses_the_dev_orb_of_this_commit(test_deploy):
+    aliases = our_aliases(test_deploy["orbs"], lambda ref: ref.startswith("aws-oidc/aws-oidc@"))
+    assert aliases, "test-deploy.yml does not use the aws-oidc orb"
+    for alias in aliases:
+        assert test_deploy["orbs"][alias] == DEV_ORB, f"{alias} is not the dev orb of this commit"
+
+
+def test_every_orb_command_and_example_is_replayed_by_an_integration_job(test_deploy):
+    """What "appears" means here:
+
+    - a command appears when an integration job (one run with the
+      aws-oidc-integration context, so against the real role) invokes it
+      through an alias bound to the dev orb, e.g. `aws-oidc/install`;
+    - an example appears when one integration job replays its orb steps: the
+      same commands in the same order, through the example's own alias (so
+      the migration example's `aws-cli:` alias is exercised too), each with
+      at least the example's parameters, and with the example's value for
+      every boolean or enum parameter, since those select what the step does.
+      String values may differ: real role ARNs and regions come from the
+      context, and download_url points at this pipeline's release mirror.
+    """
+    dev = our_aliases(test_deploy["orbs"], lambda ref: ref == DEV_ORB)
+    runs = {name: orb_steps(test_deploy, job) for name, job in integration_jobs(test_deploy).items()}
+    invoked = {step for steps in runs.values() for step, _ in steps}
+
+    commands = sorted(p.stem for p in (ORB_SRC / "commands").glob("*.yml"))
+    assert commands
+    for command in commands:
+        assert any(f"{alias}/{command}" in invoked for alias in dev), (
+            f"no integration job invokes the orb command {command}"
+        )
+
+    examples = sorted((ORB_SRC / "examples").glob("*.yml"))
+    assert examples
+    for path in examples:
+        usage = yaml.safe_load(path.read_text())["usage"]
+        ours = our_aliases(usage["orbs"], lambda ref: ref.startswith("aws-oidc/aws-oidc@"))
+        wanted = [step for job in usage["jobs"] for step in orb_steps(usage, job)
+                  if step[0].split("/")[0] in ours]
+        assert wanted, f"example {path.stem} uses no orb command"
+        alias = wanted[0][0].split("/")[0]
+        assert alias in dev, f"example {path.stem} uses the alias {alias}, which test-deploy.yml does not bind"
+        replayed = [name for name, steps in runs.items() if replays(steps, wanted)]
+        assert replayed, f"no integration job replays example {path.stem}: {wanted}"
+
+
+def test_integration_jobs_pass_only_parameters_the_orb_declares(test_deploy):
+    """As CircleCI would refuse to compile them: a misspelt parameter fails here."""
+    dev = our_aliases(test_deploy["orbs"], lambda ref: ref == DEV_ORB)
+    for job in test_deploy["jobs"]:
+        for step, params in orb_steps(test_deploy, job):
+            alias, command = step.split("/", 1)
+            if alias in dev:
+                assert (ORB_SRC / "commands" / f"{command}.yml").is_file(), f"{job}: the orb has no command {command}"
+                unknown = set(params) - set(parameter_types(command))
+                assert not unknown, f"{job}: {step} has no parameter {sorted(unknown)}"
+
+
+def replays(steps: list[tuple[str, dict]], wanted: list[tuple[str, dict]]) -> bool:
+    """Is `wanted` a subsequence of `steps`, step by step as the docstring above says?"""
+    i = 0
+    for name, params in steps:
+        if i < len(wanted) and matches(name, params, *wanted[i]):
+            i += 1
+    return i == len(wanted)
+
+
+def matches(name: str, params: dict, wanted_name: str, wanted: dict) -> bool:
+    if name != wanted_name or not set(wanted) <= set(params):
+        return False
+    types = parameter_types(name.split("/")[1])
+    return all(params[k] == v for k, v in wanted.items() if types.get(k) in ("boolean", "enum"))
+
+
+def test_release_waits_for_every_integration_job_and_runs_on_release_tags_only(test_deploy):
+    jobs = workflow_jobs(test_deploy)
+    publish = [n for n, (job, s) in jobs.items() if job == "orb-tools/publish"]
+    assert len(publish) == 1
+    name = publish[0]
+    settings = jobs[name][1]
+    assert settings["pub_type"] == "production"
+    assert settings["orb_name"] == "aws-oidc/aws-oidc"
+
+    before = ancestors(jobs, name)
+    assert "github-release" in before, "the orb would be published before its binaries are"
+    assert set(integration_jobs(test_deploy)) <= before
+    assert set(integration_jobs(test_deploy)) <= ancestors(jobs, "github-release")
+    assert len(integration_jobs(test_deploy)) >= 4
+
+    for release_job in (name, "github-release"):
+        s = jobs[release_job][1]
+        assert s["filters"]["tags"]["only"] == RELEASE_TAG
+        assert not runs_for_branch(s), f"{release_job} would run on a branch"
+        for tag in ("v0.1.0", "v12.3.45"):
+            assert runs_for_tag(s, tag), (release_job, tag)
+        for tag in ("v0.1", "0.1.0", "v0.1.0-rc.1", "release-v0.1.0"):
+            assert not runs_for_tag(s, tag), (release_job, tag)
+    for job in before:
+        assert runs_for_tag(jobs[job][1], "v0.1.0"), f"{job} does not run for tags, so the release never would"
+
+
+def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup_config, test_deploy):
+    """Workspaces stay in their workflow: the pack job saves the release to a
+    cache keyed by this pipeline and commit, and test-deploy restores it."""
+    def cache_keys(config, kind):
+        found = set()
+
+        def walk(node):
+            if isinstance(node, dict):
+                for key, value in node.items():
+                    if key == kind:
+                        found.update([value["key"]] if "key" in value else value["keys"])
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(config)
+        return found
+
+    saved = {k for k in cache_keys(setup_config["jobs"]["pack"], "save_cache")}
+    restored = cache_keys(test_deploy, "restore_cache")
+    assert len(saved) == 1 and restored == saved, (saved, restored)
+    assert "{{ .Revision }}" in next(iter(saved)) and "<< pipeline.number >>" in next(iter(saved))
+    pack = json.dumps(setup_config["jobs"]["pack"])
+    assert "/tmp/aws-oidc-release" in pack
+    assert "release=/tmp/aws-oidc-release" in (CIRCLECI / "scripts/release-mirror.sh").read_text()
+
+
+def test_the_release_goes_where_the_orb_downloads_from():
+    """github-release.sh uploads to Cargo.toml's repository; the orb's
+    default download_url must be that repository's release downloads."""
+    with open(REPO / "Cargo.toml", "rb") as f:
+        repository = tomllib.load(f)["workspace"]["package"]["repository"]
+    for command in ("install", "setup"):
+        source = yaml.safe_load((ORB_SRC / "commands" / f"{command}.yml").read_text())
+        assert source["parameters"]["download_url"]["default"] == f"{repository}/releases/download", command
+
+
+def test_no_long_lived_aws_key_anywhere(setup_config, test_deploy):
+    """The pipeline gets AWS credentials only from its own orb: no key in any
+    environment, no static-key parameter, no other AWS orb, no key ID."""
+    forbidden_env = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    forbidden_params = {"aws_access_key_id", "aws_secret_access_key"}
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert key not in forbidden_params, f"{where}: static-key parameter {key}"
+                if key == "environment" and isinstance(value, dict):
+                    assert not forbidden_env & set(value), f"{where}: AWS key in an environment"
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{where}[{i}]")
+
+    for name, config in (("config.yml", setup_config), ("test-deploy.yml", test_deploy)):
+        walk(config, name)
+        for ref in config.get("orbs", {}).values():
+            assert not str(ref).startswith("circleci/aws-cli@"), f"{name}: AWS credentials from another orb"
+    for path in CIRCLECI.rglob("*"):
+        if path.is_file():
+            assert not re.search(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", path.read_text()), f"{path}: an AWS key ID"

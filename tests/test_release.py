@@ -1,0 +1,214 @@
+"""The release users download in every job: each target's archive in
+`dist/`, the `SHA256SUMS` beside them, and the packed orb that pins them.
+
+`make dist` (part of `make test`) builds them.  AWS_OIDC_TARGETS names the
+targets under test (the Makefile's TARGETS: both release targets; a CI
+build job sets its own) and AWS_OIDC_DIST where they are.  A binary for
+another architecture runs under qemu user-mode emulation, so the arm64
+build is never shipped untested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import struct
+import subprocess
+import tarfile
+import time
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from steps import ROLE, run_aws, run_aws_oidc
+
+REPO = Path(__file__).resolve().parent.parent
+DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
+RELEASE_TARGETS = ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl")
+TARGETS = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(RELEASE_TARGETS)).split())
+# ELF e_machine of each target's CPU.
+ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
+
+
+def workspace_version() -> str:
+    """The one place the version lives: `[workspace.package]` in Cargo.toml."""
+    with open(REPO / "Cargo.toml", "rb") as f:
+        return tomllib.load(f)["workspace"]["package"]["version"]
+
+
+VERSION = workspace_version()
+
+
+def archive_path(target: str) -> Path:
+    path = DIST / f"aws-oidc-{VERSION}-{target}.tar.gz"
+    if not path.is_file():
+        pytest.fail(f"{path} does not exist: run `make dist` first (or `make test`)")
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def listed_sums() -> dict[str, str]:
+    """`dist/SHA256SUMS` as {archive name: sha256}."""
+    path = DIST / "SHA256SUMS"
+    if not path.is_file():
+        pytest.fail(f"{path} does not exist: run `make dist` first (or `make test`)")
+    sums = {}
+    for line in path.read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        sums[name.lstrip("*")] = digest
+    return sums
+
+
+def emulator(target: str) -> list[str]:
+    """How to run a `target` binary here: directly, or under qemu user-mode emulation."""
+    arch = target.split("-")[0]
+    if platform.machine() == arch:
+        return []
+    qemu = shutil.which(f"qemu-{arch}-static")
+    if qemu is None:
+        pytest.fail(
+            f"qemu-{arch}-static is not installed, so the {arch} build cannot be tested on this "
+            f"{platform.machine()} machine: `make tools` installs it (Debian/Ubuntu package qemu-user-static)"
+        )
+    return [qemu]
+
+
+def elf_facts(data: bytes) -> tuple[int, bool, int]:
+    """(e_machine, has an interpreter, number of DT_NEEDED libraries) of a 64-bit little-endian ELF."""
+    assert data[:4] == b"\x7fELF", "not an ELF file"
+    assert data[4] == 2 and data[5] == 1, "not a 64-bit little-endian ELF"
+    (machine,) = struct.unpack_from("<H", data, 18)
+    (phoff,) = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    interp, needed = False, 0
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 3:  # PT_INTERP: asks for a dynamic loader
+            interp = True
+        elif p_type == 2:  # PT_DYNAMIC: static-pie has one, but it needs no library
+            for off in range(p_offset, p_offset + p_filesz, 16):
+                tag, _ = struct.unpack_from("<qQ", data, off)
+                if tag == 0:
+                    break
+                needed += tag == 1  # DT_NEEDED
+    return machine, interp, needed
+
+
+@pytest.fixture(params=TARGETS)
+def target(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def unpacked(target: str, tmp_path: Path) -> Path:
+    """The binary from `target`'s archive, as a user's `tar -xzf` leaves it."""
+    with tarfile.open(archive_path(target)) as tar:
+        tar.extractall(tmp_path / "dist-extracted", filter="tar")
+    return tmp_path / "dist-extracted" / "aws-oidc"
+
+
+def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
+    listed = listed_sums()
+    for target in TARGETS:
+        archive = archive_path(target)
+        assert listed.get(archive.name) == sha256(archive), f"SHA256SUMS is stale for {archive.name}"
+    assert all(name.startswith(f"aws-oidc-{VERSION}-") for name in listed), listed
+    # What docs/releasing.md tells a user to run in the download directory.
+    check = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=DIST,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_archive_holds_exactly_the_static_binary(target: str):
+    path = archive_path(target)
+    with tarfile.open(path) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == ["aws-oidc"]
+        entry = members[0]
+        assert entry.isreg()
+        assert (entry.mode, entry.uid, entry.gid, entry.uname, entry.gname, entry.mtime) == (
+            0o755, 0, 0, "", "", 0
+        ), "the entry's mode, owner or time depends on the machine that packed it"
+        data = tar.extractfile(entry).read()
+    header = path.read_bytes()[:10]
+    assert header[3] & 0x08 == 0, "gzip stored a file name (pack with gzip -n)"
+    assert header[4:8] == b"\0\0\0\0", "gzip stored a time (pack with gzip -n)"
+
+    machine, interp, needed = elf_facts(data)
+    assert machine == ELF_MACHINE[target.split("-")[0]], f"built for the wrong CPU (e_machine {machine})"
+    assert not interp and needed == 0, "dynamically linked: it would not run on Alpine or a bare image"
+
+
+def test_binary_prints_the_workspace_version(target: str, unpacked: Path):
+    result = subprocess.run([*emulator(target), str(unpacked), "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"aws-oidc {VERSION}"
+
+
+def test_archive_depends_on_the_binary_bytes_alone(target: str, unpacked: Path, tmp_path: Path):
+    """Packing the same binary twice, from copies with other modes and times
+    and under another umask, gives the archive `make dist` wrote, byte for byte."""
+    digests = set()
+    for name, mode, mtime, umask in [("a", 0o700, 1_000_000_000, "077"), ("b", 0o755, time.time(), "022")]:
+        copy = tmp_path / name / "some-name"
+        copy.parent.mkdir()
+        shutil.copyfile(unpacked, copy)
+        copy.chmod(mode)
+        os.utime(copy, (mtime, mtime))
+        out = tmp_path / f"{name}.tar.gz"
+        pack = f'umask {umask} && exec "$0" pack "$1" "$2"'
+        subprocess.run(["sh", "-c", pack, str(REPO / "tools/dist.sh"), str(copy), str(out)], check=True)
+        digests.add(sha256(out))
+    assert digests == {sha256(archive_path(target))}
+
+
+def test_arm64_binary_assumes_a_role_under_emulation(moto_server, tokens, job_env, tmp_path):
+    target = "aarch64-unknown-linux-musl"
+    if target not in TARGETS:
+        pytest.skip(f"{target} is not among the targets under test ({' '.join(TARGETS)})")
+    with tarfile.open(archive_path(target)) as tar:
+        tar.extractall(tmp_path / "dist-extracted", filter="tar")
+    # qemu-aarch64-static dist-extracted/aws-oidc assume ... (the binary itself on an arm64 machine)
+    command = [*emulator(target), str(tmp_path / "dist-extracted" / "aws-oidc")]
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(), "AWS_REGION": "us-east-1"}
+    args = ["assume", "--role-arn", ROLE, "--endpoint-url", moto_server, "--output", "json"]
+    result = run_aws_oidc(Path(command[0]), [*command[1:], *args], env)
+    assert result.returncode == 0, result.stderr
+
+    creds = json.loads(result.stdout)
+    assert creds["Version"] == 1
+    assert creds["AccessKeyId"].startswith("ASIA")
+    expires = datetime.strptime(creds["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert expires > datetime.now(timezone.utc)
+    # The keys are real: STS says who they belong to.
+    who = run_aws({**job_env, "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                   "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                   "AWS_SESSION_TOKEN": creds["SessionToken"], "AWS_DEFAULT_REGION": "us-east-1"},
+                  "sts", "get-caller-identity", endpoint=moto_server)
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/deploy/")
+
+
+def test_packed_orb_pins_this_version_and_every_archive():
+    path = DIST / "orb.yml"
+    if not path.is_file():
+        pytest.fail(f"{path} does not exist: run `make orb` first (or `make test`)")
+    orb = yaml.safe_load(path.read_text())
+    for command in ("install", "setup"):
+        assert orb["commands"][command]["parameters"]["version"]["default"] == VERSION, command
+    table = orb["commands"]["install"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
+    pinned = {tuple(line.split()[:2]): line.split()[2] for line in table.splitlines()}
+    listed = listed_sums()
+    assert pinned == {
+        (VERSION, t): listed[f"aws-oidc-{VERSION}-{t}.tar.gz"] for t in TARGETS
+    }, "the packed orb pins other archives than dist/SHA256SUMS lists"
