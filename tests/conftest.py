@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
@@ -66,12 +67,13 @@ def aws_oidc_bin() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def moto_server():
-    """moto's server on a free loopback port; yields its base URL."""
+@contextmanager
+def running_moto(extra_env: dict[str, str] | None = None):
+    """moto's server on a free loopback port, stopped on exit; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen(
         [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -82,6 +84,13 @@ def moto_server():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's server for the whole session."""
+    with running_moto() as url:
+        yield url
 
 
 class TokenFactory:

@@ -8,7 +8,6 @@ environment runs the binary; a later step uses the AWS CLI.
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess

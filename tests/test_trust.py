@@ -9,11 +9,9 @@ with that evaluator on a few hundred generated (policy, token) pairs.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import subprocess
-import sys
 import types
 import urllib.request
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID, USER_ID, VENV_BIN, free_port, private_pem, wait_http
+from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID, USER_ID, VENV_BIN, private_pem, running_moto
 from steps import ROLE, run_aws_oidc
 from strict_sts import evaluate as fixture_evaluate
 from strict_sts.server import Handler
@@ -458,17 +456,8 @@ def doc_blocks() -> list[tuple[str, str]]:
 @pytest.fixture
 def moto_with_managed_policies():
     """A moto server of our own whose accounts know AWS managed policies, as real ones do."""
-    port = free_port()
-    proc = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(url + "/moto-api/", proc)
+    with running_moto({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_every_command_in_the_aws_setup_doc_runs(aws_oidc_bin, moto_with_managed_policies, strict_sts, tokens,

@@ -218,6 +218,17 @@ fn to_credentials(
     })
 }
 
+fn assumed(
+    credentials: Option<&aws_sdk_sts::types::Credentials>,
+    user: Option<&aws_sdk_sts::types::AssumedRoleUser>,
+    operation: &'static str,
+) -> Result<Assumed, StsFailure> {
+    Ok(Assumed {
+        credentials: to_credentials(credentials, operation)?,
+        assumed_role_arn: user.map(|u| u.arn().to_string()).unwrap_or_default(),
+    })
+}
+
 impl Sts {
     /// A client for `settings`.
     pub fn new(settings: StsSettings) -> Self {
@@ -286,13 +297,7 @@ impl Sts {
             .send()
             .await
             .map_err(|e| StsFailure::from_sdk(OP, e))?;
-        Ok(Assumed {
-            credentials: to_credentials(out.credentials(), OP)?,
-            assumed_role_arn: out
-                .assumed_role_user()
-                .map(|u| u.arn().to_string())
-                .unwrap_or_default(),
-        })
+        assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
     /// One AssumeRole attempt with `creds` (role chaining).
@@ -312,13 +317,7 @@ impl Sts {
             .send()
             .await
             .map_err(|e| StsFailure::from_sdk(OP, e))?;
-        Ok(Assumed {
-            credentials: to_credentials(out.credentials(), OP)?,
-            assumed_role_arn: out
-                .assumed_role_user()
-                .map(|u| u.arn().to_string())
-                .unwrap_or_default(),
-        })
+        assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
     /// One GetCallerIdentity attempt: the ARN these credentials act as.
