@@ -158,6 +158,20 @@ impl IniDoc {
         out
     }
 
+    /// How many lines after the key line `i` belong to its value: its
+    /// continuation lines, and comments between them (as configparser reads them).
+    fn value_extent(&self, i: usize) -> usize {
+        let mut last = i;
+        for j in i + 1..self.lines.len() {
+            match self.lines[j].kind {
+                Kind::Continuation => last = j,
+                Kind::Comment => {}
+                _ => break,
+            }
+        }
+        last - i
+    }
+
     /// The last value of `key` in `section`, trimmed.
     pub fn get(&self, section: &str, key: &str) -> Option<String> {
         self.sections(section)
@@ -202,11 +216,14 @@ impl IniDoc {
                 let delim = text.find(['=', ':']).expect("key lines have a delimiter");
                 let after = &text[delim + 1..];
                 let spacing = &after[..after.len() - after.trim_start().len()];
-                let spacing = if spacing.is_empty() { " " } else { spacing };
+                // Keep the line's own style; an empty value (`key =`) gets one space.
+                let spacing = if after.trim().is_empty() {
+                    " "
+                } else {
+                    spacing
+                };
                 self.lines[i].text = format!("{}{spacing}{value}", &text[..=delim]);
-                let conts = (i + 1..self.lines.len())
-                    .take_while(|&j| self.lines[j].kind == Kind::Continuation)
-                    .count();
+                let conts = self.value_extent(i);
                 self.lines.drain(i + 1..i + 1 + conts);
             }
         }
@@ -267,9 +284,7 @@ impl IniDoc {
             while i > start + 1 {
                 i -= 1;
                 if self.lines[i].kind == Kind::Key(key.to_string()) {
-                    let conts = (i + 1..self.lines.len())
-                        .take_while(|&j| self.lines[j].kind == Kind::Continuation)
-                        .count();
+                    let conts = self.value_extent(i);
                     let removed_eol = self.lines[i + conts].eol.is_empty();
                     self.lines.drain(i..i + 1 + conts);
                     if removed_eol && i > 0 && i == self.lines.len() {
@@ -359,6 +374,18 @@ mod tests {
             d.set("p", "k", "v")
         });
         assert_eq!(out, "[p]\nk = v\nz = 9\n");
+    }
+
+    #[test]
+    fn a_value_continued_across_a_comment_goes_whole() {
+        // Found by `make fuzz` (ini_edit): removing the key left its
+        // continuation line behind a comment, where it no longer parsed.
+        let text = "[other]\nregion=x\n# c\n  more\n# after\nz = 1\n";
+        let removed = edit(text, |d| d.remove("other", "region"));
+        assert_eq!(removed, "[other]\n# after\nz = 1\n");
+        assert!(IniDoc::parse(&removed).is_ok());
+        let set = edit(text, |d| d.set("other", "region", "v"));
+        assert_eq!(set, "[other]\nregion=v\n# after\nz = 1\n");
     }
 
     #[test]
