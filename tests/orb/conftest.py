@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,10 +98,15 @@ class ReleaseMirror:
         self.user_agents: list[str] = []
         log, agents = self.requests, self.user_agents
 
+        self.fault: str | None = None  # "404", "truncate" or "stall"
+        mirror = self
+
         class Handler(SimpleHTTPRequestHandler):
             def do_GET(self) -> None:
                 log.append(self.path)
                 agents.append(self.headers.get("User-Agent", ""))
+                if mirror.fault and self.path.endswith(".tar.gz"):
+                    return mirror.misbehave(self)
                 super().do_GET()
 
             def log_message(self, *args) -> None:  # quiet
@@ -110,6 +116,24 @@ class ReleaseMirror:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def misbehave(self, handler: SimpleHTTPRequestHandler) -> None:
+        """Answers a download the way a broken mirror or proxy would."""
+        if self.fault == "404":
+            handler.send_error(404)
+            return
+        body = self.archive.read_bytes()
+        if self.fault == "stall":
+            # Accepts the connection, then never answers (bounded, so the server can stop).
+            time.sleep(20)
+            return
+        # "truncate": promises the whole archive, sends half, hangs up.
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body[: len(body) // 2])
+        handler.wfile.flush()
+        handler.close_connection = True
 
     def downloads(self) -> list[str]:
         return [p for p in self.requests if p.endswith(".tar.gz")]

@@ -7,6 +7,8 @@ Every run also checks that no step printed the token or an issued key.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .configs import REGION, assumed, caller_arn, config, role, run
@@ -308,3 +310,22 @@ def test_refresh_with_exported_keys_is_refused_with_the_fix(ci):
     result = ci.run(config(setup_step(role_arn=role("long-job"), refresh=True)))
     assert not result.ok
     assert "set_aws_env_vars: false" in result.step("Assume the AWS role").stderr
+
+
+@pytest.mark.parametrize("fault, needle", [("404", "download failed"), ("truncate", "download failed"),
+                                           ("stall", "download failed")])
+def test_a_broken_mirror_fails_the_install_clearly_and_installs_nothing(ci, fault, needle):
+    ci.give_token()
+    ci.mirror.fault = fault
+    ci.env["AWS_OIDC_DOWNLOAD_TIMEOUT"] = "2"
+    started = time.monotonic()
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()))
+    elapsed = time.monotonic() - started
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert needle in install.stderr
+    assert result.step("Assume the AWS role").status == "skipped"
+    assert not (ci.install_dir / "aws-oidc").exists()
+    leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
+    assert leftovers == [], "a staged binary was left behind"
+    assert elapsed < 30, f"the install took {elapsed:.0f}s against a {fault} mirror"

@@ -81,11 +81,15 @@ staged="$dir/.aws-oidc.$$"
 trap 'rm -rf "$tmp" "$staged"' EXIT
 trap 'exit 130' INT TERM
 
+# Bounded, so a mirror that stops answering fails the step instead of hanging it.
+limit="${AWS_OIDC_DOWNLOAD_TIMEOUT:-60}"
 echo "Downloading $url"
 if command -v curl >/dev/null 2>&1; then
-  curl -fsSL --retry 3 -o "$tmp/$archive" "$url" || die "download failed: $url"
+  curl -fsSL --connect-timeout 10 --max-time "$limit" --retry 2 --retry-delay 1 -o "$tmp/$archive" "$url" ||
+    die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
 elif command -v wget >/dev/null 2>&1; then
-  wget -q -O "$tmp/$archive" "$url" || die "download failed: $url"
+  wget -q -T "$limit" -t 3 -O "$tmp/$archive" "$url" ||
+    die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
 else
   die "neither curl nor wget is installed: install one of them in the image"
 fi
