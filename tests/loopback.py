@@ -4,7 +4,8 @@
   certificate, in front of an HTTP server (moto), so the binary's TLS path,
   system CA store and `SSL_CERT_FILE` are exercised for real.
 - `ForwardProxy`: a plain HTTP forward proxy that records what went through
-  it, to show `HTTP_PROXY`/`HTTPS_PROXY` are honoured.
+  it, to show `HTTP_PROXY`/`HTTPS_PROXY` are honoured; HTTPS tunnels
+  (CONNECT) are recorded, to see which endpoint was chosen, and refused.
 
 Both bind 127.0.0.1 only and stop with the test.
 """
@@ -149,6 +150,12 @@ class ForwardProxy(_Server):
                 _forward(self, f"{parsed.scheme}://{parsed.netloc}", parsed.path or "/")
 
             do_GET = do_POST  # noqa: N815
+
+            def do_CONNECT(self):  # noqa: N802
+                # Records which host an HTTPS request was for, then refuses:
+                # nothing leaves this machine.
+                seen.append(f"CONNECT {self.path}")
+                self.send_error(502, "no tunnels from the test proxy")
 
             def log_message(self, *args):
                 pass

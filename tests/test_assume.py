@@ -330,3 +330,25 @@ def test_help_teaches_each_option(aws_oidc_bin):
     version = subprocess.run([str(aws_oidc_bin), "--version"], capture_output=True, text=True).stdout
     cargo = (Path(__file__).parent.parent / "Cargo.toml").read_text()
     assert version.strip() == "aws-oidc " + re.search(r'^version = "(.+)"', cargo, re.M).group(1)
+
+
+@pytest.mark.parametrize(
+    "region, extra_env, host",
+    [
+        ("us-east-1", {}, "sts.us-east-1.amazonaws.com:443"),
+        ("eu-west-2", {}, "sts.eu-west-2.amazonaws.com:443"),
+        ("us-east-1", {"AWS_USE_FIPS_ENDPOINT": "true"}, "sts-fips.us-east-1.amazonaws.com:443"),
+        ("cn-north-1", {}, "sts.cn-north-1.amazonaws.com.cn:443"),
+    ],
+)
+def test_the_regional_endpoint_is_used_by_default(step, region, extra_env, host):
+    # The proxy sees which host the HTTPS tunnel was for, and refuses it.
+    proxy = ForwardProxy()
+    try:
+        result = step("assume", "--role-arn", ROLE, "--region", region, "--output", "json", "--timeout", "3",
+                      endpoint=False, extra_env={"HTTPS_PROXY": proxy.url, "NO_PROXY": "", **extra_env})
+        assert result.returncode == 1
+        assert proxy.seen and all(line == f"CONNECT {host}" for line in proxy.seen), proxy.seen
+        assert f"https://{host.removesuffix(':443')}" in result.stderr, "the error names the endpoint"
+    finally:
+        proxy.stop()
