@@ -329,3 +329,20 @@ def test_a_broken_mirror_fails_the_install_clearly_and_installs_nothing(ci, faul
     leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
     assert leftovers == [], "a staged binary was left behind"
     assert elapsed < 30, f"the install took {elapsed:.0f}s against a {fault} mirror"
+
+
+def test_a_stalled_mirror_is_bounded_with_busybox_wget_too(ci):
+    ci.give_token()
+    ci.tools_only(
+        "aws",
+        busybox=("sh", "wget", "timeout", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
+                 "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort"),
+    )
+    ci.mirror.fault = "stall"
+    ci.env["AWS_OIDC_DOWNLOAD_TIMEOUT"] = "2"
+    started = time.monotonic()
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), shell=SHELLS["busybox-sh"])
+    assert result.step("Install aws-oidc").status == "failed"
+    assert "download failed" in result.step("Install aws-oidc").stderr
+    assert ci.mirror.user_agents == ["Wget"]
+    assert time.monotonic() - started < 15

@@ -51,17 +51,18 @@ case $(uname -m) in
   *) die "no aws-oidc build for the $(uname -m) architecture: Linux x86_64 and aarch64 only" ;;
 esac
 
+# Later steps find the binary on PATH, and setup through AWS_OIDC_BIN (the
+# exact file this step checked, whatever else is on PATH).
 add_to_path() {
+  if [ -z "${BASH_ENV:-}" ]; then
+    echo "aws-oidc/install: add $dir to PATH to run aws-oidc in later steps" >&2
+    return
+  fi
   case ":$PATH:" in
     *":$dir:"*) ;;
-    *)
-      if [ -n "${BASH_ENV:-}" ]; then
-        printf "export PATH=\"%s:\${PATH}\"\n" "$dir" >>"$BASH_ENV"
-      else
-        echo "aws-oidc/install: add $dir to PATH to run aws-oidc in later steps" >&2
-      fi
-      ;;
+    *) printf "export PATH=\"%s:\${PATH}\"\n" "$dir" >>"$BASH_ENV" ;;
   esac
+  printf "export AWS_OIDC_BIN=\"%s/aws-oidc\"\n" "$dir" >>"$BASH_ENV"
 }
 
 if [ -x "$dir/aws-oidc" ] && [ "$("$dir/aws-oidc" --version 2>/dev/null || :)" = "aws-oidc $version" ]; then
@@ -88,7 +89,11 @@ if command -v curl >/dev/null 2>&1; then
   curl -fsSL --connect-timeout 10 --max-time "$limit" --retry 2 --retry-delay 1 -o "$tmp/$archive" "$url" ||
     die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
 elif command -v wget >/dev/null 2>&1; then
-  wget -q -T "$limit" -t 3 -O "$tmp/$archive" "$url" ||
+  # wget's own -T crashes some busybox builds: bound it from outside where `timeout` exists.
+  bound=""
+  if command -v timeout >/dev/null 2>&1; then bound="timeout $limit"; fi
+  # shellcheck disable=SC2086 # $bound is a command with its argument, or nothing
+  $bound wget -q -O "$tmp/$archive" "$url" ||
     die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
 else
   die "neither curl nor wget is installed: install one of them in the image"

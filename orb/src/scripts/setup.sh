@@ -12,18 +12,6 @@ if [ -f "${BASH_ENV:-}" ]; then
 fi
 set -eu
 
-# The install step's directory, expanded like there (kept in step with install.sh).
-dir=$(printf '%s\n' "$PARAM_INSTALL_DIR" | awk '{
-  out = ""
-  while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
-    name = substr($0, RSTART + 1, RLENGTH - 1)
-    gsub(/[{}]/, "", name)
-    out = out substr($0, 1, RSTART - 1) ENVIRON[name]
-    $0 = substr($0, RSTART + RLENGTH)
-  }
-  print out $0
-}')
-
 set -- assume --expand-env \
   --role-arn "$PARAM_ROLE_ARN" \
   --session-name "$PARAM_ROLE_SESSION_NAME" \
@@ -42,8 +30,10 @@ if [ "$PARAM_REFRESH" = true ]; then set -- "$@" --refresh; fi
 # Last: its value is optional and defaults to $BASH_ENV.
 if [ "$PARAM_SET_AWS_ENV_VARS" = true ]; then set -- "$@" --bash-env; fi
 
-if [ ! -x "$dir/aws-oidc" ]; then
-  echo "aws-oidc/setup: $dir/aws-oidc is missing: the install step did not run or failed" >&2
+# The binary the install step put in place (it exports AWS_OIDC_BIN through $BASH_ENV).
+bin="${AWS_OIDC_BIN:-$(command -v aws-oidc || :)}"
+if [ ! -x "$bin" ]; then
+  echo "aws-oidc/setup: aws-oidc is not installed: the install step did not run or failed" >&2
   exit 1
 fi
-exec "$dir/aws-oidc" "$@"
+exec "$bin" "$@"
