@@ -1,0 +1,678 @@
+"""make bench: time to AWS credentials, size and memory, against the AWS CLI
+and the network floor.
+
+Everything runs on 127.0.0.1: moto's STS server, over HTTP and over HTTPS (a
+TLS front with a generated CA, from tests/loopback.py), and a mirror of the
+release downloads (`v<version>/aws-oidc-<version>-<target>.tar.gz`), also
+behind TLS.  Each command is timed as a whole process, start to exit, in
+interleaved rounds so that a busy moment of the machine hits every command
+alike:
+
+- `aws-oidc assume`: the job's token in the environment, exports appended to
+  `$BASH_ENV`;
+- the AWS CLI's `aws sts assume-role-with-web-identity`: the call
+  `circleci/aws-cli`'s setup makes when the CLI is already installed (it
+  then runs `aws configure set` several times more, not counted here);
+- the floor: `curl` POSTing the same form, one request and nothing else;
+- the orb's `setup` steps from the packed `dist/orb.yml` under bash, as
+  CircleCI runs them: cold (download, checksum, unpack, assume) and warm
+  (aws-oidc already in install_dir).
+
+Over HTTPS the three clients trust the loopback CA alone, so that the floor
+loads nothing it does not need; `https+store` and the orb steps load the
+system store as well, as in a job.  Peak RSS is measured in separate runs
+under GNU time (`/usr/bin/time -f %M`), a step's figure covering what its
+shell ran.  Sizes are those of the release archives in dist/ and of the
+binary inside each.
+
+Reading the figures: over plain HTTP aws-oidc still loads the system CA
+store (it sets up TLS before it knows the endpoint), curl does not; over
+HTTPS curl pays OpenSSL's start-up, and with the system store OpenSSL's slow
+loading of the bundle, which the orb's download pays too.
+
+Targets are printed beside their figures.  A missed target is reported, not
+fatal: this is a benchmark, not a test.  It exits non-zero only when a
+command fails to get credentials at all.
+
+    .venv/bin/python tools/bench.py [--rounds N] [--warmup N] [--memory-runs N] [--budget SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import importlib.metadata
+import os
+import platform
+import shutil
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TESTS = REPO / "tests"
+VENV_BIN = Path(sys.executable).parent
+# The end-to-end fixtures are the one place servers, certificates, tokens and
+# orb steps are made; the benchmark uses them as they are.
+sys.path.insert(0, str(TESTS))
+
+from conftest import ACCOUNT_ID, TokenFactory, free_port, wait_http  # noqa: E402
+from loopback import TlsFront  # noqa: E402
+from orb.runner import Runner, load_orb  # noqa: E402
+
+REGION = "us-east-1"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
+SESSION = "bench"
+TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+#: Where Debian and Ubuntu images (cimg/*) keep the CA store: one bundle,
+#: and a directory of single certificates that rustls-native-certs reads too.
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+SYSTEM_CA_DIR = Path("/etc/ssl/certs")
+PROCESS_TIMEOUT = 60.0
+MB = 1_000_000
+
+# The targets of issue 7.
+ASSUME_VS_CURL_MAX = 1.10
+CLI_VS_ASSUME_MIN = 10.0
+SETUP_COLD_MAX_MS = 150.0
+BINARY_MAX_MB = 3.5
+ARCHIVE_MAX_MB = 1.8
+RSS_MAX_MB = 8.0
+
+
+# -- running one process --------------------------------------------------------------
+
+#: GNU time: the peak RSS of the one process it starts (and what that waited for).
+GNU_TIME = Path("/usr/bin/time")
+
+
+class CommandFailed(Exception):
+    """A command under test did not get credentials: the figures would be meaningless."""
+
+
+@dataclass
+class Step:
+    """One process of a case: what runs, with what environment, where."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+
+
+def execute(step: Step, log: Path, rss_file: Path | None = None) -> float:
+    """Runs one process to its exit, output to `log`; returns its wall time.
+
+    With `rss_file`, GNU time starts it and writes its peak RSS (KiB) there.
+    Not `wait4` from here: a child forked from this Python inherits its high
+    RSS mark, which exec keeps, so every figure would read as ours (~50 MB).
+    The wait blocks: `subprocess.run(timeout=)` polls with growing sleeps,
+    which rounds a 20 ms process up to 32 ms.  A timer bounds it instead.
+    """
+    argv = step.argv if rss_file is None else [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *step.argv]
+    with open(log, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=step.env, cwd=step.cwd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=out, start_new_session=True)  # fmt: skip
+        # Its own process group, so that a hung step's curl goes with its shell.
+        timer = threading.Timer(PROCESS_TIMEOUT, _kill_group, (proc.pid,))
+        timer.start()
+        try:
+            proc.wait()
+        finally:
+            timer.cancel()
+        elapsed = time.perf_counter() - start
+    if elapsed >= PROCESS_TIMEOUT:
+        raise CommandFailed(f"`{_name(step)}` did not finish in {PROCESS_TIMEOUT:.0f} s")
+    if proc.returncode != 0:
+        raise CommandFailed(f"`{_name(step)}` exited {proc.returncode}:\n{_tail(log)}")
+    return elapsed
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def contains(path: Path, text: str) -> Callable[[Path], None]:
+    """A check that the run left `text` in `path`: a command that exits 0
+    without credentials must not count as fast."""
+
+    def check(log: Path) -> None:
+        if not path.is_file() or text not in path.read_text(errors="replace"):
+            raise CommandFailed(f"exited 0 but left no {text} in {path.name}:\n{_tail(log)}")
+
+    return check
+
+
+def _name(step: Step) -> str:
+    # Never the whole command line: the AWS CLI and curl get the token in it.
+    return " ".join(Path(a).name if i == 0 else a for i, a in enumerate(step.argv[:2]))
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    if not path.is_file():
+        return "(no output)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def printed(text: str) -> Callable[[Path], None]:
+    """A check that the run printed `text` (its output is in its log)."""
+    return lambda log: contains(log, text)(log)
+
+
+# -- the loopback world --------------------------------------------------------------
+
+
+class Mirror:
+    """The release archives from dist/ on loopback HTTPS, laid out like the
+    releases page, for the orb's install step."""
+
+    def __init__(self, root: Path, version: str, archives: list[Path], cert: Path, key: Path) -> None:
+        (root / f"v{version}").mkdir(parents=True)
+        for archive in archives:
+            shutil.copyfile(archive, root / f"v{version}" / archive.name)
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # see Loopback
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
+        )
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Loopback:
+    """moto over HTTP and HTTPS, the release mirror over HTTPS, one CA bundle."""
+
+    def __init__(self, work: Path, version: str, archives: list[Path]) -> None:
+        self._stops = []
+        try:
+            self._start(work, version, archives)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, work: Path, version: str, archives: list[Path]) -> None:
+        port = free_port()
+        self.moto = subprocess.Popen(
+            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._stops.append(self._stop_moto)
+        self.sts_http = f"http://127.0.0.1:{port}"
+        wait_http(self.sts_http + "/moto-api/", self.moto)
+        (work / "sts-tls").mkdir()
+        sts_front = TlsFront(self.sts_http, work / "sts-tls")
+        # The front writes headers and body apart; with Nagle on, the body
+        # waits for the client's delayed ACK, 40 ms added to every HTTPS call
+        # whatever the client, which would hide the differences measured here.
+        # A real endpoint answers at once; so does the front with TCP_NODELAY.
+        sts_front.server.RequestHandlerClass.disable_nagle_algorithm = True
+        self._stops.append(sts_front.stop)
+        self.sts_https = sts_front.url
+        self.ca = sts_front.ca
+        # The same certificate (127.0.0.1, from the front's CA) for the mirror:
+        # two test CAs of one name in a bundle would confuse OpenSSL.
+        mirror = Mirror(work / "releases", version, archives, work / "sts-tls/server.pem", work / "sts-tls/server.key")
+        self._stops.append(mirror.stop)
+        self.mirror_https = mirror.url
+        # What a job's HTTPS clients load: the system store, plus the test CA.
+        # curl reads the bundle; aws-oidc, with neither variable set, reads the
+        # bundle and the directory (openssl-probe's answer), so it gets both.
+        ca_dir = work / "ca-dir"
+        ca_dir.mkdir()
+        shutil.copyfile(self.ca, ca_dir / "loopback-ca.pem")
+        bundle = work / "ca-bundle.pem"
+        system = SYSTEM_CA_BUNDLE.read_bytes() if SYSTEM_CA_BUNDLE.is_file() else b""
+        bundle.write_bytes(system + self.ca.read_bytes())
+        self.store_env = {"CURL_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
+        if SYSTEM_CA_BUNDLE.is_file() and SYSTEM_CA_DIR.is_dir():
+            self.store_env["SSL_CERT_FILE"] = str(SYSTEM_CA_BUNDLE)
+            self.store_env["SSL_CERT_DIR"] = f"{SYSTEM_CA_DIR}:{ca_dir}"
+        self.ca_count = bundle.read_bytes().count(b"BEGIN CERTIFICATE")
+
+    def _stop_moto(self) -> None:
+        self.moto.terminate()
+        self.moto.wait(timeout=10)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stops):
+            stop()
+
+
+# -- the commands under test --------------------------------------------------------
+
+
+class Job:
+    """A private HOME, $BASH_ENV and TMPDIR: the environment of a CircleCI step."""
+
+    def __init__(self, root: Path, token: str) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.bash_env = root / "bash_env"
+        self.tmp = root / "tmp"
+        for d in (self.home, self.tmp):
+            d.mkdir(parents=True)
+        self.bash_env.touch()
+        self.env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": str(self.home),
+            "BASH_ENV": str(self.bash_env),
+            "TMPDIR": str(self.tmp),
+            "CIRCLECI": "true",
+            "CIRCLE_JOB": "deploy",
+            "CIRCLE_BUILD_NUM": "42",
+            "CIRCLE_OIDC_TOKEN": token,
+            "CIRCLE_OIDC_TOKEN_V2": token,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def clear_exports(self) -> None:
+        self.bash_env.write_bytes(b"")
+
+    def clear_home(self) -> None:
+        """Forgets what the last run left: exports, profiles, the installed binary."""
+        self.clear_exports()
+        shutil.rmtree(self.home)
+        self.home.mkdir()
+
+
+@dataclass
+class Case:
+    """A command timed in every round.  `reset` runs untimed before each run,
+    `check` after it; the time is the sum of the steps' processes."""
+
+    name: str
+    transport: str
+    steps: list[Step]
+    reset: Callable[[], None]
+    check: Callable[[Path], None]
+    seconds: list[float] = field(default_factory=list)
+    step_seconds: list[list[float]] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, {self.transport}"
+
+    def run(self, logs: Path, tag: str, rss: bool = False) -> tuple[list[float], int | None]:
+        """Each step's seconds, and the peak RSS (KiB) of them all with `rss`."""
+        self.reset()
+        times, peak, log = [], None, logs / f"{tag}.log"
+        for i, step in enumerate(self.steps):
+            log = logs / f"{tag}.{i}.log"
+            rss_file = logs / f"{tag}.{i}.rss" if rss else None
+            times.append(execute(step, log, rss_file))
+            if rss_file is not None:
+                peak = max(peak or 0, int(rss_file.read_text().split()[-1]))
+        self.check(log)
+        return times, peak
+
+
+def assume_case(binary: Path, job: Job, endpoint: str, ca_file: Path | None, transport: str,
+                trust: dict[str, str] | None = None) -> Case:  # fmt: skip
+    env = {**job.env, "AWS_ENDPOINT_URL_STS": endpoint, **(trust or {})}
+    if ca_file:
+        env["SSL_CERT_FILE"] = str(ca_file)
+    argv = [str(binary), "assume", "--role-arn", ROLE_ARN, "--region", REGION, "--session-name", SESSION]
+    return Case("aws-oidc assume", transport, [Step(argv, env, job.root)], job.clear_exports,
+                contains(job.bash_env, "AWS_SESSION_TOKEN"))  # fmt: skip
+
+
+def cli_case(job: Job, token: str, endpoint: str, ca_file: Path | None, transport: str) -> Case:
+    argv = [
+        str(VENV_BIN / "aws"), "sts", "assume-role-with-web-identity",
+        "--role-arn", ROLE_ARN, "--role-session-name", SESSION, "--web-identity-token", token,
+        "--duration-seconds", "3600", "--endpoint-url", endpoint, "--region", REGION, "--output", "json",
+    ]  # fmt: skip
+    if ca_file:
+        argv += ["--ca-bundle", str(ca_file)]
+    env = {**job.env, "PATH": f"{VENV_BIN}:{job.env['PATH']}", "AWS_PAGER": ""}
+    return Case("AWS CLI", transport, [Step(argv, env, job.root)], lambda: None, printed("SessionToken"))
+
+
+def curl_case(job: Job, token: str, endpoint: str, ca_file: Path | None, transport: str,
+              trust: dict[str, str] | None = None) -> Case:  # fmt: skip
+    form = urllib.parse.urlencode(
+        {
+            "Action": "AssumeRoleWithWebIdentity",
+            "Version": "2011-06-15",
+            "RoleArn": ROLE_ARN,
+            "RoleSessionName": SESSION,
+            "WebIdentityToken": token,
+            "DurationSeconds": "3600",
+        }
+    )
+    argv = [shutil.which("curl") or "curl", "-sS", "--fail", "--data-binary", form, endpoint + "/"]
+    if ca_file:
+        argv[1:1] = ["--cacert", str(ca_file)]
+    env = {**job.env, **(trust or {})}
+    return Case("curl POST (floor)", transport, [Step(argv, env, job.root)], lambda: None, printed("SessionToken"))
+
+
+#: CircleCI's default shell where bash is installed (every cimg image).
+SETUP_SHELL = ["/bin/bash", "-eo", "pipefail"]
+
+
+def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool) -> Case:
+    """The packed orb's `setup` (install, then assume) as CircleCI runs it:
+    each step a bash script with the step's environment, $BASH_ENV read by
+    bash itself.  Expanded by the test harness's Runner; only the steps'
+    processes are timed.  HTTPS clients load the system store and the
+    loopback CA, as in a job."""
+    env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_PAGER": "", **loop.store_env}
+    runner = Runner(orb, env, job.root / "project", orb_defaults={"download_url": loop.mirror_https})
+    config = {
+        "version": 2.1,
+        "orbs": {"aws-oidc": "aws-oidc/aws-oidc@0.1"},
+        "jobs": {"deploy": {"docker": [{"image": "cimg/base:current"}], "steps": [
+            {"aws-oidc/setup": {"role_arn": ROLE_ARN, "region": REGION, "role_session_name": SESSION}},
+        ]}},
+    }  # fmt: skip
+    run_steps, job_env = runner.expand_job(config)
+    (job.root / "steps").mkdir()
+    (job.root / "project").mkdir()
+    steps = []
+    for i, run_step in enumerate(run_steps):
+        script = job.root / "steps" / f"{i:02d}.sh"
+        script.write_text(run_step.command)
+        shell = list(run_step.shell or SETUP_SHELL)
+        shell[0] = shutil.which(shell[0]) or shell[0]
+        steps.append(Step([*shell, str(script)], {**env, **job_env, **run_step.environment}, job.root / "project"))
+    exported = contains(job.bash_env, "AWS_SESSION_TOKEN")
+    profile = contains(job.home / ".aws/credentials", "aws_session_token")
+
+    def check(log: Path) -> None:
+        exported(log)
+        profile(log)
+        installed = job.home / ".local/bin/aws-oidc"
+        if not installed.is_file():
+            raise CommandFailed(f"setup left no aws-oidc in {installed.parent.name}:\n{_tail(log)}")
+
+    case = Case(f"orb setup, {'cold' if cold else 'warm'}", "https", steps,
+                job.clear_home if cold else job.clear_exports, check)  # fmt: skip
+    if not cold:
+        # Installed once, as by a first setup in the job or a restored cache.
+        case.run(job.root, "install")
+    return case
+
+
+# -- statistics and report ----------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
+def mb(size: float) -> str:
+    return f"{size / MB:.2f} MB"
+
+
+class Report:
+    """Prints figures with their targets and keeps the misses for the summary."""
+
+    def __init__(self) -> None:
+        self.misses: list[str] = []
+        self.checked = 0
+
+    def target(self, figure: str, rule: str, ok: bool, what: str) -> None:
+        self.checked += 1
+        if not ok:
+            self.misses.append(what)
+        print(f"{figure:<46} target {rule:<10} {'PASS' if ok else 'MISS'}")
+
+
+def median(case: Case) -> float:
+    return statistics.median(case.seconds)
+
+
+def peak_rss(case: Case) -> float | None:
+    return max(case.rss_kb) * 1024 / MB if case.rss_kb else None
+
+
+def spread(values: list[float]) -> str:
+    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (values[0],) * 3
+    return f"{ms(statistics.median(values))}{ms(min(values))}{ms(max(values))}{ms(q3 - q1)}"
+
+
+# -- sizes ------------------------------------------------------------------------
+
+
+def sizes(dist: Path, version: str) -> dict[str, tuple[int, int] | None]:
+    """(binary, archive) bytes per architecture: the release archives in
+    dist/, and the binary inside each (what a job downloads and runs)."""
+    out = {}
+    for arch, target in TARGETS.items():
+        archive = dist / f"aws-oidc-{version}-{target}.tar.gz"
+        if not archive.is_file():
+            out[arch] = None
+            continue
+        with tarfile.open(archive) as tar:
+            binary = tar.getmember("aws-oidc").size
+        out[arch] = (binary, os.stat(archive).st_size)
+    return out
+
+
+# -- main -------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15, at most 200)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed rounds first (default 2)")
+    parser.add_argument("--memory-runs", type=int, default=3, help="runs under GNU time per command (default 3)")
+    parser.add_argument("--budget", type=float, default=600, help="stop starting rounds after this many seconds")
+    args = parser.parse_args()
+    args.rounds = max(1, min(args.rounds, 200))
+    args.warmup = max(0, min(args.warmup, 20))
+    args.memory_runs = max(0, min(args.memory_runs, 20))
+
+    dist = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
+    orb_path = dist / "orb.yml"
+    binary = Path(os.environ.get("AWS_OIDC_BIN", REPO / "target/x86_64-unknown-linux-musl/release/aws-oidc"))
+    for path, make in ((binary, "make build"), (orb_path, "make orb")):
+        if not path.is_file():
+            print(f"bench: {path} does not exist: run `{make}` first (or `make bench`)", file=sys.stderr)
+            return 1
+    orb = load_orb(orb_path)
+    version = orb["commands"]["install"]["parameters"]["version"]["default"]
+    target = TARGETS.get(platform.machine())
+    if target is None or not (dist / f"aws-oidc-{version}-{target}.tar.gz").is_file():
+        print(f"bench: no aws-oidc {version} archive for {platform.machine()} in dist/: run `make build`",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+    token = TokenFactory().mint()
+    with tempfile.TemporaryDirectory(prefix="aws-oidc-bench-") as tmp:
+        work = Path(tmp)
+        loop = Loopback(work, version, sorted(dist.glob(f"aws-oidc-{version}-*.tar.gz")))
+        try:
+            cases = make_cases(work, loop, binary, orb, token)
+            rounds = time_rounds(cases, work / "logs", args)
+            if args.memory_runs and GNU_TIME.is_file():
+                for k, case in enumerate(cases):
+                    for i in range(args.memory_runs):
+                        case.rss_kb.append(case.run(work / "logs", f"rss-{k:02d}-{i}", rss=True)[1])
+        except CommandFailed as e:
+            print(f"bench: a command under test failed, no figures:\n{e}", file=sys.stderr)
+            return 1
+        finally:
+            loop.stop()
+        report(cases, rounds, args, loop.ca_count, dist, version)
+    return 0
+
+
+def make_cases(work: Path, loop: Loopback, binary: Path, orb: dict, token: str) -> list[Case]:
+    def job(name: str) -> Job:
+        return Job(work / name, token)
+
+    cases = []
+    # The comparison proper: each client trusts the loopback CA alone, as
+    # curl's floor should load nothing it does not need.
+    for transport, endpoint, ca in (("http", loop.sts_http, None), ("https", loop.sts_https, loop.ca)):
+        cases += [
+            curl_case(job(f"curl-{transport}"), token, endpoint, ca, transport),
+            assume_case(binary, job(f"assume-{transport}"), endpoint, ca, transport),
+            cli_case(job(f"cli-{transport}"), token, endpoint, ca, transport),
+        ]
+    # What a job pays on top: the whole system store to load.
+    cases.append(curl_case(job("curl-store"), token, loop.sts_https, None, "https+store", loop.store_env))
+    cases.append(assume_case(binary, job("assume-store"), loop.sts_https, None, "https+store", loop.store_env))
+    cases.append(setup_case(orb, job("setup-cold"), loop, cold=True))
+    cases.append(setup_case(orb, job("setup-warm"), loop, cold=False))
+    (work / "logs").mkdir()
+    return cases
+
+
+def time_rounds(cases: list[Case], logs: Path, args) -> int:
+    """Round-robin, the first command rotating each round so that none always
+    follows the same neighbour; returns the number of timed rounds."""
+    started = time.monotonic()
+    timed = 0
+    for r in range(args.warmup + args.rounds):
+        if time.monotonic() - started > args.budget:
+            print(f"(time budget of {args.budget:.0f} s spent: {timed} timed rounds instead of {args.rounds})")
+            break
+        for i in range(len(cases)):
+            k = (i + r) % len(cases)
+            times, _ = cases[k].run(logs, f"{r:03d}-{k:02d}")
+            if r >= args.warmup:
+                cases[k].seconds.append(sum(times))
+                cases[k].step_seconds.append(times)
+        timed += r >= args.warmup
+    if not timed:
+        raise CommandFailed("no timed round fitted in the budget: raise --budget")
+    return timed
+
+
+def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, version: str) -> None:
+    by = {(c.name, c.transport): c for c in cases}
+    out = Report()
+    print(
+        f"aws-oidc {version}, `make bench`: {rounds} rounds after {args.warmup} warm-up, interleaved, "
+        f"127.0.0.1 only; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; moto "
+        f"{importlib.metadata.version('moto')}, awscli {importlib.metadata.version('awscli')}, "
+        f"{_first_line(['curl', '--version'])}"
+    )
+    print(f"https: each client trusts the loopback CA alone; https+store and orb setup: the system store "
+          f"too ({ca_count} certificates), as in a job")  # fmt: skip
+    print()
+    print(f"{'time to credentials (whole processes)':<40}{'median':>10}{'min':>10}{'max':>10}{'IQR':>10}  peak RSS")
+    for case in cases:
+        rss = peak_rss(case)
+        print(f"  {case.label:<38}{spread(case.seconds)}  {f'{rss:5.1f} MB' if rss is not None else 'n/a'}")
+    print()
+
+    print("ratios of medians")
+    for transport in ("http", "https", "https+store"):
+        ratio = median(by[("aws-oidc assume", transport)]) / median(by[("curl POST (floor)", transport)])
+        figure = f"  assume / curl, {transport}: {ratio:.2f}x"
+        if transport == "https":
+            out.target(figure, f"<= {ASSUME_VS_CURL_MAX:.1f}x", ratio <= ASSUME_VS_CURL_MAX,
+                       "assume within 1.1x of curl over HTTPS")  # fmt: skip
+        else:
+            print(figure)
+    for transport in ("http", "https"):
+        ratio = median(by[("AWS CLI", transport)]) / median(by[("aws-oidc assume", transport)])
+        out.target(f"  AWS CLI / assume, {transport}: {ratio:.1f}x", f">= {CLI_VS_ASSUME_MIN:.0f}x",
+                   ratio >= CLI_VS_ASSUME_MIN, f"10x faster than the AWS CLI over {transport}")  # fmt: skip
+    cold, warm = median(by[("orb setup, cold", "https")]), median(by[("orb setup, warm", "https")])
+    out.target(f"  orb setup, cold: {cold * 1000:.0f} ms", f"< {SETUP_COLD_MAX_MS:.0f} ms",
+               cold * 1000 < SETUP_COLD_MAX_MS, "orb setup cold under 150 ms")  # fmt: skip
+    print(f"  orb setup, warm: {warm * 1000:.0f} ms")
+    for name in ("orb setup, cold", "orb setup, warm"):
+        case = by[(name, "https")]
+        parts = zip(case.steps, zip(*case.step_seconds))
+        print(f"    {name}, medians by step: " + ", ".join(
+            f"{_step_name(step)} {statistics.median(times) * 1000:.0f} ms" for step, times in parts))  # fmt: skip
+    print()
+
+    print("size (dist/ archives, and the binary in each)")
+    found = sizes(dist, version)
+    for arch, got in found.items():
+        if got is None:
+            print(f"  {arch}: not built (run make dist)")
+            continue
+        binary, archive = got
+        if arch == "x86_64":
+            out.target(f"  {arch} binary:  {mb(binary)} ({binary:,} B)", f"< {BINARY_MAX_MB} MB",
+                       binary < BINARY_MAX_MB * MB, "x86_64 binary under 3.5 MB")  # fmt: skip
+            out.target(f"  {arch} archive: {mb(archive)} ({archive:,} B)", f"< {ARCHIVE_MAX_MB} MB",
+                       archive < ARCHIVE_MAX_MB * MB, "x86_64 archive under 1.8 MB")  # fmt: skip
+        else:
+            print(f"  {arch} binary:  {mb(binary)} ({binary:,} B)")
+            print(f"  {arch} archive: {mb(archive)} ({archive:,} B)")
+    print()
+
+    print(f"memory (peak RSS under GNU time, the largest of {args.memory_runs} runs)")
+    for case in cases:
+        rss = peak_rss(case)
+        if case.name != "aws-oidc assume":
+            continue
+        if rss is None:
+            print(f"  {case.label}: not measured (needs GNU time: apt-get install time)")
+            continue
+        out.target(f"  {case.label}: {rss:.1f} MB", f"< {RSS_MAX_MB:.0f} MB", rss < RSS_MAX_MB,
+                   f"assume peak RSS under 8 MB ({case.transport})")  # fmt: skip
+    print()
+
+    x86 = found.get("x86_64")
+    rss = peak_rss(by[("aws-oidc assume", "https")])
+    print(
+        f"figures: assume {median(by[('aws-oidc assume', 'https')]) * 1000:.0f} ms over HTTPS "
+        f"(curl {median(by[('curl POST (floor)', 'https')]) * 1000:.0f} ms, "
+        f"AWS CLI {median(by[('AWS CLI', 'https')]) * 1000:.0f} ms); "
+        f"orb setup {cold * 1000:.0f} ms cold, {warm * 1000:.0f} ms warm; "
+        f"x86_64 binary {mb(x86[0]) if x86 else '?'}, archive {mb(x86[1]) if x86 else '?'}; "
+        f"peak RSS {f'{rss:.1f} MB' if rss is not None else '?'}"
+    )
+    if out.misses:
+        print(f"summary: {len(out.misses)} of {out.checked} targets missed: {'; '.join(out.misses)}")
+    else:
+        print(f"summary: all {out.checked} targets met")
+
+
+def _step_name(step: Step) -> str:
+    """`install` or `setup`, from the orb script the step runs."""
+    text = Path(step.argv[-1]).read_text()
+    return "install" if "aws-oidc/install" in text else "setup" if "aws-oidc/setup" in text else "step"
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return f"{argv[0]} not found"
+    return " ".join(out.split()[:2])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
