@@ -94,10 +94,18 @@ def _forward(handler: http.server.BaseHTTPRequestHandler, target: str, path: str
     conn.close()
 
 
-class _Server:
-    def __init__(self, server: http.server.ThreadingHTTPServer) -> None:
-        self.server = server
-        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1, over TLS when given a certificate
+    and key; serves until `stop()`."""
+
+    def __init__(self, handler, tls: tuple[Path, Path] | None = None) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
@@ -109,7 +117,7 @@ class _Server:
         self.server.server_close()
 
 
-class TlsFront(_Server):
+class TlsFront(LoopbackServer):
     """HTTPS on 127.0.0.1, forwarding every request to `backend` over HTTP."""
 
     def __init__(self, backend: str, directory: Path) -> None:
@@ -117,6 +125,9 @@ class TlsFront(_Server):
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; with Nagle on, the
+            # second waits ~40 ms for the client's delayed ACK on every call.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802
                 _forward(self, backend, self.path)
@@ -126,15 +137,10 @@ class TlsFront(_Server):
             def log_message(self, *args):
                 pass
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-        super().__init__(server)
-        self.url = f"https://127.0.0.1:{self.port}"
+        super().__init__(Handler, tls=(cert, key))
 
 
-class ForwardProxy(_Server):
+class ForwardProxy(LoopbackServer):
     """An HTTP forward proxy (absolute-URI requests) that logs each target."""
 
     def __init__(self) -> None:
@@ -160,5 +166,4 @@ class ForwardProxy(_Server):
             def log_message(self, *args):
                 pass
 
-        super().__init__(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler))
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(Handler)

@@ -15,9 +15,7 @@ import http.server
 import ipaddress
 import json
 import shutil
-import ssl
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import ORG_ID
+from loopback import LoopbackServer
 from steps import run_aws_oidc
 
 
@@ -91,7 +90,7 @@ def make_chain(directory: Path, label: str, root_key=None, root=None) -> Chain:
     return paths
 
 
-class Issuer:
+class Issuer(LoopbackServer):
     """An HTTPS issuer on 127.0.0.1: discovery document (with `jwks_uri`) and JWKS."""
 
     def __init__(self, chain: Chain, jwks_base: str | None = None) -> None:
@@ -120,16 +119,7 @@ class Issuer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(chain.server_chain, chain.server_key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, tls=(chain.server_chain, chain.server_key))
 
 
 def openssl_sha1(cert: Path) -> str:

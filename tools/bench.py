@@ -47,7 +47,6 @@ import os
 import platform
 import shutil
 import signal
-import ssl
 import statistics
 import subprocess
 import sys
@@ -68,7 +67,7 @@ VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(TESTS))
 
 from conftest import ACCOUNT_ID, TokenFactory, free_port, wait_http  # noqa: E402
-from loopback import TlsFront  # noqa: E402
+from loopback import LoopbackServer, TlsFront  # noqa: E402
 from orb.runner import Runner, load_orb  # noqa: E402
 
 REGION = "us-east-1"
@@ -176,7 +175,7 @@ def printed(text: str) -> Callable[[Path], None]:
 # -- the loopback world --------------------------------------------------------------
 
 
-class Mirror:
+class Mirror(LoopbackServer):
     """The release archives from dist/ on loopback HTTPS, laid out like the
     releases page, for the orb's install step."""
 
@@ -187,23 +186,12 @@ class Mirror:
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # see Loopback
+            disable_nagle_algorithm = True  # as tests/loopback.py's TlsFront: no 40 ms ACK wait
 
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Handler, directory=str(root))
-        )
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(functools.partial(Handler, directory=str(root)), tls=(cert, key))
 
 
 class Loopback:
@@ -229,11 +217,6 @@ class Loopback:
         wait_http(self.sts_http + "/moto-api/", self.moto)
         (work / "sts-tls").mkdir()
         sts_front = TlsFront(self.sts_http, work / "sts-tls")
-        # The front writes headers and body apart; with Nagle on, the body
-        # waits for the client's delayed ACK, 40 ms added to every HTTPS call
-        # whatever the client, which would hide the differences measured here.
-        # A real endpoint answers at once; so does the front with TCP_NODELAY.
-        sts_front.server.RequestHandlerClass.disable_nagle_algorithm = True
         self._stops.append(sts_front.stop)
         self.sts_https = sts_front.url
         self.ca = sts_front.ca
