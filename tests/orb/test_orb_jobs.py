@@ -223,7 +223,7 @@ def test_macos_and_windows_are_refused_by_name(ci, uname_s, named):
     fake = ci.tmp / "fake-uname"
     fake.mkdir()
     (fake / "uname").write_text(
-        f'#!/bin/sh\ncase "$1" in -m) echo arm64 ;; *) echo "{uname_s}" ;; esac\n'
+        f'#!/bin/sh\ncase "$1" in -m) echo arm64 ;; -sm) echo "{uname_s} arm64" ;; *) echo "{uname_s}" ;; esac\n'
     )
     (fake / "uname").chmod(0o755)
     ci.env["PATH"] = f"{fake}:{ci.env['PATH']}"

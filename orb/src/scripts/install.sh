@@ -16,39 +16,52 @@ die() {
   exit 1
 }
 
-# Expands $VAR and ${VAR} from the environment, like `circleci env subst`.
+# Sets $expanded to $1 with $VAR and ${VAR} expanded from the environment,
+# like `circleci env subst`. Values without a `$` (the usual case) cost no
+# process: every process this step starts shows in each job's set-up time.
 expand_env() {
-  printf '%s\n' "$1" | awk '{
-    out = ""
-    while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
-      name = substr($0, RSTART + 1, RLENGTH - 1)
-      gsub(/[{}]/, "", name)
-      out = out substr($0, 1, RSTART - 1) ENVIRON[name]
-      $0 = substr($0, RSTART + RLENGTH)
-    }
-    print out $0
-  }'
+  expanded=$1
+  case $1 in
+    *'$'*)
+      expanded=$(printf '%s\n' "$1" | awk '{
+        out = ""
+        while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
+          name = substr($0, RSTART + 1, RLENGTH - 1)
+          gsub(/[{}]/, "", name)
+          out = out substr($0, 1, RSTART - 1) ENVIRON[name]
+          $0 = substr($0, RSTART + RLENGTH)
+        }
+        print out $0
+      }')
+      ;;
+  esac
 }
 
-version=$(expand_env "$PARAM_VERSION")
-dir=$(expand_env "$PARAM_INSTALL_DIR")
-base=$(expand_env "$PARAM_DOWNLOAD_URL")
+expand_env "$PARAM_VERSION"
+version=$expanded
+expand_env "$PARAM_INSTALL_DIR"
+dir=$expanded
+expand_env "$PARAM_DOWNLOAD_URL"
+base=$expanded
 case $dir in
   /*) ;;
   *) die "install_dir must be an absolute path, got '$dir'" ;;
 esac
 
-os=$(uname -s)
+# One process for both: "Linux x86_64".
+# shellcheck disable=SC2046 # split into kernel name and machine on purpose
+set -- $(uname -sm)
+os=${1:-unknown} machine=${2:-unknown}
 case $os in
   Linux) ;;
   Darwin) die "macOS (Darwin) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
   MINGW* | MSYS* | CYGWIN*) die "Windows ($os) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
   *) die "$os is not supported yet: aws-oidc runs on Linux x86_64 and aarch64" ;;
 esac
-case $(uname -m) in
+case $machine in
   x86_64 | amd64) target=x86_64-unknown-linux-musl ;;
   aarch64 | arm64) target=aarch64-unknown-linux-musl ;;
-  *) die "no aws-oidc build for the $(uname -m) architecture: Linux x86_64 and aarch64 only" ;;
+  *) die "no aws-oidc build for the $machine architecture: Linux x86_64 and aarch64 only" ;;
 esac
 
 # Later steps find the binary on PATH, and setup through AWS_OIDC_BIN (the
@@ -71,8 +84,12 @@ if [ -x "$dir/aws-oidc" ] && [ "$("$dir/aws-oidc" --version 2>/dev/null || :)" =
   exit 0
 fi
 
-expected=$(printf '%s\n' "${AWS_OIDC_PINNED_SHA256:-}" |
-  awk -v v="$version" -v t="$target" '$1 == v && $2 == t { print $3 }')
+expected=""
+while read -r pin_version pin_target pin_sum; do
+  if [ "$pin_version" = "$version" ] && [ "$pin_target" = "$target" ]; then expected=$pin_sum; fi
+done <<EOF
+${AWS_OIDC_PINNED_SHA256:-}
+EOF
 [ -n "$expected" ] || die "this orb release pins no SHA-256 for aws-oidc $version on $target. Leave version at its default (the release this orb pins), or use the orb release that pins $version."
 
 archive="aws-oidc-$version-$target.tar.gz"
@@ -108,16 +125,21 @@ elif command -v openssl >/dev/null 2>&1; then
 else
   die "no sha256sum, shasum or openssl to check the download with"
 fi
+# The checksum runs beside the unpacking, on another core. Unpacking only
+# writes the binary's bytes (-O) into a file of ours, which is made executable
+# and put in place only once the sum matches.
 # shellcheck disable=SC2086 # $sha256 is a command with its arguments
-actual=$($sha256 "$tmp/$archive" | awk '{ print tolower($1) }')
-[ "$actual" = "$expected" ] || die "SHA-256 mismatch for $archive from $url: expected $expected, got $actual. Nothing was installed."
-
-mkdir "$tmp/unpacked"
-tar -xzf "$tmp/$archive" -C "$tmp/unpacked" aws-oidc || die "$archive holds no aws-oidc binary"
-chmod 755 "$tmp/unpacked/aws-oidc"
+$sha256 "$tmp/$archive" >"$tmp/sum" &
+summing=$!
 mkdir -p "$dir"
 # Staged beside the target and renamed: no step ever sees half a binary.
-cp "$tmp/unpacked/aws-oidc" "$staged"
+unpacked=true
+tar -xzOf "$tmp/$archive" aws-oidc >"$staged" 2>"$tmp/tar.err" || unpacked=false
+wait "$summing" || die "could not compute the SHA-256 of $archive"
+read -r actual _ <"$tmp/sum"
+[ "$actual" = "$expected" ] || die "SHA-256 mismatch for $archive from $url: expected $expected, got $actual. Nothing was installed."
+$unpacked || die "$archive holds no aws-oidc binary: $(cat "$tmp/tar.err")"
+chmod 755 "$staged"
 mv -f "$staged" "$dir/aws-oidc"
 echo "Installed aws-oidc $version ($target) in $dir"
 add_to_path
