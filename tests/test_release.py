@@ -1,5 +1,6 @@
-"""The release users download in every job: each target's archive in
-`dist/`, the `SHA256SUMS` beside them, and the packed orb that pins them.
+"""The release users download in every job: each target's archives in
+`dist/` (the same tar as .tar.zst and .tar.gz), the `SHA256SUMS` beside
+them, and the packed orb that pins them.
 
 `make dist` (part of `make test`) builds them.  AWS_OIDC_TARGETS names the
 targets under test (the Makefile's TARGETS: both release targets; a CI
@@ -11,6 +12,7 @@ build is never shipped untested.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -45,11 +47,22 @@ def workspace_version() -> str:
 VERSION = workspace_version()
 
 
-def archive_path(target: str) -> Path:
-    path = DIST / f"aws-oidc-{VERSION}-{target}.tar.gz"
+FORMATS = ("tar.zst", "tar.gz")
+
+
+def archive_path(target: str, fmt: str = "tar.gz") -> Path:
+    path = DIST / f"aws-oidc-{VERSION}-{target}.{fmt}"
     if not path.is_file():
         pytest.fail(f"{path} does not exist: run `make dist` first (or `make test`)")
     return path
+
+
+def open_archive(path: Path) -> tarfile.TarFile:
+    """The tar inside a .tar.gz, or a .tar.zst unpacked by the zstd CLI (as the orb does)."""
+    if path.name.endswith(".tar.zst"):
+        tar = subprocess.run(["zstd", "-qdc", str(path)], capture_output=True, check=True).stdout
+        return tarfile.open(fileobj=io.BytesIO(tar))
+    return tarfile.open(path)
 
 
 def sha256(path: Path) -> str:
@@ -108,6 +121,11 @@ def target(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=FORMATS)
+def fmt(request) -> str:
+    return request.param
+
+
 @pytest.fixture
 def unpacked(target: str, tmp_path: Path) -> Path:
     """The binary from `target`'s archive, as a user's `tar -xzf` leaves it."""
@@ -119,8 +137,9 @@ def unpacked(target: str, tmp_path: Path) -> Path:
 def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
     listed = listed_sums()
     for target in TARGETS:
-        archive = archive_path(target)
-        assert listed.get(archive.name) == sha256(archive), f"SHA256SUMS is stale for {archive.name}"
+        for fmt in FORMATS:
+            archive = archive_path(target, fmt)
+            assert listed.get(archive.name) == sha256(archive), f"SHA256SUMS is stale for {archive.name}"
     assert all(name.startswith(f"aws-oidc-{VERSION}-") for name in listed), listed
     # What docs/releasing.md tells a user to run in the download directory.
     check = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=DIST,
@@ -128,9 +147,9 @@ def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_archive_holds_exactly_the_static_binary(target: str):
-    path = archive_path(target)
-    with tarfile.open(path) as tar:
+def test_archive_holds_exactly_the_static_binary(target: str, fmt: str):
+    path = archive_path(target, fmt)
+    with open_archive(path) as tar:
         members = tar.getmembers()
         assert [m.name for m in members] == ["aws-oidc"]
         entry = members[0]
@@ -139,9 +158,13 @@ def test_archive_holds_exactly_the_static_binary(target: str):
             0o755, 0, 0, "", "", 0
         ), "the entry's mode, owner or time depends on the machine that packed it"
         data = tar.extractfile(entry).read()
-    header = path.read_bytes()[:10]
-    assert header[3] & 0x08 == 0, "gzip stored a file name (pack with gzip -n)"
-    assert header[4:8] == b"\0\0\0\0", "gzip stored a time (pack with gzip -n)"
+    if fmt == "tar.gz":
+        header = path.read_bytes()[:10]
+        assert header[3] & 0x08 == 0, "gzip stored a file name (pack with gzip -n)"
+        assert header[4:8] == b"\0\0\0\0", "gzip stored a time (pack with gzip -n)"
+    # Both formats hold the same tar.
+    with open_archive(archive_path(target, "tar.gz")) as gz, open_archive(archive_path(target, "tar.zst")) as zst:
+        assert gz.extractfile("aws-oidc").read() == zst.extractfile("aws-oidc").read()
 
     machine, interp, needed = elf_facts(data)
     assert machine == ELF_MACHINE[target.split("-")[0]], f"built for the wrong CPU (e_machine {machine})"
@@ -155,7 +178,7 @@ def test_binary_prints_the_workspace_version(target: str, unpacked: Path):
     assert result.stdout.strip() == f"aws-oidc {VERSION}"
 
 
-def test_archive_depends_on_the_binary_bytes_alone(target: str, unpacked: Path, tmp_path: Path):
+def test_archive_depends_on_the_binary_bytes_alone(target: str, fmt: str, unpacked: Path, tmp_path: Path):
     """Packing the same binary twice, from copies with other modes and times
     and under another umask, gives the archive `make dist` wrote, byte for byte."""
     digests = set()
@@ -165,11 +188,11 @@ def test_archive_depends_on_the_binary_bytes_alone(target: str, unpacked: Path, 
         shutil.copyfile(unpacked, copy)
         copy.chmod(mode)
         os.utime(copy, (mtime, mtime))
-        out = tmp_path / f"{name}.tar.gz"
+        out = tmp_path / f"{name}.{fmt}"
         pack = f'umask {umask} && exec "$0" pack "$1" "$2"'
         subprocess.run(["sh", "-c", pack, str(REPO / "tools/dist.sh"), str(copy), str(out)], check=True)
         digests.add(sha256(out))
-    assert digests == {sha256(archive_path(target))}
+    assert digests == {sha256(archive_path(target, fmt))}
 
 
 def test_arm64_binary_assumes_a_role_under_emulation(moto_server, tokens, job_env, tmp_path):
@@ -207,8 +230,9 @@ def test_packed_orb_pins_this_version_and_every_archive():
     for command in ("install", "setup"):
         assert orb["commands"][command]["parameters"]["version"]["default"] == VERSION, command
     table = orb["commands"]["install"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
-    pinned = {tuple(line.split()[:2]): line.split()[2] for line in table.splitlines()}
+    # sha256sum's own format, so the table reads like SHA256SUMS.
+    pinned = {name: digest for digest, name in (line.split() for line in table.splitlines())}
     listed = listed_sums()
     assert pinned == {
-        (VERSION, t): listed[f"aws-oidc-{VERSION}-{t}.tar.gz"] for t in TARGETS
+        f"aws-oidc-{VERSION}-{t}.{f}": listed[f"aws-oidc-{VERSION}-{t}.{f}"] for t in TARGETS for f in FORMATS
     }, "the packed orb pins other archives than dist/SHA256SUMS lists"

@@ -1,14 +1,18 @@
 #!/bin/sh
 # The release files: static binaries, their archives and SHA256SUMS in dist/.
 #
-#   tools/dist.sh build TARGET...      build each target, pack it, rewrite SHA256SUMS
-#   tools/dist.sh pack BINARY ARCHIVE  pack one binary into a reproducible archive
+#   tools/dist.sh build TARGET...      build each target, pack it twice, rewrite SHA256SUMS
+#   tools/dist.sh pack BINARY ARCHIVE  pack one binary into a reproducible .tar.zst or .tar.gz
 #   tools/dist.sh sums [DIR]           rewrite DIR/SHA256SUMS (default dist)
 #   tools/dist.sh version              print the release version
 #
 # An archive depends on the binary's bytes alone: one entry `aws-oidc`, mode
-# 0755, owner 0:0, mtime 0, gzip without name or time. So the SHA-256 that the
-# orb pins can be checked by anyone who rebuilds the same binary.
+# 0755, owner 0:0, mtime 0; gzip without name or time, zstd -19 on one
+# thread. So the SHA-256 that the orb pins can be checked by anyone who
+# rebuilds the same binary (with the same zstd release, for the .tar.zst).
+# Each target ships both: the orb unpacks the .tar.zst where the image has
+# zstd (every cimg image: half gzip's unpacking time, 13% smaller), the
+# .tar.gz everywhere else.
 #
 # x86_64 on an x86_64 machine builds with cargo and musl-gcc (musl-tools);
 # every other case, aarch64 always, builds with cargo-zigbuild and zig from
@@ -31,10 +35,19 @@ version() {
 pack() {
   [ $# -eq 2 ] || die "usage: tools/dist.sh pack BINARY ARCHIVE"
   [ -f "$1" ] || die "$1 does not exist: build it first (make dist)"
+  case $2 in
+    *.tar.gz) compress="gzip -9 -n" ;;
+    *.tar.zst)
+      command -v zstd >/dev/null 2>&1 || die "packing $2 needs zstd: run make tools"
+      compress="zstd -19 -T1 -q -c"
+      ;;
+    *) die "$2: an archive name ends in .tar.zst or .tar.gz" ;;
+  esac
   stage=$(mktemp -d)
   cp "$1" "$stage/aws-oidc"
+  # shellcheck disable=SC2086 # $compress is a command with its arguments
   tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner \
-    --mode=0755 --mtime=@0 -C "$stage" -cf - aws-oidc | gzip -9 -n >"$2.tmp"
+    --mode=0755 --mtime=@0 -C "$stage" -cf - aws-oidc | $compress >"$2.tmp"
   rm -rf "$stage"
   chmod 644 "$2.tmp"
   mv "$2.tmp" "$2"
@@ -45,8 +58,8 @@ sums() {
   v=$(version)
   (
     cd "$dir"
-    set -- aws-oidc-"$v"-*.tar.gz
-    [ -f "$1" ] || die "$dir holds no archive of aws-oidc $v: run make dist"
+    set -- aws-oidc-"$v"-*.tar.zst aws-oidc-"$v"-*.tar.gz
+    for f; do [ -f "$f" ] || die "$dir holds no $f: run make dist"; done
     sha256sum "$@" >SHA256SUMS.tmp
     mv SHA256SUMS.tmp SHA256SUMS
   )
@@ -82,8 +95,9 @@ build() {
       *"$machine"*static*) ;;
       *) die "$bin is not a static $machine executable: $desc" ;;
     esac
+    pack "$bin" "dist/aws-oidc-$v-$target.tar.zst"
     pack "$bin" "dist/aws-oidc-$v-$target.tar.gz"
-    for f in "$bin" "dist/aws-oidc-$v-$target.tar.gz"; do
+    for f in "$bin" "dist/aws-oidc-$v-$target.tar.zst" "dist/aws-oidc-$v-$target.tar.gz"; do
       printf '%9d %s\n' "$(wc -c <"$f")" "$f"
     done
   done

@@ -26,6 +26,8 @@ command -v busybox >/dev/null 2>&1 || missing="$missing busybox"
 command -v dash >/dev/null 2>&1 || missing="$missing dash"
 command -v file >/dev/null 2>&1 || missing="$missing file"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# The release's .tar.zst archives (and the orb's install step that takes them).
+command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 # `make venv` needs the venv module, which Debian and Ubuntu ship apart from python3.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # An arm64 binary built on another machine is tested under user-mode emulation.

@@ -37,7 +37,11 @@ if ! command -v gh >/dev/null 2>&1; then
 fi
 
 cd "$release"
-set -- "aws-oidc-$version-x86_64-unknown-linux-musl.tar.gz" "aws-oidc-$version-aarch64-unknown-linux-musl.tar.gz" SHA256SUMS
+set --
+for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+  set -- "$@" "aws-oidc-$version-$target.tar.zst" "aws-oidc-$version-$target.tar.gz"
+done
+set -- "$@" SHA256SUMS
 for file; do
   [ -f "$file" ] || die "$file is missing from this pipeline's release"
 done
@@ -45,7 +49,7 @@ sha256sum -c SHA256SUMS
 
 notes=$(mktemp)
 {
-  echo "aws-oidc $version: static Linux binaries for x86_64 and arm64 (musl)."
+  echo "aws-oidc $version: static Linux binaries for x86_64 and arm64 (musl), each as .tar.zst and .tar.gz (the same tar)."
   echo
   echo "The aws-oidc orb $version pins these SHA-256 sums and checks every download against them."
   echo "To check a download by hand, in its directory: \`sha256sum --check --ignore-missing SHA256SUMS\`."

@@ -29,4 +29,4 @@ mkdir -p /tmp/orb-handoff
 tar -czf /tmp/orb-handoff/orb_source.tar.gz -C dist orb.yml
 rm -rf /tmp/aws-oidc-release
 mkdir -p /tmp/aws-oidc-release
-cp dist/aws-oidc-"$version"-*.tar.gz dist/SHA256SUMS dist/orb.yml /tmp/aws-oidc-release/
+cp dist/aws-oidc-"$version"-*.tar.zst dist/aws-oidc-"$version"-*.tar.gz dist/SHA256SUMS dist/orb.yml /tmp/aws-oidc-release/

@@ -32,7 +32,7 @@ serve() {
   check
   version=$(tools/dist.sh version)
   mkdir -p "$mirror/v$version"
-  cp "$release"/aws-oidc-"$version"-*.tar.gz "$mirror/v$version/"
+  cp "$release"/aws-oidc-"$version"-*.tar.zst "$release"/aws-oidc-"$version"-*.tar.gz "$mirror/v$version/"
   command -v python3 >/dev/null 2>&1 || die "python3 is needed to serve the mirror"
   port=${url##*:}
   exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$mirror"

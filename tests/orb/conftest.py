@@ -48,8 +48,13 @@ def packed_orb(packed_orb_path: Path) -> dict:
     return load_orb(packed_orb_path)
 
 
+#: The archive formats of each target, in the install step's order of preference.
+FORMATS = ("tar.zst", "tar.gz")
+ARCHIVE_SUFFIXES = tuple(f".{f}" for f in FORMATS)
+
+
 class Dist:
-    """The release under test: the packed orb, its version and this machine's archive."""
+    """The release under test: the packed orb, its version and this machine's archives."""
 
     def __init__(self, path: Path, orb_path: Path) -> None:
         self.path = path
@@ -59,29 +64,32 @@ class Dist:
         self.target = TARGETS.get(platform.machine())
         if self.target is None:
             pytest.skip(f"no aws-oidc build for {platform.machine()}")
-        self.archive = path / f"aws-oidc-{self.version}-{self.target}.tar.gz"
-        if not self.archive.is_file():
-            pytest.fail(f"{self.archive} does not exist: run `make build` first (or `make test`)")
-        self.sha256 = hashlib.sha256(self.archive.read_bytes()).hexdigest()
+        self.archives = {f: path / f"aws-oidc-{self.version}-{self.target}.{f}" for f in FORMATS}
+        for archive in self.archives.values():
+            if not archive.is_file():
+                pytest.fail(f"{archive} does not exist: run `make build` first (or `make test`)")
+        self.sha256s = {f: hashlib.sha256(a.read_bytes()).hexdigest() for f, a in self.archives.items()}
 
-    def pinned(self) -> dict[tuple[str, str], str]:
-        """(version, target) -> sha256, as the packed install step pins them."""
+    def pinned(self) -> dict[str, str]:
+        """archive name -> sha256, as the packed install step pins them."""
         table = self.orb["commands"]["install"]["steps"][0]["run"]["environment"]
-        return {
-            (v, t): s
-            for v, t, s in (line.split() for line in table["AWS_OIDC_PINNED_SHA256"].splitlines())
-        }
+        return {name: s for s, name in (line.split() for line in table["AWS_OIDC_PINNED_SHA256"].splitlines())}
+
+    @staticmethod
+    def format_of(path: str) -> str:
+        return next(f for f in FORMATS if path.endswith(f".{f}"))
 
 
 @pytest.fixture(scope="session")
 def dist(packed_orb_path: Path) -> Dist:
     d = Dist(DIST, packed_orb_path)
-    pinned = d.pinned().get((d.version, d.target))
-    if pinned != d.sha256:
-        pytest.fail(
-            f"{d.orb_path} pins {pinned} for {d.archive.name} but the archive's SHA-256 is "
-            f"{d.sha256}: the orb is stale, run `make orb`"
-        )
+    for f, archive in d.archives.items():
+        pinned = d.pinned().get(archive.name)
+        if pinned != d.sha256s[f]:
+            pytest.fail(
+                f"{d.orb_path} pins {pinned} for {archive.name} but the archive's SHA-256 is "
+                f"{d.sha256s[f]}: the orb is stale, run `make orb`"
+            )
     return d
 
 
@@ -91,9 +99,10 @@ class ReleaseMirror:
 
     def __init__(self, root: Path, dist: Dist) -> None:
         self.root = root
-        self.archive = root / f"v{dist.version}" / dist.archive.name
-        self.archive.parent.mkdir(parents=True)
-        shutil.copyfile(dist.archive, self.archive)
+        self.archives = [root / f"v{dist.version}" / a.name for a in dist.archives.values()]
+        self.archives[0].parent.mkdir(parents=True)
+        for source, copy in zip(dist.archives.values(), self.archives):
+            shutil.copyfile(source, copy)
         self.requests: list[str] = []
         self.user_agents: list[str] = []
         log, agents = self.requests, self.user_agents
@@ -105,7 +114,7 @@ class ReleaseMirror:
             def do_GET(self) -> None:
                 log.append(self.path)
                 agents.append(self.headers.get("User-Agent", ""))
-                if mirror.fault and self.path.endswith(".tar.gz"):
+                if mirror.fault and self.path.endswith(ARCHIVE_SUFFIXES):
                     return mirror.misbehave(self)
                 super().do_GET()
 
@@ -122,7 +131,7 @@ class ReleaseMirror:
         if self.fault == "404":
             handler.send_error(404)
             return
-        body = self.archive.read_bytes()
+        body = (self.root / handler.path.lstrip("/")).read_bytes()
         if self.fault == "stall":
             # Accepts the connection, then never answers (bounded, so the server can stop).
             time.sleep(20)
@@ -136,17 +145,18 @@ class ReleaseMirror:
         handler.close_connection = True
 
     def downloads(self) -> list[str]:
-        return [p for p in self.requests if p.endswith(".tar.gz")]
+        return [p for p in self.requests if p.endswith(ARCHIVE_SUFFIXES)]
 
     def tamper(self) -> str:
-        """Replaces the archive with another that holds an `aws-oidc`; returns its SHA-256."""
+        """Replaces every archive with one that holds another `aws-oidc`; returns its SHA-256."""
         script = b"#!/bin/sh\necho tampered\n"
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             info = tarfile.TarInfo("aws-oidc")
             info.size, info.mode = len(script), 0o755
             tar.addfile(info, io.BytesIO(script))
-        self.archive.write_bytes(buf.getvalue())
+        for archive in self.archives:
+            archive.write_bytes(buf.getvalue())
         return hashlib.sha256(buf.getvalue()).hexdigest()
 
     def close(self) -> None:

@@ -7,7 +7,10 @@ Every run also checks that no step printed the token or an issued key.
 
 from __future__ import annotations
 
+import shutil
+import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +54,18 @@ def test_setup_exports_keys_for_later_steps_and_writes_the_default_profile(ci, s
     # The binary went where the default install_dir says, and onto PATH.
     assert (ci.install_dir / "aws-oidc").is_file()
     assert str(ci.install_dir) in exported["PATH"].split(":")
+
+
+def test_where_the_image_has_zstd_the_smaller_tar_zst_is_installed(ci, dist):
+    assert shutil.which("zstd"), "zstd is not installed (every cimg image has it): `make tools` installs it"
+    ci.give_token()
+    result = ci.run(config(setup_step(role_arn=role("zstd")), caller_arn()))
+    assert_ok(result)
+    assert [Path(p).name for p in ci.mirror.downloads()] == [dist.archives["tar.zst"].name]
+    assert result.step("whoami").stdout.strip() == assumed("zstd", "deploy")
+    # The binary unpacked from the .tar.zst is the one in the .tar.gz, byte for byte.
+    with tarfile.open(dist.archives["tar.gz"]) as tar:
+        assert (ci.install_dir / "aws-oidc").read_bytes() == tar.extractfile("aws-oidc").read()
 
 
 def test_set_aws_env_vars_false_writes_only_the_profile(ci):
@@ -152,7 +167,8 @@ def test_a_tampered_archive_is_refused_and_nothing_is_installed(ci, dist):
     install = result.step("Install aws-oidc")
     assert install.status == "failed"
     assert "SHA-256 mismatch" in install.stderr
-    assert dist.sha256 in install.stderr and tampered in install.stderr
+    [fetched] = ci.mirror.downloads()
+    assert dist.sha256s[dist.format_of(fetched)] in install.stderr and tampered in install.stderr
     assert result.step("Assume the AWS role").status == "skipped"
     leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
     assert leftovers == [], "no binary, not even a staged one, may be left"
@@ -167,7 +183,7 @@ def test_no_token_and_no_circleci_cli_says_so(ci):
     assert "no CircleCI OIDC token" in assume.stderr
 
 
-def test_busybox_sh_with_wget_only(ci):
+def test_busybox_sh_with_wget_only(ci, dist):
     ci.give_token()
     ci.tools_only(
         "aws",
@@ -177,7 +193,8 @@ def test_busybox_sh_with_wget_only(ci):
     result = ci.run(config(setup_step(role_arn=role("busybox")), caller_arn()), shell=SHELLS["busybox-sh"])
     assert_ok(result)
     assert result.step("whoami").stdout.strip() == assumed("busybox", "deploy")
-    assert len(ci.mirror.downloads()) == 1
+    assert [Path(p).name for p in ci.mirror.downloads()] == [dist.archives["tar.gz"].name], \
+        "an image without zstd takes the .tar.gz"
     assert ci.mirror.user_agents == ["Wget"], "the download did not go through busybox wget"
 
 

@@ -265,12 +265,20 @@ def test_the_pinned_table_names_the_packed_version(packed_orb):
     install = packed_orb["commands"]["install"]
     version = install["parameters"]["version"]["default"]
     table = install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
-    lines = [line.split() for line in table.splitlines()]
+    lines = table.splitlines()
     assert lines
-    for v, target, sha in lines:
-        assert v == version
-        assert target in ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl")
-        assert re.fullmatch(r"[0-9a-f]{64}", sha)
+    archive = re.compile(
+        rf"aws-oidc-{re.escape(version)}-(x86_64|aarch64)-unknown-linux-musl\.tar\.(zst|gz)"
+    )
+    for line in lines:
+        # sha256sum's format, so that the table reads like SHA256SUMS.
+        sha, sep, name = line.partition("  ")
+        assert sep and re.fullmatch(r"[0-9a-f]{64}", sha), line
+        assert archive.fullmatch(name), line
+    # Both formats of each target pinned.
+    names = {line.partition("  ")[2] for line in lines}
+    for name in list(names):
+        assert name.replace(".tar.zst", ".tar.gz") in names and name.replace(".tar.gz", ".tar.zst") in names
     assert "orb-pack:" not in yaml.safe_dump(packed_orb), "a placeholder was left in"
 
 

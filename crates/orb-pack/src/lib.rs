@@ -92,7 +92,7 @@ pub enum PackError {
     },
 
     #[error(
-        "{}: lists no archive of aws-oidc {version} (aws-oidc-{version}-<target>.tar.gz): build the release first", path.display()
+        "{}: lists no archive of aws-oidc {version} (aws-oidc-{version}-<target>.tar.zst and .tar.gz): build the release first", path.display()
     )]
     NoArchives { path: PathBuf, version: String },
 

@@ -22,7 +22,7 @@ struct Args {
     #[arg(long, requires = "sums")]
     version: Option<String>,
 
-    /// The release's `sha256sum` output naming `aws-oidc-<version>-<target>.tar.gz`.
+    /// The release's `sha256sum` output naming `aws-oidc-<version>-<target>.tar.{zst,gz}`.
     #[arg(long, requires = "version")]
     sums: Option<PathBuf>,
 
@@ -53,7 +53,7 @@ fn run(args: Args) -> Result<()> {
         _ => None,
     };
     if let Some(release) = &release {
-        let pinned: Vec<&str> = release.sums.iter().map(|(t, _)| t.as_str()).collect();
+        let pinned: Vec<&str> = release.targets.iter().map(String::as_str).collect();
         let missing: Vec<&str> = TARGETS
             .iter()
             .copied()

@@ -244,7 +244,11 @@ mod tests {
     fn release() -> Release {
         Release {
             version: "1.2.3".into(),
-            sums: vec![("x86_64-unknown-linux-musl".into(), "ab".repeat(32))],
+            targets: vec!["x86_64-unknown-linux-musl".into()],
+            sums: vec![(
+                "aws-oidc-1.2.3-x86_64-unknown-linux-musl.tar.gz".into(),
+                "ab".repeat(32),
+            )],
         }
     }
 
@@ -425,7 +429,7 @@ mod tests {
         assert_eq!(
             install["steps"][0]["run"]["environment"]["SUMS"],
             Value::String(format!(
-                "1.2.3 x86_64-unknown-linux-musl {}\n",
+                "{}  aws-oidc-1.2.3-x86_64-unknown-linux-musl.tar.gz\n",
                 "ab".repeat(32)
             ))
         );

@@ -1,7 +1,8 @@
 #!/bin/sh
 # aws-oidc/install: puts the pinned aws-oidc release into install_dir.
 # Nothing is put in place before its SHA-256 matches the sum this orb release
-# pins (AWS_OIDC_PINNED_SHA256, "<version> <target> <sha256>" per line).
+# pins (AWS_OIDC_PINNED_SHA256: "<sha256>  <archive>" per line, as sha256sum
+# writes them).
 
 # bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
 # earlier steps exported there. Sourced before `set -u`, as bash would.
@@ -84,15 +85,22 @@ if [ -x "$dir/aws-oidc" ] && [ "$("$dir/aws-oidc" --version 2>/dev/null || :)" =
   exit 0
 fi
 
+# The .tar.zst where the image has zstd (every cimg image): it unpacks in half
+# gzip's time and is 13% smaller. The .tar.gz everywhere else.
 expected=""
-while read -r pin_version pin_target pin_sum; do
-  if [ "$pin_version" = "$version" ] && [ "$pin_target" = "$target" ]; then expected=$pin_sum; fi
-done <<EOF
+archive=""
+for format in tar.zst tar.gz; do
+  if [ "$format" = tar.zst ] && ! command -v zstd >/dev/null 2>&1; then continue; fi
+  name="aws-oidc-$version-$target.$format"
+  while read -r pin_sum pin_name; do
+    if [ "$pin_name" = "$name" ]; then expected=$pin_sum archive=$name; fi
+  done <<EOF
 ${AWS_OIDC_PINNED_SHA256:-}
 EOF
+  if [ -n "$archive" ]; then break; fi
+done
 [ -n "$expected" ] || die "this orb release pins no SHA-256 for aws-oidc $version on $target. Leave version at its default (the release this orb pins), or use the orb release that pins $version."
 
-archive="aws-oidc-$version-$target.tar.gz"
 url="$base/v$version/$archive"
 tmp=$(mktemp -d)
 staged="$dir/.aws-oidc.$$"
@@ -134,11 +142,14 @@ summing=$!
 mkdir -p "$dir"
 # Staged beside the target and renamed: no step ever sees half a binary.
 unpacked=true
-tar -xzOf "$tmp/$archive" aws-oidc >"$staged" 2>"$tmp/tar.err" || unpacked=false
+case $archive in
+  *.tar.zst) zstd -qdc "$tmp/$archive" 2>"$tmp/zstd.err" | tar -xOf - aws-oidc >"$staged" 2>"$tmp/tar.err" || unpacked=false ;;
+  *) tar -xzOf "$tmp/$archive" aws-oidc >"$staged" 2>"$tmp/tar.err" || unpacked=false ;;
+esac
 wait "$summing" || die "could not compute the SHA-256 of $archive"
 read -r actual _ <"$tmp/sum"
 [ "$actual" = "$expected" ] || die "SHA-256 mismatch for $archive from $url: expected $expected, got $actual. Nothing was installed."
-$unpacked || die "$archive holds no aws-oidc binary: $(cat "$tmp/tar.err")"
+$unpacked || die "could not unpack aws-oidc from $archive: $(cat "$tmp"/*.err)"
 chmod 755 "$staged"
 mv -f "$staged" "$dir/aws-oidc"
 echo "Installed aws-oidc $version ($target) in $dir"
