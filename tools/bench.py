@@ -3,8 +3,8 @@ and the network floor.
 
 Everything runs on 127.0.0.1: moto's STS server, over HTTP and over HTTPS (a
 TLS front with a generated CA, from tests/loopback.py), and a mirror of the
-release downloads (`v<version>/aws-oidc-<version>-<target>.tar.gz`), also
-behind TLS.  Each command is timed as a whole process, start to exit, in
+release downloads (`v<version>/aws-oidc-<version>-<target>.tar.{zst,gz}`),
+also behind TLS.  Each command is timed as a whole process, start to exit, in
 interleaved rounds so that a busy moment of the machine hits every command
 alike:
 
@@ -16,7 +16,8 @@ alike:
 - the floor: `curl` POSTing the same form, one request and nothing else;
 - the orb's `setup` steps from the packed `dist/orb.yml` under bash, as
   CircleCI runs them: cold (download, checksum, unpack, assume) and warm
-  (aws-oidc already in install_dir).
+  (aws-oidc already in install_dir); cold once more on a PATH without zstd,
+  where the install step takes the .tar.gz.
 
 Over HTTPS the three clients trust the loopback CA alone, so that the floor
 loads nothing it does not need; `https+store` and the orb steps load the
@@ -74,6 +75,8 @@ REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
 SESSION = "bench"
 TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+#: The archive formats of each target; the install step takes the first where zstd is on PATH.
+FORMATS = ("tar.zst", "tar.gz")
 #: Where Debian and Ubuntu images (cimg/*) keep the CA store: one bundle,
 #: and a directory of single certificates that rustls-native-certs reads too.
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -365,13 +368,15 @@ def curl_case(job: Job, token: str, endpoint: str, ca_file: Path | None, transpo
 SETUP_SHELL = ["/bin/bash", "-eo", "pipefail"]
 
 
-def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool) -> Case:
+def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | None = None) -> Case:
     """The packed orb's `setup` (install, then assume) as CircleCI runs it:
     each step a bash script with the step's environment, $BASH_ENV read by
     bash itself.  Expanded by the test harness's Runner; only the steps'
     processes are timed.  HTTPS clients load the system store and the
-    loopback CA, as in a job."""
+    loopback CA, as in a job.  `path`: another PATH (one without zstd)."""
     env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_PAGER": "", **loop.store_env}
+    if path:
+        env["PATH"] = path
     runner = Runner(orb, env, job.root / "project", orb_defaults={"download_url": loop.mirror_https})
     config = {
         "version": 2.1,
@@ -393,19 +398,37 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool) -> Case:
     exported = contains(job.bash_env, "AWS_SESSION_TOKEN")
     profile = contains(job.home / ".aws/credentials", "aws_session_token")
 
+    fmt = "tar.zst" if shutil.which("zstd", path=env["PATH"]) else "tar.gz"
+
     def check(log: Path) -> None:
         exported(log)
         profile(log)
         installed = job.home / ".local/bin/aws-oidc"
         if not installed.is_file():
             raise CommandFailed(f"setup left no aws-oidc in {installed.parent.name}:\n{_tail(log)}")
+        install_log = log.with_name(log.name.replace(f".{len(steps) - 1}.log", ".0.log"))
+        if cold and f".{fmt}" not in install_log.read_text():
+            raise CommandFailed(f"the install step did not download the .{fmt}:\n{_tail(install_log)}")
 
-    case = Case(f"orb setup, {'cold' if cold else 'warm'}", "https", steps,
-                job.clear_home if cold else job.clear_exports, check)  # fmt: skip
+    name = f"orb setup, {'cold' if cold else 'warm'}" + (", no zstd" if path else "")
+    case = Case(name, "https", steps, job.clear_home if cold else job.clear_exports, check)
     if not cold:
         # Installed once, as by a first setup in the job or a restored cache.
         case.run(job.root, "install")
     return case
+
+
+def path_without(tool: str, work: Path) -> str:
+    """A PATH like a job's (/usr/local/bin:/usr/bin:/bin) on which `tool`
+    is missing: one directory of links to everything else."""
+    bin_dir = work / f"path-without-{tool}"
+    bin_dir.mkdir()
+    for d in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for entry in sorted(Path(d).iterdir()) if Path(d).is_dir() else []:
+            link = bin_dir / entry.name
+            if entry.name != tool and not link.exists() and not link.is_symlink():
+                link.symlink_to(entry)
+    return str(bin_dir)
 
 
 # -- statistics and report ----------------------------------------------------------
@@ -449,18 +472,18 @@ def spread(values: list[float]) -> str:
 # -- sizes ------------------------------------------------------------------------
 
 
-def sizes(dist: Path, version: str) -> dict[str, tuple[int, int] | None]:
-    """(binary, archive) bytes per architecture: the release archives in
-    dist/, and the binary inside each (what a job downloads and runs)."""
+def sizes(dist: Path, version: str) -> dict[str, tuple[int, dict[str, int]] | None]:
+    """(binary, {format: archive bytes}) per architecture: the release
+    archives in dist/, and the binary inside them (what a job downloads and runs)."""
     out = {}
     for arch, target in TARGETS.items():
-        archive = dist / f"aws-oidc-{version}-{target}.tar.gz"
-        if not archive.is_file():
+        archives = {f: dist / f"aws-oidc-{version}-{target}.{f}" for f in FORMATS}
+        if not all(a.is_file() for a in archives.values()):
             out[arch] = None
             continue
-        with tarfile.open(archive) as tar:
+        with tarfile.open(archives["tar.gz"]) as tar:
             binary = tar.getmember("aws-oidc").size
-        out[arch] = (binary, os.stat(archive).st_size)
+        out[arch] = (binary, {f: os.stat(a).st_size for f, a in archives.items()})
     return out
 
 
@@ -488,7 +511,7 @@ def main() -> int:
     orb = load_orb(orb_path)
     version = orb["commands"]["install"]["parameters"]["version"]["default"]
     target = TARGETS.get(platform.machine())
-    if target is None or not (dist / f"aws-oidc-{version}-{target}.tar.gz").is_file():
+    if target is None or not all((dist / f"aws-oidc-{version}-{target}.{f}").is_file() for f in FORMATS):
         print(f"bench: no aws-oidc {version} archive for {platform.machine()} in dist/: run `make build`",
               file=sys.stderr)  # fmt: skip
         return 1
@@ -496,7 +519,8 @@ def main() -> int:
     token = TokenFactory().mint()
     with tempfile.TemporaryDirectory(prefix="aws-oidc-bench-") as tmp:
         work = Path(tmp)
-        loop = Loopback(work, version, sorted(dist.glob(f"aws-oidc-{version}-*.tar.gz")))
+        archives = sorted(p for f in FORMATS for p in dist.glob(f"aws-oidc-{version}-*.{f}"))
+        loop = Loopback(work, version, archives)
         try:
             cases = make_cases(work, loop, binary, orb, token)
             rounds = time_rounds(cases, work / "logs", args)
@@ -531,6 +555,8 @@ def make_cases(work: Path, loop: Loopback, binary: Path, orb: dict, token: str) 
     cases.append(assume_case(binary, job("assume-store"), loop.sts_https, None, "https+store", loop.store_env))
     cases.append(setup_case(orb, job("setup-cold"), loop, cold=True))
     cases.append(setup_case(orb, job("setup-warm"), loop, cold=False))
+    # Images without zstd (Alpine, slim ones) take the .tar.gz.
+    cases.append(setup_case(orb, job("setup-cold-gz"), loop, cold=True, path=path_without("zstd", work)))
     (work / "logs").mkdir()
     return cases
 
@@ -591,7 +617,8 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     out.target(f"  orb setup, cold: {cold * 1000:.0f} ms", f"< {SETUP_COLD_MAX_MS:.0f} ms",
                cold * 1000 < SETUP_COLD_MAX_MS, "orb setup cold under 150 ms")  # fmt: skip
     print(f"  orb setup, warm: {warm * 1000:.0f} ms")
-    for name in ("orb setup, cold", "orb setup, warm"):
+    print(f"  orb setup, cold, no zstd (.tar.gz): {median(by[('orb setup, cold, no zstd', 'https')]) * 1000:.0f} ms")
+    for name in ("orb setup, cold", "orb setup, warm", "orb setup, cold, no zstd"):
         case = by[(name, "https")]
         parts = zip(case.steps, zip(*case.step_seconds))
         print(f"    {name}, medians by step: " + ", ".join(
@@ -604,15 +631,17 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
         if got is None:
             print(f"  {arch}: not built (run make dist)")
             continue
-        binary, archive = got
+        binary, archives = got
         if arch == "x86_64":
             out.target(f"  {arch} binary:  {mb(binary)} ({binary:,} B)", f"< {BINARY_MAX_MB} MB",
                        binary < BINARY_MAX_MB * MB, "x86_64 binary under 3.5 MB")  # fmt: skip
-            out.target(f"  {arch} archive: {mb(archive)} ({archive:,} B)", f"< {ARCHIVE_MAX_MB} MB",
-                       archive < ARCHIVE_MAX_MB * MB, "x86_64 archive under 1.8 MB")  # fmt: skip
+            for f, size in archives.items():
+                out.target(f"  {arch} .{f}: {mb(size)} ({size:,} B)", f"< {ARCHIVE_MAX_MB} MB",
+                           size < ARCHIVE_MAX_MB * MB, f"x86_64 .{f} under 1.8 MB")  # fmt: skip
         else:
             print(f"  {arch} binary:  {mb(binary)} ({binary:,} B)")
-            print(f"  {arch} archive: {mb(archive)} ({archive:,} B)")
+            for f, size in archives.items():
+                print(f"  {arch} .{f}: {mb(size)} ({size:,} B)")
     print()
 
     print(f"memory (peak RSS under GNU time, the largest of {args.memory_runs} runs)")
@@ -634,7 +663,8 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
         f"(curl {median(by[('curl POST (floor)', 'https')]) * 1000:.0f} ms, "
         f"AWS CLI {median(by[('AWS CLI', 'https')]) * 1000:.0f} ms); "
         f"orb setup {cold * 1000:.0f} ms cold, {warm * 1000:.0f} ms warm; "
-        f"x86_64 binary {mb(x86[0]) if x86 else '?'}, archive {mb(x86[1]) if x86 else '?'}; "
+        f"x86_64 binary {mb(x86[0]) if x86 else '?'}, archive "
+        f"{' / '.join(f'{mb(n)} .{f}' for f, n in x86[1].items()) if x86 else '?'}; "
         f"peak RSS {f'{rss:.1f} MB' if rss is not None else '?'}"
     )
     if out.misses:

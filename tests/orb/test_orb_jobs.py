@@ -58,6 +58,7 @@ def test_setup_exports_keys_for_later_steps_and_writes_the_default_profile(ci, s
 
 def test_where_the_image_has_zstd_the_smaller_tar_zst_is_installed(ci, dist):
     assert shutil.which("zstd"), "zstd is not installed (every cimg image has it): `make tools` installs it"
+    ci.install_dir.mkdir(parents=True)  # as cimg images have ~/.local/bin
     ci.give_token()
     result = ci.run(config(setup_step(role_arn=role("zstd")), caller_arn()))
     assert_ok(result)

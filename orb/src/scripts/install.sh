@@ -139,7 +139,8 @@ fi
 # shellcheck disable=SC2086 # $sha256 is a command with its arguments
 $sha256 "$tmp/$archive" >"$tmp/sum" &
 summing=$!
-mkdir -p "$dir"
+# cimg images have ~/.local/bin already: no process for it then.
+[ -d "$dir" ] || mkdir -p "$dir"
 # Staged beside the target and renamed: no step ever sees half a binary.
 unpacked=true
 case $archive in
