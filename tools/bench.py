@@ -406,7 +406,7 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
         installed = job.home / ".local/bin/aws-oidc"
         if not installed.is_file():
             raise CommandFailed(f"setup left no aws-oidc in {installed.parent.name}:\n{_tail(log)}")
-        install_log = log.with_name(log.name.replace(f".{len(steps) - 1}.log", ".0.log"))
+        install_log = log.with_name(log.name.rsplit(".", 2)[0] + ".0.log")  # <tag>.<step>.log
         if cold and f".{fmt}" not in install_log.read_text():
             raise CommandFailed(f"the install step did not download the .{fmt}:\n{_tail(install_log)}")
 
