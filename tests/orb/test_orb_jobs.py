@@ -254,6 +254,18 @@ def test_macos_and_windows_are_refused_by_name(ci, uname_s, named):
     assert ci.mirror.downloads() == []
 
 
+def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
+    ci.give_token()
+    blocker = ci.tmp / "a-file"
+    blocker.write_text("not a directory\n")
+    result = ci.run(config(setup_step(role_arn=role("never"), install_dir=str(blocker / "bin"))))
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert f"cannot create install_dir {blocker / 'bin'}" in install.stderr
+    assert ci.mirror.downloads() == []
+    assert blocker.read_text() == "not a directory\n"
+
+
 def test_a_version_the_orb_does_not_pin_is_refused(ci):
     ci.give_token()
     result = ci.run(config(setup_step(role_arn=role("pinned"), version="9.9.9")))
