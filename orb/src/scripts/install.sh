@@ -104,7 +104,7 @@ done
 # Before the download, so that a bad install_dir costs nothing. cimg images
 # have ~/.local/bin already: no process for it then.
 if [ ! -d "$dir" ]; then
-  why=$(mkdir -p "$dir" 2>&1) || die "cannot create install_dir $dir (${why#mkdir: }): set install_dir to a directory this job's user can write"
+  mkdir -p "$dir" || die "cannot create install_dir $dir (see above): set install_dir to a directory this job's user can write"
 fi
 [ -w "$dir" ] || die "install_dir $dir is not writable by this job's user: set install_dir to one that is (the default, \$HOME/.local/bin, needs no sudo)"
 
