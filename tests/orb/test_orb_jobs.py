@@ -261,7 +261,7 @@ def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
     result = ci.run(config(setup_step(role_arn=role("never"), install_dir=str(blocker / "bin"))))
     install = result.step("Install aws-oidc")
     assert install.status == "failed"
-    assert f"cannot create install_dir {blocker / 'bin'}" in install.stderr
+    assert f"cannot create install_dir {blocker / 'bin'}: {blocker} is not a directory" in install.stderr
     assert ci.mirror.downloads() == []
     assert blocker.read_text() == "not a directory\n"
 

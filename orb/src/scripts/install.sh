@@ -101,12 +101,15 @@ EOF
 done
 [ -n "$expected" ] || die "this orb release pins no SHA-256 for aws-oidc $version on $target. Leave version at its default (the release this orb pins), or use the orb release that pins $version."
 
-# Before the download, so that a bad install_dir costs nothing. cimg images
-# have ~/.local/bin already: no process for it then.
-if [ ! -d "$dir" ]; then
-  mkdir -p "$dir" || die "cannot create install_dir $dir (see above): set install_dir to a directory this job's user can write"
-fi
-[ -w "$dir" ] || die "install_dir $dir is not writable by this job's user: set install_dir to one that is (the default, \$HOME/.local/bin, needs no sudo)"
+# Before the download, with shell builtins only, so that a bad install_dir
+# costs nothing: its nearest existing part must be a directory we can write.
+place=$dir
+while [ ! -e "$place" ] && [ ! -L "$place" ]; do
+  place=${place%/*}
+  place=${place:-/}
+done
+[ -d "$place" ] || die "cannot create install_dir $dir: $place is not a directory. Set install_dir to a directory this job's user can write"
+[ -w "$place" ] || die "install_dir $dir is not writable by this job's user ($place is not): set install_dir to one that is (the default, \$HOME/.local/bin, needs no sudo)"
 
 url="$base/v$version/$archive"
 tmp=$(mktemp -d)
@@ -146,6 +149,8 @@ fi
 # shellcheck disable=SC2086 # $sha256 is a command with its arguments
 $sha256 "$tmp/$archive" >"$tmp/sum" &
 summing=$!
+# cimg images have ~/.local/bin already: no process for it then.
+[ -d "$dir" ] || mkdir -p "$dir"
 # Staged beside the target and renamed: no step ever sees half a binary.
 unpacked=true
 case $archive in
