@@ -11,6 +11,17 @@ VENV_BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::123456789012:role/deploy"
 SECOND_ROLE = "arn:aws:iam::123456789012:role/second"
 
+#: The release's target for each machine (`platform.machine()`).
+RELEASE_TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+#: Each target's archive formats: the same tar twice.  The orb's install step
+#: takes the first where the image has zstd, else the second.
+ARCHIVE_FORMATS = ("tar.zst", "tar.gz")
+
+
+def archive_name(version: str, target: str, fmt: str) -> str:
+    """A release archive's file name, as tools/dist.sh and the orb spell it."""
+    return f"aws-oidc-{version}-{target}.{fmt}"
+
 
 def run_aws_oidc(binary: Path, args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
     """Runs `aws-oidc ARGS` with exactly `env`; never raises on failure."""

@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steps import ROLE, run_aws, run_aws_oidc
+from steps import ARCHIVE_FORMATS as FORMATS
+from steps import RELEASE_TARGETS, ROLE, archive_name, run_aws, run_aws_oidc
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
-RELEASE_TARGETS = ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl")
-TARGETS = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(RELEASE_TARGETS)).split())
+TARGETS = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(RELEASE_TARGETS.values())).split())
 # ELF e_machine of each target's CPU.
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
 
@@ -47,11 +47,8 @@ def workspace_version() -> str:
 VERSION = workspace_version()
 
 
-FORMATS = ("tar.zst", "tar.gz")
-
-
 def archive_path(target: str, fmt: str = "tar.gz") -> Path:
-    path = DIST / f"aws-oidc-{VERSION}-{target}.{fmt}"
+    path = DIST / archive_name(VERSION, target, fmt)
     if not path.is_file():
         pytest.fail(f"{path} does not exist: run `make dist` first (or `make test`)")
     return path
@@ -162,13 +159,15 @@ def test_archive_holds_exactly_the_static_binary(target: str, fmt: str):
         header = path.read_bytes()[:10]
         assert header[3] & 0x08 == 0, "gzip stored a file name (pack with gzip -n)"
         assert header[4:8] == b"\0\0\0\0", "gzip stored a time (pack with gzip -n)"
-    # Both formats hold the same tar.
-    with open_archive(archive_path(target, "tar.gz")) as gz, open_archive(archive_path(target, "tar.zst")) as zst:
-        assert gz.extractfile("aws-oidc").read() == zst.extractfile("aws-oidc").read()
 
     machine, interp, needed = elf_facts(data)
     assert machine == ELF_MACHINE[target.split("-")[0]], f"built for the wrong CPU (e_machine {machine})"
     assert not interp and needed == 0, "dynamically linked: it would not run on Alpine or a bare image"
+
+
+def test_both_formats_hold_the_same_binary(target: str):
+    with open_archive(archive_path(target, "tar.gz")) as gz, open_archive(archive_path(target, "tar.zst")) as zst:
+        assert gz.extractfile("aws-oidc").read() == zst.extractfile("aws-oidc").read()
 
 
 def test_binary_prints_the_workspace_version(target: str, unpacked: Path):
@@ -234,5 +233,5 @@ def test_packed_orb_pins_this_version_and_every_archive():
     pinned = {name: digest for digest, name in (line.split() for line in table.splitlines())}
     listed = listed_sums()
     assert pinned == {
-        f"aws-oidc-{VERSION}-{t}.{f}": listed[f"aws-oidc-{VERSION}-{t}.{f}"] for t in TARGETS for f in FORMATS
+        archive_name(VERSION, t, f): listed[archive_name(VERSION, t, f)] for t in TARGETS for f in FORMATS
     }, "the packed orb pins other archives than dist/SHA256SUMS lists"

@@ -70,13 +70,13 @@ sys.path.insert(0, str(TESTS))
 from conftest import ACCOUNT_ID, TokenFactory, free_port, wait_http  # noqa: E402
 from loopback import LoopbackServer, TlsFront  # noqa: E402
 from orb.runner import Runner, load_orb  # noqa: E402
+from steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
+from steps import RELEASE_TARGETS as TARGETS  # noqa: E402
+from steps import archive_name  # noqa: E402
 
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
 SESSION = "bench"
-TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
-#: The archive formats of each target; the install step takes the first where zstd is on PATH.
-FORMATS = ("tar.zst", "tar.gz")
 #: Where Debian and Ubuntu images (cimg/*) keep the CA store: one bundle,
 #: and a directory of single certificates that rustls-native-certs reads too.
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -477,7 +477,7 @@ def sizes(dist: Path, version: str) -> dict[str, tuple[int, dict[str, int]] | No
     archives in dist/, and the binary inside them (what a job downloads and runs)."""
     out = {}
     for arch, target in TARGETS.items():
-        archives = {f: dist / f"aws-oidc-{version}-{target}.{f}" for f in FORMATS}
+        archives = {f: dist / archive_name(version, target, f) for f in FORMATS}
         if not all(a.is_file() for a in archives.values()):
             out[arch] = None
             continue
@@ -511,7 +511,7 @@ def main() -> int:
     orb = load_orb(orb_path)
     version = orb["commands"]["install"]["parameters"]["version"]["default"]
     target = TARGETS.get(platform.machine())
-    if target is None or not all((dist / f"aws-oidc-{version}-{target}.{f}").is_file() for f in FORMATS):
+    if target is None or not all((dist / archive_name(version, target, f)).is_file() for f in FORMATS):
         print(f"bench: no aws-oidc {version} archive for {platform.machine()} in dist/: run `make build`",
               file=sys.stderr)  # fmt: skip
         return 1

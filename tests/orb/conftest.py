@@ -25,13 +25,16 @@ from pathlib import Path
 
 import pytest
 
+from steps import ARCHIVE_FORMATS as FORMATS
+from steps import RELEASE_TARGETS as TARGETS
+from steps import archive_name
+
 from .configs import REGION
 from .runner import JobResult, Runner, load_orb
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
-TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +51,6 @@ def packed_orb(packed_orb_path: Path) -> dict:
     return load_orb(packed_orb_path)
 
 
-#: The archive formats of each target, in the install step's order of preference.
-FORMATS = ("tar.zst", "tar.gz")
 ARCHIVE_SUFFIXES = tuple(f".{f}" for f in FORMATS)
 
 
@@ -64,7 +65,7 @@ class Dist:
         self.target = TARGETS.get(platform.machine())
         if self.target is None:
             pytest.skip(f"no aws-oidc build for {platform.machine()}")
-        self.archives = {f: path / f"aws-oidc-{self.version}-{self.target}.{f}" for f in FORMATS}
+        self.archives = {f: path / archive_name(self.version, self.target, f) for f in FORMATS}
         for archive in self.archives.values():
             if not archive.is_file():
                 pytest.fail(f"{archive} does not exist: run `make build` first (or `make test`)")
@@ -83,8 +84,9 @@ class Dist:
 @pytest.fixture(scope="session")
 def dist(packed_orb_path: Path) -> Dist:
     d = Dist(DIST, packed_orb_path)
+    table = d.pinned()
     for f, archive in d.archives.items():
-        pinned = d.pinned().get(archive.name)
+        pinned = table.get(archive.name)
         if pinned != d.sha256s[f]:
             pytest.fail(
                 f"{d.orb_path} pins {pinned} for {archive.name} but the archive's SHA-256 is "

@@ -87,18 +87,21 @@ fi
 
 # The .tar.zst where the image has zstd (every cimg image): it unpacks in half
 # gzip's time and is 13% smaller. The .tar.gz everywhere else.
-expected=""
-archive=""
-for format in tar.zst tar.gz; do
-  if [ "$format" = tar.zst ] && ! command -v zstd >/dev/null 2>&1; then continue; fi
-  name="aws-oidc-$version-$target.$format"
-  while read -r pin_sum pin_name; do
-    if [ "$pin_name" = "$name" ]; then expected=$pin_sum archive=$name; fi
-  done <<EOF
+zst="aws-oidc-$version-$target.tar.zst" zst_sum=""
+gz="aws-oidc-$version-$target.tar.gz" gz_sum=""
+while read -r pin_sum pin_name; do
+  case $pin_name in
+    "$zst") zst_sum=$pin_sum ;;
+    "$gz") gz_sum=$pin_sum ;;
+  esac
+done <<EOF
 ${AWS_OIDC_PINNED_SHA256:-}
 EOF
-  if [ -n "$archive" ]; then break; fi
-done
+if [ -n "$zst_sum" ] && command -v zstd >/dev/null 2>&1; then
+  archive=$zst expected=$zst_sum
+else
+  archive=$gz expected=$gz_sum
+fi
 [ -n "$expected" ] || die "this orb release pins no SHA-256 for aws-oidc $version on $target. Leave version at its default (the release this orb pins), or use the orb release that pins $version."
 
 # Before the download, with shell builtins only, so that a bad install_dir
