@@ -27,11 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def make_ca_and_server_cert(directory: Path) -> tuple[Path, Path, Path]:
+def make_ca_and_server_cert(directory: Path, ca_cn: str = "aws-oidc test CA") -> tuple[Path, Path, Path]:
     """Writes ca.pem, server.pem and server.key for 127.0.0.1/localhost."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aws-oidc test CA")])
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_cn)])
     ca = (
         x509.CertificateBuilder()
         .subject_name(ca_name)

@@ -238,9 +238,17 @@ class Loopback:
         system = SYSTEM_CA_BUNDLE.read_bytes() if SYSTEM_CA_BUNDLE.is_file() else b""
         bundle.write_bytes(system + self.ca.read_bytes())
         self.store_env = {"CURL_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
+        # The orb's install step names no CA file, as in a job: its curl reads
+        # the system's hashed CA directory, and the test CA's own (a hashed
+        # link, as update-ca-certificates would add to /etc/ssl/certs).
+        self.install_env = self.store_env
         if SYSTEM_CA_BUNDLE.is_file() and SYSTEM_CA_DIR.is_dir():
             self.store_env["SSL_CERT_FILE"] = str(SYSTEM_CA_BUNDLE)
             self.store_env["SSL_CERT_DIR"] = f"{SYSTEM_CA_DIR}:{ca_dir}"
+            subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(self.ca)],
+                                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+            (ca_dir / f"{subject_hash}.0").symlink_to("loopback-ca.pem")
+            self.install_env = {"SSL_CERT_DIR": self.store_env["SSL_CERT_DIR"]}
         self.ca_count = bundle.read_bytes().count(b"BEGIN CERTIFICATE")
 
     def _stop_moto(self) -> None:
@@ -364,6 +372,8 @@ def curl_case(job: Job, token: str, endpoint: str, ca_file: Path | None, transpo
     return Case("curl POST (floor)", transport, [Step(argv, env, job.root)], lambda: None, printed("SessionToken"))
 
 
+#: The orb's download step, which is given the store as a job has it (see Loopback).
+INSTALL_STEP = "Install aws-oidc"
 #: CircleCI's default shell where bash is installed (every cimg image).
 SETUP_SHELL = ["/bin/bash", "-eo", "pipefail"]
 
@@ -374,7 +384,7 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
     bash itself.  Expanded by the test harness's Runner; only the steps'
     processes are timed.  HTTPS clients load the system store and the
     loopback CA, as in a job.  `path`: another PATH (one without zstd)."""
-    env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_PAGER": "", **loop.store_env}
+    env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_PAGER": ""}
     if path:
         env["PATH"] = path
     runner = Runner(orb, env, job.root / "project", orb_defaults={"download_url": loop.mirror_https})
@@ -394,7 +404,11 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
         script.write_text(run_step.command)
         shell = list(run_step.shell or SETUP_SHELL)
         shell[0] = shutil.which(shell[0]) or shell[0]
-        steps.append(Step([*shell, str(script)], {**env, **job_env, **run_step.environment}, job.root / "project"))
+        trust = loop.install_env if run_step.name == INSTALL_STEP else loop.store_env
+        steps.append(Step([*shell, str(script)], {**env, **trust, **job_env, **run_step.environment},
+                          job.root / "project"))  # fmt: skip
+    if not any(run_step.name == INSTALL_STEP for run_step in run_steps):
+        raise CommandFailed(f"the orb's setup has no step named {INSTALL_STEP!r}: update the benchmark")
     exported = contains(job.bash_env, "AWS_SESSION_TOKEN")
     profile = contains(job.home / ".aws/credentials", "aws_session_token")
 
@@ -409,6 +423,8 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
         install_log = log.with_name(log.name.rsplit(".", 2)[0] + ".0.log")  # <tag>.<step>.log
         if cold and f".{fmt}" not in install_log.read_text():
             raise CommandFailed(f"the install step did not download the .{fmt}:\n{_tail(install_log)}")
+        if "did not verify" in install_log.read_text():
+            raise CommandFailed(f"the install step's curl fell back to its CA bundle:\n{_tail(install_log)}")
 
     name = f"orb setup, {'cold' if cold else 'warm'}" + (", no zstd" if path else "")
     case = Case(name, "https", steps, job.clear_home if cold else job.clear_exports, check)

@@ -186,6 +186,8 @@ class CiJob:
         self.tmp = tmp_path
         self.dist = dist
         self.mirror = mirror
+        #: The orb's download_url: the mirror, or an HTTPS front for it.
+        self.download_url = mirror.url
         self.tokens = tokens
         self.home = Path(job_env["HOME"])
         self.bash_env = Path(job_env["BASH_ENV"])
@@ -248,6 +250,19 @@ class CiJob:
         self.env["PATH"] = str(bin_dir)
         return bin_dir
 
+    def record_calls(self, name: str) -> Path:
+        """Puts a `name` first on PATH that logs its arguments (one line per
+        call) and runs the installed one; returns the log."""
+        real = shutil.which(name, path=self.env["PATH"])
+        assert real, f"{name} is not installed"
+        bin_dir = self.tmp / f"recorded-{name}"
+        bin_dir.mkdir()
+        log = bin_dir / "calls.log"
+        (bin_dir / name).write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >>'{log}'\nexec '{real}' \"$@\"\n")
+        (bin_dir / name).chmod(0o755)
+        self.env["PATH"] = f"{bin_dir}:{self.env['PATH']}"
+        return log
+
     # -- running -------------------------------------------------------------
 
     def run(self, config: dict | str, *, job: str | None = None, shell: list[str] | None = None,
@@ -258,7 +273,7 @@ class CiJob:
             self.tmp / "project",
             shell=shell,
             source_bash_env=source_bash_env,
-            orb_defaults={"download_url": self.mirror.url},
+            orb_defaults={"download_url": self.download_url},
         )
         result = runner.run(config, job)
         self.assert_no_secrets(result)

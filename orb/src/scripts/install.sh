@@ -123,16 +123,50 @@ trap 'exit 130' INT TERM
 # Bounded, so a mirror that stops answering fails the step instead of hanging it.
 limit="${AWS_OIDC_DOWNLOAD_TIMEOUT:-60}"
 echo "Downloading $url"
+failed="download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
+fetch() {
+  curl -fsSL --connect-timeout 10 --max-time "$limit" --retry 2 --retry-delay 1 -o "$tmp/$archive" "$@" "$url"
+}
 if command -v curl >/dev/null 2>&1; then
-  curl -fsSL --connect-timeout 10 --max-time "$limit" --retry 2 --retry-delay 1 -o "$tmp/$archive" "$url" ||
-    die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
+  # curl with OpenSSL 3 parses every certificate of its CA bundle before it
+  # connects: about 40 ms for a system store of ~145. The hashed directory
+  # beside it (/etc/ssl/certs on Debian and Ubuntu, so every cimg image) holds
+  # the same store, and only the issuer's file is read from it. So where the
+  # job names no CA file, curl verifies through that directory, and is given
+  # one certificate of it as its CA file (curl cannot be told to load none),
+  # which adds no trust. Should that not verify, curl runs again with its own
+  # defaults and ~/.curlrc: trust is never narrower than curl's. What is
+  # installed is decided by the pinned SHA-256 in any case.
+  ca_one=""
+  if [ -z "${CURL_CA_BUNDLE:-}${SSL_CERT_FILE:-}" ]; then
+    ca_dirs=${SSL_CERT_DIR:-/etc/ssl/certs}
+    for ca_one in "${ca_dirs%%:*}"/*.0; do break; done
+    [ -f "$ca_one" ] || ca_one=""
+  fi
+  if [ -n "$ca_one" ]; then
+    status=0
+    fetch --capath "$ca_dirs" --cacert "$ca_one" 2>"$tmp/curl.err" || status=$?
+    case $status in
+      0) ;;
+      # The handshake, the server's certificate or the CA files.
+      35 | 60 | 77 | 83)
+        echo "The CA directory $ca_dirs did not verify the download: trying again with curl's own CA settings"
+        fetch || die "$failed"
+        ;;
+      *)
+        cat "$tmp/curl.err" >&2 || :
+        die "$failed"
+        ;;
+    esac
+  else
+    fetch || die "$failed"
+  fi
 elif command -v wget >/dev/null 2>&1; then
   # wget's own -T crashes some busybox builds: bound it from outside where `timeout` exists.
   bound=""
   if command -v timeout >/dev/null 2>&1; then bound="timeout $limit"; fi
   # shellcheck disable=SC2086 # $bound is a command with its argument, or nothing
-  $bound wget -q -O "$tmp/$archive" "$url" ||
-    die "download failed: $url (a 404 means no such release; set AWS_OIDC_DOWNLOAD_TIMEOUT for slow networks)"
+  $bound wget -q -O "$tmp/$archive" "$url" || die "$failed"
 else
   die "neither curl nor wget is installed: install one of them in the image"
 fi
