@@ -21,15 +21,16 @@ alike:
 
 Over HTTPS the three clients trust the loopback CA alone, so that the floor
 loads nothing it does not need; `https+store` and the orb steps load the
-system store as well, as in a job.  Peak RSS is measured in separate runs
+system store as well, as in a job (the orb's install step names no CA file,
+so its curl reads the hashed CA directory).  Peak RSS is measured in separate runs
 under GNU time (`/usr/bin/time -f %M`), a step's figure covering what its
 shell ran.  Sizes are those of the release archives in dist/ and of the
 binary inside each.
 
-Reading the figures: over plain HTTP aws-oidc still loads the system CA
-store (it sets up TLS before it knows the endpoint), curl does not; over
-HTTPS curl pays OpenSSL's start-up, and with the system store OpenSSL's slow
-loading of the bundle, which the orb's download pays too.
+Reading the figures: over HTTPS curl pays OpenSSL's start-up, and with the
+system store OpenSSL's slow parsing of the whole bundle (`https+store`); the
+orb's download spares itself the latter by looking the issuer up in the
+hashed CA directory.
 
 Targets are printed beside their figures.  A missed target is reported, not
 fatal: this is a benchmark, not a test.  It exits non-zero only when a
