@@ -69,7 +69,7 @@ VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(TESTS))
 
 from conftest import ACCOUNT_ID, TokenFactory, free_port, wait_http  # noqa: E402
-from loopback import LoopbackServer, TlsFront  # noqa: E402
+from loopback import LoopbackServer, TlsFront, add_to_ca_dir  # noqa: E402
 from orb.runner import Runner, load_orb  # noqa: E402
 from steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
 from steps import RELEASE_TARGETS as TARGETS  # noqa: E402
@@ -233,22 +233,18 @@ class Loopback:
         # curl reads the bundle; aws-oidc, with neither variable set, reads the
         # bundle and the directory (openssl-probe's answer), so it gets both.
         ca_dir = work / "ca-dir"
-        ca_dir.mkdir()
-        shutil.copyfile(self.ca, ca_dir / "loopback-ca.pem")
+        add_to_ca_dir(ca_dir, self.ca)
         bundle = work / "ca-bundle.pem"
         system = SYSTEM_CA_BUNDLE.read_bytes() if SYSTEM_CA_BUNDLE.is_file() else b""
         bundle.write_bytes(system + self.ca.read_bytes())
         self.store_env = {"CURL_CA_BUNDLE": str(bundle), "SSL_CERT_FILE": str(bundle)}
         # The orb's install step names no CA file, as in a job: its curl reads
-        # the system's hashed CA directory, and the test CA's own (a hashed
-        # link, as update-ca-certificates would add to /etc/ssl/certs).
+        # the system's hashed CA directory, and the test CA's (hashed, as
+        # update-ca-certificates would add it to /etc/ssl/certs).
         self.install_env = self.store_env
         if SYSTEM_CA_BUNDLE.is_file() and SYSTEM_CA_DIR.is_dir():
             self.store_env["SSL_CERT_FILE"] = str(SYSTEM_CA_BUNDLE)
             self.store_env["SSL_CERT_DIR"] = f"{SYSTEM_CA_DIR}:{ca_dir}"
-            subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(self.ca)],
-                                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-            (ca_dir / f"{subject_hash}.0").symlink_to("loopback-ca.pem")
             self.install_env = {"SSL_CERT_DIR": self.store_env["SSL_CERT_DIR"]}
         self.ca_count = bundle.read_bytes().count(b"BEGIN CERTIFICATE")
 

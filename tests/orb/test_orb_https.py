@@ -10,13 +10,11 @@ real curl logs how the step called it.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from loopback import TlsFront, make_ca_and_server_cert
+from loopback import TlsFront, add_to_ca_dir, make_ca_and_server_cert
 
 from .configs import assumed, caller_arn, config, role
 
@@ -43,11 +41,7 @@ def unrelated_ca(tmp_path: Path) -> Path:
 
 
 def hashed_dir(directory: Path, ca: Path) -> Path:
-    """A CA directory as `openssl rehash` leaves it: the CA under its subject hash."""
-    subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca)],
-                                  capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-    directory.mkdir()
-    shutil.copyfile(ca, directory / f"{subject_hash}.0")
+    add_to_ca_dir(directory, ca)
     return directory
 
 
