@@ -144,8 +144,9 @@ if command -v curl >/dev/null 2>&1; then
     [ -f "$ca_one" ] || ca_one=""
   fi
   if [ -n "$ca_one" ]; then
+    # Not a *.err file: those are the unpackers', shown if unpacking fails.
     status=0
-    fetch --capath "$ca_dirs" --cacert "$ca_one" 2>"$tmp/curl.err" || status=$?
+    fetch --capath "$ca_dirs" --cacert "$ca_one" 2>"$tmp/curl.stderr" || status=$?
     case $status in
       0) ;;
       # The handshake, the server's certificate or the CA files.
@@ -154,7 +155,7 @@ if command -v curl >/dev/null 2>&1; then
         fetch || die "$failed"
         ;;
       *)
-        cat "$tmp/curl.err" >&2 || :
+        cat "$tmp/curl.stderr" >&2 || :
         die "$failed"
         ;;
     esac
