@@ -79,13 +79,12 @@ def make_ca_and_server_cert(directory: Path, ca_cn: str = "aws-oidc test CA") ->
 
 def add_to_ca_dir(directory: Path, ca: Path) -> Path:
     """Copies `ca` into a CA directory under its subject hash (`<hash>.0`), as
-    `openssl rehash` and update-ca-certificates name it; returns the file."""
+    `openssl rehash` and update-ca-certificates name it; returns the directory."""
     subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca)],
                                   capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{subject_hash}.0"
-    shutil.copyfile(ca, target)
-    return target
+    shutil.copyfile(ca, directory / f"{subject_hash}.0")
+    return directory
 
 
 def _forward(handler: http.server.BaseHTTPRequestHandler, target: str, path: str) -> None:

@@ -23,6 +23,13 @@ def archive_name(version: str, target: str, fmt: str) -> str:
     return f"aws-oidc-{version}-{target}.{fmt}"
 
 
+def pinned_sums(orb: dict) -> dict[str, str]:
+    """The packed orb's pin table, {archive name: sha256}: what its install
+    step checks downloads against (`sha256sum`'s own line format)."""
+    table = orb["commands"]["install"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
+    return {name: digest for digest, name in (line.split() for line in table.splitlines())}
+
+
 def run_aws_oidc(binary: Path, args: list[str], env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
     """Runs `aws-oidc ARGS` with exactly `env`; never raises on failure."""
     return subprocess.run(

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from steps import ARCHIVE_FORMATS as FORMATS
-from steps import RELEASE_TARGETS, ROLE, archive_name, run_aws, run_aws_oidc
+from steps import RELEASE_TARGETS, ROLE, archive_name, pinned_sums, run_aws, run_aws_oidc
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
@@ -228,9 +228,7 @@ def test_packed_orb_pins_this_version_and_every_archive():
     orb = yaml.safe_load(path.read_text())
     for command in ("install", "setup"):
         assert orb["commands"][command]["parameters"]["version"]["default"] == VERSION, command
-    table = orb["commands"]["install"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
-    # sha256sum's own format, so the table reads like SHA256SUMS.
-    pinned = {name: digest for digest, name in (line.split() for line in table.splitlines())}
+    pinned = pinned_sums(orb)
     listed = listed_sums()
     assert pinned == {
         archive_name(VERSION, t, f): listed[archive_name(VERSION, t, f)] for t in TARGETS for f in FORMATS

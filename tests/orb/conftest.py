@@ -27,7 +27,7 @@ import pytest
 
 from steps import ARCHIVE_FORMATS as FORMATS
 from steps import RELEASE_TARGETS as TARGETS
-from steps import archive_name
+from steps import archive_name, pinned_sums
 
 from .configs import REGION
 from .runner import JobResult, Runner, load_orb
@@ -73,8 +73,7 @@ class Dist:
 
     def pinned(self) -> dict[str, str]:
         """archive name -> sha256, as the packed install step pins them."""
-        table = self.orb["commands"]["install"]["steps"][0]["run"]["environment"]
-        return {name: s for s, name in (line.split() for line in table["AWS_OIDC_PINNED_SHA256"].splitlines())}
+        return pinned_sums(self.orb)
 
     @staticmethod
     def format_of(path: str) -> str:
@@ -310,6 +309,11 @@ class CiJob:
         script = (f'. "{self.bash_env}"\n' if source else "") + "env -0"
         out = subprocess.run(["/bin/sh", "-c", script], env=self.env, capture_output=True, check=True).stdout
         return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+    def installed(self) -> list[Path]:
+        """What install_dir holds: after a failed install, nothing (not even
+        a staged binary)."""
+        return list(self.install_dir.iterdir()) if self.install_dir.exists() else []
 
     def credentials(self) -> dict[str, dict[str, str]]:
         return _ini(self.home / ".aws" / "credentials")

@@ -40,11 +40,6 @@ def unrelated_ca(tmp_path: Path) -> Path:
     return ca
 
 
-def hashed_dir(directory: Path, ca: Path) -> Path:
-    add_to_ca_dir(directory, ca)
-    return directory
-
-
 def calls(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
@@ -58,8 +53,8 @@ def test_curl_verifies_through_the_hashed_ca_directory(ci, front, unrelated_ca, 
     OpenSSL reads it), with one certificate of its first directory as CA file.
     curl's own bundle does not hold the test CA: only the directory verifies."""
     ci.give_token()
-    first = hashed_dir(tmp_path / "system-certs", unrelated_ca)
-    second = hashed_dir(tmp_path / "added-certs", front.ca)
+    first = add_to_ca_dir(tmp_path / "system-certs", unrelated_ca)
+    second = add_to_ca_dir(tmp_path / "added-certs", front.ca)
     ci.env["SSL_CERT_DIR"] = f"{first}:{second}"
     log = ci.record_calls("curl")
 
@@ -80,7 +75,7 @@ def test_where_the_directory_does_not_verify_curl_runs_again_with_its_own_settin
     (the directory) fails verification, the second (curl as it is) succeeds,
     and the step says so without curl's error."""
     ci.give_token()
-    ci.env["SSL_CERT_DIR"] = str(hashed_dir(tmp_path / "system-certs", unrelated_ca))
+    ci.env["SSL_CERT_DIR"] = str(add_to_ca_dir(tmp_path / "system-certs", unrelated_ca))
     (ci.home / ".curlrc").write_text(f'cacert = "{front.ca}"\n')
     log = ci.record_calls("curl")
 
@@ -97,7 +92,7 @@ def test_where_the_directory_does_not_verify_curl_runs_again_with_its_own_settin
 
 def test_a_server_nothing_trusts_fails_with_curls_reason_and_installs_nothing(ci, front, unrelated_ca, tmp_path):
     ci.give_token()
-    ci.env["SSL_CERT_DIR"] = str(hashed_dir(tmp_path / "system-certs", unrelated_ca))
+    ci.env["SSL_CERT_DIR"] = str(add_to_ca_dir(tmp_path / "system-certs", unrelated_ca))
     log = ci.record_calls("curl")
 
     result = ci.run(setup_and_whoami())
@@ -107,8 +102,7 @@ def test_a_server_nothing_trusts_fails_with_curls_reason_and_installs_nothing(ci
     assert len(calls(log)) == 2
     assert "curl: (60)" in install.stderr and "download failed" in install.stderr
     assert result.step("Assume the AWS role").status == "skipped"
-    leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
-    assert leftovers == []
+    assert ci.installed() == []
 
 
 @pytest.mark.parametrize("variable", ["CURL_CA_BUNDLE", "SSL_CERT_FILE"])
@@ -117,7 +111,7 @@ def test_a_job_that_names_a_ca_file_gets_curl_as_it_is(ci, front, tmp_path, vari
     directory is not tried first."""
     ci.give_token()
     ci.env[variable] = str(front.ca)
-    ci.env["SSL_CERT_DIR"] = str(hashed_dir(tmp_path / "certs", front.ca))
+    ci.env["SSL_CERT_DIR"] = str(add_to_ca_dir(tmp_path / "certs", front.ca))
     log = ci.record_calls("curl")
 
     result = ci.run(setup_and_whoami())
@@ -129,7 +123,7 @@ def test_a_job_that_names_a_ca_file_gets_curl_as_it_is(ci, front, tmp_path, vari
 
 def test_a_404_is_not_tried_twice_and_curl_says_why(ci, front, tmp_path):
     ci.give_token()
-    ci.env["SSL_CERT_DIR"] = str(hashed_dir(tmp_path / "certs", front.ca))
+    ci.env["SSL_CERT_DIR"] = str(add_to_ca_dir(tmp_path / "certs", front.ca))
     ci.mirror.fault = "404"
     log = ci.record_calls("curl")
 

@@ -171,8 +171,7 @@ def test_a_tampered_archive_is_refused_and_nothing_is_installed(ci, dist):
     [fetched] = ci.mirror.downloads()
     assert dist.sha256s[dist.format_of(fetched)] in install.stderr and tampered in install.stderr
     assert result.step("Assume the AWS role").status == "skipped"
-    leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
-    assert leftovers == [], "no binary, not even a staged one, may be left"
+    assert ci.installed() == [], "no binary, not even a staged one, may be left"
     assert list(ci.tmpdir.iterdir()) == [], "the download was left behind"
 
 
@@ -358,8 +357,7 @@ def test_a_broken_mirror_fails_the_install_clearly_and_installs_nothing(ci, faul
     assert needle in install.stderr
     assert result.step("Assume the AWS role").status == "skipped"
     assert not (ci.install_dir / "aws-oidc").exists()
-    leftovers = list(ci.install_dir.iterdir()) if ci.install_dir.exists() else []
-    assert leftovers == [], "a staged binary was left behind"
+    assert ci.installed() == [], "a staged binary was left behind"
     assert elapsed < 30, f"the install took {elapsed:.0f}s against a {fault} mirror"
 
 
