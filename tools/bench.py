@@ -42,6 +42,7 @@ command fails to get credentials at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import importlib.metadata
@@ -68,7 +69,7 @@ VENV_BIN = Path(sys.executable).parent
 # orb steps are made; the benchmark uses them as they are.
 sys.path.insert(0, str(TESTS))
 
-from conftest import ACCOUNT_ID, TokenFactory, free_port, wait_http  # noqa: E402
+from conftest import ACCOUNT_ID, TokenFactory, running_moto  # noqa: E402
 from loopback import LoopbackServer, TlsFront, add_to_ca_dir  # noqa: E402
 from orb.runner import Runner, load_orb  # noqa: E402
 from steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
@@ -202,7 +203,7 @@ class Loopback:
     """moto over HTTP and HTTPS, the release mirror over HTTPS, one CA bundle."""
 
     def __init__(self, work: Path, version: str, archives: list[Path]) -> None:
-        self._stops = []
+        self._servers = contextlib.ExitStack()
         try:
             self._start(work, version, archives)
         except BaseException:
@@ -210,30 +211,21 @@ class Loopback:
             raise
 
     def _start(self, work: Path, version: str, archives: list[Path]) -> None:
-        port = free_port()
-        self.moto = subprocess.Popen(
-            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._stops.append(self._stop_moto)
-        self.sts_http = f"http://127.0.0.1:{port}"
-        wait_http(self.sts_http + "/moto-api/", self.moto)
+        self.sts_http = self._servers.enter_context(running_moto())
         (work / "sts-tls").mkdir()
         sts_front = TlsFront(self.sts_http, work / "sts-tls")
-        self._stops.append(sts_front.stop)
+        self._servers.callback(sts_front.stop)
         self.sts_https = sts_front.url
         self.ca = sts_front.ca
         # The same certificate (127.0.0.1, from the front's CA) for the mirror:
         # two test CAs of one name in a bundle would confuse OpenSSL.
         mirror = Mirror(work / "releases", version, archives, work / "sts-tls/server.pem", work / "sts-tls/server.key")
-        self._stops.append(mirror.stop)
+        self._servers.callback(mirror.stop)
         self.mirror_https = mirror.url
         # What a job's HTTPS clients load: the system store, plus the test CA.
         # curl reads the bundle; aws-oidc, with neither variable set, reads the
         # bundle and the directory (openssl-probe's answer), so it gets both.
-        ca_dir = work / "ca-dir"
-        add_to_ca_dir(ca_dir, self.ca)
+        ca_dir = add_to_ca_dir(work / "ca-dir", self.ca)
         bundle = work / "ca-bundle.pem"
         system = SYSTEM_CA_BUNDLE.read_bytes() if SYSTEM_CA_BUNDLE.is_file() else b""
         bundle.write_bytes(system + self.ca.read_bytes())
@@ -248,13 +240,8 @@ class Loopback:
             self.install_env = {"SSL_CERT_DIR": self.store_env["SSL_CERT_DIR"]}
         self.ca_count = bundle.read_bytes().count(b"BEGIN CERTIFICATE")
 
-    def _stop_moto(self) -> None:
-        self.moto.terminate()
-        self.moto.wait(timeout=10)
-
     def stop(self) -> None:
-        for stop in reversed(self._stops):
-            stop()
+        self._servers.close()
 
 
 # -- the commands under test --------------------------------------------------------
