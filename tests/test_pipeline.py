@@ -100,6 +100,18 @@ def orb_steps(config: dict, job: str) -> list[tuple[str, dict]]:
     return list(walk(config["jobs"][job]["steps"]))
 
 
+def entries(node, where: str = ""):
+    """(path of the mapping, key, value) for every mapping entry in a parsed
+    YAML tree, nested ones too."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield where, key, value
+            yield from entries(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from entries(item, f"{where}[{i}]")
+
+
 def our_aliases(orbs: dict, reference) -> set[str]:
     return {alias for alias, ref in orbs.items() if isinstance(ref, str) and reference(ref)}
 
@@ -300,18 +312,9 @@ def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup
     cache keyed by this pipeline and commit, and test-deploy restores it."""
     def cache_keys(config, kind):
         found = set()
-
-        def walk(node):
-            if isinstance(node, dict):
-                for key, value in node.items():
-                    if key == kind:
-                        found.update([value["key"]] if "key" in value else value["keys"])
-                    walk(value)
-            elif isinstance(node, list):
-                for item in node:
-                    walk(item)
-
-        walk(config)
+        for _, key, value in entries(config):
+            if key == kind:
+                found.update([value["key"]] if "key" in value else value["keys"])
         return found
 
     saved = {k for k in cache_keys(setup_config["jobs"]["pack"], "save_cache")}
@@ -339,19 +342,11 @@ def test_no_long_lived_aws_key_anywhere(setup_config, test_deploy):
     forbidden_env = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     forbidden_params = {"aws_access_key_id", "aws_secret_access_key"}
 
-    def walk(node, where):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                assert key not in forbidden_params, f"{where}: static-key parameter {key}"
-                if key == "environment" and isinstance(value, dict):
-                    assert not forbidden_env & set(value), f"{where}: AWS key in an environment"
-                walk(value, f"{where}.{key}")
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                walk(item, f"{where}[{i}]")
-
     for name, config in (("config.yml", setup_config), ("test-deploy.yml", test_deploy)):
-        walk(config, name)
+        for where, key, value in entries(config, name):
+            assert key not in forbidden_params, f"{where}: static-key parameter {key}"
+            if key == "environment" and isinstance(value, dict):
+                assert not forbidden_env & set(value), f"{where}: AWS key in an environment"
         for ref in config.get("orbs", {}).values():
             assert not str(ref).startswith("circleci/aws-cli@"), f"{name}: AWS credentials from another orb"
     for path in CIRCLECI.rglob("*"):
