@@ -17,7 +17,7 @@ fn input_error(msg: impl Into<String>) -> InputError {
 }
 
 /// True for characters STS allows in names: `[\w+=,.@-]`.
-fn is_sts_name_char(c: char) -> bool {
+pub fn is_sts_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
@@ -30,6 +30,11 @@ fn is_partition(p: &str) -> bool {
                     .split('-')
                     .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
         })
+}
+
+/// An AWS account id: 12 digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>`.
@@ -76,7 +81,7 @@ impl RoleArn {
                 "IAM ARNs have no region (the fourth field must be empty)",
             ));
         }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_account_id(account) {
             return Err(bad(&format!("account id {account:?} is not 12 digits")));
         }
         let Some(path_and_name) = resource.strip_prefix("role/") else {
@@ -155,8 +160,7 @@ impl PolicyArn {
             return Err(bad(&format!("unknown partition {:?}", parts[1])));
         }
         let account = parts[4];
-        if account != "aws" && (account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if account != "aws" && !is_account_id(account) {
             return Err(bad("the account must be 12 digits or \"aws\""));
         }
         match parts[5].strip_prefix("policy/") {

@@ -192,12 +192,13 @@ pub fn http_client(endpoint_url: Option<&str>) -> SharedHttpClient {
 /// Whether a call to `endpoint_url` (None: the AWS endpoint, HTTPS) can need
 /// TLS: to the endpoint itself, or to an `https://` proxy.
 fn needs_tls(endpoint_url: Option<&str>, env: impl Fn(&str) -> Option<String>) -> bool {
-    let https = |url: &str| {
-        !url.trim()
-            .get(..7)
-            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+    // Schemes are case-insensitive; a URL without one is taken as HTTPS.
+    let scheme_is = |url: &str, scheme: &str| {
+        url.trim()
+            .get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
     };
-    endpoint_url.is_none_or(https)
+    endpoint_url.is_none_or(|url| !scheme_is(url, "http://"))
         || [
             "HTTPS_PROXY",
             "https_proxy",
@@ -208,12 +209,7 @@ fn needs_tls(endpoint_url: Option<&str>, env: impl Fn(&str) -> Option<String>) -
         ]
         .iter()
         .filter_map(|name| env(name))
-        .any(|proxy| {
-            proxy
-                .trim()
-                .get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        })
+        .any(|proxy| scheme_is(&proxy, "https://"))
 }
 
 /// Credentials and who they belong to.

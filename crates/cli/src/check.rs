@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{bail, Context as _, Result};
-use aws_oidc::request::RoleArn;
+use aws_oidc::request::{is_account_id, RoleArn};
 use aws_oidc::token::Claims;
 use aws_oidc::trust::evaluate::{Evaluation, Principal, Request, TrustPolicy};
 use aws_oidc::trust::{RequestContext, ACTION};
@@ -96,7 +96,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
     let policy = read_policy(&args.policy)?;
     let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
     if let Some(a) = &args.account_id {
-        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_account_id(a) {
             bail!("invalid --account-id {a:?}: an AWS account id is 12 digits");
         }
     }

@@ -8,6 +8,8 @@ use aws_oidc::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions, To
 use aws_oidc::trust::token_view::{token_json, token_text};
 use clap::Args;
 
+use crate::role::env;
+
 pub const LONG_ABOUT: &str = "\
 Decode the job's CircleCI OIDC token and print its claims readably: issuer, audience, the sub \
 split into org, project, user, vcs-origin and vcs-ref, project id, context ids, ssh-rerun, when \
@@ -32,10 +34,6 @@ pub struct ClaimsArgs {
     /// Print JSON: the claims, the sub's parts, times, and IAM's condition keys
     #[arg(long)]
     json: bool,
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Finds the job's token as `assume` does, but also returns an expired one:

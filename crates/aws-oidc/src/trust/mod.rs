@@ -24,7 +24,7 @@ pub mod token_view;
 
 use serde_json::Value;
 
-use crate::request::InputError;
+use crate::request::{is_account_id, InputError};
 use crate::token::Claims;
 
 /// The action a web-identity trust policy must allow.
@@ -53,10 +53,6 @@ pub struct Provider {
     host_path_at: usize,
 }
 
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn check_host_path(host_path: &str) -> Result<(), String> {
     if host_path.is_empty()
         || host_path.starts_with('/')
@@ -75,7 +71,7 @@ fn check_host_path(host_path: &str) -> Result<(), String> {
 impl Provider {
     /// The provider for `host_path` (the issuer without `https://`) in an account.
     pub fn in_account(partition: &str, account: &str, host_path: &str) -> Result<Self, InputError> {
-        if !is_account(account) {
+        if !is_account_id(account) {
             return Err(InputError(format!(
                 "invalid --account-id {account:?}: an AWS account id is 12 digits"
             )));

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::Provider;
-use crate::request::{InputError, PolicyArn};
+use crate::request::{is_sts_name_char, InputError, PolicyArn};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +48,7 @@ impl RoleName {
     /// Parses and validates a role name.
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
-        if raw.is_empty()
-            || raw.len() > 64
-            || !raw
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-        {
+        if raw.is_empty() || raw.len() > 64 || !raw.chars().all(is_sts_name_char) {
             return Err(InputError(format!(
                 "invalid --role-name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
             )));
