@@ -47,7 +47,7 @@ test-lint: tools venv ## formatting, shellcheck, yamllint
 	cargo fmt --all -- --check
 	shellcheck -s sh orb/src/scripts/*.sh
 	shellcheck tools/*.sh
-	$(VENV)/bin/yamllint -c orb/.yamllint orb/src $(wildcard .circleci)
+	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)
 
 test-e2e: dist orb venv ## the real binary and packed orb against moto and the strict STS fixture
 	$(PY) -m pytest tests -q

@@ -10,9 +10,11 @@ registry): docs/releasing.md says what it needs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -153,6 +155,175 @@ def test_ci_scripts_pass_shellcheck():
     assert scripts
     result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- orb-tools' lint and review jobs, run the way they run -----------------------------
+
+
+def orb_tools_job(config: dict, job: str) -> dict:
+    """The settings config.yml gives an orb-tools job (`orb-tools/lint` ...)."""
+    jobs = workflow_jobs(config)
+    assert job in jobs, f"config.yml does not run {job}"
+    return jobs[job][1]
+
+
+def test_orb_tools_lint_passes_as_orb_tools_runs_it(setup_config, tmp_path):
+    """orb-tools/lint runs `yamllint <source_dir>` in the checkout, with no
+    -c: yamllint then reads a .yamllint from the working directory or above,
+    or the user's own config, else its built-in defaults. So here: from the
+    repository root, with no user config to fall back on."""
+    source_dir = orb_tools_job(setup_config, "orb-tools/lint").get("source_dir", "./src/")
+    assert (REPO / source_dir).is_dir(), f"orb-tools/lint's source_dir {source_dir} does not exist"
+    env = {k: v for k, v in os.environ.items() if k != "YAMLLINT_CONFIG_FILE"}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    proc = subprocess.run([str(VENV_BIN / "yamllint"), "-f", "parsable", source_dir],
+                          cwd=REPO, env=env, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (REPO / ".yamllint").is_file(), "the settings orb-tools/lint reads live in the root .yamllint"
+
+
+def test_make_test_lint_runs_yamllint_as_orb_tools_does():
+    """No settings only our own invocation would read: no -c, no -d."""
+    lines = [line.split() for line in (REPO / "Makefile").read_text().splitlines() if "bin/yamllint" in line]
+    assert len(lines) == 1, lines
+    args = lines[0]
+    assert "orb/src" in args
+    for arg in args:
+        assert arg not in ("-c", "--config-file", "-d", "--config-data"), args
+        assert not arg.startswith(("--config-file=", "--config-data=")), args
+
+
+def component_files(src: Path, *kinds: str) -> list[Path]:
+    return sorted(p for kind in kinds for p in (src / kind).glob("*.yml"))
+
+
+def nodes(node, path: tuple = ()):
+    """(path, value) of every node of a parsed YAML tree, the root too."""
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from nodes(value, (*path, key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from nodes(item, (*path, i))
+
+
+def as_yq_prints(value) -> str:
+    """A scalar as orb-tools' review reads it with `$(yq ...)`: null for a
+    missing value, no trailing newline."""
+    return "null" if value is None else str(value).rstrip("\n")
+
+
+def rc001(src: Path, settings: dict) -> list[str]:
+    display = yaml.safe_load((src / "@orb.yml").read_text()).get("display") or {}
+    return [] if display.get("source_url") else ["@orb.yml has no display.source_url"]
+
+
+def rc002(src: Path, settings: dict) -> list[str]:
+    return [f"{p.relative_to(src)} has no description"
+            for p in component_files(src, "jobs", "examples", "commands", "executors")
+            if not yaml.safe_load(p.read_text()).get("description")]  # fmt: skip
+
+
+def rc003(src: Path, settings: dict) -> list[str]:
+    return [] if component_files(src, "examples") else ["no usage example in examples/"]
+
+
+def rc005(src: Path, settings: dict) -> list[str]:
+    description = as_yq_prints(yaml.safe_load((src / "@orb.yml").read_text()).get("description"))
+    return [] if len(description) >= 64 else [f"the orb's description is under 64 characters: {description!r}"]
+
+
+def run_steps(path: Path):
+    """Every `run` in a job or command file, nested ones (`when:` steps) too."""
+    for where, value in nodes(yaml.safe_load(path.read_text())):
+        if where and where[-1] == "run":
+            yield ".".join(map(str, where)), value
+
+
+def rc008(src: Path, settings: dict) -> list[str]:
+    problems = []
+    for path in component_files(src, "jobs", "commands"):
+        for where, run in run_steps(path):
+            if not isinstance(run, dict) or not run.get("name"):
+                problems.append(f"{path.relative_to(src)} {where}: a run step without a name")
+    return problems
+
+
+def rc009(src: Path, settings: dict) -> list[str]:
+    limit = int(settings.get("max_command_length", 64))
+    problems = []
+    for path in component_files(src, "jobs", "commands"):
+        for where, run in run_steps(path):
+            command = as_yq_prints(run.get("command") if isinstance(run, dict) else run)
+            if not isinstance(run, dict) or (len(command) > limit and "<<include(" not in command):
+                problems.append(f"{path.relative_to(src)} {where}: a command over {limit} characters, not included")
+    return problems
+
+
+def rc010(src: Path, settings: dict) -> list[str]:
+    problems = []
+    for path in component_files(src, "jobs", "commands", "executors"):
+        if "-" in path.name:
+            problems.append(f"{path.relative_to(src)}: the file name is not snake_case")
+        for name in yaml.safe_load(path.read_text()).get("parameters") or {}:
+            if "-" in name:
+                problems.append(f"{path.relative_to(src)}: the parameter {name} is not snake_case")
+    return problems
+
+
+def rc012(src: Path, settings: dict) -> list[str]:
+    """A parameter whose default reads an environment variable (`$X`, `${X}`)
+    must not reach a `key` (a cache key): the key is computed before any
+    variable is set."""
+    problems = []
+    for path in component_files(src, "jobs", "commands", "executors"):
+        source = yaml.safe_load(path.read_text())
+        for name, spec in (source.get("parameters") or {}).items():
+            default = as_yq_prints((spec or {}).get("default"))
+            if "$" not in default or default.endswith("$"):
+                continue
+            for where, value in nodes(source):
+                joined = ".".join(map(str, where))
+                if isinstance(value, str) and name in value and joined.endswith("key"):
+                    problems.append(f"{path.relative_to(src)} {joined}: uses {name}, whose default is {default}")
+    return problems
+
+
+# The review job's "RC" checks that need no network (RC006 and RC007 fetch
+# URLs, RC011 runs only for an orb_name we do not pass, RC004 finds nothing).
+REVIEW_CHECKS = {"RC001": rc001, "RC002": rc002, "RC003": rc003, "RC005": rc005,
+                 "RC008": rc008, "RC009": rc009, "RC010": rc010, "RC012": rc012}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", sorted(REVIEW_CHECKS))
+def test_orb_passes_orb_tools_review(code, setup_config):
+    settings = orb_tools_job(setup_config, "orb-tools/review")
+    if code in str(settings.get("exclude", "")).split(","):
+        pytest.skip(f"config.yml excludes {code} from orb-tools/review")
+    src = REPO / settings.get("source_dir", "./src/")
+    problems = REVIEW_CHECKS[code](src, settings)
+    assert not problems, f"orb-tools/review would fail {code}:\n" + "\n".join(problems)
+
+
+def test_the_review_checks_find_what_orb_tools_review_finds(tmp_path):
+    """Each check above, on an orb that breaks it: none passes vacuously."""
+    src = tmp_path / "src"
+    for kind in ("commands", "jobs", "examples"):
+        (src / kind).mkdir(parents=True)
+    (src / "@orb.yml").write_text("version: 2.1\ndescription: Too short.\n")
+    (src / "commands" / "bad-name.yml").write_text(textwrap.dedent("""\
+        parameters:
+          cache-dir:
+            type: string
+            default: ${HOME}/cache
+        steps:
+          - run: echo a run step with no name and no include, longer than sixty-four characters
+          - restore_cache:
+              key: v1-<< parameters.cache-dir >>
+    """))
+    found = {code: check(src, {}) for code, check in REVIEW_CHECKS.items()}
+    assert all(found.values()), {code: problems for code, problems in found.items() if not problems}
 
 
 # -- Stage 1: config.yml --------------------------------------------------------------
