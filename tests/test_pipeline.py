@@ -326,6 +326,22 @@ def test_the_review_checks_find_what_orb_tools_review_finds(tmp_path):
     assert all(found.values()), {code: problems for code, problems in found.items() if not problems}
 
 
+def test_orb_tools_jobs_get_a_vcs_type_they_accept_for_every_kind_of_project(setup_config, test_deploy):
+    """orb-tools 12's publish and continue jobs require vcs_type from a fixed
+    list and use it only for links and PR comments. `pipeline.project.type`
+    is "circleci" for projects connected through the GitHub App, which the
+    list lacks, and the config would not compile (orb-tools-orb #248)."""
+    accepted = {"gh", "github", "bb", "bitbucket"}
+    for name, config in (("config.yml", setup_config), ("test-deploy.yml", test_deploy)):
+        for where, key, value in entries(config, name):
+            assert not (isinstance(value, str) and "pipeline.project.type" in value), (
+                f"{where}.{key}: pipeline.project.type is 'circleci' for GitHub App projects"
+            )
+        for job, settings in workflow_jobs(config).values():
+            if job in ("orb-tools/publish", "orb-tools/continue"):
+                assert settings.get("vcs_type") in accepted, f"{name} {job}: vcs_type {settings.get('vcs_type')!r}"
+
+
 # -- Stage 1: config.yml --------------------------------------------------------------
 
 
