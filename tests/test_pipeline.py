@@ -496,7 +496,9 @@ def test_release_waits_for_every_integration_job_and_runs_on_release_tags_only(t
 
 def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup_config, test_deploy):
     """Workspaces stay in their workflow: the pack job saves the release to a
-    cache keyed by this pipeline and commit, and test-deploy restores it."""
+    cache keyed by this pipeline and commit, and test-deploy restores it.
+    restore_cache takes the newest cache whose key starts with the key it is
+    given, so no pipeline's key may start another's (12 and 120)."""
     def cache_keys(config, kind):
         found = set()
         for _, key, value in entries(config):
@@ -507,7 +509,17 @@ def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup
     saved = {k for k in cache_keys(setup_config["jobs"]["pack"], "save_cache")}
     restored = cache_keys(test_deploy, "restore_cache")
     assert len(saved) == 1 and restored == saved, (saved, restored)
-    assert "{{ .Revision }}" in next(iter(saved)) and "<< pipeline.number >>" in next(iter(saved))
+    key = next(iter(saved))
+    assert "{{ .Revision }}" in key and "<< pipeline.number >>" in key
+
+    def rendered(revision: str, number: int) -> str:
+        return key.replace("{{ .Revision }}", revision).replace("<< pipeline.number >>", str(number))
+
+    assert not re.search(r"{{|<<", rendered("0" * 40, 1)), f"{key}: another template, which test-deploy cannot match"
+    keys = [rendered(revision, n) for revision in ("a" * 40, "b" * 40) for n in (1, 2, 12, 120, 1200)]
+    for mine in keys:
+        for other in keys:
+            assert mine == other or not other.startswith(mine), f"restoring {mine} may restore {other}"
     pack = json.dumps(setup_config["jobs"]["pack"])
     assert "/tmp/aws-oidc-release" in pack
     assert "release=/tmp/aws-oidc-release" in (CIRCLECI / "scripts/release-mirror.sh").read_text()
