@@ -27,7 +27,9 @@ ORB_SRC = REPO / "orb" / "src"
 VENV_BIN = Path(sys.executable).parent
 # The spaces inside << >> matter: without them CircleCI's schema finds the
 # reference matching two of its patterns at once and rejects it.
-DEV_ORB = "aws-oidc/aws-oidc@dev:<< pipeline.git.revision >>"
+# One dev version per pipeline: two pipelines of one commit (a branch and its
+# tag) must not publish the same one, or one would test the other's pins.
+DEV_ORB = "aws-oidc/aws-oidc@dev:<< pipeline.git.revision >>-<< pipeline.number >>"
 INTEGRATION_CONTEXT = "aws-oidc-integration"
 RELEASE_TAG = "/^v[0-9]+\\.[0-9]+\\.[0-9]+$/"
 
@@ -397,7 +399,16 @@ def test_test_deploy_uses_the_dev_orb_of_this_commit(test_deploy):
     aliases = our_aliases(test_deploy["orbs"], lambda ref: ref.startswith("aws-oidc/aws-oidc@"))
     assert aliases, "test-deploy.yml does not use the aws-oidc orb"
     for alias in aliases:
-        assert test_deploy["orbs"][alias] == DEV_ORB, f"{alias} is not the dev orb of this commit"
+        assert test_deploy["orbs"][alias] == DEV_ORB, f"{alias} is not the dev orb of this pipeline"
+
+
+def test_the_dev_orb_tested_is_the_one_this_pipeline_published(setup_config):
+    """orb-tools publishes dev:<revision> (and dev:alpha) unless told
+    otherwise; config.yml must publish exactly the version test-deploy.yml
+    uses, and no other."""
+    publish = orb_tools_job(setup_config, "orb-tools/publish")
+    tags = [tag.strip() for tag in str(publish.get("dev_tags", "")).split(",")]
+    assert tags == [DEV_ORB.split("@", 1)[1]], tags
 
 
 def test_every_orb_command_and_example_is_replayed_by_an_integration_job(test_deploy):
