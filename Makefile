@@ -43,8 +43,9 @@ test: test-unit test-lint test-e2e ## every test: unit, lint, end to end
 test-unit: tools ## Rust unit and property tests
 	cargo test --locked --workspace
 
-test-lint: tools venv ## formatting, shellcheck, yamllint
+test-lint: tools venv ## formatting, clippy, shellcheck, yamllint
 	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
 	shellcheck -s sh orb/src/scripts/*.sh
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)

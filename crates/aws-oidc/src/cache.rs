@@ -17,7 +17,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{Credentials, Secret};
+use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
+use crate::settings::Env;
 
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -98,6 +100,12 @@ impl CredentialCache {
             .map(PathBuf::from)
             .or_else(|| env("XDG_CACHE_HOME").map(|d| Path::new(&d).join("aws-oidc")))
             .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache").join("aws-oidc")))
+    }
+
+    /// Opens the cache in [`CredentialCache::default_dir`]; `None` when no
+    /// directory can be named (no `HOME`).
+    pub fn open_default(env: Env) -> Option<Result<Self, CacheError>> {
+        Self::default_dir(env).map(Self::open)
     }
 
     /// Opens (creating 0700) a directory that only this user can read.
@@ -238,6 +246,88 @@ impl EntryLock {
             let _ = fs::remove_file(&self.path);
         }
         files::write_atomic_no_follow(&self.path, &text, 0o600)?;
+        Ok(())
+    }
+}
+
+/// An exchange served from the cache while its credentials are fresh: the
+/// cached provider wraps the plain one.
+#[derive(Debug)]
+pub struct CachedExchange<'a> {
+    exchange: &'a Exchange,
+    cache: Option<CredentialCache>,
+}
+
+/// Why cached credentials could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum CachedError {
+    /// The exchange itself failed.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+    /// The cache could not be locked or written.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+impl<'a> CachedExchange<'a> {
+    /// `exchange`, cached in `cache` (`None`: no cache, every call goes to STS).
+    pub fn new(exchange: &'a Exchange, cache: Option<CredentialCache>) -> Self {
+        CachedExchange { exchange, cache }
+    }
+
+    /// The entry for the exchange: everything that changes what STS returns.
+    fn key(&self) -> String {
+        let x = self.exchange;
+        let r = x.request();
+        let policy_arns: Vec<&str> = r.policy_arns.iter().map(|a| a.as_str()).collect();
+        let duration = r.duration.secs().to_string();
+        let chain = x.chain();
+        CredentialCache::key(&[
+            r.role_arn.as_str(),
+            r.session_name.as_str(),
+            &duration,
+            r.policy.as_ref().map(|p| p.as_str()).unwrap_or(""),
+            &policy_arns.join(","),
+            chain.map(|c| c.role_arn.as_str()).unwrap_or(""),
+            chain.map(|c| c.session_name.as_str()).unwrap_or(""),
+            chain.and_then(|c| c.external_id.as_deref()).unwrap_or(""),
+            x.token_options().audience.as_deref().unwrap_or(""),
+            &x.sts_settings().endpoint_description(),
+        ])
+    }
+
+    /// Credentials from the cache while fresh, else from STS (then cached).
+    /// Parallel callers wait for the one refreshing.
+    pub fn credentials(&self, env: Env) -> Result<Credentials, CachedError> {
+        let Some(cache) = &self.cache else {
+            return Ok(self.exchange.run(env)?.assumed.credentials);
+        };
+        let entry = cache.lock(&self.key())?;
+        if let Some(cached) = entry.load().filter(|c| c.fresh_at(SystemTime::now())) {
+            return Ok(cached.credentials);
+        }
+        let issued_at = SystemTime::now();
+        let credentials = self.exchange.run(env)?.assumed.credentials;
+        entry.store(&Cached {
+            credentials: credentials.clone(),
+            issued_at,
+        })?;
+        Ok(credentials)
+    }
+
+    /// Puts credentials just obtained for the exchange into the cache, so
+    /// the first use through `credential_process` is instant.
+    pub fn prime(
+        &self,
+        credentials: &Credentials,
+        issued_at: SystemTime,
+    ) -> Result<(), CacheError> {
+        if let Some(cache) = &self.cache {
+            cache.lock(&self.key())?.store(&Cached {
+                credentials: credentials.clone(),
+                issued_at,
+            })?;
+        }
         Ok(())
     }
 }

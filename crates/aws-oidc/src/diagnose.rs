@@ -8,6 +8,8 @@
 use crate::request::RoleArn;
 use crate::sts::{FailureKind, StsFailure};
 use crate::token::Claims;
+use crate::trust::generate::allow_statement;
+use crate::trust::Provider;
 
 /// What the explanation can draw on.
 #[derive(Debug, Clone)]
@@ -37,11 +39,10 @@ impl Context<'_> {
     }
 
     fn provider_arn(&self) -> String {
-        format!(
-            "arn:{}:iam::{}:oidc-provider/{}",
+        Provider::arn_for(
             self.role_arn.partition(),
             self.role_arn.account(),
-            self.provider()
+            &self.provider(),
         )
     }
 
@@ -53,9 +54,9 @@ impl Context<'_> {
             .unwrap_or_else(|| "<org-id>".into())
     }
 
-    /// The trust-policy statement this token would match, least privilege.
+    /// The trust-policy statement this token would match, least privilege,
+    /// as the trust-policy generator writes it.
     fn trust_statement(&self) -> String {
-        let p = self.provider();
         let sub = self
             .claims
             .subject()
@@ -65,11 +66,13 @@ impl Context<'_> {
             Some(i) => format!("{}/user/*", &sub[..i]),
             None => sub.to_string(),
         };
-        format!(
-            "      {{\n        \"Effect\": \"Allow\",\n        \"Principal\": {{\"Federated\": \"{}\"}},\n        \"Action\": \"sts:AssumeRoleWithWebIdentity\",\n        \"Condition\": {{\n          \"StringEquals\": {{\"{p}:aud\": \"{}\"}},\n          \"StringLike\": {{\"{p}:sub\": \"{project_sub}\"}}\n        }}\n      }}",
-            self.provider_arn(),
-            self.aud(),
-        )
+        let provider = Provider::for_role(self.role_arn, &self.provider());
+        let statement = allow_statement(&provider, &self.aud(), &project_sub);
+        let text = serde_json::to_string_pretty(&statement).unwrap_or_default();
+        text.lines()
+            .map(|line| format!("      {line}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn facts(&self) -> String {

@@ -177,8 +177,7 @@ impl IniDoc {
         self.sections(section)
             .into_iter()
             .flat_map(|(start, end)| start + 1..end)
-            .filter(|&i| self.lines[i].kind == Kind::Key(key.to_string()))
-            .last()
+            .rfind(|&i| self.lines[i].kind == Kind::Key(key.to_string()))
             .map(|i| {
                 let text = &self.lines[i].text;
                 let delim = text.find(['=', ':']).unwrap_or(text.len() - 1);

@@ -1,29 +1,45 @@
 //! Trade a CircleCI OIDC token for short-lived AWS credentials.
 //!
+//! The entry point is [`Exchange`]: [`Exchange::resolve`] validates the role,
+//! token and STS options ([`RoleOptions`]) before any network call, and
+//! [`Exchange::run`] does the whole exchange, returning an [`Outcome`] or an
+//! [`ExchangeError`] whose STS failure is already explained.
+//! [`CachedExchange`] wraps it with a private on-disk cache for
+//! `credential_process`.
+//!
 //! The flow, one module per step:
 //! [`token`] (find, mint or read the job's token; decode its claims) ->
-//! [`request`] (role ARN, session name, duration, policies; validated before
-//! any network call) -> [`sts`] (AssumeRoleWithWebIdentity, optional chained
-//! AssumeRole and GetCallerIdentity, with [`retry`] for errors that can pass)
-//! -> [`credentials`] -> [`sinks`] (`$BASH_ENV`, AWS profile files,
-//! `credential_process` JSON, dotenv).  [`diagnose`] sits beside the flow and
-//! explains a failure for this token and this role; [`trust`] writes and
-//! checks the role's trust policy, and [`thumbprint`] finds the issuer's
+//! [`request`] (role ARN, session name, duration, policies) -> STS
+//! (AssumeRoleWithWebIdentity, optional chained AssumeRole and
+//! GetCallerIdentity, retrying only what can pass) -> [`Credentials`] ->
+//! [`sinks`] (`$BASH_ENV`, AWS profile files, `credential_process` JSON,
+//! dotenv).  [`settings`] says where each setting comes from; a failure is
+//! explained for this token and this role beside the flow; [`trust`] writes
+//! and checks the role's trust policy, and [`thumbprint`] finds the issuer's
 //! certificate thumbprint for the IAM provider.
+#![warn(missing_docs)]
 
-pub mod assume;
+mod assume;
 pub mod cache;
 pub mod credentials;
-pub mod diagnose;
+mod diagnose;
+pub mod exchange;
 pub mod expand;
-pub mod files;
+mod files;
 pub mod ini;
 pub mod request;
-pub mod retry;
+mod retry;
+pub mod settings;
 pub mod sinks;
-pub mod sts;
+mod sts;
 pub mod thumbprint;
 pub mod token;
 pub mod trust;
 
+pub use assume::Outcome;
+pub use cache::{CachedError, CachedExchange, CredentialCache};
 pub use credentials::Credentials;
+pub use exchange::{Exchange, ExchangeError, RoleOptions};
+pub use files::FileError;
+pub use settings::SettingsError;
+pub use sts::{Assumed, FailureKind, StsFailure};

@@ -276,11 +276,6 @@ impl Sts {
         }
     }
 
-    /// The settings in use.
-    pub fn settings(&self) -> &StsSettings {
-        &self.settings
-    }
-
     fn client(&self, creds: Option<&Credentials>) -> aws_sdk_sts::Client {
         let mut b = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())

@@ -233,18 +233,20 @@ impl OidcToken {
 pub enum TokenError {
     /// No token anywhere and none could be minted.
     #[error(
-        "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty{mint}.\n\
+        "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty{}.\n\
          Usual causes:\n\
          - a build of a pull request from a fork: CircleCI withholds tokens unless \
            \"Pass secrets to builds from forked pull requests\" is on in Project Settings > Advanced;\n\
          - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
          - on older set-ups, the job must use a context (add `context: <any context>` to the \
            job in the workflow);\n\
-         - outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2."
+         - outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2.",
+        missing_mint_note(.minted)
     )]
     Missing {
-        /// What happened when minting was tried, as ", and ..." text.
-        mint: String,
+        /// What happened when minting was tried: how many attempts and the
+        /// last failure, or `None` when the `circleci` CLI is not on PATH.
+        minted: Option<(u32, MintError)>,
     },
     /// The token could not be decoded.
     #[error("the OIDC token from {origin} is unusable: {why}. Check that it holds a CircleCI OIDC token (a JWT of three base64url parts), not a file path or an empty value")]
@@ -272,14 +274,65 @@ pub enum TokenError {
         /// The I/O error.
         why: String,
     },
-    /// `circleci run oidc get` failed.
-    #[error("`circleci run oidc get` failed after {attempts} attempts: {why}")]
-    Mint {
-        /// How many times it was tried.
-        attempts: u32,
-        /// The last failure (stderr of the CLI, never its stdout).
-        why: String,
+    /// An expired token, to be shown anyway, could not be read a second time.
+    #[error("the token from {origin} could not be read again")]
+    Vanished {
+        /// Where it came from.
+        origin: TokenSource,
     },
+    /// `circleci run oidc get` failed, or could not be run.
+    #[error("`circleci run oidc get` failed after {attempts} attempts: {error}")]
+    Mint {
+        /// How many times it was tried (0: the CLI is not on PATH).
+        attempts: u32,
+        /// The last failure.
+        error: MintError,
+    },
+}
+
+fn missing_mint_note(minted: &Option<(u32, MintError)>) -> String {
+    match minted {
+        None => ", and the `circleci` CLI is not on PATH to mint one".into(),
+        Some((attempts, error)) => {
+            format!(", and `circleci run oidc get` failed after {attempts} attempts: {error}")
+        }
+    }
+}
+
+/// Why minting a token failed.  Never holds the CLI's stdout (a token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MintError {
+    /// The `circleci` CLI is not on PATH.
+    #[error("{}", match .audience {
+        Some(a) => format!("a token for audience {a:?} must be minted, and the `circleci` CLI is not on PATH; run this inside a CircleCI job (the CLI is on CircleCI images and machine executors)"),
+        None => "the `circleci` CLI is not on PATH".into(),
+    })]
+    NotOnPath {
+        /// The audience that was to be minted.
+        audience: Option<String>,
+    },
+    /// The CLI could not be started.
+    #[error("cannot run {}: {error}", program.display())]
+    Spawn {
+        /// The executable.
+        program: PathBuf,
+        /// The OS error, as text.
+        error: String,
+    },
+    /// The CLI exited with a failure.
+    #[error("{} ({status})", if stderr.is_empty() { "no error message" } else { stderr.as_str() })]
+    Failed {
+        /// Its stderr, trimmed (its error message).
+        stderr: String,
+        /// How it exited, e.g. `exit status: 1`.
+        status: String,
+    },
+    /// Its output is not UTF-8.
+    #[error("its output is not text")]
+    NotText,
+    /// It printed nothing.
+    #[error("it printed no token")]
+    Empty,
 }
 
 fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
@@ -296,7 +349,7 @@ fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
 /// Mints fresh tokens.  The real one runs the `circleci` CLI; tests may substitute.
 pub trait Minter {
     /// Returns a fresh token for `audience` (`None`: CircleCI's default, the org id).
-    fn mint(&self, audience: Option<&str>) -> Result<String, String>;
+    fn mint(&self, audience: Option<&str>) -> Result<String, MintError>;
     /// Whether minting is possible at all here (the CLI exists).
     fn available(&self) -> bool;
 }
@@ -332,44 +385,43 @@ impl Minter for CircleCiCli {
         self.program.is_some()
     }
 
-    fn mint(&self, audience: Option<&str>) -> Result<String, String> {
-        let program = self
-            .program
-            .as_ref()
-            .ok_or("the `circleci` CLI is not on PATH")?;
+    fn mint(&self, audience: Option<&str>) -> Result<String, MintError> {
+        let program = self.program.as_ref().ok_or(MintError::NotOnPath {
+            audience: audience.map(String::from),
+        })?;
         let mut cmd = Command::new(program);
         cmd.args(["run", "oidc", "get"]);
         if let Some(aud) = audience {
             cmd.arg("--claims")
                 .arg(serde_json::json!({ "aud": aud }).to_string());
         }
-        let out = cmd
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        let out = cmd.output().map_err(|e| MintError::Spawn {
+            program: program.clone(),
+            error: e.to_string(),
+        })?;
         if !out.status.success() {
             // stderr is the CLI's error message; stdout might hold a token, so it is never shown.
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            let stderr = stderr.trim();
-            return Err(format!(
-                "{} ({})",
-                if stderr.is_empty() {
-                    "no error message"
-                } else {
-                    stderr
-                },
-                out.status
-            ));
+            return Err(MintError::Failed {
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                status: out.status.to_string(),
+            });
         }
         let token = String::from_utf8(out.stdout)
-            .map_err(|_| "its output is not text".to_string())?
+            .map_err(|_| MintError::NotText)?
             .trim()
             .to_string();
         if token.is_empty() {
-            return Err("it printed no token".into());
+            return Err(MintError::Empty);
         }
         Ok(token)
     }
 }
+
+/// How many times `circleci run oidc get` is tried, as aws-cli/setup does.
+pub const MINT_ATTEMPTS: u32 = 3;
+
+/// The pause between mint attempts.
+pub const MINT_PAUSE: Duration = Duration::from_secs(1);
 
 /// How to find the token.
 #[derive(Debug, Clone, Default)]
@@ -382,6 +434,43 @@ pub struct TokenOptions {
     pub mint_attempts: u32,
     /// Pause between mint attempts.
     pub mint_pause: Duration,
+}
+
+impl TokenOptions {
+    /// A token from `token_file`, or minted for `audience`, else the job's;
+    /// minting with the defaults ([`MINT_ATTEMPTS`], [`MINT_PAUSE`]).
+    pub fn new(token_file: Option<PathBuf>, audience: Option<String>) -> Self {
+        TokenOptions {
+            token_file,
+            audience,
+            mint_attempts: MINT_ATTEMPTS,
+            mint_pause: MINT_PAUSE,
+        }
+    }
+}
+
+/// Finds the token as [`obtain`] does, but also returns an expired one:
+/// explaining a token (`claims`, `check`) is most useful when it is the problem.
+pub fn discover(
+    opts: &TokenOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    minter: &dyn Minter,
+    now: SystemTime,
+) -> Result<OidcToken, TokenError> {
+    match obtain(opts, env, minter, now) {
+        Err(TokenError::Expired { origin, .. }) => {
+            let raw = match &origin {
+                TokenSource::File(p) => std::fs::read_to_string(p).ok(),
+                TokenSource::Env(var) => env(var),
+                TokenSource::Minted { .. } => None,
+            };
+            match raw {
+                Some(raw) => OidcToken::new(&raw, origin),
+                None => Err(TokenError::Vanished { origin }),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Finds a usable token: the discovery order described in the module docs.
@@ -431,16 +520,12 @@ pub fn obtain(
             }
         }
         None if minter.available() => mint(opts, minter, None, now).map_err(|e| match e {
-            TokenError::Mint { attempts, why } => TokenError::Missing {
-                mint: format!(
-                    ", and `circleci run oidc get` failed after {attempts} attempts: {why}"
-                ),
+            TokenError::Mint { attempts, error } => TokenError::Missing {
+                minted: Some((attempts, error)),
             },
             other => other,
         }),
-        None => Err(TokenError::Missing {
-            mint: ", and the `circleci` CLI is not on PATH to mint one".into(),
-        }),
+        None => Err(TokenError::Missing { minted: None }),
     }
 }
 
@@ -451,14 +536,13 @@ fn mint(
     now: SystemTime,
 ) -> Result<OidcToken, TokenError> {
     if !minter.available() {
-        let why = match &audience {
-            Some(a) => format!("a token for audience {a:?} must be minted, and the `circleci` CLI is not on PATH; run this inside a CircleCI job (the CLI is on CircleCI images and machine executors)"),
-            None => "the `circleci` CLI is not on PATH".into(),
-        };
-        return Err(TokenError::Mint { attempts: 0, why });
+        return Err(TokenError::Mint {
+            attempts: 0,
+            error: MintError::NotOnPath { audience },
+        });
     }
     let attempts = opts.mint_attempts.max(1);
-    let mut last = String::new();
+    let mut last = MintError::Empty;
     for attempt in 1..=attempts {
         match minter.mint(audience.as_deref()) {
             Ok(raw) => {
@@ -471,7 +555,7 @@ fn mint(
                 token.check_fresh(now)?;
                 return Ok(token);
             }
-            Err(why) => last = why,
+            Err(error) => last = error,
         }
         if attempt < attempts {
             std::thread::sleep(opts.mint_pause);
@@ -479,7 +563,7 @@ fn mint(
     }
     Err(TokenError::Mint {
         attempts,
-        why: last,
+        error: last,
     })
 }
 
@@ -514,14 +598,21 @@ mod tests {
         })
     }
 
+    fn failed(stderr: &str) -> MintError {
+        MintError::Failed {
+            stderr: stderr.into(),
+            status: "exit status: 1".into(),
+        }
+    }
+
     struct FakeMinter {
-        results: std::cell::RefCell<Vec<Result<String, String>>>,
+        results: std::cell::RefCell<Vec<Result<String, MintError>>>,
         calls: Cell<u32>,
         seen_aud: std::cell::RefCell<Vec<Option<String>>>,
     }
 
     impl FakeMinter {
-        fn new(results: Vec<Result<String, String>>) -> Self {
+        fn new(results: Vec<Result<String, MintError>>) -> Self {
             FakeMinter {
                 results: results.into(),
                 calls: Cell::new(0),
@@ -534,7 +625,7 @@ mod tests {
         fn available(&self) -> bool {
             true
         }
-        fn mint(&self, aud: Option<&str>) -> Result<String, String> {
+        fn mint(&self, aud: Option<&str>) -> Result<String, MintError> {
             self.calls.set(self.calls.get() + 1);
             self.seen_aud.borrow_mut().push(aud.map(String::from));
             self.results.borrow_mut().remove(0)
@@ -546,7 +637,7 @@ mod tests {
         fn available(&self) -> bool {
             false
         }
-        fn mint(&self, _: Option<&str>) -> Result<String, String> {
+        fn mint(&self, _: Option<&str>) -> Result<String, MintError> {
             unreachable!()
         }
     }
@@ -635,7 +726,7 @@ mod tests {
     fn expired_env_token_is_replaced_by_a_minted_one_with_the_same_audience() {
         let stale = jwt(circleci_claims(1_800_000_030));
         let fresh = jwt(circleci_claims(1_800_003_600));
-        let minter = FakeMinter::new(vec![Err("network".into()), Ok(fresh.clone())]);
+        let minter = FakeMinter::new(vec![Err(failed("network")), Ok(fresh.clone())]);
         let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", stale.clone())]);
         let t = obtain(&opts(), &env, &minter, now()).unwrap();
         assert_eq!(t.expose(), fresh);
@@ -651,7 +742,11 @@ mod tests {
 
     #[test]
     fn audience_forces_minting_and_retries_a_few_times() {
-        let minter = FakeMinter::new(vec![Err("e1".into()), Err("e2".into()), Err("e3".into())]);
+        let minter = FakeMinter::new(vec![
+            Err(failed("e1")),
+            Err(failed("e2")),
+            Err(failed("e3")),
+        ]);
         let o = TokenOptions {
             audience: Some("sts.amazonaws.com".into()),
             ..opts()

@@ -5,15 +5,15 @@ use std::time::SystemTime;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_oidc::credentials::humanize_from_now;
-use aws_oidc::files;
+use aws_oidc::settings::{option_value, process_env};
 use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
+use aws_oidc::trust::TrustPolicy;
+use aws_oidc::{CachedExchange, Exchange};
 use clap::Args;
 
-use aws_oidc::trust::evaluate::TrustPolicy;
-
-use crate::credential_process;
-use crate::role::{env, normalise_opt, print_stdout, Exchange, ExchangeError, RoleArgs};
+use crate::output::print_stdout;
+use crate::role::{open_cache, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
@@ -81,13 +81,17 @@ struct Validated {
     json: bool,
     dotenv: Option<PathBuf>,
     refresh: bool,
-    trust_policy: Option<(PathBuf, TrustPolicy)>,
 }
 
-fn validate(mut a: AssumeArgs) -> Result<Validated> {
-    normalise_opt(&mut a.profile, a.role.expand_env, "--profile")?;
-    let exchange = a.role.clone().resolve(a.verify)?;
-    let region = exchange.region.clone();
+fn validate(a: AssumeArgs) -> Result<Validated> {
+    let env = &process_env;
+    let profile_name = option_value(a.profile, a.role.expand_env, "--profile", env)?;
+    let mut exchange = Exchange::resolve(a.role.options(a.verify), env)?;
+    if let Some(path) = a.trust_policy {
+        let policy = TrustPolicy::read(&path)?;
+        exchange = exchange.explain_with_trust_policy(path, policy);
+    }
+    let region = exchange.region().to_string();
 
     let (mut json, mut dotenv) = (false, None);
     match a.output.as_deref() {
@@ -100,10 +104,10 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
             other.join(" ")
         ),
     }
-    let profile = match &a.profile {
+    let profile = match &profile_name {
         None => None,
         Some(name) => {
-            let files = profile::SharedFiles::from_env(&env)?;
+            let files = profile::SharedFiles::from_env(env)?;
             let write = profile::ProfileWrite {
                 name: profile::ProfileName::parse(name)?,
                 region: Some(region),
@@ -137,10 +141,6 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
              (orb: set_aws_env_vars: false)"
         );
     }
-    let trust_policy = match a.trust_policy {
-        Some(path) => Some((path.clone(), crate::check::read_policy(&path)?)),
-        None => None,
-    };
     Ok(Validated {
         exchange,
         bash_env,
@@ -148,14 +148,13 @@ fn validate(mut a: AssumeArgs) -> Result<Validated> {
         json,
         dotenv,
         refresh: a.refresh,
-        trust_policy,
     })
 }
 
 /// Checks every sink can be written, changing nothing, before a token is spent.
 fn preflight(v: &Validated) -> Result<()> {
     if let Some(path) = &v.bash_env {
-        files::check_appendable(path)
+        shell::check_bash_env(path)
             .context("cannot write the credentials to $BASH_ENV (--bash-env)")?;
     }
     if let Some(path) = &v.dotenv {
@@ -177,7 +176,7 @@ fn preflight(v: &Validated) -> Result<()> {
 /// Warns when keys in the environment would hide the profile we write.
 fn warn_if_shadowed(v: &Validated) {
     let Some((_, write)) = &v.profile else { return };
-    if v.bash_env.is_some() || env("AWS_ACCESS_KEY_ID").is_none() {
+    if v.bash_env.is_some() || process_env("AWS_ACCESS_KEY_ID").is_none() {
         return;
     }
     eprintln!(
@@ -189,65 +188,23 @@ fn warn_if_shadowed(v: &Validated) {
     );
 }
 
-/// With --trust-policy, adds to an AccessDenied from AssumeRoleWithWebIdentity
-/// the statement-by-statement check of that policy against the token sent.
-fn explain_with_trust_policy(err: ExchangeError, v: &Validated) -> anyhow::Error {
-    let (
-        Some((path, policy)),
-        ExchangeError::Sts {
-            failure,
-            token,
-            explanation,
-        },
-    ) = (&v.trust_policy, &err)
-    else {
-        return err.into();
-    };
-    if failure.operation != "AssumeRoleWithWebIdentity"
-        || failure.code.as_deref() != Some("AccessDenied")
-    {
-        return err.into();
-    }
-    let request = &v.exchange.plan.request;
-    let report = crate::check::evaluate_for(
-        policy,
-        &token.claims,
-        Some((request.role_arn.partition(), request.role_arn.account())),
-        Some(request.session_name.as_str()),
-        &[],
-    );
-    match report {
-        Ok(eval) if eval.allowed() => anyhow!(
-            "{explanation}\n\nThe trust policy in {} allows this token, so it is not the role's trust \
-             policy (or the role or its OIDC provider does not exist in account {}). Compare with: \
-             aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument\n{eval}",
-            path.display(),
-            request.role_arn.account(),
-            request.role_arn.name()
-        ),
-        Ok(eval) => anyhow!("{explanation}\n\nChecking the trust policy in {} against this token:\n{eval}", path.display()),
-        Err(e) => anyhow!("{explanation}\n\n(--trust-policy {}: could not check it: {e:#})", path.display()),
-    }
-}
-
 /// Runs `aws-oidc assume`.
 pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
     preflight(&v)?;
     warn_if_shadowed(&v);
     let issued_at = SystemTime::now();
-    let outcome = v
-        .exchange
-        .run()
-        .map_err(|e| explain_with_trust_policy(e, &v))?;
-    let region = &v.exchange.region;
+    let outcome = v.exchange.run(&process_env)?;
+    let region = v.exchange.region();
 
     let creds = &outcome.assumed.credentials;
     let mut wrote = Vec::new();
     if let Some((files, write)) = &v.profile {
         if v.refresh {
-            let command = credential_process::command_line(&v.exchange)?;
-            credential_process::prime_cache(&v.exchange, creds, issued_at)?;
+            let exe =
+                std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
+            let command = v.exchange.process_command(&exe)?;
+            CachedExchange::new(&v.exchange, open_cache()).prime(creds, issued_at)?;
             profile::write(files, write, &ProfileContent::Process(command))?;
             wrote.push(format!(
                 "profile {:?} (refreshes itself through credential_process)",
@@ -268,7 +225,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             outcome.assumed.assumed_role_arn
         );
         shell::append_bash_env(path, creds, Some(region), &header)?;
-        wrote.push(if env("BASH_ENV").as_deref() == path.to_str() {
+        wrote.push(if process_env("BASH_ENV").as_deref() == path.to_str() {
             "$BASH_ENV".into()
         } else {
             path.display().to_string()

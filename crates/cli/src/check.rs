@@ -1,13 +1,13 @@
 //! `aws-oidc check`: would this trust policy let this token in, and if not, why.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use aws_oidc::request::{is_account_id, RoleArn};
-use aws_oidc::token::Claims;
-use aws_oidc::trust::evaluate::{Evaluation, Principal, Request, TrustPolicy};
-use aws_oidc::trust::{RequestContext, ACTION};
+use aws_oidc::settings::process_env;
+use aws_oidc::token::{self, CircleCiCli, TokenOptions};
+use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
 use clap::Args;
 
 pub const LONG_ABOUT: &str = "\
@@ -56,57 +56,27 @@ pub struct CheckArgs {
     audience: Option<String>,
 }
 
-/// Reads and checks a trust policy file.
-pub fn read_policy(path: &Path) -> Result<TrustPolicy> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the trust policy {}", path.display()))?;
-    TrustPolicy::parse(&text)
-        .with_context(|| format!("the trust policy {} is unusable", path.display()))
-}
-
-/// Evaluates `policy` for `claims`; `account` and `partition` pin the provider's ARN when known.
-pub fn evaluate_for(
-    policy: &TrustPolicy,
-    claims: &Claims,
-    role: Option<(&str, &str)>,
-    session_name: Option<&str>,
-    exposed: &[String],
-) -> Result<Evaluation> {
-    let Some(host_path) = claims.provider_host_path() else {
-        bail!("the token has no iss (issuer) claim, so no IAM provider can match it");
-    };
-    let ctx = RequestContext::for_token(claims, session_name, exposed);
-    let arn = role.map(|(partition, account)| {
-        format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}")
-    });
-    let principal = match &arn {
-        Some(arn) => Principal::Exact(arn),
-        None => Principal::AnyAccount(host_path),
-    };
-    let request = Request {
-        principal,
-        action: ACTION,
-        context: &ctx,
-    };
-    Ok(policy.evaluate(&request))
-}
-
 /// Runs `aws-oidc check`.
 pub fn run(args: CheckArgs) -> Result<()> {
-    let policy = read_policy(&args.policy)?;
+    let policy = TrustPolicy::read(&args.policy)?;
     let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
     if let Some(a) = &args.account_id {
         if !is_account_id(a) {
             bail!("invalid --account-id {a:?}: an AWS account id is 12 digits");
         }
     }
-    let token = crate::claims::discover(args.token_file, args.audience)?;
+    let token = token::discover(
+        &TokenOptions::new(args.token_file, args.audience),
+        &process_env,
+        &CircleCiCli::from_path(process_env("PATH").as_deref()),
+        SystemTime::now(),
+    )?;
     let pin = match (&role, &args.account_id) {
         (Some(r), _) => Some((r.partition(), r.account())),
         (None, Some(a)) => Some(("aws", a.as_str())),
         (None, None) => None,
     };
-    let eval = evaluate_for(
+    let eval = evaluate_token_in(
         &policy,
         &token.claims,
         pin,

@@ -1,14 +1,13 @@
 //! `aws-oidc claims`: what the job's token says, and the condition keys IAM makes of it.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::Result;
-use aws_oidc::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions, TokenSource};
+use aws_oidc::settings::process_env;
+use aws_oidc::token::{self, CircleCiCli, TokenOptions};
 use aws_oidc::trust::token_view::{token_json, token_text};
 use clap::Args;
-
-use crate::role::env;
 
 pub const LONG_ABOUT: &str = "\
 Decode the job's CircleCI OIDC token and print its claims readably: issuer, audience, the sub \
@@ -36,36 +35,14 @@ pub struct ClaimsArgs {
     json: bool,
 }
 
-/// Finds the job's token as `assume` does, but also returns an expired one:
-/// explaining a token is most useful when it is the problem.
-pub fn discover(token_file: Option<PathBuf>, audience: Option<String>) -> Result<OidcToken> {
-    let opts = TokenOptions {
-        token_file,
-        audience,
-        mint_attempts: 3,
-        mint_pause: Duration::from_secs(1),
-    };
-    let minter = CircleCiCli::from_path(env("PATH").as_deref());
-    match token::obtain(&opts, &env, &minter, SystemTime::now()) {
-        Ok(t) => Ok(t),
-        Err(TokenError::Expired { origin, .. }) => {
-            let raw = match &origin {
-                TokenSource::File(p) => std::fs::read_to_string(p).ok(),
-                TokenSource::Env(var) => env(var),
-                TokenSource::Minted { .. } => None,
-            };
-            match raw {
-                Some(raw) => Ok(OidcToken::new(&raw, origin)?),
-                None => anyhow::bail!("the token from {origin} could not be read again"),
-            }
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// Runs `aws-oidc claims`.
 pub fn run(args: ClaimsArgs) -> Result<()> {
-    let token = discover(args.token_file, args.audience)?;
+    let token = token::discover(
+        &TokenOptions::new(args.token_file, args.audience),
+        &process_env,
+        &CircleCiCli::from_path(process_env("PATH").as_deref()),
+        SystemTime::now(),
+    )?;
     if !args.json {
         print!("{}", token_text(&token.claims, &token.source.to_string()));
         return Ok(());

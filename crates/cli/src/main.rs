@@ -7,6 +7,7 @@ mod assume;
 mod check;
 mod claims;
 mod credential_process;
+mod output;
 mod role;
 mod thumbprint;
 mod trust_policy;

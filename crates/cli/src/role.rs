@@ -1,22 +1,13 @@
-//! The options every credential-producing command shares, and the exchange itself.
+//! The role, token and STS options every credential-producing command shares.
 //!
-//! `assume` and `credential-process` take the same role, token and STS
-//! options; this module turns them into a validated [`Exchange`] (before any
-//! network call) and runs it, turning STS failures into explanations.
+//! `assume` and `credential-process` take the same options; this module only
+//! declares them and hands them to the library as [`RoleOptions`], which
+//! resolves and runs the exchange.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use aws_oidc::assume::{AssumeError, Outcome, Plan};
-use aws_oidc::diagnose;
-use aws_oidc::expand::expand;
-use aws_oidc::request::{
-    parse_policy_arns, parse_region, AssumeRequest, ChainRequest, RoleArn, SessionDuration,
-    SessionName, SessionPolicy,
-};
-use aws_oidc::sts::{Sts, StsFailure, StsSettings};
-use aws_oidc::token::{self, CircleCiCli, OidcToken, TokenOptions};
+use aws_oidc::settings::process_env;
+use aws_oidc::{CredentialCache, RoleOptions};
 use clap::Args;
 
 /// Role, token and STS options.
@@ -127,257 +118,37 @@ pub struct RoleArgs {
     pub timeout: u64,
 }
 
-/// Prints `text` on stdout, failing cleanly (not panicking) on a closed pipe.
-pub fn print_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .context("cannot write the credentials to stdout")
-}
-
-/// Reads a non-empty environment variable.
-pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// Applies `--expand-env` to one option and treats an empty result as not given.
-pub fn normalise_opt(v: &mut Option<String>, expand_env: bool, what: &str) -> Result<()> {
-    if expand_env {
-        if let Some(s) = v.as_deref() {
-            *v = Some(expand(s, &env).map_err(|e| anyhow!("cannot expand {what}: {e}"))?);
-        }
-    }
-    if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
-        *v = None;
-    }
-    Ok(())
-}
-
-/// A validated exchange: what to ask STS, where, with which token.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    /// The STS calls to make.
-    pub plan: Plan,
-    /// The region.
-    pub region: String,
-    /// How to reach STS.
-    pub settings: StsSettings,
-    /// How to find the token.
-    pub token_opts: TokenOptions,
-}
-
-fn read_policy(raw: &str) -> Result<SessionPolicy> {
-    let text = match raw.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path).with_context(|| {
-            format!("cannot read the session policy file {path} (--policy file://...)")
-        })?,
-        None => raw.to_string(),
-    };
-    Ok(SessionPolicy::parse(&text)?)
-}
-
 impl RoleArgs {
-    /// Validates everything, before any network call.
-    pub fn resolve(mut self, verify: bool) -> Result<Exchange> {
-        let x = self.expand_env;
-        normalise_opt(&mut self.role_arn, x, "--role-arn")?;
-        normalise_opt(&mut self.region, x, "--region")?;
-        normalise_opt(&mut self.session_name, x, "--session-name")?;
-        normalise_opt(&mut self.policy, x, "--policy")?;
-        normalise_opt(&mut self.endpoint_url, x, "--endpoint-url")?;
-        normalise_opt(&mut self.audience, x, "--audience")?;
-        normalise_opt(&mut self.chain_role_arn, x, "--chain-role-arn")?;
-        normalise_opt(&mut self.external_id, x, "--external-id")?;
-        normalise_opt(&mut self.chain_session_name, x, "--chain-session-name")?;
-        let mut duration = Some(self.duration.clone());
-        normalise_opt(&mut duration, x, "--duration")?;
-        let mut arns = Vec::new();
-        for arn in &self.policy_arns {
-            let mut v = Some(arn.clone());
-            normalise_opt(&mut v, x, "--policy-arn")?;
-            arns.extend(v);
-        }
-
-        let Some(role_arn) = self.role_arn.as_deref() else {
-            bail!(
-                "role_arn is empty: pass --role-arn (orb: role_arn) or set AWS_ROLE_ARN to the role to assume, \
-                 e.g. arn:aws:iam::123456789012:role/deploy"
-            );
-        };
-        let role_arn = RoleArn::parse(role_arn)?;
-        let Some(region_raw) = self
-            .region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"))
-        else {
-            bail!(
-                "no AWS region: pass --region (orb: region) or set AWS_REGION or AWS_DEFAULT_REGION, e.g. us-east-1 \
-                 (aws-oidc never asks the EC2 metadata service)"
-            );
-        };
-        let region = parse_region(&region_raw)?;
-        let session_name = match &self.session_name {
-            Some(s) => SessionName::sanitize(s)?,
-            None => SessionName::default_for_job(
-                env("CIRCLE_JOB").as_deref(),
-                env("CIRCLE_BUILD_NUM").as_deref(),
-            ),
-        };
-        let duration = SessionDuration::parse(duration.as_deref().unwrap_or("3600"))?;
-        let policy = self.policy.as_deref().map(read_policy).transpose()?;
-        let policy_arns = parse_policy_arns(&arns)?;
-        let chain = match &self.chain_role_arn {
-            None => None,
-            Some(arn) => {
-                let name = match &self.chain_session_name {
-                    Some(n) => SessionName::sanitize(n)?,
-                    None => session_name.clone(),
-                };
-                Some(ChainRequest::new(
-                    RoleArn::parse(arn)?,
-                    name,
-                    duration,
-                    self.external_id.clone(),
-                )?)
-            }
-        };
-        let endpoint_url = self
-            .endpoint_url
-            .clone()
-            .or_else(|| env("AWS_ENDPOINT_URL_STS"))
-            .or_else(|| env("AWS_ENDPOINT_URL"));
-        if let Some(url) = &endpoint_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                bail!("invalid endpoint URL {url:?} (--endpoint-url / AWS_ENDPOINT_URL_STS): it must start with https://");
-            }
-        }
-        let use_fips = env("AWS_USE_FIPS_ENDPOINT").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if self.timeout == 0 || self.timeout > 3600 {
-            bail!("--timeout must be 1 to 3600 seconds");
-        }
-        let total = Duration::from_secs(self.timeout);
-        Ok(Exchange {
-            plan: Plan {
-                request: AssumeRequest {
-                    role_arn,
-                    session_name,
-                    duration,
-                    policy,
-                    policy_arns,
-                },
-                chain,
-                verify,
-                total_timeout: total,
-            },
-            settings: StsSettings {
-                region: region.clone(),
-                endpoint_url,
-                use_fips,
-                connect_timeout: Duration::from_secs(5).min(total),
-                attempt_timeout: Duration::from_secs(15).min(total),
-            },
-            region,
-            token_opts: TokenOptions {
-                token_file: self.token_file.clone(),
-                audience: self.audience.clone(),
-                mint_attempts: 3,
-                mint_pause: Duration::from_secs(1),
-            },
-        })
-    }
-}
-
-/// A failed exchange.  An STS failure keeps its parts, so a command can add
-/// to the explanation (as `assume --trust-policy` does).
-#[derive(Debug)]
-pub enum ExchangeError {
-    /// STS said no, or could not be reached.
-    Sts {
-        /// What failed.
-        failure: StsFailure,
-        /// The token that was sent.
-        token: OidcToken,
-        /// The full explanation for the user.
-        explanation: String,
-    },
-    /// Anything before STS: the token, the runtime.
-    Other(anyhow::Error),
-}
-
-impl std::fmt::Display for ExchangeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExchangeError::Sts { explanation, .. } => f.write_str(explanation),
-            ExchangeError::Other(e) => write!(f, "{e:#}"),
+    /// The options as given, for [`aws_oidc::Exchange::resolve`].
+    pub fn options(self, verify: bool) -> RoleOptions {
+        RoleOptions {
+            role_arn: self.role_arn,
+            region: self.region,
+            session_name: self.session_name,
+            duration: Some(self.duration),
+            policy: self.policy,
+            policy_arns: self.policy_arns,
+            endpoint_url: self.endpoint_url,
+            token_file: self.token_file,
+            audience: self.audience,
+            chain_role_arn: self.chain_role_arn,
+            external_id: self.external_id,
+            chain_session_name: self.chain_session_name,
+            expand_env: self.expand_env,
+            timeout_secs: self.timeout,
+            verify,
         }
     }
 }
 
-impl std::error::Error for ExchangeError {}
-
-impl From<anyhow::Error> for ExchangeError {
-    fn from(e: anyhow::Error) -> Self {
-        ExchangeError::Other(e)
-    }
-}
-
-impl From<token::TokenError> for ExchangeError {
-    fn from(e: token::TokenError) -> Self {
-        ExchangeError::Other(e.into())
-    }
-}
-
-impl Exchange {
-    /// Finds the token and runs the STS calls; an STS failure comes back explained.
-    pub fn run(&self) -> Result<Outcome, ExchangeError> {
-        let minter = CircleCiCli::from_path(env("PATH").as_deref());
-        let token = token::obtain(&self.token_opts, &env, &minter, SystemTime::now())?;
-        let fresh = || {
-            // A replacement keeps the audience the trust policy was matched against.
-            let aud = self
-                .token_opts
-                .audience
-                .clone()
-                .or_else(|| token.claims.audiences().first().map(|a| a.to_string()));
-            let opts = TokenOptions {
-                token_file: None,
-                audience: aud,
-                ..self.token_opts.clone()
-            };
-            token::obtain(&opts, &|_| None, &minter, SystemTime::now())
-        };
-        let sts = Sts::new(self.settings.clone());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        match runtime.block_on(aws_oidc::assume::run(
-            &self.plan,
-            &sts,
-            token.clone(),
-            &fresh,
-        )) {
-            Ok(o) => Ok(o),
-            Err(AssumeError::Token(e)) => Err(e.into()),
-            Err(AssumeError::Sts(failure, used)) => {
-                let ctx = diagnose::Context {
-                    role_arn: &self.plan.request.role_arn,
-                    chain_role_arn: self.plan.chain.as_ref().map(|c| &c.role_arn),
-                    claims: &used.claims,
-                    token_source: used.source.to_string(),
-                    region: &self.region,
-                    endpoint: self.settings.endpoint_description(),
-                    duration: self.plan.request.duration.secs(),
-                };
-                let explanation = diagnose::explain(&failure, &ctx);
-                Err(ExchangeError::Sts {
-                    failure,
-                    token: used,
-                    explanation,
-                })
-            }
+/// The credential cache, or `None` (with a warning) where no safe one can be had.
+pub fn open_cache() -> Option<CredentialCache> {
+    match CredentialCache::open_default(&process_env)? {
+        Ok(c) => Some(c),
+        Err(e) => {
+            // Still work, just without a cache: an unsafe directory is never used.
+            eprintln!("aws-oidc: warning: not caching credentials: {e}");
+            None
         }
     }
 }

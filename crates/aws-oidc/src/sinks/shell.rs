@@ -43,6 +43,16 @@ pub fn quote(value: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Quotes text for POSIX `sh` (and the AWS CLI's shlex-style splitting);
+/// `name` says what the value is, for the error.
+pub fn quote_str(value: &str, name: &str) -> Result<String, QuoteError> {
+    quote(value.as_bytes())
+        .map(|q| String::from_utf8_lossy(&q).into_owned())
+        .ok_or_else(|| QuoteError {
+            name: name.to_string(),
+        })
+}
+
 /// Renders `NAME=value` lines (with `prefix`, e.g. `export `).
 pub fn render(vars: &[(&str, &[u8])], prefix: &str) -> Result<Vec<u8>, QuoteError> {
     let mut out = Vec::new();
@@ -90,6 +100,11 @@ pub enum ShellSinkError {
     /// The file could not be written.
     #[error(transparent)]
     File(#[from] FileError),
+}
+
+/// Checks, changing nothing, that export lines can be appended to `path`.
+pub fn check_bash_env(path: &Path) -> Result<(), FileError> {
+    files::check_appendable(path)
 }
 
 /// Appends `export` lines to a `$BASH_ENV` file, in one write.

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::evaluate::PolicyError;
+use super::PolicyError;
 
 /// A set operator prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,12 +11,7 @@ use serde_json::{Map, Value};
 
 use super::condition::{self, glob_match, Operator};
 use super::subject::Subject;
-use super::{RequestContext, UNKEYED_CIRCLECI_CLAIMS};
-
-/// A trust policy that is not well-formed, or uses what this checker does not evaluate.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PolicyError(pub String);
+use super::{PolicyError, Provider, RequestContext, UNKEYED_CIRCLECI_CLAIMS};
 
 /// The principal asking: the provider ARN, or any account's provider for an issuer.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +45,7 @@ impl fmt::Display for Principal<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Principal::Exact(arn) => f.write_str(arn),
-            Principal::AnyAccount(hp) => write!(f, "arn:aws:iam::<account>:oidc-provider/{hp}"),
+            Principal::AnyAccount(hp) => f.write_str(&Provider::arn_for("aws", "<account>", hp)),
         }
     }
 }

@@ -151,6 +151,33 @@ fn statement(sid: &str, effect: &str, provider: &Provider, condition: Map<String
     })
 }
 
+/// The Allow statement for one audience and one `sub` pattern: what a
+/// failed AssumeRoleWithWebIdentity suggests the role should trust.
+pub(crate) fn allow_statement(provider: &Provider, audience: &str, sub_pattern: &str) -> Value {
+    let sub_operator = if sub_pattern.contains(['*', '?']) {
+        "StringLike"
+    } else {
+        "StringEquals"
+    };
+    let mut condition = Map::new();
+    condition.insert(
+        "StringEquals".into(),
+        json!({ provider.key("aud"): audience }),
+    );
+    match condition.get_mut(sub_operator) {
+        Some(Value::Object(block)) => {
+            block.insert(provider.key("sub"), Value::from(sub_pattern));
+        }
+        _ => {
+            condition.insert(
+                sub_operator.into(),
+                json!({ provider.key("sub"): sub_pattern }),
+            );
+        }
+    }
+    statement("AllowCircleCiJobs", "Allow", provider, condition)
+}
+
 /// Writes the least-privilege trust policy for `allow`.
 pub fn generate(allow: &Allow) -> Result<Generated, InputError> {
     if !allow.context_ids.is_empty() {

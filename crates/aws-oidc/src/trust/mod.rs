@@ -22,10 +22,100 @@ pub mod render;
 pub mod subject;
 pub mod token_view;
 
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 
-use crate::request::{is_account_id, InputError};
+use crate::request::{is_account_id, InputError, RoleArn};
 use crate::token::Claims;
+
+pub use evaluate::{Evaluation, Principal, Request, TrustPolicy};
+
+/// A trust policy that is not well-formed, or uses what this checker does not evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyError(pub String);
+
+/// A trust policy file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyFileError {
+    /// It could not be read.
+    #[error("cannot read the trust policy {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// It is not a policy this checker can evaluate.
+    #[error("the trust policy {} is unusable: {error}", path.display())]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        error: PolicyError,
+    },
+}
+
+impl TrustPolicy {
+    /// Reads and checks a trust policy file.
+    pub fn read(path: &Path) -> Result<Self, PolicyFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        TrustPolicy::parse(&text).map_err(|error| PolicyFileError::Unusable {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+}
+
+/// The token names no issuer, so no IAM provider can match it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the token has no iss (issuer) claim, so no IAM provider can match it")]
+pub struct NoIssuer;
+
+/// Evaluates `policy` for a token's `claims`, as IAM would for
+/// AssumeRoleWithWebIdentity.  `role` pins the provider to the role's
+/// account; without it a provider in any account matches.
+pub fn evaluate_token(
+    policy: &TrustPolicy,
+    claims: &Claims,
+    role: Option<&RoleArn>,
+    session_name: Option<&str>,
+    exposed: &[String],
+) -> Result<Evaluation, NoIssuer> {
+    evaluate_token_in(
+        policy,
+        claims,
+        role.map(|r| (r.partition(), r.account())),
+        session_name,
+        exposed,
+    )
+}
+
+/// [`evaluate_token`] with the provider's partition and account given directly.
+pub fn evaluate_token_in(
+    policy: &TrustPolicy,
+    claims: &Claims,
+    account: Option<(&str, &str)>,
+    session_name: Option<&str>,
+    exposed: &[String],
+) -> Result<Evaluation, NoIssuer> {
+    let host_path = claims.provider_host_path().ok_or(NoIssuer)?;
+    let ctx = RequestContext::for_token(claims, session_name, exposed);
+    let arn = account.map(|(partition, account)| Provider::arn_for(partition, account, host_path));
+    let principal = match &arn {
+        Some(arn) => Principal::Exact(arn),
+        None => Principal::AnyAccount(host_path),
+    };
+    Ok(policy.evaluate(&Request {
+        principal,
+        action: ACTION,
+        context: &ctx,
+    }))
+}
 
 /// The action a web-identity trust policy must allow.
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
@@ -77,11 +167,27 @@ impl Provider {
             )));
         }
         check_host_path(host_path).map_err(InputError)?;
-        let arn = format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}");
+        let arn = Provider::arn_for(partition, account, host_path);
         Ok(Provider {
             host_path_at: arn.len() - host_path.len(),
             arn,
         })
+    }
+
+    /// The provider for a token's issuer in a role's account, unchecked:
+    /// for explaining a failure, where the token's issuer is what it is.
+    pub(crate) fn for_role(role: &RoleArn, host_path: &str) -> Self {
+        let arn = Provider::arn_for(role.partition(), role.account(), host_path);
+        Provider {
+            host_path_at: arn.len() - host_path.len(),
+            arn,
+        }
+    }
+
+    /// The one spelling of a provider's ARN:
+    /// `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.
+    pub fn arn_for(partition: &str, account: &str, host_path: &str) -> String {
+        format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}")
     }
 
     /// Parses `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::Provider;
 use crate::request::{is_sts_name_char, InputError, PolicyArn};
+use crate::sinks::shell;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,8 +300,10 @@ fn terraform(s: &Setup) -> String {
     out
 }
 
+/// Quotes for `sh`.  Every value here is validated (no control characters)
+/// or serde_json's output (which escapes them), so none holds a NUL.
 fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
+    shell::quote_str(s, "a value of the generated script").unwrap_or_default()
 }
 
 fn aws_cli(s: &Setup) -> String {
@@ -406,10 +409,8 @@ mod tests {
 
         let sh = setup_text(Format::AwsCli, true);
         assert!(sh.starts_with("#!/bin/sh\n"));
-        assert!(
-            sh.contains("create-open-id-connect-provider --url 'https://oidc.circleci.com/org/")
-        );
-        assert!(sh.contains("attach-role-policy --role-name 'deploy'"));
+        assert!(sh.contains("create-open-id-connect-provider --url https://oidc.circleci.com/org/"));
+        assert!(sh.contains("attach-role-policy --role-name deploy"));
     }
 
     #[test]

@@ -1,0 +1,498 @@
+//! The exchange: from raw options to credentials, as one entry point.
+//!
+//! [`Exchange::resolve`] turns the options every credential-producing
+//! command shares ([`RoleOptions`]) into a validated exchange before any
+//! network call: role, session, duration and policies ([`crate::request`]),
+//! and region, endpoint, FIPS and timeouts from their [`crate::settings`]
+//! chains.  [`Exchange::run`] finds the token (minting one when needed),
+//! runs the STS calls ([`crate::assume`]) and, when STS says no, returns the
+//! failure explained for this token and this role ([`crate::diagnose`]).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::assume::{AssumeError, Outcome, Plan};
+use crate::diagnose;
+use crate::request::{
+    parse_policy_arns, parse_region, AssumeRequest, ChainRequest, RoleArn, SessionDuration,
+    SessionName, SessionPolicy,
+};
+use crate::settings::{self, Env, SettingsError};
+use crate::sinks::shell;
+use crate::sts::{Sts, StsFailure, StsSettings};
+use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
+use crate::trust::{self, TrustPolicy};
+
+/// The role, token and STS options, as given (the binary's flags).
+#[derive(Debug, Clone, Default)]
+pub struct RoleOptions {
+    /// `--role-arn`.
+    pub role_arn: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--session-name`.
+    pub session_name: Option<String>,
+    /// `--duration`: seconds, or e.g. `30m`, `2h` (default 3600).
+    pub duration: Option<String>,
+    /// `--policy`: JSON, or `file://PATH`.
+    pub policy: Option<String>,
+    /// `--policy-arn`, each possibly comma-separated.
+    pub policy_arns: Vec<String>,
+    /// `--endpoint-url`.
+    pub endpoint_url: Option<String>,
+    /// `--token-file`.
+    pub token_file: Option<PathBuf>,
+    /// `--audience`.
+    pub audience: Option<String>,
+    /// `--chain-role-arn`.
+    pub chain_role_arn: Option<String>,
+    /// `--external-id`.
+    pub external_id: Option<String>,
+    /// `--chain-session-name`.
+    pub chain_session_name: Option<String>,
+    /// `--expand-env`: expand `$VAR` in the values above.
+    pub expand_env: bool,
+    /// `--timeout`, in seconds, retries included.
+    pub timeout_secs: u64,
+    /// `--verify`: check the final credentials with GetCallerIdentity.
+    pub verify: bool,
+}
+
+/// A validated exchange: what to ask STS, where, with which token.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    plan: Plan,
+    region: String,
+    settings: StsSettings,
+    token_opts: TokenOptions,
+    trust_policy: Option<(PathBuf, TrustPolicy)>,
+}
+
+/// A failed exchange.  An STS failure keeps its parts, so a caller can
+/// branch on the code or add to the explanation.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// STS said no, or could not be reached.
+    #[error("{explanation}")]
+    Sts {
+        /// What failed.
+        failure: Box<StsFailure>,
+        /// The token that was sent.
+        token: Box<OidcToken>,
+        /// The full explanation for the user.
+        explanation: String,
+    },
+    /// No usable token could be had.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn read_policy(raw: &str) -> Result<SessionPolicy, SettingsError> {
+    let text = match raw.strip_prefix("file://") {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|source| SettingsError::PolicyFile {
+                path: PathBuf::from(path),
+                source,
+            })?
+        }
+        None => raw.to_string(),
+    };
+    Ok(SessionPolicy::parse(&text)?)
+}
+
+impl Exchange {
+    /// Validates everything, before any network call.  `env` is the
+    /// environment the settings chains read.
+    pub fn resolve(opts: RoleOptions, env: Env) -> Result<Exchange, SettingsError> {
+        let x = opts.expand_env;
+        let value = |v: Option<String>, option| settings::option_value(v, x, option, env);
+        let role_arn = value(opts.role_arn, "--role-arn")?;
+        let region_flag = value(opts.region, "--region")?;
+        let session_name = value(opts.session_name, "--session-name")?;
+        let policy = value(opts.policy, "--policy")?;
+        let endpoint_flag = value(opts.endpoint_url, "--endpoint-url")?;
+        let audience = value(opts.audience, "--audience")?;
+        let chain_role_arn = value(opts.chain_role_arn, "--chain-role-arn")?;
+        let external_id = value(opts.external_id, "--external-id")?;
+        let chain_session_name = value(opts.chain_session_name, "--chain-session-name")?;
+        let duration = value(opts.duration, "--duration")?;
+        let mut arns = Vec::new();
+        for arn in opts.policy_arns {
+            arns.extend(value(Some(arn), "--policy-arn")?);
+        }
+
+        let role_arn = RoleArn::parse(&role_arn.ok_or(SettingsError::NoRole)?)?;
+        let (region_raw, _) = settings::REGION
+            .resolve(region_flag.as_deref(), env)
+            .ok_or(SettingsError::NoRegion)?;
+        let region = parse_region(&region_raw)?;
+        let session_name = match &session_name {
+            Some(s) => SessionName::sanitize(s)?,
+            None => SessionName::default_for_job(
+                env("CIRCLE_JOB").as_deref(),
+                env("CIRCLE_BUILD_NUM").as_deref(),
+            ),
+        };
+        let duration = SessionDuration::parse(duration.as_deref().unwrap_or("3600"))?;
+        let policy = policy.as_deref().map(read_policy).transpose()?;
+        let policy_arns = parse_policy_arns(&arns)?;
+        let chain = match &chain_role_arn {
+            None => None,
+            Some(arn) => {
+                let name = match &chain_session_name {
+                    Some(n) => SessionName::sanitize(n)?,
+                    None => session_name.clone(),
+                };
+                Some(ChainRequest::new(
+                    RoleArn::parse(arn)?,
+                    name,
+                    duration,
+                    external_id,
+                )?)
+            }
+        };
+        let endpoint_url = settings::ENDPOINT_URL
+            .resolve(endpoint_flag.as_deref(), env)
+            .map(|(url, _)| url);
+        if let Some(url) = &endpoint_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(SettingsError::EndpointUrl { url: url.clone() });
+            }
+        }
+        if opts.timeout_secs == 0 || opts.timeout_secs > 3600 {
+            return Err(SettingsError::Timeout);
+        }
+        let total = Duration::from_secs(opts.timeout_secs);
+        Ok(Exchange {
+            plan: Plan {
+                request: AssumeRequest {
+                    role_arn,
+                    session_name,
+                    duration,
+                    policy,
+                    policy_arns,
+                },
+                chain,
+                verify: opts.verify,
+                total_timeout: total,
+            },
+            settings: StsSettings {
+                region: region.clone(),
+                endpoint_url,
+                use_fips: settings::USE_FIPS.resolve_bool(env),
+                connect_timeout: Duration::from_secs(5).min(total),
+                attempt_timeout: Duration::from_secs(15).min(total),
+            },
+            region,
+            token_opts: TokenOptions::new(opts.token_file, audience),
+            trust_policy: None,
+        })
+    }
+
+    /// On AccessDenied from AssumeRoleWithWebIdentity, also check this trust
+    /// policy (read from `path`) against the token sent, statement by statement.
+    pub fn explain_with_trust_policy(mut self, path: PathBuf, policy: TrustPolicy) -> Self {
+        self.trust_policy = Some((path, policy));
+        self
+    }
+
+    /// The region credentials are for (also written with them).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The web-identity request.
+    pub fn request(&self) -> &AssumeRequest {
+        &self.plan.request
+    }
+
+    /// The chained request, if any.
+    pub fn chain(&self) -> Option<&ChainRequest> {
+        self.plan.chain.as_ref()
+    }
+
+    /// How STS is reached.
+    pub fn sts_settings(&self) -> &StsSettings {
+        &self.settings
+    }
+
+    /// How the token is found.
+    pub fn token_options(&self) -> &TokenOptions {
+        &self.token_opts
+    }
+
+    /// Finds the token and runs the STS calls; an STS failure comes back explained.
+    pub fn run(&self, env: Env) -> Result<Outcome, ExchangeError> {
+        let minter = CircleCiCli::from_path(env("PATH").as_deref());
+        let token = token::obtain(&self.token_opts, env, &minter, SystemTime::now())?;
+        let fresh = || {
+            // A replacement keeps the audience the trust policy was matched against.
+            let aud = self
+                .token_opts
+                .audience
+                .clone()
+                .or_else(|| token.claims.audiences().first().map(|a| a.to_string()));
+            let opts = TokenOptions {
+                token_file: None,
+                audience: aud,
+                ..self.token_opts.clone()
+            };
+            token::obtain(&opts, &|_| None, &minter, SystemTime::now())
+        };
+        let sts = Sts::new(self.settings.clone());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(ExchangeError::Runtime)?;
+        match runtime.block_on(crate::assume::run(&self.plan, &sts, token.clone(), &fresh)) {
+            Ok(o) => Ok(o),
+            Err(AssumeError::Token(e)) => Err(e.into()),
+            Err(AssumeError::Sts(failure, used)) => {
+                let explanation = self.explain(&failure, &used);
+                Err(ExchangeError::Sts {
+                    failure: Box::new(failure),
+                    token: Box::new(used),
+                    explanation,
+                })
+            }
+        }
+    }
+
+    fn explain(&self, failure: &StsFailure, token: &OidcToken) -> String {
+        let request = &self.plan.request;
+        let ctx = diagnose::Context {
+            role_arn: &request.role_arn,
+            chain_role_arn: self.plan.chain.as_ref().map(|c| &c.role_arn),
+            claims: &token.claims,
+            token_source: token.source.to_string(),
+            region: &self.region,
+            endpoint: self.settings.endpoint_description(),
+            duration: request.duration.secs(),
+        };
+        let explanation = diagnose::explain(failure, &ctx);
+        let Some((path, policy)) = &self.trust_policy else {
+            return explanation;
+        };
+        if failure.operation != "AssumeRoleWithWebIdentity"
+            || failure.code.as_deref() != Some("AccessDenied")
+        {
+            return explanation;
+        }
+        let report = trust::evaluate_token(
+            policy,
+            &token.claims,
+            Some(&request.role_arn),
+            Some(request.session_name.as_str()),
+            &[],
+        );
+        match report {
+            Ok(eval) if eval.allowed() => format!(
+                "{explanation}\n\nThe trust policy in {} allows this token, so it is not the role's trust \
+                 policy (or the role or its OIDC provider does not exist in account {}). Compare with: \
+                 aws iam get-role --role-name {} --query Role.AssumeRolePolicyDocument\n{eval}",
+                path.display(),
+                request.role_arn.account(),
+                request.role_arn.name()
+            ),
+            Ok(eval) => format!(
+                "{explanation}\n\nChecking the trust policy in {} against this token:\n{eval}",
+                path.display()
+            ),
+            Err(e) => format!(
+                "{explanation}\n\n(--trust-policy {}: could not check it: {e})",
+                path.display()
+            ),
+        }
+    }
+
+    /// The `credential_process` command line that reproduces this exchange
+    /// with the binary at `exe`, quoted for both `sh` and the AWS CLI's
+    /// shlex-style splitting.
+    pub fn process_command(&self, exe: &Path) -> Result<String, shell::QuoteError> {
+        let r = &self.plan.request;
+        let mut words: Vec<(&str, String)> = vec![
+            ("the aws-oidc path", exe.to_string_lossy().into_owned()),
+            ("", "credential-process".into()),
+            ("", "--role-arn".into()),
+            ("--role-arn", r.role_arn.to_string()),
+            ("", "--region".into()),
+            ("--region", self.region.clone()),
+            ("", "--session-name".into()),
+            ("--session-name", r.session_name.to_string()),
+            ("", "--duration".into()),
+            ("--duration", r.duration.secs().to_string()),
+        ];
+        let mut opt = |flag: &'static str, value: Option<String>| {
+            if let Some(v) = value {
+                words.push(("", flag.into()));
+                words.push((flag, v));
+            }
+        };
+        opt(
+            "--policy",
+            r.policy.as_ref().map(|p| p.as_str().to_string()),
+        );
+        opt(
+            "--policy-arn",
+            (!r.policy_arns.is_empty()).then(|| {
+                r.policy_arns
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+        );
+        if let Some(c) = &self.plan.chain {
+            opt("--chain-role-arn", Some(c.role_arn.to_string()));
+            opt("--chain-session-name", Some(c.session_name.to_string()));
+            opt("--external-id", c.external_id.clone());
+        }
+        opt("--audience", self.token_opts.audience.clone());
+        opt("--endpoint-url", self.settings.endpoint_url.clone());
+        if let Some(path) = &self.token_opts.token_file {
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            opt("--token-file", Some(abs.to_string_lossy().into_owned()));
+        }
+        let quoted = words
+            .iter()
+            .map(|(name, w)| shell::quote_str(w, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(quoted.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    fn opts() -> RoleOptions {
+        RoleOptions {
+            role_arn: Some(ROLE.into()),
+            timeout_secs: 60,
+            ..RoleOptions::default()
+        }
+    }
+
+    #[test]
+    fn the_region_comes_from_its_chain() {
+        let env = env_of(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ]);
+        assert_eq!(
+            Exchange::resolve(opts(), &env).unwrap().region(),
+            "eu-west-1"
+        );
+        let flagged = RoleOptions {
+            region: Some("ap-south-1".into()),
+            ..opts()
+        };
+        assert_eq!(
+            Exchange::resolve(flagged, &env).unwrap().region(),
+            "ap-south-1"
+        );
+    }
+
+    #[test]
+    fn no_region_and_no_role_are_named() {
+        let err = Exchange::resolve(opts(), &env_of(&[])).unwrap_err();
+        assert!(matches!(err, SettingsError::NoRegion), "{err}");
+        let env = env_of(&[("AWS_REGION", "us-east-1")]);
+        let no_role = RoleOptions {
+            role_arn: None,
+            ..opts()
+        };
+        assert!(matches!(
+            Exchange::resolve(no_role, &env).unwrap_err(),
+            SettingsError::NoRole
+        ));
+    }
+
+    #[test]
+    fn endpoint_and_fips_come_from_the_environment_given() {
+        let env = env_of(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+        ]);
+        let x = Exchange::resolve(opts(), &env).unwrap();
+        assert_eq!(
+            x.sts_settings().endpoint_url.as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        assert!(x.sts_settings().use_fips);
+        let bad = env_of(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL_STS", "ftp://x"),
+        ]);
+        assert!(matches!(
+            Exchange::resolve(opts(), &bad).unwrap_err(),
+            SettingsError::EndpointUrl { .. }
+        ));
+    }
+
+    #[test]
+    fn expand_env_expands_options_from_the_environment_given() {
+        let env = env_of(&[("AWS_REGION", "us-east-1"), ("ROLE", ROLE), ("EMPTY", "")]);
+        let o = RoleOptions {
+            role_arn: Some("${ROLE}".into()),
+            session_name: Some("$EMPTY".into()),
+            expand_env: true,
+            ..opts()
+        };
+        let x = Exchange::resolve(o, &env).unwrap();
+        assert_eq!(x.request().role_arn.as_str(), ROLE);
+        // An empty expansion counts as not given: the default name is used.
+        assert!(!x.request().session_name.as_str().is_empty());
+    }
+
+    #[test]
+    fn the_timeout_is_bounded() {
+        let env = env_of(&[("AWS_REGION", "us-east-1")]);
+        for secs in [0, 3601] {
+            let o = RoleOptions {
+                timeout_secs: secs,
+                ..opts()
+            };
+            assert!(matches!(
+                Exchange::resolve(o, &env).unwrap_err(),
+                SettingsError::Timeout
+            ));
+        }
+    }
+
+    #[test]
+    fn the_process_command_reproduces_the_exchange() {
+        let env = env_of(&[("AWS_REGION", "us-east-1")]);
+        let o = RoleOptions {
+            session_name: Some("it's".into()),
+            chain_role_arn: Some("arn:aws:iam::123456789012:role/second".into()),
+            ..opts()
+        };
+        let x = Exchange::resolve(o, &env).unwrap();
+        let cmd = x.process_command(Path::new("/opt/aws oidc")).unwrap();
+        assert!(
+            cmd.starts_with("'/opt/aws oidc' credential-process --role-arn "),
+            "{cmd}"
+        );
+        assert!(cmd.contains("--region us-east-1"), "{cmd}");
+        assert!(
+            cmd.contains("--chain-role-arn arn:aws:iam::123456789012:role/second"),
+            "{cmd}"
+        );
+    }
+}

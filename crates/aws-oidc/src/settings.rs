@@ -1,0 +1,270 @@
+//! Where each setting comes from: precedence chains as data.
+//!
+//! In the manner of aws-config's provider chains, a setting that can come
+//! from several places (a flag, then one environment variable, then
+//! another) is a [`Chain`]: a list of [`Source`]s tried in order, the first
+//! non-empty value winning.  The environment is a parameter ([`Env`]), so
+//! every precedence rule is tested without touching the process's
+//! environment.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::expand::{expand, ExpandError};
+use crate::request::InputError;
+
+/// Reads one environment variable; `None` when unset or empty.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, as an [`Env`]: unset and empty are both `None`.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// One place a setting can come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line option (the orb passes its parameters as options).
+    Flag(&'static str),
+    /// An environment variable.
+    Env(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(flag) => f.write_str(flag),
+            Source::Env(var) => write!(f, "${var}"),
+        }
+    }
+}
+
+/// Sources tried in order; the first one with a non-blank value wins.
+#[derive(Debug, Clone, Copy)]
+pub struct Chain(pub &'static [Source]);
+
+/// The region for STS and for what is written: `--region`, then
+/// `$AWS_REGION`, then `$AWS_DEFAULT_REGION` (the AWS SDKs' order).
+pub const REGION: Chain = Chain(&[
+    Source::Flag("--region"),
+    Source::Env("AWS_REGION"),
+    Source::Env("AWS_DEFAULT_REGION"),
+]);
+
+/// An explicit STS endpoint: `--endpoint-url`, then the service-specific
+/// `$AWS_ENDPOINT_URL_STS`, then the global `$AWS_ENDPOINT_URL`.
+pub const ENDPOINT_URL: Chain = Chain(&[
+    Source::Flag("--endpoint-url"),
+    Source::Env("AWS_ENDPOINT_URL_STS"),
+    Source::Env("AWS_ENDPOINT_URL"),
+]);
+
+/// FIPS endpoints: `$AWS_USE_FIPS_ENDPOINT`.
+pub const USE_FIPS: Chain = Chain(&[Source::Env("AWS_USE_FIPS_ENDPOINT")]);
+
+/// Dual-stack (IPv6) endpoints: `$AWS_USE_DUALSTACK_ENDPOINT`.
+pub const USE_DUALSTACK: Chain = Chain(&[Source::Env("AWS_USE_DUALSTACK_ENDPOINT")]);
+
+/// Attempts per STS call, the first included: `$AWS_MAX_ATTEMPTS`.
+pub const MAX_ATTEMPTS: Chain = Chain(&[Source::Env("AWS_MAX_ATTEMPTS")]);
+
+/// `standard` or `adaptive` retries: `$AWS_RETRY_MODE`.
+pub const RETRY_MODE: Chain = Chain(&[Source::Env("AWS_RETRY_MODE")]);
+
+impl Chain {
+    /// The first non-blank value and where it came from.  `flag` is the
+    /// command-line value, if any (a chain names at most one flag).
+    pub fn resolve(&self, flag: Option<&str>, env: Env) -> Option<(String, Source)> {
+        self.0.iter().find_map(|source| {
+            let value = match source {
+                Source::Flag(_) => flag.map(str::to_string),
+                Source::Env(var) => env(var),
+            };
+            value.filter(|v| !v.trim().is_empty()).map(|v| (v, *source))
+        })
+    }
+
+    /// Like [`Chain::resolve`], for a true/false setting: `true` (any case) is
+    /// on, anything else off, as the AWS SDKs read these variables.
+    pub fn resolve_bool(&self, env: Env) -> bool {
+        self.resolve(None, env)
+            .is_some_and(|(v, _)| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// The names of the sources, for messages: `--region, $AWS_REGION or $AWS_DEFAULT_REGION`.
+    pub fn describe(&self) -> String {
+        let names: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        match names.split_last() {
+            None => String::new(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        }
+    }
+}
+
+/// Why the options could not be resolved into an exchange.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// No role to assume.
+    #[error(
+        "role_arn is empty: pass --role-arn (orb: role_arn) or set AWS_ROLE_ARN to the role to assume, \
+         e.g. arn:aws:iam::123456789012:role/deploy"
+    )]
+    NoRole,
+    /// No region from any source of [`REGION`].
+    #[error(
+        "no AWS region: pass --region (orb: region) or set AWS_REGION or AWS_DEFAULT_REGION, e.g. us-east-1 \
+         (aws-oidc never asks the EC2 metadata service)"
+    )]
+    NoRegion,
+    /// `--expand-env` could not expand an option.
+    #[error("cannot expand {option}: {error}")]
+    Expand {
+        /// The option, e.g. `--region`.
+        option: &'static str,
+        /// Why.
+        error: ExpandError,
+    },
+    /// A value was refused (the message names it and the fix).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// `--policy file://PATH` could not be read.
+    #[error("cannot read the session policy file {} (--policy file://...): {source}", path.display())]
+    PolicyFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The endpoint is not an http(s) URL.
+    #[error("invalid endpoint URL {url:?} (--endpoint-url / AWS_ENDPOINT_URL_STS): it must start with https://")]
+    EndpointUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// `--timeout` out of range.
+    #[error("--timeout must be 1 to 3600 seconds")]
+    Timeout,
+}
+
+/// One option's value: expanded from `env` with `--expand-env`, and blank
+/// (before or after expansion) taken as not given.
+pub fn option_value(
+    value: Option<String>,
+    expand_env: bool,
+    option: &'static str,
+    env: Env,
+) -> Result<Option<String>, SettingsError> {
+    let value = match value {
+        Some(v) if expand_env => {
+            Some(expand(&v, env).map_err(|error| SettingsError::Expand { option, error })?)
+        }
+        other => other,
+    };
+    Ok(value.filter(|v| !v.trim().is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn region_flag_wins_over_both_variables() {
+        let env = env_of(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ]);
+        assert_eq!(
+            REGION.resolve(Some("ap-south-1"), &env),
+            Some(("ap-south-1".into(), Source::Flag("--region")))
+        );
+    }
+
+    #[test]
+    fn region_aws_region_wins_over_aws_default_region() {
+        let env = env_of(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ]);
+        assert_eq!(
+            REGION.resolve(None, &env),
+            Some(("eu-west-1".into(), Source::Env("AWS_REGION")))
+        );
+    }
+
+    #[test]
+    fn region_falls_back_to_aws_default_region() {
+        let env = env_of(&[("AWS_DEFAULT_REGION", "us-west-2")]);
+        assert_eq!(
+            REGION.resolve(None, &env),
+            Some(("us-west-2".into(), Source::Env("AWS_DEFAULT_REGION")))
+        );
+    }
+
+    #[test]
+    fn a_blank_value_counts_as_not_given() {
+        let env = env_of(&[("AWS_REGION", "  "), ("AWS_DEFAULT_REGION", "us-west-2")]);
+        assert_eq!(REGION.resolve(Some(""), &env).unwrap().0, "us-west-2");
+        assert_eq!(REGION.resolve(None, &env_of(&[])), None);
+    }
+
+    #[test]
+    fn endpoint_flag_then_sts_specific_then_global_variable() {
+        let both = env_of(&[
+            ("AWS_ENDPOINT_URL_STS", "http://sts.local"),
+            ("AWS_ENDPOINT_URL", "http://all.local"),
+        ]);
+        assert_eq!(
+            ENDPOINT_URL
+                .resolve(Some("https://vpce.local"), &both)
+                .unwrap()
+                .1,
+            Source::Flag("--endpoint-url")
+        );
+        assert_eq!(
+            ENDPOINT_URL.resolve(None, &both).unwrap(),
+            (
+                "http://sts.local".into(),
+                Source::Env("AWS_ENDPOINT_URL_STS")
+            )
+        );
+        let global = env_of(&[("AWS_ENDPOINT_URL", "http://all.local")]);
+        assert_eq!(
+            ENDPOINT_URL.resolve(None, &global).unwrap().1,
+            Source::Env("AWS_ENDPOINT_URL")
+        );
+    }
+
+    #[test]
+    fn booleans_are_true_only_when_they_say_true() {
+        for (value, on) in [
+            ("true", true),
+            ("TRUE", true),
+            (" True ", true),
+            ("1", false),
+            ("false", false),
+        ] {
+            let env = env_of(&[("AWS_USE_FIPS_ENDPOINT", value)]);
+            assert_eq!(USE_FIPS.resolve_bool(&env), on, "{value:?}");
+        }
+        assert!(!USE_DUALSTACK.resolve_bool(&env_of(&[])));
+    }
+
+    #[test]
+    fn a_chain_describes_its_sources_for_messages() {
+        assert_eq!(
+            REGION.describe(),
+            "--region, $AWS_REGION or $AWS_DEFAULT_REGION"
+        );
+        assert_eq!(USE_FIPS.describe(), "$AWS_USE_FIPS_ENDPOINT");
+    }
+}
