@@ -1,7 +1,9 @@
 """Our own CircleCI pipeline (`.circleci/`), checked offline: both files
-against CircleCI's schema, every orb command and example replayed by the
-integration jobs, the release reachable only through them and only on a
-vX.Y.Z tag, the hand-offs between the two stages, and no AWS key anywhere.
+against CircleCI's schema, what orb-tools' lint and review jobs run (run the
+way they run it), every orb command and example replayed by the integration
+jobs, the release reachable only through them and only on a vX.Y.Z tag, the
+hand-offs between the two stages, github-release.sh against a fake GitHub
+(including a release left half-made), and no AWS key anywhere.
 
 What cannot run here is the pipeline itself (CircleCI, a real AWS role, the
 registry): docs/releasing.md says what it needs.
@@ -9,6 +11,8 @@ registry): docs/releasing.md says what it needs.
 
 from __future__ import annotations
 
+import hashlib
+import http.server
 import json
 import os
 import re
@@ -16,10 +20,14 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+import urllib.parse
 from pathlib import Path
 
 import pytest
 import yaml
+
+from loopback import LoopbackServer
+from steps import ARCHIVE_FORMATS, RELEASE_TARGETS, archive_name
 
 REPO = Path(__file__).resolve().parent.parent
 CIRCLECI = REPO / ".circleci"
@@ -534,6 +542,228 @@ def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup
     pack = json.dumps(setup_config["jobs"]["pack"])
     assert "/tmp/aws-oidc-release" in pack
     assert "release=/tmp/aws-oidc-release" in (CIRCLECI / "scripts/release-mirror.sh").read_text()
+
+
+# -- github-release.sh against a fake GitHub -----------------------------------------
+
+
+class FakeGitHub(LoopbackServer):
+    """Enough of GitHub on 127.0.0.1 for github-release.sh: the releases API
+    (drafts, published releases, their files), the upload endpoint, and the
+    public download URL, which serves published releases only.
+    `fail_upload` names a file whose upload breaks off once, leaving a
+    half-uploaded ("starter") file, as a dropped connection does."""
+
+    def __init__(self, slug: str, token: str) -> None:
+        self.releases: list[dict] = []
+        self.calls: list[str] = []
+        self.fail_upload: str | None = None
+        github = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self, status: int, body=None, raw: bytes | None = None):
+                data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def handle_any(self):
+                url = urllib.parse.urlsplit(self.path)
+                github.calls.append(f"{self.command} {url.path}")
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if url.path.startswith(f"/{slug}/releases/download/"):
+                    tag, name = url.path.rsplit("/", 2)[-2:]
+                    asset = github.asset(github.published(tag), name)
+                    return self.answer(200, raw=asset["data"]) if asset else self.answer(404, raw=b"Not Found")
+                if self.headers.get("Authorization") != f"Bearer {token}":
+                    return self.answer(401, {"message": "Bad credentials"})
+                status, reply = github.api(self.command, url.path, urllib.parse.parse_qs(url.query), body)
+                self.answer(status, reply)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = handle_any  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+        self.slug = slug
+
+    def published(self, tag: str) -> dict | None:
+        return next((r for r in self.releases if r["tag_name"] == tag and not r["draft"]), None)
+
+    @staticmethod
+    def asset(release: dict | None, name: str) -> dict | None:
+        return next((a for a in (release or {}).get("assets", []) if a["name"] == name), None)
+
+    def add_release(self, tag: str, draft: bool, files: dict[str, bytes]) -> dict:
+        release = {"id": len(self.releases) + 1, "tag_name": tag, "name": tag, "body": "", "draft": draft,
+                   "upload_url": f"{self.url}/uploads/{len(self.releases) + 1}/assets{{?name,label}}", "assets": []}  # fmt: skip
+        self.releases.insert(0, release)
+        for name, data in files.items():
+            self.upload(release, name, data)
+        return release
+
+    def upload(self, release: dict, name: str, data: bytes, state: str = "uploaded") -> dict:
+        asset = {"id": 1000 + sum(len(r["assets"]) for r in self.releases), "name": name, "size": len(data),
+                 "state": state, "data": data}  # fmt: skip
+        release["assets"].append(asset)
+        return asset
+
+    def view(self, release: dict) -> dict:
+        return {**release, "assets": [{k: v for k, v in a.items() if k != "data"} for a in release["assets"]]}
+
+    def api(self, method: str, path: str, query: dict, body: bytes) -> tuple[int, object]:
+        by_id = {str(r["id"]): r for r in self.releases}
+        parts = path.strip("/").split("/")
+        repo = f"/repos/{self.slug}/releases"
+        if method == "GET" and path.startswith(f"{repo}/tags/"):
+            release = self.published(parts[-1])
+            return (200, self.view(release)) if release else (404, {"message": "Not Found"})
+        if method == "GET" and path == repo:
+            return 200, [self.view(r) for r in self.releases]
+        if method == "POST" and path == repo:
+            fields = json.loads(body)
+            if self.published(fields["tag_name"]):
+                return 422, {"message": "Validation Failed: tag_name already_exists"}
+            release = self.add_release(fields["tag_name"], fields.get("draft", False), {})
+            release.update(name=fields["name"], body=fields["body"])
+            return 201, self.view(release)
+        if path.startswith(f"{repo}/assets/") and method == "DELETE":
+            for release in self.releases:
+                release["assets"] = [a for a in release["assets"] if str(a["id"]) != parts[-1]]
+            return 204, None
+        if path.startswith(f"{repo}/") and parts[-1] in by_id:
+            release = by_id[parts[-1]]
+            if method == "PATCH":
+                release.update(json.loads(body))
+            return 200, self.view(release)
+        if method == "POST" and parts[0] == "uploads" and parts[1] in by_id:
+            release, name = by_id[parts[1]], query["name"][0]
+            if self.asset(release, name):
+                return 422, {"message": "Validation Failed: name already_exists"}
+            if name == self.fail_upload:
+                self.fail_upload = None
+                self.upload(release, name, body[: len(body) // 2], state="starter")
+                return 502, {"message": "Server Error"}
+            return 201, {k: v for k, v in self.upload(release, name, body).items() if k != "data"}
+        return 404, {"message": "Not Found"}
+
+
+GITHUB_TOKEN = "ghp_fake0000000000000000000000000000000000"
+
+
+def release_version_and_slug() -> tuple[str, str]:
+    with open(REPO / "Cargo.toml", "rb") as f:
+        package = tomllib.load(f)["workspace"]["package"]
+    return package["version"], package["repository"].removeprefix("https://github.com/")
+
+
+def release_files(directory: Path, seed: str) -> dict[str, bytes]:
+    """A pipeline's release as the pack job leaves it: both targets'
+    archives (stand-ins: their bytes depend on `seed`) and SHA256SUMS."""
+    version, _ = release_version_and_slug()
+    files = {archive_name(version, target, fmt): f"{seed} {target} {fmt}\n".encode() * 1000
+             for target in RELEASE_TARGETS.values() for fmt in ARCHIVE_FORMATS}  # fmt: skip
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                                  for name, data in files.items()).encode()  # fmt: skip
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+    return files
+
+
+@pytest.fixture
+def github():
+    _, slug = release_version_and_slug()
+    server = FakeGitHub(slug, GITHUB_TOKEN)
+    yield server
+    server.stop()
+
+
+def github_release(github: FakeGitHub, release: Path) -> subprocess.CompletedProcess:
+    """.circleci/scripts/github-release.sh as the tag's github-release job runs it."""
+    version, slug = release_version_and_slug()
+    owner, name = slug.split("/")
+    env = {"PATH": os.environ["PATH"], "HOME": str(release.parent), "CIRCLE_TAG": f"v{version}",
+           "CIRCLE_PROJECT_USERNAME": owner, "CIRCLE_PROJECT_REPONAME": name, "GITHUB_TOKEN": GITHUB_TOKEN,
+           "GITHUB_API_URL": github.url, "GITHUB_SERVER_URL": github.url, "AWS_OIDC_RELEASE_DIR": str(release)}  # fmt: skip
+    return subprocess.run(["sh", str(CIRCLECI / "scripts/github-release.sh")], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def assert_released(github: FakeGitHub, files: dict[str, bytes]) -> None:
+    version, _ = release_version_and_slug()
+    assert len(github.releases) == 1, github.releases
+    release = github.published(f"v{version}")
+    assert release, "the release is not published"
+    assert {a["name"]: (a["state"], a["data"]) for a in release["assets"]} == {
+        name: ("uploaded", data) for name, data in files.items()
+    }
+    assert files["SHA256SUMS"].decode() in release["body"], "the notes do not list this pipeline's sums"
+
+
+def test_github_release_publishes_the_pipelines_files_and_a_rerun_only_checks_them(github, tmp_path):
+    files = release_files(tmp_path / "release", "pipeline 7")
+    first = github_release(github, tmp_path / "release")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert_released(github, files)
+    assert GITHUB_TOKEN not in first.stdout + first.stderr
+
+    github.calls.clear()
+    rerun = github_release(github, tmp_path / "release")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "is already published" in rerun.stdout
+    assert not [call for call in github.calls if not call.startswith("GET ")], "a rerun changed the release"
+    assert_released(github, files)
+
+
+def test_github_release_rerun_finishes_a_release_that_stopped_half_way(github, tmp_path):
+    """The upload of one archive breaks off: the job fails, saying to rerun,
+    and leaves a draft nobody can download. The rerun takes the draft over."""
+    files = release_files(tmp_path / "release", "pipeline 7")
+    broken = next(name for name in files if name.endswith(".tar.gz"))
+    github.fail_upload = broken
+    first = github_release(github, tmp_path / "release")
+    assert first.returncode != 0
+    assert f"uploading {broken}" in first.stderr and "rerun this job from failed" in first.stderr, first.stderr
+    version, _ = release_version_and_slug()
+    assert [r["draft"] for r in github.releases] == [True] and not github.published(f"v{version}")
+
+    rerun = github_release(github, tmp_path / "release")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "A draft release" in rerun.stdout
+    assert_released(github, files)
+
+
+def test_github_release_takes_over_a_draft_with_another_pipelines_files(github, tmp_path):
+    version, _ = release_version_and_slug()
+    github.add_release(f"v{version}", draft=True, files=release_files(tmp_path / "earlier", "pipeline 6"))
+    files = release_files(tmp_path / "release", "pipeline 7")
+    proc = github_release(github, tmp_path / "release")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_released(github, files)
+
+
+@pytest.mark.parametrize("published", ["another pipeline's files", "a file missing"])
+def test_github_release_never_changes_a_published_release_and_says_what_to_do(github, tmp_path, published):
+    version, slug = release_version_and_slug()
+    files = release_files(tmp_path / "release", "pipeline 7")
+    if published == "a file missing":
+        theirs = {name: data for name, data in files.items() if not name.endswith(".tar.zst")}
+    else:
+        theirs = release_files(tmp_path / "earlier", "pipeline 6")
+    release = github.add_release(f"v{version}", draft=False, files=theirs)
+    before = json.dumps(github.view(release))
+
+    proc = github_release(github, tmp_path / "release")
+    assert proc.returncode != 0
+    assert f"the published release v{version} is not this pipeline's" in proc.stderr, proc.stderr
+    assert f"circleci orb info aws-oidc/aws-oidc@{version}" in proc.stderr
+    assert f"gh release delete v{version} --repo {slug} --yes" in proc.stderr
+    assert json.dumps(github.view(release)) == before and len(github.releases) == 1
 
 
 def test_the_release_goes_where_the_orb_downloads_from():
