@@ -16,6 +16,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -528,6 +529,11 @@ def test_release_files_cross_from_the_setup_workflow_through_one_cache_key(setup
     saved = {k for k in cache_keys(setup_config["jobs"]["pack"], "save_cache")}
     restored = cache_keys(test_deploy, "restore_cache")
     assert len(saved) == 1 and restored == saved, (saved, restored)
+    # A rerun of pack restores what its first run saved, which save_cache
+    # will keep, and pack-release.sh stops if the rebuilt archives differ.
+    steps = json.dumps(setup_config["jobs"]["pack"]["steps"])
+    assert cache_keys(setup_config["jobs"]["pack"], "restore_cache") == saved
+    assert steps.index("restore_cache") < steps.index("pack-release.sh") < steps.index("save_cache")
     key = next(iter(saved))
     assert "{{ .Revision }}" in key and "<< pipeline.number >>" in key
 
@@ -764,6 +770,31 @@ def test_github_release_never_changes_a_published_release_and_says_what_to_do(gi
     assert f"circleci orb info aws-oidc/aws-oidc@{version}" in proc.stderr
     assert f"gh release delete v{version} --repo {slug} --yes" in proc.stderr
     assert json.dumps(github.view(release)) == before and len(github.releases) == 1
+
+
+def test_pack_rerun_stops_when_its_archives_differ_from_the_saved_ones(tmp_path):
+    """A rerun of pack in the same pipeline restores what its first run saved,
+    and save_cache will keep that: if this run built other archives, stage 2
+    would test those against this run's pins, so pack-release.sh stops first,
+    before packing anything."""
+    sandbox = tmp_path / "checkout"
+    for path in ("Cargo.toml", "tools/dist.sh", ".circleci/scripts/pack-release.sh"):
+        (sandbox / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / path, sandbox / path)
+    built = release_files(sandbox / "dist", "this run")
+    (sandbox / "dist" / "SHA256SUMS").unlink()  # pack-release.sh writes it
+    release_files(tmp_path / "saved", "the first run")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "cargo").write_text("#!/bin/sh\necho cargo ran >&2\nexit 1\n")
+    (tmp_path / "bin" / "cargo").chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "AWS_OIDC_RELEASE_DIR": str(tmp_path / "saved")}
+    proc = subprocess.run(["sh", ".circleci/scripts/pack-release.sh"], cwd=sandbox, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0
+    assert "already saved a release with other archives" in proc.stderr and "start a new pipeline" in proc.stderr, proc.stderr
+    assert "cargo ran" not in proc.stderr
+    written = (sandbox / "dist" / "SHA256SUMS").read_text().splitlines()
+    assert sorted(written) == sorted(built["SHA256SUMS"].decode().splitlines()), "the guard compared other sums"
 
 
 def test_the_release_goes_where_the_orb_downloads_from():

@@ -7,6 +7,9 @@
 # cross from the setup workflow to the continued one).
 set -eu
 
+# Where the cache hand-off lives (AWS_OIDC_RELEASE_DIR is for the tests).
+release=${AWS_OIDC_RELEASE_DIR:-/tmp/aws-oidc-release}
+
 die() {
   printf 'pack-release: %s\n' "$*" >&2
   exit 1
@@ -21,12 +24,18 @@ case ${CIRCLE_TAG:-} in
 esac
 
 tools/dist.sh sums dist
+# A rerun of this job in the same pipeline restored what the first run saved.
+# save_cache will keep that, so stage 2 would test those archives against
+# this run's pins: stop here unless they are the same.
+if [ -f "$release/SHA256SUMS" ] && ! cmp -s dist/SHA256SUMS "$release/SHA256SUMS"; then
+  die "this pipeline already saved a release with other archives (an earlier run of this job), and a cache cannot be overwritten: start a new pipeline for this commit instead of rerunning (docs/releasing.md, \"When something fails\")"
+fi
 cargo run --locked --quiet -p orb-pack -- orb/src --version "$version" --sums dist/SHA256SUMS \
   --target x86_64-unknown-linux-musl --target aarch64-unknown-linux-musl -o dist/orb.yml
 cat dist/SHA256SUMS
 
 mkdir -p /tmp/orb-handoff
 tar -czf /tmp/orb-handoff/orb_source.tar.gz -C dist orb.yml
-rm -rf /tmp/aws-oidc-release
-mkdir -p /tmp/aws-oidc-release
-cp dist/aws-oidc-"$version"-*.tar.zst dist/aws-oidc-"$version"-*.tar.gz dist/SHA256SUMS dist/orb.yml /tmp/aws-oidc-release/
+rm -rf "$release"
+mkdir -p "$release"
+cp dist/aws-oidc-"$version"-*.tar.zst dist/aws-oidc-"$version"-*.tar.gz dist/SHA256SUMS dist/orb.yml "$release/"

@@ -23,7 +23,7 @@ die() {
 
 check() {
   { [ -f "$release/SHA256SUMS" ] && [ -f "$release/orb.yml" ]; } ||
-    die "this pipeline's release is not in $release: the cache config.yml's pack job saves was not restored (rerun the whole pipeline)"
+    die "this pipeline's release is not in $release: the cache config.yml's pack job saved was not restored (expired, or pack did not finish); a rerun cannot bring it back: start a new pipeline (docs/releasing.md, \"When something fails\")"
   (cd "$release" && sha256sum -c SHA256SUMS) ||
     die "the restored archives do not match their SHA256SUMS"
 }
