@@ -26,6 +26,16 @@ SHELLS = {
 }
 
 
+#: What an Alpine image has on PATH, as busybox applets: wget, no curl, no zstd.
+ALPINE = ("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
+          "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort")
+
+
+def without(*tools: str) -> tuple[str, ...]:
+    """ALPINE's applets but these."""
+    return tuple(a for a in ALPINE if a not in tools)
+
+
 def setup_step(**params) -> dict:
     return {"aws-oidc/setup": params}
 
@@ -186,11 +196,7 @@ def test_no_token_and_no_circleci_cli_says_so(ci):
 @pytest.mark.parametrize("with_zstd", [False, True], ids=["alpine", "alpine-with-zstd"])
 def test_busybox_sh_with_wget_only(ci, dist, with_zstd):
     ci.give_token()
-    ci.tools_only(
-        "aws", *(["zstd"] if with_zstd else []),
-        busybox=("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
-                 "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort"),
-    )
+    ci.tools_only("aws", *(["zstd"] if with_zstd else []), busybox=ALPINE)
     result = ci.run(config(setup_step(role_arn=role("busybox")), caller_arn()), shell=SHELLS["busybox-sh"])
     assert_ok(result)
     assert result.step("whoami").stdout.strip() == assumed("busybox", "deploy")
@@ -198,6 +204,47 @@ def test_busybox_sh_with_wget_only(ci, dist, with_zstd):
     fmt = "tar.zst" if with_zstd else "tar.gz"
     assert [Path(p).name for p in ci.mirror.downloads()] == [dist.archives[fmt].name]
     assert ci.mirror.user_agents == ["Wget"], "the download did not go through busybox wget"
+
+
+# A tool the install needs, taken off an Alpine PATH: what the step says, and
+# the package it tells the user to add. zstd is not among them: without it the
+# .tar.gz is taken (test_busybox_sh_with_wget_only[alpine]).
+MISSING_TOOLS = {
+    "downloader": (("wget",), "neither curl nor wget is installed", "apk add curl"),
+    "sha256": (("sha256sum",), "no sha256sum, shasum or openssl to check the download with", "apk add coreutils"),
+    "tar": (("tar",), "tar is not installed", "apk add tar"),
+    "mktemp": (("mktemp",), "mktemp is not installed", "apk add coreutils"),
+    # For install_dir's default, $HOME/.local/bin.
+    "awk": (("awk",), "awk is not installed", "apk add gawk"),
+}
+
+
+@pytest.mark.parametrize("missing, message, fix", MISSING_TOOLS.values(), ids=MISSING_TOOLS.keys())
+def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(ci, missing, message, fix):
+    ci.give_token()
+    ci.tools_only("aws", busybox=without(*missing))
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), shell=SHELLS["busybox-sh"])
+    install = result.step("Install aws-oidc")
+    assert install.status == "failed"
+    assert f"aws-oidc/install: {message}" in install.stderr and fix in install.stderr, install.stderr
+    assert ci.mirror.requests == [], "the mirror was asked before every tool was checked"
+    assert "Downloading" not in install.stdout
+    assert result.step("Assume the AWS role").status == "skipped"
+    assert ci.installed() == []
+    assert list(ci.tmpdir.iterdir()) == [], "a download directory was made"
+
+
+def test_an_installed_binary_needs_no_download_tools(ci):
+    """A restored cache, or a second install in the job: nothing is fetched,
+    so an image without curl, wget, tar or a SHA-256 tool keeps it."""
+    ci.give_token()
+    assert_ok(ci.run(config({"aws-oidc/install": {}})))
+    ci.tools_only("aws", busybox=without("wget", "tar", "sha256sum", "mktemp"))
+    result = ci.run(config(setup_step(role_arn=role("cached")), caller_arn()), shell=SHELLS["busybox-sh"])
+    assert_ok(result)
+    assert "already installed" in result.step("Install aws-oidc").stdout
+    assert len(ci.mirror.downloads()) == 1, ci.mirror.requests
+    assert result.step("whoami").stdout.strip() == assumed("cached", "deploy")
 
 
 def test_when_always_runs_setup_after_a_failed_step(ci):
@@ -363,11 +410,7 @@ def test_a_broken_mirror_fails_the_install_clearly_and_installs_nothing(ci, faul
 
 def test_a_stalled_mirror_is_bounded_with_busybox_wget_too(ci):
     ci.give_token()
-    ci.tools_only(
-        "aws",
-        busybox=("sh", "wget", "timeout", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
-                 "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort"),
-    )
+    ci.tools_only("aws", busybox=(*ALPINE, "timeout"))
     ci.mirror.fault = "stall"
     ci.env["AWS_OIDC_DOWNLOAD_TIMEOUT"] = "2"
     started = time.monotonic()
