@@ -83,13 +83,14 @@ install_hint() {
 
 # Sets $expanded to $1 with $VAR and ${VAR} expanded from the environment,
 # like `circleci env subst`. Values without a `$` (the usual case) cost no
-# process.
+# process; the others one: awk takes the value from a here-document, not a
+# pipe from printf (another process), and `exec` spares the subshell a fork.
 expand_env() {
   expanded=$1
   case $1 in
     *'$'*)
       need_cmd awk gawk
-      expanded=$(printf '%s\n' "$1" | awk '{
+      expanded=$(exec awk '{
         out = ""
         while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
           name = substr($0, RSTART + 1, RLENGTH - 1)
@@ -98,7 +99,10 @@ expand_env() {
           $0 = substr($0, RSTART + RLENGTH)
         }
         print out $0
-      }')
+      }' <<EOF
+$1
+EOF
+)
       ;;
   esac
 }
@@ -142,7 +146,9 @@ detect_target() {
 # The binary in install_dir is the version asked for (a restored cache, a
 # second call): nothing to download, so none of the tools is needed.
 installed_already() {
-  [ -x "$dir/$bin" ] && [ "$("$dir/$bin" --version 2>/dev/null || :)" = "aws-oidc $version" ]
+  # A failing --version makes the test false (no `|| :`, which would keep
+  # the subshell from exec-ing it); `exec` spares the subshell a fork.
+  [ -x "$dir/$bin" ] && [ "$(exec "$dir/$bin" --version 2>/dev/null)" = "aws-oidc $version" ]
 }
 
 # `downloader --check` sets $download_tool to curl, else wget, or stops the
