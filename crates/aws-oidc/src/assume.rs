@@ -1,11 +1,14 @@
-//! The whole exchange: token -> STS (with retries) -> optional chain -> optional verify.
+//! The STS calls of one exchange: web identity -> optional chain -> optional verify.
+//!
+//! The SDK retries each call ([`crate::retry`]); only the fresh-token rule is
+//! ours: when STS reports the token expired, a new one is minted once and
+//! the call made again.  Every call ends by the exchange's deadline.
 
-use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::request::{AssumeRequest, ChainRequest};
-use crate::retry::{classify, Backoff, Decision};
-use crate::sts::{Assumed, FailureKind, Sts, StsFailure};
+use crate::retry::needs_fresh_token;
+use crate::sts::{Assumed, Sts, StsFailure};
 use crate::token::{OidcToken, TokenError};
 
 /// What to do, all inputs validated.
@@ -45,52 +48,6 @@ pub enum AssumeError {
     Token(#[from] TokenError),
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or time runs out.
-async fn with_retries<T, F, Fut>(backoff: &Backoff, mut attempt: F) -> Result<T, StsFailure>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, StsFailure>>,
-{
-    let mut n = 0;
-    loop {
-        n += 1;
-        match attempt().await {
-            Ok(v) => return Ok(v),
-            Err(mut f) => {
-                f.attempts = n;
-                let pause = match classify(&f) {
-                    Decision::Retry => backoff.delay(n, fastrand::f64()),
-                    Decision::RetryWithFreshToken | Decision::Fail => None,
-                };
-                match pause {
-                    Some(p) => tokio::time::sleep(p).await,
-                    None => return Err(f),
-                }
-            }
-        }
-    }
-}
-
-/// Bounds `attempts` by the time left, so the whole command ends within its limit.
-async fn within<T>(
-    backoff: &Backoff,
-    operation: &'static str,
-    attempts: impl Future<Output = Result<T, StsFailure>>,
-) -> Result<T, StsFailure> {
-    tokio::time::timeout(backoff.remaining(), attempts)
-        .await
-        .unwrap_or_else(|_| {
-            Err(StsFailure {
-                operation,
-                kind: FailureKind::Timeout,
-                code: None,
-                message: Some("gave up: the time limit (--timeout) ran out".into()),
-                status: None,
-                attempts: 0,
-            })
-        })
-}
-
 /// Exchanges `token` for credentials as `plan` says.  `fresh_token` is asked
 /// for a new token once, if STS reports the first one expired.
 pub async fn run(
@@ -99,25 +56,23 @@ pub async fn run(
     token: OidcToken,
     fresh_token: &dyn Fn() -> Result<OidcToken, TokenError>,
 ) -> Result<Outcome, AssumeError> {
-    let backoff = Backoff::new(plan.total_timeout);
+    let deadline = Instant::now() + plan.total_timeout;
     let mut token = token;
     let mut refreshed = false;
     let first = loop {
-        let attempt = with_retries(&backoff, || {
-            sts.assume_with_web_identity(&plan.request, &token)
-        });
-        match within(&backoff, "AssumeRoleWithWebIdentity", attempt).await {
+        match sts
+            .assume_with_web_identity(&plan.request, &token, deadline)
+            .await
+        {
             Ok(a) => break a,
             // Only once: a second expiry means the clock, not the token, is wrong.
-            Err(f) if !refreshed && classify(&f) == Decision::RetryWithFreshToken => {
-                match fresh_token() {
-                    Ok(t) => {
-                        token = t;
-                        refreshed = true;
-                    }
-                    Err(_) => return Err(AssumeError::Sts(f, token)),
+            Err(f) if !refreshed && needs_fresh_token(&f) => match fresh_token() {
+                Ok(t) => {
+                    token = t;
+                    refreshed = true;
                 }
-            }
+                Err(_) => return Err(AssumeError::Sts(f, token)),
+            },
             Err(f) => return Err(AssumeError::Sts(f, token)),
         }
     };
@@ -125,8 +80,8 @@ pub async fn run(
     let (assumed, first_role_arn) = match &plan.chain {
         None => (first, None),
         Some(chain) => {
-            let attempt = with_retries(&backoff, || sts.assume_role(&first.credentials, chain));
-            let second = within(&backoff, "AssumeRole", attempt)
+            let second = sts
+                .assume_role(&first.credentials, chain, deadline)
                 .await
                 .map_err(|f| AssumeError::Sts(f, token.clone()))?;
             (second, Some(first.assumed_role_arn))
@@ -134,8 +89,8 @@ pub async fn run(
     };
 
     let verified_arn = if plan.verify {
-        let attempt = with_retries(&backoff, || sts.caller_identity(&assumed.credentials));
-        let arn = within(&backoff, "GetCallerIdentity", attempt)
+        let arn = sts
+            .caller_identity(&assumed.credentials, deadline)
             .await
             .map_err(|f| AssumeError::Sts(f, token.clone()))?;
         Some(arn)

@@ -166,6 +166,20 @@ impl Exchange {
             return Err(SettingsError::Timeout);
         }
         let total = Duration::from_secs(opts.timeout_secs);
+        // An explicit endpoint wins over FIPS and dual-stack, as in the AWS
+        // CLI (the SDK's resolver would refuse the combination).
+        let explicit = endpoint_url.is_some();
+        let sts = StsSettings {
+            region: region.clone(),
+            endpoint_url,
+            use_fips: !explicit && settings::USE_FIPS.resolve_bool(env),
+            use_dual_stack: !explicit && settings::USE_DUALSTACK.resolve_bool(env),
+            retry: settings::retry_policy(env)?,
+            connect_timeout: Duration::from_secs(5).min(total),
+            attempt_timeout: Duration::from_secs(15).min(total),
+        };
+        // Settings no endpoint exists for (FIPS in China, say) fail here, not at STS.
+        sts.resolve_endpoint()?;
         Ok(Exchange {
             plan: Plan {
                 request: AssumeRequest {
@@ -179,13 +193,7 @@ impl Exchange {
                 verify: opts.verify,
                 total_timeout: total,
             },
-            settings: StsSettings {
-                region: region.clone(),
-                endpoint_url,
-                use_fips: settings::USE_FIPS.resolve_bool(env),
-                connect_timeout: Duration::from_secs(5).min(total),
-                attempt_timeout: Duration::from_secs(15).min(total),
-            },
+            settings: sts,
             region,
             token_opts: TokenOptions::new(opts.token_file, audience),
             trust_policy: None,
@@ -434,7 +442,16 @@ mod tests {
             x.sts_settings().endpoint_url.as_deref(),
             Some("http://127.0.0.1:1")
         );
-        assert!(x.sts_settings().use_fips);
+        assert!(!x.sts_settings().use_fips, "an explicit endpoint wins");
+        let fips = env_of(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+        ]);
+        let x = Exchange::resolve(opts(), &fips).unwrap();
+        assert_eq!(
+            x.sts_settings().endpoint_description(),
+            "https://sts-fips.us-east-1.amazonaws.com"
+        );
         let bad = env_of(&[
             ("AWS_REGION", "us-east-1"),
             ("AWS_ENDPOINT_URL_STS", "ftp://x"),
@@ -443,6 +460,40 @@ mod tests {
             Exchange::resolve(opts(), &bad).unwrap_err(),
             SettingsError::EndpointUrl { .. }
         ));
+    }
+
+    #[test]
+    fn the_sdks_resolver_names_the_endpoint_in_every_partition() {
+        for (region, extra, endpoint) in [
+            ("eu-west-1", None, "https://sts.eu-west-1.amazonaws.com"),
+            (
+                "cn-north-1",
+                None,
+                "https://sts.cn-north-1.amazonaws.com.cn",
+            ),
+            (
+                "us-iso-east-1",
+                None,
+                "https://sts.us-iso-east-1.c2s.ic.gov",
+            ),
+            (
+                "us-east-1",
+                Some(("AWS_USE_DUALSTACK_ENDPOINT", "true")),
+                "https://sts.us-east-1.api.aws",
+            ),
+        ] {
+            let mut pairs = vec![("AWS_REGION", region)];
+            pairs.extend(extra);
+            let x = Exchange::resolve(opts(), &env_of(&pairs)).unwrap();
+            assert_eq!(x.sts_settings().endpoint_description(), endpoint);
+        }
+        // What the resolver refuses is named before any network call.
+        let env = env_of(&[("AWS_REGION", "us-east-1")]);
+        let mut impossible = Exchange::resolve(opts(), &env).unwrap().settings;
+        impossible.use_fips = true;
+        impossible.endpoint_url = Some("https://vpce.example".into());
+        let err = impossible.resolve_endpoint().unwrap_err();
+        assert!(err.to_string().contains("with FIPS"), "{err}");
     }
 
     #[test]

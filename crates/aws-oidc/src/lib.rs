@@ -42,4 +42,4 @@ pub use credentials::Credentials;
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use files::FileError;
 pub use settings::SettingsError;
-pub use sts::{Assumed, FailureKind, StsFailure};
+pub use sts::{Assumed, EndpointError, FailureKind, StsFailure, StsSettings};

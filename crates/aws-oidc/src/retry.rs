@@ -1,184 +1,184 @@
-//! Which STS failures can pass, and how long to wait before trying again.
+//! Which STS failures can pass: the SDK's standard retry, plus what only we know.
 //!
-//! Only failures that a later attempt can fix are retried: throttling, 5xx,
-//! connection errors and timeouts, `IDPCommunicationError`, and
-//! `InvalidIdentityToken` "Couldn't retrieve verification key" (STS could
-//! not fetch the issuer's keys).  An expired token is retried only with a
-//! fresh one.  Everything else (a trust policy that does not match, a wrong
-//! audience, a bad duration) fails at once: retrying would only delay the
-//! error.  Waits use full-jitter exponential backoff under a total deadline.
+//! The SDK retries what can pass on its own: throttling, 5xx, connection
+//! errors, timeouts, unreadable answers and the modeled-retryable
+//! `IDPCommunicationError`, with full-jitter exponential backoff (0.25 s
+//! doubling to at most 4 s) and clock-skew correction for signed calls,
+//! under the operation timeout.  One classifier is ours: STS's
+//! `InvalidIdentityToken` "Couldn't retrieve verification key" means STS
+//! could not fetch the issuer's keys, which passes too.  An expired token is
+//! retried only with a fresh one ([`needs_fresh_token`]), outside the SDK.
+//! Everything else (a trust policy that does not match, a wrong audience, a
+//! bad duration) fails at once: retrying would only delay the error.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use aws_sdk_sts::error::ProvideErrorMetadata;
+use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityError;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_types::retry::RetryConfig;
 
 use crate::sts::{FailureKind, StsFailure};
 
-/// What to do after a failed attempt.
+/// Attempts per call, the first included, unless `AWS_MAX_ATTEMPTS` says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// How the SDK retries: `standard`, or `adaptive` (client-side rate limiting too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Try the same request again after a pause.
-    Retry,
-    /// Try again with a freshly minted token.
-    RetryWithFreshToken,
-    /// Give up now.
-    Fail,
-}
-
-/// Classifies a failure.
-pub fn classify(f: &StsFailure) -> Decision {
-    match &f.kind {
-        FailureKind::Timeout | FailureKind::Connect(_) | FailureKind::Response(_) => {
-            Decision::Retry
-        }
-        FailureKind::Other(_) => Decision::Fail,
-        FailureKind::Service => {
-            let code = f.code.as_deref().unwrap_or_default();
-            let message = f.message.as_deref().unwrap_or_default();
-            match code {
-                "Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "TooManyRequestsException"
-                | "IDPCommunicationError"
-                | "InternalFailure"
-                | "ServiceUnavailable" => Decision::Retry,
-                "InvalidIdentityToken" if message.contains("retrieve verification key") => {
-                    Decision::Retry
-                }
-                "ExpiredTokenException" => Decision::RetryWithFreshToken,
-                _ if f.status.is_some_and(|s| s >= 500) => Decision::Retry,
-                _ => Decision::Fail,
-            }
-        }
-    }
-}
-
-/// Full-jitter exponential backoff with an attempt cap and a deadline.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    /// First delay ceiling.
-    pub base: Duration,
-    /// Largest delay ceiling.
-    pub cap: Duration,
-    /// Attempts in all, the first included.
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
     pub max_attempts: u32,
-    /// No attempt starts after this.
-    pub deadline: Instant,
+    /// `AWS_RETRY_MODE=adaptive`.
+    pub adaptive: bool,
 }
 
-impl Backoff {
-    /// The defaults: 5 attempts, 0.25 s doubling to at most 4 s, within `total`.
-    pub fn new(total: Duration) -> Self {
-        Backoff {
-            base: Duration::from_millis(250),
-            cap: Duration::from_secs(4),
-            max_attempts: 5,
-            deadline: Instant::now() + total,
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            adaptive: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The SDK's retry configuration for this policy.
+    pub(crate) fn sdk_config(&self) -> RetryConfig {
+        let base = if self.adaptive {
+            RetryConfig::adaptive()
+        } else {
+            RetryConfig::standard()
+        };
+        base.with_max_attempts(self.max_attempts)
+            .with_initial_backoff(Duration::from_millis(250))
+            .with_max_backoff(Duration::from_secs(4))
+    }
+}
+
+/// Retries STS's `InvalidIdentityToken` "Couldn't retrieve verification
+/// key": STS failed to fetch the issuer's signing keys, which passes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct VerificationKeyOutage;
+
+/// Whether an AssumeRoleWithWebIdentity error says STS could not fetch the issuer's keys.
+fn is_verification_key_outage(e: &AssumeRoleWithWebIdentityError) -> bool {
+    e.code() == Some("InvalidIdentityToken")
+        && e.message()
+            .is_some_and(|m| m.contains("retrieve verification key"))
+}
+
+impl ClassifyRetry for VerificationKeyOutage {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let outage = ctx
+            .output_or_error()
+            .and_then(|r| r.err())
+            .and_then(|e| e.as_operation_error())
+            .and_then(|e| e.downcast_ref::<AssumeRoleWithWebIdentityError>())
+            .is_some_and(is_verification_key_outage);
+        if outage {
+            RetryAction::transient_error()
+        } else {
+            RetryAction::NoActionIndicated
         }
     }
 
-    /// The pause before attempt `attempt + 1` (1-based `attempt` just failed),
-    /// or `None` when out of attempts or time.  `unit` is a random number in
-    /// [0, 1).
-    pub fn delay(&self, attempt: u32, unit: f64) -> Option<Duration> {
-        if attempt >= self.max_attempts {
-            return None;
-        }
-        let ceiling = self
-            .base
-            .saturating_mul(1u32 << (attempt - 1).min(16))
-            .min(self.cap);
-        let delay = ceiling.mul_f64(unit.clamp(0.0, 1.0));
-        let left = self.deadline.checked_duration_since(Instant::now())?;
-        // Leave room for the attempt itself; a pause that eats the deadline is pointless.
-        (delay < left).then_some(delay)
+    fn name(&self) -> &'static str {
+        "STS could not fetch the issuer's verification keys"
     }
 
-    /// Time left before the deadline.
-    pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// Whether the failure is the token's expiry, which only a fresh token fixes.
+pub(crate) fn needs_fresh_token(f: &StsFailure) -> bool {
+    f.kind == FailureKind::Service && f.code.as_deref() == Some("ExpiredTokenException")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_runtime_api::client::interceptors::context::{Error, Input};
+    use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
+    use aws_smithy_types::error::ErrorMetadata;
 
-    fn service(code: &str, message: &str, status: u16) -> StsFailure {
-        StsFailure {
+    fn web_identity_error(code: &str, message: &str) -> InterceptorContext {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let err = AssumeRoleWithWebIdentityError::generic(meta);
+        let mut ctx = InterceptorContext::new(Input::erase(()));
+        ctx.set_output_or_error(Err(OrchestratorError::operation(Error::erase(err))));
+        ctx
+    }
+
+    #[test]
+    fn a_verification_key_outage_is_retried() {
+        let ctx = web_identity_error(
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider",
+        );
+        assert_eq!(
+            VerificationKeyOutage.classify_retry(&ctx),
+            RetryAction::transient_error()
+        );
+    }
+
+    #[test]
+    fn other_invalid_tokens_are_not_ours_to_retry() {
+        for message in [
+            "No OpenIDConnect provider found in your account",
+            "Incorrect token audience",
+        ] {
+            let ctx = web_identity_error("InvalidIdentityToken", message);
+            assert_eq!(
+                VerificationKeyOutage.classify_retry(&ctx),
+                RetryAction::NoActionIndicated,
+                "{message}"
+            );
+        }
+        let ctx = web_identity_error("AccessDenied", "retrieve verification key");
+        assert_eq!(
+            VerificationKeyOutage.classify_retry(&ctx),
+            RetryAction::NoActionIndicated
+        );
+    }
+
+    #[test]
+    fn only_an_expired_token_asks_for_a_fresh_one() {
+        let mut f = StsFailure {
             operation: "AssumeRoleWithWebIdentity",
             kind: FailureKind::Service,
-            code: Some(code.into()),
-            message: Some(message.into()),
-            status: Some(status),
+            code: Some("ExpiredTokenException".into()),
+            message: None,
+            status: Some(400),
             attempts: 1,
-        }
+        };
+        assert!(needs_fresh_token(&f));
+        f.code = Some("AccessDenied".into());
+        assert!(!needs_fresh_token(&f));
+        f.kind = FailureKind::Timeout;
+        f.code = Some("ExpiredTokenException".into());
+        assert!(!needs_fresh_token(&f));
     }
 
     #[test]
-    fn retries_only_what_can_pass() {
-        let retry = [
-            service("Throttling", "Rate exceeded", 400),
-            service("IDPCommunicationError", "x", 400),
-            service(
-                "InvalidIdentityToken",
-                "Couldn't retrieve verification key from your identity provider",
-                400,
-            ),
-            service("InternalFailure", "", 500),
-            service("Whatever", "", 503),
-        ];
-        for f in &retry {
-            assert_eq!(classify(f), Decision::Retry, "{f:?}");
+    fn the_policy_sets_the_sdks_attempts_and_backoff() {
+        let c = RetryPolicy::default().sdk_config();
+        assert_eq!(c.max_attempts(), 5);
+        assert_eq!(c.initial_backoff(), Duration::from_millis(250));
+        assert_eq!(c.max_backoff(), Duration::from_secs(4));
+        let adaptive = RetryPolicy {
+            max_attempts: 2,
+            adaptive: true,
         }
-        let fail = [
-            service(
-                "AccessDenied",
-                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-                403,
-            ),
-            service(
-                "InvalidIdentityToken",
-                "No OpenIDConnect provider found in your account",
-                400,
-            ),
-            service("InvalidIdentityToken", "Incorrect token audience", 400),
-            service("IDPRejectedClaim", "", 403),
-            service("ValidationError", "", 400),
-            service("MalformedPolicyDocument", "", 400),
-            service("PackedPolicyTooLarge", "", 400),
-            service("RegionDisabledException", "", 403),
-        ];
-        for f in &fail {
-            assert_eq!(classify(f), Decision::Fail, "{f:?}");
-        }
+        .sdk_config();
+        assert_eq!(adaptive.max_attempts(), 2);
         assert_eq!(
-            classify(&service("ExpiredTokenException", "", 400)),
-            Decision::RetryWithFreshToken
+            adaptive.mode(),
+            aws_smithy_types::retry::RetryMode::Adaptive
         );
-        let mut t = service("x", "", 0);
-        t.kind = FailureKind::Timeout;
-        assert_eq!(classify(&t), Decision::Retry);
-        t.kind = FailureKind::Other("construction".into());
-        assert_eq!(classify(&t), Decision::Fail);
-    }
-
-    #[test]
-    fn backoff_grows_with_full_jitter_and_stops() {
-        let b = Backoff::new(Duration::from_secs(60));
-        assert_eq!(b.delay(1, 0.999).unwrap().as_millis(), 249);
-        assert_eq!(b.delay(2, 0.5).unwrap().as_millis(), 250);
-        assert_eq!(b.delay(4, 1.0).unwrap(), Duration::from_secs(2));
-        assert_eq!(b.delay(1, 0.0).unwrap(), Duration::ZERO);
-        assert_eq!(b.delay(5, 0.5), None, "out of attempts");
-        let capped = Backoff {
-            max_attempts: 50,
-            ..b.clone()
-        };
-        assert_eq!(capped.delay(30, 1.0).unwrap(), Duration::from_secs(4));
-        let late = Backoff {
-            deadline: Instant::now(),
-            ..b
-        };
-        assert_eq!(late.delay(1, 0.5), None, "out of time");
     }
 }

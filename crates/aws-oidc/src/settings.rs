@@ -12,6 +12,8 @@ use std::path::PathBuf;
 
 use crate::expand::{expand, ExpandError};
 use crate::request::InputError;
+use crate::retry::RetryPolicy;
+use crate::sts::EndpointError;
 
 /// Reads one environment variable; `None` when unset or empty.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -145,6 +147,43 @@ pub enum SettingsError {
     /// `--timeout` out of range.
     #[error("--timeout must be 1 to 3600 seconds")]
     Timeout,
+    /// `AWS_MAX_ATTEMPTS` is not a number from 1 to 10.
+    #[error("invalid AWS_MAX_ATTEMPTS {value:?}: attempts per STS call, the first included, from 1 to 10 (default 5)")]
+    MaxAttempts {
+        /// The value given.
+        value: String,
+    },
+    /// `AWS_RETRY_MODE` is not a mode the SDK has.
+    #[error("invalid AWS_RETRY_MODE {value:?}: use standard (the default) or adaptive")]
+    RetryMode {
+        /// The value given.
+        value: String,
+    },
+    /// No endpoint for these settings.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+}
+
+/// The retry policy from `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`.
+pub fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
+    let mut policy = RetryPolicy::default();
+    if let Some((value, _)) = MAX_ATTEMPTS.resolve(None, env) {
+        policy.max_attempts = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=10).contains(n))
+            .ok_or(SettingsError::MaxAttempts { value })?;
+    }
+    if let Some((value, _)) = RETRY_MODE.resolve(None, env) {
+        policy.adaptive = match value.trim().to_ascii_lowercase().as_str() {
+            // The AWS CLI's legacy mode has no SDK counterpart; standard is its successor.
+            "standard" | "legacy" => false,
+            "adaptive" => true,
+            _ => return Err(SettingsError::RetryMode { value }),
+        };
+    }
+    Ok(policy)
 }
 
 /// One option's value: expanded from `env` with `--expand-env`, and blank
@@ -257,6 +296,31 @@ mod tests {
             assert_eq!(USE_FIPS.resolve_bool(&env), on, "{value:?}");
         }
         assert!(!USE_DUALSTACK.resolve_bool(&env_of(&[])));
+    }
+
+    #[test]
+    fn retries_follow_aws_max_attempts_and_aws_retry_mode() {
+        assert_eq!(retry_policy(&env_of(&[])).unwrap(), RetryPolicy::default());
+        let env = env_of(&[("AWS_MAX_ATTEMPTS", "2"), ("AWS_RETRY_MODE", "Adaptive")]);
+        assert_eq!(
+            retry_policy(&env).unwrap(),
+            RetryPolicy {
+                max_attempts: 2,
+                adaptive: true
+            }
+        );
+        for bad in ["0", "11", "many"] {
+            let env = env_of(&[("AWS_MAX_ATTEMPTS", bad)]);
+            assert!(
+                matches!(retry_policy(&env), Err(SettingsError::MaxAttempts { .. })),
+                "{bad}"
+            );
+        }
+        let env = env_of(&[("AWS_RETRY_MODE", "eager")]);
+        assert!(matches!(
+            retry_policy(&env),
+            Err(SettingsError::RetryMode { .. })
+        ));
     }
 
     #[test]

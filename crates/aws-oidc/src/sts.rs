@@ -1,61 +1,119 @@
 //! The STS calls: AssumeRoleWithWebIdentity, chained AssumeRole, GetCallerIdentity.
 //!
-//! One client per process, with rustls on ring (aws-lc-rs costs ~40 ms of
+//! One client per run, with rustls on ring (aws-lc-rs costs ~40 ms of
 //! entropy seeding per process and 0.8 MB), the system CA store (honouring
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR`; not loaded at all for a plain-HTTP
-//! endpoint), proxies from `HTTPS_PROXY`/`NO_PROXY`, the regional
-//! endpoint unless overridden, and the SDK's own retries off: [`crate::retry`]
-//! decides, because only we know which failures a fresh token can fix.
+//! endpoint), proxies from `HTTPS_PROXY`/`NO_PROXY`, the endpoint the SDK's
+//! own resolver picks (regional, FIPS, dual-stack, every partition) unless
+//! overridden, and the SDK's standard retry with [`crate::retry`]'s
+//! classifier, every call bounded by the time left of the whole exchange.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_sts::config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::Connector;
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::credentials::{Credentials, Secret};
 use crate::request::{AssumeRequest, ChainRequest};
+use crate::retry::{RetryPolicy, VerificationKeyOutage};
 use crate::token::OidcToken;
 
 /// Where and how to reach STS.
 #[derive(Debug, Clone)]
 pub struct StsSettings {
-    /// The region (also picks the regional endpoint).
+    /// The region (also picks the endpoint and signs the calls).
     pub region: String,
     /// An explicit endpoint (`--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`).
     pub endpoint_url: Option<String>,
     /// FIPS endpoints (`AWS_USE_FIPS_ENDPOINT=true`).
     pub use_fips: bool,
+    /// Dual-stack endpoints (`AWS_USE_DUALSTACK_ENDPOINT=true`).
+    pub use_dual_stack: bool,
+    /// How the SDK retries (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`).
+    pub retry: RetryPolicy,
     /// Limit for opening a connection.
     pub connect_timeout: Duration,
     /// Limit for one attempt.
     pub attempt_timeout: Duration,
 }
 
+/// The endpoint could not be resolved for these settings (e.g. FIPS in a
+/// partition that has none).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no STS endpoint for region {region}{}: {why}", if *.use_fips { " with FIPS (AWS_USE_FIPS_ENDPOINT)" } else { "" })]
+pub struct EndpointError {
+    /// The region.
+    pub region: String,
+    /// Whether FIPS was asked for.
+    pub use_fips: bool,
+    /// The resolver's reason.
+    pub why: String,
+}
+
 impl StsSettings {
+    /// The endpoint the SDK will call, as its own resolver picks it: for
+    /// messages and the cache key, and to refuse impossible settings before
+    /// any network call.
+    pub fn resolve_endpoint(&self) -> Result<String, EndpointError> {
+        let fail = |why: String| EndpointError {
+            region: self.region.clone(),
+            use_fips: self.use_fips,
+            why,
+        };
+        let params = Params::builder()
+            .region(self.region.clone())
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack)
+            .set_endpoint(self.endpoint_url.clone())
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let resolver = DefaultResolver::new();
+        let mut future = pin!(resolver.resolve_endpoint(&params));
+        // The default resolver answers at once; it never waits on I/O.
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Ok(endpoint)) => Ok(endpoint.url().to_string()),
+            Poll::Ready(Err(e)) => Err(fail(e.to_string())),
+            Poll::Pending => Err(fail("the endpoint resolver did not answer".into())),
+        }
+    }
+
+    /// The SDK's timeouts; with a deadline, the whole call (retries
+    /// included) must end by then.
+    fn timeouts(&self, deadline: Option<Instant>) -> TimeoutConfig {
+        let mut b = TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.attempt_timeout)
+            .operation_attempt_timeout(self.attempt_timeout);
+        if let Some(deadline) = deadline {
+            b = b.operation_timeout(deadline.saturating_duration_since(Instant::now()));
+        }
+        b.build()
+    }
+
     /// What the endpoint will be, for messages.
     pub fn endpoint_description(&self) -> String {
-        match &self.endpoint_url {
-            Some(url) => url.clone(),
-            None => {
-                let host = if self.use_fips { "sts-fips" } else { "sts" };
-                let suffix = if self.region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                format!("https://{host}.{}.{suffix}", self.region)
-            }
-        }
+        self.resolve_endpoint().unwrap_or_else(|e| e.to_string())
     }
 }
 
@@ -119,6 +177,7 @@ impl StsFailure {
     fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
         operation: &'static str,
         err: SdkError<E, HttpResponse>,
+        attempts: u32,
     ) -> Self {
         let mut f = StsFailure {
             operation,
@@ -126,7 +185,7 @@ impl StsFailure {
             code: None,
             message: None,
             status: None,
-            attempts: 1,
+            attempts: attempts.max(1),
         };
         match &err {
             SdkError::ServiceError(ctx) => {
@@ -221,11 +280,37 @@ pub struct Assumed {
     pub assumed_role_arn: String,
 }
 
-/// An STS client for one region and endpoint.
+/// The STS client for one run: one region and endpoint.
 #[derive(Debug, Clone)]
 pub struct Sts {
     settings: StsSettings,
-    http: SharedHttpClient,
+    client: aws_sdk_sts::Client,
+}
+
+/// Counts the attempts the SDK makes for one call, for messages.
+#[derive(Debug, Clone, Default)]
+struct AttemptCounter(Arc<AtomicU32>);
+
+impl Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "aws-oidc attempt counter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl AttemptCounter {
+    fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 fn to_credentials(
@@ -268,31 +353,37 @@ fn assumed(
 }
 
 impl Sts {
-    /// A client for `settings`.
+    /// The client for `settings`.
     pub fn new(settings: StsSettings) -> Self {
+        let mut b = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .http_client(http_client(settings.endpoint_url.as_deref()))
+            .retry_config(settings.retry.sdk_config())
+            .retry_classifier(VerificationKeyOutage)
+            .timeout_config(settings.timeouts(None))
+            .use_fips(settings.use_fips)
+            .use_dual_stack(settings.use_dual_stack);
+        if let Some(url) = &settings.endpoint_url {
+            b = b.endpoint_url(url);
+        }
         Sts {
-            http: http_client(settings.endpoint_url.as_deref()),
+            client: aws_sdk_sts::Client::from_conf(b.build()),
             settings,
         }
     }
 
-    fn client(&self, creds: Option<&Credentials>) -> aws_sdk_sts::Client {
+    /// What one call may add to the client: its credentials, the time left
+    /// of the whole exchange, and an attempt counter.
+    fn call_config(
+        &self,
+        creds: Option<&Credentials>,
+        deadline: Instant,
+        attempts: &AttemptCounter,
+    ) -> aws_sdk_sts::config::Builder {
         let mut b = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.settings.region.clone()))
-            .http_client(self.http.clone())
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(self.settings.connect_timeout)
-                    .read_timeout(self.settings.attempt_timeout)
-                    .operation_attempt_timeout(self.settings.attempt_timeout)
-                    .build(),
-            )
-            .use_fips(self.settings.use_fips);
-        if let Some(url) = &self.settings.endpoint_url {
-            b = b.endpoint_url(url);
-        }
+            .timeout_config(self.settings.timeouts(Some(deadline)))
+            .interceptor(attempts.clone());
         if let Some(c) = creds {
             b = b.credentials_provider(aws_sdk_sts::config::Credentials::new(
                 c.access_key_id.expose(),
@@ -302,16 +393,20 @@ impl Sts {
                 "aws-oidc",
             ));
         }
-        aws_sdk_sts::Client::from_conf(b.build())
+        b
     }
 
-    /// One AssumeRoleWithWebIdentity attempt (an unsigned call).
+    /// AssumeRoleWithWebIdentity (an unsigned call), retried as the SDK
+    /// does, given up at `deadline`.
     pub async fn assume_with_web_identity(
         &self,
         req: &AssumeRequest,
         token: &OidcToken,
+        deadline: Instant,
     ) -> Result<Assumed, StsFailure> {
         const OP: &str = "AssumeRoleWithWebIdentity";
+        check_time_left(OP, deadline)?;
+        let attempts = AttemptCounter::default();
         let policy_arns = (!req.policy_arns.is_empty()).then(|| {
             req.policy_arns
                 .iter()
@@ -319,7 +414,7 @@ impl Sts {
                 .collect::<Vec<_>>()
         });
         let out = self
-            .client(None)
+            .client
             .assume_role_with_web_identity()
             .role_arn(req.role_arn.as_str())
             .role_session_name(req.session_name.as_str())
@@ -327,43 +422,73 @@ impl Sts {
             .duration_seconds(req.duration.secs() as i32)
             .set_policy(req.policy.as_ref().map(|p| p.as_str().to_string()))
             .set_policy_arns(policy_arns)
+            .customize()
+            .config_override(self.call_config(None, deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e))?;
+            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
         assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
-    /// One AssumeRole attempt with `creds` (role chaining).
+    /// AssumeRole with `creds` (role chaining), given up at `deadline`.
     pub async fn assume_role(
         &self,
         creds: &Credentials,
         req: &ChainRequest,
+        deadline: Instant,
     ) -> Result<Assumed, StsFailure> {
         const OP: &str = "AssumeRole";
+        check_time_left(OP, deadline)?;
+        let attempts = AttemptCounter::default();
         let out = self
-            .client(Some(creds))
+            .client
             .assume_role()
             .role_arn(req.role_arn.as_str())
             .role_session_name(req.session_name.as_str())
             .duration_seconds(req.duration.secs() as i32)
             .set_external_id(req.external_id.clone())
+            .customize()
+            .config_override(self.call_config(Some(creds), deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e))?;
+            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
         assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
-    /// One GetCallerIdentity attempt: the ARN these credentials act as.
-    pub async fn caller_identity(&self, creds: &Credentials) -> Result<String, StsFailure> {
+    /// GetCallerIdentity: the ARN these credentials act as.
+    pub async fn caller_identity(
+        &self,
+        creds: &Credentials,
+        deadline: Instant,
+    ) -> Result<String, StsFailure> {
         const OP: &str = "GetCallerIdentity";
+        check_time_left(OP, deadline)?;
+        let attempts = AttemptCounter::default();
         let out = self
-            .client(Some(creds))
+            .client
             .get_caller_identity()
+            .customize()
+            .config_override(self.call_config(Some(creds), deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e))?;
+            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
         Ok(out.arn().unwrap_or_default().to_string())
     }
+}
+
+/// Fails at once when the whole exchange's time is up.
+fn check_time_left(operation: &'static str, deadline: Instant) -> Result<(), StsFailure> {
+    if deadline.saturating_duration_since(Instant::now()).is_zero() {
+        return Err(StsFailure {
+            operation,
+            kind: FailureKind::Timeout,
+            code: None,
+            message: Some("gave up: the time limit (--timeout) ran out".into()),
+            status: None,
+            attempts: 0,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
