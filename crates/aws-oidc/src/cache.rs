@@ -152,7 +152,7 @@ impl CredentialCache {
     pub fn key(parts: &[&str]) -> String {
         let joined = parts.join("\n");
         let digest = ring::digest::digest(&ring::digest::SHA256, joined.as_bytes());
-        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(digest)
     }
 
     /// Locks the entry `key` for a read-maybe-refresh-write cycle.

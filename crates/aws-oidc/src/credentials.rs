@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_smithy_types::date_time::{DateTime, Format};
+
 /// A secret string: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -88,31 +90,12 @@ pub fn rfc3339(t: SystemTime) -> String {
     rfc3339_from_unix(secs)
 }
 
-/// Formats seconds since the epoch as RFC 3339 UTC.
+/// Formats seconds since the epoch as RFC 3339 UTC; a time no calendar
+/// date can hold (a hostile token's `exp`, say) is written as its number.
 pub fn rfc3339_from_unix(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| format!("{secs} seconds after 1970-01-01T00:00:00Z"))
 }
 
 /// "in 59 min", "in 2 h 5 min", "3 min ago": for humans reading a log.
@@ -175,6 +158,8 @@ mod tests {
         assert_eq!(rfc3339_from_unix(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_from_unix(1_764_108_000), "2025-11-25T22:00:00Z");
         assert_eq!(rfc3339_from_unix(4_102_444_799), "2099-12-31T23:59:59Z");
+        assert!(rfc3339_from_unix(i64::MIN).contains(&i64::MIN.to_string()));
+        assert!(rfc3339_from_unix(i64::MAX).contains(&i64::MAX.to_string()));
     }
 
     #[test]

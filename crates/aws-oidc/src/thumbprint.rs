@@ -56,11 +56,10 @@ impl CertificateChain {
 
 /// SHA-1 of `der`, as 40 lowercase hex digits (IAM's thumbprint format).
 pub fn sha1_hex(der: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        der,
+    ))
 }
 
 /// What `thumbprint` found for an issuer.
