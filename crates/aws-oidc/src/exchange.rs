@@ -23,6 +23,9 @@ use crate::sts::{Sts, StsFailure, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
 use crate::trust::{self, TrustPolicy};
 
+/// The SDK's name for STS's global endpoint, `https://sts.amazonaws.com`.
+const GLOBAL_REGION: &str = "aws-global";
+
 /// The role, token and STS options, as given (the binary's flags).
 #[derive(Debug, Clone, Default)]
 pub struct RoleOptions {
@@ -62,10 +65,11 @@ pub struct RoleOptions {
 #[derive(Debug, Clone)]
 pub struct Exchange {
     plan: Plan,
-    region: String,
+    region: Option<String>,
     settings: StsSettings,
     token_opts: TokenOptions,
     trust_policy: Option<(PathBuf, TrustPolicy)>,
+    notes: Vec<String>,
 }
 
 /// A failed exchange.  An STS failure keeps its parts, so a caller can
@@ -103,6 +107,13 @@ fn read_policy(raw: &str) -> Result<SessionPolicy, SettingsError> {
     Ok(SessionPolicy::parse(&text)?)
 }
 
+/// Whether this runs in a CircleCI job: `$CIRCLECI` is `true`, or the job's token is there.
+fn in_circleci_job(env: Env) -> bool {
+    env("CIRCLECI").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || env("CIRCLE_OIDC_TOKEN_V2").is_some()
+        || env("CIRCLE_OIDC_TOKEN").is_some()
+}
+
 impl Exchange {
     /// Validates everything, before any network call.  `env` is the
     /// environment the settings chains read.
@@ -125,10 +136,10 @@ impl Exchange {
         }
 
         let role_arn = RoleArn::parse(&role_arn.ok_or(SettingsError::NoRole)?)?;
-        let (region_raw, _) = settings::REGION
+        let region = settings::REGION
             .resolve(region_flag.as_deref(), env)
-            .ok_or(SettingsError::NoRegion)?;
-        let region = parse_region(&region_raw)?;
+            .map(|(raw, _)| parse_region(&raw))
+            .transpose()?;
         let session_name = match &session_name {
             Some(s) => SessionName::sanitize(s)?,
             None => SessionName::default_for_job(
@@ -165,15 +176,54 @@ impl Exchange {
         if opts.timeout_secs == 0 || opts.timeout_secs > 3600 {
             return Err(SettingsError::Timeout);
         }
+        let mut notes = Vec::new();
+        let token_file = match opts.token_file {
+            Some(path) => Some(path),
+            None => match env("AWS_WEB_IDENTITY_TOKEN_FILE") {
+                // An IRSA variable left in a self-hosted runner's pod must
+                // not silently change the identity a CircleCI job assumes.
+                Some(path) if in_circleci_job(env) => {
+                    notes.push(format!(
+                        "AWS_WEB_IDENTITY_TOKEN_FILE ({path}) is ignored in a CircleCI job: the job's own \
+                         OIDC token is used; pass --token-file to use that file instead"
+                    ));
+                    None
+                }
+                other => other.map(PathBuf::from),
+            },
+        };
         let total = Duration::from_secs(opts.timeout_secs);
         // An explicit endpoint wins over FIPS and dual-stack, as in the AWS
         // CLI (the SDK's resolver would refuse the combination).
         let explicit = endpoint_url.is_some();
+        let use_fips = !explicit && settings::USE_FIPS.resolve_bool(env);
+        let use_dual_stack = !explicit && settings::USE_DUALSTACK.resolve_bool(env);
+        let sts_region = match &region {
+            Some(r) => r.clone(),
+            None => {
+                // As the AWS CLI does without a region: STS's global
+                // endpoint (region aws-global, signed for us-east-1), which
+                // only the aws partition has, without FIPS or dual-stack.
+                let needs = if use_fips {
+                    Some("AWS_USE_FIPS_ENDPOINT=true".to_string())
+                } else if use_dual_stack {
+                    Some("AWS_USE_DUALSTACK_ENDPOINT=true".to_string())
+                } else if role_arn.partition() != "aws" && !explicit {
+                    Some(format!("a role in partition {}", role_arn.partition()))
+                } else {
+                    None
+                };
+                if let Some(needs) = needs {
+                    return Err(SettingsError::RegionNeeded { needs });
+                }
+                if explicit { "us-east-1" } else { GLOBAL_REGION }.to_string()
+            }
+        };
         let sts = StsSettings {
-            region: region.clone(),
+            region: sts_region,
             endpoint_url,
-            use_fips: !explicit && settings::USE_FIPS.resolve_bool(env),
-            use_dual_stack: !explicit && settings::USE_DUALSTACK.resolve_bool(env),
+            use_fips,
+            use_dual_stack,
             retry: settings::retry_policy(env)?,
             connect_timeout: Duration::from_secs(5).min(total),
             attempt_timeout: Duration::from_secs(15).min(total),
@@ -195,8 +245,9 @@ impl Exchange {
             },
             settings: sts,
             region,
-            token_opts: TokenOptions::new(opts.token_file, audience),
+            token_opts: TokenOptions::new(token_file, audience),
             trust_policy: None,
+            notes,
         })
     }
 
@@ -207,9 +258,10 @@ impl Exchange {
         self
     }
 
-    /// The region credentials are for (also written with them).
-    pub fn region(&self) -> &str {
-        &self.region
+    /// The region credentials are for (also written with them); `None`
+    /// when none was given anywhere and STS's global endpoint is used.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
     }
 
     /// The web-identity request.
@@ -230,6 +282,12 @@ impl Exchange {
     /// How the token is found.
     pub fn token_options(&self) -> &TokenOptions {
         &self.token_opts
+    }
+
+    /// What the user should know about how the options were read (a
+    /// setting ignored, say), one sentence each.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Finds the token and runs the STS calls; an STS failure comes back explained.
@@ -276,7 +334,7 @@ impl Exchange {
             chain_role_arn: self.plan.chain.as_ref().map(|c| &c.role_arn),
             claims: &token.claims,
             token_source: token.source.to_string(),
-            region: &self.region,
+            region: self.region.as_deref().unwrap_or("none given"),
             endpoint: self.settings.endpoint_description(),
             duration: request.duration.secs(),
         };
@@ -326,8 +384,6 @@ impl Exchange {
             ("", "credential-process".into()),
             ("", "--role-arn".into()),
             ("--role-arn", r.role_arn.to_string()),
-            ("", "--region".into()),
-            ("--region", self.region.clone()),
             ("", "--session-name".into()),
             ("--session-name", r.session_name.to_string()),
             ("", "--duration".into()),
@@ -358,6 +414,7 @@ impl Exchange {
             opt("--chain-session-name", Some(c.session_name.to_string()));
             opt("--external-id", c.external_id.clone());
         }
+        opt("--region", self.region.clone());
         opt("--audience", self.token_opts.audience.clone());
         opt("--endpoint-url", self.settings.endpoint_url.clone());
         if let Some(path) = &self.token_opts.token_file {
@@ -403,7 +460,7 @@ mod tests {
         ]);
         assert_eq!(
             Exchange::resolve(opts(), &env).unwrap().region(),
-            "eu-west-1"
+            Some("eu-west-1")
         );
         let flagged = RoleOptions {
             region: Some("ap-south-1".into()),
@@ -411,14 +468,12 @@ mod tests {
         };
         assert_eq!(
             Exchange::resolve(flagged, &env).unwrap().region(),
-            "ap-south-1"
+            Some("ap-south-1")
         );
     }
 
     #[test]
-    fn no_region_and_no_role_are_named() {
-        let err = Exchange::resolve(opts(), &env_of(&[])).unwrap_err();
-        assert!(matches!(err, SettingsError::NoRegion), "{err}");
+    fn no_role_is_named() {
         let env = env_of(&[("AWS_REGION", "us-east-1")]);
         let no_role = RoleOptions {
             role_arn: None,
@@ -428,6 +483,72 @@ mod tests {
             Exchange::resolve(no_role, &env).unwrap_err(),
             SettingsError::NoRole
         ));
+    }
+
+    #[test]
+    fn no_region_anywhere_means_the_global_endpoint_and_no_region_written() {
+        let x = Exchange::resolve(opts(), &env_of(&[])).unwrap();
+        assert_eq!(x.region(), None);
+        assert_eq!(
+            x.sts_settings().endpoint_description(),
+            "https://sts.amazonaws.com"
+        );
+        let cmd = x.process_command(Path::new("/bin/aws-oidc")).unwrap();
+        assert!(!cmd.contains("--region"), "{cmd}");
+        // An explicit endpoint still wins, and is signed for us-east-1.
+        let local = env_of(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")]);
+        let x = Exchange::resolve(opts(), &local).unwrap();
+        assert_eq!(x.region(), None);
+        assert_eq!(x.sts_settings().region, "us-east-1");
+        assert_eq!(
+            x.sts_settings().endpoint_description(),
+            "http://127.0.0.1:1"
+        );
+    }
+
+    #[test]
+    fn in_a_circleci_job_the_jobs_token_wins_over_a_web_identity_token_file() {
+        let irsa = ("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token");
+        let outside = Exchange::resolve(opts(), &env_of(&[irsa])).unwrap();
+        assert_eq!(
+            outside.token_options().token_file.as_deref(),
+            Some(Path::new("/var/run/secrets/token"))
+        );
+        assert!(outside.notes().is_empty());
+        for job in [("CIRCLECI", "true"), ("CIRCLE_OIDC_TOKEN_V2", "x.y.z")] {
+            let x = Exchange::resolve(opts(), &env_of(&[irsa, job])).unwrap();
+            assert_eq!(x.token_options().token_file, None, "{job:?}");
+            assert!(x.notes()[0].contains("--token-file"), "{:?}", x.notes());
+        }
+        let flagged = RoleOptions {
+            token_file: Some(PathBuf::from("/tmp/t")),
+            ..opts()
+        };
+        let x = Exchange::resolve(flagged, &env_of(&[irsa, ("CIRCLECI", "true")])).unwrap();
+        assert_eq!(
+            x.token_options().token_file.as_deref(),
+            Some(Path::new("/tmp/t"))
+        );
+        assert!(x.notes().is_empty());
+    }
+
+    #[test]
+    fn settings_that_need_a_region_say_so_without_one() {
+        for (var, needs) in [
+            ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_FIPS_ENDPOINT"),
+            ("AWS_USE_DUALSTACK_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"),
+        ] {
+            let err = Exchange::resolve(opts(), &env_of(&[(var, "true")])).unwrap_err();
+            assert!(matches!(err, SettingsError::RegionNeeded { .. }), "{err}");
+            assert!(err.to_string().contains(needs), "{err}");
+            assert!(err.to_string().contains("--region"), "{err}");
+        }
+        let china = RoleOptions {
+            role_arn: Some("arn:aws-cn:iam::123456789012:role/deploy".into()),
+            ..opts()
+        };
+        let err = Exchange::resolve(china, &env_of(&[])).unwrap_err();
+        assert!(err.to_string().contains("partition aws-cn"), "{err}");
     }
 
     #[test]

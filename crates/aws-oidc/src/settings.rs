@@ -11,8 +11,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::expand::{expand, ExpandError};
+use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
+use crate::sinks::profile::{ProfileName, SharedFiles};
 use crate::sts::EndpointError;
 
 /// Reads one environment variable; `None` when unset or empty.
@@ -30,6 +32,9 @@ pub enum Source {
     Flag(&'static str),
     /// An environment variable.
     Env(&'static str),
+    /// A key in the active profile's section of the AWS config file
+    /// (`$AWS_PROFILE`, else `default`; `$AWS_CONFIG_FILE`, else `~/.aws/config`).
+    Profile(&'static str),
 }
 
 impl fmt::Display for Source {
@@ -37,6 +42,7 @@ impl fmt::Display for Source {
         match self {
             Source::Flag(flag) => f.write_str(flag),
             Source::Env(var) => write!(f, "${var}"),
+            Source::Profile(key) => write!(f, "the profile's {key} in the AWS config file"),
         }
     }
 }
@@ -46,11 +52,13 @@ impl fmt::Display for Source {
 pub struct Chain(pub &'static [Source]);
 
 /// The region for STS and for what is written: `--region`, then
-/// `$AWS_REGION`, then `$AWS_DEFAULT_REGION` (the AWS SDKs' order).
+/// `$AWS_REGION`, then `$AWS_DEFAULT_REGION`, then the profile's `region`
+/// (the AWS SDKs' order).  None at all means STS's global endpoint.
 pub const REGION: Chain = Chain(&[
     Source::Flag("--region"),
     Source::Env("AWS_REGION"),
     Source::Env("AWS_DEFAULT_REGION"),
+    Source::Profile("region"),
 ]);
 
 /// An explicit STS endpoint: `--endpoint-url`, then the service-specific
@@ -81,6 +89,7 @@ impl Chain {
             let value = match source {
                 Source::Flag(_) => flag.map(str::to_string),
                 Source::Env(var) => env(var),
+                Source::Profile(key) => profile_value(env, key),
             };
             value.filter(|v| !v.trim().is_empty()).map(|v| (v, *source))
         })
@@ -104,6 +113,33 @@ impl Chain {
     }
 }
 
+/// The largest AWS config file read for a setting; a larger one is ignored.
+const CONFIG_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// `key` in the active profile's section of the AWS config file, as the
+/// SDKs read it: the profile is `$AWS_PROFILE`, else `default`; the file
+/// `$AWS_CONFIG_FILE`, else `~/.aws/config`.  A missing, unreadable or
+/// unparsable file holds no settings.
+pub fn profile_value(env: Env, key: &str) -> Option<String> {
+    use std::io::Read as _;
+    let config = SharedFiles::config_from_env(env).ok()?;
+    let profile =
+        ProfileName::parse(&env("AWS_PROFILE").unwrap_or_else(|| "default".into())).ok()?;
+    let mut text = String::new();
+    std::fs::File::open(&config)
+        .ok()?
+        .take(CONFIG_FILE_LIMIT + 1)
+        .read_to_string(&mut text)
+        .ok()?;
+    if text.len() as u64 > CONFIG_FILE_LIMIT {
+        return None;
+    }
+    IniDoc::parse(&text)
+        .ok()?
+        .get(&profile.config_section(), key)
+        .filter(|v| !v.trim().is_empty())
+}
+
 /// Why the options could not be resolved into an exchange.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -113,12 +149,16 @@ pub enum SettingsError {
          e.g. arn:aws:iam::123456789012:role/deploy"
     )]
     NoRole,
-    /// No region from any source of [`REGION`].
+    /// No region from any source of [`REGION`], and the setting named needs one.
     #[error(
-        "no AWS region: pass --region (orb: region) or set AWS_REGION or AWS_DEFAULT_REGION, e.g. us-east-1 \
-         (aws-oidc never asks the EC2 metadata service)"
+        "{needs} needs an AWS region, and none is set: pass --region (orb: region) or set AWS_REGION \
+         or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, aws-oidc calls STS's global endpoint, \
+         which exists only in the aws partition, without FIPS or dual-stack)"
     )]
-    NoRegion,
+    RegionNeeded {
+        /// What needs it, e.g. `AWS_USE_FIPS_ENDPOINT=true`.
+        needs: String,
+    },
     /// `--expand-env` could not expand an option.
     #[error("cannot expand {option}: {error}")]
     Expand {
@@ -284,6 +324,41 @@ mod tests {
     }
 
     #[test]
+    fn region_falls_back_to_the_profiles_region_after_the_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "[default]\nregion = eu-north-1\n[profile ci]\nregion = ap-east-1\n",
+        )
+        .unwrap();
+        let path = config.to_str().unwrap();
+        let default = env_of(&[("AWS_CONFIG_FILE", path)]);
+        assert_eq!(
+            REGION.resolve(None, &default),
+            Some(("eu-north-1".into(), Source::Profile("region")))
+        );
+        let named = env_of(&[("AWS_CONFIG_FILE", path), ("AWS_PROFILE", "ci")]);
+        assert_eq!(REGION.resolve(None, &named).unwrap().0, "ap-east-1");
+        let variable_first = env_of(&[
+            ("AWS_CONFIG_FILE", path),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ]);
+        assert_eq!(
+            REGION.resolve(None, &variable_first).unwrap().0,
+            "us-west-2"
+        );
+        let no_such_profile = env_of(&[("AWS_CONFIG_FILE", path), ("AWS_PROFILE", "other")]);
+        assert_eq!(REGION.resolve(None, &no_such_profile), None);
+        let home = dir.path().to_str().unwrap();
+        assert_eq!(
+            REGION.resolve(None, &env_of(&[("HOME", home)])),
+            None,
+            "no ~/.aws/config"
+        );
+    }
+
+    #[test]
     fn booleans_are_true_only_when_they_say_true() {
         for (value, on) in [
             ("true", true),
@@ -327,7 +402,7 @@ mod tests {
     fn a_chain_describes_its_sources_for_messages() {
         assert_eq!(
             REGION.describe(),
-            "--region, $AWS_REGION or $AWS_DEFAULT_REGION"
+            "--region, $AWS_REGION, $AWS_DEFAULT_REGION or the profile's region in the AWS config file"
         );
         assert_eq!(USE_FIPS.describe(), "$AWS_USE_FIPS_ENDPOINT");
     }

@@ -91,7 +91,7 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
         let policy = TrustPolicy::read(&path)?;
         exchange = exchange.explain_with_trust_policy(path, policy);
     }
-    let region = exchange.region().to_string();
+    let region = exchange.region().map(String::from);
 
     let (mut json, mut dotenv) = (false, None);
     match a.output.as_deref() {
@@ -110,7 +110,7 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
             let files = profile::SharedFiles::from_env(env)?;
             let write = profile::ProfileWrite {
                 name: profile::ProfileName::parse(name)?,
-                region: Some(region),
+                region,
                 profile_region: !a.no_profile_region,
                 default_region: a.default_region,
             };
@@ -191,6 +191,9 @@ fn warn_if_shadowed(v: &Validated) {
 /// Runs `aws-oidc assume`.
 pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
+    for note in v.exchange.notes() {
+        eprintln!("aws-oidc: note: {note}");
+    }
     preflight(&v)?;
     warn_if_shadowed(&v);
     let issued_at = SystemTime::now();
@@ -216,7 +219,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         }
     }
     if let Some(path) = &v.dotenv {
-        shell::write_dotenv(path, creds, Some(region))?;
+        shell::write_dotenv(path, creds, region)?;
         wrote.push(path.display().to_string());
     }
     if let Some(path) = &v.bash_env {
@@ -224,7 +227,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             "aws-oidc: credentials for {}",
             outcome.assumed.assumed_role_arn
         );
-        shell::append_bash_env(path, creds, Some(region), &header)?;
+        shell::append_bash_env(path, creds, region, &header)?;
         wrote.push(if process_env("BASH_ENV").as_deref() == path.to_str() {
             "$BASH_ENV".into()
         } else {
@@ -243,9 +246,17 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         Some(first) => format!(" (via {first})"),
         None => String::new(),
     };
+    let global = match region {
+        Some(_) => String::new(),
+        None => format!(
+            "; no region given, so STS's global endpoint ({}) was used and no region written",
+            v.exchange.sts_settings().endpoint_description()
+        ),
+    };
     eprintln!(
-        "aws-oidc: assumed {}{via}; credentials expire {} ({}); wrote {}{verified}",
+        "aws-oidc: assumed {}{via} with the token from {}; credentials expire {} ({}); wrote {}{verified}{global}",
         outcome.assumed.assumed_role_arn,
+        outcome.token.source,
         creds.expiration_rfc3339(),
         humanize_from_now(creds.expiration),
         wrote.join(", "),

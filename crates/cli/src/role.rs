@@ -17,7 +17,7 @@ pub struct RoleArgs {
     #[arg(long, env = "AWS_ROLE_ARN", hide_env_values = true, value_name = "ARN")]
     pub role_arn: Option<String>,
 
-    /// AWS region for STS and for the written config [default: $AWS_REGION, then $AWS_DEFAULT_REGION]
+    /// AWS region for STS and for the written config [default: $AWS_REGION, then $AWS_DEFAULT_REGION, then the region of $AWS_PROFILE's profile; none at all: STS's global endpoint, and no region written]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 
@@ -62,13 +62,8 @@ pub struct RoleArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Read the OIDC token from this file instead of the environment
-    #[arg(
-        long,
-        env = "AWS_WEB_IDENTITY_TOKEN_FILE",
-        hide_env_values = true,
-        value_name = "PATH"
-    )]
+    /// Read the OIDC token from this file instead of the environment [default outside a CircleCI job: $AWS_WEB_IDENTITY_TOKEN_FILE; in a job, the job's own token wins over that variable]
+    #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
 
     /// Mint a fresh token with this audience (`circleci run oidc get`); the IAM provider must list it as a client ID

@@ -27,22 +27,33 @@ fn expand_home(p: &str, home: &str) -> PathBuf {
     }
 }
 
+/// `$var` (with `~/` expanded), else `~/.aws/<default>`.
+fn shared_file(
+    env: &dyn Fn(&str) -> Option<String>,
+    var: &str,
+    default: &str,
+) -> Result<PathBuf, ProfileError> {
+    let home = env("HOME").filter(|h| !h.is_empty());
+    match (env(var).filter(|v| !v.is_empty()), &home) {
+        (Some(v), Some(h)) => Ok(expand_home(&v, h)),
+        (Some(v), None) if !v.starts_with("~/") => Ok(PathBuf::from(v)),
+        (_, Some(h)) => Ok(PathBuf::from(h).join(".aws").join(default)),
+        (_, None) => Err(ProfileError::NoHome),
+    }
+}
+
 impl SharedFiles {
     /// Resolves the paths the AWS CLI and SDKs would use.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ProfileError> {
-        let home = env("HOME").filter(|h| !h.is_empty());
-        let pick = |var: &str, default: &str| -> Result<PathBuf, ProfileError> {
-            match (env(var).filter(|v| !v.is_empty()), &home) {
-                (Some(v), Some(h)) => Ok(expand_home(&v, h)),
-                (Some(v), None) if !v.starts_with("~/") => Ok(PathBuf::from(v)),
-                (_, Some(h)) => Ok(PathBuf::from(h).join(".aws").join(default)),
-                (_, None) => Err(ProfileError::NoHome),
-            }
-        };
         Ok(SharedFiles {
-            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
-            config: pick("AWS_CONFIG_FILE", "config")?,
+            credentials: shared_file(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+            config: Self::config_from_env(env)?,
         })
+    }
+
+    /// The config file alone: `AWS_CONFIG_FILE`, else `~/.aws/config`.
+    pub fn config_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, ProfileError> {
+        shared_file(env, "AWS_CONFIG_FILE", "config")
     }
 }
 
