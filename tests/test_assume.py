@@ -36,6 +36,8 @@ def step(aws_oidc_bin, moto_server, tokens, job_env):
 
     run.env = env
     run.token = token
+    run.aws_oidc_bin = aws_oidc_bin
+    run.moto = moto_server
     return run
 
 
@@ -352,3 +354,102 @@ def test_the_regional_endpoint_is_used_by_default(step, region, extra_env, host)
         assert f"https://{host.removesuffix(':443')}" in result.stderr, "the error names the endpoint"
     finally:
         proxy.stop()
+
+
+# --- issue 15: any aws-cli/setup config works, the region and token as the AWS CLI finds them ---
+
+def test_no_region_anywhere_calls_the_global_endpoint_and_writes_no_region(step):
+    # As the AWS CLI does with no region: STS's global endpoint, seen through the proxy's CONNECT.
+    proxy = ForwardProxy()
+    env = {k: v for k, v in step.env.items() if k != "AWS_REGION"}
+    try:
+        result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--output", "json", "--timeout", "3"],
+                              {**env, "HTTPS_PROXY": proxy.url, "NO_PROXY": ""})
+        assert result.returncode == 1
+        assert proxy.seen and all(line == "CONNECT sts.amazonaws.com:443" for line in proxy.seen), proxy.seen
+        assert "https://sts.amazonaws.com" in result.stderr
+    finally:
+        proxy.stop()
+
+
+def test_no_region_with_an_endpoint_writes_no_region_and_says_so(step, job_env, moto_server):
+    env = {k: v for k, v in step.env.items() if k != "AWS_REGION"}
+    result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", moto_server,
+                                              "--profile", "ci", "--bash-env"], env)
+    assert result.returncode == 0, result.stderr
+    assert "no region given" in result.stderr and "no region written" in result.stderr
+    exported = Path(job_env["BASH_ENV"]).read_text()
+    assert "AWS_ACCESS_KEY_ID" in exported and "AWS_REGION" not in exported
+    config = Path(job_env["HOME"]) / ".aws" / "config"
+    assert not config.exists() or "region" not in config.read_text()
+    assert "aws_session_token" in (Path(job_env["HOME"]) / ".aws" / "credentials").read_text()
+    # The later step sets its region, as CircleCI's OIDC tutorial does, and the CLI works.
+    later = sourced_env(Path(job_env["BASH_ENV"]), job_env)
+    later["AWS_DEFAULT_REGION"] = "us-east-1"
+    assert caller_arn(later, moto_server).endswith("assumed-role/deploy/deploy-42")
+
+
+def test_settings_that_need_a_region_are_refused_without_one(step):
+    env = {k: v for k, v in step.env.items() if k != "AWS_REGION"}
+    result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--output", "json"],
+                          {**env, "AWS_USE_FIPS_ENDPOINT": "true"})
+    assert result.returncode == 1
+    assert "AWS_USE_FIPS_ENDPOINT=true needs an AWS region" in result.stderr and "--region" in result.stderr
+
+
+def test_the_region_comes_from_the_profile_after_the_variables(step, job_env, tmp_path):
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = eu-north-1\n[profile ci]\nregion = ap-east-1\n")
+    env = {k: v for k, v in step.env.items() if k != "AWS_REGION"}
+    env["AWS_CONFIG_FILE"] = str(config)
+    result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", step.moto,
+                                              "--output", "dotenv", str(tmp_path / "a.env")], env)
+    assert result.returncode == 0, result.stderr
+    assert "AWS_REGION=eu-north-1" in (tmp_path / "a.env").read_text()
+    result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", step.moto,
+                                              "--output", "dotenv", str(tmp_path / "b.env")],
+                          {**env, "AWS_PROFILE": "ci"})
+    assert result.returncode == 0, result.stderr
+    assert "AWS_REGION=ap-east-1" in (tmp_path / "b.env").read_text()
+    result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", step.moto,
+                                              "--output", "dotenv", str(tmp_path / "c.env")],
+                          {**env, "AWS_DEFAULT_REGION": "us-west-2"})
+    assert "AWS_REGION=us-west-2" in (tmp_path / "c.env").read_text(), "the variable comes first"
+
+
+def test_https_endpoint_trusted_through_aws_ca_bundle_alone(step, moto_server, tmp_path):
+    front = TlsFront(moto_server, tmp_path)
+    try:
+        (tmp_path / "other").mkdir()
+        other = TlsFront(moto_server, tmp_path / "other")
+        other.stop()
+        # The bundle is the only place the CA is; SSL_CERT_FILE names another CA, and AWS_CA_BUNDLE wins.
+        ok = step("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", front.url, endpoint=False,
+                  extra_env={"AWS_CA_BUNDLE": str(front.ca), "SSL_CERT_FILE": str(other.ca)})
+        assert ok.returncode == 0, ok.stderr
+        assert json.loads(ok.stdout)["Version"] == 1
+        untrusted = step("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", front.url,
+                         "--timeout", "5", endpoint=False, extra_env={"AWS_CA_BUNDLE": str(other.ca)})
+        assert untrusted.returncode == 1
+        assert "AWS_CA_BUNDLE" in untrusted.stderr
+        missing = step("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", front.url,
+                       endpoint=False, extra_env={"AWS_CA_BUNDLE": str(tmp_path / "nope.pem")})
+        assert missing.returncode == 1
+        assert "cannot use the CA bundle" in missing.stderr and "nope.pem" in missing.stderr
+    finally:
+        front.stop()
+
+
+def test_in_a_job_the_jobs_token_wins_over_a_web_identity_token_file(step, tokens, tmp_path):
+    # An IRSA token file left in a self-hosted runner's pod, for another identity.
+    irsa = tmp_path / "irsa-token"
+    irsa.write_text(tokens.mint(sub="system:serviceaccount:ci:runner"))
+    result = step("assume", "--role-arn", ROLE, "--output", "json",
+                  extra_env={"AWS_WEB_IDENTITY_TOKEN_FILE": str(irsa)})
+    assert result.returncode == 0, result.stderr
+    assert "with the token from $CIRCLE_OIDC_TOKEN_V2" in result.stderr
+    assert "AWS_WEB_IDENTITY_TOKEN_FILE" in result.stderr and "ignored" in result.stderr
+    chosen = step("assume", "--role-arn", ROLE, "--output", "json", "--token-file", str(irsa),
+                  extra_env={"AWS_WEB_IDENTITY_TOKEN_FILE": str(irsa)})
+    assert chosen.returncode == 0, chosen.stderr
+    assert f"with the token from the token file {irsa}" in chosen.stderr

@@ -217,7 +217,7 @@ pub fn explain(f: &StsFailure, ctx: &Context) -> String {
         ),
         (FailureKind::Connect(_), _, _) => format!(
             "Could not connect to {}. Check the network from this job, DNS, the proxy settings \
-             (HTTPS_PROXY, NO_PROXY), --endpoint-url, and that SSL_CERT_FILE (if set) holds the CA \
+             (HTTPS_PROXY, NO_PROXY), --endpoint-url, and that AWS_CA_BUNDLE or SSL_CERT_FILE (if set) holds the CA \
              that signed the endpoint's certificate.",
             ctx.endpoint
         ),

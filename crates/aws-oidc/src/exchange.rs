@@ -19,7 +19,7 @@ use crate::request::{
 };
 use crate::settings::{self, Env, SettingsError};
 use crate::sinks::shell;
-use crate::sts::{Sts, StsFailure, StsSettings};
+use crate::sts::{CaBundle, Sts, StsFailure, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
 use crate::trust::{self, TrustPolicy};
 
@@ -225,6 +225,10 @@ impl Exchange {
             use_fips,
             use_dual_stack,
             retry: settings::retry_policy(env)?,
+            ca_bundle: settings::CA_BUNDLE
+                .resolve(None, env)
+                .map(|(path, _)| CaBundle::read(Path::new(&path)))
+                .transpose()?,
             connect_timeout: Duration::from_secs(5).min(total),
             attempt_timeout: Duration::from_secs(15).min(total),
         };
@@ -530,6 +534,21 @@ mod tests {
             Some(Path::new("/tmp/t"))
         );
         assert!(x.notes().is_empty());
+    }
+
+    #[test]
+    fn a_ca_bundle_is_read_and_checked_before_any_network_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let env = env_of(&[("AWS_CA_BUNDLE", missing.to_str().unwrap())]);
+        let err = Exchange::resolve(opts(), &env).unwrap_err();
+        assert!(matches!(err, SettingsError::CaBundle(_)), "{err}");
+        assert!(err.to_string().contains("AWS_CA_BUNDLE"), "{err}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let env = env_of(&[("AWS_CA_BUNDLE", empty.to_str().unwrap())]);
+        let err = Exchange::resolve(opts(), &env).unwrap_err();
+        assert!(err.to_string().contains("no certificate"), "{err}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod request;
 mod retry;
 pub mod settings;
 pub mod sinks;
+pub mod static_keys;
 mod sts;
 pub mod thumbprint;
 pub mod token;
@@ -42,4 +43,6 @@ pub use credentials::Credentials;
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use files::FileError;
 pub use settings::SettingsError;
-pub use sts::{Assumed, EndpointError, FailureKind, StsFailure, StsSettings};
+pub use sts::{
+    Assumed, CaBundle, CaBundleError, EndpointError, FailureKind, StsFailure, StsSettings,
+};

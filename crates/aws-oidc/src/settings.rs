@@ -15,7 +15,7 @@ use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
 use crate::sinks::profile::{ProfileName, SharedFiles};
-use crate::sts::EndpointError;
+use crate::sts::{CaBundleError, EndpointError};
 
 /// Reads one environment variable; `None` when unset or empty.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -74,6 +74,10 @@ pub const USE_FIPS: Chain = Chain(&[Source::Env("AWS_USE_FIPS_ENDPOINT")]);
 
 /// Dual-stack (IPv6) endpoints: `$AWS_USE_DUALSTACK_ENDPOINT`.
 pub const USE_DUALSTACK: Chain = Chain(&[Source::Env("AWS_USE_DUALSTACK_ENDPOINT")]);
+
+/// CA certificates to trust instead of the system's: `$AWS_CA_BUNDLE`,
+/// then the profile's `ca_bundle` (as the AWS CLI reads them).
+pub const CA_BUNDLE: Chain = Chain(&[Source::Env("AWS_CA_BUNDLE"), Source::Profile("ca_bundle")]);
 
 /// Attempts per STS call, the first included: `$AWS_MAX_ATTEMPTS`.
 pub const MAX_ATTEMPTS: Chain = Chain(&[Source::Env("AWS_MAX_ATTEMPTS")]);
@@ -202,6 +206,9 @@ pub enum SettingsError {
     /// No endpoint for these settings.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
+    /// The CA bundle cannot be used.
+    #[error(transparent)]
+    CaBundle(#[from] CaBundleError),
 }
 
 /// The retry policy from `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`.

@@ -19,14 +19,18 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
+use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
 use aws_sdk_sts::types::PolicyDescriptorType;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -49,10 +53,75 @@ pub struct StsSettings {
     pub use_dual_stack: bool,
     /// How the SDK retries (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`).
     pub retry: RetryPolicy,
+    /// The CAs to trust instead of the system's (`AWS_CA_BUNDLE`).
+    pub ca_bundle: Option<CaBundle>,
     /// Limit for opening a connection.
     pub connect_timeout: Duration,
     /// Limit for one attempt.
     pub attempt_timeout: Duration,
+}
+
+/// The largest CA bundle read (Debian's whole system bundle is about 200 KB).
+const CA_BUNDLE_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// CA certificates (PEM) to trust instead of the system's, as the AWS CLI
+/// takes them from `AWS_CA_BUNDLE`: for self-hosted runners behind a
+/// TLS-intercepting proxy.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaBundle {
+    path: std::path::PathBuf,
+    pem: Vec<u8>,
+}
+
+impl fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaBundle({})", self.path.display())
+    }
+}
+
+/// A CA bundle that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use the CA bundle {} (AWS_CA_BUNDLE): {why}; point AWS_CA_BUNDLE at a PEM file of CA certificates", path.display())]
+pub struct CaBundleError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What is wrong.
+    pub why: String,
+}
+
+impl CaBundle {
+    /// Reads and checks a PEM bundle: at most 4 MiB, at least one
+    /// certificate, every certificate well-formed.
+    pub fn read(path: &std::path::Path) -> Result<Self, CaBundleError> {
+        use rustls::pki_types::pem::PemObject as _;
+        use std::io::Read as _;
+        let fail = |why: String| CaBundleError {
+            path: path.to_path_buf(),
+            why,
+        };
+        let mut pem = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(CA_BUNDLE_LIMIT + 1).read_to_end(&mut pem))
+            .map_err(|e| fail(e.to_string()))?;
+        if pem.len() as u64 > CA_BUNDLE_LIMIT {
+            return Err(fail("it is larger than 4 MiB".into()));
+        }
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| fail(format!("it is not valid PEM ({e:?})")))?;
+        if certs.is_empty() {
+            return Err(fail("it holds no certificate".into()));
+        }
+        Ok(CaBundle {
+            path: path.to_path_buf(),
+            pem,
+        })
+    }
+
+    /// Where it was read from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
 }
 
 /// The endpoint could not be resolved for these settings (e.g. FIPS in a
@@ -226,11 +295,13 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 /// default) endpoint, or a proxy reached over HTTPS.  Loading them is most of
 /// the CPU time of a whole run (22 M of 28 M instructions with Debian's store,
 /// callgrind), wasted on a plain-HTTP endpoint.
-pub fn http_client(endpoint_url: Option<&str>) -> SharedHttpClient {
-    let trust = if needs_tls(endpoint_url, |name| std::env::var(name).ok()) {
-        TrustStore::default()
-    } else {
-        TrustStore::empty()
+pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
+    let trust = match ca_bundle {
+        Some(bundle) => TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(bundle.pem.clone()),
+        None if needs_tls(endpoint_url, |name| std::env::var(name).ok()) => TrustStore::default(),
+        None => TrustStore::empty(),
     };
     let tls = TlsContext::builder()
         .with_trust_store(trust)
@@ -307,6 +378,55 @@ impl Intercept for AttemptCounter {
     }
 }
 
+/// Turns an answer whose credentials are missing or empty (a truncated body
+/// the XML reader took leniently) into a response error, which the SDK's
+/// retry treats as transient, instead of a success with nothing in it.
+#[derive(Debug, Clone, Copy, Default)]
+struct RequireCredentials;
+
+fn usable(c: Option<&aws_sdk_sts::types::Credentials>) -> bool {
+    c.is_some_and(|c| {
+        !c.access_key_id().is_empty()
+            && !c.secret_access_key().is_empty()
+            && !c.session_token().is_empty()
+    })
+}
+
+impl Intercept for RequireCredentials {
+    fn name(&self) -> &'static str {
+        "aws-oidc: an answer without credentials is unreadable"
+    }
+
+    fn modify_before_attempt_completion(
+        &self,
+        context: &mut FinalizerInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(result) = context.output_or_error_mut() else {
+            return Ok(());
+        };
+        let missing = match result {
+            Ok(output) => {
+                if let Some(o) = output.downcast_ref::<AssumeRoleWithWebIdentityOutput>() {
+                    !usable(o.credentials())
+                } else if let Some(o) = output.downcast_ref::<AssumeRoleOutput>() {
+                    !usable(o.credentials())
+                } else {
+                    false
+                }
+            }
+            Err(_) => false,
+        };
+        if missing {
+            *result = Err(OrchestratorError::response(
+                "the answer holds no credentials".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl AttemptCounter {
     fn get(&self) -> u32 {
         self.0.load(Ordering::Relaxed)
@@ -358,9 +478,13 @@ impl Sts {
         let mut b = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(settings.region.clone()))
-            .http_client(http_client(settings.endpoint_url.as_deref()))
+            .http_client(http_client(
+                settings.endpoint_url.as_deref(),
+                settings.ca_bundle.as_ref(),
+            ))
             .retry_config(settings.retry.sdk_config())
             .retry_classifier(VerificationKeyOutage)
+            .interceptor(RequireCredentials)
             .timeout_config(settings.timeouts(None))
             .use_fips(settings.use_fips)
             .use_dual_stack(settings.use_dual_stack);
