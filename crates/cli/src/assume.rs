@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use aws_oidc::credentials::humanize_from_now;
-use aws_oidc::settings::{option_value, process_env};
+use aws_oidc::settings::process_env;
 use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
 use aws_oidc::trust::TrustPolicy;
@@ -14,6 +14,7 @@ use clap::Args;
 
 use crate::output::print_stdout;
 use crate::role::{open_cache, RoleArgs};
+use crate::targets::{TargetArgs, Targets};
 
 pub const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
@@ -35,26 +36,8 @@ pub struct AssumeArgs {
     #[command(flatten)]
     role: RoleArgs,
 
-    /// Append `export` lines (keys, AWS_REGION, AWS_DEFAULT_REGION, AWS_CREDENTIAL_EXPIRATION) to this file [default: $BASH_ENV]
-    #[arg(long, value_name = "PATH", num_args = 0..=1)]
-    bash_env: Option<Option<PathBuf>>,
-
-    /// Write the credentials as this profile in ~/.aws/credentials, and the region in ~/.aws/config (honours AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE)
-    #[arg(
-        long,
-        env = "AWS_OIDC_PROFILE",
-        hide_env_values = true,
-        value_name = "NAME"
-    )]
-    profile: Option<String>,
-
-    /// With --profile: do not write the region into the profile's section of ~/.aws/config
-    #[arg(long)]
-    no_profile_region: bool,
-
-    /// Also write the region into the [default] section of ~/.aws/config
-    #[arg(long)]
-    default_region: bool,
+    #[command(flatten)]
+    targets: TargetArgs,
 
     /// `json`: credential_process JSON on stdout; `dotenv FILE`: KEY=value lines in FILE (0600)
     #[arg(long, num_args = 1..=2, value_names = ["FORMAT", "FILE"])]
@@ -76,22 +59,19 @@ pub struct AssumeArgs {
 /// Everything validated, before any network call or file change.
 struct Validated {
     exchange: Exchange,
-    bash_env: Option<PathBuf>,
-    profile: Option<(profile::SharedFiles, profile::ProfileWrite)>,
+    targets: Targets,
     json: bool,
     dotenv: Option<PathBuf>,
     refresh: bool,
 }
 
 fn validate(a: AssumeArgs) -> Result<Validated> {
-    let env = &process_env;
-    let profile_name = option_value(a.profile, a.role.expand_env, "--profile", env)?;
-    let mut exchange = Exchange::resolve(a.role.options(a.verify), env)?;
+    let expand_env = a.role.expand_env;
+    let mut exchange = Exchange::resolve(a.role.options(a.verify), &process_env)?;
     if let Some(path) = a.trust_policy {
         let policy = TrustPolicy::read(&path)?;
         exchange = exchange.explain_with_trust_policy(path, policy);
     }
-    let region = exchange.region().map(String::from);
 
     let (mut json, mut dotenv) = (false, None);
     match a.output.as_deref() {
@@ -104,37 +84,13 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
             other.join(" ")
         ),
     }
-    let profile = match &profile_name {
-        None => None,
-        Some(name) => {
-            let files = profile::SharedFiles::from_env(env)?;
-            let write = profile::ProfileWrite {
-                name: profile::ProfileName::parse(name)?,
-                region,
-                profile_region: !a.no_profile_region,
-                default_region: a.default_region,
-            };
-            Some((files, write))
-        }
-    };
-    let bash_env = match &a.bash_env {
-        Some(Some(path)) => Some(path.clone()),
-        Some(None) => Some(PathBuf::from(env("BASH_ENV").ok_or_else(|| {
-            anyhow!("--bash-env without a path needs $BASH_ENV, which is not set: pass --bash-env PATH")
-        })?)),
-        None if profile.is_none() && !json && dotenv.is_none() => match env("BASH_ENV") {
-            Some(p) => Some(PathBuf::from(p)),
-            None => bail!(
-                "nowhere to write the credentials: pass --bash-env PATH, --profile NAME, --output json \
-                 or --output dotenv FILE ($BASH_ENV, used by default in CircleCI, is not set)"
-            ),
-        },
-        None => None,
-    };
-    if a.default_region && profile.is_none() {
-        bail!("--default-region writes to ~/.aws/config and goes with --profile NAME");
-    }
-    if a.refresh && (bash_env.is_some() || json || dotenv.is_some()) {
+    let targets = a.targets.resolve(
+        expand_env,
+        exchange.region().map(String::from),
+        json || dotenv.is_some(),
+        ", --output json or --output dotenv FILE",
+    )?;
+    if a.refresh && (targets.bash_env.is_some() || json || dotenv.is_some()) {
         bail!(
             "--refresh writes a profile that refreshes itself; exported or printed keys would expire \
              and, in the environment, shadow it: use --refresh with --profile alone \
@@ -143,8 +99,7 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
     }
     Ok(Validated {
         exchange,
-        bash_env,
-        profile,
+        targets,
         json,
         dotenv,
         refresh: a.refresh,
@@ -153,10 +108,7 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
 
 /// Checks every sink can be written, changing nothing, before a token is spent.
 fn preflight(v: &Validated) -> Result<()> {
-    if let Some(path) = &v.bash_env {
-        shell::check_bash_env(path)
-            .context("cannot write the credentials to $BASH_ENV (--bash-env)")?;
-    }
+    v.targets.preflight()?;
     if let Some(path) = &v.dotenv {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
@@ -167,16 +119,15 @@ fn preflight(v: &Validated) -> Result<()> {
             }
         }
     }
-    if let Some((files, _)) = &v.profile {
-        profile::preflight(files)?;
-    }
     Ok(())
 }
 
 /// Warns when keys in the environment would hide the profile we write.
 fn warn_if_shadowed(v: &Validated) {
-    let Some((_, write)) = &v.profile else { return };
-    if v.bash_env.is_some() || process_env("AWS_ACCESS_KEY_ID").is_none() {
+    let Some((_, write)) = &v.targets.profile else {
+        return;
+    };
+    if v.targets.bash_env.is_some() || process_env("AWS_ACCESS_KEY_ID").is_none() {
         return;
     }
     eprintln!(
@@ -202,7 +153,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
 
     let creds = &outcome.assumed.credentials;
     let mut wrote = Vec::new();
-    if let Some((files, write)) = &v.profile {
+    if let Some((files, write)) = &v.targets.profile {
         if v.refresh {
             let exe =
                 std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
@@ -222,17 +173,13 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         shell::write_dotenv(path, creds, region)?;
         wrote.push(path.display().to_string());
     }
-    if let Some(path) = &v.bash_env {
+    if let (Some(path), Some(label)) = (&v.targets.bash_env, v.targets.bash_env_label()) {
         let header = format!(
             "aws-oidc: credentials for {}",
             outcome.assumed.assumed_role_arn
         );
         shell::append_bash_env(path, creds, region, &header)?;
-        wrote.push(if process_env("BASH_ENV").as_deref() == path.to_str() {
-            "$BASH_ENV".into()
-        } else {
-            path.display().to_string()
-        });
+        wrote.push(label);
     }
     if v.json {
         print_stdout(&sinks::process_json(creds))?;

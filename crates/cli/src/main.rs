@@ -9,6 +9,8 @@ mod claims;
 mod credential_process;
 mod output;
 mod role;
+mod static_keys;
+mod targets;
 mod thumbprint;
 mod trust_policy;
 
@@ -56,6 +58,9 @@ enum Command {
     /// Print the issuer's TLS certificate thumbprint for an IAM OIDC provider
     #[command(long_about = thumbprint::LONG_ABOUT)]
     Thumbprint(thumbprint::ThumbprintArgs),
+    /// Write long-lived keys from the environment to a profile and $BASH_ENV (aws-cli/setup without a role)
+    #[command(long_about = static_keys::LONG_ABOUT)]
+    StaticKeys(Box<static_keys::StaticKeysArgs>),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +78,7 @@ fn main() -> ExitCode {
         Command::TrustPolicy(args) => trust_policy::run(*args),
         Command::Check(args) => check::run(*args),
         Command::Thumbprint(args) => thumbprint::run(args),
+        Command::StaticKeys(args) => static_keys::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

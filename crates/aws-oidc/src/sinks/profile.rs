@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::credentials::Credentials;
 use crate::files::{FileError, UpdateLock};
 use crate::ini::{IniDoc, IniError};
+use crate::static_keys::StaticKeys;
 
 /// Where the shared files live, honouring the SDK's environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +169,9 @@ pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
 pub enum ProfileContent<'a> {
     /// Static keys in the credentials file (`aws configure set` style).
     Keys(&'a Credentials),
+    /// Long-lived access keys; any session token in the section is removed,
+    /// since it belongs to other keys.
+    StaticKeys(&'a StaticKeys),
     /// A `credential_process` command line in the config file, so AWS tools
     /// fetch fresh credentials themselves; static keys are removed, since
     /// they would take precedence over it.
@@ -202,6 +206,12 @@ pub fn write(
             creds_doc.set(section, KEY_NAMES[0], creds.access_key_id.expose());
             creds_doc.set(section, KEY_NAMES[1], creds.secret_access_key.expose());
             creds_doc.set(section, KEY_NAMES[2], creds.session_token.expose());
+            config_doc.remove(&config_section, "credential_process");
+        }
+        ProfileContent::StaticKeys(keys) => {
+            creds_doc.set(section, KEY_NAMES[0], keys.access_key_id.expose());
+            creds_doc.set(section, KEY_NAMES[1], keys.secret_access_key.expose());
+            creds_doc.remove(section, KEY_NAMES[2]);
             config_doc.remove(&config_section, "credential_process");
         }
         ProfileContent::Process(command) => {

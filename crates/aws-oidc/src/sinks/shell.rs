@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::credentials::Credentials;
 use crate::files::{self, FileError};
+use crate::static_keys::StaticKeys;
 
 /// A value a shell cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +118,33 @@ pub fn append_bash_env(
     let exp = creds.expiration_rfc3339();
     let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
     text.extend(render(&credential_vars(creds, region, &exp), "export ")?);
+    files::append(path, &text)?;
+    Ok(())
+}
+
+/// Appends `export` lines for long-lived keys to a `$BASH_ENV` file, and
+/// unsets a session token an earlier step may have exported: with these
+/// keys it would make every call fail.
+pub fn append_static_keys(
+    path: &Path,
+    keys: &StaticKeys,
+    region: Option<&str>,
+    header: &str,
+) -> Result<(), ShellSinkError> {
+    let mut vars: Vec<(&str, &[u8])> = vec![
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            keys.secret_access_key.expose().as_bytes(),
+        ),
+    ];
+    if let Some(r) = region {
+        vars.push(("AWS_REGION", r.as_bytes()));
+        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
+    }
+    let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
+    text.extend(render(&vars, "export ")?);
+    text.extend_from_slice(b"unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n");
     files::append(path, &text)?;
     Ok(())
 }

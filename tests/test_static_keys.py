@@ -1,0 +1,64 @@
+"""`aws-oidc static-keys`: an aws-cli/setup config with stored keys keeps working.
+
+The keys come from the environment variables named, as aws-cli/setup's
+`aws_access_key_id` and `aws_secret_access_key` parameters name them; the
+real AWS CLI reads them back from the profile and from `$BASH_ENV`, and they
+never appear in what the step prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from steps import run_aws, run_aws_oidc, sourced_env
+
+KEY_ID = "AKIAEXAMPLESTATIC001"
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSTATICKEY"
+
+
+def keys_env(job_env: dict[str, str]) -> dict[str, str]:
+    return {**job_env, "DEPLOY_KEY_ID": KEY_ID, "DEPLOY_SECRET": SECRET, "AWS_DEFAULT_REGION": "eu-west-1"}
+
+
+def test_static_keys_reach_the_profile_and_bash_env_and_the_aws_cli_reads_them(aws_oidc_bin, job_env, moto_server):
+    # An earlier OIDC step left a session token behind: with these keys it must go.
+    Path(job_env["BASH_ENV"]).write_text("export AWS_SESSION_TOKEN=stale-token\n")
+    env = keys_env(job_env)
+    result = run_aws_oidc(aws_oidc_bin, ["static-keys", "--access-key-id-var", "DEPLOY_KEY_ID",
+                                         "--secret-access-key-var", "DEPLOY_SECRET", "--profile", "legacy",
+                                         "--bash-env"], env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    assert KEY_ID not in out and SECRET not in out
+    assert 'profile "legacy"' in result.stderr and "$BASH_ENV" in result.stderr
+    assert "OIDC needs no stored keys" in result.stderr
+
+    aws_env = {k: v for k, v in job_env.items() if k != "BASH_ENV"}
+    got = run_aws(aws_env, "configure", "get", "aws_access_key_id", "--profile", "legacy")
+    assert got.stdout.strip() == KEY_ID, got.stderr
+    got = run_aws(aws_env, "configure", "get", "region", "--profile", "legacy")
+    assert got.stdout.strip() == "eu-west-1", got.stderr
+    later = sourced_env(Path(job_env["BASH_ENV"]), job_env)
+    assert later["AWS_ACCESS_KEY_ID"] == KEY_ID and later["AWS_SECRET_ACCESS_KEY"] == SECRET
+    assert "AWS_SESSION_TOKEN" not in later, "the stale session token is unset"
+    ident = run_aws(later, "sts", "get-caller-identity", endpoint=moto_server)
+    assert ident.returncode == 0, ident.stderr
+    assert json.loads(ident.stdout)["Account"]
+
+
+def test_a_missing_key_variable_is_named_and_nothing_is_written(aws_oidc_bin, job_env):
+    env = {**job_env, "DEPLOY_KEY_ID": KEY_ID}
+    result = run_aws_oidc(aws_oidc_bin, ["static-keys", "--access-key-id-var", "DEPLOY_KEY_ID",
+                                         "--secret-access-key-var", "DEPLOY_SECRET", "--profile", "legacy"], env)
+    assert result.returncode == 1
+    assert "$DEPLOY_SECRET is empty" in result.stderr and KEY_ID not in result.stderr
+    assert not (Path(job_env["HOME"]) / ".aws").exists()
+    assert Path(job_env["BASH_ENV"]).read_text() == ""
+
+
+def test_a_key_pasted_where_a_variable_name_belongs_is_not_echoed(aws_oidc_bin, job_env):
+    result = run_aws_oidc(aws_oidc_bin, ["static-keys", "--access-key-id-var", SECRET, "--bash-env"], keys_env(job_env))
+    assert result.returncode == 1
+    assert "takes the name of an environment variable" in result.stderr
+    assert SECRET not in result.stderr
