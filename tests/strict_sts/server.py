@@ -562,6 +562,16 @@ def _validate_assume(params: dict, *, web_identity: bool, packed_limit: int) -> 
     return duration, packed
 
 
+def _session_tags(params: dict) -> dict[str, str]:
+    """AssumeRole's `Tags.member.N.Key` / `.Value` parameters, in order."""
+    tags = {}
+    n = 1
+    while f"Tags.member.{n}.Key" in params:
+        tags[params[f"Tags.member.{n}.Key"]] = params.get(f"Tags.member.{n}.Value", "")
+        n += 1
+    return tags
+
+
 def _xml(action: str, result_fields: str, request_id: str) -> bytes:
     return (
         f'<{action}Response xmlns="{NS}">\n'
@@ -796,6 +806,8 @@ class Handler(BaseHTTPRequestHandler):
             "duration": duration,
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "request_id": request_id,
+            # CloudTrail records the caller's User-Agent: tests read it here.
+            "user_agent": self.headers.get("User-Agent"),
         }
         state.count(action)
 
@@ -1028,6 +1040,23 @@ class Handler(BaseHTTPRequestHandler):
         if not allowed:
             entry["reason"] = reason
             raise denied
+        tags = _session_tags(params)
+        if tags:
+            entry["tags"] = tags
+            # As IAM: session tags also need sts:TagSession in the role's trust policy.
+            tag_context = {**context, **{f"aws:RequestTag/{k}": v for k, v in tags.items()}}
+            try:
+                allowed, reason = explain(
+                    role.trust_policy, tag_context, [caller.role_arn, caller.assumed_role_arn], "sts:TagSession",
+                    principal_type="AWS",
+                )
+            except PolicyError as e:
+                allowed, reason = False, f"trust policy error: {e}"
+            if not allowed:
+                entry["reason"] = f"sts:TagSession: {reason}"
+                raise StsError(
+                    "AccessDenied", MSG_AR_DENIED.format(caller=caller.assumed_role_arn, role=role_arn)
+                    .replace("sts:AssumeRole", "sts:TagSession"), 403)
         if duration > 3600:
             raise StsError("ValidationError", MSG_CHAINING)
         if duration > role.max_session_duration:

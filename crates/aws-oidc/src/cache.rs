@@ -291,6 +291,15 @@ impl<'a> CachedExchange<'a> {
             chain.map(|c| c.role_arn.as_str()).unwrap_or(""),
             chain.map(|c| c.session_name.as_str()).unwrap_or(""),
             chain.and_then(|c| c.external_id.as_deref()).unwrap_or(""),
+            &chain
+                .map(|c| {
+                    c.tags
+                        .iter()
+                        .map(|t| format!("{}={}", t.key(), t.value()))
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}")
+                })
+                .unwrap_or_default(),
             x.token_options().audience.as_deref().unwrap_or(""),
             &x.sts_settings().endpoint_description(),
         ])

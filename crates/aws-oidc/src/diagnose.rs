@@ -109,6 +109,13 @@ pub fn explain(f: &StsFailure, ctx: &Context) -> String {
             ctx.trust_statement(),
             aud = ctx.aud(),
         ),
+        (FailureKind::Service, "AssumeRole", "AccessDenied") if message.contains("sts:TagSession") => format!(
+            "Role chaining with session tags was refused: {next}'s trust policy lets {first} assume it \
+             but not tag the session. Add sts:TagSession to the statement that allows sts:AssumeRole \
+             (\"Action\": [\"sts:AssumeRole\", \"sts:TagSession\"]), or drop --tag/--circleci-tags.",
+            first = role,
+            next = ctx.chain_role_arn.map(|r| r.to_string()).unwrap_or_else(|| "the chained role".into()),
+        ),
         (FailureKind::Service, "AssumeRole", "AccessDenied") => format!(
             "Role chaining was refused: {first} may not assume {next}.\n\
              - {next}'s trust policy must allow Principal {{\"AWS\": \"{first}\"}} (or its account root) \

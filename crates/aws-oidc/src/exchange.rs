@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use crate::assume::{AssumeError, Outcome, Plan};
 use crate::diagnose;
 use crate::request::{
-    parse_policy_arns, parse_region, AssumeRequest, ChainRequest, RoleArn, SessionDuration,
-    SessionName, SessionPolicy,
+    check_session_tags, parse_policy_arns, parse_region, AccountId, AssumeRequest, ChainRequest,
+    RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
 use crate::settings::{self, Env, SettingsError};
 use crate::sinks::shell;
@@ -59,6 +59,14 @@ pub struct RoleOptions {
     pub timeout_secs: u64,
     /// `--verify`: check the final credentials with GetCallerIdentity.
     pub verify: bool,
+    /// `--allowed-account-ids`, each possibly comma-separated: a role in any
+    /// other account is refused before any network call.
+    pub allowed_account_ids: Vec<String>,
+    /// `--tag KEY=VALUE`: session tags for the chained role.
+    pub tags: Vec<String>,
+    /// `--circleci-tags`: tag the chained session with the project, job,
+    /// build number and branch.
+    pub circleci_tags: bool,
 }
 
 /// A validated exchange: what to ask STS, where, with which token.
@@ -107,6 +115,38 @@ fn read_policy(raw: &str) -> Result<SessionPolicy, SettingsError> {
     Ok(SessionPolicy::parse(&text)?)
 }
 
+/// Refuses a role outside the allowed accounts (none given: any account).
+fn check_account(role: &RoleArn, allowed: &[AccountId]) -> Result<(), SettingsError> {
+    if allowed.is_empty() || allowed.iter().any(|a| a.as_str() == role.account()) {
+        return Ok(());
+    }
+    Err(SettingsError::AccountNotAllowed {
+        role: role.to_string(),
+        allowed: allowed
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// The `--circleci-tags` preset: project, job, build number and branch, as
+/// CircleCI names them in the job's environment (missing ones are left out).
+fn circleci_tags(env: Env) -> Result<Vec<SessionTag>, SettingsError> {
+    let mut tags = Vec::new();
+    for (key, var) in [
+        ("circleci:project", "CIRCLE_PROJECT_REPONAME"),
+        ("circleci:job", "CIRCLE_JOB"),
+        ("circleci:build-num", "CIRCLE_BUILD_NUM"),
+        ("circleci:branch", "CIRCLE_BRANCH"),
+    ] {
+        if let Some(value) = env(var) {
+            tags.push(SessionTag::cleaned(key, &value)?);
+        }
+    }
+    Ok(tags)
+}
+
 /// Whether this runs in a CircleCI job: `$CIRCLECI` is `true`, or the job's token is there.
 fn in_circleci_job(env: Env) -> bool {
     env("CIRCLECI").is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -135,7 +175,31 @@ impl Exchange {
             arns.extend(value(Some(arn), "--policy-arn")?);
         }
 
+        let mut allowed = Vec::new();
+        for ids in opts.allowed_account_ids {
+            for id in value(Some(ids), "--allowed-account-ids")?
+                .iter()
+                .flat_map(|v| v.split(','))
+            {
+                let id = id.trim();
+                if !id.is_empty() {
+                    allowed.push(AccountId::parse(id, "--allowed-account-ids")?);
+                }
+            }
+        }
+        let mut tags = Vec::new();
+        for tag in opts.tags {
+            if let Some(tag) = value(Some(tag), "--tag")? {
+                tags.push(SessionTag::parse(&tag)?);
+            }
+        }
+        if opts.circleci_tags {
+            tags.extend(circleci_tags(env)?);
+        }
+        check_session_tags(&tags)?;
+
         let role_arn = RoleArn::parse(&role_arn.ok_or(SettingsError::NoRole)?)?;
+        check_account(&role_arn, &allowed)?;
         let region = settings::REGION
             .resolve(region_flag.as_deref(), env)
             .map(|(raw, _)| parse_region(&raw))
@@ -151,18 +215,18 @@ impl Exchange {
         let policy = policy.as_deref().map(read_policy).transpose()?;
         let policy_arns = parse_policy_arns(&arns)?;
         let chain = match &chain_role_arn {
+            None if !tags.is_empty() => return Err(SettingsError::TagsNeedChain),
             None => None,
             Some(arn) => {
                 let name = match &chain_session_name {
                     Some(n) => SessionName::sanitize(n)?,
                     None => session_name.clone(),
                 };
-                Some(ChainRequest::new(
-                    RoleArn::parse(arn)?,
-                    name,
-                    duration,
-                    external_id,
-                )?)
+                let arn = RoleArn::parse(arn)?;
+                check_account(&arn, &allowed)?;
+                let mut chain = ChainRequest::new(arn, name, duration, external_id)?;
+                chain.tags = tags;
+                Some(chain)
             }
         };
         let endpoint_url = settings::ENDPOINT_URL
@@ -225,6 +289,7 @@ impl Exchange {
             use_fips,
             use_dual_stack,
             retry: settings::retry_policy(env)?,
+            user_agent: settings::circleci_user_agent(env),
             ca_bundle: settings::CA_BUNDLE
                 .resolve(None, env)
                 .map(|(path, _)| CaBundle::read(Path::new(&path)))
@@ -388,11 +453,17 @@ impl Exchange {
             ("", "credential-process".into()),
             ("", "--role-arn".into()),
             ("--role-arn", r.role_arn.to_string()),
+        ];
+        if let Some(region) = &self.region {
+            words.push(("", "--region".into()));
+            words.push(("--region", region.clone()));
+        }
+        words.extend([
             ("", "--session-name".into()),
             ("--session-name", r.session_name.to_string()),
             ("", "--duration".into()),
             ("--duration", r.duration.secs().to_string()),
-        ];
+        ]);
         let mut opt = |flag: &'static str, value: Option<String>| {
             if let Some(v) = value {
                 words.push(("", flag.into()));
@@ -417,8 +488,10 @@ impl Exchange {
             opt("--chain-role-arn", Some(c.role_arn.to_string()));
             opt("--chain-session-name", Some(c.session_name.to_string()));
             opt("--external-id", c.external_id.clone());
+            for tag in &c.tags {
+                opt("--tag", Some(format!("{}={}", tag.key(), tag.value())));
+            }
         }
-        opt("--region", self.region.clone());
         opt("--audience", self.token_opts.audience.clone());
         opt("--endpoint-url", self.settings.endpoint_url.clone());
         if let Some(path) = &self.token_opts.token_file {

@@ -37,6 +37,28 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// An AWS account id, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Parses 12 digits; `what` names the option in the error.
+    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+        let raw = raw.trim();
+        if !is_account_id(raw) {
+            return Err(input_error(format!(
+                "invalid {what} {raw:?}: an AWS account id is 12 digits, e.g. 123456789012"
+            )));
+        }
+        Ok(AccountId(raw.to_string()))
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleArn {
@@ -388,6 +410,8 @@ pub struct ChainRequest {
     pub duration: SessionDuration,
     /// The external id the second role's trust policy may require.
     pub external_id: Option<String>,
+    /// Session tags for the chained session (CloudTrail and ABAC see them).
+    pub tags: Vec<SessionTag>,
 }
 
 impl ChainRequest {
@@ -421,6 +445,7 @@ impl ChainRequest {
             session_name,
             duration,
             external_id,
+            tags: Vec::new(),
         })
     }
 }
@@ -442,6 +467,95 @@ pub fn parse_region(raw: &str) -> Result<String, InputError> {
         )));
     }
     Ok(r.to_string())
+}
+
+/// A session tag, as STS's AssumeRole takes it: key 1-128 and value 0-256
+/// characters of letters, digits, spaces and `_.:/=+-@`; the key not
+/// starting with `aws:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTag {
+    key: String,
+    value: String,
+}
+
+/// At most this many session tags per session (STS's limit).
+pub const MAX_SESSION_TAGS: usize = 50;
+
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
+}
+
+impl SessionTag {
+    /// Parses `KEY=VALUE` (`--tag`).
+    pub fn parse(raw: &str) -> Result<Self, InputError> {
+        let Some((key, value)) = raw.split_once('=') else {
+            return Err(input_error(format!(
+                "invalid --tag {raw:?}: write it as KEY=VALUE, e.g. --tag team=payments"
+            )));
+        };
+        Self::new(key.trim(), value.trim())
+    }
+
+    /// A tag from a key and value, checked as STS checks them.
+    pub fn new(key: &str, value: &str) -> Result<Self, InputError> {
+        let key_ok = (1..=128).contains(&key.chars().count())
+            && key.chars().all(is_tag_char)
+            && !key.to_ascii_lowercase().starts_with("aws:");
+        if !key_ok {
+            return Err(input_error(format!(
+                "invalid session tag key {key:?}: 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:"
+            )));
+        }
+        if value.chars().count() > 256 || !value.chars().all(is_tag_char) {
+            return Err(input_error(format!(
+                "invalid value for session tag {key:?}: at most 256 letters, digits, spaces or _.:/=+-@"
+            )));
+        }
+        Ok(SessionTag {
+            key: key.to_string(),
+            value: value.to_string(),
+        })
+    }
+
+    /// A tag from a value that may hold any text (a branch name, say):
+    /// characters STS refuses become `-`, and it is cut to 256.
+    pub fn cleaned(key: &str, value: &str) -> Result<Self, InputError> {
+        let value: String = value
+            .chars()
+            .map(|c| if is_tag_char(c) { c } else { '-' })
+            .take(256)
+            .collect();
+        Self::new(key, &value)
+    }
+
+    /// The key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The value.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// Checks a set of tags: at most [`MAX_SESSION_TAGS`], keys unique regardless of case.
+pub fn check_session_tags(tags: &[SessionTag]) -> Result<(), InputError> {
+    if tags.len() > MAX_SESSION_TAGS {
+        return Err(input_error(format!(
+            "{} session tags: STS takes at most {MAX_SESSION_TAGS}",
+            tags.len()
+        )));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        if tags[..i].iter().any(|u| u.key.eq_ignore_ascii_case(&t.key)) {
+            return Err(input_error(format!(
+                "session tag {:?} is given twice (keys are compared without case)",
+                t.key
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -607,5 +721,29 @@ mod tests {
         for bad in ["", "useast1", "US-EAST-1", "us-east-1;rm", "us--1"] {
             assert!(parse_region(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn session_tags_follow_stss_rules() {
+        let t = SessionTag::parse("team = payments").unwrap();
+        assert_eq!((t.key(), t.value()), ("team", "payments"));
+        assert!(SessionTag::parse("novalue").is_err());
+        assert!(SessionTag::parse("aws:x=y").is_err());
+        assert!(SessionTag::parse("k=a\"b").is_err());
+        assert!(SessionTag::new(&"k".repeat(129), "v").is_err());
+        assert!(SessionTag::new("k", &"v".repeat(257)).is_err());
+        assert_eq!(SessionTag::new("k", "").unwrap().value(), "");
+        let branch = SessionTag::cleaned("circleci:branch", "feature/x#1;rm").unwrap();
+        assert_eq!(branch.value(), "feature/x-1-rm");
+        let dup = [
+            SessionTag::new("Team", "a").unwrap(),
+            SessionTag::new("team", "b").unwrap(),
+        ];
+        assert!(check_session_tags(&dup).is_err());
+        let many: Vec<_> = (0..51)
+            .map(|i| SessionTag::new(&format!("k{i}"), "v").unwrap())
+            .collect();
+        assert!(check_session_tags(&many).is_err());
+        assert!(check_session_tags(&many[..50]).is_ok());
     }
 }

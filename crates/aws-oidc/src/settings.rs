@@ -206,9 +206,105 @@ pub enum SettingsError {
     /// No endpoint for these settings.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
+    /// A role outside `--allowed-account-ids`.
+    #[error(
+        "role {role} is not in an allowed account ({allowed}): fix the role ARN, or add its account \
+         to --allowed-account-ids (orb: allowed_account_ids)"
+    )]
+    AccountNotAllowed {
+        /// The role.
+        role: String,
+        /// The allowed accounts.
+        allowed: String,
+    },
+    /// Session tags without a chained role.
+    #[error(
+        "session tags (--tag, --circleci-tags) go on a chained role (--chain-role-arn): \
+         AssumeRoleWithWebIdentity takes no tags from the caller, only from the token's \
+         https://aws.amazon.com/tags claim, which CircleCI's tokens do not carry"
+    )]
+    TagsNeedChain,
     /// The CA bundle cannot be used.
     #[error(transparent)]
     CaBundle(#[from] CaBundleError),
+}
+
+/// Product tokens naming the CircleCI build, for the STS user agent, so
+/// CloudTrail's `userAgent` ties each call to its build:
+/// `circleci-project/<org>.<repo> circleci-build/<number> circleci-workflow/<id>`.
+/// `None` outside CircleCI.
+pub fn circleci_user_agent(env: Env) -> Option<String> {
+    // RFC 9110 token characters; anything else becomes '-'.
+    let token = |v: String| -> String {
+        v.chars()
+            .take(64)
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect()
+    };
+    let project = match (
+        env("CIRCLE_PROJECT_USERNAME"),
+        env("CIRCLE_PROJECT_REPONAME"),
+    ) {
+        (Some(org), Some(repo)) => Some(format!("{}.{}", token(org), token(repo))),
+        (None, Some(repo)) => Some(token(repo)),
+        _ => None,
+    };
+    let parts: Vec<String> = [
+        project.map(|p| format!("circleci-project/{p}")),
+        env("CIRCLE_BUILD_NUM").map(|n| format!("circleci-build/{}", token(n))),
+        env("CIRCLE_WORKFLOW_ID").map(|w| format!("circleci-workflow/{}", token(w))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// What later steps will use instead of the profile just written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shadow {
+    /// `AWS_ACCESS_KEY_ID` is set: AWS tools take keys from the environment
+    /// before any profile.
+    Keys,
+    /// `AWS_PROFILE` names another profile.
+    Profile(String),
+}
+
+impl Shadow {
+    /// Finds what would shadow `profile` (just written, with nothing
+    /// exported to later steps) in the environment later steps inherit.
+    pub fn of(profile: &str, env: Env) -> Option<Shadow> {
+        if env("AWS_ACCESS_KEY_ID").is_some() {
+            return Some(Shadow::Keys);
+        }
+        env("AWS_PROFILE")
+            .filter(|p| p != profile)
+            .map(Shadow::Profile)
+    }
+
+    /// The one-line warning: the variable, and what later steps will use.
+    pub fn warning(&self, profile: &str) -> String {
+        match self {
+            Shadow::Keys => format!(
+                "AWS_ACCESS_KEY_ID is set in this environment, and AWS tools use it before any \
+                 profile, so later steps use the keys in AWS_ACCESS_KEY_ID (from a context or an earlier \
+                 step), not profile {profile:?}. If an earlier step exported keys (orb: set_aws_env_vars), \
+                 set set_aws_env_vars: false there, or `unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+                 AWS_SESSION_TOKEN` before using the profile."
+            ),
+            Shadow::Profile(other) => format!(
+                "AWS_PROFILE={other} is set in this environment, so later steps use profile {other:?}, \
+                 not profile {profile:?}: pass --profile {profile} to the AWS CLI, set AWS_PROFILE={profile}, \
+                 or write the credentials as profile {other:?}."
+            ),
+        }
+    }
 }
 
 /// The retry policy from `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`.
@@ -403,6 +499,44 @@ mod tests {
             retry_policy(&env),
             Err(SettingsError::RetryMode { .. })
         ));
+    }
+
+    #[test]
+    fn what_shadows_a_profile_is_named() {
+        assert_eq!(Shadow::of("prod", &env_of(&[])), None);
+        let keys = env_of(&[("AWS_ACCESS_KEY_ID", "AKIA0"), ("AWS_PROFILE", "other")]);
+        assert_eq!(Shadow::of("prod", &keys), Some(Shadow::Keys));
+        assert!(Shadow::Keys
+            .warning("prod")
+            .contains("AWS_ACCESS_KEY_ID is set"));
+        let other = env_of(&[("AWS_PROFILE", "other")]);
+        let shadow = Shadow::of("prod", &other).unwrap();
+        assert!(shadow
+            .warning("prod")
+            .contains("later steps use profile \"other\""));
+        assert_eq!(
+            Shadow::of("other", &other),
+            None,
+            "the same profile is no shadow"
+        );
+    }
+
+    #[test]
+    fn the_user_agent_names_the_circleci_build() {
+        let env = env_of(&[
+            ("CIRCLE_PROJECT_USERNAME", "acme"),
+            ("CIRCLE_PROJECT_REPONAME", "app web"),
+            ("CIRCLE_BUILD_NUM", "42"),
+            ("CIRCLE_WORKFLOW_ID", "6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
+        ]);
+        assert_eq!(
+            circleci_user_agent(&env).as_deref(),
+            Some(
+                "circleci-project/acme.app-web circleci-build/42 \
+                 circleci-workflow/6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+            )
+        );
+        assert_eq!(circleci_user_agent(&env_of(&[])), None);
     }
 
     #[test]

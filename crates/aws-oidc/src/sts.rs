@@ -21,14 +21,15 @@ use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents}
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
-use aws_sdk_sts::types::PolicyDescriptorType;
+use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut,
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextMut,
 };
 use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
 use aws_smithy_types::config_bag::ConfigBag;
@@ -53,6 +54,9 @@ pub struct StsSettings {
     pub use_dual_stack: bool,
     /// How the SDK retries (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`).
     pub retry: RetryPolicy,
+    /// Product tokens added to the user agent (the CircleCI build), so
+    /// CloudTrail ties each call to its build.
+    pub user_agent: Option<String>,
     /// The CAs to trust instead of the system's (`AWS_CA_BUNDLE`).
     pub ca_bundle: Option<CaBundle>,
     /// Limit for opening a connection.
@@ -427,6 +431,31 @@ impl Intercept for RequireCredentials {
     }
 }
 
+/// Appends product tokens (the CircleCI build) to the user agent the SDK sends.
+#[derive(Debug, Clone)]
+struct BuildUserAgent(String);
+
+impl Intercept for BuildUserAgent {
+    fn name(&self) -> &'static str {
+        "aws-oidc: the CircleCI build in the user agent"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        let agent = match headers.get("user-agent") {
+            Some(existing) => format!("{existing} {}", self.0),
+            None => self.0.clone(),
+        };
+        headers.insert("user-agent", agent);
+        Ok(())
+    }
+}
+
 impl AttemptCounter {
     fn get(&self) -> u32 {
         self.0.load(Ordering::Relaxed)
@@ -490,6 +519,9 @@ impl Sts {
             .use_dual_stack(settings.use_dual_stack);
         if let Some(url) = &settings.endpoint_url {
             b = b.endpoint_url(url);
+        }
+        if let Some(agent) = &settings.user_agent {
+            b = b.interceptor(BuildUserAgent(agent.clone()));
         }
         Sts {
             client: aws_sdk_sts::Client::from_conf(b.build()),
@@ -563,6 +595,22 @@ impl Sts {
     ) -> Result<Assumed, StsFailure> {
         const OP: &str = "AssumeRole";
         check_time_left(OP, deadline)?;
+        let tags = (!req.tags.is_empty())
+            .then(|| {
+                req.tags
+                    .iter()
+                    .map(|t| Tag::builder().key(t.key()).value(t.value()).build())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|e| StsFailure {
+                operation: OP,
+                kind: FailureKind::Other(e.to_string()),
+                code: None,
+                message: None,
+                status: None,
+                attempts: 0,
+            })?;
         let attempts = AttemptCounter::default();
         let out = self
             .client
@@ -571,6 +619,7 @@ impl Sts {
             .role_session_name(req.session_name.as_str())
             .duration_seconds(req.duration.secs() as i32)
             .set_external_id(req.external_id.clone())
+            .set_tags(tags)
             .customize()
             .config_override(self.call_config(Some(creds), deadline, &attempts))
             .send()

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context as _, Result};
 use aws_oidc::credentials::humanize_from_now;
-use aws_oidc::settings::process_env;
+use aws_oidc::settings::{process_env, Shadow};
 use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
 use aws_oidc::trust::TrustPolicy;
@@ -122,21 +122,17 @@ fn preflight(v: &Validated) -> Result<()> {
     Ok(())
 }
 
-/// Warns when keys in the environment would hide the profile we write.
+/// Warns when what later steps inherit would hide the profile we write.
 fn warn_if_shadowed(v: &Validated) {
     let Some((_, write)) = &v.targets.profile else {
         return;
     };
-    if v.targets.bash_env.is_some() || process_env("AWS_ACCESS_KEY_ID").is_none() {
-        return;
+    if v.targets.bash_env.is_some() {
+        return; // the exported keys are what later steps use
     }
-    eprintln!(
-        "aws-oidc: warning: AWS_ACCESS_KEY_ID is set in this environment, and AWS tools use it before any \
-         profile, so profile {:?} is ignored wherever it stays set. If an earlier step exported keys \
-         (orb: set_aws_env_vars), set set_aws_env_vars: false there, or `unset AWS_ACCESS_KEY_ID \
-         AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN` before using the profile.",
-        write.name.as_str()
-    );
+    if let Some(shadow) = Shadow::of(write.name.as_str(), &process_env) {
+        eprintln!("aws-oidc: warning: {}", shadow.warning(write.name.as_str()));
+    }
 }
 
 /// Runs `aws-oidc assume`.

@@ -7,6 +7,7 @@ mod assume;
 mod check;
 mod claims;
 mod credential_process;
+mod exec;
 mod output;
 mod role;
 mod static_keys;
@@ -43,6 +44,9 @@ enum Command {
     /// Assume an IAM role with the job's OIDC token and write the credentials
     #[command(long_about = assume::LONG_ABOUT)]
     Assume(Box<assume::AssumeArgs>),
+    /// Run one command with the role's credentials in its environment only; nothing is written
+    #[command(long_about = exec::LONG_ABOUT)]
+    Exec(Box<exec::ExecArgs>),
     /// Print credentials for a profile's credential_process, cached and refreshed as needed
     #[command(long_about = credential_process::LONG_ABOUT)]
     CredentialProcess(Box<credential_process::CredentialProcessArgs>),
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
+        Command::Exec(args) => exec::run(*args),
         Command::CredentialProcess(args) => credential_process::run(*args),
         Command::Claims(args) => claims::run(args),
         Command::TrustPolicy(args) => trust_policy::run(*args),

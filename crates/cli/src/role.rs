@@ -98,6 +98,23 @@ pub struct RoleArgs {
     #[arg(long, value_name = "NAME", requires = "chain_role_arn")]
     pub chain_session_name: Option<String>,
 
+    /// Refuse, before any network call, a role (or chained role) outside these AWS accounts; repeat, or separate with commas
+    #[arg(
+        long = "allowed-account-ids",
+        env = "AWS_OIDC_ALLOWED_ACCOUNT_IDS",
+        hide_env_values = true,
+        value_name = "IDS"
+    )]
+    pub allowed_account_ids: Vec<String>,
+
+    /// Session tag KEY=VALUE for the chained role (--chain-role-arn), shown in CloudTrail and usable in policies; repeatable. Its trust policy must allow sts:TagSession
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+
+    /// Tag the chained session with the CircleCI project, job, build number and branch (circleci:project, circleci:job, circleci:build-num, circleci:branch)
+    #[arg(long)]
+    pub circleci_tags: bool,
+
     /// Expand $VAR and ${VAR} in option values from the environment, like `circleci env subst` (the orb uses this); empty results count as not given
     #[arg(long)]
     pub expand_env: bool,
@@ -132,6 +149,9 @@ impl RoleArgs {
             expand_env: self.expand_env,
             timeout_secs: self.timeout,
             verify,
+            allowed_account_ids: self.allowed_account_ids,
+            tags: self.tags,
+            circleci_tags: self.circleci_tags,
         }
     }
 }

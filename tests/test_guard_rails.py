@@ -1,0 +1,113 @@
+"""Several roles in one job, and guard rails (issue 19), end to end.
+
+`exec` runs the real AWS CLI with one role's credentials in its environment
+only; allowed accounts refuse a role before any call; the strict STS fixture
+sees the CircleCI build in the user agent (as CloudTrail would) and the
+session tags on the chained AssumeRole.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from conftest import ACCOUNT_ID
+from steps import ROLE, SECOND_ROLE, run_aws_oidc
+from test_sts_errors import aws, chain_trust  # noqa: F401 - `aws` is a fixture
+
+OTHER_ROLE = "arn:aws:iam::210987654321:role/deploy"
+
+
+@pytest.fixture
+def job(aws_oidc_bin, tokens, job_env):
+    """Runs aws-oidc in a job step whose token is in CIRCLE_OIDC_TOKEN_V2."""
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(), "AWS_DEFAULT_REGION": "us-east-1",
+           "CIRCLE_PROJECT_USERNAME": "acme", "CIRCLE_PROJECT_REPONAME": "app", "CIRCLE_BUILD_NUM": "42",
+           "CIRCLE_JOB": "deploy", "CIRCLE_BRANCH": "main",
+           "CIRCLE_WORKFLOW_ID": "6f1b2c3d-0000-4000-8000-000000000042"}
+
+    def run(*args: str, **extra: str):
+        return run_aws_oidc(aws_oidc_bin, list(args), {**env, **extra})
+
+    run.env = env
+    return run
+
+
+def test_exec_runs_the_aws_cli_as_two_roles_in_one_job_and_writes_nothing(job, job_env, moto_server):
+    identities = []
+    for role in (ROLE, OTHER_ROLE):
+        result = job("exec", "--role-arn", role, "--endpoint-url", moto_server, "--",
+                     "aws", "sts", "get-caller-identity", "--endpoint-url", moto_server, AWS_PROFILE="stale")
+        assert result.returncode == 0, result.stderr
+        identities.append(json.loads(result.stdout)["Arn"])
+        assert "running aws as" in result.stderr
+    assert identities[0].startswith(f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/")
+    assert identities[1].startswith("arn:aws:sts::210987654321:assumed-role/deploy/")
+    assert Path(job_env["BASH_ENV"]).read_text() == ""
+    assert not (Path(job_env["HOME"]) / ".aws").exists()
+
+
+def test_exec_passes_the_exit_status_and_signals_through(job, moto_server):
+    failed = job("exec", "--role-arn", ROLE, "--endpoint-url", moto_server, "--", "sh", "-c", "exit 7")
+    assert failed.returncode == 7
+    killed = job("exec", "--role-arn", ROLE, "--endpoint-url", moto_server, "--", "sh", "-c", "kill -TERM $$")
+    assert killed.returncode == -signal.SIGTERM
+    missing = job("exec", "--role-arn", ROLE, "--endpoint-url", moto_server, "--", "no-such-command-here")
+    assert missing.returncode == 1 and "cannot run no-such-command-here" in missing.stderr
+
+
+def test_a_role_outside_the_allowed_accounts_is_refused_before_any_call(job, aws, strict_sts):
+    aws()
+    refused = job("assume", "--role-arn", OTHER_ROLE, "--output", "json", "--endpoint-url", strict_sts.url,
+                  "--allowed-account-ids", f"{ACCOUNT_ID}, 111111111111")
+    assert refused.returncode == 1
+    assert "not in an allowed account" in refused.stderr and "allowed_account_ids" in refused.stderr
+    chained = job("assume", "--role-arn", ROLE, "--chain-role-arn", OTHER_ROLE, "--output", "json",
+                  "--endpoint-url", strict_sts.url, "--allowed-account-ids", ACCOUNT_ID)
+    assert chained.returncode == 1 and OTHER_ROLE in chained.stderr
+    assert strict_sts.calls() == 0
+    allowed = job("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", strict_sts.url,
+                  AWS_OIDC_ALLOWED_ACCOUNT_IDS=ACCOUNT_ID)
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_the_sts_user_agent_names_the_circleci_build(job, aws, strict_sts):
+    aws()
+    result = job("assume", "--role-arn", ROLE, "--chain-role-arn", SECOND_ROLE, "--output", "json",
+                 "--endpoint-url", strict_sts.url)
+    assert result.returncode == 0, result.stderr
+    agents = [e["user_agent"] for e in strict_sts.log()]
+    assert len(agents) == 2
+    for agent in agents:
+        assert "circleci-project/acme.app circleci-build/42" in agent, agent
+        assert "circleci-workflow/6f1b2c3d-0000-4000-8000-000000000042" in agent, agent
+
+
+def test_session_tags_reach_the_chained_assume_role(job, aws, strict_sts):
+    tagging = chain_trust()
+    tagging["Statement"][0]["Action"] = ["sts:AssumeRole", "sts:TagSession"]
+    aws(second_trust=tagging)
+    result = job("assume", "--role-arn", ROLE, "--chain-role-arn", SECOND_ROLE, "--output", "json",
+                 "--endpoint-url", strict_sts.url, "--tag", "team=payments", "--circleci-tags")
+    assert result.returncode == 0, result.stderr
+    chained = [e for e in strict_sts.log() if e["action"] == "AssumeRole"]
+    assert chained[0]["tags"] == {"team": "payments", "circleci:project": "app", "circleci:job": "deploy",
+                                  "circleci:build-num": "42", "circleci:branch": "main"}
+
+
+def test_tags_without_tag_session_in_the_trust_are_explained(job, aws, strict_sts):
+    aws()
+    result = job("assume", "--role-arn", ROLE, "--chain-role-arn", SECOND_ROLE, "--output", "json",
+                 "--endpoint-url", strict_sts.url, "--tag", "team=payments")
+    assert result.returncode == 1
+    assert "sts:TagSession" in result.stderr and "drop --tag" in result.stderr
+
+
+def test_tags_without_a_chain_say_why(job, strict_sts):
+    result = job("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", strict_sts.url,
+                 "--tag", "team=payments")
+    assert result.returncode == 1
+    assert "AssumeRoleWithWebIdentity takes no tags from the caller" in result.stderr
