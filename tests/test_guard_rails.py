@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ACCOUNT_ID
 from steps import ROLE, SECOND_ROLE, run_aws_oidc
-from test_sts_errors import aws, chain_trust  # noqa: F401 - `aws` is a fixture
+from test_sts_errors import aws  # noqa: F401 - a fixture
 
 OTHER_ROLE = "arn:aws:iam::210987654321:role/deploy"
 
@@ -86,10 +86,11 @@ def test_the_sts_user_agent_names_the_circleci_build(job, aws, strict_sts):
         assert "circleci-workflow/6f1b2c3d-0000-4000-8000-000000000042" in agent, agent
 
 
-def test_session_tags_reach_the_chained_assume_role(job, aws, strict_sts):
-    tagging = chain_trust()
-    tagging["Statement"][0]["Action"] = ["sts:AssumeRole", "sts:TagSession"]
-    aws(second_trust=tagging)
+def test_session_tags_reach_the_chained_assume_role_whose_trust_trust_policy_wrote(job, aws, strict_sts):
+    # The chained role's trust exactly as `aws-oidc trust-policy --chained-from ... --session-tags` writes it.
+    written = job("trust-policy", "--chained-from", ROLE, "--session-tags")
+    assert written.returncode == 0, written.stderr
+    aws(second_trust=json.loads(written.stdout))
     result = job("assume", "--role-arn", ROLE, "--chain-role-arn", SECOND_ROLE, "--output", "json",
                  "--endpoint-url", strict_sts.url, "--tag", "team=payments", "--circleci-tags")
     assert result.returncode == 0, result.stderr
@@ -99,7 +100,9 @@ def test_session_tags_reach_the_chained_assume_role(job, aws, strict_sts):
 
 
 def test_tags_without_tag_session_in_the_trust_are_explained(job, aws, strict_sts):
-    aws()
+    written = job("trust-policy", "--chained-from", ROLE)
+    assert written.returncode == 0, written.stderr
+    aws(second_trust=json.loads(written.stdout))
     result = job("assume", "--role-arn", ROLE, "--chain-role-arn", SECOND_ROLE, "--output", "json",
                  "--endpoint-url", strict_sts.url, "--tag", "team=payments")
     assert result.returncode == 1

@@ -1,9 +1,9 @@
 //! `aws-oidc trust-policy`: the role's trust policy, tight by default, in the format you deploy with.
 
 use anyhow::{bail, Result};
-use aws_oidc::request::PolicyArn;
-use aws_oidc::trust::generate::{generate, Allow, CircleCiId, GitRef};
-use aws_oidc::trust::render::{render, Format, RoleName, Setup};
+use aws_oidc::request::{PolicyArn, RoleArn};
+use aws_oidc::trust::generate::{chained_role_trust, generate, Allow, CircleCiId, GitRef};
+use aws_oidc::trust::render::{pretty_json, render, Format, RoleName, Setup};
 use aws_oidc::trust::Provider;
 use clap::Args;
 
@@ -27,8 +27,20 @@ with what to do instead.";
 #[derive(Debug, Args)]
 pub struct TrustPolicyArgs {
     /// CircleCI organization id (Organization Settings > Overview)
-    #[arg(long, value_name = "UUID")]
-    org_id: String,
+    #[arg(long, value_name = "UUID", required_unless_present = "chained_from")]
+    org_id: Option<String>,
+
+    /// Instead: the trust policy of a role assumed second (--chain-role-arn), trusting this first role (JSON)
+    #[arg(long, value_name = "ROLE_ARN", conflicts_with_all = ["org_id", "project_ids", "account_id", "provider_arn"])]
+    chained_from: Option<String>,
+
+    /// With --chained-from: also allow sts:TagSession, which session tags (--tag, --circleci-tags) need
+    #[arg(long, requires = "chained_from")]
+    session_tags: bool,
+
+    /// With --chained-from: require this external id (sts:ExternalId)
+    #[arg(long, value_name = "ID", requires = "chained_from")]
+    external_id: Option<String>,
 
     /// CircleCI project id (Project Settings > Overview); repeat for several projects
     #[arg(long = "project-id", value_name = "UUID")]
@@ -54,7 +66,7 @@ pub struct TrustPolicyArgs {
     #[arg(
         long,
         value_name = "ID",
-        required_unless_present = "provider_arn",
+        required_unless_present_any = ["provider_arn", "chained_from"],
         conflicts_with = "provider_arn"
     )]
     account_id: Option<String>,
@@ -83,7 +95,19 @@ pub struct TrustPolicyArgs {
 /// Runs `aws-oidc trust-policy`.
 pub fn run(a: TrustPolicyArgs) -> Result<()> {
     let format = Format::parse(&a.format)?;
-    let org_id = CircleCiId::parse(&a.org_id, "--org-id")?;
+    if let Some(first) = &a.chained_from {
+        if format != Format::Json {
+            bail!("--chained-from prints the chained role's trust policy as JSON: drop --format or use --format json");
+        }
+        let first = RoleArn::parse(first)?;
+        let policy = chained_role_trust(&first, a.external_id.as_deref(), a.session_tags);
+        println!("{}", pretty_json(&policy).trim_end());
+        return Ok(());
+    }
+    let Some(org_id) = &a.org_id else {
+        bail!("pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN");
+    };
+    let org_id = CircleCiId::parse(org_id, "--org-id")?;
     let project_ids = a
         .project_ids
         .iter()

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::subject::{project_pattern, ref_pattern, REF_INJECTION};
 use super::{Provider, ACTION};
-use crate::request::InputError;
+use crate::request::{InputError, RoleArn};
 
 /// A CircleCI org or project id: a UUID, as the CircleCI web app shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,6 +253,28 @@ pub fn generate(allow: &Allow) -> Result<Generated, InputError> {
     })
 }
 
+/// The trust policy of a role assumed second (role chaining): the first
+/// role (the one trusting CircleCI) may assume it, with the external id when
+/// one is required, and tag the session when session tags are used
+/// (`--tag`, `--circleci-tags`): STS refuses tags without `sts:TagSession`.
+pub fn chained_role_trust(first: &RoleArn, external_id: Option<&str>, session_tags: bool) -> Value {
+    let action = if session_tags {
+        json!(["sts:AssumeRole", "sts:TagSession"])
+    } else {
+        json!("sts:AssumeRole")
+    };
+    let mut statement = json!({
+        "Sid": "AllowTheCircleCiRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": first.as_str()},
+        "Action": action,
+    });
+    if let Some(id) = external_id {
+        statement["Condition"] = json!({"StringEquals": {"sts:ExternalId": id}});
+    }
+    json!({"Version": "2012-10-17", "Statement": [statement]})
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -349,6 +371,27 @@ pub(crate) mod tests {
         assert_eq!(
             GitRef::branch("release/*").unwrap().as_str(),
             "refs/heads/release/*"
+        );
+    }
+
+    #[test]
+    fn a_chained_roles_trust_names_the_first_role_and_tag_session_when_tagging() {
+        let first = RoleArn::parse("arn:aws:iam::123456789012:role/deploy").unwrap();
+        let plain = chained_role_trust(&first, None, false);
+        assert_eq!(
+            plain["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::123456789012:role/deploy"
+        );
+        assert_eq!(plain["Statement"][0]["Action"], "sts:AssumeRole");
+        assert!(plain["Statement"][0].get("Condition").is_none());
+        let tagged = chained_role_trust(&first, Some("ext-1"), true);
+        assert_eq!(
+            tagged["Statement"][0]["Action"],
+            json!(["sts:AssumeRole", "sts:TagSession"])
+        );
+        assert_eq!(
+            tagged["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "ext-1"
         );
     }
 }
