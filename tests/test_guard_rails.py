@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ACCOUNT_ID
-from steps import ROLE, SECOND_ROLE, run_aws_oidc
+from steps import ROLE, SECOND_ROLE, run_aws, run_aws_oidc, sourced_env
 from test_sts_errors import aws  # noqa: F401 - a fixture
 
 OTHER_ROLE = "arn:aws:iam::210987654321:role/deploy"
@@ -33,6 +33,7 @@ def job(aws_oidc_bin, tokens, job_env):
         return run_aws_oidc(aws_oidc_bin, list(args), {**env, **extra})
 
     run.env = env
+    run.aws_oidc_bin = aws_oidc_bin
     return run
 
 
@@ -114,3 +115,59 @@ def test_tags_without_a_chain_say_why(job, strict_sts):
                  "--tag", "team=payments")
     assert result.returncode == 1
     assert "AssumeRoleWithWebIdentity takes no tags from the caller" in result.stderr
+
+
+def test_cleanup_takes_back_what_setup_wrote_and_keeps_everything_else(job, job_env, moto_server, tmp_path):
+    home = Path(job_env["HOME"])
+    (home / ".aws").mkdir()
+    foreign_creds = "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other\n"
+    foreign_config = "# mine\n[profile other]\nregion = ap-south-1\n"
+    (home / ".aws/credentials").write_text(foreign_creds)
+    (home / ".aws/config").write_text(foreign_config)
+    dotenv = tmp_path / "creds.env"
+    for args in (["--profile", "deploy", "--bash-env"], ["--profile", "cached", "--refresh"],
+                 ["--output", "dotenv", str(dotenv)]):
+        result = job("assume", "--role-arn", ROLE, "--endpoint-url", moto_server, *args)
+        assert result.returncode == 0, result.stderr
+    cache = home / ".cache/aws-oidc"
+    assert any(p.suffix == ".json" for p in cache.iterdir()), "a cache entry was written"
+    later = sourced_env(Path(job_env["BASH_ENV"]), job_env)
+    assert later["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+
+    cleaned = job("cleanup")
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "unset the exported variables" in cleaned.stderr and '"deploy"' in cleaned.stderr
+    later = sourced_env(Path(job_env["BASH_ENV"]), job_env)
+    assert "AWS_ACCESS_KEY_ID" not in later and "AWS_SESSION_TOKEN" not in later
+    # The foreign profile, and every byte around it, is as it was.
+    assert (home / ".aws/credentials").read_text() == foreign_creds
+    assert (home / ".aws/config").read_text() == foreign_config
+    assert not dotenv.exists()
+    assert not [p for p in cache.iterdir() if p.suffix == ".json"], "the cache entries are gone"
+    # With nothing left, the AWS CLI finds no credentials for the profile.
+    cli = run_aws({k: v for k, v in later.items() if k != "BASH_ENV"}, "sts", "get-caller-identity",
+                  "--profile", "deploy", endpoint=moto_server)
+    assert cli.returncode != 0
+    again = job("cleanup")
+    assert again.returncode == 0 and "nothing recorded" in again.stderr
+
+
+def test_skip_if_valid_does_nothing_while_the_same_roles_credentials_last(job, job_env, aws, strict_sts):
+    aws()
+    first = job("assume", "--role-arn", ROLE, "--endpoint-url", strict_sts.url, "--bash-env")
+    assert first.returncode == 0, first.stderr
+    exported = Path(job_env["BASH_ENV"]).read_text()
+    # A later step (a rerun of setup, or a second setup in the same job) sees the exported keys.
+    later = {**sourced_env(Path(job_env["BASH_ENV"]), job_env), "CIRCLE_OIDC_TOKEN_V2": job.env["CIRCLE_OIDC_TOKEN_V2"]}
+    skipped = run_aws_oidc(job.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", strict_sts.url,
+                                              "--bash-env", "--skip-if-valid", "10"], later)
+    assert skipped.returncode == 0, skipped.stderr
+    assert "nothing to do" in skipped.stderr and "--skip-if-valid 10" in skipped.stderr
+    assert strict_sts.calls() == 1
+    assert Path(job_env["BASH_ENV"]).read_text() == exported
+    # Asking for more than is left, or for another role, assumes again.
+    longer = run_aws_oidc(job.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", strict_sts.url,
+                                             "--bash-env", "--skip-if-valid", "120"], later)
+    assert longer.returncode == 0, longer.stderr
+    assert "nothing to do" not in longer.stderr
+    assert strict_sts.calls() == 2

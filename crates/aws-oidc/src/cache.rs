@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::{Credentials, Secret};
 use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
+use crate::ledger::{Ledger, Written};
 use crate::settings::Env;
 
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
@@ -106,6 +107,11 @@ impl CredentialCache {
     /// directory can be named (no `HOME`).
     pub fn open_default(env: Env) -> Option<Result<Self, CacheError>> {
         Self::default_dir(env).map(Self::open)
+    }
+
+    /// The ledger of what aws-oidc wrote in this job, kept in this directory.
+    pub fn ledger(&self, env: Env) -> Ledger {
+        Ledger::in_dir(&self.dir, env)
     }
 
     /// Opens (creating 0700) a directory that only this user can read.
@@ -321,6 +327,11 @@ impl<'a> CachedExchange<'a> {
             credentials: credentials.clone(),
             issued_at,
         })?;
+        // For `cleanup`; a ledger that cannot be written only means cleanup
+        // will leave this entry, so it does not fail the credentials.
+        let _ = cache.ledger(env).record(Written::File {
+            path: entry.path().to_path_buf(),
+        });
         Ok(credentials)
     }
 
@@ -330,11 +341,16 @@ impl<'a> CachedExchange<'a> {
         &self,
         credentials: &Credentials,
         issued_at: SystemTime,
+        env: Env,
     ) -> Result<(), CacheError> {
         if let Some(cache) = &self.cache {
-            cache.lock(&self.key())?.store(&Cached {
+            let entry = cache.lock(&self.key())?;
+            entry.store(&Cached {
                 credentials: credentials.clone(),
                 issued_at,
+            })?;
+            cache.ledger(env).record(Written::File {
+                path: entry.path().to_path_buf(),
             })?;
         }
         Ok(())

@@ -276,6 +276,25 @@ impl IniDoc {
         self.lines.push(line);
     }
 
+    /// Removes `section` where nothing but blank lines is left in it, with
+    /// the blank line [`IniDoc::set`] puts before a section it appends at
+    /// the end: after removing what was set, the file reads as before.
+    pub fn remove_section_if_empty(&mut self, section: &str) {
+        for (start, end) in self.sections(section).into_iter().rev() {
+            if !self.lines[start + 1..end]
+                .iter()
+                .all(|l| l.kind == Kind::Blank)
+            {
+                continue;
+            }
+            let at_end = end == self.lines.len();
+            self.lines.drain(start..end);
+            if at_end && start > 0 && self.lines[start - 1].kind == Kind::Blank {
+                self.lines.remove(start - 1);
+            }
+        }
+    }
+
     /// Removes every line for `key` in `section` (with its continuation lines).
     pub fn remove(&mut self, section: &str, key: &str) {
         for (start, end) in self.sections(section).into_iter().rev() {
@@ -452,5 +471,22 @@ mod tests {
         fn parse_never_panics(text in "(?s).{0,200}") {
             let _ = IniDoc::parse(&text);
         }
+    }
+
+    #[test]
+    fn a_section_set_then_emptied_is_removed_and_the_file_reads_as_before() {
+        let before = "# mine\n[other]\nregion = eu-west-1\n";
+        let after = edit(before, |d| {
+            d.set("profile ci", "region", "us-east-1");
+            d.set("profile ci", "output", "json");
+            d.remove("profile ci", "region");
+            d.remove("profile ci", "output");
+            d.remove_section_if_empty("profile ci");
+        });
+        assert_eq!(after, before);
+        // A section that still holds a key or a comment stays.
+        let kept = "[a]\n# note\n[b]\nk = v\n";
+        assert_eq!(edit(kept, |d| d.remove_section_if_empty("a")), kept);
+        assert_eq!(edit(kept, |d| d.remove_section_if_empty("b")), kept);
     }
 }

@@ -27,6 +27,7 @@ pub mod exchange;
 pub mod expand;
 mod files;
 pub mod ini;
+pub mod ledger;
 pub mod request;
 mod retry;
 pub mod settings;

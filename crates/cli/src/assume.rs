@@ -1,10 +1,11 @@
 //! `aws-oidc assume`: token -> STS -> credentials -> sinks, as one CircleCI step.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context as _, Result};
 use aws_oidc::credentials::humanize_from_now;
+use aws_oidc::ledger::{fingerprint, Grant, Ledger, Written};
 use aws_oidc::settings::{process_env, Shadow};
 use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
@@ -54,6 +55,15 @@ pub struct AssumeArgs {
     /// The role's trust policy (JSON): on AccessDenied, check it against the token and show the failing conditions (as `aws-oidc check`)
     #[arg(long, value_name = "FILE")]
     trust_policy: Option<PathBuf>,
+
+    /// Do nothing when the targets already hold credentials for this role valid for more than MINUTES (a rerun, a second setup in the same job)
+    #[arg(
+        long,
+        env = "AWS_OIDC_SKIP_IF_VALID",
+        hide_env_values = true,
+        value_name = "MINUTES"
+    )]
+    skip_if_valid: Option<u32>,
 }
 
 /// Everything validated, before any network call or file change.
@@ -63,6 +73,7 @@ struct Validated {
     json: bool,
     dotenv: Option<PathBuf>,
     refresh: bool,
+    skip_if_valid: Option<u32>,
 }
 
 fn validate(a: AssumeArgs) -> Result<Validated> {
@@ -97,12 +108,19 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
              (orb: set_aws_env_vars: false)"
         );
     }
+    if a.skip_if_valid.is_some() && (json || dotenv.is_some()) {
+        bail!(
+            "--skip-if-valid checks what --bash-env and --profile hold; --output json or dotenv \
+             always needs fresh credentials: drop one of them"
+        );
+    }
     Ok(Validated {
         exchange,
         targets,
         json,
         dotenv,
         refresh: a.refresh,
+        skip_if_valid: a.skip_if_valid,
     })
 }
 
@@ -135,6 +153,45 @@ fn warn_if_shadowed(v: &Validated) {
     }
 }
 
+/// The role the credentials act as: the chained one, if any.
+fn final_role(x: &Exchange) -> String {
+    x.chain()
+        .map(|c| c.role_arn.to_string())
+        .unwrap_or_else(|| x.request().role_arn.to_string())
+}
+
+/// With --skip-if-valid: whether every target still holds credentials for
+/// this role valid for longer than asked; then says so.
+fn already_valid(v: &Validated, ledger: Option<&Ledger>) -> bool {
+    let (Some(minutes), Some(ledger)) = (v.skip_if_valid, ledger) else {
+        return false;
+    };
+    let role = final_role(&v.exchange);
+    let min_left = Duration::from_secs(u64::from(minutes) * 60);
+    let targets = v.targets.ledger_targets();
+    let mut until = Vec::new();
+    for (target, _) in &targets {
+        match ledger.still_valid(target, &role, min_left, SystemTime::now(), &process_env) {
+            Some(t) => until.push(t),
+            None => return false,
+        }
+    }
+    let Some(first) = until.into_iter().min() else {
+        return false;
+    };
+    let labels: Vec<&str> = targets.iter().map(|(_, l)| l.as_str()).collect();
+    eprintln!(
+        "aws-oidc: {} already hold credentials for {role}, valid {} (more than --skip-if-valid {minutes} min): nothing to do",
+        labels.join(" and "),
+        if first > SystemTime::now() + Duration::from_secs(u64::from(u32::MAX) / 2) {
+            "for as long as the profile refreshes itself".to_string()
+        } else {
+            format!("until {}", aws_oidc::credentials::rfc3339(first))
+        }
+    );
+    true
+}
+
 /// Runs `aws-oidc assume`.
 pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
@@ -142,6 +199,11 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         eprintln!("aws-oidc: note: {note}");
     }
     preflight(&v)?;
+    let cache = open_cache();
+    let ledger = cache.as_ref().map(|c| c.ledger(&process_env));
+    if already_valid(&v, ledger.as_ref()) {
+        return Ok(());
+    }
     warn_if_shadowed(&v);
     let issued_at = SystemTime::now();
     let outcome = v.exchange.run(&process_env)?;
@@ -154,7 +216,11 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             let exe =
                 std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
             let command = v.exchange.process_command(&exe)?;
-            CachedExchange::new(&v.exchange, open_cache()).prime(creds, issued_at)?;
+            CachedExchange::new(&v.exchange, cache.clone()).prime(
+                creds,
+                issued_at,
+                &process_env,
+            )?;
             profile::write(files, write, &ProfileContent::Process(command))?;
             wrote.push(format!(
                 "profile {:?} (refreshes itself through credential_process)",
@@ -176,6 +242,28 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         );
         shell::append_bash_env(path, creds, region, &header)?;
         wrote.push(label);
+    }
+    if let Some(ledger) = &ledger {
+        let grant = Grant {
+            role_arn: final_role(&v.exchange),
+            key: fingerprint(creds.access_key_id.expose()),
+            expires_at: creds
+                .expiration
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        };
+        let expiration = creds.expiration_rfc3339();
+        let exported: Vec<&str> = shell::credential_vars(creds, region, &expiration)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let process_role = v.refresh.then(|| final_role(&v.exchange));
+        v.targets
+            .record(ledger, &exported, Some(grant), process_role)?;
+        if let Some(path) = &v.dotenv {
+            ledger.record(Written::File { path: path.clone() })?;
+        }
     }
     if v.json {
         print_stdout(&sinks::process_json(creds))?;

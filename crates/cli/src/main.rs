@@ -6,6 +6,7 @@
 mod assume;
 mod check;
 mod claims;
+mod cleanup;
 mod credential_process;
 mod exec;
 mod output;
@@ -50,6 +51,9 @@ enum Command {
     /// Print credentials for a profile's credential_process, cached and refreshed as needed
     #[command(long_about = credential_process::LONG_ABOUT)]
     CredentialProcess(Box<credential_process::CredentialProcessArgs>),
+    /// Take back what aws-oidc wrote in this job: unset exports, remove profiles and cached credentials
+    #[command(long_about = cleanup::LONG_ABOUT)]
+    Cleanup(cleanup::CleanupArgs),
     /// Print the claims of the job's OIDC token (never the token itself)
     #[command(long_about = claims::LONG_ABOUT)]
     Claims(claims::ClaimsArgs),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Exec(args) => exec::run(*args),
         Command::CredentialProcess(args) => credential_process::run(*args),
         Command::Claims(args) => claims::run(args),
+        Command::Cleanup(args) => cleanup::run(args),
         Command::TrustPolicy(args) => trust_policy::run(*args),
         Command::Check(args) => check::run(*args),
         Command::Thumbprint(args) => thumbprint::run(args),

@@ -7,6 +7,7 @@ use aws_oidc::sinks::shell;
 use aws_oidc::static_keys::StaticKeys;
 use clap::Args;
 
+use crate::role::open_cache;
 use crate::targets::TargetArgs;
 
 pub const LONG_ABOUT: &str = "\
@@ -64,6 +65,13 @@ pub fn run(a: StaticKeysArgs) -> Result<()> {
         );
         shell::append_static_keys(path, &keys, region.as_deref(), &header)?;
         wrote.push(label);
+    }
+    if let Some(cache) = open_cache() {
+        let mut exported = vec!["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+        if region.is_some() {
+            exported.extend(["AWS_REGION", "AWS_DEFAULT_REGION"]);
+        }
+        targets.record(&cache.ledger(env), &exported, None, None)?;
     }
     eprintln!(
         "aws-oidc: wrote the static keys from ${} and ${} to {}{}",

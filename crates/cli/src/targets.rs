@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use aws_oidc::ledger::{Grant, Ledger, Target, Written};
 use aws_oidc::settings::{option_value, process_env};
 use aws_oidc::sinks::profile::{self, ProfileName, ProfileWrite, SharedFiles};
 use aws_oidc::sinks::shell;
@@ -110,5 +111,54 @@ impl Targets {
         } else {
             path.display().to_string()
         })
+    }
+}
+
+impl Targets {
+    /// Records in the job's ledger what was written, for `cleanup` and
+    /// `--skip-if-valid`: the variables exported, the profile and its
+    /// credentials (`grant`), or the role a self-refreshing profile assumes.
+    pub fn record(
+        &self,
+        ledger: &Ledger,
+        exported: &[&str],
+        grant: Option<Grant>,
+        process_role: Option<String>,
+    ) -> Result<()> {
+        if let Some(path) = &self.bash_env {
+            ledger.record(Written::BashEnv {
+                path: path.clone(),
+                vars: exported.iter().map(|v| v.to_string()).collect(),
+                grant: grant.clone(),
+            })?;
+        }
+        if let Some((files, write)) = &self.profile {
+            ledger.record(Written::Profile {
+                credentials: files.credentials.clone(),
+                config: files.config.clone(),
+                name: write.name.as_str().to_string(),
+                region: write.region.is_some(),
+                profile_region: write.profile_region,
+                default_region: write.default_region,
+                grant: if process_role.is_some() { None } else { grant },
+                process_role,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The targets to check for `--skip-if-valid`.
+    pub fn ledger_targets(&self) -> Vec<(Target, String)> {
+        let mut out = Vec::new();
+        if let (Some(path), Some(label)) = (&self.bash_env, self.bash_env_label()) {
+            out.push((Target::BashEnv(path.clone()), label));
+        }
+        if let Some((files, write)) = &self.profile {
+            out.push((
+                Target::Profile(files.clone(), write.name.clone()),
+                format!("profile {:?}", write.name.as_str()),
+            ));
+        }
+        out
     }
 }

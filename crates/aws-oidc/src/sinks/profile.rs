@@ -241,6 +241,59 @@ pub fn write(
     Ok(())
 }
 
+/// Removes what [`write`] put in a profile: its keys or credential
+/// process, and the region where `what` says it was written; sections left
+/// empty go too, and every other byte of both files is kept.
+pub fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileError> {
+    let creds_lock = UpdateLock::acquire(&files.credentials)?;
+    let config_lock = UpdateLock::acquire(&files.config)?;
+    let mut creds_doc = parse(&creds_lock)?;
+    let mut config_doc = parse(&config_lock)?;
+    let creds_before = creds_doc.to_string();
+    let config_before = config_doc.to_string();
+    let section = what.name.as_str();
+    let config_section = what.name.config_section();
+    for key in KEY_NAMES {
+        creds_doc.remove(section, key);
+        config_doc.remove(&config_section, key);
+    }
+    config_doc.remove(&config_section, "credential_process");
+    if what.region.is_some() {
+        if what.profile_region {
+            config_doc.remove(&config_section, "region");
+        }
+        if what.default_region {
+            config_doc.remove("default", "region");
+            config_doc.remove_section_if_empty("default");
+        }
+    }
+    creds_doc.remove_section_if_empty(section);
+    config_doc.remove_section_if_empty(&config_section);
+    let creds_after = creds_doc.to_string();
+    if creds_after != creds_before {
+        creds_lock.replace(creds_after.as_bytes(), 0o600)?;
+    }
+    let config_after = config_doc.to_string();
+    if config_after != config_before {
+        config_lock.replace(config_after.as_bytes(), 0o600)?;
+    }
+    Ok(())
+}
+
+/// The access key id a profile holds in the credentials file, if any.
+pub fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> {
+    let text = std::fs::read_to_string(&files.credentials).ok()?;
+    IniDoc::parse(&text).ok()?.get(name.as_str(), KEY_NAMES[0])
+}
+
+/// The `credential_process` a profile runs, if any.
+pub fn credential_process(files: &SharedFiles, name: &ProfileName) -> Option<String> {
+    let text = std::fs::read_to_string(&files.config).ok()?;
+    IniDoc::parse(&text)
+        .ok()?
+        .get(&name.config_section(), "credential_process")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

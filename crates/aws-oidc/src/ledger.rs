@@ -1,0 +1,416 @@
+//! What aws-oidc wrote in this job: so `cleanup` can take it back, and
+//! `--skip-if-valid` can see that credentials are still in place.
+//!
+//! One small JSON file per job (`<job>.ledger`, the job named by
+//! `$CIRCLE_WORKFLOW_JOB_ID`) in the private credential cache directory,
+//! updated under a lock and replaced atomically.  It holds paths, profile
+//! names, role ARNs, expiry times and a fingerprint (a SHA-256 prefix) of
+//! each access key id: never a key, token or secret.  An unreadable or
+//! corrupt ledger reads as empty: it can only make cleanup do less, never
+//! touch what aws-oidc did not write.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::files::{self, FileError, UpdateLock};
+use crate::settings::Env;
+use crate::sinks::profile::{self, ProfileError, ProfileName, ProfileWrite, SharedFiles};
+
+/// The largest ledger read; a larger one is taken as corrupt.
+const LEDGER_LIMIT: u64 = 1024 * 1024;
+
+/// Which credentials a write holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The role the credentials act as (the chained role, if any).
+    pub role_arn: String,
+    /// [`fingerprint`] of the access key id.
+    pub key: String,
+    /// When they expire, seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// One thing written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Written {
+    /// `export` lines appended to a `$BASH_ENV` file.
+    BashEnv {
+        /// The file.
+        path: PathBuf,
+        /// The variables exported.
+        vars: Vec<String>,
+        /// The credentials exported, when they were assumed (not static keys).
+        grant: Option<Grant>,
+    },
+    /// A profile written into the shared files.
+    Profile {
+        /// The credentials file.
+        credentials: PathBuf,
+        /// The config file.
+        config: PathBuf,
+        /// The profile.
+        name: String,
+        /// Whether a region was written, and where.
+        region: bool,
+        /// Into the profile's own config section.
+        profile_region: bool,
+        /// Into `[default]`.
+        default_region: bool,
+        /// The credentials written; `None` for a self-refreshing profile.
+        grant: Option<Grant>,
+        /// The role a self-refreshing profile (`credential_process`) assumes.
+        process_role: Option<String>,
+    },
+    /// A file aws-oidc created whole (a dotenv file).
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// The access key id's fingerprint: the first 16 hex digits of its SHA-256,
+/// enough to tell credentials apart without keeping the id.
+pub fn fingerprint(access_key_id: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, access_key_id.as_bytes());
+    hex::encode(&digest.as_ref()[..8])
+}
+
+/// Seconds since the epoch.
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The ledger file of one job.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    path: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Record {
+    version: u32,
+    written: Vec<Written>,
+}
+
+/// What `cleanup` took back.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Cleaned {
+    /// `$BASH_ENV` files that got `unset` lines.
+    pub unset_in: Vec<PathBuf>,
+    /// Profiles removed.
+    pub profiles: Vec<String>,
+    /// Files and cache entries deleted.
+    pub files: usize,
+}
+
+/// Why cleanup could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanupError {
+    /// A file could not be changed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// A profile could not be removed.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+}
+
+impl Ledger {
+    /// The ledger of the job named in `env` (`$CIRCLE_WORKFLOW_JOB_ID`, else
+    /// `local`), in the private directory `dir`.
+    pub fn in_dir(dir: &Path, env: Env) -> Self {
+        let job: String = env("CIRCLE_WORKFLOW_JOB_ID")
+            .unwrap_or_else(|| "local".into())
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(64)
+            .collect();
+        Ledger {
+            path: dir.join(format!("{job}.ledger")),
+        }
+    }
+
+    /// Everything recorded, oldest first; empty when missing or unreadable.
+    pub fn entries(&self) -> Vec<Written> {
+        let mut text = String::new();
+        let read = std::fs::File::open(&self.path)
+            .and_then(|f| f.take(LEDGER_LIMIT + 1).read_to_string(&mut text));
+        if read.is_err() || text.len() as u64 > LEDGER_LIMIT {
+            return Vec::new();
+        }
+        serde_json::from_str::<Record>(&text)
+            .map(|r| r.written)
+            .unwrap_or_default()
+    }
+
+    /// Records one write (a repeat of the same write replaces the old one).
+    pub fn record(&self, written: Written) -> Result<(), FileError> {
+        let lock = UpdateLock::acquire(&self.path)?;
+        let mut record = Record {
+            version: 1,
+            written: self.entries(),
+        };
+        record.written.retain(|w| !same_target(w, &written));
+        record.written.push(written);
+        let text = serde_json::to_vec(&record).unwrap_or_default();
+        lock.replace(&text, 0o600)
+    }
+
+    /// Whether `target` still holds credentials for `role_arn` valid for
+    /// more than `min_left`: the expiry, when it does.
+    pub fn still_valid(
+        &self,
+        target: &Target,
+        role_arn: &str,
+        min_left: Duration,
+        now: SystemTime,
+        env: Env,
+    ) -> Option<SystemTime> {
+        let fresh = |g: &Grant| {
+            g.role_arn == role_arn && g.expires_at - unix(now) > min_left.as_secs() as i64
+        };
+        let until = |g: &Grant| UNIX_EPOCH + Duration::from_secs(g.expires_at.max(0) as u64);
+        self.entries().iter().rev().find_map(|w| match (w, target) {
+            (
+                Written::BashEnv {
+                    path,
+                    grant: Some(g),
+                    ..
+                },
+                Target::BashEnv(p),
+            ) if path == p => {
+                // Live in this step: the environment holds the keys exported.
+                let live = env("AWS_ACCESS_KEY_ID").is_some_and(|k| fingerprint(&k) == g.key);
+                (live && fresh(g)).then(|| until(g))
+            }
+            (
+                Written::Profile {
+                    credentials,
+                    name,
+                    grant,
+                    process_role,
+                    ..
+                },
+                Target::Profile(files, profile),
+            ) if credentials == &files.credentials && name == profile.as_str() => {
+                match (grant, process_role) {
+                    (Some(g), _) => {
+                        let live = profile::access_key_id(files, profile)
+                            .is_some_and(|k| fingerprint(&k) == g.key);
+                        (live && fresh(g)).then(|| until(g))
+                    }
+                    // A self-refreshing profile stays valid while it is there.
+                    (None, Some(role)) if role == role_arn => {
+                        profile::credential_process(files, profile)
+                            .map(|_| now + Duration::from_secs(u32::MAX as u64))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
+    /// Takes back everything recorded: `unset` lines for what was exported,
+    /// the profiles' keys and regions (and sections left empty), the files
+    /// created; then forgets it all.  Everything else stays byte for byte.
+    pub fn cleanup(&self) -> Result<Cleaned, CleanupError> {
+        let lock = UpdateLock::acquire(&self.path)?;
+        let mut cleaned = Cleaned::default();
+        let entries = self.entries();
+        let mut unset: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        for w in &entries {
+            match w {
+                Written::BashEnv { path, vars, .. } => {
+                    match unset.iter_mut().find(|(p, _)| p == path) {
+                        Some((_, all)) => all.extend(vars.iter().cloned()),
+                        None => unset.push((path.clone(), vars.clone())),
+                    }
+                }
+                Written::Profile {
+                    credentials,
+                    config,
+                    name,
+                    region,
+                    profile_region,
+                    default_region,
+                    ..
+                } => {
+                    let Ok(name) = ProfileName::parse(name) else {
+                        continue;
+                    };
+                    let files = SharedFiles {
+                        credentials: credentials.clone(),
+                        config: config.clone(),
+                    };
+                    let what = ProfileWrite {
+                        name: name.clone(),
+                        region: region.then(String::new),
+                        profile_region: *profile_region,
+                        default_region: *default_region,
+                    };
+                    profile::remove(&files, &what)?;
+                    cleaned.profiles.push(name.as_str().to_string());
+                }
+                Written::File { path } => {
+                    if std::fs::remove_file(path).is_ok() {
+                        cleaned.files += 1;
+                    }
+                }
+            }
+        }
+        for (path, mut vars) in unset {
+            vars.sort();
+            vars.dedup();
+            // Only the fixed names aws-oidc exports, so no quoting is needed.
+            vars.retain(|v| v.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
+            files::append(&path, line.as_bytes())?;
+            cleaned.unset_in.push(path);
+        }
+        let empty = serde_json::to_vec(&Record {
+            version: 1,
+            written: Vec::new(),
+        })
+        .unwrap_or_default();
+        lock.replace(&empty, 0o600)?;
+        Ok(cleaned)
+    }
+}
+
+/// Where credentials are to be written, for [`Ledger::still_valid`].
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A `$BASH_ENV` file.
+    BashEnv(PathBuf),
+    /// A profile.
+    Profile(SharedFiles, ProfileName),
+}
+
+fn same_target(a: &Written, b: &Written) -> bool {
+    match (a, b) {
+        (Written::BashEnv { path: p, .. }, Written::BashEnv { path: q, .. }) => p == q,
+        (
+            Written::Profile {
+                credentials: c1,
+                name: n1,
+                ..
+            },
+            Written::Profile {
+                credentials: c2,
+                name: n2,
+                ..
+            },
+        ) => c1 == c2 && n1 == n2,
+        (Written::File { path: p }, Written::File { path: q }) => p == q,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn a_ledger_is_per_job_and_holds_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-1")]));
+        let b = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-2")]));
+        a.record(Written::File {
+            path: dir.path().join("x.env"),
+        })
+        .unwrap();
+        assert_eq!(a.entries().len(), 1);
+        assert!(b.entries().is_empty());
+        assert_eq!(fingerprint("ASIAEXAMPLE").len(), 16);
+        assert_ne!(fingerprint("ASIAEXAMPLE"), fingerprint("ASIAEXAMPLF"));
+    }
+
+    #[test]
+    fn a_corrupt_ledger_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        std::fs::write(dir.path().join("local.ledger"), "{not json").unwrap();
+        assert!(l.entries().is_empty());
+    }
+
+    #[test]
+    fn bash_env_credentials_are_still_valid_only_while_live_fresh_and_the_same_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let path = dir.path().join("bash_env");
+        let now = SystemTime::now();
+        l.record(Written::BashEnv {
+            path: path.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: Some(Grant {
+                role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+                key: fingerprint("ASIA1"),
+                expires_at: unix(now) + 3600,
+            }),
+        })
+        .unwrap();
+        let target = Target::BashEnv(path);
+        let role = "arn:aws:iam::123456789012:role/deploy";
+        let live = env_of(&[("AWS_ACCESS_KEY_ID", "ASIA1")]);
+        let ten = Duration::from_secs(600);
+        assert!(l.still_valid(&target, role, ten, now, &live).is_some());
+        assert!(l
+            .still_valid(&target, role, Duration::from_secs(3700), now, &live)
+            .is_none());
+        assert!(l
+            .still_valid(
+                &target,
+                "arn:aws:iam::123456789012:role/other",
+                ten,
+                now,
+                &live
+            )
+            .is_none());
+        let replaced = env_of(&[("AWS_ACCESS_KEY_ID", "ASIA2")]);
+        assert!(l.still_valid(&target, role, ten, now, &replaced).is_none());
+    }
+
+    #[test]
+    fn cleanup_unsets_removes_and_forgets() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "export KEEP=1\n").unwrap();
+        let dotenv = dir.path().join("a.env");
+        std::fs::write(&dotenv, "X=1\n").unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_SESSION_TOKEN".into(), "AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        l.record(Written::File {
+            path: dotenv.clone(),
+        })
+        .unwrap();
+        let cleaned = l.cleanup().unwrap();
+        assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
+        assert_eq!(cleaned.files, 1);
+        assert!(!dotenv.exists());
+        assert_eq!(
+            std::fs::read_to_string(&bash_env).unwrap(),
+            "export KEEP=1\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
+        );
+        assert!(l.entries().is_empty());
+    }
+}
