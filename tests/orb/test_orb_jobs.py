@@ -419,3 +419,20 @@ def test_a_stalled_mirror_is_bounded_with_busybox_wget_too(ci):
     assert "download failed" in result.step("Install aws-oidc").stderr
     assert ci.mirror.user_agents == ["Wget"]
     assert time.monotonic() - started < 15
+
+
+def test_cleanup_runs_after_a_failure_and_later_steps_have_no_credentials(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("deploy")),
+            run("tests fail", "exit 3"),
+            {"aws-oidc/cleanup": {}},
+            caller_arn(when="always"),
+        )
+    )
+    assert not result.ok
+    assert result.step("Remove the AWS credentials").status == "success"
+    assert "unset the exported variables" in result.step("Remove the AWS credentials").stderr
+    assert result.step("whoami").status == "failed", "no credentials are left for later steps"
+    assert ci.credentials() == {}, "the default profile setup wrote is gone"
