@@ -14,7 +14,8 @@ pub fn ini_edit(data: &[u8]) {
         return;
     };
     assert_eq!(doc.to_string(), text);
-    doc.set("profile fuzz", "aws_access_key_id", "ASIAFUZZ");
+    doc.set("profile fuzz", "aws_access_key_id", "ASIAFUZZ")
+        .expect("a value without line breaks is set");
     doc.remove("other", "region");
     let again = IniDoc::parse(&doc.to_string()).expect("an edited file parses");
     assert_eq!(

@@ -1,10 +1,16 @@
-//! Safe file writes: atomic replace under a lock, and whole-record appends.
+//! Safe file writes: atomic replace under a lock, whole-record appends,
+//! and bounded reads.
 //!
 //! Several CircleCI steps (or parallel processes in one step) may write the
 //! same `~/.aws` files.  Every update takes an exclusive lock on a sidecar
 //! lock file, reads the current contents, and replaces the file with a
 //! rename from a temporary file in the same directory, so a reader sees the
 //! old file or the new one, never half of either, and no update is lost.
+//!
+//! A target stays what it is: a named pipe or a character device
+//! (`/dev/stdout`, `/dev/null`) is written through, never replaced by a
+//! regular file; a directory, a block device, a socket or a read-only file
+//! is refused with the reason.  Every read is bounded.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -44,13 +50,254 @@ fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Fi
     }
 }
 
-/// Follows a symlink so that replacing the file keeps the link.
-fn resolve(path: &Path) -> PathBuf {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+/// The largest AWS config or credentials file read (16 MiB): far more than
+/// any hand-kept file, and a bound on what a hostile one can cost.
+pub const MAX_PROFILE_FILE: u64 = 16 << 20;
+
+fn refused(action: &'static str, path: &Path, kind: io::ErrorKind, why: String) -> FileError {
+    FileError {
+        action,
+        path: path.to_path_buf(),
+        source: io::Error::new(kind, why),
+    }
+}
+
+/// Reads at most `limit` bytes of `path`; a larger file (or an endless one,
+/// such as `/dev/zero`) is an error naming the limit.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    blocking(&file);
+    if file.metadata()?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a directory, not a file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("it holds more than {limit} bytes, more than aws-oidc reads from such a file"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// What is at a path that credentials are to be written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node {
+    /// Nothing yet: a new regular file is created.
+    Missing,
+    /// A regular file, at this path once symlinks are followed: replaced atomically.
+    Regular(PathBuf),
+    /// A named pipe or a character device (`/dev/stdout`, `/dev/null`):
+    /// written through, never replaced.
+    Stream(&'static str),
+}
+
+fn is_read_only(meta: &fs::Metadata) -> bool {
+    meta.permissions().mode() & 0o222 == 0
+}
+
+/// Whether this process may write `path`, as the kernel judges it (for the
+/// effective user, ACLs and read-only mounts included).
+fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path; faccessat only reads it.
+    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) == 0 }
+}
+
+/// Where a symlink that points to nothing yet leads: the file it names,
+/// which is created there (so the link keeps working), not over the link.
+fn dangling_target(path: &Path) -> Option<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        if !fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return (at != path).then_some(at);
         }
-        _ => path.to_path_buf(),
+        let target = fs::read_link(&at).ok()?;
+        at = parent_dir(&at).join(target);
+    }
+    None
+}
+
+/// Looks at `path` (following symlinks) and refuses what cannot be written safely.
+fn inspect(path: &Path, action: &'static str) -> Result<Node, FileError> {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(match dangling_target(path) {
+                Some(target) => Node::Regular(target),
+                None => Node::Missing,
+            })
+        }
+        Err(e) => return Err(err(action, path)(e)),
+    };
+    let ft = meta.file_type();
+    use std::os::unix::fs::FileTypeExt as _;
+    let refuse = |what: &str| {
+        refused(
+            action,
+            path,
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a file; choose a file path"),
+        )
+    };
+    if ft.is_file() {
+        if is_read_only(&meta) {
+            return Err(refused(
+                action,
+                path,
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "it is read-only (mode {:04o}); make it writable (chmod u+w) if it may change, or choose another path",
+                    meta.permissions().mode() & 0o7777
+                ),
+            ));
+        }
+        let resolved = if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            fs::canonicalize(path).map_err(err(action, path))?
+        } else {
+            path.to_path_buf()
+        };
+        return Ok(Node::Regular(resolved));
+    }
+    if ft.is_fifo() {
+        return Ok(Node::Stream("a named pipe (FIFO)"));
+    }
+    if ft.is_char_device() {
+        return Ok(Node::Stream("a character device"));
+    }
+    Err(refuse(if ft.is_dir() {
+        "a directory"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Checks, by creating (and removing) a file there, that a file can be
+/// created beside `path`: in its directory, or, with `creates_dirs`, in the
+/// nearest directory that exists (the rest is created on the way).
+fn check_creatable_beside(
+    path: &Path,
+    action: &'static str,
+    creates_dirs: bool,
+) -> Result<(), FileError> {
+    let mut dir = parent_dir(path);
+    while creates_dirs && !dir.exists() {
+        match dir.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(up) => dir = up,
+            None => break,
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(".aws-oidc-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(err(action, path))
+}
+
+/// Checks, changing nothing, that [`write_target`] (or, with
+/// `creates_dirs`, an [`UpdateLock`], which creates the directory) can write
+/// `path`: a regular file (or none yet) whose directory takes a new file,
+/// or, with `streams`, a named pipe or character device to write through.
+pub fn check_writable(path: &Path, streams: bool, creates_dirs: bool) -> Result<(), FileError> {
+    match inspect(path, "cannot write")? {
+        Node::Missing => check_creatable_beside(path, "cannot write", creates_dirs),
+        Node::Regular(resolved) => {
+            // (A symlink to a file not yet created leads to a path that does not exist.)
+            if resolved.exists() && !writable(&resolved) {
+                return Err(err("cannot write", path)(io::Error::from(
+                    io::ErrorKind::PermissionDenied,
+                )));
+            }
+            check_creatable_beside(&resolved, "cannot write", creates_dirs)
+        }
+        Node::Stream(what) if !streams => Err(refused(
+            "cannot edit",
+            path,
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a file it can edit in place; point it at a regular file"),
+        )),
+        Node::Stream(_) if writable(path) => Ok(()),
+        Node::Stream(_) => Err(err("cannot write", path)(io::Error::from(
+            io::ErrorKind::PermissionDenied,
+        ))),
+    }
+}
+
+/// Whether `a` and `b` name the same file (symlinks and hard links included;
+/// two paths to a file not yet created are the same when they resolve alike).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        (Err(_), Err(_)) => {
+            let resolve = |p: &Path| {
+                let p = dangling_target(p).unwrap_or_else(|| p.to_path_buf());
+                let dir =
+                    fs::canonicalize(parent_dir(&p)).unwrap_or_else(|_| parent_dir(&p).into());
+                dir.join(p.file_name().unwrap_or_default())
+            };
+            resolve(a) == resolve(b)
+        }
+        _ => false,
+    }
+}
+
+/// Opens a stream target for writing without waiting for a reader: a named
+/// pipe nobody reads is an error at once, not a hang.
+fn open_stream(path: &Path, append: bool, create: bool) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .append(append)
+        .create(create)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENXIO) {
+                io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "it is a named pipe (FIFO) that nothing reads from, or a socket; start the reader first, or choose a file",
+                )
+            } else {
+                e
+            }
+        })?;
+    // Blocking again for the write itself: a pipe's reader may be slow.
+    blocking(&file);
+    Ok(file)
+}
+
+/// Clears `O_NONBLOCK`, set only so that opening a pipe could not wait.
+fn blocking(file: &File) {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: fcntl on a descriptor this File owns, with valid flags.
+    unsafe {
+        let fd = file.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
     }
 }
 
@@ -63,13 +310,24 @@ pub struct UpdateLock {
 
 impl UpdateLock {
     /// Locks `path` for update, creating its directory (0700) if needed.
-    /// Blocks until other writers are done.
+    /// Blocks until other writers are done.  Only a regular file (or none
+    /// yet) can be updated: anything else is refused before a lock file is made.
     pub fn acquire(path: &Path) -> Result<Self, FileError> {
-        let path = resolve(path);
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let path = match inspect(path, "cannot edit")? {
+            Node::Missing => path.to_path_buf(),
+            Node::Regular(resolved) => resolved,
+            Node::Stream(what) => {
+                return Err(refused(
+                    "cannot edit",
+                    path,
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "it is {what}, not a file it can edit in place; point it at a regular file"
+                    ),
+                ))
+            }
+        };
+        let dir = parent_dir(&path);
         if !dir.exists() {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -87,6 +345,7 @@ impl UpdateLock {
             .truncate(false)
             .write(true)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&lock_path)
             .map_err(err("cannot create the lock file", &lock_path))?;
         lock.lock().map_err(err("cannot lock", &lock_path))?;
@@ -98,9 +357,10 @@ impl UpdateLock {
         &self.path
     }
 
-    /// Reads the current contents (`None` if the file does not exist).
+    /// Reads the current contents (`None` if the file does not exist), at
+    /// most [`MAX_PROFILE_FILE`] bytes.
     pub fn read(&self) -> Result<Option<String>, FileError> {
-        match fs::read(&self.path) {
+        match read_bounded(&self.path, MAX_PROFILE_FILE) {
             Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| FileError {
                 action: "cannot edit",
                 path: self.path.clone(),
@@ -116,24 +376,38 @@ impl UpdateLock {
 
     /// Replaces the file with `contents` atomically, with `mode` permissions.
     pub fn replace(&self, contents: &[u8], mode: u32) -> Result<(), FileError> {
-        write_atomic(&self.path, contents, mode)
+        if let Node::Regular(_) = inspect(&self.path, "cannot replace")? {
+            if !writable(&self.path) {
+                return Err(err("cannot replace", &self.path)(io::Error::from(
+                    io::ErrorKind::PermissionDenied,
+                )));
+            }
+        }
+        write_atomic_no_follow(&self.path, contents, mode)
+    }
+}
+
+/// Writes `contents` to `path`: a regular file (or a new one) is replaced
+/// atomically with `mode` permissions, keeping a symlink that points to it;
+/// a named pipe or character device is written through; anything else
+/// (a directory, a read-only file) is refused and left as it is.
+pub fn write_target(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
+    match inspect(path, "cannot write")? {
+        Node::Missing => write_atomic_no_follow(path, contents, mode),
+        Node::Regular(resolved) => write_atomic_no_follow(&resolved, contents, mode),
+        Node::Stream(_) => {
+            let mut f = open_stream(path, false, false).map_err(err("cannot write", path))?;
+            f.write_all(contents).map_err(err("cannot write", path))
+        }
     }
 }
 
 /// Writes `contents` to a temporary file beside `path` and renames it over
-/// `path`.  On any failure the old file is untouched and the temporary file
-/// is removed.
-pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
-    write_atomic_no_follow(&resolve(path), contents, mode)
-}
-
-/// Like [`write_atomic`], but a symlink at `path` is replaced, not followed.
+/// `path`; a symlink at `path` is replaced, not followed.  On any failure
+/// the old file is untouched and the temporary file is removed.
 pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
     let path = path.to_path_buf();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = parent_dir(&path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".aws-oidc-")
         .permissions(fs::Permissions::from_mode(mode))
@@ -155,41 +429,52 @@ pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result
     Ok(())
 }
 
-/// Appends `contents` in one write to `path` (created 0600 if missing).
+/// Appends `contents` in one write to `path` (created 0600 if missing).  A
+/// regular file that others can read is made private (0600) first, since it
+/// is about to hold keys; a named pipe or character device is written
+/// through, and a pipe nobody reads is an error at once.
 pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
-    let mut f = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(err("cannot append to", path))?;
-    f.write_all(contents)
-        .map_err(err("cannot append to", path))?;
-    f.sync_all().map_err(err("cannot append to", path))
+    let action = "cannot append to";
+    // A directory, a socket or a read-only file (even for root) is refused here.
+    inspect(path, action)?;
+    let mut f = open_stream(path, true, true).map_err(err(action, path))?;
+    let meta = f.metadata().map_err(err(action, path))?;
+    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+        let private = fs::Permissions::from_mode(meta.permissions().mode() & 0o700 | 0o600);
+        f.set_permissions(private).map_err(|e| {
+            refused(
+                action,
+                path,
+                e.kind(),
+                format!("others can read it and it cannot be made private (chmod 600) by this user: {e}"),
+            )
+        })?;
+    }
+    f.write_all(contents).map_err(err(action, path))?;
+    if meta.is_file() {
+        f.sync_all().map_err(err(action, path))?;
+    }
+    Ok(())
 }
 
 /// Checks, without changing anything, that `append` to `path` can work.
 pub fn check_appendable(path: &Path) -> Result<(), FileError> {
-    if path.exists() {
-        OpenOptions::new()
+    let action = "cannot append to";
+    match inspect(path, action)? {
+        Node::Missing => check_creatable_beside(path, action, false),
+        // A real open, so read-only mounts and ownership are judged by the kernel.
+        Node::Regular(target) if !target.exists() => check_creatable_beside(&target, action, false),
+        Node::Regular(_) => OpenOptions::new()
             .append(true)
             .open(path)
-            .map_err(err("cannot append to", path))?;
-        return Ok(());
+            .map(drop)
+            .map_err(err(action, path)),
+        // Opening a pipe here would end its reader's input: ask the kernel instead.
+        Node::Stream(_) if writable(path) => Ok(()),
+        Node::Stream(_) => Err(err(action, path)(io::Error::from(
+            io::ErrorKind::PermissionDenied,
+        ))),
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let meta = fs::metadata(dir).map_err(err("cannot create", path))?;
-    if meta.permissions().readonly() {
-        return Err(FileError {
-            action: "cannot create",
-            path: path.to_path_buf(),
-            source: io::Error::from(io::ErrorKind::PermissionDenied),
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -236,7 +521,7 @@ mod tests {
         fs::write(&real, "old").unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_atomic(&link, b"new", 0o600).unwrap();
+        write_target(&link, b"new", 0o600).unwrap();
         assert!(fs::symlink_metadata(&link)
             .unwrap()
             .file_type()
@@ -266,5 +551,142 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "a\nb\n");
         assert!(check_appendable(&p).is_ok());
         assert!(check_appendable(&dir.path().join("missing/dir/file")).is_err());
+        // A profile's directory is created: judged by the nearest one that exists.
+        assert!(check_writable(&dir.path().join("missing/dir/file"), false, true).is_ok());
+        assert!(check_writable(&dir.path().join("missing/dir/file"), true, false).is_err());
+    }
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn an_appended_file_that_others_can_read_is_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, "export A=1\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o644)).unwrap();
+        let link = dir.path().join("bash_env");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        append(&link, b"export KEY=x\n").unwrap();
+        assert_eq!(mode(&real), 0o600);
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "export A=1\nexport KEY=x\n"
+        );
+    }
+
+    #[test]
+    fn a_read_only_file_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credentials");
+        fs::write(&p, "[keep]\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o400)).unwrap();
+        for e in [
+            write_target(&p, b"x", 0o600).unwrap_err(),
+            check_writable(&p, false, true).unwrap_err(),
+            append(&p, b"x").unwrap_err(),
+            UpdateLock::acquire(&p).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("read-only"), "{e}");
+        }
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[keep]\n");
+        assert_eq!(mode(&p), 0o400);
+    }
+
+    #[test]
+    fn a_directory_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("target");
+        fs::create_dir(&d).unwrap();
+        for e in [
+            write_target(&d, b"x", 0o600).unwrap_err(),
+            append(&d, b"x").unwrap_err(),
+            check_appendable(&d).unwrap_err(),
+            UpdateLock::acquire(&d).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("is a directory"), "{e}");
+        }
+        assert!(d.is_dir());
+        let e = read_bounded(&d, 10).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+    }
+
+    #[test]
+    fn a_character_device_is_written_through_not_replaced() {
+        let null = Path::new("/dev/null");
+        write_target(null, b"KEY=x\n", 0o600).unwrap();
+        append(null, b"export KEY=x\n").unwrap();
+        check_appendable(null).unwrap();
+        check_writable(null, true, false).unwrap();
+        assert!(
+            check_writable(null, false, true).is_err(),
+            "a profile file must be a file"
+        );
+        assert!(UpdateLock::acquire(null).is_err());
+        let meta = fs::metadata(null).unwrap();
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(meta.file_type().is_char_device());
+        assert_eq!(mode(null), 0o666);
+    }
+
+    #[test]
+    fn a_pipe_nobody_reads_is_an_error_at_once_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        check_appendable(&fifo).unwrap();
+        let e = append(&fifo, b"x").unwrap_err().to_string();
+        assert!(e.contains("nothing reads from"), "{e}");
+        let e = write_target(&fifo, b"x", 0o600).unwrap_err().to_string();
+        assert!(e.contains("nothing reads from"), "{e}");
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let e = read_bounded(Path::new("/dev/zero"), 1000).unwrap_err();
+        assert!(e.to_string().contains("more than 1000 bytes"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        fs::write(&p, "1234").unwrap();
+        assert_eq!(read_bounded(&p, 4).unwrap(), b"1234");
+        assert!(read_bounded(&p, 3).is_err());
+    }
+
+    #[test]
+    fn same_file_sees_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        assert!(same_file(&a, &dir.path().join("./a")));
+        assert!(!same_file(&a, &b));
+        fs::write(&a, "").unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        assert!(same_file(&a, &b));
+        fs::hard_link(&a, dir.path().join("c")).unwrap();
+        assert!(same_file(&a, &dir.path().join("c")));
+        // A link to a file not yet created names that file.
+        let (x, link) = (dir.path().join("x"), dir.path().join("link-to-x"));
+        std::os::unix::fs::symlink("x", &link).unwrap();
+        assert!(same_file(&x, &link));
+    }
+
+    #[test]
+    fn a_dangling_symlink_is_kept_and_its_target_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        check_writable(&link, false, true).unwrap();
+        check_appendable(&link).unwrap();
+        write_target(&link, b"new", 0o600).unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(dir.path().join("real")).unwrap(), "new");
+        let lock = UpdateLock::acquire(&link).unwrap();
+        assert_eq!(lock.path(), dir.path().join("real"));
     }
 }

@@ -41,9 +41,16 @@ pub struct IniDoc {
     newline: String,
 }
 
-/// Normalises a section header's inner text: `profile   x` is `profile x`.
+/// A section header's name as the AWS CLI reads it: the text between the
+/// brackets as it is, except that `profile` and the name may be separated by
+/// any run of blanks (`[profile   x]` is profile `x`, as botocore's shlex
+/// split reads it).  Nothing else is collapsed: `[a<TAB>b]` is not `[a b]`.
 fn normalise_section(inner: &str) -> String {
-    inner.split_whitespace().collect::<Vec<_>>().join(" ")
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    match words.as_slice() {
+        ["profile", name] => format!("profile {name}"),
+        _ => inner.to_string(),
+    }
 }
 
 fn classify(text: &str, in_section: bool, after_key: bool, line: usize) -> Result<Kind, IniError> {
@@ -194,12 +201,14 @@ impl IniDoc {
     /// rewritten in place (keeping its spacing); a missing key is added
     /// after the section's last key; a missing section is appended.
     ///
-    /// Panics if `value` holds a line break (callers validate values first).
-    pub fn set(&mut self, section: &str, key: &str, value: &str) {
-        assert!(
-            !value.contains(['\n', '\r']),
-            "INI values cannot hold line breaks"
-        );
+    /// A value with a line break (which would forge lines) is refused.
+    pub fn set(&mut self, section: &str, key: &str, value: &str) -> Result<(), IniError> {
+        if value.contains(['\n', '\r']) || section.contains(['\n', '\r', ']']) {
+            return Err(IniError {
+                line: 0,
+                why: format!("the value for {key} holds a line break, which no INI value can hold"),
+            });
+        }
         let sections = self.sections(section);
         let mut found = false;
         // Walk backwards so removing continuation lines does not shift what is left to visit.
@@ -227,7 +236,7 @@ impl IniDoc {
             }
         }
         if found {
-            return;
+            return Ok(());
         }
         let new_line = |nl: &str| Line {
             text: format!("{key} = {value}"),
@@ -248,7 +257,7 @@ impl IniDoc {
                 line.eol = String::new();
             }
             self.lines.insert(at, line);
-            return;
+            return Ok(());
         }
         let ends_without_newline = self.lines.last().is_some_and(|l| l.eol.is_empty());
         if let Some(last) = self.lines.last_mut() {
@@ -274,6 +283,7 @@ impl IniDoc {
             line.eol = String::new();
         }
         self.lines.push(line);
+        Ok(())
     }
 
     /// Removes `section` where nothing but blank lines is left in it, with
@@ -344,30 +354,30 @@ mod tests {
     #[test]
     fn updates_only_the_named_key_keeping_spacing() {
         let text = "[a]\nk   =   old # not a comment in AWS files\nother=1\n[b]\nk=keep\n";
-        let out = edit(text, |d| d.set("a", "k", "new"));
+        let out = edit(text, |d| d.set("a", "k", "new").unwrap());
         assert_eq!(out, "[a]\nk   =   new\nother=1\n[b]\nk=keep\n");
     }
 
     #[test]
     fn adds_missing_keys_after_the_last_key_of_the_section() {
         let text = "[a]\nx = 1\n\n# about b\n[b]\ny = 2\n";
-        let out = edit(text, |d| d.set("a", "k", "v"));
+        let out = edit(text, |d| d.set("a", "k", "v").unwrap());
         assert_eq!(out, "[a]\nx = 1\nk = v\n\n# about b\n[b]\ny = 2\n");
     }
 
     #[test]
     fn appends_a_new_section_in_the_files_line_ending_style() {
-        assert_eq!(edit("", |d| d.set("p", "k", "v")), "[p]\nk = v\n");
+        assert_eq!(edit("", |d| d.set("p", "k", "v").unwrap()), "[p]\nk = v\n");
         assert_eq!(
-            edit("[a]\r\nx=1\r\n", |d| d.set("p", "k", "v")),
+            edit("[a]\r\nx=1\r\n", |d| d.set("p", "k", "v").unwrap()),
             "[a]\r\nx=1\r\n\r\n[p]\r\nk = v\r\n"
         );
         assert_eq!(
-            edit("[a]\nx=1", |d| d.set("p", "k", "v")),
+            edit("[a]\nx=1", |d| d.set("p", "k", "v").unwrap()),
             "[a]\nx=1\n\n[p]\nk = v"
         );
         assert_eq!(
-            edit("[a]\nx=1", |d| d.set("a", "k", "v")),
+            edit("[a]\nx=1", |d| d.set("a", "k", "v").unwrap()),
             "[a]\nx=1\nk = v"
         );
     }
@@ -375,21 +385,46 @@ mod tests {
     #[test]
     fn section_names_match_with_normalised_spacing() {
         let out = edit("[profile   prod]\nregion = a\n", |d| {
-            d.set("profile prod", "region", "b")
+            d.set("profile prod", "region", "b").unwrap()
         });
         assert_eq!(out, "[profile   prod]\nregion = b\n");
     }
 
     #[test]
+    fn section_names_are_compared_exactly_but_for_the_profile_prefix() {
+        // `[a<TAB>b]` is another profile than `a b`: it is kept, and `a b` added.
+        let out = edit("[a\tb]\nk = 1\n", |d| d.set("a b", "k", "2").unwrap());
+        assert_eq!(out, "[a\tb]\nk = 1\n\n[a b]\nk = 2\n");
+        let out = edit("[ p ]\nk = 1\n", |d| d.set("p", "k", "2").unwrap());
+        assert_eq!(out, "[ p ]\nk = 1\n\n[p]\nk = 2\n");
+        let out = edit("[profile\tx ]\nk = 1\n", |d| {
+            d.set("profile x", "k", "2").unwrap()
+        });
+        assert_eq!(out, "[profile\tx ]\nk = 2\n");
+    }
+
+    #[test]
+    fn a_value_with_a_line_break_is_refused_not_a_panic() {
+        let mut doc = IniDoc::parse("[p]\n").unwrap();
+        for bad in ["a\nb", "a\rb", "\n[evil]\nk = v"] {
+            let e = doc.set("p", "aws_session_token", bad).unwrap_err();
+            assert!(e.why.contains("line break"), "{e}");
+        }
+        assert_eq!(doc.to_string(), "[p]\n");
+    }
+
+    #[test]
     fn duplicate_sections_are_all_updated_and_kept() {
-        let out = edit("[p]\nk = 1\n[q]\n[p]\nk = 2\n", |d| d.set("p", "k", "3"));
+        let out = edit("[p]\nk = 1\n[q]\n[p]\nk = 2\n", |d| {
+            d.set("p", "k", "3").unwrap()
+        });
         assert_eq!(out, "[p]\nk = 3\n[q]\n[p]\nk = 3\n");
     }
 
     #[test]
     fn continuation_lines_of_a_replaced_key_go_with_it() {
         let out = edit("[p]\nk =\n  a = 1\n  b = 2\nz = 9\n", |d| {
-            d.set("p", "k", "v")
+            d.set("p", "k", "v").unwrap()
         });
         assert_eq!(out, "[p]\nk = v\nz = 9\n");
     }
@@ -402,7 +437,7 @@ mod tests {
         let removed = edit(text, |d| d.remove("other", "region"));
         assert_eq!(removed, "[other]\n# after\nz = 1\n");
         assert!(IniDoc::parse(&removed).is_ok());
-        let set = edit(text, |d| d.set("other", "region", "v"));
+        let set = edit(text, |d| d.set("other", "region", "v").unwrap());
         assert_eq!(set, "[other]\nregion=v\n# after\nz = 1\n");
     }
 
@@ -458,7 +493,7 @@ mod tests {
             if trailing { text.push_str(nl); }
             let Ok(mut doc) = IniDoc::parse(&text) else { return Ok(()); };
             prop_assert_eq!(doc.to_string(), text.clone());
-            doc.set("target", "aws_access_key_id", "NEW");
+            doc.set("target", "aws_access_key_id", "NEW").unwrap();
             let out = doc.to_string();
             let reparsed = IniDoc::parse(&out).unwrap();
             prop_assert_eq!(reparsed.get("target", "aws_access_key_id"), Some("NEW".to_string()));
@@ -477,8 +512,8 @@ mod tests {
     fn a_section_set_then_emptied_is_removed_and_the_file_reads_as_before() {
         let before = "# mine\n[other]\nregion = eu-west-1\n";
         let after = edit(before, |d| {
-            d.set("profile ci", "region", "us-east-1");
-            d.set("profile ci", "output", "json");
+            d.set("profile ci", "region", "us-east-1").unwrap();
+            d.set("profile ci", "output", "json").unwrap();
             d.remove("profile ci", "region");
             d.remove("profile ci", "output");
             d.remove_section_if_empty("profile ci");

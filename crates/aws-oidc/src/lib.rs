@@ -28,6 +28,7 @@ pub mod expand;
 mod files;
 pub mod ini;
 pub mod ledger;
+pub mod redact;
 pub mod request;
 mod retry;
 pub mod settings;

@@ -128,14 +128,7 @@ fn validate(a: AssumeArgs) -> Result<Validated> {
 fn preflight(v: &Validated) -> Result<()> {
     v.targets.preflight()?;
     if let Some(path) = &v.dotenv {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                bail!(
-                    "cannot write {}: its directory does not exist (--output dotenv)",
-                    path.display()
-                );
-            }
-        }
+        shell::check_dotenv(path).context("cannot write the dotenv file (--output dotenv)")?;
     }
     Ok(())
 }

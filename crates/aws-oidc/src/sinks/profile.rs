@@ -63,12 +63,14 @@ impl SharedFiles {
 pub struct ProfileName(String);
 
 impl ProfileName {
-    /// Profile names: no brackets, line breaks, or surrounding spaces.
+    /// Profile names the AWS CLI can use: 1-128 letters, digits and `-_.`
+    /// (so no blanks, quotes, `#` or brackets, and never a `profile ` prefix).
     pub fn parse(raw: &str) -> Result<Self, ProfileError> {
         let ok = !raw.is_empty()
-            && raw.trim() == raw
-            && !raw.contains(['[', ']', '\n', '\r', '\0'])
-            && raw.len() <= 128;
+            && raw.len() <= 128
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !ok {
             return Err(ProfileError::BadName(raw.to_string()));
         }
@@ -97,8 +99,16 @@ pub enum ProfileError {
     #[error("cannot find the AWS config files: $HOME is not set; set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
     NoHome,
     /// The name cannot be a section.
-    #[error("invalid profile name {0:?}: use letters, digits and -_. without brackets or spaces at the ends")]
+    #[error("invalid profile name {}: use 1-128 letters, digits and -_. (no spaces, quotes, # or brackets), e.g. deploy or prod-eu", crate::redact::untrusted(&format!("{:?}", .0)))]
     BadName(String),
+    /// A value cannot be written into the file.
+    #[error("cannot write to {path}: {error}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: IniError,
+    },
     /// An existing file could not be parsed.
     #[error("cannot update {path}: {error}. The AWS CLI could not read this file either: fix that line (or move the file away) and run again; nothing was changed")]
     Unparseable {
@@ -125,7 +135,7 @@ pub struct ProfileWrite {
     pub default_region: bool,
 }
 
-fn parse(lock: &UpdateLock) -> Result<IniDoc, ProfileError> {
+fn parse_locked(lock: &UpdateLock) -> Result<IniDoc, ProfileError> {
     let text = lock.read()?.unwrap_or_default();
     IniDoc::parse(&text).map_err(|error| ProfileError::Unparseable {
         path: lock.path().to_path_buf(),
@@ -133,10 +143,13 @@ fn parse(lock: &UpdateLock) -> Result<IniDoc, ProfileError> {
     })
 }
 
-/// Checks both files can be parsed, changing nothing: run before spending a token.
+/// Checks both files can be parsed and replaced, changing nothing: run
+/// before spending a token.  Each must be a regular file (or none yet) in a
+/// directory where a file can be created.
 pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
     for path in [&files.credentials, &files.config] {
-        match std::fs::read(path) {
+        crate::files::check_writable(path, false, true)?;
+        match crate::files::read_bounded(path, crate::files::MAX_PROFILE_FILE) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|_| ProfileError::Unparseable {
                     path: path.clone(),
@@ -184,111 +197,172 @@ const KEY_NAMES: [&str; 3] = [
     "aws_session_token",
 ];
 
+/// The credentials and config documents, which are one when both names
+/// lead to one file.
+enum Docs {
+    Two(IniDoc, IniDoc),
+    One(IniDoc),
+}
+
+impl Docs {
+    fn creds(&mut self) -> &mut IniDoc {
+        match self {
+            Docs::Two(creds, _) | Docs::One(creds) => creds,
+        }
+    }
+
+    fn config(&mut self) -> &mut IniDoc {
+        match self {
+            Docs::Two(_, config) | Docs::One(config) => config,
+        }
+    }
+}
+
+/// Locks both files, lets `edit` change them, and replaces what changed.
+/// Both are locked before either is touched, always in the same order, so
+/// that concurrent writers cannot deadlock or interleave; one file named
+/// twice (the same path, a symlink, a hard link) is locked and written once.
+fn update(
+    files: &SharedFiles,
+    edit: impl FnOnce(&mut Docs) -> Result<(), ProfileError>,
+) -> Result<(), ProfileError> {
+    let same = crate::files::same_file(&files.credentials, &files.config);
+    let creds_lock = UpdateLock::acquire(&files.credentials)?;
+    let config_lock = if same {
+        None
+    } else {
+        Some(UpdateLock::acquire(&files.config)?)
+    };
+    let mut docs = match &config_lock {
+        Some(lock) => Docs::Two(parse_locked(&creds_lock)?, parse_locked(lock)?),
+        None => Docs::One(parse_locked(&creds_lock)?),
+    };
+    let before = (docs.creds().to_string(), docs.config().to_string());
+    edit(&mut docs)?;
+    let creds_after = docs.creds().to_string();
+    if creds_after != before.0 {
+        creds_lock.replace(creds_after.as_bytes(), 0o600)?;
+    }
+    if let Some(config_lock) = &config_lock {
+        let config_after = docs.config().to_string();
+        if config_after != before.1 {
+            config_lock.replace(config_after.as_bytes(), 0o600)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes one profile: its credentials (or credential process) and region.
 pub fn write(
     files: &SharedFiles,
     what: &ProfileWrite,
     content: &ProfileContent,
 ) -> Result<(), ProfileError> {
-    // Lock both before touching either, always in the same order, so that
-    // concurrent writers cannot deadlock or interleave.
-    let creds_lock = UpdateLock::acquire(&files.credentials)?;
-    let config_lock = UpdateLock::acquire(&files.config)?;
-    let mut creds_doc = parse(&creds_lock)?;
-    let mut config_doc = parse(&config_lock)?;
-    let creds_before = creds_doc.to_string();
-    let config_before = config_doc.to_string();
-
+    let creds_err = |error| ProfileError::Value {
+        path: files.credentials.clone(),
+        error,
+    };
+    let config_err = |error| ProfileError::Value {
+        path: files.config.clone(),
+        error,
+    };
     let section = what.name.as_str();
     let config_section = what.name.config_section();
-    match content {
-        ProfileContent::Keys(creds) => {
-            creds_doc.set(section, KEY_NAMES[0], creds.access_key_id.expose());
-            creds_doc.set(section, KEY_NAMES[1], creds.secret_access_key.expose());
-            creds_doc.set(section, KEY_NAMES[2], creds.session_token.expose());
-            config_doc.remove(&config_section, "credential_process");
-        }
-        ProfileContent::StaticKeys(keys) => {
-            creds_doc.set(section, KEY_NAMES[0], keys.access_key_id.expose());
-            creds_doc.set(section, KEY_NAMES[1], keys.secret_access_key.expose());
-            creds_doc.remove(section, KEY_NAMES[2]);
-            config_doc.remove(&config_section, "credential_process");
-        }
-        ProfileContent::Process(command) => {
-            for key in KEY_NAMES {
-                creds_doc.remove(section, key);
-                config_doc.remove(&config_section, key);
+    update(files, |docs| {
+        let creds = docs.creds();
+        match content {
+            ProfileContent::Keys(c) => {
+                creds
+                    .set(section, KEY_NAMES[0], c.access_key_id.expose())
+                    .and_then(|()| creds.set(section, KEY_NAMES[1], c.secret_access_key.expose()))
+                    .and_then(|()| creds.set(section, KEY_NAMES[2], c.session_token.expose()))
+                    .map_err(creds_err)?;
             }
-            config_doc.set(&config_section, "credential_process", command);
+            ProfileContent::StaticKeys(keys) => {
+                creds
+                    .set(section, KEY_NAMES[0], keys.access_key_id.expose())
+                    .and_then(|()| {
+                        creds.set(section, KEY_NAMES[1], keys.secret_access_key.expose())
+                    })
+                    .map_err(creds_err)?;
+                creds.remove(section, KEY_NAMES[2]);
+            }
+            ProfileContent::Process(_) => {
+                for key in KEY_NAMES {
+                    creds.remove(section, key);
+                }
+            }
         }
-    }
-    if let Some(region) = &what.region {
-        if what.profile_region {
-            config_doc.set(&config_section, "region", region);
+        let config = docs.config();
+        match content {
+            ProfileContent::Keys(_) | ProfileContent::StaticKeys(_) => {
+                config.remove(&config_section, "credential_process")
+            }
+            ProfileContent::Process(command) => {
+                for key in KEY_NAMES {
+                    config.remove(&config_section, key);
+                }
+                config
+                    .set(&config_section, "credential_process", command)
+                    .map_err(config_err)?;
+            }
         }
-        if what.default_region {
-            config_doc.set("default", "region", region);
+        if let Some(region) = &what.region {
+            if what.profile_region {
+                config
+                    .set(&config_section, "region", region)
+                    .map_err(config_err)?;
+            }
+            if what.default_region {
+                config
+                    .set("default", "region", region)
+                    .map_err(config_err)?;
+            }
         }
-    }
-    let creds_after = creds_doc.to_string();
-    if creds_after != creds_before {
-        creds_lock.replace(creds_after.as_bytes(), 0o600)?;
-    }
-    let config_after = config_doc.to_string();
-    if config_after != config_before {
-        config_lock.replace(config_after.as_bytes(), 0o600)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Removes what [`write`] put in a profile: its keys or credential
 /// process, and the region where `what` says it was written; sections left
 /// empty go too, and every other byte of both files is kept.
 pub fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileError> {
-    let creds_lock = UpdateLock::acquire(&files.credentials)?;
-    let config_lock = UpdateLock::acquire(&files.config)?;
-    let mut creds_doc = parse(&creds_lock)?;
-    let mut config_doc = parse(&config_lock)?;
-    let creds_before = creds_doc.to_string();
-    let config_before = config_doc.to_string();
     let section = what.name.as_str();
     let config_section = what.name.config_section();
-    for key in KEY_NAMES {
-        creds_doc.remove(section, key);
-        config_doc.remove(&config_section, key);
-    }
-    config_doc.remove(&config_section, "credential_process");
-    if what.region.is_some() {
-        if what.profile_region {
-            config_doc.remove(&config_section, "region");
+    update(files, |docs| {
+        for key in KEY_NAMES {
+            docs.creds().remove(section, key);
+            docs.config().remove(&config_section, key);
         }
-        if what.default_region {
-            config_doc.remove("default", "region");
-            config_doc.remove_section_if_empty("default");
+        let config = docs.config();
+        config.remove(&config_section, "credential_process");
+        if what.region.is_some() {
+            if what.profile_region {
+                config.remove(&config_section, "region");
+            }
+            if what.default_region {
+                config.remove("default", "region");
+                config.remove_section_if_empty("default");
+            }
         }
-    }
-    creds_doc.remove_section_if_empty(section);
-    config_doc.remove_section_if_empty(&config_section);
-    let creds_after = creds_doc.to_string();
-    if creds_after != creds_before {
-        creds_lock.replace(creds_after.as_bytes(), 0o600)?;
-    }
-    let config_after = config_doc.to_string();
-    if config_after != config_before {
-        config_lock.replace(config_after.as_bytes(), 0o600)?;
-    }
-    Ok(())
+        docs.creds().remove_section_if_empty(section);
+        docs.config().remove_section_if_empty(&config_section);
+        Ok(())
+    })
 }
 
 /// The access key id a profile holds in the credentials file, if any.
 pub fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> {
-    let text = std::fs::read_to_string(&files.credentials).ok()?;
+    let bytes =
+        crate::files::read_bounded(&files.credentials, crate::files::MAX_PROFILE_FILE).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     IniDoc::parse(&text).ok()?.get(name.as_str(), KEY_NAMES[0])
 }
 
 /// The `credential_process` a profile runs, if any.
 pub fn credential_process(files: &SharedFiles, name: &ProfileName) -> Option<String> {
-    let text = std::fs::read_to_string(&files.config).ok()?;
+    let bytes = crate::files::read_bounded(&files.config, crate::files::MAX_PROFILE_FILE).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     IniDoc::parse(&text)
         .ok()?
         .get(&name.config_section(), "credential_process")
@@ -415,9 +489,73 @@ mod tests {
     }
 
     #[test]
+    fn one_file_for_credentials_and_config_is_written_once_without_deadlock() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("aws");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&shared, &link).unwrap();
+        std::fs::write(&shared, "# mine\n").unwrap();
+        let what = ProfileWrite {
+            name: ProfileName::parse("p").unwrap(),
+            region: Some("us-east-1".into()),
+            profile_region: true,
+            default_region: false,
+        };
+        for files in [
+            SharedFiles {
+                credentials: shared.clone(),
+                config: shared.clone(),
+            },
+            SharedFiles {
+                credentials: shared.clone(),
+                config: link.clone(),
+            },
+        ] {
+            write(&files, &what, &ProfileContent::Keys(&creds("1"))).unwrap();
+        }
+        let text = std::fs::read_to_string(&shared).unwrap();
+        assert_eq!(text, "# mine\n\n[p]\naws_access_key_id = ASIA1\naws_secret_access_key = secret-1\naws_session_token = token-1\n\n[profile p]\nregion = us-east-1\n");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[test]
+    fn credentials_with_a_line_break_are_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        let mut c = creds("1");
+        c.session_token = crate::credentials::Secret::new("tok\n[evil]\nx = y");
+        let what = ProfileWrite {
+            name: ProfileName::parse("p").unwrap(),
+            region: None,
+            profile_region: true,
+            default_region: false,
+        };
+        let e = write(&f, &what, &ProfileContent::Keys(&c))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line break") && !e.contains("evil"), "{e}");
+        assert!(!f.credentials.exists());
+    }
+
+    #[test]
     fn profile_names_are_checked() {
         assert!(ProfileName::parse("prod-1.x_y").is_ok());
-        for bad in ["", " p", "a]b", "a\nb"] {
+        for bad in [
+            "",
+            " p",
+            "a]b",
+            "a\nb",
+            "a b",
+            "a\tb",
+            "it's",
+            "a\"b",
+            "a#b",
+            "profile x",
+            "[x]",
+        ] {
             assert!(ProfileName::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(

@@ -149,7 +149,13 @@ pub fn append_static_keys(
     Ok(())
 }
 
-/// Writes a dotenv file (replacing it atomically, mode 0600).
+/// Checks, changing nothing, that a dotenv file can be written at `path`.
+pub fn check_dotenv(path: &Path) -> Result<(), FileError> {
+    files::check_writable(path, true, false)
+}
+
+/// Writes a dotenv file: a regular file is replaced atomically (mode 0600);
+/// a named pipe or character device (`/dev/stdout`) is written through.
 pub fn write_dotenv(
     path: &Path,
     creds: &Credentials,
@@ -157,7 +163,7 @@ pub fn write_dotenv(
 ) -> Result<(), ShellSinkError> {
     let exp = creds.expiration_rfc3339();
     let text = render(&credential_vars(creds, region, &exp), "")?;
-    files::write_atomic(path, &text, 0o600)?;
+    files::write_target(path, &text, 0o600)?;
     Ok(())
 }
 
