@@ -19,6 +19,7 @@
 //! certificate thumbprint for the IAM provider.
 #![warn(missing_docs)]
 
+mod answer;
 mod assume;
 pub mod cache;
 pub mod credentials;
@@ -39,6 +40,7 @@ pub mod thumbprint;
 pub mod token;
 pub mod trust;
 
+pub use answer::{read_answer, MAX_ANSWER};
 pub use assume::Outcome;
 pub use cache::{CachedError, CachedExchange, CredentialCache};
 pub use credentials::Credentials;

@@ -94,6 +94,37 @@ impl ClassifyRetry for VerificationKeyOutage {
     }
 }
 
+/// Retries an answer with a success status that the SDK could not read
+/// (garbage, truncated XML, a bad Expiration): the SDK takes it for a
+/// service error without a code, which it would not retry, but a cut or
+/// mangled answer passes like any other transient failure.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UnreadableAnswer;
+
+impl ClassifyRetry for UnreadableAnswer {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let success = ctx.response().is_some_and(|r| r.status().is_success());
+        let unread = ctx
+            .output_or_error()
+            .and_then(|r| r.err())
+            .and_then(|e| e.as_operation_error())
+            .is_some();
+        if success && unread {
+            RetryAction::transient_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "an answer with a success status that could not be read"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// Whether the failure is the token's expiry, which only a fresh token fixes.
 pub(crate) fn needs_fresh_token(f: &StsFailure) -> bool {
     f.kind == FailureKind::Service && f.code.as_deref() == Some("ExpiredTokenException")

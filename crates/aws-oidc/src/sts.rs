@@ -14,13 +14,11 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
-use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;
 use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
@@ -29,16 +27,17 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
-    FinalizerInterceptorContextMut,
 };
-use aws_smithy_runtime_api::client::orchestrator::{HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use crate::credentials::{Credentials, Secret};
+use crate::answer::{assumed, StrictAnswer};
+use crate::credentials::Credentials;
+use crate::redact::untrusted;
 use crate::request::{AssumeRequest, ChainRequest};
-use crate::retry::{RetryPolicy, VerificationKeyOutage};
+use crate::retry::{RetryPolicy, UnreadableAnswer, VerificationKeyOutage};
 use crate::token::OidcToken;
 
 /// Where and how to reach STS.
@@ -261,9 +260,31 @@ impl StsFailure {
             attempts: attempts.max(1),
         };
         match &err {
+            // No error answer is a 2xx or 3xx: the SDK could not read it.
+            SdkError::ServiceError(ctx) if ctx.raw().status().as_u16() < 400 => {
+                let status = ctx.raw().status().as_u16();
+                f.status = Some(status);
+                f.kind = FailureKind::Response(if status >= 300 {
+                    format!(
+                        "a redirect (HTTP {status}) to {}; STS never redirects, so the endpoint URL \
+                         or a proxy is wrong (aws-oidc does not follow redirects)",
+                        untrusted(ctx.raw().headers().get("location").unwrap_or("(no Location)"))
+                    )
+                } else if crate::answer::is_too_large(&err) {
+                    crate::answer::too_large()
+                } else {
+                    format!(
+                        "HTTP {status} with an answer that is not STS's XML, or not whole ({})",
+                        ctx.err()
+                            .message()
+                            .map(untrusted)
+                            .unwrap_or_else(|| root_cause(&err))
+                    )
+                });
+            }
             SdkError::ServiceError(ctx) => {
-                f.code = ctx.err().code().map(String::from);
-                f.message = ctx.err().message().map(String::from);
+                f.code = ctx.err().code().map(untrusted);
+                f.message = ctx.err().message().map(untrusted);
                 f.status = Some(ctx.raw().status().as_u16());
             }
             SdkError::TimeoutError(_) => f.kind = FailureKind::Timeout,
@@ -271,7 +292,11 @@ impl StsFailure {
             SdkError::DispatchFailure(_) => f.kind = FailureKind::Connect(root_cause(&err)),
             SdkError::ResponseError(r) => {
                 f.status = Some(r.raw().status().as_u16());
-                f.kind = FailureKind::Response(root_cause(&err));
+                f.kind = FailureKind::Response(if crate::answer::is_too_large(&err) {
+                    crate::answer::too_large()
+                } else {
+                    root_cause(&err)
+                });
             }
             _ => f.kind = FailureKind::Other(root_cause(&err)),
         }
@@ -279,7 +304,8 @@ impl StsFailure {
     }
 }
 
-/// The innermost cause, which says what actually went wrong ("connection refused").
+/// The innermost cause, which says what actually went wrong ("connection
+/// refused"), made safe to print: it may quote what the server sent.
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let full = DisplayErrorContext(err).to_string();
     let mut e = err;
@@ -287,11 +313,7 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         e = next;
     }
     let root = e.to_string();
-    if root.is_empty() {
-        full
-    } else {
-        root
-    }
+    untrusted(if root.is_empty() { &full } else { &root })
 }
 
 /// Builds the HTTP client: rustls + ring, proxies from the environment, and
@@ -382,55 +404,6 @@ impl Intercept for AttemptCounter {
     }
 }
 
-/// Turns an answer whose credentials are missing or empty (a truncated body
-/// the XML reader took leniently) into a response error, which the SDK's
-/// retry treats as transient, instead of a success with nothing in it.
-#[derive(Debug, Clone, Copy, Default)]
-struct RequireCredentials;
-
-fn usable(c: Option<&aws_sdk_sts::types::Credentials>) -> bool {
-    c.is_some_and(|c| {
-        !c.access_key_id().is_empty()
-            && !c.secret_access_key().is_empty()
-            && !c.session_token().is_empty()
-    })
-}
-
-impl Intercept for RequireCredentials {
-    fn name(&self) -> &'static str {
-        "aws-oidc: an answer without credentials is unreadable"
-    }
-
-    fn modify_before_attempt_completion(
-        &self,
-        context: &mut FinalizerInterceptorContextMut<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(result) = context.output_or_error_mut() else {
-            return Ok(());
-        };
-        let missing = match result {
-            Ok(output) => {
-                if let Some(o) = output.downcast_ref::<AssumeRoleWithWebIdentityOutput>() {
-                    !usable(o.credentials())
-                } else if let Some(o) = output.downcast_ref::<AssumeRoleOutput>() {
-                    !usable(o.credentials())
-                } else {
-                    false
-                }
-            }
-            Err(_) => false,
-        };
-        if missing {
-            *result = Err(OrchestratorError::response(
-                "the answer holds no credentials".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// Appends product tokens (the CircleCI build) to the user agent the SDK sends.
 #[derive(Debug, Clone)]
 struct BuildUserAgent(String);
@@ -462,58 +435,26 @@ impl AttemptCounter {
     }
 }
 
-fn to_credentials(
-    c: Option<&aws_sdk_sts::types::Credentials>,
-    operation: &'static str,
-) -> Result<Credentials, StsFailure> {
-    let missing = || StsFailure {
-        operation,
-        kind: FailureKind::Response("the answer holds no credentials".into()),
-        code: None,
-        message: None,
-        status: None,
-        attempts: 1,
-    };
-    let c = c.ok_or_else(missing)?;
-    let expiration = SystemTime::try_from(*c.expiration()).map_err(|_| missing())?;
-    if c.access_key_id().is_empty()
-        || c.secret_access_key().is_empty()
-        || c.session_token().is_empty()
-    {
-        return Err(missing());
-    }
-    Ok(Credentials {
-        access_key_id: Secret::new(c.access_key_id()),
-        secret_access_key: Secret::new(c.secret_access_key()),
-        session_token: Secret::new(c.session_token()),
-        expiration,
-    })
-}
-
-fn assumed(
-    credentials: Option<&aws_sdk_sts::types::Credentials>,
-    user: Option<&aws_sdk_sts::types::AssumedRoleUser>,
-    operation: &'static str,
-) -> Result<Assumed, StsFailure> {
-    Ok(Assumed {
-        credentials: to_credentials(credentials, operation)?,
-        assumed_role_arn: user.map(|u| u.arn().to_string()).unwrap_or_default(),
-    })
-}
-
 impl Sts {
     /// The client for `settings`.
     pub fn new(settings: StsSettings) -> Self {
+        let client = http_client(
+            settings.endpoint_url.as_deref(),
+            settings.ca_bundle.as_ref(),
+        );
+        Self::with_http_client(settings, client)
+    }
+
+    /// The client for `settings`, sending through `http_client`.
+    pub(crate) fn with_http_client(settings: StsSettings, http_client: SharedHttpClient) -> Self {
         let mut b = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(settings.region.clone()))
-            .http_client(http_client(
-                settings.endpoint_url.as_deref(),
-                settings.ca_bundle.as_ref(),
-            ))
+            .http_client(http_client)
             .retry_config(settings.retry.sdk_config())
             .retry_classifier(VerificationKeyOutage)
-            .interceptor(RequireCredentials)
+            .retry_classifier(UnreadableAnswer)
+            .interceptor(StrictAnswer)
             .timeout_config(settings.timeouts(None))
             .use_fips(settings.use_fips)
             .use_dual_stack(settings.use_dual_stack);
