@@ -14,7 +14,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -161,15 +161,65 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
+/// A socket whose every read and write ends by one deadline: a server that
+/// sends a byte every half second cannot keep us reading past it.
+struct Deadlined {
+    sock: TcpStream,
+    deadline: Instant,
+}
+
+impl Deadlined {
+    fn left(&self) -> std::io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "gave up: the time limit (--timeout) ran out",
+            ));
+        }
+        Ok(left)
+    }
+
+    /// A socket timeout (EAGAIN on Linux) at the deadline is the time limit.
+    fn timed(&self, e: std::io::Error) -> std::io::Error {
+        match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                self.left().err().unwrap_or(e)
+            }
+            _ => e,
+        }
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_read_timeout(Some(left))?;
+        self.sock.read(buf).map_err(|e| self.timed(e))
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.sock.set_write_timeout(Some(left))?;
+        self.sock.write(buf).map_err(|e| self.timed(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sock.flush()
+    }
+}
+
 /// A TLS client that trusts this machine's CAs and remembers each server's chain.
 struct Client {
     provider: Arc<rustls::crypto::CryptoProvider>,
     verifier: Arc<WebPkiServerVerifier>,
-    timeout: Duration,
+    deadline: Instant,
 }
 
 impl Client {
-    fn new(timeout: Duration) -> Result<Self, ThumbprintError> {
+    fn new(deadline: Instant) -> Result<Self, ThumbprintError> {
         let mut roots = RootCertStore::empty();
         let found = rustls_native_certs::load_native_certs();
         roots.add_parsable_certificates(found.certs);
@@ -188,7 +238,7 @@ impl Client {
         Ok(Client {
             provider,
             verifier,
-            timeout,
+            deadline,
         })
     }
 
@@ -196,7 +246,7 @@ impl Client {
     fn connect(
         &self,
         url: &HttpsUrl,
-    ) -> Result<(StreamOwned<ClientConnection, TcpStream>, CertificateChain), ThumbprintError> {
+    ) -> Result<(StreamOwned<ClientConnection, Deadlined>, CertificateChain), ThumbprintError> {
         let place = format!("{}:{}", url.host, url.port);
         let recorder = Arc::new(Recorder {
             inner: self.verifier.clone(),
@@ -218,7 +268,13 @@ impl Client {
         let mut last = format!("cannot resolve {place}: check the URL and DNS");
         let mut connected = None;
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeout) {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return fail(format!(
+                    "cannot connect to {place}: gave up, the time limit (--timeout) ran out"
+                ));
+            }
+            match TcpStream::connect_timeout(&addr, left) {
                 Ok(s) => {
                     connected = Some(s);
                     break;
@@ -226,9 +282,10 @@ impl Client {
                 Err(e) => last = format!("cannot connect to {place}: {e}"),
             }
         }
-        let sock = connected.ok_or(ThumbprintError(last))?;
-        let _ = sock.set_read_timeout(Some(self.timeout));
-        let _ = sock.set_write_timeout(Some(self.timeout));
+        let sock = Deadlined {
+            sock: connected.ok_or(ThumbprintError(last))?,
+            deadline: self.deadline,
+        };
         let conn = ClientConnection::new(Arc::new(config), name)
             .map_err(|e| ThumbprintError(format!("cannot start TLS with {place}: {e}")))?;
         let mut tls = StreamOwned::new(conn, sock);
@@ -320,13 +377,16 @@ fn http_body(raw: &[u8]) -> Result<Vec<u8>, String> {
     Ok(body)
 }
 
-/// Follows AWS's procedure for the issuer at `issuer_url` (e.g. `https://oidc.circleci.com/org/<id>`).
+/// Follows AWS's procedure for the issuer at `issuer_url` (e.g.
+/// `https://oidc.circleci.com/org/<id>`), all of it (connections, TLS,
+/// reads) within `timeout`.
 pub fn for_issuer(
     issuer_url: &str,
     timeout: Duration,
 ) -> Result<IssuerCertificates, ThumbprintError> {
+    let deadline = Instant::now() + timeout;
     let issuer = parse_url(issuer_url, "the issuer URL")?;
-    let client = Client::new(timeout)?;
+    let client = Client::new(deadline)?;
     let discovery = HttpsUrl {
         path: format!(
             "{}/.well-known/openid-configuration",

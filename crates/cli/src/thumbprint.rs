@@ -29,7 +29,7 @@ pub struct ThumbprintArgs {
     #[arg(value_name = "URL")]
     url: String,
 
-    /// Give up on a connection after this many seconds
+    /// Give up after this many seconds, all connections and reads included
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     timeout: u64,
 }
