@@ -448,9 +448,11 @@ impl fmt::Display for Evaluation {
                     (true, Effect::Deny) => "met ",
                     (false, Effect::Deny) => "no  ",
                 };
-                writeln!(f, "  {mark} {}: {}", c.what, c.why)?;
+                // Claim values come from the token: escaped so none forges a line.
+                let shown = crate::redact::printable;
+                writeln!(f, "  {mark} {}: {}", shown(&c.what), shown(&c.why))?;
                 if let Some(h) = &c.hint {
-                    writeln!(f, "       hint: {h}")?;
+                    writeln!(f, "       hint: {}", shown(h))?;
                 }
             }
         }

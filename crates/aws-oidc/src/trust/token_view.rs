@@ -8,12 +8,15 @@ use serde_json::Value;
 use super::subject::Subject;
 use super::RequestContext;
 use crate::credentials::{humanize_from_now, rfc3339_from_unix};
+use crate::redact::printable;
 use crate::token::Claims;
 
+/// A claim's value for a terminal: control characters escaped, so a claim
+/// cannot forge an output line or drive the terminal.
 fn show(v: Option<&Value>) -> String {
     match v {
         None => "(absent)".into(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) => printable(s),
         Some(Value::Array(a)) if a.is_empty() => "(none)".into(),
         Some(Value::Array(a)) => a
             .iter()
@@ -56,16 +59,16 @@ pub fn token_text(c: &Claims, source: &str) -> String {
     line("audience", show(c.raw.get("aud")));
     line("subject", show(c.raw.get("sub")));
     if let Some(s) = c.subject().and_then(Subject::parse) {
-        line("  org", s.org.into());
-        line("  project", s.project.into());
-        line("  user", s.user.into());
+        line("  org", printable(s.org));
+        line("  project", printable(s.project));
+        line("  user", printable(s.user));
         line(
             "  vcs-origin",
-            s.vcs_origin.unwrap_or("(absent: a v1 token)").into(),
+            printable(s.vcs_origin.unwrap_or("(absent: a v1 token)")),
         );
         line(
             "  vcs-ref",
-            s.vcs_ref.unwrap_or("(absent: a v1 token)").into(),
+            printable(s.vcs_ref.unwrap_or("(absent: a v1 token)")),
         );
     }
     line("project-id", show(c.circleci("project-id")));
@@ -83,14 +86,14 @@ pub fn token_text(c: &Claims, source: &str) -> String {
         .raw
         .iter()
         .filter(|(k, _)| !SHOWN.contains(&k.as_str()))
-        .map(|(k, v)| format!("{k}={}", show(Some(v))))
+        .map(|(k, v)| format!("{}={}", printable(k), show(Some(v))))
         .collect();
     if !others.is_empty() {
         line("other claims", others.join(" "));
     }
     out.push_str("Condition keys IAM sets for this token (what a trust policy can test):\n");
     for (k, v) in ctx.entries() {
-        out.push_str(&format!("  {k} = {}\n", show(Some(v))));
+        out.push_str(&format!("  {} = {}\n", printable(k), show(Some(v))));
     }
     out.push_str(
         "  (CircleCI's context-ids, vcs-origin, vcs-ref and ssh-rerun claims are not condition keys)\n",
