@@ -48,15 +48,16 @@ pub enum AssumeError {
     Token(#[from] TokenError),
 }
 
-/// Exchanges `token` for credentials as `plan` says.  `fresh_token` is asked
-/// for a new token once, if STS reports the first one expired.
+/// Exchanges `token` for credentials as `plan` says, giving up at
+/// `deadline`.  `fresh_token` is asked for a new token once, if STS reports
+/// the first one expired.
 pub async fn run(
     plan: &Plan,
     sts: &Sts,
     token: OidcToken,
     fresh_token: &dyn Fn() -> Result<OidcToken, TokenError>,
+    deadline: Instant,
 ) -> Result<Outcome, AssumeError> {
-    let deadline = Instant::now() + plan.total_timeout;
     let mut token = token;
     let mut refreshed = false;
     let first = loop {

@@ -4,15 +4,17 @@
 //! commands would otherwise call STS every time.  The cache keeps one entry
 //! per role, chain and audience, in a directory only this user can read
 //! (0700, files 0600).  A lock per entry makes parallel processes wait for
-//! the one that is refreshing, so they cost one STS call between them.  An
-//! entry that is corrupt, owned by someone else, or readable by others is
-//! ignored and replaced, never trusted.
+//! the one that is refreshing, so they cost one STS call between them, and
+//! no longer than the time limit (`--timeout`) allows.  An entry that is
+//! corrupt, owned by someone else, readable by others, a directory or a
+//! symlink, or whose times are impossible, is ignored and replaced, never
+//! trusted; a lock that cannot be had means no cache, not a failure.
 
 use std::fs::{self, OpenOptions};
-use std::io;
+use std::io::{self, Read as _};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,10 +38,22 @@ pub enum CacheError {
         /// What is wrong.
         why: String,
     },
+    /// Another process held the entry's lock until the time limit ran out.
+    #[error("another aws-oidc process held the credential cache lock for {waited_secs} s, until the time limit (--timeout) ran out; run the step again, or pass --no-cache")]
+    Busy {
+        /// How long this process waited.
+        waited_secs: u64,
+    },
     /// I/O.
     #[error(transparent)]
     File(#[from] FileError),
 }
+
+/// The largest cache entry read (an entry is well under 8 KiB).
+pub const MAX_ENTRY: u64 = 64 * 1024;
+
+/// How often a waiting process tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
 
 fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -161,31 +175,96 @@ impl CredentialCache {
         hex::encode(digest)
     }
 
-    /// Locks the entry `key` for a read-maybe-refresh-write cycle.
-    pub fn lock(&self, key: &str) -> Result<EntryLock, CacheError> {
+    /// Locks the entry `key` for a read-maybe-refresh-write cycle, waiting
+    /// for another process that holds it until `deadline` at most.
+    pub fn lock(&self, key: &str, deadline: Instant) -> Result<EntryLock, CacheError> {
         let lock_path = self.dir.join(format!("{key}.lock"));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&lock_path)
             .map_err(|source| FileError {
                 action: "cannot open the cache lock",
                 path: lock_path.clone(),
                 source,
             })?;
-        file.lock().map_err(|source| FileError {
-            action: "cannot lock",
-            path: lock_path,
+        let meta = file.metadata().map_err(|source| FileError {
+            action: "cannot open the cache lock",
+            path: lock_path.clone(),
             source,
         })?;
+        if !meta.is_file() {
+            return Err(FileError {
+                action: "cannot use the cache lock",
+                path: lock_path,
+                source: io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file"),
+            }
+            .into());
+        }
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(
+                        LOCK_POLL.min(deadline.saturating_duration_since(Instant::now())),
+                    );
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(CacheError::Busy {
+                        waited_secs: started.elapsed().as_secs(),
+                    })
+                }
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(FileError {
+                        action: "cannot lock",
+                        path: lock_path,
+                        source,
+                    }
+                    .into())
+                }
+            }
+        }
         Ok(EntryLock {
             path: self.dir.join(format!("{key}.json")),
             _file: file,
         })
     }
+}
+
+/// Reads a cache entry's bytes: `None` unless they are a well-formed entry
+/// whose times are possible (issued before it expires, at most STS's 12
+/// hours apart, both within the calendar), so that nothing read here can
+/// overflow a later time calculation.
+pub fn parse_entry(bytes: &[u8]) -> Option<Cached> {
+    if bytes.len() as u64 > MAX_ENTRY {
+        return None;
+    }
+    let entry: Entry = serde_json::from_slice(bytes).ok()?;
+    // Within the year 9999: what RFC 3339 can write, and far from any overflow.
+    const LAST: u64 = 253_402_300_799;
+    let well_formed = entry.version == 1
+        && !entry.access_key_id.is_empty()
+        && !entry.secret_access_key.is_empty()
+        && !entry.session_token.is_empty()
+        && entry.issued_at < entry.expires_at
+        && entry.expires_at <= LAST
+        && entry.expires_at - entry.issued_at <= u64::from(crate::request::SessionDuration::MAX);
+    if !well_formed {
+        return None;
+    }
+    Some(Cached {
+        credentials: Credentials {
+            access_key_id: Secret::new(entry.access_key_id),
+            secret_access_key: Secret::new(entry.secret_access_key),
+            session_token: Secret::new(entry.session_token),
+            expiration: UNIX_EPOCH.checked_add(Duration::from_secs(entry.expires_at))?,
+        },
+        issued_at: UNIX_EPOCH.checked_add(Duration::from_secs(entry.issued_at))?,
+    })
 }
 
 /// An exclusive hold on one cache entry.
@@ -201,39 +280,25 @@ impl EntryLock {
         &self.path
     }
 
-    /// Reads the entry, or `None` if it is missing, corrupt, or not private to this user.
+    /// Reads the entry, or `None` if it is missing, corrupt, not a regular
+    /// file, or not private to this user.
     pub fn load(&self) -> Option<Cached> {
         let file = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&self.path)
             .ok()?;
         let meta = file.metadata().ok()?;
         if !meta.is_file()
             || meta.uid() != euid()
             || meta.mode() & 0o077 != 0
-            || meta.len() > 64 * 1024
+            || meta.len() > MAX_ENTRY
         {
             return None;
         }
-        let entry: Entry = serde_json::from_reader(io::BufReader::new(file)).ok()?;
-        let well_formed = entry.version == 1
-            && !entry.access_key_id.is_empty()
-            && !entry.secret_access_key.is_empty()
-            && !entry.session_token.is_empty()
-            && entry.issued_at < entry.expires_at;
-        if !well_formed {
-            return None;
-        }
-        Some(Cached {
-            credentials: Credentials {
-                access_key_id: Secret::new(entry.access_key_id),
-                secret_access_key: Secret::new(entry.secret_access_key),
-                session_token: Secret::new(entry.session_token),
-                expiration: UNIX_EPOCH + Duration::from_secs(entry.expires_at),
-            },
-            issued_at: UNIX_EPOCH + Duration::from_secs(entry.issued_at),
-        })
+        let mut bytes = Vec::new();
+        file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
+        parse_entry(&bytes)
     }
 
     /// Replaces the entry (0600, atomically).  Anything in the way is removed first.
@@ -246,9 +311,16 @@ impl EntryLock {
             issued_at: unix(cached.issued_at),
             expires_at: unix(cached.credentials.expiration),
         };
-        let text = serde_json::to_vec(&entry).expect("plain struct serialises");
-        // A foreign file or a symlink here is replaced, not written through.
-        if fs::symlink_metadata(&self.path).is_ok_and(|m| !m.is_file() || m.uid() != euid()) {
+        let text = serde_json::to_vec(&entry).map_err(|e| FileError {
+            action: "cannot write",
+            path: self.path.clone(),
+            source: io::Error::other(e),
+        })?;
+        // A foreign file or a symlink here is replaced, not written through;
+        // a directory is left alone (and the rename below fails: no cache).
+        if fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| !m.is_dir() && (!m.is_file() || m.uid() != euid()))
+        {
             let _ = fs::remove_file(&self.path);
         }
         files::write_atomic_no_follow(&self.path, &text, 0o600)?;
@@ -312,27 +384,53 @@ impl<'a> CachedExchange<'a> {
     }
 
     /// Credentials from the cache while fresh, else from STS (then cached).
-    /// Parallel callers wait for the one refreshing.
-    pub fn credentials(&self, env: Env) -> Result<Credentials, CachedError> {
+    /// Parallel callers wait for the one refreshing, within the exchange's
+    /// time limit.  A cache that cannot be used (its lock or entry is not a
+    /// regular file, say) means no cache: the credentials still come, with
+    /// the reason in [`Served::cache_problem`].
+    pub fn credentials(&self, env: Env) -> Result<Served, CachedError> {
+        let deadline = Instant::now() + self.exchange.time_limit();
         let Some(cache) = &self.cache else {
-            return Ok(self.exchange.run(env)?.assumed.credentials);
+            return Ok(Served {
+                credentials: self.exchange.run_until(env, deadline)?.assumed.credentials,
+                cache_problem: None,
+            });
         };
-        let entry = cache.lock(&self.key())?;
+        let entry = match cache.lock(&self.key(), deadline) {
+            Ok(entry) => entry,
+            Err(busy @ CacheError::Busy { .. }) => return Err(busy.into()),
+            Err(problem) => {
+                return Ok(Served {
+                    credentials: self.exchange.run_until(env, deadline)?.assumed.credentials,
+                    cache_problem: Some(problem),
+                })
+            }
+        };
         if let Some(cached) = entry.load().filter(|c| c.fresh_at(SystemTime::now())) {
-            return Ok(cached.credentials);
+            return Ok(Served {
+                credentials: cached.credentials,
+                cache_problem: None,
+            });
         }
         let issued_at = SystemTime::now();
-        let credentials = self.exchange.run(env)?.assumed.credentials;
-        entry.store(&Cached {
-            credentials: credentials.clone(),
-            issued_at,
-        })?;
-        // For `cleanup`; a ledger that cannot be written only means cleanup
-        // will leave this entry, so it does not fail the credentials.
-        let _ = cache.ledger(env).record(Written::File {
-            path: entry.path().to_path_buf(),
-        });
-        Ok(credentials)
+        let credentials = self.exchange.run_until(env, deadline)?.assumed.credentials;
+        let cache_problem = entry
+            .store(&Cached {
+                credentials: credentials.clone(),
+                issued_at,
+            })
+            .err();
+        if cache_problem.is_none() {
+            // For `cleanup`; a ledger that cannot be written only means cleanup
+            // will leave this entry, so it does not fail the credentials.
+            let _ = cache.ledger(env).record(Written::File {
+                path: entry.path().to_path_buf(),
+            });
+        }
+        Ok(Served {
+            credentials,
+            cache_problem,
+        })
     }
 
     /// Puts credentials just obtained for the exchange into the cache, so
@@ -344,7 +442,8 @@ impl<'a> CachedExchange<'a> {
         env: Env,
     ) -> Result<(), CacheError> {
         if let Some(cache) = &self.cache {
-            let entry = cache.lock(&self.key())?;
+            let deadline = Instant::now() + self.exchange.time_limit();
+            let entry = cache.lock(&self.key(), deadline)?;
             entry.store(&Cached {
                 credentials: credentials.clone(),
                 issued_at,
@@ -357,9 +456,37 @@ impl<'a> CachedExchange<'a> {
     }
 }
 
+/// Credentials served by [`CachedExchange::credentials`].
+#[derive(Debug)]
+pub struct Served {
+    /// The credentials.
+    pub credentials: Credentials,
+    /// Why the cache could not be used this time, if it could not (worth a warning).
+    pub cache_problem: Option<CacheError>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_entry_times_are_accepted_only_when_possible(issued in any::<u64>(), expires in any::<u64>(), now in any::<u64>()) {
+            let text = format!(
+                r#"{{"version":1,"access_key_id":"A","secret_access_key":"s","session_token":"t","issued_at":{issued},"expires_at":{expires}}}"#
+            );
+            if let Some(c) = parse_entry(text.as_bytes()) {
+                prop_assert!(issued < expires && expires - issued <= 43_200);
+                let _ = c.fresh_at(UNIX_EPOCH + Duration::from_secs(now % 253_402_300_799));
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_an_entry_or_none_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_entry(&bytes);
+        }
+    }
 
     fn creds(lifetime: u64, issued: SystemTime) -> Cached {
         Cached {
@@ -395,7 +522,7 @@ mod tests {
         );
         let key = CredentialCache::key(&["arn:aws:iam::1:role/x", ""]);
         assert_eq!(key.len(), 64);
-        let lock = cache.lock(&key).unwrap();
+        let lock = cache.lock(&key, Instant::now()).unwrap();
         assert!(lock.load().is_none());
         let now = SystemTime::now();
         lock.store(&creds(3600, now)).unwrap();
@@ -421,6 +548,67 @@ mod tests {
         lock.store(&creds(3600, now)).unwrap();
         assert_eq!(fs::read(&elsewhere).unwrap(), b"keep");
         assert!(lock.load().is_some());
+    }
+
+    #[test]
+    fn entries_with_impossible_times_are_ignored_not_a_panic() {
+        let entry = |issued: u64, expires: u64| {
+            format!(
+                r#"{{"version":1,"access_key_id":"A","secret_access_key":"s","session_token":"t","issued_at":{issued},"expires_at":{expires}}}"#
+            )
+        };
+        let now = unix(SystemTime::now());
+        assert!(parse_entry(entry(now, now + 3600).as_bytes()).is_some());
+        for (issued, expires) in [
+            (0, u64::MAX),
+            (u64::MAX - 10, u64::MAX),
+            (now, now + 43_201),
+            (now, now),
+            (253_402_300_799, 253_402_300_800),
+        ] {
+            let parsed = parse_entry(entry(issued, expires).as_bytes());
+            assert!(parsed.is_none(), "{issued} {expires}");
+        }
+        assert!(parse_entry(&vec![b' '; 70_000]).is_none());
+    }
+
+    #[test]
+    fn a_directory_or_symlink_in_place_of_an_entry_or_lock_is_no_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(dir.path().join("c")).unwrap();
+        let key = CredentialCache::key(&["x"]);
+        // The entry is a directory: not read, not replaced; the store fails cleanly.
+        fs::create_dir(dir.path().join(format!("c/{key}.json"))).unwrap();
+        let lock = cache.lock(&key, Instant::now()).unwrap();
+        assert!(lock.load().is_none());
+        assert!(lock.store(&creds(3600, SystemTime::now())).is_err());
+        drop(lock);
+        // The lock is a directory, or a symlink: an error, never a hang or a panic.
+        let other = CredentialCache::key(&["y"]);
+        fs::create_dir(dir.path().join(format!("c/{other}.lock"))).unwrap();
+        assert!(cache.lock(&other, Instant::now()).is_err());
+        let third = CredentialCache::key(&["z"]);
+        std::os::unix::fs::symlink("/dev/null", dir.path().join(format!("c/{third}.lock")))
+            .unwrap();
+        assert!(cache.lock(&third, Instant::now()).is_err());
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_only_until_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::open(dir.path().join("c")).unwrap();
+        let key = CredentialCache::key(&["x"]);
+        let _held = cache.lock(&key, Instant::now()).unwrap();
+        let started = Instant::now();
+        let err = cache
+            .lock(&key, Instant::now() + Duration::from_millis(300))
+            .unwrap_err();
+        assert!(matches!(err, CacheError::Busy { .. }), "{err}");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
     }
 
     #[test]

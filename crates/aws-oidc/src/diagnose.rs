@@ -32,10 +32,11 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     fn provider(&self) -> String {
-        self.claims
-            .provider_host_path()
-            .unwrap_or("oidc.circleci.com/org/<org-id>")
-            .to_string()
+        crate::redact::printable(
+            self.claims
+                .provider_host_path()
+                .unwrap_or("oidc.circleci.com/org/<org-id>"),
+        )
     }
 
     fn provider_arn(&self) -> String {
@@ -50,7 +51,7 @@ impl Context<'_> {
         self.claims
             .audiences()
             .first()
-            .map(|s| s.to_string())
+            .map(|s| crate::redact::printable(s))
             .unwrap_or_else(|| "<org-id>".into())
     }
 
@@ -305,6 +306,44 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }
+    }
+
+    #[test]
+    fn claims_with_control_characters_cannot_forge_lines() {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let payload = serde_json::json!({
+            "iss": "https://oidc.circleci.com/org/org-1\n\u{1b}[31mFAKE",
+            "aud": "org-1\naws-oidc: assumed arn:aws:iam::1:role/x",
+            "sub": "org/org-1/project/p-1/user/u-1\naws-oidc: forged line\u{1b}[2J",
+            "exp": 4_000_000_000u64,
+        });
+        let claims = decode_claims(&format!(
+            "{}.{}.sig",
+            e.encode("{}"),
+            e.encode(payload.to_string())
+        ))
+        .unwrap();
+        let role = RoleArn::parse("arn:aws:iam::123456789012:role/deploy").unwrap();
+        let ctx = Context {
+            role_arn: &role,
+            chain_role_arn: None,
+            claims: &claims,
+            token_source: "$CIRCLE_OIDC_TOKEN_V2".into(),
+            region: "us-east-1",
+            endpoint: "https://sts.us-east-1.amazonaws.com".into(),
+            duration: 3600,
+        };
+        let text = explain(
+            &failure(
+                "AssumeRoleWithWebIdentity",
+                "AccessDenied",
+                "Not authorized",
+                403,
+            ),
+            &ctx,
+        );
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("aws-oidc:")), "{text}");
     }
 
     #[test]

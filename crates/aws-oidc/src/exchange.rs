@@ -9,7 +9,7 @@
 //! failure explained for this token and this role ([`crate::diagnose`]).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::assume::{AssumeError, Outcome, Plan};
 use crate::diagnose;
@@ -104,12 +104,12 @@ pub enum ExchangeError {
 
 fn read_policy(raw: &str) -> Result<SessionPolicy, SettingsError> {
     let text = match raw.strip_prefix("file://") {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|source| SettingsError::PolicyFile {
+        Some(path) => crate::request::read_policy_file(Path::new(path)).map_err(|source| {
+            SettingsError::PolicyFile {
                 path: PathBuf::from(path),
                 source,
-            })?
-        }
+            }
+        })?,
         None => raw.to_string(),
     };
     Ok(SessionPolicy::parse(&text)?)
@@ -233,9 +233,10 @@ impl Exchange {
             .resolve(endpoint_flag.as_deref(), env)
             .map(|(url, _)| url);
         if let Some(url) = &endpoint_url {
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(SettingsError::EndpointUrl { url: url.clone() });
-            }
+            crate::request::check_endpoint_url(url).map_err(|why| SettingsError::EndpointUrl {
+                url: crate::request::without_userinfo(url),
+                why,
+            })?;
         }
         if opts.timeout_secs == 0 || opts.timeout_secs > 3600 {
             return Err(SettingsError::Timeout);
@@ -359,10 +360,26 @@ impl Exchange {
         &self.notes
     }
 
-    /// Finds the token and runs the STS calls; an STS failure comes back explained.
+    /// The time limit of the whole exchange (`--timeout`).
+    pub fn time_limit(&self) -> Duration {
+        self.plan.total_timeout
+    }
+
+    /// Finds the token and runs the STS calls, within the time limit; an
+    /// STS failure comes back explained.
     pub fn run(&self, env: Env) -> Result<Outcome, ExchangeError> {
+        self.run_until(env, Instant::now() + self.plan.total_timeout)
+    }
+
+    /// Like [`Exchange::run`], giving up at `deadline`: minting a token and
+    /// every STS call included.
+    pub fn run_until(&self, env: Env, deadline: Instant) -> Result<Outcome, ExchangeError> {
         let minter = CircleCiCli::from_path(env("PATH").as_deref());
-        let token = token::obtain(&self.token_opts, env, &minter, SystemTime::now())?;
+        let token_opts = TokenOptions {
+            deadline: Some(deadline),
+            ..self.token_opts.clone()
+        };
+        let token = token::obtain(&token_opts, env, &minter, SystemTime::now())?;
         let fresh = || {
             // A replacement keeps the audience the trust policy was matched against.
             let aud = self
@@ -373,7 +390,7 @@ impl Exchange {
             let opts = TokenOptions {
                 token_file: None,
                 audience: aud,
-                ..self.token_opts.clone()
+                ..token_opts.clone()
             };
             token::obtain(&opts, &|_| None, &minter, SystemTime::now())
         };
@@ -382,11 +399,16 @@ impl Exchange {
             .enable_all()
             .build()
             .map_err(ExchangeError::Runtime)?;
-        match runtime.block_on(crate::assume::run(&self.plan, &sts, token.clone(), &fresh)) {
+        let exchange = crate::assume::run(&self.plan, &sts, token.clone(), &fresh, deadline);
+        match runtime.block_on(exchange) {
             Ok(o) => Ok(o),
             Err(AssumeError::Token(e)) => Err(e.into()),
             Err(AssumeError::Sts(failure, used)) => {
-                let explanation = self.explain(&failure, &used);
+                // A server may echo the token: never print it back.
+                let mut secrets = crate::redact::Secrets::default();
+                secrets.add(used.expose());
+                secrets.add(token.expose());
+                let explanation = secrets.scrub(&self.explain(&failure, &used));
                 Err(ExchangeError::Sts {
                     failure: Box::new(failure),
                     token: Box::new(used),

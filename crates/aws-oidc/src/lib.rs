@@ -42,7 +42,7 @@ pub mod trust;
 
 pub use answer::{read_answer, MAX_ANSWER};
 pub use assume::Outcome;
-pub use cache::{CachedError, CachedExchange, CredentialCache};
+pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
 pub use credentials::Credentials;
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use files::FileError;

@@ -350,11 +350,12 @@ impl SessionPolicy {
             ));
         }
         let compact = value.to_string();
-        if compact.len() > Self::MAX_LEN {
+        // STS counts characters, not bytes: 1,000 'é' are 1,000 of its 2,048.
+        let chars = compact.chars().count();
+        if chars > Self::MAX_LEN {
             return Err(input_error(format!(
-                "the session policy is {} characters, over STS's limit of {}: \
+                "the session policy is {chars} characters, over STS's limit of {}: \
                  shorten it or move statements into a managed policy passed with --policy-arn",
-                compact.len(),
                 Self::MAX_LEN
             )));
         }
@@ -365,6 +366,69 @@ impl SessionPolicy {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The largest policy file read: a policy of at most a few thousand
+/// characters, however it is indented.
+pub const MAX_POLICY_FILE: u64 = 64 * 1024;
+
+/// Reads a policy file (`--policy file://PATH`, `check --policy PATH`), at
+/// most [`MAX_POLICY_FILE`] bytes: `/dev/zero` is refused, not read forever.
+pub fn read_policy_file(path: &std::path::Path) -> std::io::Result<String> {
+    let bytes = crate::files::read_bounded(path, MAX_POLICY_FILE)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+/// Checks an STS endpoint URL before any network call: an `http://` or
+/// `https://` URL with a host, a port from 1 to 65535 if any, and no user
+/// name or password.  The error says what is wrong.
+pub fn check_endpoint_url(raw: &str) -> Result<(), String> {
+    let uri: http::Uri = raw
+        .trim()
+        .parse()
+        .map_err(|_| "it is not a URL".to_string())?;
+    match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("https" | "http") => {}
+        Some(_) => return Err("its scheme is neither https:// nor http://".into()),
+        None => return Err("it has no https:// scheme".into()),
+    }
+    let Some(authority) = uri.authority() else {
+        return Err("it has no host".into());
+    };
+    if authority.as_str().contains('@') {
+        return Err("it holds a user name or password, which STS never takes".into());
+    }
+    if authority.host().trim_matches(['[', ']']).is_empty() {
+        return Err("it has no host".into());
+    }
+    if let Some(port) = authority
+        .as_str()
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.contains(']'))
+    {
+        if !matches!(port.parse::<u16>(), Ok(1..)) {
+            return Err(format!("its port {port:?} is not a number from 1 to 65535"));
+        }
+    }
+    Ok(())
+}
+
+/// `raw` for messages, with any `user:password@` replaced by `***@`.
+pub fn without_userinfo(raw: &str) -> String {
+    let (scheme, rest) = raw.split_once("://").unwrap_or(("", raw));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..end].rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => rest.to_string(),
+    };
+    let shown = if scheme.is_empty() {
+        shown
+    } else {
+        format!("{scheme}://{shown}")
+    };
+    crate::redact::untrusted(&shown)
 }
 
 /// Splits repeated or comma-separated policy ARNs and checks STS's limit of 10.
@@ -696,6 +760,53 @@ mod tests {
             .contains("Statement"));
         let big = format!(r#"{{"Statement":[],"Sid":"{}"}}"#, "x".repeat(2100));
         assert!(SessionPolicy::parse(&big).unwrap_err().0.contains("2048"));
+    }
+
+    #[test]
+    fn the_session_policy_limit_counts_characters_as_sts_does() {
+        let policy = |filler: &str| format!(r#"{{"Statement":[],"Sid":"{filler}"}}"#);
+        assert!(SessionPolicy::parse(&policy(&"é".repeat(1000))).is_ok());
+        let at_limit = "é".repeat(2048 - policy("").chars().count());
+        assert!(SessionPolicy::parse(&policy(&at_limit)).is_ok());
+        let over = format!("{at_limit}é");
+        let err = SessionPolicy::parse(&policy(&over)).unwrap_err().0;
+        assert!(err.contains("2049 characters"), "{err}");
+    }
+
+    #[test]
+    fn endpoint_urls_are_parsed_not_prefix_matched() {
+        for good in [
+            "https://sts.us-east-1.amazonaws.com",
+            "http://127.0.0.1:5000",
+            "HTTPS://vpce-1.sts.us-east-1.vpce.amazonaws.com/",
+            "https://[::1]:8443/",
+            "http://localhost:65535/x",
+        ] {
+            assert_eq!(check_endpoint_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("http://127.0.0.1:99999/", "port"),
+            ("http://127.0.0.1:0/", "port"),
+            ("https://h:x/", "port"),
+            ("ftp://x", "scheme"),
+            ("sts.amazonaws.com", "scheme"),
+            ("https://", "URL"),
+            ("http://user:pass@127.0.0.1:5000", "password"),
+            ("https://a b", "URL"),
+        ] {
+            let e = check_endpoint_url(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert_eq!(
+            without_userinfo("http://user:pass@127.0.0.1:5000/p@x"),
+            "http://***@127.0.0.1:5000/p@x"
+        );
+    }
+
+    #[test]
+    fn policy_files_are_read_within_a_bound() {
+        let e = read_policy_file(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(e.to_string().contains("more than 65536 bytes"), "{e}");
     }
 
     #[test]

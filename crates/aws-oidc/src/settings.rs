@@ -182,11 +182,13 @@ pub enum SettingsError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The endpoint is not an http(s) URL.
-    #[error("invalid endpoint URL {url:?} (--endpoint-url / AWS_ENDPOINT_URL_STS): it must start with https://")]
+    /// The endpoint is not a usable http(s) URL.
+    #[error("invalid endpoint URL {url:?} (--endpoint-url, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL): {why}; give an https:// URL such as https://sts.us-east-1.amazonaws.com (http:// only for a local test server)")]
     EndpointUrl {
-        /// The URL given.
+        /// The URL given, without any user name or password in it.
         url: String,
+        /// What is wrong with it.
+        why: String,
     },
     /// `--timeout` out of range.
     #[error("--timeout must be 1 to 3600 seconds")]

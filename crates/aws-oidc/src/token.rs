@@ -7,9 +7,10 @@
 //! explaining failures.  The raw token is a [`Secret`] and never printed.
 
 use std::fmt;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -18,6 +19,16 @@ use crate::credentials::{humanize_from_now, rfc3339_from_unix, Secret};
 
 /// A token must stay valid at least this long for the STS call to be worth making.
 pub const MIN_VALIDITY: Duration = Duration::from_secs(60);
+
+/// The longest token STS accepts (`WebIdentityToken`: 4-20,000 characters).
+pub const MAX_TOKEN_LEN: usize = 20_000;
+
+/// What is read of a token file or of `circleci run oidc get`'s output at
+/// most: a token and some blank space around it.
+const MAX_TOKEN_READ: u64 = MAX_TOKEN_LEN as u64 + 4096;
+
+/// How long minting may take when no deadline is given.
+pub const MINT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Claims prefix CircleCI uses for its own claims.
 pub const CIRCLECI_CLAIM_PREFIX: &str = "oidc.circleci.com/";
@@ -91,18 +102,22 @@ impl Claims {
         self.raw.get(&format!("{CIRCLECI_CLAIM_PREFIX}{name}"))
     }
 
-    /// Seconds of validity left (negative once expired), or `None` without `exp`.
+    /// Seconds of validity left (negative once expired), or `None` without
+    /// `exp`.  An `exp` at the ends of the clock (-1e300, say) saturates: it
+    /// is long expired, never wrapped round into the future.
     pub fn seconds_left(&self, now: SystemTime) -> Option<i64> {
         let now = now
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
-        self.expires_at().map(|exp| exp - now)
+        self.expires_at().map(|exp| exp.saturating_sub(now))
     }
 
-    /// A one-line summary for messages: issuer, audience, subject (none of them secret).
+    /// A one-line summary for messages: issuer, audience, subject (none of
+    /// them secret), with control characters escaped so a claim cannot
+    /// forge a line or drive the terminal.
     pub fn summary(&self) -> String {
-        format!(
+        let text = format!(
             "iss={} aud={} sub={}",
             self.issuer().unwrap_or("(none)"),
             match self.audiences().as_slice() {
@@ -110,7 +125,8 @@ impl Claims {
                 auds => auds.join(","),
             },
             self.subject().unwrap_or("(none)")
-        )
+        );
+        crate::redact::printable(&text)
     }
 }
 
@@ -191,8 +207,18 @@ pub struct OidcToken {
 }
 
 impl OidcToken {
-    /// Decodes `raw` and remembers where it came from.
+    /// Decodes `raw` and remembers where it came from.  A token longer
+    /// than STS accepts ([`MAX_TOKEN_LEN`]) is refused here.
     pub fn new(raw: &str, source: TokenSource) -> Result<Self, TokenError> {
+        let len = raw.trim().chars().count();
+        if len > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed {
+                origin: source,
+                why: format!(
+                    "it is {len} characters long, and STS accepts at most {MAX_TOKEN_LEN}"
+                ),
+            });
+        }
         let claims = decode_claims(raw).map_err(|e| TokenError::Malformed {
             origin: source.clone(),
             why: e.0,
@@ -322,7 +348,8 @@ pub enum MintError {
     /// The CLI exited with a failure.
     #[error("{} ({status})", if stderr.is_empty() { "no error message" } else { stderr.as_str() })]
     Failed {
-        /// Its stderr, trimmed (its error message).
+        /// Its stderr, trimmed, with control characters escaped, anything
+        /// token-shaped redacted, and cut to a bound (its error message).
         stderr: String,
         /// How it exited, e.g. `exit status: 1`.
         status: String,
@@ -333,6 +360,12 @@ pub enum MintError {
     /// It printed nothing.
     #[error("it printed no token")]
     Empty,
+    /// It printed more than any token.
+    #[error("it printed more than {MAX_TOKEN_READ} bytes, more than any token")]
+    TooLong,
+    /// It did not finish in time, and was stopped.
+    #[error("it did not finish within the time limit (--timeout) and was stopped")]
+    TimedOut,
 }
 
 fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
@@ -348,8 +381,9 @@ fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
 
 /// Mints fresh tokens.  The real one runs the `circleci` CLI; tests may substitute.
 pub trait Minter {
-    /// Returns a fresh token for `audience` (`None`: CircleCI's default, the org id).
-    fn mint(&self, audience: Option<&str>) -> Result<String, MintError>;
+    /// Returns a fresh token for `audience` (`None`: CircleCI's default, the
+    /// org id), giving up at `deadline`.
+    fn mint(&self, audience: Option<&str>, deadline: Instant) -> Result<String, MintError>;
     /// Whether minting is possible at all here (the CLI exists).
     fn available(&self) -> bool;
 }
@@ -385,7 +419,8 @@ impl Minter for CircleCiCli {
         self.program.is_some()
     }
 
-    fn mint(&self, audience: Option<&str>) -> Result<String, MintError> {
+    fn mint(&self, audience: Option<&str>, deadline: Instant) -> Result<String, MintError> {
+        use std::os::unix::process::CommandExt as _;
         let program = self.program.as_ref().ok_or(MintError::NotOnPath {
             audience: audience.map(String::from),
         })?;
@@ -395,18 +430,86 @@ impl Minter for CircleCiCli {
             cmd.arg("--claims")
                 .arg(serde_json::json!({ "aud": aud }).to_string());
         }
-        let out = cmd.output().map_err(|e| MintError::Spawn {
+        // Its own process group, so that a hung CLI is stopped with
+        // everything it started (which could otherwise hold its output open).
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = cmd.spawn().map_err(|e| MintError::Spawn {
             program: program.clone(),
             error: e.to_string(),
         })?;
-        if !out.status.success() {
-            // stderr is the CLI's error message; stdout might hold a token, so it is never shown.
-            return Err(MintError::Failed {
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-                status: out.status.to_string(),
+        let (tx, rx) = std::sync::mpsc::channel();
+        for (is_stdout, pipe) in [
+            (
+                true,
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            ),
+            (
+                false,
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            ),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                // Bounded: past the limit the pipe is closed and the CLI stops on its next write.
+                let mut bytes = Vec::new();
+                if let Some(pipe) = pipe {
+                    let _ = pipe.take(MAX_TOKEN_READ + 1).read_to_end(&mut bytes);
+                }
+                let _ = tx.send((is_stdout, bytes));
             });
         }
-        let token = String::from_utf8(out.stdout)
+        drop(tx);
+        let stop = |child: &mut std::process::Child| {
+            // SAFETY: kill(2) on the child's own process group, made above.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            MintError::TimedOut
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let status = match wait_timeout::ChildExt::wait_timeout(&mut child, left) {
+            Ok(Some(status)) => status,
+            Ok(None) => return Err(stop(&mut child)),
+            Err(e) => {
+                let _ = stop(&mut child);
+                return Err(MintError::Spawn {
+                    program: program.clone(),
+                    error: e.to_string(),
+                });
+            }
+        };
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((true, bytes)) => stdout = bytes,
+                Ok((false, bytes)) => stderr = bytes,
+                // A process it left behind still holds the output open.
+                Err(_) => return Err(stop(&mut child)),
+            }
+        }
+        if !status.success() {
+            // stderr is the CLI's error message; stdout might hold a token, so it is never shown.
+            return Err(MintError::Failed {
+                stderr: crate::redact::untrusted(String::from_utf8_lossy(&stderr).trim()),
+                status: status.to_string(),
+            });
+        }
+        if stdout.len() as u64 > MAX_TOKEN_READ {
+            return Err(MintError::TooLong);
+        }
+        let token = String::from_utf8(stdout)
             .map_err(|_| MintError::NotText)?
             .trim()
             .to_string();
@@ -434,6 +537,8 @@ pub struct TokenOptions {
     pub mint_attempts: u32,
     /// Pause between mint attempts.
     pub mint_pause: Duration,
+    /// When minting gives up, retries included (`None`: [`MINT_TIMEOUT`] from the start).
+    pub deadline: Option<Instant>,
 }
 
 impl TokenOptions {
@@ -445,6 +550,7 @@ impl TokenOptions {
             audience,
             mint_attempts: MINT_ATTEMPTS,
             mint_pause: MINT_PAUSE,
+            deadline: None,
         }
     }
 }
@@ -460,7 +566,7 @@ pub fn discover(
     match obtain(opts, env, minter, now) {
         Err(TokenError::Expired { origin, .. }) => {
             let raw = match &origin {
-                TokenSource::File(p) => std::fs::read_to_string(p).ok(),
+                TokenSource::File(p) => read_token_file(p).ok(),
                 TokenSource::Env(var) => env(var),
                 TokenSource::Minted { .. } => None,
             };
@@ -483,10 +589,7 @@ pub fn obtain(
     now: SystemTime,
 ) -> Result<OidcToken, TokenError> {
     if let Some(path) = &opts.token_file {
-        let raw = std::fs::read_to_string(path).map_err(|e| TokenError::File {
-            path: path.clone(),
-            why: e.to_string(),
-        })?;
+        let raw = read_token_file(path)?;
         if raw.trim().is_empty() {
             return Err(TokenError::File {
                 path: path.clone(),
@@ -529,6 +632,25 @@ pub fn obtain(
     }
 }
 
+/// Reads a token file, at most a token's length and some blank space: a
+/// larger file (or `/dev/zero`) is refused, not read to the end.
+fn read_token_file(path: &Path) -> Result<String, TokenError> {
+    let file_error = |why: String| TokenError::File {
+        path: path.to_path_buf(),
+        why,
+    };
+    let bytes = crate::files::read_bounded(path, MAX_TOKEN_READ).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            file_error(format!(
+                "it is larger than any token (STS accepts at most {MAX_TOKEN_LEN} characters)"
+            ))
+        } else {
+            file_error(e.to_string())
+        }
+    })?;
+    String::from_utf8(bytes).map_err(|_| file_error("it is not text".into()))
+}
+
 fn mint(
     opts: &TokenOptions,
     minter: &dyn Minter,
@@ -542,9 +664,18 @@ fn mint(
         });
     }
     let attempts = opts.mint_attempts.max(1);
+    let deadline = opts
+        .deadline
+        .unwrap_or_else(|| Instant::now() + MINT_TIMEOUT);
     let mut last = MintError::Empty;
     for attempt in 1..=attempts {
-        match minter.mint(audience.as_deref()) {
+        if attempt > 1 && Instant::now() >= deadline {
+            return Err(TokenError::Mint {
+                attempts: attempt - 1,
+                error: MintError::TimedOut,
+            });
+        }
+        match minter.mint(audience.as_deref(), deadline) {
             Ok(raw) => {
                 let token = OidcToken::new(
                     &raw,
@@ -555,10 +686,17 @@ fn mint(
                 token.check_fresh(now)?;
                 return Ok(token);
             }
+            Err(MintError::TimedOut) => {
+                return Err(TokenError::Mint {
+                    attempts: attempt,
+                    error: MintError::TimedOut,
+                })
+            }
             Err(error) => last = error,
         }
         if attempt < attempts {
-            std::thread::sleep(opts.mint_pause);
+            let left = deadline.saturating_duration_since(Instant::now());
+            std::thread::sleep(opts.mint_pause.min(left));
         }
     }
     Err(TokenError::Mint {
@@ -625,7 +763,7 @@ mod tests {
         fn available(&self) -> bool {
             true
         }
-        fn mint(&self, aud: Option<&str>) -> Result<String, MintError> {
+        fn mint(&self, aud: Option<&str>, _: Instant) -> Result<String, MintError> {
             self.calls.set(self.calls.get() + 1);
             self.seen_aud.borrow_mut().push(aud.map(String::from));
             self.results.borrow_mut().remove(0)
@@ -637,7 +775,7 @@ mod tests {
         fn available(&self) -> bool {
             false
         }
-        fn mint(&self, _: Option<&str>) -> Result<String, MintError> {
+        fn mint(&self, _: Option<&str>, _: Instant) -> Result<String, MintError> {
             unreachable!()
         }
     }
@@ -788,6 +926,102 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("cannot read"));
+    }
+
+    #[test]
+    fn tokens_at_the_ends_of_the_clock_are_expired_or_refused_never_sent() {
+        for exp in [
+            serde_json::json!(-9.2e18),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(-1e300),
+            serde_json::json!(-1),
+            serde_json::json!(0),
+        ] {
+            let env = env_of(&[(
+                "CIRCLE_OIDC_TOKEN_V2",
+                jwt(serde_json::json!({"iss": "x", "exp": exp})),
+            )]);
+            let err = obtain(&opts(), &env, &NoCli, now()).unwrap_err();
+            assert!(matches!(err, TokenError::Expired { .. }), "{exp}: {err}");
+            assert!(err.to_string().contains("expired at"), "{err}");
+        }
+        for exp in [
+            serde_json::json!(1e300),
+            serde_json::json!(i64::MAX),
+            serde_json::json!(u64::MAX),
+        ] {
+            let env = env_of(&[(
+                "CIRCLE_OIDC_TOKEN_V2",
+                jwt(serde_json::json!({"iss": "x", "exp": exp})),
+            )]);
+            // Far in the future: sent, and STS judges it; nothing overflows here.
+            let t = obtain(&opts(), &env, &NoCli, now()).unwrap();
+            assert!(t.claims.seconds_left(now()).unwrap() > 0);
+        }
+    }
+
+    #[test]
+    fn a_token_longer_than_sts_accepts_is_refused_and_files_are_read_within_a_bound() {
+        let long =
+            jwt(serde_json::json!({"iss": "x", "exp": 1_800_003_600, "pad": "x".repeat(20_000)}));
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", long)]);
+        let err = obtain(&opts(), &env, &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at most 20000"), "{err}");
+        let o = TokenOptions {
+            token_file: Some(PathBuf::from("/dev/zero")),
+            ..opts()
+        };
+        let err = obtain(&o, &env_of(&[]), &NoCli, now())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("larger than any token"), "{err}");
+    }
+
+    #[test]
+    fn minting_ends_by_the_deadline_and_stops_the_cli() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cli = dir.path().join("circleci");
+        let marker = dir.path().join("still-running");
+        std::fs::write(
+            &cli,
+            format!("#!/bin/sh\nsleep 30\ntouch {}\n", marker.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let minter = CircleCiCli::from_path(dir.path().to_str());
+        let started = Instant::now();
+        let err = minter
+            .mint(None, Instant::now() + Duration::from_millis(500))
+            .unwrap_err();
+        assert_eq!(err, MintError::TimedOut);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        // The whole process group was stopped, its children too.
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!marker.exists());
+    }
+
+    #[test]
+    fn a_cli_that_prints_without_end_is_cut_off() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let cli = dir.path().join("circleci");
+        std::fs::write(&cli, "#!/bin/sh\nexec cat /dev/zero\n").unwrap();
+        std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let minter = CircleCiCli::from_path(dir.path().to_str());
+        let err = minter
+            .mint(None, Instant::now() + Duration::from_secs(10))
+            .unwrap_err();
+        assert!(
+            matches!(err, MintError::TooLong | MintError::Failed { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -209,11 +209,11 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             let exe =
                 std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
             let command = v.exchange.process_command(&exe)?;
-            CachedExchange::new(&v.exchange, cache.clone()).prime(
-                creds,
-                issued_at,
-                &process_env,
-            )?;
+            // A cache that cannot be used only costs the first refresh an STS call.
+            let cached = CachedExchange::new(&v.exchange, cache.clone());
+            if let Err(e) = cached.prime(creds, issued_at, &process_env) {
+                crate::output::warn(&format!("credentials not cached: {e}"));
+            }
             profile::write(files, write, &ProfileContent::Process(command))?;
             wrote.push(format!(
                 "profile {:?} (refreshes itself through credential_process)",

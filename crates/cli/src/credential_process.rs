@@ -13,7 +13,7 @@ use aws_oidc::sinks::process_json;
 use aws_oidc::{CachedExchange, Exchange};
 use clap::Args;
 
-use crate::output::print_stdout;
+use crate::output::{print_stdout, warn};
 use crate::role::{open_cache, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
@@ -46,6 +46,9 @@ pub struct CredentialProcessArgs {
 pub fn run(args: CredentialProcessArgs) -> Result<()> {
     let exchange = Exchange::resolve(args.role.options(false), &process_env)?;
     let cache = if args.no_cache { None } else { open_cache() };
-    let credentials = CachedExchange::new(&exchange, cache).credentials(&process_env)?;
-    print_stdout(&process_json(&credentials))
+    let served = CachedExchange::new(&exchange, cache).credentials(&process_env)?;
+    if let Some(problem) = &served.cache_problem {
+        warn(&format!("credentials not cached: {problem}"));
+    }
+    print_stdout(&process_json(&served.credentials))
 }

@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("aws-oidc: error: {e:#}");
+            eprintln!("aws-oidc: error: {}", output::error_message(&e));
             ExitCode::FAILURE
         }
     }

@@ -162,7 +162,7 @@ pub fn open_cache() -> Option<CredentialCache> {
         Ok(c) => Some(c),
         Err(e) => {
             // Still work, just without a cache: an unsafe directory is never used.
-            eprintln!("aws-oidc: warning: not caching credentials: {e}");
+            crate::output::warn(&format!("not caching credentials: {e}"));
             None
         }
     }

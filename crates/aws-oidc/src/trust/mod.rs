@@ -60,10 +60,11 @@ pub enum PolicyFileError {
 impl TrustPolicy {
     /// Reads and checks a trust policy file.
     pub fn read(path: &Path) -> Result<Self, PolicyFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyFileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::request::read_policy_file(path).map_err(|source| PolicyFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         TrustPolicy::parse(&text).map_err(|error| PolicyFileError::Unusable {
             path: path.to_path_buf(),
             error,
