@@ -1,7 +1,12 @@
 //! The properties the fuzz targets check, shared with the regression test
 //! that replays every crash they found (crates/aws-oidc/tests/fuzz_regressions.rs).
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_oidc::cache::parse_entry;
 use aws_oidc::ini::IniDoc;
+use aws_oidc::redact::printable;
+use aws_oidc::{read_answer, FailureKind};
 
 /// An AWS config/credentials file: parsing never panics, an untouched file
 /// prints back byte for byte, and an edit leaves a file that parses and holds
@@ -22,4 +27,62 @@ pub fn ini_edit(data: &[u8]) {
         again.get("profile fuzz", "aws_access_key_id").as_deref(),
         Some("ASIAFUZZ")
     );
+}
+
+/// An STS answer, from a hostile or broken endpoint: the first two bytes
+/// pick the HTTP status, the rest is the body.  Reading it never panics;
+/// credentials that come out are printable and not yet expired; a failure's
+/// message is bounded and holds no control character.
+pub fn sts_answer(data: &[u8]) {
+    let (status, body) = match data {
+        [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
+        _ => (200, data),
+    };
+    match read_answer(status, body) {
+        Ok(assumed) => {
+            let c = &assumed.credentials;
+            for value in [
+                c.access_key_id.expose(),
+                c.secret_access_key.expose(),
+                c.session_token.expose(),
+            ] {
+                assert!(!value.is_empty() && value.chars().all(|ch| ch.is_ascii_graphic()));
+            }
+            assert!(c.expiration > SystemTime::now());
+            assert_eq!(
+                printable(&assumed.assumed_role_arn),
+                assumed.assumed_role_arn
+            );
+        }
+        Err(failure) => {
+            for text in [failure.message.as_deref(), failure.code.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                assert!(text.chars().count() < 1100);
+                assert_eq!(printable(text), text);
+            }
+            if let FailureKind::Response(why) = &failure.kind {
+                assert!(!why.contains('\n'));
+            }
+            let _ = failure.to_string();
+        }
+    }
+}
+
+/// A cache entry as found on disk (anyone may have written it): reading it
+/// never panics, and what is accepted can be judged fresh at any time.
+pub fn cache_entry(data: &[u8]) {
+    if let Some(cached) = parse_entry(data) {
+        assert!(cached.issued_at < cached.credentials.expiration);
+        for now in [
+            UNIX_EPOCH,
+            SystemTime::now(),
+            cached.credentials.expiration,
+            UNIX_EPOCH + Duration::from_secs(253_402_300_799),
+        ] {
+            let _ = cached.fresh_at(now);
+        }
+        let _ = cached.credentials.expiration_rfc3339();
+    }
 }

@@ -16,6 +16,8 @@ fn crashes_found_by_fuzzing_stay_fixed() {
         let data = std::fs::read(&path).unwrap();
         match name.split('-').next() {
             Some("ini_edit") => checks::ini_edit(&data),
+            Some("sts_answer") => checks::sts_answer(&data),
+            Some("cache_entry") => checks::cache_entry(&data),
             other => panic!("{name}: no replay for fuzz target {other:?}"),
         }
         replayed += 1;

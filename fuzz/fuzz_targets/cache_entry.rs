@@ -1,0 +1,9 @@
+//! Untrusted credential cache entries: see `checks::cache_entry`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../checks.rs"]
+mod checks;
+
+fuzz_target!(|data: &[u8]| checks::cache_entry(data));
