@@ -822,6 +822,25 @@ def test_malformed_fault(sts):
     assert sts.awrwi().status == 200
 
 
+@pytest.mark.parametrize("kind, status, check", [
+    ("huge", 200, lambda body: len(body) == 100_000 and not body.strip()),
+    ("huge_error", 403, lambda body: len(body) > 100_000 and b"<Code>AccessDenied</Code>" in body),
+    ("echo_token", 400, lambda body: b"Invalid token: eyJ" in body),
+    ("garbage", 200, lambda body: b"\x1b" in body),
+    ("bad_expiration", 200, lambda body: b"<Expiration>not-a-date</Expiration>" in body),
+    ("redirect", 307, lambda body: body == b""),
+    ("newline_credentials", 200, lambda body: b"&#10;[evil]&#10;" in body),
+    ("expired_credentials", 200, lambda body: b"<Expiration>" in body),
+])
+def test_hostile_faults_answer_as_documented(sts, kind, status, check):
+    sts.control("POST", "faults", {"kind": kind, "size": 100_000} if kind.startswith("huge") else {"kind": kind})
+    r = sts.awrwi()
+    assert r.status == status and check(r.body), r.body[:200]
+    if kind == "redirect":
+        assert r.headers["location"] == "https://sts.example.invalid/"
+    assert sts.awrwi().status == 200
+
+
 def test_fault_matches_only_its_action_and_can_be_cleared(sts):
     sts.control("POST", "faults", {"action": "AssumeRole", "kind": "throttle", "count": 5})
     assert sts.awrwi().status == 200

@@ -124,6 +124,20 @@ FAULT_KINDS = {
     "slow": None,
     "reset": None,
     "malformed": None,
+    # Hostile answers (see README.md): each misbehaves in one way.
+    "huge": None,
+    "huge_error": None,
+    "echo_token": None,
+    "garbage": None,
+    "bad_expiration": None,
+    "redirect": None,
+    "newline_credentials": None,
+    "expired_credentials": None,
+}
+
+HOSTILE = {
+    "huge", "huge_error", "echo_token", "garbage", "bad_expiration",
+    "redirect", "newline_credentials", "expired_credentials",
 }
 
 CONFIG_KEYS = {
@@ -334,9 +348,12 @@ class Fault:
     status: int | None = None
     code: str | None = None
     message: str | None = None
+    size: int = 0
 
     def public(self) -> dict:
         d = {"id": self.id, "action": self.action, "kind": self.kind, "remaining": self.remaining, "delay": self.delay}
+        if self.size:
+            d["size"] = self.size
         if self.kind == "error":
             d.update(status=self.status, code=self.code, message=self.message)
         return d
@@ -406,6 +423,9 @@ class State:
         delay = spec.get("delay", 1.0 if kind == "slow" else 0.0)
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise ValueError("delay must be a non-negative number of seconds")
+        size = spec.get("size", 200_000_000 if kind == "huge" else 5_000_000 if kind == "huge_error" else 0)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError("size must be a non-negative number of bytes")
         status = code = message = None
         if kind == "error":
             status, code, message = spec.get("status"), spec.get("code"), spec.get("message", "")
@@ -414,7 +434,7 @@ class State:
             if not isinstance(message, str):
                 raise ValueError("message must be a string")
         with self.lock:
-            fault = Fault(self.next_fault_id, action, kind, count, float(delay), status, code, message)
+            fault = Fault(self.next_fault_id, action, kind, count, float(delay), status, code, message, size)
             self.next_fault_id += 1
             self.faults.append(fault)
             return fault
@@ -828,6 +848,10 @@ class Handler(BaseHTTPRequestHandler):
                     "      <AccessKeyId>ASIA<<\x01 truncated"
                 ).encode("utf-8", "replace")
                 return self._send(200, garbage, "text/xml", {"x-amzn-RequestId": request_id})
+            if fault.kind in HOSTILE:
+                entry["status"] = 200
+                state.record(entry)
+                return self._hostile(fault, action, params, request_id)
             if fault.kind != "slow":
                 status, code, message = (
                     (fault.status, fault.code, fault.message) if fault.kind == "error" else FAULT_KINDS[fault.kind]
@@ -861,6 +885,53 @@ class Handler(BaseHTTPRequestHandler):
         entry["status"] = 200
         state.record(entry)
         self._send(200, response, "text/xml", {"x-amzn-RequestId": request_id})
+
+    def _hostile(self, fault: Fault, action: str, params: dict, request_id: str) -> None:
+        """Answers as a hostile or broken endpoint would (the kinds in HOSTILE)."""
+        headers = {"x-amzn-RequestId": request_id}
+        if fault.kind == "huge":
+            # A 200 whose body never seems to end: streamed, never held in memory.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(fault.size))
+            self.end_headers()
+            chunk = b" " * 65536
+            sent = 0
+            try:
+                while sent < fault.size:
+                    n = min(len(chunk), fault.size - sent)
+                    self.wfile.write(chunk[:n])
+                    sent += n
+            except OSError:
+                self.close_connection = True  # the client stopped reading, as it should
+            return None
+        if fault.kind == "huge_error":
+            body = error_xml("AccessDenied", "Not authorized. " + "x" * fault.size, 403, request_id)
+            return self._send(403, body, "text/xml", headers)
+        if fault.kind == "echo_token":
+            message = f"Invalid token: {params.get('WebIdentityToken', '')}"
+            return self._send(400, error_xml("InvalidIdentityToken", message, 400, request_id), "text/xml", headers)
+        if fault.kind == "garbage":
+            return self._send(200, b"\x00\xffnot xml at all \x1b[31m" * 10, "text/xml", headers)
+        if fault.kind == "redirect":
+            headers["Location"] = "https://sts.example.invalid/"
+            return self._send(307, b"", "text/plain", headers)
+        expiry = time.time() + 3600
+        secret = base64.b64encode(secrets.token_bytes(30)).decode()
+        if fault.kind == "expired_credentials":
+            expiry = time.time() - 3600
+        if fault.kind == "newline_credentials":
+            secret = secret[:20] + "&#10;[evil]&#10;" + secret[20:]
+        expiration = "not-a-date" if fault.kind == "bad_expiration" else _now_iso(expiry)
+        result = (
+            "    <AssumedRoleUser>\n      <AssumedRoleId>AROAHOSTILE:s</AssumedRoleId>\n"
+            "      <Arn>arn:aws:sts::123456789012:assumed-role/deploy/s</Arn>\n    </AssumedRoleUser>\n"
+            "    <Credentials>\n      <AccessKeyId>ASIAHOSTILE0000000</AccessKeyId>\n"
+            f"      <SecretAccessKey>{secret}</SecretAccessKey>\n"
+            f"      <SessionToken>{base64.b64encode(secrets.token_bytes(60)).decode()}</SessionToken>\n"
+            f"      <Expiration>{expiration}</Expiration>\n    </Credentials>\n"
+        )
+        return self._send(200, _xml(action or "AssumeRoleWithWebIdentity", result, request_id), "text/xml", headers)
 
     def _answer_error(self, err: StsError, request_id: str, entry: dict) -> None:
         entry["status"] = err.status
