@@ -112,3 +112,41 @@ def test_no_command_or_failure_prints_a_secret(aws_oidc_bin, account, strict_sts
             text = path.read_text(errors="replace")
             for secret in secrets:
                 assert secret not in text, f"a secret in {path.relative_to(home)}"
+
+
+def test_expand_env_errors_do_not_print_the_expanded_value(aws_oidc_bin, tokens, job_env):
+    token = tokens.mint()
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": token}
+    result = run_aws_oidc(aws_oidc_bin, ["assume", "--expand-env", "--role-arn", ROLE, "--region",
+                                         "$CIRCLE_OIDC_TOKEN_V2", "--output", "json"], env)
+    assert result.returncode == 1 and "invalid region" in result.stderr, result.stderr
+    assert token not in result.stderr and token.split(".")[1] not in result.stderr
+
+
+def test_endpoint_user_info_is_never_printed(aws_oidc_bin, tokens, job_env):
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(), "AWS_REGION": "us-east-1"}
+    result = run_aws_oidc(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url",
+                                         "http://user:hunter2secret@127.0.0.1:9/", "--output", "json"], env)
+    assert result.returncode == 1 and "***@127.0.0.1:9" in result.stderr, result.stderr
+    assert "hunter2secret" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["claims"], ["assume", "--role-arn", ROLE, "--output", "json"]])
+def test_control_characters_in_claims_cannot_forge_lines_or_reach_the_terminal(aws_oidc_bin, account, strict_sts,
+                                                                               tokens, job_env, command):
+    sub = f"org/{ORG_ID}/project/x/user/u\naws-oidc: assumed arn:aws:iam::1:role/forged\x1b[2J"
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(sub=sub), "AWS_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL_STS": strict_sts.url}
+    result = run_aws_oidc(aws_oidc_bin, command, env)
+    out = result.stdout + result.stderr
+    assert "\x1b" not in out, out
+    assert not any(line.startswith("aws-oidc: assumed") for line in out.splitlines()), out
+    assert "\\n" in out and "\\u{1b}" in out, out
+
+
+def test_os_errors_are_printed_once(aws_oidc_bin, tokens, job_env, tmp_path):
+    env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(), "AWS_REGION": "us-east-1"}
+    result = run_aws_oidc(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--bash-env",
+                                         str(tmp_path / "missing/dir/bash_env")], env)
+    assert result.returncode == 1
+    assert result.stderr.count("(os error 2)") == 1, result.stderr

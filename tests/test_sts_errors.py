@@ -270,3 +270,79 @@ def test_verification_key_outage_that_persists_says_to_retry_later(step, strict_
     result = step("assume", "--role-arn", ROLE)
     assert result.returncode == 1
     assert "signing keys" in result.stderr and "after 5 attempts" in result.stderr
+
+
+# --- the fault matrix: hostile STS answers --------------------------------------------
+#
+# Each hostile kind (see strict_sts/README.md) once, then a good answer, or
+# always: an answer that cannot be read passes like any transient failure
+# and is retried; one that is wrong (credentials that cannot be written or
+# have expired, a redirect) fails at once with the reason.  Nothing is
+# written, nothing panics, nothing secret is printed.
+
+@pytest.mark.parametrize("kind", ["garbage", "bad_expiration", "malformed", "newline_credentials"])
+def test_an_unreadable_answer_is_retried_until_a_good_one(step, strict_sts, kind):
+    strict_sts.fault(kind, count=2)
+    result = step("assume", "--role-arn", ROLE, "--output", "json")
+    assert result.returncode == 0, result.stderr
+    assert strict_sts.calls() == 3
+
+
+@pytest.mark.parametrize("kind, needle", [
+    ("garbage", "not STS's XML"),
+    ("bad_expiration", "not STS's XML"),
+    ("newline_credentials", "line breaks"),
+])
+def test_an_answer_that_stays_unreadable_is_explained_not_unknown(step, strict_sts, job_env, kind, needle):
+    strict_sts.fault(kind, count=10)
+    result = step("assume", "--role-arn", ROLE, "--output", "json", "--profile", "p")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "unknown error" not in result.stderr and "(no message)" not in result.stderr, result.stderr
+    assert needle in result.stderr and "after 5 attempts" in result.stderr, result.stderr
+    assert "\x1b" not in result.stderr and "\x00" not in result.stderr
+    assert strict_sts.calls() == 5
+    assert not (Path(job_env["HOME"]) / ".aws/credentials").exists()
+
+
+@pytest.mark.parametrize("kind, needle", [
+    ("redirect", "redirect (HTTP 307)"),
+    ("expired_credentials", "before they arrived"),
+])
+def test_a_wrong_answer_fails_at_once_and_writes_nothing(step, strict_sts, job_env, kind, needle):
+    strict_sts.fault(kind, count=10)
+    result = step("assume", "--role-arn", ROLE, "--profile", "p", "--bash-env")
+    assert result.returncode == 1, result.stderr
+    assert needle in result.stderr, result.stderr
+    assert strict_sts.calls() == 1
+    assert Path(job_env["BASH_ENV"]).read_text() == ""
+    assert not (Path(job_env["HOME"]) / ".aws/credentials").exists()
+
+
+def test_a_200_mb_answer_is_cut_off_without_buffering_it(aws_oidc_bin, step, strict_sts):
+    from test_hardening import measured
+
+    strict_sts.fault("huge", count=10, size=200_000_000)
+    result = measured(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--output", "json"], step.env, timeout=60)
+    assert result.returncode == 1 and "larger than 256 KiB" in result.stderr, result.stderr
+    assert result.max_rss_kb < 32 * 1024, f"peak RSS {result.max_rss_kb} KiB"
+
+
+def test_a_long_error_message_is_cut_when_printed(step, strict_sts):
+    strict_sts.fault("huge_error", count=1, size=200_000)
+    result = step("assume", "--role-arn", ROLE, "--output", "json")
+    assert result.returncode == 1 and "more characters not shown" in result.stderr, result.stderr[:2000]
+    assert len(result.stderr) < 20_000, len(result.stderr)
+    assert strict_sts.calls() == 1
+
+
+def test_a_5_mb_error_answer_is_cut_off_as_too_large(step, strict_sts):
+    strict_sts.fault("huge_error", count=10, size=5_000_000)
+    result = step("assume", "--role-arn", ROLE, "--output", "json")
+    assert result.returncode == 1 and "larger than 256 KiB" in result.stderr, result.stderr[:2000]
+    assert len(result.stderr) < 20_000, len(result.stderr)
+
+
+def test_a_server_that_echoes_the_token_does_not_get_it_printed(step, strict_sts):
+    strict_sts.fault("echo_token", count=1)
+    result = step("assume", "--role-arn", ROLE, "--output", "json")  # `step` fails the test on a leak
+    assert result.returncode == 1 and "Invalid token: ***" in result.stderr, result.stderr
