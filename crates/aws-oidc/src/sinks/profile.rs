@@ -63,14 +63,15 @@ impl SharedFiles {
 pub struct ProfileName(String);
 
 impl ProfileName {
-    /// Profile names the AWS CLI can use: 1-128 letters, digits and `-_.`
-    /// (so no blanks, quotes, `#` or brackets, and never a `profile ` prefix).
+    /// Profile names the AWS CLI can use: 1-128 letters, digits and
+    /// `-_./@+:` (so no blanks, quotes, `#` or brackets, and never a
+    /// `profile ` prefix; `dev/admin` and `me@corp` stay usable).
     pub fn parse(raw: &str) -> Result<Self, ProfileError> {
         let ok = !raw.is_empty()
             && raw.len() <= 128
             && raw
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                .all(|c| c.is_ascii_alphanumeric() || "-_./@+:".contains(c));
         if !ok {
             return Err(ProfileError::BadName(raw.to_string()));
         }
@@ -99,7 +100,7 @@ pub enum ProfileError {
     #[error("cannot find the AWS config files: $HOME is not set; set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
     NoHome,
     /// The name cannot be a section.
-    #[error("invalid profile name {}: use 1-128 letters, digits and -_. (no spaces, quotes, # or brackets), e.g. deploy or prod-eu", crate::redact::untrusted(&format!("{:?}", .0)))]
+    #[error("invalid profile name {}: use 1-128 letters, digits and -_./@+: (no spaces, quotes, # or brackets), e.g. deploy or prod-eu", crate::redact::untrusted(&format!("{:?}", .0)))]
     BadName(String),
     /// A value cannot be written into the file.
     #[error("cannot write to {path}: {error}")]
@@ -542,7 +543,9 @@ mod tests {
 
     #[test]
     fn profile_names_are_checked() {
-        assert!(ProfileName::parse("prod-1.x_y").is_ok());
+        for good in ["prod-1.x_y", "dev/admin", "me@corp", "team+ci:eu"] {
+            assert!(ProfileName::parse(good).is_ok(), "{good:?}");
+        }
         for bad in [
             "",
             " p",
