@@ -531,17 +531,9 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::settings::tests::env_of;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
-
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
 
     fn opts() -> RoleOptions {
         RoleOptions {

@@ -555,6 +555,21 @@ impl TokenOptions {
     }
 }
 
+/// [`discover`] as a job's step does it now: `--token-file`, the job's
+/// token, or the `circleci` CLI found on `PATH` in `env`.
+pub fn discover_in_job(
+    token_file: Option<PathBuf>,
+    audience: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<OidcToken, TokenError> {
+    discover(
+        &TokenOptions::new(token_file, audience),
+        env,
+        &CircleCiCli::from_path(env("PATH").as_deref()),
+        SystemTime::now(),
+    )
+}
+
 /// Finds the token as [`obtain`] does, but also returns an expired one:
 /// explaining a token (`claims`, `check`) is most useful when it is the problem.
 pub fn discover(

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::{bail, Result};
-use aws_oidc::request::{is_account_id, RoleArn};
+use aws_oidc::request::{AccountId, RoleArn};
 use aws_oidc::settings::process_env;
-use aws_oidc::token::{self, CircleCiCli, TokenOptions};
+use aws_oidc::token;
 use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
 use clap::Args;
 
@@ -60,18 +60,13 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Result<()> {
     let policy = TrustPolicy::read(&args.policy)?;
     let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
-    if let Some(a) = &args.account_id {
-        if !is_account_id(a) {
-            bail!("invalid --account-id {a:?}: an AWS account id is 12 digits");
-        }
-    }
-    let token = token::discover(
-        &TokenOptions::new(args.token_file, args.audience),
-        &process_env,
-        &CircleCiCli::from_path(process_env("PATH").as_deref()),
-        SystemTime::now(),
-    )?;
-    let pin = match (&role, &args.account_id) {
+    let account = args
+        .account_id
+        .as_deref()
+        .map(|a| AccountId::parse(a, "--account-id"))
+        .transpose()?;
+    let token = token::discover_in_job(args.token_file, args.audience, &process_env)?;
+    let pin = match (&role, &account) {
         (Some(r), _) => Some((r.partition(), r.account())),
         (None, Some(a)) => Some(("aws", a.as_str())),
         (None, None) => None,

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 use aws_oidc::settings::process_env;
-use aws_oidc::token::{self, CircleCiCli, TokenOptions};
+use aws_oidc::token;
 use aws_oidc::trust::token_view::{token_json, token_text};
 use clap::Args;
 
@@ -37,12 +37,7 @@ pub struct ClaimsArgs {
 
 /// Runs `aws-oidc claims`.
 pub fn run(args: ClaimsArgs) -> Result<()> {
-    let token = token::discover(
-        &TokenOptions::new(args.token_file, args.audience),
-        &process_env,
-        &CircleCiCli::from_path(process_env("PATH").as_deref()),
-        SystemTime::now(),
-    )?;
+    let token = token::discover_in_job(args.token_file, args.audience, &process_env)?;
     if !args.json {
         print!("{}", token_text(&token.claims, &token.source.to_string()));
         return Ok(());
