@@ -12,6 +12,10 @@ Given the packed orb (`dist/orb.yml`) and a config that uses it, the runner
   (booleans stay booleans in conditions), one inside text becomes text
   (`true`/`false`); then `\\<<` becomes `<<`, as CircleCI unescapes what
   `orb pack` escaped in included scripts;
+- resolves the job's `executor:` (`<alias>/<name>`, or a mapping with `name`
+  and parameters) to one of the orb's executors or the config's own, with
+  its parameters checked and substituted; an unknown executor is an error,
+  as in CircleCI (the image itself is not pulled: steps run on this machine);
 - evaluates `when:`/`unless:` steps (`and`, `or`, `not`, `equal`, `matches`);
 - runs each `run` step's `command` with the job's and the step's
   `environment` under the shell given (default `/bin/sh -e`; `bash`,
@@ -160,16 +164,8 @@ class Runner:
 
     def expand_job(self, config: dict | str, job: str | None = None) -> tuple[list[RunStep], dict]:
         """The `run` steps of `job` (the only job if None) and the job's environment."""
-        if isinstance(config, str):
-            config = yaml.safe_load(config)
-        jobs = config.get("jobs") or {}
-        if job is None:
-            if len(jobs) != 1:
-                raise ConfigError(f"name the job to run, one of {sorted(jobs)}")
-            job = next(iter(jobs))
-        if job not in jobs:
-            raise ConfigError(f"no job {job!r} in the config")
-        definition = jobs[job]
+        config, job, definition = _job(config, job)
+        executor = self.executor(config, job) or {}
         # Inside the orb its commands go by their own names; in the config, by
         # `<alias>/<name>` for every orb the config declares (all are this orb).
         orb_scope = _Scope({})
@@ -183,8 +179,35 @@ class Runner:
             config_scope.commands[name] = (command, config_scope)
         params = _bind(definition.get("parameters") or {}, {}, f"job {job}")
         steps = _substitute(definition.get("steps") or [], params)
-        environment = {k: _text(v) for k, v in (definition.get("environment") or {}).items()}
+        # The executor's environment first: the job's own wins, as in CircleCI.
+        environment = {k: _text(v) for k, v in (executor.get("environment") or {}).items()}
+        environment.update({k: _text(v) for k, v in (definition.get("environment") or {}).items()})
         return self._expand(steps, config_scope), environment
+
+    def executor(self, config: dict | str, job: str | None = None) -> dict | None:
+        """The executor `job` names, resolved as CircleCI resolves it (its
+        parameters checked and substituted); None for a job that names its
+        image itself (`docker:`, `machine:`)."""
+        config, job, definition = _job(config, job)
+        reference = definition.get("executor")
+        if reference is None:
+            return None
+        if isinstance(reference, dict):
+            args = dict(reference)
+            name = args.pop("name", None)
+        else:
+            name, args = reference, {}
+        if not isinstance(name, str):
+            raise ConfigError(f"job {job}: executor {reference!r} has no name")
+        executors = {f"{alias}/{n}": e for alias in config.get("orbs") or {}
+                     for n, e in (self.orb.get("executors") or {}).items()}
+        executors.update(config.get("executors") or {})
+        if name not in executors:
+            raise ConfigError(f"job {job}: unknown executor {name!r}, not one of {sorted(executors)}")
+        declared = executors[name]
+        params = _bind(declared.get("parameters") or {}, args, f"executor {name}")
+        body = {k: v for k, v in declared.items() if k not in ("description", "parameters")}
+        return _substitute(body, params)
 
     def _expand(self, steps: list, scope: _Scope) -> list[RunStep]:
         out: list[RunStep] = []
@@ -267,6 +290,20 @@ class Runner:
 
 
 # -- parameters ----------------------------------------------------------------
+
+
+def _job(config: dict | str, job: str | None) -> tuple[dict, str, dict]:
+    """The parsed config, the job's name (the only job's if None) and its definition."""
+    if isinstance(config, str):
+        config = yaml.safe_load(config)
+    jobs = config.get("jobs") or {}
+    if job is None:
+        if len(jobs) != 1:
+            raise ConfigError(f"name the job to run, one of {sorted(jobs)}")
+        job = next(iter(jobs))
+    if job not in jobs:
+        raise ConfigError(f"no job {job!r} in the config")
+    return config, job, jobs[job]
 
 
 def _with_defaults(orb: dict, defaults: dict[str, Any]) -> dict:

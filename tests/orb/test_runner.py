@@ -100,3 +100,57 @@ def test_bash_env_is_sourced_before_each_step_unless_told_not(tmp_path, job_env)
 def test_configs_circleci_would_reject_are_errors(runner, invocation, message):
     with pytest.raises(ConfigError, match=message):
         runner.run(job(invocation))
+
+
+EXECUTORS_ORB = {
+    **ORB,
+    "executors": {
+        "default": {
+            "description": "d",
+            "parameters": {"tag": {"type": "string", "default": "2024.03", "description": "d"}},
+            "docker": [{"image": "cimg/aws:<< parameters.tag >>"}],
+            "environment": {"FROM_EXECUTOR": "<< parameters.tag >>", "BOTH": "executor"},
+        }
+    },
+}
+
+
+def job_on(executor, **extra) -> dict:
+    config = job({"run": {"name": "env", "command": 'echo "$FROM_EXECUTOR $BOTH"'}})
+    config["jobs"]["j"].update(executor=executor, **extra)
+    return config
+
+
+def test_an_orb_executor_resolves_under_the_configs_alias(tmp_path, job_env):
+    runner = Runner(EXECUTORS_ORB, job_env, tmp_path / "w")
+    assert runner.executor(job_on("o/default")) == {
+        "docker": [{"image": "cimg/aws:2024.03"}],
+        "environment": {"FROM_EXECUTOR": "2024.03", "BOTH": "executor"},
+    }
+    config = job_on({"name": "o/default", "tag": "2025.01"}, environment={"BOTH": "job"})
+    assert runner.executor(config)["docker"] == [{"image": "cimg/aws:2025.01"}]
+    # The executor's environment reaches the steps; the job's own wins.
+    assert runner.run(config).step("env").stdout == "2025.01 job\n"
+
+
+@pytest.mark.parametrize(
+    "executor, message",
+    [
+        ("o/nope", "unknown executor"),
+        ("other/default", "unknown executor"),
+        ({"name": "o/default", "python-version": "2.7"}, "unknown parameters"),
+        ({"tag": "2024.03"}, "has no name"),
+    ],
+)
+def test_executors_circleci_would_reject_are_errors(tmp_path, job_env, executor, message):
+    runner = Runner(EXECUTORS_ORB, job_env, tmp_path / "w")
+    with pytest.raises(ConfigError, match=message):
+        runner.run(job_on(executor))
+
+
+def test_a_configs_own_executor_and_a_job_without_one(tmp_path, job_env):
+    runner = Runner(EXECUTORS_ORB, job_env, tmp_path / "w")
+    config = job_on("mine")
+    config["executors"] = {"mine": {"docker": [{"image": "alpine:3.20"}]}}
+    assert runner.executor(config) == {"docker": [{"image": "alpine:3.20"}]}
+    assert runner.executor(job()) is None
