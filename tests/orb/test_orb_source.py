@@ -236,6 +236,13 @@ def test_setup_takes_the_oidc_parameters_of_aws_cli_setup(packed_orb):
     assert params["when"]["enum"] == ["on_success", "on_fail", "always"]
 
 
+def test_the_default_executor_is_aws_clis_on_an_image_with_the_aws_cli(packed_orb):
+    executor = packed_orb["executors"]["default"]
+    assert executor["docker"] == [{"image": "cimg/aws:<< parameters.tag >>"}]
+    assert executor["parameters"]["tag"]["type"] == "string"
+    assert re.fullmatch(r"20\d\d\.\d\d(\.\d+)?", executor["parameters"]["tag"]["default"])
+
+
 def test_parameters_reach_scripts_only_as_param_variables(packed_orb):
     for name, command in packed_orb["commands"].items():
         declared = set(command.get("parameters") or {})
