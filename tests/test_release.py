@@ -226,8 +226,9 @@ def test_packed_orb_pins_this_version_and_every_archive():
     if not path.is_file():
         pytest.fail(f"{path} does not exist: run `make orb` first (or `make test`)")
     orb = yaml.safe_load(path.read_text())
-    for command in ("install", "setup"):
-        assert orb["commands"][command]["parameters"]["version"]["default"] == VERSION, command
+    # setup's `version` is aws-cli's (the AWS CLI's version); aws-oidc's is aws_oidc_version there.
+    for command, parameter in (("install", "version"), ("setup", "aws_oidc_version")):
+        assert orb["commands"][command]["parameters"][parameter]["default"] == VERSION, command
     pinned = pinned_sums(orb)
     listed = listed_sums()
     assert pinned == {

@@ -304,7 +304,7 @@ def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
     ci.give_token()
     blocker = ci.tmp / "a-file"
     blocker.write_text("not a directory\n")
-    result = ci.run(config(setup_step(role_arn=role("never"), install_dir=str(blocker / "bin"))))
+    result = ci.run(config(setup_step(role_arn=role("never"), aws_oidc_install_dir=str(blocker / "bin"))))
     install = result.step("Install aws-oidc")
     assert install.status == "failed"
     assert f"cannot create install_dir {blocker / 'bin'}: {blocker} is not a directory" in install.stderr
@@ -314,7 +314,7 @@ def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
 
 def test_a_version_the_orb_does_not_pin_is_refused(ci):
     ci.give_token()
-    result = ci.run(config(setup_step(role_arn=role("pinned"), version="9.9.9")))
+    result = ci.run(config(setup_step(role_arn=role("pinned"), aws_oidc_version="9.9.9")))
     install = result.step("Install aws-oidc")
     assert install.status == "failed"
     assert "pins no SHA-256 for aws-oidc 9.9.9" in install.stderr

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from .runner import Runner
+from .schema import assert_valid, check_jsonschema
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -25,24 +26,6 @@ SRC = ORB / "src"
 COMPONENT_KINDS = ("commands", "jobs", "executors", "examples")
 SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 TEMPLATED = re.compile(r"<<\s*parameters\.(\w+)\s*>>")
-
-
-def check_jsonschema(*paths: Path) -> dict:
-    proc = subprocess.run(
-        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.circle-ci", "-o", "json", "--verbose", *map(str, paths)],
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(proc.stdout)
-
-
-def assert_valid(report: dict, files: int) -> None:
-    assert report["status"] == "ok", "\n".join(
-        f"{e['filename']} {e['path']}: {(e.get('best_deep_match') or e)['message'][:300]}"
-        for e in report.get("errors", [])
-    )
-    assert not report.get("parse_errors"), report["parse_errors"]
-    assert len(report["checked_paths"]) == files, report
 
 
 def steps_of(orb: dict):
@@ -214,8 +197,9 @@ def test_rc012_no_dollar_default_in_a_cache_key(packed_orb):
 
 # -- the commands' contract -------------------------------------------------------------
 
-# circleci/aws-cli v5 `setup`, the OIDC parameters: name -> (type, default).
-AWS_CLI_SETUP_OIDC = {
+# circleci/aws-cli v5 `setup`, every parameter: name -> (type, default).
+AWS_CLI_SETUP = {
+    # OIDC
     "role_arn": ("string", "${AWS_ROLE_ARN}"),
     "role_session_name": ("string", "${CIRCLE_JOB}"),
     "session_duration": ("string", "3600"),
@@ -225,12 +209,32 @@ AWS_CLI_SETUP_OIDC = {
     "configure_default_region": ("boolean", True),
     "configure_profile_region": ("boolean", True),
     "when": ("enum", "on_success"),
+    # stored keys: the names of the variables that hold them
+    "aws_access_key_id": ("string", "AWS_ACCESS_KEY_ID"),
+    "aws_secret_access_key": ("string", "AWS_SECRET_ACCESS_KEY"),
+    # installing the AWS CLI (accepted, not applicable), and its pager
+    "version": ("string", "latest"),
+    "override_installed": ("boolean", False),
+    "install_dir": ("string", "/usr/local/aws-cli"),
+    "binary_dir": ("string", "/usr/local/bin"),
+    "use_brew": ("boolean", False),
+    "disable_aws_install": ("boolean", False),
+    "disable_aws_pager": ("boolean", True),
+}
+
+#: `setup`'s parameters for installing aws-oidc -> `install`'s, which keep
+#: the natural names; on `setup` those are aws-cli's.
+SETUP_INSTALL_PARAMETERS = {
+    "aws_oidc_version": "version",
+    "aws_oidc_install_dir": "install_dir",
+    "download_url": "download_url",
+    "when": "when",
 }
 
 
-def test_setup_takes_the_oidc_parameters_of_aws_cli_setup(packed_orb):
+def test_setup_takes_every_parameter_of_aws_cli_setup(packed_orb):
     params = packed_orb["commands"]["setup"]["parameters"]
-    for name, (kind, default) in AWS_CLI_SETUP_OIDC.items():
+    for name, (kind, default) in AWS_CLI_SETUP.items():
         assert name in params, name
         assert (params[name]["type"], params[name]["default"]) == (kind, default), name
     assert params["when"]["enum"] == ["on_success", "on_fail", "always"]
@@ -262,10 +266,12 @@ def test_parameters_reach_scripts_only_as_param_variables(packed_orb):
 
 def test_setup_passes_its_install_parameters_on(packed_orb):
     setup = packed_orb["commands"]["setup"]
-    (install,) = [s["install"] for s in setup["steps"] if "install" in s]
-    for param in ("version", "install_dir", "download_url", "when"):
-        assert install[param] == f"<< parameters.{param} >>"
-        assert setup["parameters"][param]["default"] == packed_orb["commands"]["install"]["parameters"][param]["default"]
+    install = packed_orb["commands"]["install"]
+    (invocation,) = [s["install"] for s in setup["steps"] if "install" in s]
+    assert set(invocation) == set(install["parameters"])
+    for ours, theirs in SETUP_INSTALL_PARAMETERS.items():
+        assert invocation[theirs] == f"<< parameters.{ours} >>"
+        assert setup["parameters"][ours]["default"] == install["parameters"][theirs]["default"], ours
 
 
 def test_the_pinned_table_names_the_packed_version(packed_orb):
