@@ -29,6 +29,7 @@ pub mod expand;
 mod files;
 pub mod ini;
 pub mod ledger;
+pub mod migrate;
 pub mod redact;
 pub mod request;
 mod retry;

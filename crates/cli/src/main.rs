@@ -9,6 +9,7 @@ mod claims;
 mod cleanup;
 mod credential_process;
 mod exec;
+mod migrate_config;
 mod output;
 mod role;
 mod static_keys;
@@ -63,6 +64,9 @@ enum Command {
     /// Explain whether a trust policy lets the job's token in, condition by condition
     #[command(long_about = check::LONG_ABOUT)]
     Check(Box<check::CheckArgs>),
+    /// Rewrite a CircleCI config from the circleci/aws-cli orb (v3 to v5) to aws-oidc's
+    #[command(long_about = migrate_config::LONG_ABOUT)]
+    MigrateConfig(migrate_config::MigrateConfigArgs),
     /// Print the issuer's TLS certificate thumbprint for an IAM OIDC provider
     #[command(long_about = thumbprint::LONG_ABOUT)]
     Thumbprint(thumbprint::ThumbprintArgs),
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::TrustPolicy(args) => trust_policy::run(*args),
         Command::Check(args) => check::run(*args),
         Command::Thumbprint(args) => thumbprint::run(args),
+        Command::MigrateConfig(args) => migrate_config::run(args),
         Command::StaticKeys(args) => static_keys::run(*args),
     };
     match result {

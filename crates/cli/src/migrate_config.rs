@@ -1,0 +1,106 @@
+//! `aws-oidc migrate-config`: moves a CircleCI config from the circleci/aws-cli orb to aws-oidc's, in place.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use aws_oidc::migrate::{migrate, MigrateError, ORB};
+use clap::Args;
+
+pub const LONG_ABOUT: &str = "\
+Rewrite a CircleCI config that uses the circleci/aws-cli orb (v3, v4 or v5) to use aws-oidc's orb: \
+each `circleci/aws-cli@X` in `orbs:` becomes `aws-oidc/aws-oidc` of this release, under the same \
+alias, and setup's v3 parameters (role-arn, aws-region, profile-name, role-session-name, \
+session-duration, ...) get their v5 names. v3's aws-region named a variable, so \
+`aws-region: AWS_REGION` becomes `region: ${AWS_REGION}`. Nothing else changes: comments, quoting \
+and layout stay byte for byte. Each changed line is printed (line number, before -> after).
+
+A file that is not YAML this can read, or that uses something aws-oidc's orb does not have (another \
+aws-cli command, install's parameters for the AWS CLI, an executor other than default), is left \
+untouched and the error names each line. The file is replaced atomically, keeping its mode.
+
+Exit status: 0 when the file was rewritten or needed nothing; with --check, 1 when it would change.";
+
+/// Options of `aws-oidc migrate-config`.
+#[derive(Debug, Args)]
+pub struct MigrateConfigArgs {
+    /// The CircleCI config to rewrite
+    #[arg(value_name = "FILE", default_value = ".circleci/config.yml")]
+    file: PathBuf,
+
+    /// Only print what would change, and exit 1 if anything would; write nothing
+    #[arg(long)]
+    check: bool,
+}
+
+/// Runs `aws-oidc migrate-config`.
+pub fn run(a: MigrateConfigArgs) -> Result<()> {
+    let shown = a.file.display();
+    let bytes = fs::read(&a.file).with_context(|| format!("cannot read {shown}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{shown} is not UTF-8 text, so not a CircleCI config"))?;
+    let version = env!("CARGO_PKG_VERSION");
+    let migration = match migrate(&text, version) {
+        Ok(m) => m,
+        Err(MigrateError::Syntax(e)) => bail!(
+            "{shown}:{}: {}; it was left as it is (`circleci config validate` says more)",
+            e.line,
+            e.reason
+        ),
+        Err(MigrateError::Unsupported(notes)) => {
+            for n in &notes {
+                eprintln!("aws-oidc: {shown}:{}: {}", n.line, n.message);
+            }
+            bail!(
+                "{shown} uses what aws-oidc's orb cannot take ({} line{} above); it was left as it is",
+                notes.len(),
+                if notes.len() == 1 { "" } else { "s" }
+            );
+        }
+    };
+    for c in &migration.changes {
+        println!("{shown}:{}: {} -> {}", c.line, c.before, c.after);
+    }
+    for n in &migration.notes {
+        eprintln!("aws-oidc: {shown}:{}: note: {}", n.line, n.message);
+    }
+    let count = migration.changes.len();
+    let lines = if count == 1 { "line" } else { "lines" };
+    if count == 0 {
+        eprintln!("aws-oidc: {shown} needs no change for {ORB}@{version}");
+    } else if a.check {
+        bail!("{count} {lines} of {shown} would change: run without --check to write them");
+    } else {
+        replace(&a.file, &migration.text).with_context(|| format!("cannot write {shown}"))?;
+        eprintln!(
+            "aws-oidc: rewrote {count} {lines} of {shown} for {ORB}@{version}; \
+             `circleci config validate` checks the result"
+        );
+    }
+    Ok(())
+}
+
+/// Replaces `path`'s contents with `text` by a rename from a file beside
+/// it, keeping its mode (and a symlink as a symlink), so that the config is
+/// the old one or the new one, never half of either.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    let permissions = fs::metadata(&target)?.permissions();
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let staged = target.with_file_name(format!(".{name}.aws-oidc-{}", std::process::id()));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged)?;
+        file.write_all(text.as_bytes())?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        fs::rename(&staged, &target)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&staged);
+    }
+    written
+}

@@ -1,0 +1,216 @@
+"""`aws-oidc migrate-config`, the real binary on config files: what it
+rewrites must mean, to a YAML parser, exactly the aws-cli config with the
+orb and parameter names moved, and nothing else may change; what it cannot
+take leaves the file as it was. (The orb runs of migrated configs are in
+test_orb_aws_cli.py.)"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: setup's v3 names -> v5 names (the aws-cli orb's history).
+V3_TO_V5 = {
+    "role-arn": "role_arn", "role-session-name": "role_session_name", "session-duration": "session_duration",
+    "profile-name": "profile_name", "aws-region": "region", "aws-access-key-id": "aws_access_key_id",
+    "aws-secret-access-key": "aws_secret_access_key", "configure-default-region": "configure_default_region",
+    "configure-profile-region": "configure_profile_region", "disable-aws-pager": "disable_aws_pager",
+    "override-installed": "override_installed", "install-dir": "install_dir", "binary-dir": "binary_dir",
+}
+
+
+@pytest.fixture
+def migrate_config(aws_oidc_bin):
+    def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(aws_oidc_bin), "migrate-config", *args], capture_output=True, text=True,
+                              cwd=cwd, timeout=30)
+    return run
+
+
+def version(aws_oidc_bin) -> str:
+    out = subprocess.run([str(aws_oidc_bin), "--version"], capture_output=True, text=True, check=True).stdout
+    return out.split()[-1]
+
+
+def expected_meaning(config: dict, orb_version: str) -> dict:
+    """What the migrated config must parse to, worked out on the parsed
+    aws-cli config independently of the binary."""
+    config = copy.deepcopy(config)
+    aliases = {a for a, ref in (config.get("orbs") or {}).items() if str(ref).startswith("circleci/aws-cli@")}
+    for alias in aliases:
+        config["orbs"][alias] = f"aws-oidc/aws-oidc@{orb_version}"
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in list(node.items()):
+                if isinstance(key, str) and key.split("/")[0] in aliases and key.endswith("/setup") \
+                        and isinstance(value, dict):
+                    renamed = {}
+                    for p, v in value.items():
+                        if p == "aws-region" and re.fullmatch(r"[A-Za-z_]\w*", str(v)):
+                            v = f"${{{v}}}"
+                        renamed[V3_TO_V5.get(p, p)] = v
+                    node[key] = renamed
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(config)
+    return config
+
+
+# An aws-cli@3 config with what real ones have around the steps: comments,
+# anchors, quoting, block scalars mentioning the orb, a config command.
+V3_CONFIG = """\
+version: 2.1
+
+orbs:
+  aws-cli: circleci/aws-cli@3.1.4   # OIDC support came in 3.1
+  node: circleci/node@5.1
+
+defaults: &aws-defaults
+  role-session-name: "ci-${CIRCLE_BUILD_NUM}"
+  session-duration: '1800'
+
+commands:
+  deploy:
+    parameters:
+      role-arn:
+        type: string
+    steps:
+      - aws-cli/setup:
+          role-arn: << parameters.role-arn >>
+          aws-region: AWS_REGION
+          profile-name: deploy
+      - run: aws s3 sync site s3://bucket --profile deploy
+
+jobs:
+  build:
+    executor: aws-cli/default
+    steps:
+      - checkout
+      - aws-cli/setup:
+          <<: *aws-defaults
+          role-arn: "arn:aws:iam::123456789012:role/build"
+          aws-region: "AWS_DEFAULT_REGION"
+          configure-default-region: false
+      - run:
+          name: Not a step
+          command: |
+            echo "aws-cli/setup:"
+            echo "  role-arn: stays"
+      - deploy:
+          role-arn: arn:aws:iam::123456789012:role/deploy
+
+workflows:
+  main:
+    jobs: [build]
+"""
+
+
+def test_a_v3_config_means_the_same_after_and_only_its_tokens_changed(migrate_config, aws_oidc_bin, tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_text(V3_CONFIG)
+    result = migrate_config(str(path))
+    assert result.returncode == 0, result.stderr
+    after = path.read_text()
+    expected = expected_meaning(yaml.safe_load(V3_CONFIG), version(aws_oidc_bin))
+    # The anchor setup merges is renamed where it is written.
+    expected["defaults"] = {V3_TO_V5[k]: v for k, v in expected["defaults"].items()}
+    assert yaml.safe_load(after) == expected
+    # Line for line: the changed ones are printed, every other byte is kept.
+    printed = {int(m.group(1)) for m in re.finditer(rf"^{re.escape(str(path))}:(\d+): ", result.stdout, re.M)}
+    before_lines, after_lines = V3_CONFIG.splitlines(), after.splitlines()
+    assert len(before_lines) == len(after_lines)
+    assert printed == {i + 1 for i, (b, a) in enumerate(zip(before_lines, after_lines)) if b != a}
+    assert "aws-cli: aws-oidc/aws-oidc@" in after and "# OIDC support came in 3.1" in after
+    assert 'echo "  role-arn: stays"' in after
+    assert "rewrote" in result.stderr
+    # Once is enough.
+    again = migrate_config(str(path))
+    assert again.returncode == 0 and again.stdout == "" and path.read_text() == after
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in (REPO / "orb/src/examples").glob("*.yml")))
+def test_every_orb_example_written_for_aws_cli_3_comes_back(example, migrate_config, aws_oidc_bin, tmp_path):
+    """Each example, as a user of aws-cli@3 would have written it (kebab-case,
+    the region as a variable's name), migrates to the example itself."""
+    usage = yaml.safe_load((REPO / "orb/src/examples" / f"{example}.yml").read_text())["usage"]
+    used = set(re.findall(r"^\s*-?\s*[\w-]+/(\w+)\b", yaml.safe_dump(usage), re.M))
+    if used - {"setup"}:
+        pytest.skip(f"uses {sorted(used - {'setup'})}, which aws-cli never had")
+    v5_to_v3 = {v5: v3 for v3, v5 in V3_TO_V5.items()}
+    text = yaml.safe_dump(usage, sort_keys=False)
+    text = re.sub(r"aws-oidc/aws-oidc@[\w.]+", "circleci/aws-cli@3.1.4", text)
+    text = re.sub(r"^(\s+)(\w+):", lambda m: m.group(1) + v5_to_v3.get(m.group(2), m.group(2)) + ":", text, flags=re.M)
+    text = re.sub(r"aws-region: \$\{(\w+)\}", r"aws-region: \1", text)
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    result = migrate_config(str(path))
+    assert result.returncode == 0, result.stderr
+    ours = re.sub(r"aws-oidc/aws-oidc@[\w.]+", f"aws-oidc/aws-oidc@{version(aws_oidc_bin)}", yaml.safe_dump(usage))
+    migrated = yaml.safe_load(path.read_text())
+    # The examples' own parameters (audience, refresh, ...) have no v3 spelling.
+    assert migrated == yaml.safe_load(ours)
+
+
+@pytest.mark.parametrize("config, line, says", [
+    ("orbs:\n  aws-cli: circleci/aws-cli@4\njobs:\n  j:\n    steps:\n      - aws-cli/role_arn_setup:\n"
+     "          role_arn: x\n", 6, "has no role_arn_setup"),
+    ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n    steps:\n      - aws-cli/install:\n"
+     "          version: '2'\n", 6, "install the AWS CLI"),
+    ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n\tsteps: []\n", 5, "tab in the indentation"),
+])
+def test_what_it_cannot_take_leaves_the_file_untouched(config, line, says, migrate_config, tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_text(config)
+    stamp = path.stat().st_mtime_ns
+    result = migrate_config(str(path))
+    assert result.returncode == 1
+    assert f"{path}:{line}: " in result.stderr and says in result.stderr, result.stderr
+    assert "left as it is" in result.stderr
+    assert path.read_text() == config and path.stat().st_mtime_ns == stamp
+    assert sorted(tmp_path.iterdir()) == [path], "a staged file was left behind"
+
+
+def test_check_only_reports_and_the_default_file_is_circlecis(migrate_config, tmp_path):
+    (tmp_path / ".circleci").mkdir()
+    path = tmp_path / ".circleci" / "config.yml"
+    path.write_text(V3_CONFIG)
+    check = migrate_config("--check", cwd=tmp_path)
+    assert check.returncode == 1 and "would change" in check.stderr
+    assert ".circleci/config.yml:4: aws-cli: circleci/aws-cli@3.1.4" in check.stdout
+    assert path.read_text() == V3_CONFIG
+    assert migrate_config(cwd=tmp_path).returncode == 0
+    clean = migrate_config("--check", cwd=tmp_path)
+    assert clean.returncode == 0 and "needs no change" in clean.stderr
+
+
+def test_the_file_keeps_its_mode_and_a_symlink_stays_a_symlink(migrate_config, tmp_path):
+    real = tmp_path / "real.yml"
+    real.write_text(V3_CONFIG)
+    real.chmod(0o640)
+    link = tmp_path / "config.yml"
+    link.symlink_to(real)
+    assert migrate_config(str(link)).returncode == 0
+    assert link.is_symlink() and "aws-oidc/aws-oidc@" in real.read_text()
+    assert oct(real.stat().st_mode & 0o777) == oct(0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yml", "real.yml"]
+
+
+def test_our_own_pipeline_needs_no_change(migrate_config):
+    for name in ("config.yml", "test-deploy.yml"):
+        path = REPO / ".circleci" / name
+        before = path.read_bytes()
+        result = migrate_config("--check", str(path))
+        assert result.returncode == 0, result.stderr
+        assert path.read_bytes() == before
