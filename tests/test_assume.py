@@ -377,7 +377,8 @@ def test_no_region_with_an_endpoint_writes_no_region_and_says_so(step, job_env, 
     result = run_aws_oidc(step.aws_oidc_bin, ["assume", "--role-arn", ROLE, "--endpoint-url", moto_server,
                                               "--profile", "ci", "--bash-env"], env)
     assert result.returncode == 0, result.stderr
-    assert "no region given" in result.stderr and "no region written" in result.stderr
+    assert "no region given, so no region written" in result.stderr
+    assert "global endpoint" not in result.stderr, "the explicit endpoint won"
     exported = Path(job_env["BASH_ENV"]).read_text()
     assert "AWS_ACCESS_KEY_ID" in exported and "AWS_REGION" not in exported
     config = Path(job_env["HOME"]) / ".aws" / "config"

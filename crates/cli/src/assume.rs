@@ -270,11 +270,13 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         Some(first) => format!(" (via {first})"),
         None => String::new(),
     };
-    let global = match region {
-        Some(_) => String::new(),
-        None => format!(
+    let sts = v.exchange.sts_settings();
+    let global = match (region, &sts.endpoint_url) {
+        (Some(_), _) => String::new(),
+        (None, Some(_)) => "; no region given, so no region written".to_string(),
+        (None, None) => format!(
             "; no region given, so STS's global endpoint ({}) was used and no region written",
-            v.exchange.sts_settings().endpoint_description()
+            sts.endpoint_description()
         ),
     };
     eprintln!(
