@@ -283,6 +283,13 @@ impl EntryLock {
     /// Reads the entry, or `None` if it is missing, corrupt, not a regular
     /// file, or not private to this user.
     pub fn load(&self) -> Option<Cached> {
+        parse_entry(&self.load_bytes()?)
+    }
+
+    /// The entry's bytes (for entries of other kinds, such as ECR logins),
+    /// or `None` if it is missing, not a regular file, larger than an entry
+    /// may be, or not private to this user.
+    pub(crate) fn load_bytes(&self) -> Option<Vec<u8>> {
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -298,7 +305,7 @@ impl EntryLock {
         }
         let mut bytes = Vec::new();
         file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
-        parse_entry(&bytes)
+        (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
     }
 
     /// Replaces the entry (0600, atomically).  Anything in the way is removed first.
@@ -316,6 +323,12 @@ impl EntryLock {
             path: self.path.clone(),
             source: io::Error::other(e),
         })?;
+        self.store_bytes(&text)
+    }
+
+    /// Replaces the entry with `text` (0600, atomically).  Anything in the
+    /// way is removed first.
+    pub(crate) fn store_bytes(&self, text: &[u8]) -> Result<(), CacheError> {
         // A foreign file or a symlink here is replaced, not written through;
         // a directory is left alone (and the rename below fails: no cache).
         if fs::symlink_metadata(&self.path)
@@ -323,7 +336,7 @@ impl EntryLock {
         {
             let _ = fs::remove_file(&self.path);
         }
-        files::write_atomic_no_follow(&self.path, &text, 0o600)?;
+        files::write_atomic_no_follow(&self.path, text, 0o600)?;
         Ok(())
     }
 }

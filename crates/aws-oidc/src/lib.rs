@@ -17,13 +17,28 @@
 //! explained for this token and this role beside the flow; [`trust`] writes
 //! and checks the role's trust policy, and [`thumbprint`] finds the issuer's
 //! certificate thumbprint for the IAM provider.
+//!
+//! Other services, with credentials from a [`credential_source`] (the
+//! environment, a profile, or a role assumed now): [`ecr`] logs in to ECR
+//! registries, [`docker_config`] writes the logins where registry clients
+//! read them, and [`credential_helper`] answers Docker's credential-helper
+//! protocol (feature `ecr`).
 #![warn(missing_docs)]
 
 mod answer;
 mod assume;
+#[cfg(feature = "ecr")]
+mod aws_call;
 pub mod cache;
+#[cfg(feature = "ecr")]
+pub mod credential_helper;
+pub mod credential_source;
 pub mod credentials;
 mod diagnose;
+#[cfg(feature = "ecr")]
+pub mod docker_config;
+#[cfg(feature = "ecr")]
+pub mod ecr;
 pub mod exchange;
 pub mod expand;
 mod files;

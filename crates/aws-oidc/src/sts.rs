@@ -20,11 +20,14 @@ use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
 use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::http::{http_client_fn, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::http::{
+    http_client_fn, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
 };
@@ -322,6 +325,32 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 /// the CPU time of a whole run (22 M of 28 M instructions with Debian's store,
 /// callgrind), wasted on a plain-HTTP endpoint.
 pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
+    let tls = tls_context(endpoint_url, ca_bundle);
+    http_client_fn(move |settings, components| {
+        SharedHttpConnector::new(connector(settings, components.sleep_impl(), &tls))
+    })
+}
+
+/// A connector like [`http_client`]'s, for calls made without an SDK
+/// client (ECR's): the same TLS, CA store and proxies, these timeouts.
+#[cfg(feature = "ecr")]
+pub(crate) fn direct_connector(
+    endpoint_url: Option<&str>,
+    ca_bundle: Option<&CaBundle>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Connector {
+    let settings = HttpConnectorSettings::builder()
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .build();
+    let tls = tls_context(endpoint_url, ca_bundle);
+    let sleep = aws_smithy_async::rt::sleep::default_async_sleep();
+    connector(&settings, sleep, &tls)
+}
+
+/// The trust store for calls to `endpoint_url` (see [`http_client`]).
+fn tls_context(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> TlsContext {
     let trust = match ca_bundle {
         Some(bundle) => TrustStore::empty()
             .with_native_roots(false)
@@ -329,20 +358,25 @@ pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> 
         None if needs_tls(endpoint_url, |name| std::env::var(name).ok()) => TrustStore::default(),
         None => TrustStore::empty(),
     };
-    let tls = TlsContext::builder()
+    TlsContext::builder()
         .with_trust_store(trust)
         .build()
-        .expect("a TLS context with a trust store always builds");
-    http_client_fn(move |settings, components| {
-        let mut builder = Connector::builder().connector_settings(settings.clone());
-        builder.set_sleep_impl(components.sleep_impl());
-        let connector = builder
-            .proxy_config(ProxyConfig::from_env())
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .tls_context(tls.clone())
-            .build();
-        SharedHttpConnector::new(connector)
-    })
+        .expect("a TLS context with a trust store always builds")
+}
+
+/// One connector: rustls on ring, proxies from the environment.
+fn connector(
+    settings: &HttpConnectorSettings,
+    sleep: Option<SharedAsyncSleep>,
+    tls: &TlsContext,
+) -> Connector {
+    let mut builder = Connector::builder().connector_settings(settings.clone());
+    builder.set_sleep_impl(sleep);
+    builder
+        .proxy_config(ProxyConfig::from_env())
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls.clone())
+        .build()
 }
 
 /// Whether a call to `endpoint_url` (None: the AWS endpoint, HTTPS) can need

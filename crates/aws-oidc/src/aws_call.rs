@@ -1,0 +1,328 @@
+//! One SigV4-signed call to an AWS JSON API, without an SDK client.
+//!
+//! ECR's `GetAuthorizationToken` is one small JSON call; the SDK's ECR and
+//! ECR Public clients cost about twice the binary size the whole ECR
+//! feature may take (see README.md).  This makes that call on the parts the
+//! STS client already links: the same connector (rustls on ring, proxies,
+//! the CA store or `AWS_CA_BUNDLE`), the SDK's own SigV4 signer, the same
+//! timeouts, and the standard retry's rules (throttling, 5xx, connection
+//! errors and timeouts pass; full-jitter backoff from 0.25 s doubling to at
+//! most 4 s; `AWS_MAX_ATTEMPTS` attempts) within one deadline.  Failures
+//! come back as the same [`StsFailure`] the STS calls give, so they are
+//! explained the same way.  The answer body is bounded.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4::SigningParams;
+use aws_smithy_runtime_api::client::http::HttpConnector as _;
+use aws_smithy_runtime_api::client::identity::Identity;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
+
+use crate::credential_source::SourcedCredentials;
+use crate::retry::RetryPolicy;
+use crate::sts::{direct_connector, CaBundle, FailureKind, StsFailure};
+
+/// The largest answer read (a token answer is about 3 KB).
+const ANSWER_LIMIT: usize = 1024 * 1024;
+
+/// Codes the standard retry takes as throttling.
+const THROTTLING: [&str; 6] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottledException",
+];
+
+/// How calls are made: the connection, the retries, the time allowed.
+#[derive(Debug, Clone)]
+pub(crate) struct CallSettings {
+    /// The CAs to trust instead of the system's.
+    pub ca_bundle: Option<CaBundle>,
+    /// Attempts and backoff.
+    pub retry: RetryPolicy,
+    /// Limit for opening a connection.
+    pub connect_timeout: Duration,
+    /// Limit for one attempt.
+    pub attempt_timeout: Duration,
+}
+
+/// One awsJson 1.1 call: `POST /` with `X-Amz-Target`.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonCall<'a> {
+    /// For messages: `ecr:GetAuthorizationToken`.
+    pub operation: &'static str,
+    /// The endpoint, e.g. `https://api.ecr.us-east-1.amazonaws.com`.
+    pub endpoint: &'a str,
+    /// The signing name, e.g. `ecr`.
+    pub service: &'static str,
+    /// The signing region.
+    pub region: &'a str,
+    /// `X-Amz-Target`.
+    pub target: &'static str,
+    /// The JSON body.
+    pub body: &'a str,
+}
+
+/// A successful answer's JSON.
+pub(crate) type Answer = serde_json::Value;
+
+struct Attempt {
+    status: u16,
+    error_type: Option<String>,
+    body: Vec<u8>,
+}
+
+fn failure(operation: &'static str, kind: FailureKind, attempts: u32) -> StsFailure {
+    StsFailure {
+        operation,
+        kind,
+        code: None,
+        message: None,
+        status: None,
+        attempts,
+    }
+}
+
+/// The signed request for `call`, signed now.
+fn signed_request(
+    call: &JsonCall,
+    creds: &SourcedCredentials,
+) -> Result<aws_smithy_runtime_api::http::Request, String> {
+    let url = format!("{}/", call.endpoint.trim_end_matches('/'));
+    let content_type = "application/x-amz-json-1.1";
+    let headers = [
+        ("content-type", content_type),
+        ("x-amz-target", call.target),
+    ];
+    let identity: Identity = aws_credential_types::Credentials::new(
+        creds.access_key_id.expose(),
+        creds.secret_access_key.expose(),
+        creds.session_token.as_ref().map(|t| t.expose().to_string()),
+        creds.expiration,
+        "aws-oidc",
+    )
+    .into();
+    let params = SigningParams::builder()
+        .identity(&identity)
+        .region(call.region)
+        .name(call.service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| e.to_string())?
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        url.as_str(),
+        headers.iter().copied(),
+        SignableBody::Bytes(call.body.as_bytes()),
+    )
+    .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri(&url)
+        .header("content-type", content_type)
+        .header("x-amz-target", call.target)
+        .header(
+            "user-agent",
+            concat!("aws-oidc/", env!("CARGO_PKG_VERSION")),
+        );
+    for (name, value) in instructions.headers() {
+        request = request.header(name, value);
+    }
+    let request = request
+        .body(SdkBody::from(call.body.as_bytes().to_vec()))
+        .map_err(|e| e.to_string())?;
+    aws_smithy_runtime_api::http::Request::try_from(request).map_err(|e| e.to_string())
+}
+
+/// The text of the first `<tag>...</tag>` in `xml`.
+fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = xml[start..].find(&format!("</{tag}>"))?;
+    Some(xml[start..start + len].trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// The error's code, from the body (`__type`, `code`: the part after any
+/// `#`; or an XML error's `<Code>`, as some front ends and test servers
+/// answer) or the `x-amzn-ErrorType` header (the part before any `:`), and
+/// its message.
+fn error_of(attempt: &Attempt) -> (Option<String>, Option<String>) {
+    let doc: Option<serde_json::Value> = serde_json::from_slice(&attempt.body).ok();
+    let xml = match doc {
+        None => std::str::from_utf8(&attempt.body).ok(),
+        Some(_) => None,
+    };
+    let field = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            doc.as_ref()
+                .and_then(|d| d.get(*n))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .or_else(|| xml.and_then(|x| xml_text(x, n)))
+        })
+    };
+    let code = field(&["__type", "code", "Code"])
+        .map(|c| c.rsplit('#').next().unwrap_or(&c).to_string())
+        .or_else(|| {
+            attempt
+                .error_type
+                .as_deref()
+                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+        });
+    (code, field(&["message", "Message"]))
+}
+
+/// Whether the standard retry would try again after this answer.
+fn retryable(status: u16, code: Option<&str>) -> bool {
+    status >= 500 || status == 429 || code.is_some_and(|c| THROTTLING.contains(&c))
+}
+
+/// Makes `call` with `creds`, retrying what can pass, given up at `deadline`.
+pub(crate) async fn call_json(
+    call: &JsonCall<'_>,
+    creds: &SourcedCredentials,
+    settings: &CallSettings,
+    deadline: Instant,
+) -> Result<Answer, StsFailure> {
+    let connector = direct_connector(
+        Some(call.endpoint),
+        settings.ca_bundle.as_ref(),
+        settings.connect_timeout,
+        settings.attempt_timeout,
+    );
+    let max = settings.retry.max_attempts.max(1);
+    let mut attempt_no = 0;
+    loop {
+        attempt_no += 1;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let mut f = failure(call.operation, FailureKind::Timeout, attempt_no - 1);
+            f.message = Some("gave up: the time limit (--timeout) ran out".into());
+            return Err(f);
+        }
+        let request = signed_request(call, creds)
+            .map_err(|why| failure(call.operation, FailureKind::Other(why), attempt_no))?;
+        let sent = async {
+            let response = connector.call(request).await?;
+            let status = response.status().as_u16();
+            let error_type = response
+                .headers()
+                .get("x-amzn-errortype")
+                .map(str::to_string);
+            // Bounded while it is read, not after.
+            let body = SdkBody::from_body_1_x(http_body_util::Limited::new(
+                response.into_body(),
+                ANSWER_LIMIT,
+            ));
+            let body = ByteStream::new(body)
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_vec();
+            Ok::<_, aws_smithy_runtime_api::box_error::BoxError>(Attempt {
+                status,
+                error_type,
+                body,
+            })
+        };
+        let outcome = tokio::time::timeout(left.min(settings.attempt_timeout), sent).await;
+        let (kind, answer) = match outcome {
+            Err(_) => (FailureKind::Timeout, None),
+            Ok(Err(e)) => (FailureKind::Connect(root_message(&*e)), None),
+            Ok(Ok(a)) if a.body.len() > ANSWER_LIMIT => (
+                FailureKind::Response("the answer is larger than 1 MiB".into()),
+                None,
+            ),
+            Ok(Ok(a)) if (200..300).contains(&a.status) => {
+                return serde_json::from_slice(&a.body).map_err(|e| {
+                    failure(
+                        call.operation,
+                        FailureKind::Response(format!("the answer is not JSON ({e})")),
+                        attempt_no,
+                    )
+                })
+            }
+            Ok(Ok(a)) => (FailureKind::Service, Some(a)),
+        };
+        let (code, message) = answer.as_ref().map(error_of).unwrap_or_default();
+        let status = answer.as_ref().map(|a| a.status);
+        let again = match &kind {
+            FailureKind::Service => retryable(status.unwrap_or(0), code.as_deref()),
+            _ => true,
+        };
+        if !again || attempt_no >= max {
+            return Err(StsFailure {
+                operation: call.operation,
+                kind,
+                code,
+                message,
+                status,
+                attempts: attempt_no,
+            });
+        }
+        // Full jitter: 0 to min(4 s, 0.25 s x 2^(attempt - 1)).
+        let cap = Duration::from_millis(250 * (1u64 << (attempt_no - 1).min(4)))
+            .min(Duration::from_secs(4));
+        let pause = cap.mul_f64(fastrand::f64());
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+}
+
+/// The innermost cause ("connection refused").
+fn root_message(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = err;
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(status: u16, header: Option<&str>, body: &str) -> Attempt {
+        Attempt {
+            status,
+            error_type: header.map(str::to_string),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn error_codes_come_from_the_body_or_the_header() {
+        let a = attempt(
+            400,
+            None,
+            r#"{"__type": "com.amazon#AccessDeniedException", "message": "no"}"#,
+        );
+        assert_eq!(
+            error_of(&a),
+            (Some("AccessDeniedException".into()), Some("no".into()))
+        );
+        let xml = attempt(
+            403,
+            Some("AccessDenied:http://internal"),
+            "<ErrorResponse/>",
+        );
+        assert_eq!(error_of(&xml), (Some("AccessDenied".into()), None));
+        assert_eq!(error_of(&attempt(500, None, "")), (None, None));
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_retried_nothing_else() {
+        assert!(retryable(500, None));
+        assert!(retryable(429, None));
+        assert!(retryable(400, Some("ThrottlingException")));
+        assert!(!retryable(400, Some("AccessDeniedException")));
+        assert!(!retryable(403, None));
+    }
+}

@@ -1,0 +1,524 @@
+//! Docker's credential-helper protocol, answered with fresh ECR tokens.
+//!
+//! Docker (and skopeo, buildah, crane, kaniko) runs
+//! `docker-credential-<name> get` for a host listed in `credHelpers`, with
+//! the host on stdin, and reads `{"ServerURL", "Username", "Secret"}` from
+//! stdout; a failure is a message on stdout and a non-zero exit, and the
+//! message [`NOT_FOUND`] means "no credentials for this host".  `list`
+//! names the hosts served; `store` and `erase` are refused, as
+//! amazon-ecr-credential-helper refuses them: the tokens are minted, not
+//! stored.
+//!
+//! Which registry a host is, and with which credentials: what
+//! `ecr-login --helper` recorded in [`HelperSettings`] (so an explicit
+//! `HOST=ACCOUNT` and `--profile` carry over), else the host itself when it
+//! is ECR's, with the environment's credentials.  Tokens are cached in the
+//! credential cache until shortly before they (or the credentials that
+//! fetched them) expire, so a pull or push costs an ECR call only when a
+//! token is due; a token whose expiry ECR did not give is never cached.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{CacheError, CredentialCache, REFRESH_MARGIN};
+use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedCredentials};
+use crate::credentials::Secret;
+use crate::docker_config::{DockerConfig, DockerConfigError};
+use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
+use crate::files::{FileError, UpdateLock};
+use crate::settings::{Env, SettingsError};
+use crate::sinks::profile::{ProfileError, ProfileName};
+
+/// The helper's name in `credHelpers`: Docker runs `docker-credential-aws-oidc`.
+pub const HELPER_NAME: &str = "aws-oidc";
+
+/// What the protocol calls "no credentials for this host".
+pub const NOT_FOUND: &str = "credentials not found in native keychain";
+
+/// The most read from stdin (a host, or `store`'s small JSON).
+const STDIN_LIMIT: u64 = 64 * 1024;
+
+/// One protocol action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `get`: credentials for the host on stdin.
+    Get,
+    /// `store`: refused.
+    Store,
+    /// `erase`: refused.
+    Erase,
+    /// `list`: the hosts served.
+    List,
+}
+
+impl Action {
+    /// Parses `get`, `store`, `erase` or `list`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "get" => Some(Action::Get),
+            "store" => Some(Action::Store),
+            "erase" => Some(Action::Erase),
+            "list" => Some(Action::List),
+            _ => None,
+        }
+    }
+}
+
+/// Why the helper could not answer; the message goes to stdout, as the protocol says.
+#[derive(Debug, thiserror::Error)]
+pub enum HelperError {
+    /// Not a host this helper serves.
+    #[error("{NOT_FOUND}")]
+    NotFound,
+    /// `store` or `erase`.
+    #[error(
+        "aws-oidc mints ECR tokens and stores none: to stop using it for a registry, remove that \
+         registry from credHelpers in Docker's config.json"
+    )]
+    Unsupported,
+    /// stdin could not be read.
+    #[error("cannot read the request on stdin: {0}")]
+    Stdin(std::io::Error),
+    /// No credentials.
+    #[error(transparent)]
+    Source(#[from] CredentialSourceError),
+    /// ECR's settings.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// ECR said no.
+    #[error(transparent)]
+    Ecr(#[from] EcrError),
+    /// Docker's config file.
+    #[error(transparent)]
+    Config(#[from] DockerConfigError),
+    /// The helper's settings.
+    #[error(transparent)]
+    HelperSettings(#[from] HelperSettingsError),
+    /// The token cache.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// The helper's settings file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum HelperSettingsError {
+    /// Not what `ecr-login --helper` writes.
+    #[error("cannot use {}: {why}; run `aws-oidc ecr-login --helper` again (it rewrites the file)", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// A recorded profile name is invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// I/O.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// How `ecr-login --helper` set a host up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct HostEntry {
+    /// The account, for a private registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    /// The region the token comes from.
+    region: String,
+    /// The profile to take credentials from; none: the environment's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct HelperFile {
+    version: u32,
+    registries: BTreeMap<String, HostEntry>,
+}
+
+/// The hosts `ecr-login --helper` set up, beside Docker's config.json
+/// (`aws-oidc-credential-helper.json`, 0600): a registry and a profile per host.
+#[derive(Debug, Clone)]
+pub struct HelperSettings {
+    path: PathBuf,
+}
+
+impl HelperSettings {
+    /// The file beside `config`.
+    pub fn beside(config: &DockerConfig) -> Self {
+        HelperSettings {
+            path: config.dir().join("aws-oidc-credential-helper.json"),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn parse(&self, text: Option<&str>) -> Result<HelperFile, HelperSettingsError> {
+        let Some(text) = text else {
+            return Ok(HelperFile {
+                version: 1,
+                ..HelperFile::default()
+            });
+        };
+        let file: HelperFile =
+            serde_json::from_str(text).map_err(|e| HelperSettingsError::Invalid {
+                path: self.path.clone(),
+                why: format!("it is not the helper's JSON ({e})"),
+            })?;
+        if file.version != 1 {
+            return Err(HelperSettingsError::Invalid {
+                path: self.path.clone(),
+                why: format!("version {} is not 1", file.version),
+            });
+        }
+        Ok(file)
+    }
+
+    /// Records `hosts` (host, registry, profile), keeping the others.
+    pub fn record(
+        &self,
+        hosts: &[(&str, &Registry, Option<&ProfileName>)],
+    ) -> Result<(), HelperSettingsError> {
+        let lock = UpdateLock::acquire(&self.path)?;
+        let mut file = self.parse(lock.read()?.as_deref())?;
+        for (host, registry, profile) in hosts {
+            let account = match registry {
+                Registry::Private { account, .. } => Some(account.clone()),
+                _ => None,
+            };
+            file.registries.insert(
+                host.to_string(),
+                HostEntry {
+                    account,
+                    region: registry.region().to_string(),
+                    profile: profile.map(|p| p.as_str().to_string()),
+                },
+            );
+        }
+        let text = serde_json::to_vec_pretty(&file).expect("plain struct serialises");
+        lock.replace(&text, 0o600)?;
+        Ok(())
+    }
+
+    /// The registry and credential source for `host`: as recorded, else
+    /// from the host itself when it is ECR's.
+    fn lookup(&self, host: &str) -> Result<Option<(Registry, CredentialSource)>, HelperError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(HelperSettingsError::from(FileError {
+                    action: "cannot read",
+                    path: self.path.clone(),
+                    source,
+                })
+                .into())
+            }
+        };
+        let file = self.parse(text.as_deref())?;
+        if let Some(e) = file.registries.get(host) {
+            let registry = match &e.account {
+                None => Registry::Public,
+                Some(account) => Registry::Private {
+                    account: account.clone(),
+                    region: e.region.clone(),
+                    host: host.to_string(),
+                },
+            };
+            let source = match &e.profile {
+                Some(p) => CredentialSource::Profile(
+                    ProfileName::parse(p).map_err(HelperSettingsError::from)?,
+                ),
+                None => CredentialSource::Environment,
+            };
+            return Ok(Some((registry, source)));
+        }
+        Ok(Registry::from_host(host).map(|r| (r, CredentialSource::Environment)))
+    }
+}
+
+/// A cached login.
+#[derive(Serialize, Deserialize)]
+struct CachedLogin {
+    version: u32,
+    username: String,
+    password: String,
+    issued_at: u64,
+    expires_at: u64,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl CachedLogin {
+    /// More than min(5 minutes, a quarter of its lifetime) left at `now`.
+    fn fresh_at(&self, now: SystemTime) -> bool {
+        let lifetime = self.expires_at.saturating_sub(self.issued_at);
+        let margin = REFRESH_MARGIN.as_secs().min(lifetime / 4);
+        self.version == 1 && self.expires_at.saturating_sub(margin) > unix(now)
+    }
+}
+
+/// Until when a login may be served from the cache: the token's expiry,
+/// but never past the credentials that fetched it; `None`: not cached.
+pub fn cacheable_until(login: &RegistryLogin, creds: &SourcedCredentials) -> Option<SystemTime> {
+    let Expiry::At(t) = login.expiry else {
+        return None;
+    };
+    Some(creds.expiration.map_or(t, |c| c.min(t)))
+}
+
+/// A login served from the cache while fresh, else fetched (and cached).
+pub struct CachedLogins<'a> {
+    /// The ECR settings.
+    pub settings: &'a EcrSettings,
+    /// The cache; `None`: always ask ECR.
+    pub cache: Option<CredentialCache>,
+}
+
+impl CachedLogins<'_> {
+    fn key(&self, registry: &Registry, host: &str, creds: &SourcedCredentials) -> String {
+        let public = matches!(registry, Registry::Public);
+        CredentialCache::key(&[
+            "ecr-login v1",
+            host,
+            &format!("{registry:?}"),
+            &self.settings.endpoint_description(public),
+            creds.access_key_id.expose(),
+        ])
+    }
+
+    /// The login for `registry` under `host`.
+    pub fn get(
+        &self,
+        registry: &Registry,
+        host: &str,
+        creds: &SourcedCredentials,
+    ) -> Result<(String, Secret), HelperError> {
+        let Some(cache) = &self.cache else {
+            let login = self.fetch(registry, creds)?;
+            return Ok((login.username, login.password));
+        };
+        let deadline = std::time::Instant::now() + self.settings.total();
+        let entry = cache.lock(&self.key(registry, host, creds), deadline)?;
+        if let Some(hit) = entry
+            .load_bytes()
+            .and_then(|b| serde_json::from_slice::<CachedLogin>(&b).ok())
+            .filter(|c| c.fresh_at(SystemTime::now()))
+        {
+            return Ok((hit.username, Secret::new(hit.password)));
+        }
+        let issued = SystemTime::now();
+        let login = self.fetch(registry, creds)?;
+        self.store(&entry, &login, creds, issued)?;
+        Ok((login.username, login.password))
+    }
+
+    /// Puts logins just fetched into the cache (`ecr-login --helper`
+    /// primes it, so the first pull is instant).
+    pub fn prime(
+        &self,
+        logins: &[RegistryLogin],
+        creds: &SourcedCredentials,
+        issued: SystemTime,
+    ) -> Result<(), HelperError> {
+        let Some(cache) = &self.cache else {
+            return Ok(());
+        };
+        for login in logins {
+            let deadline = std::time::Instant::now() + self.settings.total();
+            let entry = cache.lock(&self.key(&login.registry, &login.host, creds), deadline)?;
+            self.store(&entry, login, creds, issued)?;
+        }
+        Ok(())
+    }
+
+    fn store(
+        &self,
+        entry: &crate::cache::EntryLock,
+        login: &RegistryLogin,
+        creds: &SourcedCredentials,
+        issued: SystemTime,
+    ) -> Result<(), HelperError> {
+        if let Some(until) = cacheable_until(login, creds) {
+            let text = serde_json::to_vec(&CachedLogin {
+                version: 1,
+                username: login.username.clone(),
+                password: login.password.expose().to_string(),
+                issued_at: unix(issued),
+                expires_at: unix(until),
+            })
+            .expect("plain struct serialises");
+            entry.store_bytes(&text)?;
+        }
+        Ok(())
+    }
+
+    fn fetch(
+        &self,
+        registry: &Registry,
+        creds: &SourcedCredentials,
+    ) -> Result<RegistryLogin, HelperError> {
+        let mut logins = ecr::login(std::slice::from_ref(registry), creds, self.settings)?;
+        Ok(logins.remove(0))
+    }
+}
+
+/// Reads stdin, bounded.
+fn read_stdin(stdin: &mut dyn Read) -> Result<String, HelperError> {
+    let mut text = String::new();
+    stdin
+        .take(STDIN_LIMIT)
+        .read_to_string(&mut text)
+        .map_err(HelperError::Stdin)?;
+    Ok(text)
+}
+
+/// Answers one action: the text for stdout.  `timeout_secs` bounds the ECR call.
+pub fn answer(
+    action: Action,
+    stdin: &mut dyn Read,
+    env: Env,
+    cache: Option<CredentialCache>,
+    timeout_secs: u64,
+) -> Result<String, HelperError> {
+    let config = DockerConfig::from_env(env)?;
+    match action {
+        Action::Store | Action::Erase => Err(HelperError::Unsupported),
+        Action::List => {
+            let hosts: BTreeMap<String, &str> = config
+                .helper_hosts(HELPER_NAME)?
+                .into_iter()
+                .map(|h| (h, "AWS"))
+                .collect();
+            Ok(serde_json::to_string(&hosts).expect("a map of strings serialises"))
+        }
+        Action::Get => {
+            let server_url = read_stdin(stdin)?.trim().to_string();
+            let host = ecr::registry::host_of(&server_url);
+            let (registry, source) = HelperSettings::beside(&config)
+                .lookup(&host)?
+                .ok_or(HelperError::NotFound)?;
+            let creds = source.resolve(env)?;
+            let settings = EcrSettings::from_env(env, timeout_secs)?;
+            let logins = CachedLogins {
+                settings: &settings,
+                cache,
+            };
+            let (username, password) = logins.get(&registry, &host, &creds)?;
+            Ok(serde_json::json!({
+                "ServerURL": server_url,
+                "Username": username,
+                "Secret": password.expose(),
+            })
+            .to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn env_with(dir: &Path) -> impl Fn(&str) -> Option<String> {
+        let d = dir.to_str().unwrap().to_string();
+        move |k| (k == "DOCKER_CONFIG").then(|| d.clone())
+    }
+
+    #[test]
+    fn only_ecr_hosts_and_recorded_ones_are_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = DockerConfig::at(dir.path().join("config.json"));
+        let settings = HelperSettings::beside(&config);
+        assert!(settings.lookup("registry.example.com").unwrap().is_none());
+        assert!(settings.lookup("x=123456789012").unwrap().is_none());
+        let (r, source) = settings
+            .lookup("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.region(), "eu-west-1");
+        assert!(matches!(source, CredentialSource::Environment));
+        let explicit = Registry::parse("127.0.0.1:5000=123456789012", Some("us-east-2")).unwrap();
+        let profile = ProfileName::parse("ci").unwrap();
+        settings
+            .record(&[("127.0.0.1:5000", &explicit, Some(&profile))])
+            .unwrap();
+        let (r, source) = settings.lookup("127.0.0.1:5000").unwrap().unwrap();
+        assert_eq!(r, explicit);
+        assert!(matches!(source, CredentialSource::Profile(p) if p.as_str() == "ci"));
+        let err = answer(
+            Action::Get,
+            &mut "docker.io".as_bytes(),
+            &env_with(dir.path()),
+            None,
+            5,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), NOT_FOUND);
+        assert!(matches!(
+            answer(
+                Action::Store,
+                &mut "{}".as_bytes(),
+                &env_with(dir.path()),
+                None,
+                5
+            ),
+            Err(HelperError::Unsupported)
+        ));
+    }
+
+    #[test]
+    fn a_cached_login_lives_until_shortly_before_its_expiry() {
+        let t0 = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let login = CachedLogin {
+            version: 1,
+            username: "AWS".into(),
+            password: "p".into(),
+            issued_at: unix(t0),
+            expires_at: unix(t0) + 12 * 3600,
+        };
+        assert!(login.fresh_at(t0 + Duration::from_secs(12 * 3600 - 301)));
+        assert!(!login.fresh_at(t0 + Duration::from_secs(12 * 3600 - 300)));
+    }
+
+    #[test]
+    fn a_token_is_cached_no_longer_than_its_credentials_and_never_without_an_expiry() {
+        let now = SystemTime::now();
+        let mut login = RegistryLogin {
+            registry: Registry::Public,
+            host: ecr::PUBLIC_HOST.into(),
+            username: "AWS".into(),
+            password: Secret::new("p"),
+            expiry: Expiry::At(now + Duration::from_secs(12 * 3600)),
+        };
+        let mut creds = SourcedCredentials {
+            access_key_id: Secret::new("A"),
+            secret_access_key: Secret::new("s"),
+            session_token: None,
+            expiration: Some(now + Duration::from_secs(3600)),
+            origin: "test".into(),
+        };
+        assert_eq!(cacheable_until(&login, &creds), creds.expiration);
+        creds.expiration = None;
+        assert_eq!(
+            cacheable_until(&login, &creds),
+            Some(now + Duration::from_secs(12 * 3600))
+        );
+        login.expiry = Expiry::Unknown {
+            answered: Some(UNIX_EPOCH),
+        };
+        assert_eq!(cacheable_until(&login, &creds), None);
+    }
+}

@@ -1,0 +1,508 @@
+//! Where the credentials for a call to another AWS service come from.
+//!
+//! `ecr-login` (and the EKS commands after it) sign their calls with
+//! credentials that are already there, or with a role assumed on the spot:
+//!
+//! - [`CredentialSource::Environment`]: `$AWS_ACCESS_KEY_ID` and
+//!   `$AWS_SECRET_ACCESS_KEY` (and `$AWS_SESSION_TOKEN`), as `setup` exports
+//!   them; else the profile `$AWS_PROFILE` (else `default`) as below;
+//! - [`CredentialSource::Profile`]: a profile of the shared files, read in
+//!   the AWS CLI's order: keys in the credentials file, then the config
+//!   file's `credential_process` (so a profile that `assume --refresh` wrote
+//!   refreshes itself here too), then keys in the config file;
+//! - [`CredentialSource::AssumeRole`]: an [`Exchange`] run now.
+//!
+//! A `credential_process` runs under `sh -c`, as the SDKs run it, bounded
+//! in time ([`PROCESS_TIMEOUT`]) and in output ([`PROCESS_OUTPUT_LIMIT`]),
+//! its stderr passed through.  Profiles that need other providers
+//! (`role_arn`, SSO, `web_identity_token_file`, `credential_source`) are
+//! refused by name rather than half-resolved.  aws-config would resolve
+//! those too, but costs more binary than the whole ECR feature may (see the
+//! README's size notes).
+
+use std::fmt;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_smithy_types::date_time::{DateTime, Format};
+
+use crate::credentials::Secret;
+use crate::exchange::{Exchange, ExchangeError};
+use crate::ini::{IniDoc, IniError};
+use crate::settings::Env;
+use crate::sinks::profile::{ProfileError, ProfileName, SharedFiles};
+
+/// The longest a `credential_process` may take.
+pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most a `credential_process` may print (its JSON is well under 4 KiB).
+pub const PROCESS_OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// The largest shared file read.
+const FILE_LIMIT: u64 = 1024 * 1024;
+
+/// Where credentials come from.
+#[derive(Debug, Clone)]
+pub enum CredentialSource {
+    /// Keys in the environment, else the profile `$AWS_PROFILE` (else `default`).
+    Environment,
+    /// A named profile of the shared files.
+    Profile(ProfileName),
+    /// A role assumed now with the job's OIDC token.
+    AssumeRole(Box<Exchange>),
+}
+
+/// Credentials to sign calls with, and where they came from.  Keys may be
+/// long-lived (no session token, no expiry).
+#[derive(Clone)]
+pub struct SourcedCredentials {
+    /// The access key id.
+    pub access_key_id: Secret,
+    /// The secret access key.
+    pub secret_access_key: Secret,
+    /// The session token of temporary credentials.
+    pub session_token: Option<Secret>,
+    /// When they stop working, if known.
+    pub expiration: Option<SystemTime>,
+    /// Where they came from, for messages: `$AWS_ACCESS_KEY_ID`,
+    /// `profile "ci" (credential_process)`, `role arn:...`.
+    pub origin: String,
+}
+
+impl fmt::Debug for SourcedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourcedCredentials(*** from {})", self.origin)
+    }
+}
+
+/// Why no credentials could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialSourceError {
+    /// Nothing in the environment, and no usable profile.
+    #[error(
+        "no AWS credentials: $AWS_ACCESS_KEY_ID is not set and profile {profile:?} {why}. Run \
+         aws-oidc/setup (or `aws-oidc assume`) in an earlier step, pass --profile NAME, or pass \
+         --role-arn to assume a role with the job's OIDC token in this step"
+    )]
+    NoCredentials {
+        /// The profile looked at.
+        profile: String,
+        /// What was missing.
+        why: String,
+    },
+    /// One half of a key pair in the environment.
+    #[error(
+        "${present} is set but ${missing} is not: set both, or neither (then a profile is used)"
+    )]
+    HalfKeyPair {
+        /// The variable that is set.
+        present: &'static str,
+        /// The one that is not.
+        missing: &'static str,
+    },
+    /// The shared files cannot be named.
+    #[error(transparent)]
+    Files(#[from] ProfileError),
+    /// A shared file cannot be read or parsed.
+    #[error("cannot read {}: {why}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// The profile names a provider that is not supported here.
+    #[error(
+        "profile {profile:?} uses {key}, which aws-oidc does not resolve: give the profile keys or a \
+         credential_process (`aws-oidc assume --profile {profile} --refresh` writes one), or pass \
+         --role-arn"
+    )]
+    Unsupported {
+        /// The profile.
+        profile: String,
+        /// The setting, e.g. `role_arn`.
+        key: &'static str,
+    },
+    /// The profile's `credential_process` failed.
+    #[error("the credential_process of profile {profile:?} {why}")]
+    Process {
+        /// The profile.
+        profile: String,
+        /// What went wrong (never its output).
+        why: String,
+    },
+    /// Assuming the role failed.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+}
+
+impl CredentialSource {
+    /// What this source is, for messages.
+    pub fn describe(&self, env: Env) -> String {
+        match self {
+            CredentialSource::Environment if env("AWS_ACCESS_KEY_ID").is_some() => {
+                "$AWS_ACCESS_KEY_ID".into()
+            }
+            CredentialSource::Environment => format!("profile {:?}", active_profile(env)),
+            CredentialSource::Profile(name) => format!("profile {:?}", name.as_str()),
+            CredentialSource::AssumeRole(x) => format!("role {}", x.request().role_arn),
+        }
+    }
+
+    /// Resolves the source into credentials (running a process or STS calls as needed).
+    pub fn resolve(&self, env: Env) -> Result<SourcedCredentials, CredentialSourceError> {
+        match self {
+            CredentialSource::Environment => match from_environment(env)? {
+                Some(c) => Ok(c),
+                None => from_profile(&active_profile(env), env),
+            },
+            CredentialSource::Profile(name) => from_profile(name.as_str(), env),
+            CredentialSource::AssumeRole(exchange) => {
+                let outcome = exchange.run(env)?;
+                let c = outcome.assumed.credentials;
+                Ok(SourcedCredentials {
+                    access_key_id: c.access_key_id,
+                    secret_access_key: c.secret_access_key,
+                    session_token: Some(c.session_token),
+                    expiration: Some(c.expiration),
+                    origin: format!("role {}", outcome.assumed.assumed_role_arn),
+                })
+            }
+        }
+    }
+}
+
+/// `$AWS_PROFILE`, else `default`.
+fn active_profile(env: Env) -> String {
+    env("AWS_PROFILE").unwrap_or_else(|| "default".into())
+}
+
+fn from_environment(env: Env) -> Result<Option<SourcedCredentials>, CredentialSourceError> {
+    let (id, secret) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"));
+    match (id, secret) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(CredentialSourceError::HalfKeyPair {
+            present: "AWS_ACCESS_KEY_ID",
+            missing: "AWS_SECRET_ACCESS_KEY",
+        }),
+        (None, Some(_)) => Err(CredentialSourceError::HalfKeyPair {
+            present: "AWS_SECRET_ACCESS_KEY",
+            missing: "AWS_ACCESS_KEY_ID",
+        }),
+        (Some(id), Some(secret)) => {
+            let expiration = env("AWS_CREDENTIAL_EXPIRATION")
+                .and_then(|t| DateTime::from_str(t.trim(), Format::DateTime).ok())
+                .and_then(|t| SystemTime::try_from(t).ok());
+            Ok(Some(SourcedCredentials {
+                access_key_id: Secret::new(id.trim()),
+                secret_access_key: Secret::new(secret.trim()),
+                session_token: env("AWS_SESSION_TOKEN").map(|t| Secret::new(t.trim())),
+                expiration,
+                origin: "$AWS_ACCESS_KEY_ID".into(),
+            }))
+        }
+    }
+}
+
+fn read_ini(path: &Path) -> Result<Option<IniDoc>, CredentialSourceError> {
+    let unreadable = |why: String| CredentialSourceError::Unreadable {
+        path: path.to_path_buf(),
+        why,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unreadable(e.to_string())),
+    };
+    let mut text = String::new();
+    file.take(FILE_LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if text.len() as u64 > FILE_LIMIT {
+        return Err(unreadable("it is larger than 1 MiB".into()));
+    }
+    IniDoc::parse(&text)
+        .map(Some)
+        .map_err(|e: IniError| unreadable(e.to_string()))
+}
+
+/// Settings of other providers, refused by name.
+const UNSUPPORTED: [&str; 5] = [
+    "role_arn",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+    "credential_source",
+];
+
+fn from_profile(name: &str, env: Env) -> Result<SourcedCredentials, CredentialSourceError> {
+    let profile = ProfileName::parse(name)?;
+    let files = SharedFiles::from_env(env)?;
+    let creds = read_ini(&files.credentials)?;
+    let config = read_ini(&files.config)?;
+    let section = profile.config_section();
+    let in_creds = |key: &str| creds.as_ref().and_then(|d| d.get(name, key));
+    let in_config = |key: &str| config.as_ref().and_then(|d| d.get(&section, key));
+    let keys = |get: &dyn Fn(&str) -> Option<String>, file: &str| {
+        let id = get("aws_access_key_id")?;
+        let secret = get("aws_secret_access_key")?;
+        Some(SourcedCredentials {
+            access_key_id: Secret::new(id),
+            secret_access_key: Secret::new(secret),
+            session_token: get("aws_session_token").map(Secret::new),
+            expiration: None,
+            origin: format!("profile {name:?} ({file})"),
+        })
+    };
+    if let Some(c) = keys(&in_creds, "keys in the credentials file") {
+        return Ok(c);
+    }
+    if let Some(command) = in_config("credential_process") {
+        return run_process(&command, name, PROCESS_TIMEOUT);
+    }
+    if let Some(c) = keys(&in_config, "keys in the config file") {
+        return Ok(c);
+    }
+    if let Some(key) = UNSUPPORTED.into_iter().find(|k| in_config(k).is_some()) {
+        return Err(CredentialSourceError::Unsupported {
+            profile: name.to_string(),
+            key,
+        });
+    }
+    let exists = creds.as_ref().is_some_and(|d| d.has_section(name))
+        || config.as_ref().is_some_and(|d| d.has_section(&section));
+    Err(CredentialSourceError::NoCredentials {
+        profile: name.to_string(),
+        why: if exists {
+            "has neither keys nor a credential_process".into()
+        } else {
+            format!(
+                "is not in {} or {}",
+                files.credentials.display(),
+                files.config.display()
+            )
+        },
+    })
+}
+
+/// The `credential_process` document (Version 1).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessOutput {
+    version: u32,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+    expiration: Option<String>,
+}
+
+/// Runs `command` under `sh -c` in its own process group, killed (with
+/// everything it started) when it outlasts `timeout`.
+fn run_process(
+    command: &str,
+    profile: &str,
+    timeout: Duration,
+) -> Result<SourcedCredentials, CredentialSourceError> {
+    use std::os::unix::process::CommandExt as _;
+    let fail = |why: String| CredentialSourceError::Process {
+        profile: profile.to_string(),
+        why,
+    };
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| fail(format!("could not start: {e}")))?;
+    let deadline = Instant::now() + timeout;
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let read = (&mut stdout)
+            .take(PROCESS_OUTPUT_LIMIT as u64 + 1)
+            .read_to_end(&mut out);
+        let _ = tx.send(read.map(|_| out));
+    });
+    let kill = |child: &mut std::process::Child| {
+        // SAFETY: kill(2) on the process group this function created.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        let _ = child.wait();
+    };
+    let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(Ok(out)) if out.len() > PROCESS_OUTPUT_LIMIT => {
+            kill(&mut child);
+            return Err(fail(format!(
+                "printed more than {} KiB",
+                PROCESS_OUTPUT_LIMIT / 1024
+            )));
+        }
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            kill(&mut child);
+            return Err(fail(format!("could not be read: {e}")));
+        }
+        Err(_) => {
+            kill(&mut child);
+            return Err(fail(format!(
+                "did not finish within {} s",
+                timeout.as_secs()
+            )));
+        }
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => {
+                kill(&mut child);
+                return Err(fail(format!("did not exit within {} s", timeout.as_secs())));
+            }
+            Err(e) => return Err(fail(format!("could not be waited for: {e}"))),
+        }
+    };
+    if !status.success() {
+        return Err(fail(format!(
+            "failed ({status}); its error output is above"
+        )));
+    }
+    let doc: ProcessOutput = serde_json::from_slice(&out).map_err(|e| {
+        fail(format!(
+            "printed no credential_process JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if doc.version != 1 {
+        return Err(fail(format!(
+            "printed Version {}, and only Version 1 exists",
+            doc.version
+        )));
+    }
+    if doc.access_key_id.is_empty() || doc.secret_access_key.is_empty() {
+        return Err(fail("printed empty keys".into()));
+    }
+    let expiration = match doc.expiration {
+        None => None,
+        Some(t) => Some(
+            DateTime::from_str(t.trim(), Format::DateTime)
+                .ok()
+                .and_then(|t| SystemTime::try_from(t).ok())
+                .ok_or_else(|| {
+                    fail(format!("printed an Expiration that is not RFC 3339: {t:?}"))
+                })?,
+        ),
+    };
+    Ok(SourcedCredentials {
+        access_key_id: Secret::new(doc.access_key_id),
+        secret_access_key: Secret::new(doc.secret_access_key),
+        session_token: doc.session_token.filter(|t| !t.is_empty()).map(Secret::new),
+        expiration,
+        origin: format!("profile {profile:?} (credential_process)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn environment_keys_win_and_never_print() {
+        let env = env_of(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret"),
+            ("AWS_SESSION_TOKEN", "env-token"),
+            ("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T00:00:00Z"),
+        ]);
+        let c = CredentialSource::Environment.resolve(&env).unwrap();
+        assert_eq!(c.access_key_id.expose(), "AKIAENV");
+        assert_eq!(c.session_token.unwrap().expose(), "env-token");
+        assert!(c.expiration.is_some());
+        let debug = format!("{:?}", CredentialSource::Environment.resolve(&env).unwrap());
+        assert!(
+            !debug.contains("env-secret") && !debug.contains("AKIAENV"),
+            "{debug}"
+        );
+        let half = env_of(&[("AWS_ACCESS_KEY_ID", "AKIAENV")]);
+        let err = CredentialSource::Environment.resolve(&half).unwrap_err();
+        assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{err}");
+    }
+
+    fn home_with(creds: &str, config: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".aws")).unwrap();
+        std::fs::write(dir.path().join(".aws/credentials"), creds).unwrap();
+        std::fs::write(dir.path().join(".aws/config"), config).unwrap();
+        dir
+    }
+
+    #[test]
+    fn profiles_are_read_in_the_cli_order() {
+        let home = home_with(
+            "[keys]\naws_access_key_id = AKIAFILE\naws_secret_access_key = s\n",
+            "[profile keys]\ncredential_process = false\n\
+             [profile proc]\ncredential_process = printf '{\"Version\": 1, \"AccessKeyId\": \"AKIAPROC\", \"SecretAccessKey\": \"p\", \"SessionToken\": \"t\", \"Expiration\": \"2030-01-01T00:00:00Z\"}'\n\
+             [profile sso]\nsso_session = corp\n\
+             [profile empty]\nregion = us-east-1\n",
+        );
+        let h = home.path().to_str().unwrap();
+        let named = |p: &str| CredentialSource::Profile(ProfileName::parse(p).unwrap());
+        let env = env_of(&[("HOME", h)]);
+        let keys = named("keys").resolve(&env).unwrap();
+        assert_eq!(keys.access_key_id.expose(), "AKIAFILE");
+        assert!(keys.session_token.is_none());
+        let proc = named("proc").resolve(&env).unwrap();
+        assert_eq!(proc.access_key_id.expose(), "AKIAPROC");
+        assert!(proc.origin.contains("credential_process"));
+        assert!(proc.expiration.is_some());
+        let err = named("sso").resolve(&env).unwrap_err();
+        assert!(matches!(
+            err,
+            CredentialSourceError::Unsupported {
+                key: "sso_session",
+                ..
+            }
+        ));
+        let err = named("empty").resolve(&env).unwrap_err();
+        assert!(err.to_string().contains("neither keys"), "{err}");
+        let err = named("missing").resolve(&env).unwrap_err();
+        assert!(err.to_string().contains("is not in"), "{err}");
+        // The environment source falls back to $AWS_PROFILE.
+        let env = env_of(&[("HOME", h), ("AWS_PROFILE", "proc")]);
+        let c = CredentialSource::Environment.resolve(&env).unwrap();
+        assert_eq!(c.access_key_id.expose(), "AKIAPROC");
+    }
+
+    #[test]
+    fn a_credential_process_is_bounded_and_checked() {
+        let slow = run_process("sleep 5", "p", Duration::from_millis(200)).unwrap_err();
+        assert!(slow.to_string().contains("did not finish"), "{slow}");
+        let loud = run_process("yes", "p", PROCESS_TIMEOUT).unwrap_err();
+        assert!(loud.to_string().contains("more than 64 KiB"), "{loud}");
+        let failed = run_process("exit 3", "p", PROCESS_TIMEOUT).unwrap_err();
+        assert!(failed.to_string().contains("failed"), "{failed}");
+        let secret = run_process(
+            "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"hush\"}'",
+            "p",
+            PROCESS_TIMEOUT,
+        )
+        .unwrap_err();
+        assert!(secret.to_string().contains("Version 2"), "{secret}");
+        let garbage = run_process("echo hush-hush", "p", PROCESS_TIMEOUT).unwrap_err();
+        assert!(!garbage.to_string().contains("hush"), "{garbage}");
+    }
+}

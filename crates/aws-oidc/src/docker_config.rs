@@ -1,0 +1,349 @@
+//! Docker's config file: registry logins where every registry client reads them.
+//!
+//! `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, is read by
+//! Docker, and by kaniko, buildah, crane and skopeo.  A login is an
+//! `auths.<host>.auth` entry (base64 of `user:password`); a credential
+//! helper is a `credHelpers.<host>` entry naming `docker-credential-<name>`.
+//! An update keeps every other key (key order aside: the file is written
+//! sorted, with Docker's tab indentation), is atomic, 0600, and made under
+//! a lock, so parallel steps cannot lose each other's entries.  A file that
+//! is not a JSON object is refused and left exactly as it was: Docker could
+//! not read it either, and a guess would lose what it holds.  For one host
+//! the two kinds exclude each other (Docker asks a helper first), so writing
+//! one removes the other.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use crate::credentials::Secret;
+use crate::ecr::registry::host_of;
+use crate::files::{FileError, UpdateLock};
+use crate::settings::Env;
+
+/// The config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DockerConfig {
+    path: PathBuf,
+}
+
+/// One entry to write.
+#[derive(Debug, Clone)]
+pub enum Entry<'a> {
+    /// `auths.<host>`: the login itself.
+    Auth {
+        /// The registry host.
+        host: &'a str,
+        /// The user name.
+        username: &'a str,
+        /// The password.
+        password: &'a Secret,
+    },
+    /// `credHelpers.<host>`: Docker runs `docker-credential-<helper>` for it.
+    Helper {
+        /// The registry host.
+        host: &'a str,
+        /// The helper's name, e.g. `aws-oidc`.
+        helper: &'a str,
+    },
+}
+
+/// Why the config file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerConfigError {
+    /// Neither `$DOCKER_CONFIG` nor `$HOME`.
+    #[error("cannot find Docker's config file: set DOCKER_CONFIG (a directory) or HOME")]
+    NoHome,
+    /// The file holds something Docker could not read either.
+    #[error(
+        "cannot update {}: {why}. Docker could not read it either: fix it (or move it away) and run \
+         again; nothing was changed", path.display()
+    )]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never its contents).
+        why: String,
+    },
+    /// I/O.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+type Doc = Map<String, Value>;
+
+impl DockerConfig {
+    /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+    pub fn from_env(env: Env) -> Result<Self, DockerConfigError> {
+        let dir = match (env("DOCKER_CONFIG"), env("HOME")) {
+            (Some(dir), _) => PathBuf::from(dir),
+            (None, Some(home)) => Path::new(&home).join(".docker"),
+            (None, None) => return Err(DockerConfigError::NoHome),
+        };
+        Ok(DockerConfig {
+            path: dir.join("config.json"),
+        })
+    }
+
+    /// The config file at `path`.
+    pub fn at(path: PathBuf) -> Self {
+        DockerConfig { path }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory it is in.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    fn invalid(&self, why: impl Into<String>) -> DockerConfigError {
+        DockerConfigError::Invalid {
+            path: self.path.clone(),
+            why: why.into(),
+        }
+    }
+
+    /// Parses the file's text (`None`: no file): an object, whose `auths`
+    /// and `credHelpers` are objects too.
+    fn parse(&self, text: Option<&str>) -> Result<Doc, DockerConfigError> {
+        let text = text.unwrap_or("");
+        if text.trim().is_empty() {
+            return Ok(Doc::new());
+        }
+        let doc = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(doc)) => doc,
+            Ok(_) => return Err(self.invalid("it is JSON, but not an object")),
+            Err(e) => {
+                return Err(self.invalid(format!(
+                    "it is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )))
+            }
+        };
+        for key in ["auths", "credHelpers"] {
+            if doc.get(key).is_some_and(|v| !v.is_object()) {
+                return Err(self.invalid(format!("its {key:?} is not an object")));
+            }
+        }
+        Ok(doc)
+    }
+
+    fn read(&self) -> Result<Option<String>, DockerConfigError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| self.invalid("it is not UTF-8 text")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(FileError {
+                action: "cannot read",
+                path: self.path.clone(),
+                source,
+            }
+            .into()),
+        }
+    }
+
+    /// Checks the file can be updated, changing nothing: run before any
+    /// network call.  Returns what the user should know (a `credsStore`
+    /// that Docker asks instead of `auths`).
+    pub fn check(&self) -> Result<Vec<String>, DockerConfigError> {
+        let doc = self.parse(self.read()?.as_deref())?;
+        Ok(creds_store_note(&doc).into_iter().collect())
+    }
+
+    /// The hosts whose `credHelpers` entry is `helper`.
+    pub fn helper_hosts(&self, helper: &str) -> Result<Vec<String>, DockerConfigError> {
+        let doc = self.parse(self.read()?.as_deref())?;
+        Ok(doc
+            .get("credHelpers")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.as_str() == Some(helper))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Writes `entries`, keeping everything else; returns notes for the user.
+    pub fn update(&self, entries: &[Entry]) -> Result<Vec<String>, DockerConfigError> {
+        let lock = UpdateLock::acquire(&self.path)?;
+        let mut doc = self.parse(lock.read()?.as_deref())?;
+        let mut notes = Vec::new();
+        for entry in entries {
+            match entry {
+                Entry::Auth {
+                    host,
+                    username,
+                    password,
+                } => {
+                    if remove_host(&mut doc, "credHelpers", host) {
+                        notes.push(format!(
+                            "removed the credHelpers entry for {host}, which Docker would have asked instead"
+                        ));
+                    }
+                    remove_host(&mut doc, "auths", host);
+                    let auth = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{}", password.expose()));
+                    section(&mut doc, "auths")
+                        .insert(host.to_string(), serde_json::json!({ "auth": auth }));
+                }
+                Entry::Helper { host, helper } => {
+                    remove_host(&mut doc, "auths", host);
+                    section(&mut doc, "credHelpers")
+                        .insert(host.to_string(), Value::String(helper.to_string()));
+                }
+            }
+        }
+        if entries.iter().any(|e| matches!(e, Entry::Auth { .. })) {
+            notes.extend(creds_store_note(&doc));
+        }
+        let mut text = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut ser = serde_json::Serializer::with_formatter(&mut text, formatter);
+        serde::Serialize::serialize(&doc, &mut ser).expect("a JSON value serialises");
+        text.push(b'\n');
+        lock.replace(&text, 0o600)?;
+        Ok(notes)
+    }
+}
+
+/// `doc[key]` as an object, created if missing (parse made sure it is one).
+fn section<'a>(doc: &'a mut Doc, key: &str) -> &'a mut Map<String, Value> {
+    doc.entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .expect("parse checked it is an object")
+}
+
+/// Removes every entry of `doc[key]` for `host` (also `https://host/...`
+/// spellings from older `docker login`s); whether one was there.
+fn remove_host(doc: &mut Doc, key: &str, host: &str) -> bool {
+    let Some(map) = doc.get_mut(key).and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let stale: Vec<String> = map.keys().filter(|k| host_of(k) == host).cloned().collect();
+    for k in &stale {
+        map.remove(k);
+    }
+    !stale.is_empty()
+}
+
+fn creds_store_note(doc: &Doc) -> Option<String> {
+    let store = doc.get("credsStore").and_then(Value::as_str)?;
+    Some(format!(
+        "the config sets credsStore {store:?}, which Docker asks instead of auths entries: use \
+         --helper (credHelpers win over credsStore) or --docker-login"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn config(dir: &Path, text: Option<&str>) -> DockerConfig {
+        let path = dir.join("config.json");
+        if let Some(t) = text {
+            std::fs::write(&path, t).unwrap();
+        }
+        DockerConfig::at(path)
+    }
+
+    #[test]
+    fn entries_are_added_and_every_other_key_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(
+            dir.path(),
+            Some(
+                r#"{"auths": {"ghcr.io": {"auth": "a2VlcA=="}, "https://1.dkr.ecr.x": {}}, "proxies": {"default": {"httpProxy": "p"}}, "credHelpers": {"h.example": "other"}}"#,
+            ),
+        );
+        let pw = Secret::new("pass");
+        let notes = c
+            .update(&[
+                Entry::Auth {
+                    host: "111111111111.dkr.ecr.us-east-1.amazonaws.com",
+                    username: "AWS",
+                    password: &pw,
+                },
+                Entry::Helper {
+                    host: "public.ecr.aws",
+                    helper: "aws-oidc",
+                },
+            ])
+            .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(c.path()).unwrap()).unwrap();
+        assert_eq!(v["auths"]["ghcr.io"]["auth"], "a2VlcA==");
+        assert_eq!(v["proxies"]["default"]["httpProxy"], "p");
+        assert_eq!(v["credHelpers"]["h.example"], "other");
+        assert_eq!(v["credHelpers"]["public.ecr.aws"], "aws-oidc");
+        assert_eq!(
+            v["auths"]["111111111111.dkr.ecr.us-east-1.amazonaws.com"]["auth"],
+            "QVdTOnBhc3M="
+        );
+        let mode = std::fs::metadata(c.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(c.helper_hosts("aws-oidc").unwrap(), vec!["public.ecr.aws"]);
+        // A login replaces a helper for the same host, and the other way round.
+        c.update(&[Entry::Auth {
+            host: "public.ecr.aws",
+            username: "AWS",
+            password: &pw,
+        }])
+        .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(c.path()).unwrap()).unwrap();
+        assert!(v["credHelpers"].get("public.ecr.aws").is_none());
+        assert!(v["auths"].get("public.ecr.aws").is_some());
+    }
+
+    #[test]
+    fn invalid_files_are_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            "{\"auths\": {",
+            "[1, 2]",
+            "{\"auths\": []}",
+            "{\"credHelpers\": 1}",
+        ] {
+            let c = config(dir.path(), Some(bad));
+            let err = c.check().unwrap_err();
+            assert!(err.to_string().contains("nothing was changed"), "{err}");
+            let pw = Secret::new("secret-password");
+            let err = c
+                .update(&[Entry::Auth {
+                    host: "h",
+                    username: "AWS",
+                    password: &pw,
+                }])
+                .unwrap_err();
+            assert!(!err.to_string().contains("secret-password"));
+            assert_eq!(std::fs::read_to_string(c.path()).unwrap(), bad);
+        }
+        // An empty file is an empty config, as Docker reads it.
+        let c = config(dir.path(), Some(""));
+        assert!(c.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_creds_store_is_pointed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), Some(r#"{"credsStore": "desktop"}"#));
+        assert!(c.check().unwrap()[0].contains("credsStore"));
+        let c = DockerConfig::at(dir.path().join("none.json"));
+        let env = |k: &str| (k == "DOCKER_CONFIG").then(|| "/d".to_string());
+        assert_eq!(
+            DockerConfig::from_env(&env).unwrap().path(),
+            Path::new("/d/config.json")
+        );
+        assert!(c.check().unwrap().is_empty());
+    }
+}
