@@ -8,6 +8,10 @@ mod check;
 mod claims;
 mod cleanup;
 mod credential_process;
+#[cfg(feature = "ecr")]
+mod docker_credential;
+#[cfg(feature = "ecr")]
+mod ecr_login;
 mod exec;
 mod migrate_config;
 mod output;
@@ -19,7 +23,7 @@ mod trust_policy;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 const ABOUT: &str = "Keyless AWS credentials for CircleCI jobs: trade the job's OIDC token for \
 short-lived AWS credentials and write them where AWS tools read them.";
@@ -73,6 +77,14 @@ enum Command {
     /// Write long-lived keys from the environment to a profile and $BASH_ENV (aws-cli/setup without a role)
     #[command(long_about = static_keys::LONG_ABOUT)]
     StaticKeys(Box<static_keys::StaticKeysArgs>),
+    #[cfg(feature = "ecr")]
+    /// Log in to ECR registries: auths (or credHelpers) in Docker's config.json, no AWS CLI or Docker needed
+    #[command(long_about = ecr_login::LONG_ABOUT)]
+    EcrLogin(Box<ecr_login::EcrLoginArgs>),
+    #[cfg(feature = "ecr")]
+    /// Docker's credential-helper protocol for ECR (what docker-credential-aws-oidc runs)
+    #[command(long_about = docker_credential::LONG_ABOUT)]
+    DockerCredential(docker_credential::DockerCredentialArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,7 +94,18 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    // Docker runs credential helpers as `docker-credential-<name>`: a link
+    // of that name to this binary is the helper.
+    #[cfg(feature = "ecr")]
+    {
+        let argv: Vec<String> = std::env::args().collect();
+        let name = argv.first().map(|a| a.rsplit('/').next().unwrap_or(a));
+        if name == Some(docker_credential::HELPER_BINARY) {
+            return docker_credential::run_as_helper(&argv[1..]);
+        }
+    }
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
         Command::Exec(args) => exec::run(*args),
@@ -94,6 +117,16 @@ fn main() -> ExitCode {
         Command::Thumbprint(args) => thumbprint::run(args),
         Command::MigrateConfig(args) => migrate_config::run(args),
         Command::StaticKeys(args) => static_keys::run(*args),
+        #[cfg(feature = "ecr")]
+        Command::EcrLogin(args) => {
+            // $AWS_ROLE_ARN alone is the role setup already assumed, not one to assume again.
+            let flag = matches
+                .subcommand_matches("ecr-login")
+                .and_then(|m| m.value_source("role_arn"));
+            ecr_login::run(*args, flag == Some(clap::parser::ValueSource::CommandLine))
+        }
+        #[cfg(feature = "ecr")]
+        Command::DockerCredential(args) => return docker_credential::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

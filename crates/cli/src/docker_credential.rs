@@ -1,0 +1,80 @@
+//! `docker-credential-aws-oidc` (or `aws-oidc docker-credential`): Docker's credential helper for ECR.
+//!
+//! Docker runs it with `get`, `store`, `erase` or `list`; the library
+//! answers.  As the protocol says, an answer or an error goes to stdout,
+//! and an error exits 1.
+
+use std::process::ExitCode;
+
+use aws_oidc::credential_helper::{self, Action};
+use aws_oidc::settings::process_env;
+use clap::Args;
+
+use crate::output::print_stdout;
+use crate::role::open_cache;
+
+/// The name Docker runs it by: `credHelpers` value `aws-oidc`.
+pub const HELPER_BINARY: &str = "docker-credential-aws-oidc";
+
+pub const LONG_ABOUT: &str = "\
+Docker's credential-helper protocol for ECR: `get` reads a registry host on stdin and prints \
+{\"ServerURL\", \"Username\", \"Secret\"} with a token from ECR's GetAuthorizationToken, cached \
+until shortly before it expires. Docker runs it as docker-credential-aws-oidc (a link to aws-oidc) \
+for the hosts that `aws-oidc ecr-login --helper` listed in credHelpers. `list` prints those hosts; \
+`store` and `erase` are refused: the tokens are minted, not stored.";
+
+/// Options of `aws-oidc docker-credential`.
+#[derive(Debug, Args)]
+pub struct DockerCredentialArgs {
+    /// get, store, erase or list
+    #[arg(value_parser = ["get", "store", "erase", "list"])]
+    action: String,
+}
+
+/// Runs `aws-oidc docker-credential ACTION`.
+pub fn run(args: DockerCredentialArgs) -> ExitCode {
+    answer(&args.action)
+}
+
+/// Runs as `docker-credential-aws-oidc ACTION`: the one argument Docker gives.
+pub fn run_as_helper(args: &[String]) -> ExitCode {
+    match args {
+        [a] if a == "version" || a == "--version" => {
+            println!("{HELPER_BINARY} (aws-oidc {})", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        [action] => answer(action),
+        _ => {
+            eprintln!(
+                "usage: {HELPER_BINARY} get|store|erase|list (Docker's credential-helper protocol)"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn answer(action: &str) -> ExitCode {
+    let Some(action) = Action::parse(action) else {
+        println!("unknown action {action:?}: get, store, erase or list");
+        return ExitCode::FAILURE;
+    };
+    let timeout = process_env("AWS_OIDC_TIMEOUT")
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(60);
+    let cache = match action {
+        Action::Get => open_cache(),
+        _ => None,
+    };
+    let stdin = &mut std::io::stdin().lock();
+    match credential_helper::answer(action, stdin, &process_env, cache, timeout) {
+        Ok(text) => match print_stdout(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        },
+        Err(e) => {
+            // The protocol reads errors from stdout.
+            println!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
