@@ -28,6 +28,12 @@ command -v file >/dev/null 2>&1 || missing="$missing file"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 # The release's .tar.zst archives (and the orb's install step that takes them).
 command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
+# tests/test_ecr.py: a real registry (Debian's build of the distribution
+# registry) with htpasswd auth (bcrypt, from apache2-utils), and skopeo as
+# the registry client that reads what ecr-login writes.
+command -v docker-registry >/dev/null 2>&1 || missing="$missing docker-registry"
+command -v skopeo >/dev/null 2>&1 || missing="$missing skopeo"
+command -v htpasswd >/dev/null 2>&1 || missing="$missing apache2-utils"
 # `make venv` needs the venv module, which Debian and Ubuntu ship apart from python3.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # An arm64 binary built on another machine is tested under user-mode emulation.
