@@ -28,7 +28,7 @@ SHELLS = {
 
 #: What an Alpine image has on PATH, as busybox applets: wget, no curl, no zstd.
 ALPINE = ("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
-          "mkdir", "chmod", "cp", "mv", "rm", "cat", "env", "sort")
+          "mkdir", "chmod", "cp", "mv", "rm", "ln", "cat", "env", "sort")
 
 
 def without(*tools: str) -> tuple[str, ...]:

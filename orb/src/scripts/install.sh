@@ -24,6 +24,7 @@ main() {
   detect_target
   if installed_already; then
     echo "aws-oidc $version is already installed in $dir"
+    link_credential_helper
     add_to_path
     return
   fi
@@ -31,7 +32,7 @@ main() {
   downloader --check
   need_sha256
   need_cmd tar tar
-  for tool in mktemp chmod mv rm; do
+  for tool in mktemp chmod mv rm ln; do
     need_cmd "$tool" coreutils
   done
   # Optional: where it is, the smaller .tar.zst is taken (choose_archive).
@@ -52,6 +53,7 @@ main() {
   verify_and_unpack
   chmod 755 "$staged"
   mv -f "$staged" "$dir/$bin"
+  link_credential_helper
   echo "Installed aws-oidc $version ($target) in $dir"
   add_to_path
 }
@@ -292,6 +294,12 @@ verify_and_unpack() {
   read -r actual _ <"$tmp/sum"
   [ "$actual" = "$expected" ] || die "SHA-256 mismatch for $archive from $url: expected $expected, got $actual. Nothing was installed."
   $unpacked || die "could not unpack aws-oidc from $archive: $(cat "$tmp"/*.err)"
+}
+
+# Docker runs a credential helper by its name: docker-credential-aws-oidc is
+# aws-oidc (ecr_login with helper: true). A builtin test, then at most one ln.
+link_credential_helper() {
+  [ -L "$dir/docker-credential-$bin" ] || ln -sf "$bin" "$dir/docker-credential-$bin"
 }
 
 # Later steps find the binary on PATH, and setup through AWS_OIDC_BIN (the
