@@ -736,7 +736,7 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
         without, how = (NO_ECR_BINARY.stat().st_size, "built now") if NO_ECR_BINARY.is_file() else (
             NO_ECR_MEASURED, f"measured when ECR came in; rebuild it with `{ECR_COST_BUILD}`")  # fmt: skip
         cost = x86[0] - without
-        out.target(f"  what ECR costs (ecr-login, the credential helper, the ECR and ECR Public clients): "
+        out.target(f"  what ECR costs (ecr-login, the credential helper, the ECR and ECR Public calls): "
                    f"{cost / 1000:.0f} KB ({without:,} B without, {how})", f"<= {ECR_MAX_KB} KB",
                    cost <= ECR_MAX_KB * 1000, "ECR within 250 KB")  # fmt: skip
     print()
