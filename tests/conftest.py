@@ -225,3 +225,27 @@ def private_pem(key) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+
+
+@pytest.fixture
+def aws(strict_sts, tokens):
+    """Configures the strict fixture's AWS account; returns a function to change it."""
+    from steps import ROLE, SECOND_ROLE, PROVIDER, chain_trust, trust
+
+    def configure(trust_policy: dict | None = None, *, client_ids=(ORG_ID,), providers=True,
+                  max_session_duration=3600, **extra) -> None:
+        config = {
+            "account_id": ACCOUNT_ID,
+            "region": "us-east-1",
+            "signing_keys": {"test": private_pem(tokens.key)},
+            "providers": [{"url": PROVIDER, "client_ids": list(client_ids)}] if providers else [],
+            "roles": {
+                ROLE: {"trust_policy": trust_policy or trust(), "max_session_duration": max_session_duration},
+                SECOND_ROLE: {"trust_policy": extra.pop("second_trust", chain_trust()), "max_session_duration": 3600},
+            },
+            **extra,
+        }
+        strict_sts.configure(config)
+
+    configure()
+    return configure

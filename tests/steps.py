@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID
 
 VENV_BIN = Path(sys.executable).parent
 ROLE = "arn:aws:iam::123456789012:role/deploy"
@@ -76,3 +82,71 @@ def credentials_in(env: dict[str, str]) -> list[str]:
 
 def is_executable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
+
+
+# --- the strict STS fixture's AWS account: its provider and trust policies ---
+
+PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{PROVIDER}"
+
+
+def trust(sub_pattern: str = f"org/{ORG_ID}/project/{PROJECT_ID}/user/*", operator: str = "StringLike",
+          aud: str = ORG_ID) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": PROVIDER_ARN},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {f"{PROVIDER}:aud": aud},
+                operator: {f"{PROVIDER}:sub": sub_pattern},
+            },
+        }],
+    }
+
+
+def chain_trust(external_id: str | None = None) -> dict:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": ROLE},
+        "Action": "sts:AssumeRole",
+    }
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+# --- a run with its wall time and peak memory ---
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_kb: int
+
+
+def measured(binary: Path, args: list[str], env: dict, timeout: float = 60, **popen) -> Measured:
+    """Runs the binary, with its wall time and peak memory.
+
+    The peak comes from /usr/bin/time, which forks from a small process: a
+    child forked from pytest itself would count pytest's memory too.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        rss = Path(scratch) / "rss"
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", str(rss), str(binary), *args], env=env,
+                                  capture_output=True, timeout=timeout, **popen)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"aws-oidc {' '.join(args)} still ran after {timeout}s: a hang")
+        seconds = time.monotonic() - started
+        result = Measured(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"),
+                          seconds, int(rss.read_text().split()[-1]))
+    assert result.returncode != 134 and "panicked" not in result.stderr, result.stderr
+    return result

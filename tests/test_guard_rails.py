@@ -16,7 +16,6 @@ import pytest
 
 from conftest import ACCOUNT_ID
 from steps import ROLE, SECOND_ROLE, run_aws, run_aws_oidc, sourced_env
-from test_sts_errors import aws  # noqa: F401 - a fixture
 
 OTHER_ROLE = "arn:aws:iam::210987654321:role/deploy"
 

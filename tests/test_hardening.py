@@ -163,7 +163,7 @@ def test_an_unwritable_bash_env_fails_before_the_token_is_spent(aws_oidc_bin, jo
 import stat  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from test_sts_errors import aws  # noqa: E402,F401  (a fixture)
+from steps import Measured, measured  # noqa: E402
 
 
 @pytest.fixture
@@ -171,38 +171,6 @@ def strict_job(aws_oidc_bin, strict_sts, aws, tokens, job_env):  # noqa: F811
     env = {**job_env, "CIRCLE_OIDC_TOKEN_V2": tokens.mint(), "AWS_REGION": "us-east-1",
            "AWS_ENDPOINT_URL_STS": strict_sts.url}
     return env
-
-
-@dataclass
-class Measured:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    max_rss_kb: int
-
-
-def measured(binary: Path, args: list[str], env: dict, timeout: float = 60, **popen) -> Measured:
-    """Runs the binary, with its wall time and peak memory.
-
-    The peak comes from /usr/bin/time, which forks from a small process: a
-    child forked from pytest itself would count pytest's memory too.
-    """
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch:
-        rss = Path(scratch) / "rss"
-        started = time.monotonic()
-        try:
-            proc = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", str(rss), str(binary), *args], env=env,
-                                  capture_output=True, timeout=timeout, **popen)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"aws-oidc {' '.join(args)} still ran after {timeout}s: a hang")
-        seconds = time.monotonic() - started
-        result = Measured(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"),
-                          seconds, int(rss.read_text().split()[-1]))
-    assert result.returncode != 134 and "panicked" not in result.stderr, result.stderr
-    return result
 
 
 def private_null(path: Path) -> Path:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ACCOUNT_ID, ORG_ID, private_pem
 from steps import ROLE, run_aws, run_aws_oidc
-from test_sts_errors import trust
+from steps import trust
 
 PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ACCOUNT_ID, ORG_ID, private_pem
 from steps import ROLE, SECOND_ROLE, run_aws_oidc
-from test_sts_errors import chain_trust, trust
+from steps import chain_trust, trust  # noqa: F401
 
 PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
 SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")

@@ -14,60 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID, private_pem
-from steps import ROLE, SECOND_ROLE, assert_no_secrets, credentials_in, run_aws, run_aws_oidc, sourced_env
+from steps import PROVIDER, PROVIDER_ARN, ROLE, SECOND_ROLE, assert_no_secrets, chain_trust, trust, credentials_in, run_aws, run_aws_oidc, sourced_env
 
-PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
-PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{PROVIDER}"
-
-
-def trust(sub_pattern: str = f"org/{ORG_ID}/project/{PROJECT_ID}/user/*", operator: str = "StringLike",
-          aud: str = ORG_ID) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": PROVIDER_ARN},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {f"{PROVIDER}:aud": aud},
-                operator: {f"{PROVIDER}:sub": sub_pattern},
-            },
-        }],
-    }
-
-
-def chain_trust(external_id: str | None = None) -> dict:
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"AWS": ROLE},
-        "Action": "sts:AssumeRole",
-    }
-    if external_id:
-        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
-
-
-@pytest.fixture
-def aws(strict_sts, tokens):
-    """Configures the fixture's AWS account; returns a function to change it."""
-
-    def configure(trust_policy: dict | None = None, *, client_ids=(ORG_ID,), providers=True,
-                  max_session_duration=3600, **extra) -> None:
-        config = {
-            "account_id": ACCOUNT_ID,
-            "region": "us-east-1",
-            "signing_keys": {"test": private_pem(tokens.key)},
-            "providers": [{"url": PROVIDER, "client_ids": list(client_ids)}] if providers else [],
-            "roles": {
-                ROLE: {"trust_policy": trust_policy or trust(), "max_session_duration": max_session_duration},
-                SECOND_ROLE: {"trust_policy": extra.pop("second_trust", chain_trust()), "max_session_duration": 3600},
-            },
-            **extra,
-        }
-        strict_sts.configure(config)
-
-    configure()
-    return configure
 
 
 @pytest.fixture
@@ -319,7 +267,7 @@ def test_a_wrong_answer_fails_at_once_and_writes_nothing(step, strict_sts, job_e
 
 
 def test_a_200_mb_answer_is_cut_off_without_buffering_it(aws_oidc_bin, step, strict_sts):
-    from test_hardening import measured
+    from steps import measured
 
     strict_sts.fault("huge", count=10, size=200_000_000)
     result = measured(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--output", "json"], step.env, timeout=60)
