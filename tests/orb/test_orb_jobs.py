@@ -436,3 +436,23 @@ def test_cleanup_runs_after_a_failure_and_later_steps_have_no_credentials(ci):
     assert "unset the exported variables" in result.step("Remove the AWS credentials").stderr
     assert result.step("whoami").status == "failed", "no credentials are left for later steps"
     assert ci.credentials() == {}, "the default profile setup wrote is gone"
+
+
+def test_guard_rail_parameters_reach_the_binary(ci):
+    ci.give_token()
+    refused = ci.run(config(setup_step(role_arn=role("deploy"), allowed_account_ids="210987654321")))
+    assert not refused.ok
+    assert "not in an allowed account" in refused.step("Assume the AWS role").output
+    ci.give_token()
+    twice = ci.run(
+        config(
+            setup_step(role_arn=role("deploy"), allowed_account_ids=f"210987654321,{role('x').split(':')[4]}"),
+            setup_step(role_arn=role("deploy"), skip_if_valid="10"),
+            caller_arn(),
+        )
+    )
+    assert_ok(twice)
+    assumes = [st for st in twice.steps if st.name.startswith("Assume the AWS role")]
+    assert "nothing to do" not in assumes[0].output
+    assert "nothing to do" in assumes[1].output
+    assert twice.step("whoami").stdout.strip() == assumed("deploy", "deploy")

@@ -75,6 +75,9 @@ const SETUP_PARAMETERS: [&str; 27] = [
     "policy_arns",
     "verify",
     "refresh",
+    "allowed_account_ids",
+    "skip_if_valid",
+    "circleci_tags",
     "aws_oidc_version",
     "aws_oidc_install_dir",
 ];

@@ -93,6 +93,9 @@ else
     --policy-arn "$PARAM_POLICY_ARNS"
   if [ "$PARAM_VERIFY" = true ]; then set -- "$@" --verify; fi
   if [ "$PARAM_REFRESH" = true ]; then set -- "$@" --refresh; fi
+  set -- "$@" --allowed-account-ids "$PARAM_ALLOWED_ACCOUNT_IDS"
+  if [ -n "$PARAM_SKIP_IF_VALID" ]; then set -- "$@" --skip-if-valid "$PARAM_SKIP_IF_VALID"; fi
+  if [ "$PARAM_CIRCLECI_TAGS" = true ]; then set -- "$@" --circleci-tags; fi
 fi
 set -- "$@" --region "$PARAM_REGION" --profile "$PARAM_PROFILE_NAME"
 if [ "$PARAM_CONFIGURE_PROFILE_REGION" != true ]; then set -- "$@" --no-profile-region; fi
