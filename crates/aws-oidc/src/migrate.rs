@@ -49,7 +49,7 @@ const V3_NAMES: [(&str, &str); 17] = [
 ];
 
 /// The parameters aws-oidc's `setup` takes: aws-cli@5's, then its own.
-const SETUP_PARAMETERS: [&str; 27] = [
+const SETUP_PARAMETERS: [&str; 30] = [
     "role_arn",
     "role_session_name",
     "session_duration",
