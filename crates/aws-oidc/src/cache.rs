@@ -12,7 +12,6 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read as _};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +21,7 @@ use crate::credentials::{Credentials, Secret};
 use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
 use crate::ledger::{Ledger, Written};
+use crate::platform;
 use crate::settings::Env;
 
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
@@ -54,11 +54,6 @@ pub const MAX_ENTRY: u64 = 64 * 1024;
 
 /// How often a waiting process tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
-
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
 
 /// The cache directory.
 #[derive(Debug, Clone)]
@@ -114,7 +109,9 @@ impl CredentialCache {
         env("AWS_OIDC_CACHE_DIR")
             .map(PathBuf::from)
             .or_else(|| env("XDG_CACHE_HOME").map(|d| Path::new(&d).join("aws-oidc")))
-            .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache").join("aws-oidc")))
+            .or_else(|| {
+                platform::home_dir(env).map(|h| Path::new(&h).join(".cache").join("aws-oidc"))
+            })
     }
 
     /// Opens the cache in [`CredentialCache::default_dir`]; `None` when no
@@ -131,15 +128,11 @@ impl CredentialCache {
     /// Opens (creating 0700) a directory that only this user can read.
     pub fn open(dir: PathBuf) -> Result<Self, CacheError> {
         if !dir.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|source| FileError {
-                    action: "cannot create the cache directory",
-                    path: dir.clone(),
-                    source,
-                })?;
+            platform::create_private_dir(&dir).map_err(|source| FileError {
+                action: "cannot create the cache directory",
+                path: dir.clone(),
+                source,
+            })?;
         }
         let meta = fs::symlink_metadata(&dir).map_err(|source| FileError {
             action: "cannot read the cache directory",
@@ -153,16 +146,14 @@ impl CredentialCache {
         if !meta.is_dir() {
             return Err(unsafe_dir("not a directory (or a symlink)"));
         }
-        if meta.uid() != euid() {
+        if !platform::owned_by_me(&meta) {
             return Err(unsafe_dir("owned by another user"));
         }
-        if meta.mode() & 0o077 != 0 {
-            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|source| {
-                FileError {
-                    action: "cannot make the cache directory private",
-                    path: dir.clone(),
-                    source,
-                }
+        if !platform::private_to_owner(&meta) {
+            platform::set_mode(&dir, 0o700).map_err(|source| FileError {
+                action: "cannot make the cache directory private",
+                path: dir.clone(),
+                source,
             })?;
         }
         Ok(CredentialCache { dir })
@@ -179,18 +170,16 @@ impl CredentialCache {
     /// for another process that holds it until `deadline` at most.
     pub fn lock(&self, key: &str, deadline: Instant) -> Result<EntryLock, CacheError> {
         let lock_path = self.dir.join(format!("{key}.lock"));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&lock_path)
-            .map_err(|source| FileError {
-                action: "cannot open the cache lock",
-                path: lock_path.clone(),
-                source,
-            })?;
+        let file = platform::open_no_follow(platform::create_mode(
+            OpenOptions::new().create(true).truncate(false).write(true),
+            0o600,
+        ))
+        .open(&lock_path)
+        .map_err(|source| FileError {
+            action: "cannot open the cache lock",
+            path: lock_path.clone(),
+            source,
+        })?;
         let meta = file.metadata().map_err(|source| FileError {
             action: "cannot open the cache lock",
             path: lock_path.clone(),
@@ -290,15 +279,13 @@ impl EntryLock {
     /// or `None` if it is missing, not a regular file, larger than an entry
     /// may be, or not private to this user.
     pub(crate) fn load_bytes(&self) -> Option<Vec<u8>> {
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        let file = platform::open_no_follow(OpenOptions::new().read(true))
             .open(&self.path)
             .ok()?;
         let meta = file.metadata().ok()?;
         if !meta.is_file()
-            || meta.uid() != euid()
-            || meta.mode() & 0o077 != 0
+            || !platform::owned_by_me(&meta)
+            || !platform::private_to_owner(&meta)
             || meta.len() > MAX_ENTRY
         {
             return None;
@@ -332,7 +319,7 @@ impl EntryLock {
         // A foreign file or a symlink here is replaced, not written through;
         // a directory is left alone (and the rename below fails: no cache).
         if fs::symlink_metadata(&self.path)
-            .is_ok_and(|m| !m.is_dir() && (!m.is_file() || m.uid() != euid()))
+            .is_ok_and(|m| !m.is_dir() && (!m.is_file() || !platform::owned_by_me(&m)))
         {
             let _ = fs::remove_file(&self.path);
         }
@@ -482,6 +469,7 @@ pub struct Served {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     proptest! {
         #[test]

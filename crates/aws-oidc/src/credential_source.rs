@@ -305,20 +305,20 @@ fn run_process(
     profile: &str,
     timeout: Duration,
 ) -> Result<SourcedCredentials, CredentialSourceError> {
-    use std::os::unix::process::CommandExt as _;
     let fail = |why: String| CredentialSourceError::Process {
         profile: profile.to_string(),
         why,
     };
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| fail(format!("could not start: {e}")))?;
+    let mut child = crate::platform::own_process_group(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    )
+    .spawn()
+    .map_err(|e| fail(format!("could not start: {e}")))?;
     let deadline = Instant::now() + timeout;
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -330,8 +330,7 @@ fn run_process(
         let _ = tx.send(read.map(|_| out));
     });
     let kill = |child: &mut std::process::Child| {
-        // SAFETY: kill(2) on the process group this function created.
-        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        crate::platform::stop_group(child);
         let _ = child.wait();
     };
     let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {

@@ -74,9 +74,10 @@ pub enum DockerConfigError {
 type Doc = Map<String, Value>;
 
 impl DockerConfig {
-    /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (on
+    /// Windows, `%USERPROFILE%` when `HOME` is unset).
     pub fn from_env(env: Env) -> Result<Self, DockerConfigError> {
-        let dir = match (env("DOCKER_CONFIG"), env("HOME")) {
+        let dir = match (env("DOCKER_CONFIG"), crate::platform::home_dir(env)) {
             (Some(dir), _) => PathBuf::from(dir),
             (None, Some(home)) => Path::new(&home).join(".docker"),
             (None, None) => return Err(DockerConfigError::NoHome),

@@ -14,8 +14,9 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use crate::platform;
 
 /// A file operation that failed, with the path and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -66,11 +67,8 @@ fn refused(action: &'static str, path: &Path, kind: io::ErrorKind, why: String) 
 /// such as `/dev/zero`) is an error naming the limit.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    blocking(&file);
+    let file = platform::open_nonblocking(OpenOptions::new().read(true)).open(path)?;
+    platform::blocking(&file);
     if file.metadata()?.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -100,20 +98,7 @@ enum Node {
     Stream(&'static str),
 }
 
-fn is_read_only(meta: &fs::Metadata) -> bool {
-    meta.permissions().mode() & 0o222 == 0
-}
-
-/// Whether this process may write `path`, as the kernel judges it (for the
-/// effective user, ACLs and read-only mounts included).
-fn writable(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt as _;
-    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: `c` is a valid NUL-terminated path; faccessat only reads it.
-    unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), libc::W_OK, libc::AT_EACCESS) == 0 }
-}
+use platform::writable;
 
 /// Where a symlink that points to nothing yet leads: the file it names,
 /// which is created there (so the link keeps working), not over the link.
@@ -142,7 +127,6 @@ fn inspect(path: &Path, action: &'static str) -> Result<Node, FileError> {
         Err(e) => return Err(err(action, path)(e)),
     };
     let ft = meta.file_type();
-    use std::os::unix::fs::FileTypeExt as _;
     let refuse = |what: &str| {
         refused(
             action,
@@ -152,14 +136,14 @@ fn inspect(path: &Path, action: &'static str) -> Result<Node, FileError> {
         )
     };
     if ft.is_file() {
-        if is_read_only(&meta) {
+        if platform::read_only(&meta) {
             return Err(refused(
                 action,
                 path,
                 io::ErrorKind::PermissionDenied,
                 format!(
                     "it is read-only (mode {:04o}); make it writable (chmod u+w) if it may change, or choose another path",
-                    meta.permissions().mode() & 0o7777
+                    platform::mode_of(&meta)
                 ),
             ));
         }
@@ -170,21 +154,13 @@ fn inspect(path: &Path, action: &'static str) -> Result<Node, FileError> {
         };
         return Ok(Node::Regular(resolved));
     }
-    if ft.is_fifo() {
-        return Ok(Node::Stream("a named pipe (FIFO)"));
+    if ft.is_dir() {
+        return Err(refuse("a directory"));
     }
-    if ft.is_char_device() {
-        return Ok(Node::Stream("a character device"));
+    match platform::special_file(&ft) {
+        Ok(stream) => Ok(Node::Stream(stream)),
+        Err(what) => Err(refuse(what)),
     }
-    Err(refuse(if ft.is_dir() {
-        "a directory"
-    } else if ft.is_block_device() {
-        "a block device"
-    } else if ft.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }))
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -247,9 +223,11 @@ pub fn check_writable(path: &Path, streams: bool, creates_dirs: bool) -> Result<
 /// Whether `a` and `b` name the same file (symlinks and hard links included;
 /// two paths to a file not yet created are the same when they resolve alike).
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
     match (fs::metadata(a), fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        (Ok(x), Ok(y)) => match (platform::file_id(&x), platform::file_id(&y)) {
+            (Some(x), Some(y)) => x == y,
+            _ => fs::canonicalize(a).ok() == fs::canonicalize(b).ok(),
+        },
         (Err(_), Err(_)) => {
             let resolve = |p: &Path| {
                 let p = dangling_target(p).unwrap_or_else(|| p.to_path_buf());
@@ -266,15 +244,13 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// Opens a stream target for writing without waiting for a reader: a named
 /// pipe nobody reads is an error at once, not a hang.
 fn open_stream(path: &Path, append: bool, create: bool) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .write(true)
-        .append(append)
-        .create(create)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ENXIO) {
+    let file = platform::open_nonblocking(platform::create_mode(
+        OpenOptions::new().write(true).append(append).create(create),
+        0o600,
+    ))
+    .open(path)
+    .map_err(|e| {
+            if platform::no_reader(&e) {
                 io::Error::new(
                     io::ErrorKind::BrokenPipe,
                     "it is a named pipe (FIFO) that nothing reads from, or a socket; start the reader first, or choose a file",
@@ -284,21 +260,8 @@ fn open_stream(path: &Path, append: bool, create: bool) -> io::Result<File> {
             }
         })?;
     // Blocking again for the write itself: a pipe's reader may be slow.
-    blocking(&file);
+    platform::blocking(&file);
     Ok(file)
-}
-
-/// Clears `O_NONBLOCK`, set only so that opening a pipe could not wait.
-fn blocking(file: &File) {
-    use std::os::fd::AsRawFd as _;
-    // SAFETY: fcntl on a descriptor this File owns, with valid flags.
-    unsafe {
-        let fd = file.as_raw_fd();
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        }
-    }
 }
 
 /// An exclusive lock held while a file is read, changed and replaced.
@@ -329,25 +292,19 @@ impl UpdateLock {
         };
         let dir = parent_dir(&path);
         if !dir.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(err("cannot create the directory", dir))?;
+            platform::create_private_dir(dir).map_err(err("cannot create the directory", dir))?;
         }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let lock_path = dir.join(format!(".{name}.aws-oidc.lock"));
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&lock_path)
-            .map_err(err("cannot create the lock file", &lock_path))?;
+        let lock = platform::open_no_follow(platform::create_mode(
+            OpenOptions::new().create(true).truncate(false).write(true),
+            0o600,
+        ))
+        .open(&lock_path)
+        .map_err(err("cannot create the lock file", &lock_path))?;
         lock.lock().map_err(err("cannot lock", &lock_path))?;
         Ok(UpdateLock { path, _lock: lock })
     }
@@ -408,9 +365,9 @@ pub fn write_target(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileE
 pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
     let path = path.to_path_buf();
     let dir = parent_dir(&path);
+    // Created 0600 whatever `mode`: nothing else may read it before it is set.
     let mut tmp = tempfile::Builder::new()
         .prefix(".aws-oidc-")
-        .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(err("cannot write", &path))?;
     tmp.write_all(contents)
@@ -418,9 +375,8 @@ pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result
     tmp.as_file()
         .sync_all()
         .map_err(err("cannot write", &path))?;
-    // tempfile's permissions are filtered by the umask; set them exactly.
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
-        .map_err(err("cannot write", &path))?;
+    // Exactly `mode`, whatever the umask.
+    platform::set_mode(tmp.path(), mode).map_err(err("cannot write", &path))?;
     tmp.persist(&path)
         .map_err(|e| err("cannot replace", &path)(e.error))?;
     if let Ok(d) = File::open(dir) {
@@ -439,9 +395,8 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     inspect(path, action)?;
     let mut f = open_stream(path, true, true).map_err(err(action, path))?;
     let meta = f.metadata().map_err(err(action, path))?;
-    if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
-        let private = fs::Permissions::from_mode(meta.permissions().mode() & 0o700 | 0o600);
-        f.set_permissions(private).map_err(|e| {
+    if meta.is_file() && !platform::private_to_owner(&meta) {
+        platform::make_private(&f, &meta).map_err(|e| {
             refused(
                 action,
                 path,
@@ -477,9 +432,11 @@ pub fn check_appendable(path: &Path) -> Result<(), FileError> {
     }
 }
 
-#[cfg(test)]
+// Unix file types and modes; Windows is tested end to end (tests/test_windows.py).
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn replace_is_atomic_and_sets_the_mode() {

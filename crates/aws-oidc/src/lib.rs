@@ -45,6 +45,7 @@ mod files;
 pub mod ini;
 pub mod ledger;
 pub mod migrate;
+pub mod platform;
 pub mod redact;
 pub mod request;
 mod retry;

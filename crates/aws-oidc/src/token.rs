@@ -396,22 +396,13 @@ pub struct CircleCiCli {
 }
 
 impl CircleCiCli {
-    /// Finds `circleci` on `PATH`.
+    /// Finds `circleci` on `PATH` (`circleci.exe` on Windows).
     pub fn from_path(path_var: Option<&str>) -> Self {
         let program = path_var.and_then(|p| {
-            std::env::split_paths(p)
-                .map(|dir| dir.join("circleci"))
-                .find(|candidate| is_executable(candidate))
+            crate::platform::find_program(p, "circleci", &crate::settings::process_env)
         });
         CircleCiCli { program }
     }
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
 }
 
 impl Minter for CircleCiCli {
@@ -420,7 +411,6 @@ impl Minter for CircleCiCli {
     }
 
     fn mint(&self, audience: Option<&str>, deadline: Instant) -> Result<String, MintError> {
-        use std::os::unix::process::CommandExt as _;
         let program = self.program.as_ref().ok_or(MintError::NotOnPath {
             audience: audience.map(String::from),
         })?;
@@ -432,10 +422,11 @@ impl Minter for CircleCiCli {
         }
         // Its own process group, so that a hung CLI is stopped with
         // everything it started (which could otherwise hold its output open).
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        crate::platform::own_process_group(
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         let mut child = cmd.spawn().map_err(|e| MintError::Spawn {
             program: program.clone(),
             error: e.to_string(),
@@ -469,11 +460,7 @@ impl Minter for CircleCiCli {
         }
         drop(tx);
         let stop = |child: &mut std::process::Child| {
-            // SAFETY: kill(2) on the child's own process group, made above.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
-            let _ = child.kill();
+            crate::platform::stop_group(child);
             let _ = child.wait();
             MintError::TimedOut
         };

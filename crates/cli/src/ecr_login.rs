@@ -69,17 +69,9 @@ enum Target {
     DockerLogin(std::path::PathBuf),
 }
 
-/// `name` on `$PATH`, if executable there.
+/// `name` on `$PATH`, if executable there (on Windows, with `PATHEXT`'s extensions).
 fn on_path(name: &str) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = process_env("PATH")?;
-    path.split(':')
-        .filter(|d| !d.is_empty())
-        .map(|d| std::path::Path::new(d).join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    aws_oidc::platform::find_program(&process_env("PATH")?, name, &process_env)
 }
 
 /// Runs `aws-oidc ecr-login`.  `role_on_command_line`: `--role-arn` was

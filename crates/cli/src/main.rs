@@ -91,6 +91,7 @@ fn main() -> ExitCode {
     // Like other Unix tools, end quietly when the reader of stdout goes away
     // (`aws-oidc claims | head`) instead of panicking on the write.
     // SAFETY: setting a signal's disposition to its default is always sound.
+    #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_oidc::ledger::{Grant, Ledger, Target, Written};
+use aws_oidc::platform;
 use aws_oidc::settings::{option_value, process_env};
 use aws_oidc::sinks::profile::{self, ProfileName, ProfileWrite, SharedFiles};
 use aws_oidc::sinks::shell;
@@ -71,11 +72,11 @@ impl TargetArgs {
         };
         let bash_env = match &self.bash_env {
             Some(Some(path)) => Some(path.clone()),
-            Some(None) => Some(PathBuf::from(env("BASH_ENV").ok_or_else(|| {
+            Some(None) => Some(bash_env_path(env("BASH_ENV").ok_or_else(|| {
                 anyhow!("--bash-env without a path needs $BASH_ENV, which is not set: pass --bash-env PATH")
             })?)),
             None if profile.is_none() && !others => match env("BASH_ENV") {
-                Some(p) => Some(PathBuf::from(p)),
+                Some(p) => Some(bash_env_path(p)),
                 None => bail!(
                     "nowhere to write the credentials: pass --bash-env PATH, --profile NAME{alternatives} \
                      ($BASH_ENV, used by default in CircleCI, is not set)"
@@ -106,11 +107,13 @@ impl Targets {
     /// How to name the `$BASH_ENV` target in the one-line output.
     pub fn bash_env_label(&self) -> Option<String> {
         let path = self.bash_env.as_ref()?;
-        Some(if process_env("BASH_ENV").as_deref() == path.to_str() {
-            "$BASH_ENV".into()
-        } else {
-            path.display().to_string()
-        })
+        Some(
+            if process_env("BASH_ENV").map(bash_env_path).as_ref() == Some(path) {
+                "$BASH_ENV".into()
+            } else {
+                path.display().to_string()
+            },
+        )
     }
 }
 
@@ -161,4 +164,10 @@ impl Targets {
         }
         out
     }
+}
+
+/// `$BASH_ENV` as a path: on Windows, Git Bash passes it in its own form
+/// (`/c/Users/...`), which becomes `C:\Users\...`.
+fn bash_env_path(value: String) -> PathBuf {
+    PathBuf::from(platform::native_path(&value))
 }

@@ -34,7 +34,7 @@ fn shared_file(
     var: &str,
     default: &str,
 ) -> Result<PathBuf, ProfileError> {
-    let home = env("HOME").filter(|h| !h.is_empty());
+    let home = crate::platform::home_dir(env);
     match (env(var).filter(|v| !v.is_empty()), &home) {
         (Some(v), Some(h)) => Ok(expand_home(&v, h)),
         (Some(v), None) if !v.starts_with("~/") => Ok(PathBuf::from(v)),
