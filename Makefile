@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TARGET   ?= x86_64-unknown-linux-musl
-TARGETS  ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+TARGETS  ?= x86_64-unknown-linux-musl aarch64-unknown-linux-musl aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu
 VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VENV     := .venv
 PY       := $(VENV)/bin/python
@@ -20,7 +20,7 @@ export AWS_OIDC_TARGETS := $(TARGETS)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
-tools: ## install the build and test tools (Rust musl targets, musl-tools, qemu, shellcheck, shells)
+tools: ## install the build and test tools (Rust targets, musl-tools, mingw-w64, Wine, qemu, shellcheck, shells)
 	@tools/install-tools.sh $(TARGET) $(TARGETS)
 
 venv: $(VENV)/.stamp ## Python venv with moto, the AWS CLI and the linters
@@ -32,7 +32,7 @@ $(VENV)/.stamp: tests/requirements.txt
 build: tools ## static musl release binary for TARGET (default x86_64) and its archive in dist/
 	@tools/dist.sh build $(TARGET)
 
-dist: tools venv ## static binaries for every release target, their archives and SHA256SUMS in dist/
+dist: tools venv ## binaries for every release target (Linux, macOS, Windows), their archives and SHA256SUMS in dist/
 	@tools/dist.sh build $(TARGETS)
 
 orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
@@ -43,9 +43,11 @@ test: test-unit test-lint test-e2e ## every test: unit, lint, end to end
 test-unit: tools ## Rust unit and property tests
 	cargo test --locked --workspace
 
-test-lint: tools venv ## formatting, clippy, shellcheck, yamllint
+test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yamllint
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	# The Windows-only code (crates/aws-oidc/src/platform.rs) is linted too.
+	cargo clippy --locked --target x86_64-pc-windows-gnu -p aws-oidc -p aws-oidc-cli -- -D warnings
 	shellcheck -s sh orb/src/scripts/*.sh
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)
@@ -56,7 +58,7 @@ test-e2e: dist orb venv ## the real binary and packed orb against moto and the s
 demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a CircleCI step, then the AWS CLI
 	@tools/demo.sh
 
-bench: build orb venv ## time to credentials, size and memory (prints figures)
+bench: dist orb venv ## time to credentials, size and memory; every target's binary and archive sizes (prints figures)
 	@tools/bench.sh
 
 FUZZ_SECONDS ?= 30

@@ -6,21 +6,32 @@
 #   tools/dist.sh sums [DIR]           rewrite DIR/SHA256SUMS (default dist)
 #   tools/dist.sh version              print the release version
 #
-# An archive depends on the binary's bytes alone: one entry `aws-oidc`, mode
-# 0755, owner 0:0, mtime 0; gzip without name or time, zstd -19 on one
-# thread. So the SHA-256 that the orb pins can be checked by anyone who
-# rebuilds the same binary (with the same zstd release, for the .tar.zst).
-# Each target ships both: the orb unpacks the .tar.zst where the image has
-# zstd (every cimg image: half gzip's unpacking time, 13% smaller), the
-# .tar.gz everywhere else.
+# An archive depends on the binary's bytes alone: one entry, `aws-oidc`
+# (`aws-oidc.exe` in a Windows archive), mode 0755, owner 0:0, mtime 0; gzip
+# without name or time, zstd -19 on one thread. So the SHA-256 that the orb
+# pins can be checked by anyone who rebuilds the same binary (with the same
+# zstd release, for the .tar.zst). Each target ships both: the orb unpacks
+# the .tar.zst where the image has zstd (every cimg image: half gzip's
+# unpacking time, 13% smaller), the .tar.gz everywhere else (macOS has no
+# zstd by default; Windows' own tar.exe and Git Bash's tar read it).
 #
-# x86_64 on an x86_64 machine builds with cargo and musl-gcc (musl-tools);
-# every other case, aarch64 always, builds with cargo-zigbuild and zig from
-# the venv (tests/requirements.txt pins them), the same recipe on a laptop,
-# in `make test` and on an arm64 CI machine.
+# x86_64 Linux on an x86_64 machine builds with cargo and musl-gcc
+# (musl-tools); Windows with cargo and Debian's mingw-w64 gcc; every other
+# case (aarch64 Linux, both macOS) with cargo-zigbuild and zig from the venv
+# (tests/requirements.txt pins them), the same recipe on a laptop, in `make
+# test` and on an arm64 CI machine. zig ships no Apple SDK: the few Security
+# and CoreFoundation symbols that reading the keychain's CAs needs are linked
+# against the text stubs in tools/macos-frameworks, so the binary loads the
+# real frameworks of the Mac it runs on.
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+
+all_targets="x86_64-unknown-linux-musl
+aarch64-unknown-linux-musl
+aarch64-apple-darwin
+x86_64-apple-darwin
+x86_64-pc-windows-gnu"
 
 die() {
   printf 'dist: %s\n' "$*" >&2
@@ -43,11 +54,15 @@ pack() {
       ;;
     *) die "$2: an archive name ends in .tar.zst or .tar.gz" ;;
   esac
+  case ${2##*/} in
+    *-windows-*) entry=aws-oidc.exe ;;
+    *) entry=aws-oidc ;;
+  esac
   stage=$(mktemp -d)
-  cp "$1" "$stage/aws-oidc"
+  cp "$1" "$stage/$entry"
   # shellcheck disable=SC2086 # $compress is a command with its arguments
   tar --format=ustar --sort=name --owner=0 --group=0 --numeric-owner \
-    --mode=0755 --mtime=@0 -C "$stage" -cf - aws-oidc | $compress >"$2.tmp"
+    --mode=0755 --mtime=@0 -C "$stage" -cf - "$entry" | $compress >"$2.tmp"
   rm -rf "$stage"
   chmod 644 "$2.tmp"
   mv "$2.tmp" "$2"
@@ -65,15 +80,32 @@ sums() {
   )
 }
 
-# cargo for the machine's own x86_64, cargo-zigbuild for everything else.
+# The oldest macOS the binaries run on (zig would stamp its own newest).
+macos_min=11.0
+
+# cargo for the machine's own x86_64 and for Windows, cargo-zigbuild for everything else.
 compile() {
   if [ "$1" = x86_64-unknown-linux-musl ] && [ "$(uname -m)" = x86_64 ]; then
+    cargo build --locked --release --target "$1" -p aws-oidc-cli
+  elif [ "$1" = x86_64-pc-windows-gnu ]; then
+    command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 ||
+      die "building $1 needs mingw-w64's gcc: run make tools"
     cargo build --locked --release --target "$1" -p aws-oidc-cli
   else
     [ -x "$repo/.venv/bin/cargo-zigbuild" ] ||
       die "building $1 needs cargo-zigbuild and zig from the venv: run make venv"
     # cargo-zigbuild runs the venv's `python3 -m ziglang` when zig is not on PATH.
-    PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --release --target "$1" -p aws-oidc-cli
+    case $1 in
+      *-apple-darwin)
+        # -F: the framework stubs; the variable is per target, so it adds to
+        # no other target's flags.
+        flags_var=CARGO_TARGET_$(echo "$1" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
+        env "$flags_var=-C link-arg=-F$repo/tools/macos-frameworks" \
+          MACOSX_DEPLOYMENT_TARGET=$macos_min \
+          PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --release --target "$1" -p aws-oidc-cli
+        ;;
+      *) PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --release --target "$1" -p aws-oidc-cli ;;
+    esac
   fi
 }
 
@@ -83,17 +115,23 @@ build() {
   v=$(version)
   mkdir -p dist
   for target; do
+    # What file(1) must say of the binary: the CPU, and static where that exists.
+    exe=aws-oidc
     case $target in
-      x86_64-unknown-linux-musl) machine="x86-64" ;;
-      aarch64-unknown-linux-musl) machine="ARM aarch64" ;;
-      *) die "no release build for $target: x86_64-unknown-linux-musl and aarch64-unknown-linux-musl only" ;;
+      x86_64-unknown-linux-musl) want="*x86-64*static*" ;;
+      aarch64-unknown-linux-musl) want="*ARM aarch64*static*" ;;
+      aarch64-apple-darwin) want="Mach-O 64-bit*arm64*executable*" ;;
+      x86_64-apple-darwin) want="Mach-O 64-bit*x86_64*executable*" ;;
+      x86_64-pc-windows-gnu) want="PE32+ executable*console*x86-64*" exe=aws-oidc.exe ;;
+      *) die "no release build for $target: $(echo "$all_targets" | tr '\n' ' ')only" ;;
     esac
     compile "$target"
-    bin="target/$target/release/aws-oidc"
+    bin="target/$target/release/$exe"
     desc=$(file -b "$bin")
+    # shellcheck disable=SC2254 # $want is a pattern
     case $desc in
-      *"$machine"*static*) ;;
-      *) die "$bin is not a static $machine executable: $desc" ;;
+      $want) ;;
+      *) die "$bin is not what a $target release holds ($want): $desc" ;;
     esac
     pack "$bin" "dist/aws-oidc-$v-$target.tar.zst"
     pack "$bin" "dist/aws-oidc-$v-$target.tar.gz"

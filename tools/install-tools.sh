@@ -4,8 +4,8 @@
 #
 #   tools/install-tools.sh [TARGET...]   (default: x86_64-unknown-linux-musl)
 #
-# zig and cargo-zigbuild (for aarch64) are Python packages: `make venv`
-# installs them with the other pinned test tools.
+# zig and cargo-zigbuild (for aarch64 Linux and both macOS targets) are
+# Python packages: `make venv` installs them with the other pinned test tools.
 set -eu
 
 [ $# -gt 0 ] || set -- x86_64-unknown-linux-musl
@@ -42,6 +42,20 @@ case " $* " in
     if [ "$(uname -m)" != aarch64 ]; then
       command -v qemu-aarch64-static >/dev/null 2>&1 || missing="$missing qemu-user-static"
     fi
+    ;;
+esac
+# Windows builds with mingw-w64's gcc and linker, and its tests run the exe
+# under Wine (no display needed).
+case " $* " in
+  *" x86_64-pc-windows-gnu "*)
+    command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing="$missing gcc-mingw-w64-x86-64"
+    command -v wine >/dev/null 2>&1 || missing="$missing wine wine64"
+    ;;
+esac
+# The macOS and Windows binaries cannot run here: their headers are read instead.
+case " $* " in
+  *-apple-darwin* | *-windows-*)
+    command -v llvm-objdump >/dev/null 2>&1 || missing="$missing llvm"
     ;;
 esac
 

@@ -5,14 +5,22 @@
 //! packed orb can only install the binaries it was released with.  Each
 //! target ships the same tar twice: zstd-compressed, which the install step
 //! takes where the image has `zstd` (every `cimg` image: it unpacks in half
-//! gzip's time and is 13% smaller), and gzip-compressed for the rest.
+//! gzip's time and is 13% smaller), and gzip-compressed for the rest (macOS
+//! has no zstd by default; Windows' own `tar.exe` and Git Bash read it).
 
 use std::path::Path;
 
 use crate::PackError;
 
-/// The targets a release ships, in the order the table lists them.
-pub const TARGETS: [&str; 2] = ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"];
+/// The targets a release ships, in the order the table lists them: static
+/// Linux builds, macOS on Apple silicon and Intel, Windows on x86_64.
+pub const TARGETS: [&str; 5] = [
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "aarch64-apple-darwin",
+    "x86_64-apple-darwin",
+    "x86_64-pc-windows-gnu",
+];
 
 /// The archive formats of each target, in the order the table lists them.
 pub const FORMATS: [&str; 2] = ["tar.zst", "tar.gz"];
@@ -174,8 +182,9 @@ mod tests {
     const X86Z: &str = "1111111111111111111111111111111111111111111111111111111111111111";
     const ARMZ: &str = "2222222222222222222222222222222222222222222222222222222222222222";
 
+    /// The two Linux targets, which `sums_text` lists.
     fn targets() -> Vec<String> {
-        TARGETS.iter().map(|t| t.to_string()).collect()
+        TARGETS[..2].iter().map(|t| t.to_string()).collect()
     }
 
     fn sums_text() -> String {
@@ -303,5 +312,23 @@ mod tests {
             let err = Release::from_sums(bad, &sums_text(), Path::new("S"), &targets());
             assert!(matches!(err, Err(PackError::BadVersion { .. })), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_full_release_pins_every_platform() {
+        let text: String = TARGETS
+            .iter()
+            .flat_map(|t| {
+                FORMATS
+                    .iter()
+                    .map(move |f| format!("{X86}  {}\n", archive_name("0.1.0", t, f)))
+            })
+            .collect();
+        let release = Release::from_sums("0.1.0", &text, Path::new("S"), &[]).unwrap();
+        assert_eq!(release.targets, TARGETS.map(String::from));
+        assert_eq!(release.sums.len(), TARGETS.len() * FORMATS.len());
+        assert!(release
+            .sums_table()
+            .contains("  aws-oidc-0.1.0-x86_64-pc-windows-gnu.tar.gz\n"));
     }
 }
