@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from steps import ALL_TARGETS
+
 from .runner import Runner
 from .schema import assert_valid, check_jsonschema
 
@@ -280,9 +282,8 @@ def test_the_pinned_table_names_the_packed_version(packed_orb):
     table = install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
     lines = table.splitlines()
     assert lines
-    archive = re.compile(
-        rf"aws-oidc-{re.escape(version)}-(x86_64|aarch64)-unknown-linux-musl\.tar\.(zst|gz)"
-    )
+    targets = "|".join(re.escape(t) for t in ALL_TARGETS)
+    archive = re.compile(rf"aws-oidc-{re.escape(version)}-({targets})\.tar\.(zst|gz)")
     for line in lines:
         # sha256sum's format, so that the table reads like SHA256SUMS.
         sha, sep, name = line.partition("  ")

@@ -11,6 +11,12 @@
 # job's set-up time: the checks are shell builtins (`command -v`, `[`), and
 # no step forks where a builtin does.
 
+# A Windows job whose shell is PowerShell reads this file too: for it, the
+# next line opens a comment that ends only after `main`, where it is told to
+# use bash (PowerShell keeps a backslash in double quotes, where sh escapes
+# the quote after it). For sh it is an `echo` builtin into /dev/null.
+echo "\" <#" >/dev/null
+
 # bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
 # earlier steps exported there. Sourced before `set -u`, as bash would.
 if [ -f "${BASH_ENV:-}" ]; then
@@ -80,6 +86,8 @@ need_cmd() {
 install_hint() {
   case ${os:-Linux} in
     Linux) hint="Alpine: apk add $1; Debian or Ubuntu: apt-get install $1" ;;
+    Darwin) hint="brew install $1" ;;
+    *) hint="Git for Windows (Git Bash) has it: run the step with shell: bash.exe" ;;
   esac
 }
 
@@ -133,14 +141,19 @@ detect_target() {
   os=${1:-unknown}
   case $os in
     Linux) os_triple=unknown-linux-musl bin=aws-oidc ;;
-    Darwin) die "macOS (Darwin) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
-    MINGW* | MSYS* | CYGWIN*) die "Windows ($os) is not supported yet: run this job on a Linux executor (x86_64 or arm64)" ;;
-    *) die "$os is not supported yet: aws-oidc runs on Linux x86_64 and aarch64" ;;
+    Darwin) os_triple=apple-darwin bin=aws-oidc ;;
+    # Git Bash on a Windows executor: MINGW64_NT-10.0-20348.
+    MINGW* | MSYS* | CYGWIN*) os=Windows os_triple=pc-windows-gnu bin=aws-oidc.exe ;;
+    *) die "$os is not supported: aws-oidc runs on Linux (x86_64, aarch64), macOS (arm64, x86_64) and Windows (x86_64)" ;;
   esac
   case ${2:-unknown} in
     x86_64 | amd64) arch=x86_64 ;;
     aarch64 | arm64) arch=aarch64 ;;
-    *) die "no aws-oidc build for the ${2:-unknown} architecture: Linux x86_64 and aarch64 only" ;;
+    *) arch=none ;;
+  esac
+  case $arch-$os in
+    x86_64-* | aarch64-Linux | aarch64-Darwin) ;;
+    *) die "no aws-oidc build for $os on the ${2:-unknown} architecture: Linux x86_64 and aarch64, macOS arm64 and x86_64, Windows x86_64" ;;
   esac
   target=$arch-$os_triple
 }
@@ -317,3 +330,10 @@ add_to_path() {
 }
 
 main "$@"
+exit
+#> > $null
+# PowerShell (a Windows job's default shell) reads on here.
+# shellcheck disable=SC2317 # for PowerShell
+Write-Host "aws-oidc/install: this step is a POSIX shell script, and this job's shell is PowerShell. Set shell: bash.exe on this job (Git for Windows provides it), as the aws-cli orb asks on Windows."
+# shellcheck disable=SC2317 # for PowerShell
+exit 1

@@ -1,0 +1,151 @@
+"""The orb's install step as it runs on a macOS and a Windows executor.
+
+This machine cannot be either, so each test makes the step see one: a
+`uname` that answers as that executor's does, and a PATH holding only the
+tools that executor has (macOS: `shasum`, no `sha256sum`, no zstd; Git Bash
+on Windows: `sha256sum`, an `MINGW64_NT` kernel name).  Against the loopback
+mirror of the release, the step must fetch that platform's archive, check it
+against the pinned SHA-256 and install the binary under its platform's name,
+or install nothing when the archive was tampered with.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from steps import archive_name
+
+from .configs import config
+
+# As CircleCI starts a step on both: bash, -e and pipefail.
+BASH = ["/bin/bash", "-eo", "pipefail"]
+
+#: What each executor answers to `uname -sm`, and what its PATH has.
+PLATFORMS = {
+    "macos-arm64": {
+        "uname": "Darwin arm64",
+        "target": "aarch64-apple-darwin",
+        "exe": "aws-oidc",
+        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+    },
+    "macos-x86_64": {
+        "uname": "Darwin x86_64",
+        "target": "x86_64-apple-darwin",
+        "exe": "aws-oidc",
+        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+    },
+    "windows-git-bash": {
+        "uname": "MINGW64_NT-10.0-20348 x86_64",
+        "target": "x86_64-pc-windows-gnu",
+        "exe": "aws-oidc.exe",
+        "tools": ("curl", "tar", "gzip", "sha256sum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+    },
+}
+
+
+def install_step(**params) -> dict:
+    return {"aws-oidc/install": params}
+
+
+def pretend(ci, platform: dict) -> None:
+    """PATH: only the platform's tools, and a `uname` that answers as it does."""
+    bin_dir = ci.tools_only(*platform["tools"])
+    kernel, machine = platform["uname"].split()
+    (bin_dir / "uname").write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in -sm) echo "{kernel} {machine}" ;; -m) echo {machine} ;; *) echo "{kernel}" ;; esac\n'
+    )
+    (bin_dir / "uname").chmod(0o755)
+
+
+def mirror_target(ci, target: str) -> Path:
+    """Puts `target`'s archives on the loopback mirror; returns its .tar.gz there."""
+    release = ci.mirror.root / f"v{ci.dist.version}"
+    for fmt in ("tar.zst", "tar.gz"):
+        name = archive_name(ci.dist.version, target, fmt)
+        if not (ci.dist.path / name).is_file():
+            pytest.fail(f"{ci.dist.path / name} does not exist: run `make dist` (or `make test`)")
+        shutil.copyfile(ci.dist.path / name, release / name)
+    return release / archive_name(ci.dist.version, target, "tar.gz")
+
+
+@pytest.mark.parametrize("name", PLATFORMS, ids=PLATFORMS)
+def test_install_fetches_checks_and_installs_the_platforms_build(ci, name):
+    platform = PLATFORMS[name]
+    archive = mirror_target(ci, platform["target"])
+    pretend(ci, platform)
+    result = ci.run(config(install_step(download_url=ci.download_url)), shell=BASH)
+    assert result.ok, result.describe()
+
+    # The .tar.gz: neither has zstd.
+    assert ci.mirror.downloads() == [f"/v{ci.dist.version}/{archive.name}"]
+    installed = ci.install_dir / platform["exe"]
+    # Beside it, Docker's credential helper: the same binary under the name Docker runs.
+    helper = ci.install_dir / f"docker-credential-{platform['exe']}"
+    assert sorted(ci.installed()) == sorted([installed, helper])
+    assert helper.read_bytes() == installed.read_bytes()
+    with tarfile.open(archive) as tar:
+        assert installed.read_bytes() == tar.extractfile(platform["exe"]).read()
+    # Later steps find it on PATH, and setup finds exactly this file.
+    exported = ci.exported()
+    assert exported["AWS_OIDC_BIN"] == str(installed)
+    assert exported["PATH"].split(":")[0] == str(ci.install_dir)
+    assert f"({platform['target']})" in result.step("Install aws-oidc").stdout
+
+
+@pytest.mark.parametrize("name", PLATFORMS, ids=PLATFORMS)
+def test_a_tampered_archive_installs_nothing(ci, name):
+    platform = PLATFORMS[name]
+    archive = mirror_target(ci, platform["target"])
+    with tarfile.open(archive) as tar:
+        real = tar.extractfile(platform["exe"]).read()
+    # The same archive with one byte of the binary changed.
+    tampered = ci.tmp / "tampered"
+    tampered.mkdir()
+    (tampered / platform["exe"]).write_bytes(real[:-1] + bytes([real[-1] ^ 1]))
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tampered / platform["exe"], arcname=platform["exe"])
+    pretend(ci, platform)
+    result = ci.run(config(install_step(download_url=ci.download_url)), shell=BASH)
+    step = result.step("Install aws-oidc")
+    assert step.status == "failed"
+    assert f"SHA-256 mismatch for {archive.name}" in step.stderr
+    assert ci.installed() == []
+
+
+@pytest.mark.parametrize(
+    "uname, named",
+    [("FreeBSD amd64", "FreeBSD is not supported"),
+     ("MINGW64_NT-10.0-22631 aarch64", "no aws-oidc build for Windows on the aarch64 architecture")],
+)
+def test_a_platform_without_a_build_is_refused_by_name_before_any_download(ci, uname, named):
+    pretend(ci, {"uname": uname, "tools": PLATFORMS["windows-git-bash"]["tools"]})
+    result = ci.run(config(install_step(download_url=ci.download_url)), shell=BASH)
+    step = result.step("Install aws-oidc")
+    assert step.status == "failed"
+    assert named in step.stderr
+    assert ci.mirror.downloads() == []
+
+
+def test_a_powershell_step_is_told_to_use_bash_not_given_a_syntax_error(packed_orb):
+    """PowerShell (a Windows job's default shell) parses the whole script first.
+    The install script hides everything but its last lines from it in one
+    block comment: `<#` on a line sh reads as an `echo`, `#>` after `main`."""
+    script = packed_orb["commands"]["install"]["steps"][0]["run"]["command"]
+    opener = 'echo "\\" <#" >/dev/null\n'
+    assert script.count(opener) == 1
+    before, hidden = script.split(opener)
+    # Before the comment: only comments and blank lines, for both shells.
+    assert all(line.startswith("#") or not line.strip() for line in before.splitlines())
+    # Inside: the whole sh script, which never closes the comment early, then exits.
+    sh_part, _, powershell = hidden.partition("#> > $null\n")
+    assert powershell, "the comment is never closed"
+    assert "#>" not in sh_part
+    assert sh_part.rstrip().endswith('main "$@"\nexit')
+    statements = [line for line in powershell.splitlines() if line.strip() and not line.startswith("#")]
+    assert statements[0].startswith('Write-Host "aws-oidc/install:') and "shell: bash.exe" in statements[0]
+    assert statements[1:] == ["exit 1"]
