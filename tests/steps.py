@@ -19,9 +19,29 @@ SECOND_ROLE = "arn:aws:iam::123456789012:role/second"
 
 #: The release's target for each machine (`platform.machine()`).
 RELEASE_TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+#: Every target a release ships (tools/dist.sh, orb-pack's TARGETS).
+ALL_TARGETS = (
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "aarch64-apple-darwin",
+    "x86_64-apple-darwin",
+    "x86_64-pc-windows-gnu",
+)
 #: Each target's archive formats: the same tar twice.  The orb's install step
 #: takes the first where the image has zstd, else the second.
 ARCHIVE_FORMATS = ("tar.zst", "tar.gz")
+
+
+def release_under_test() -> tuple[Path, str, tuple[str, ...]]:
+    """Where `make dist` put the release (AWS_OIDC_DIST), its version (the
+    workspace's), and the targets under test (AWS_OIDC_TARGETS, else all)."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parent.parent
+    with open(repo / "Cargo.toml", "rb") as f:
+        version = tomllib.load(f)["workspace"]["package"]["version"]
+    targets = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(ALL_TARGETS)).split())
+    return Path(os.environ.get("AWS_OIDC_DIST", repo / "dist")), version, targets
 
 
 def archive_name(version: str, target: str, fmt: str) -> str:

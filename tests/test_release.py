@@ -4,9 +4,12 @@ them, and the packed orb that pins them.
 
 `make dist` (part of `make test`) builds them.  AWS_OIDC_TARGETS names the
 targets under test (the Makefile's TARGETS: both release targets; a CI
-build job sets its own) and AWS_OIDC_DIST where they are.  A binary for
-another architecture runs under qemu user-mode emulation, so the arm64
-build is never shipped untested.
+build job sets its own) and AWS_OIDC_DIST where they are.  A Linux binary
+for another architecture runs under qemu user-mode emulation, so the arm64
+build is never shipped untested; the Windows exe runs under Wine
+(tests/test_windows.py).  The macOS binaries cannot run here: their Mach-O
+headers are read instead (CPU, oldest macOS, the only libraries they load),
+as are the Windows exe's imports (system DLLs only).
 """
 
 from __future__ import annotations
@@ -29,13 +32,69 @@ import pytest
 import yaml
 
 from steps import ARCHIVE_FORMATS as FORMATS
-from steps import RELEASE_TARGETS, ROLE, archive_name, pinned_sums, run_aws, run_aws_oidc
+from steps import ALL_TARGETS, ROLE, archive_name, pinned_sums, run_aws, run_aws_oidc
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
-TARGETS = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(RELEASE_TARGETS.values())).split())
+TARGETS = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(ALL_TARGETS)).split())
 # ELF e_machine of each target's CPU.
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
+#: The oldest macOS the macOS builds run on (tools/dist.sh's macos_min).
+MACOS_MIN = "11.0"
+#: What a macOS build may load: the C library and the frameworks that hold
+#: the keychain's CAs, all part of every macOS.
+MACOS_LIBRARIES = {
+    "/usr/lib/libSystem.B.dylib",
+    "/usr/lib/libiconv.2.dylib",
+    "/usr/lib/libcharset.1.dylib",
+    "/System/Library/Frameworks/Security.framework/Versions/A/Security",
+    "/System/Library/Frameworks/CoreFoundation.framework/Versions/A/CoreFoundation",
+}
+#: DLLs every Windows 10 and later has; nothing from mingw (libgcc, winpthread).
+WINDOWS_DLLS = {
+    "kernel32.dll", "ntdll.dll", "advapi32.dll", "bcrypt.dll", "bcryptprimitives.dll", "crypt32.dll",
+    "ws2_32.dll", "userenv.dll", "msvcrt.dll", "secur32.dll", "ncrypt.dll", "shell32.dll", "ole32.dll",
+    "oleaut32.dll", "user32.dll", "iphlpapi.dll",
+}
+
+
+def exe_name(target: str) -> str:
+    """The binary's name in `target`'s archive."""
+    return "aws-oidc.exe" if "-windows-" in target else "aws-oidc"
+
+
+def objdump(data: bytes, tmp_path: Path, *args: str) -> str:
+    """llvm-objdump's report on a binary this machine cannot run."""
+    if shutil.which("llvm-objdump") is None:
+        pytest.fail("llvm-objdump is not installed: `make tools` installs it (Debian/Ubuntu package llvm)")
+    path = tmp_path / "binary"
+    path.write_bytes(data)
+    return subprocess.run(["llvm-objdump", *args, str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def check_macho(data: bytes, target: str, tmp_path: Path) -> None:
+    headers = objdump(data, tmp_path, "--macho", "--private-headers")
+    cpu = {"aarch64": "ARM64", "x86_64": "X86_64"}[target.split("-")[0]]
+    assert f" {cpu} " in headers.split("Load command")[0], f"built for the wrong CPU:\n{headers[:400]}"
+    assert " EXECUTE " in headers.split("Load command")[0], "not an executable"
+    commands = headers.split("Load command")[1:]
+    build = [c for c in commands if "cmd LC_BUILD_VERSION" in c]
+    assert build and f"minos {MACOS_MIN}" in build[0], f"not stamped for macOS {MACOS_MIN}: {build}"
+    loaded = {line.split()[1] for c in commands if "cmd LC_LOAD_DYLIB" in c
+              for line in c.splitlines() if line.strip().startswith("name ")}
+    assert "/usr/lib/libSystem.B.dylib" in loaded
+    assert loaded <= MACOS_LIBRARIES, f"loads what a Mac may not have: {loaded - MACOS_LIBRARIES}"
+
+
+def check_pe(data: bytes, tmp_path: Path) -> None:
+    headers = objdump(data, tmp_path, "--private-headers")
+    assert "file format coff-x86-64" in objdump(data, tmp_path, "-f"), "not an x86_64 PE file"
+    assert "Subsystem\t\t00000003" in headers or "(Windows CUI)" in headers, "not a console program"
+    dlls = {line.split(":", 1)[1].strip().lower() for line in headers.splitlines()
+            if line.strip().startswith("DLL Name:")}
+    assert "kernel32.dll" in dlls
+    others = {d for d in dlls if d not in WINDOWS_DLLS and not d.startswith("api-ms-win-")}
+    assert not others, f"imports DLLs Windows does not ship: {others}"
 
 
 def workspace_version() -> str:
@@ -128,7 +187,7 @@ def unpacked(target: str, tmp_path: Path) -> Path:
     """The binary from `target`'s archive, as a user's `tar -xzf` leaves it."""
     with tarfile.open(archive_path(target)) as tar:
         tar.extractall(tmp_path / "dist-extracted", filter="tar")
-    return tmp_path / "dist-extracted" / "aws-oidc"
+    return tmp_path / "dist-extracted" / exe_name(target)
 
 
 def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
@@ -144,11 +203,11 @@ def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_archive_holds_exactly_the_static_binary(target: str, fmt: str):
+def test_archive_holds_exactly_the_binary(target: str, fmt: str, tmp_path: Path):
     path = archive_path(target, fmt)
     with open_archive(path) as tar:
         members = tar.getmembers()
-        assert [m.name for m in members] == ["aws-oidc"]
+        assert [m.name for m in members] == [exe_name(target)]
         entry = members[0]
         assert entry.isreg()
         assert (entry.mode, entry.uid, entry.gid, entry.uname, entry.gname, entry.mtime) == (
@@ -160,6 +219,10 @@ def test_archive_holds_exactly_the_static_binary(target: str, fmt: str):
         assert header[3] & 0x08 == 0, "gzip stored a file name (pack with gzip -n)"
         assert header[4:8] == b"\0\0\0\0", "gzip stored a time (pack with gzip -n)"
 
+    if target.endswith("-apple-darwin"):
+        return check_macho(data, target, tmp_path)
+    if "-windows-" in target:
+        return check_pe(data, tmp_path)
     machine, interp, needed = elf_facts(data)
     assert machine == ELF_MACHINE[target.split("-")[0]], f"built for the wrong CPU (e_machine {machine})"
     assert not interp and needed == 0, "dynamically linked: it would not run on Alpine or a bare image"
@@ -167,10 +230,12 @@ def test_archive_holds_exactly_the_static_binary(target: str, fmt: str):
 
 def test_both_formats_hold_the_same_binary(target: str):
     with open_archive(archive_path(target, "tar.gz")) as gz, open_archive(archive_path(target, "tar.zst")) as zst:
-        assert gz.extractfile("aws-oidc").read() == zst.extractfile("aws-oidc").read()
+        assert gz.extractfile(exe_name(target)).read() == zst.extractfile(exe_name(target)).read()
 
 
 def test_binary_prints_the_workspace_version(target: str, unpacked: Path):
+    if "-linux-" not in target:
+        pytest.skip(f"{target} does not run on this machine (the Windows exe runs under Wine: tests/test_windows.py)")
     result = subprocess.run([*emulator(target), str(unpacked), "--version"], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -187,7 +252,7 @@ def test_archive_depends_on_the_binary_bytes_alone(target: str, fmt: str, unpack
         shutil.copyfile(unpacked, copy)
         copy.chmod(mode)
         os.utime(copy, (mtime, mtime))
-        out = tmp_path / f"{name}.{fmt}"
+        out = tmp_path / name / archive_name(VERSION, target, fmt)
         pack = f'umask {umask} && exec "$0" pack "$1" "$2"'
         subprocess.run(["sh", "-c", pack, str(REPO / "tools/dist.sh"), str(copy), str(out)], check=True)
         digests.add(sha256(out))

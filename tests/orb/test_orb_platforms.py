@@ -30,19 +30,19 @@ PLATFORMS = {
         "uname": "Darwin arm64",
         "target": "aarch64-apple-darwin",
         "exe": "aws-oidc",
-        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
     },
     "macos-x86_64": {
         "uname": "Darwin x86_64",
         "target": "x86_64-apple-darwin",
         "exe": "aws-oidc",
-        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
     },
     "windows-git-bash": {
         "uname": "MINGW64_NT-10.0-20348 x86_64",
         "target": "x86_64-pc-windows-gnu",
         "exe": "aws-oidc.exe",
-        "tools": ("curl", "tar", "gzip", "sha256sum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env"),
+        "tools": ("curl", "tar", "gzip", "sha256sum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
     },
 }
 
