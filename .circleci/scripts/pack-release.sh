@@ -1,6 +1,6 @@
 #!/bin/sh
-# The release as shipped, from the two build jobs' archives in dist/:
-# SHA256SUMS over both, and the orb packed with this version pinning both.
+# The release as shipped, from the build jobs' archives in dist/ (every target):
+# SHA256SUMS over them, and the orb packed with this version pinning them all.
 # Then the hand-offs: orb_source.tar.gz in orb-tools' workspace format (for
 # orb-tools/publish and orb-tools/continue) and /tmp/aws-oidc-release (saved
 # to the cache that the test-deploy workflow restores: workspaces do not
@@ -31,7 +31,9 @@ if [ -f "$release/SHA256SUMS" ] && ! cmp -s dist/SHA256SUMS "$release/SHA256SUMS
   die "this pipeline already saved a release with other archives (an earlier run of this job), and a cache cannot be overwritten: start a new pipeline for this commit instead of rerunning (docs/releasing.md, \"When something fails\")"
 fi
 cargo run --locked --quiet -p orb-pack -- orb/src --version "$version" --sums dist/SHA256SUMS \
-  --target x86_64-unknown-linux-musl --target aarch64-unknown-linux-musl -o dist/orb.yml
+  --target x86_64-unknown-linux-musl --target aarch64-unknown-linux-musl \
+  --target aarch64-apple-darwin --target x86_64-apple-darwin --target x86_64-pc-windows-gnu \
+  -o dist/orb.yml
 cat dist/SHA256SUMS
 
 mkdir -p /tmp/orb-handoff

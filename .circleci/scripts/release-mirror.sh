@@ -24,7 +24,11 @@ die() {
 check() {
   { [ -f "$release/SHA256SUMS" ] && [ -f "$release/orb.yml" ]; } ||
     die "this pipeline's release is not in $release: the cache config.yml's pack job saved was not restored (expired, or pack did not finish); a rerun cannot bring it back: start a new pipeline (docs/releasing.md, \"When something fails\")"
-  (cd "$release" && sha256sum -c SHA256SUMS) ||
+  # macOS has shasum, not sha256sum.
+  sum=sha256sum
+  command -v sha256sum >/dev/null 2>&1 || sum="shasum -a 256"
+  # shellcheck disable=SC2086 # $sum is a command with its arguments
+  (cd "$release" && $sum -c SHA256SUMS) ||
     die "the restored archives do not match their SHA256SUMS"
 }
 
@@ -33,9 +37,12 @@ serve() {
   version=$(tools/dist.sh version)
   mkdir -p "$mirror/v$version"
   cp "$release"/aws-oidc-"$version"-*.tar.zst "$release"/aws-oidc-"$version"-*.tar.gz "$mirror/v$version/"
-  command -v python3 >/dev/null 2>&1 || die "python3 is needed to serve the mirror"
+  # Windows images name it python.
+  python=python3
+  command -v python3 >/dev/null 2>&1 || python=python
+  command -v "$python" >/dev/null 2>&1 || die "python3 is needed to serve the mirror"
   port=${url##*:}
-  exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$mirror"
+  exec "$python" -m http.server "$port" --bind 127.0.0.1 --directory "$mirror"
 }
 
 wait_for() {
