@@ -79,6 +79,7 @@ from conftest import ACCOUNT_ID, TokenFactory, running_moto  # noqa: E402
 from loopback import LoopbackServer, TlsFront, add_to_ca_dir  # noqa: E402
 from orb.runner import Runner, load_orb  # noqa: E402
 from steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
+from steps import ALL_TARGETS  # noqa: E402
 from steps import RELEASE_TARGETS as TARGETS  # noqa: E402
 from steps import archive_name  # noqa: E402
 
@@ -556,17 +557,17 @@ def spread(values: list[float]) -> str:
 
 
 def sizes(dist: Path, version: str) -> dict[str, tuple[int, dict[str, int]] | None]:
-    """(binary, {format: archive bytes}) per architecture: the release
-    archives in dist/, and the binary inside them (what a job downloads and runs)."""
+    """(binary, {format: archive bytes}) per release target: the archives in
+    dist/, and the binary inside them (what a job downloads and runs)."""
     out = {}
-    for arch, target in TARGETS.items():
+    for target in ALL_TARGETS:
         archives = {f: dist / archive_name(version, target, f) for f in FORMATS}
         if not all(a.is_file() for a in archives.values()):
-            out[arch] = None
+            out[target] = None
             continue
         with tarfile.open(archives["tar.gz"]) as tar:
-            binary = tar.getmember("aws-oidc").size
-        out[arch] = (binary, {f: os.stat(a).st_size for f, a in archives.items()})
+            binary = tar.getmembers()[0].size
+        out[target] = (binary, {f: os.stat(a).st_size for f, a in archives.items()})
     return out
 
 
@@ -720,7 +721,7 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
             print(f"  {arch}: not built (run make dist)")
             continue
         binary, archives = got
-        if arch == "x86_64":
+        if arch == "x86_64-unknown-linux-musl":
             out.target(f"  {arch} binary:  {mb(binary)} ({binary:,} B)", f"< {BINARY_MAX_MB} MB",
                        binary < BINARY_MAX_MB * MB, "x86_64 binary under 3.5 MB")  # fmt: skip
             for f, size in archives.items():
