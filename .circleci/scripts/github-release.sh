@@ -50,7 +50,8 @@ releases_page="$server_url/$slug/releases"
 
 cd "$release"
 set --
-for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl \
+  aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-gnu; do
   set -- "$@" "aws-oidc-$version-$target.tar.zst" "aws-oidc-$version-$target.tar.gz"
 done
 set -- "$@" SHA256SUMS
@@ -66,7 +67,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 notes="$tmp/notes.md"
 {
-  echo "aws-oidc $version: static Linux binaries for x86_64 and arm64 (musl), each as .tar.zst and .tar.gz (the same tar)."
+  echo "aws-oidc $version: static Linux binaries for x86_64 and arm64 (musl), macOS binaries for Apple silicon and Intel (macOS 11 and later), and aws-oidc.exe for Windows x86_64; each as .tar.zst and .tar.gz (the same tar)."
   echo
   echo "The aws-oidc orb $version pins these SHA-256 sums and checks every download against them."
   echo "To check a download by hand, in its directory: \`sha256sum --check --ignore-missing SHA256SUMS\`."
