@@ -153,6 +153,18 @@ fn msys_to_windows(path: &str) -> Option<String> {
     Some(format!("{}:{tail}", drive.to_ascii_uppercase()))
 }
 
+/// The name a program was started under, from its `argv[0]`: the file name,
+/// and on Windows without `.exe` (`docker-credential-aws-oidc.exe` is
+/// `docker-credential-aws-oidc`).
+pub fn program_name(argv0: &str) -> &str {
+    let name = argv0.rsplit(['/', '\\']).next().unwrap_or(argv0);
+    if cfg!(windows) && name.len() > 4 && name[name.len() - 4..].eq_ignore_ascii_case(".exe") {
+        &name[..name.len() - 4]
+    } else {
+        name
+    }
+}
+
 /// The first executable called `name` in the directories of `path_var`
 /// (`PATH`).  On Windows, as a shell finds it: `name` with each extension of
 /// `PATHEXT` (`circleci` is `circleci.exe`).
@@ -422,6 +434,24 @@ mod tests {
         assert_eq!(
             find_in(path, "circleci", &exts, any_file),
             Some(first.join("circleci"))
+        );
+    }
+
+    #[test]
+    fn the_program_name_is_the_file_name() {
+        assert_eq!(
+            program_name("/usr/local/bin/docker-credential-aws-oidc"),
+            "docker-credential-aws-oidc"
+        );
+        assert_eq!(program_name("aws-oidc"), "aws-oidc");
+        let windows = program_name(r"C:\bin\docker-credential-aws-oidc.exe");
+        assert_eq!(
+            windows,
+            if cfg!(windows) {
+                "docker-credential-aws-oidc"
+            } else {
+                "docker-credential-aws-oidc.exe"
+            }
         );
     }
 
