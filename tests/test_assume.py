@@ -101,7 +101,7 @@ def test_profile_update_keeps_every_other_byte(step, job_env):
     after = (aws_dir / "credentials").read_bytes().decode()
     assert after.startswith("# managed by hand\r\n[other]\r\naws_access_key_id = AKIAOTHER\r\n\r\n[deploy]\r\naws_access_key_id = ASIA")
     assert after.endswith("; trailing comment\r\n")
-    assert "OLD" not in after
+    assert "= OLD\r\n" not in after, "the old key must be replaced, not kept beside the new one"
     assert after.count("aws_session_token = ") == 1
     assert "\r\n" in after and "\n" not in after.replace("\r\n", "")
 
