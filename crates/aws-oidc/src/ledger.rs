@@ -315,15 +315,7 @@ fn same_target(a: &Written, b: &Written) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::settings::tests::env_of;
 
     #[test]
     fn a_ledger_is_per_job_and_holds_no_secret() {

@@ -710,8 +710,8 @@ fn mint(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::tests::env_of;
     use std::cell::Cell;
-    use std::collections::HashMap;
 
     fn jwt(claims: Value) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -782,14 +782,6 @@ mod tests {
         }
     }
 
-    fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        move |k| map.get(k).cloned()
-    }
-
     fn opts() -> TokenOptions {
         TokenOptions {
             mint_attempts: 3,
@@ -833,17 +825,11 @@ mod tests {
     fn prefers_v2_then_v1() {
         let v2 = jwt(circleci_claims(1_800_003_600));
         let v1 = jwt(serde_json::json!({"iss": "x", "exp": 1_800_003_600}));
-        let env = env_of(&[
-            ("CIRCLE_OIDC_TOKEN_V2", v2.clone()),
-            ("CIRCLE_OIDC_TOKEN", v1.clone()),
-        ]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", &v2), ("CIRCLE_OIDC_TOKEN", &v1)]);
         let t = obtain(&opts(), &env, &NoCli, now()).unwrap();
         assert_eq!(t.source, TokenSource::Env("CIRCLE_OIDC_TOKEN_V2"));
         assert_eq!(t.expose(), v2);
-        let env = env_of(&[
-            ("CIRCLE_OIDC_TOKEN_V2", "  ".into()),
-            ("CIRCLE_OIDC_TOKEN", v1),
-        ]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", "  "), ("CIRCLE_OIDC_TOKEN", &v1)]);
         assert_eq!(
             obtain(&opts(), &env, &NoCli, now()).unwrap().source,
             TokenSource::Env("CIRCLE_OIDC_TOKEN")
@@ -867,7 +853,7 @@ mod tests {
         let stale = jwt(circleci_claims(1_800_000_030));
         let fresh = jwt(circleci_claims(1_800_003_600));
         let minter = FakeMinter::new(vec![Err(failed("network")), Ok(fresh.clone())]);
-        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", stale.clone())]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", &stale)]);
         let t = obtain(&opts(), &env, &minter, now()).unwrap();
         assert_eq!(t.expose(), fresh);
         assert_eq!(minter.calls.get(), 2);
@@ -891,7 +877,7 @@ mod tests {
             audience: Some("sts.amazonaws.com".into()),
             ..opts()
         };
-        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", jwt(circleci_claims(1_800_003_600)))]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", &jwt(circleci_claims(1_800_003_600)))]);
         let err = obtain(&o, &env, &minter, now()).unwrap_err().to_string();
         assert_eq!(minter.calls.get(), 3);
         assert!(err.contains("after 3 attempts: e3"), "{err}");
@@ -941,7 +927,7 @@ mod tests {
         ] {
             let env = env_of(&[(
                 "CIRCLE_OIDC_TOKEN_V2",
-                jwt(serde_json::json!({"iss": "x", "exp": exp})),
+                &jwt(serde_json::json!({"iss": "x", "exp": exp})),
             )]);
             let err = obtain(&opts(), &env, &NoCli, now()).unwrap_err();
             assert!(matches!(err, TokenError::Expired { .. }), "{exp}: {err}");
@@ -954,7 +940,7 @@ mod tests {
         ] {
             let env = env_of(&[(
                 "CIRCLE_OIDC_TOKEN_V2",
-                jwt(serde_json::json!({"iss": "x", "exp": exp})),
+                &jwt(serde_json::json!({"iss": "x", "exp": exp})),
             )]);
             // Far in the future: sent, and STS judges it; nothing overflows here.
             let t = obtain(&opts(), &env, &NoCli, now()).unwrap();
@@ -966,7 +952,7 @@ mod tests {
     fn a_token_longer_than_sts_accepts_is_refused_and_files_are_read_within_a_bound() {
         let long =
             jwt(serde_json::json!({"iss": "x", "exp": 1_800_003_600, "pad": "x".repeat(20_000)}));
-        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", long)]);
+        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", &long)]);
         let err = obtain(&opts(), &env, &NoCli, now())
             .unwrap_err()
             .to_string();
@@ -1028,7 +1014,10 @@ mod tests {
 
     #[test]
     fn token_without_exp_is_refused() {
-        let env = env_of(&[("CIRCLE_OIDC_TOKEN_V2", jwt(serde_json::json!({"iss": "x"})))]);
+        let env = env_of(&[(
+            "CIRCLE_OIDC_TOKEN_V2",
+            &jwt(serde_json::json!({"iss": "x"})),
+        )]);
         let err = obtain(&opts(), &env, &NoCli, now())
             .unwrap_err()
             .to_string();
