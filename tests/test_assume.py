@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from loopback import ForwardProxy, TlsFront
-from steps import ROLE, SECOND_ROLE, assert_no_secrets, credentials_in, run_aws, run_aws_oidc, sourced_env
+from support.accounts import ROLE, SECOND_ROLE
+from support.loopback import ForwardProxy, TlsFront
+from support.steps import assert_no_secrets, credentials_in, run_aws, run_aws_oidc, sourced_env
 
 
 @pytest.fixture

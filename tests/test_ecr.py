@@ -3,7 +3,7 @@
 Private registries: moto's ECR (`GetAuthorizationToken` answers
 `AWS:<account>-auth-token`, with an expiry in 2015, which aws-oidc reports
 as unknown and never caches).  ECR Public: the SigV4-verifying fixture in
-`ecr_public.py`.  A real registry (Debian's `docker-registry`, htpasswd auth
+`support/ecr_public.py`.  A real registry (Debian's `docker-registry`, htpasswd auth
 for the user and password moto's token decodes to) and a real client
 (Debian's `skopeo`) show that what aws-oidc writes is all a client needs:
 once through `auths`, once through `credHelpers`, skopeo running the helper.
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID, running_moto
-from ecr_public import EcrPublic
-from registry import anonymous_status, make_oci_image, running_registry, skopeo
-from steps import ROLE, assert_no_secrets, run_aws_oidc
+from support.accounts import ACCOUNT_ID, ROLE
+from support.ecr_public import EcrPublic
+from support.registry import anonymous_status, make_oci_image, running_registry, skopeo
+from support.servers import running_moto
+from support.steps import assert_no_secrets, run_aws_oidc
 
 REGION = "us-east-1"
 OTHER_ACCOUNT = "210987654321"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID
-from steps import ROLE, SECOND_ROLE, run_aws, run_aws_oidc, sourced_env
+from support.accounts import ACCOUNT_ID, ROLE, SECOND_ROLE
+from support.steps import run_aws, run_aws_oidc, sourced_env
 
 OTHER_ROLE = "arn:aws:iam::210987654321:role/deploy"
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from steps import ROLE, run_aws, run_aws_oidc
+from support.accounts import ROLE
+from support.steps import run_aws, run_aws_oidc
 
 
 @pytest.fixture
@@ -163,7 +164,7 @@ def test_an_unwritable_bash_env_fails_before_the_token_is_spent(aws_oidc_bin, jo
 import stat  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from steps import Measured, measured  # noqa: E402
+from support.steps import Measured, measured  # noqa: E402
 
 
 @pytest.fixture
@@ -438,11 +439,11 @@ def test_thumbprint_timeout_bounds_a_server_that_sends_a_byte_every_half_second(
     import ssl
     import threading
 
-    from loopback import make_ca_and_server_cert
+    from support.certs import make_chain
 
-    ca, cert, key = make_ca_and_server_cert(tmp_path)
+    chain = make_chain(tmp_path, "slow")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
+    ctx.load_cert_chain(chain.server_chain, chain.server_key)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -462,7 +463,7 @@ def test_thumbprint_timeout_bounds_a_server_that_sends_a_byte_every_half_second(
                 time.sleep(0.5)
 
     threading.Thread(target=serve, daemon=True).start()
-    env = {"PATH": "/usr/bin:/bin", "SSL_CERT_FILE": str(ca)}
+    env = {"PATH": "/usr/bin:/bin", "SSL_CERT_FILE": str(chain.root)}
     try:
         r = measured(aws_oidc_bin, ["thumbprint", "--timeout", "2", f"https://127.0.0.1:{listener.getsockname()[1]}"],
                      env, timeout=30)

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from loopback import LoopbackServer
-from steps import ALL_TARGETS, ARCHIVE_FORMATS, archive_name
+from support.loopback import LoopbackServer
+from support.steps import ALL_TARGETS, ARCHIVE_FORMATS, archive_name
 
 REPO = Path(__file__).resolve().parent.parent
 CIRCLECI = REPO / ".circleci"

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, private_pem
-from steps import ROLE, run_aws, run_aws_oidc
-from steps import trust
+from support.accounts import ACCOUNT_ID, ORG_ID, ROLE, private_pem, trust
+from support.steps import run_aws, run_aws_oidc
 
 PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
 

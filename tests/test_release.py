@@ -31,8 +31,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steps import ARCHIVE_FORMATS as FORMATS
-from steps import ALL_TARGETS, ROLE, archive_name, pinned_sums, run_aws, run_aws_oidc
+from support.accounts import ROLE
+from support.steps import ARCHIVE_FORMATS as FORMATS
+from support.steps import ALL_TARGETS, archive_name, pinned_sums, run_aws, run_aws_oidc
 
 REPO = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, private_pem
-from steps import ROLE, SECOND_ROLE, run_aws_oidc
-from steps import chain_trust, trust  # noqa: F401
+from support.accounts import ACCOUNT_ID, ORG_ID, ROLE, SECOND_ROLE, private_pem
+from support.accounts import chain_trust, trust  # noqa: F401
+from support.steps import run_aws_oidc
 
 PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
 SECRET_VARS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from steps import run_aws, run_aws_oidc, sourced_env
+from support.steps import run_aws, run_aws_oidc, sourced_env
 
 KEY_ID = "AKIAEXAMPLESTATIC001"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSTATICKEY"

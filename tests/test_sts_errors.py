@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID, private_pem
-from steps import PROVIDER, PROVIDER_ARN, ROLE, SECOND_ROLE, assert_no_secrets, chain_trust, trust, credentials_in, run_aws, run_aws_oidc, sourced_env
+from support.accounts import ACCOUNT_ID, ORG_ID, PROJECT_ID, PROVIDER, PROVIDER_ARN, ROLE, SECOND_ROLE, chain_trust, private_pem, trust
+from support.steps import assert_no_secrets, credentials_in, run_aws, run_aws_oidc, sourced_env
 
 
 
@@ -267,7 +267,7 @@ def test_a_wrong_answer_fails_at_once_and_writes_nothing(step, strict_sts, job_e
 
 
 def test_a_200_mb_answer_is_cut_off_without_buffering_it(aws_oidc_bin, step, strict_sts):
-    from steps import measured
+    from support.steps import measured
 
     strict_sts.fault("huge", count=10, size=200_000_000)
     result = measured(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--output", "json"], step.env, timeout=60)

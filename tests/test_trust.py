@@ -19,8 +19,11 @@ from pathlib import Path
 import jwt
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID, USER_ID, VENV_BIN, private_pem, running_moto
-from steps import ROLE, run_aws_oidc
+from support.accounts import ACCOUNT_ID, ORG_ID, PROJECT_ID, ROLE, USER_ID, VENV_BIN, private_pem
+from support.certs import make_chain
+from support.loopback import Issuer
+from support.servers import running_moto
+from support.steps import run_aws_oidc
 from strict_sts import evaluate as fixture_evaluate
 from strict_sts.server import Handler
 
@@ -478,7 +481,6 @@ def test_every_command_in_the_aws_setup_doc_runs(aws_oidc_bin, moto_with_managed
     """
     import boto3
 
-    from test_thumbprint import Issuer, make_chain
 
     moto_server = moto_with_managed_policies
     blocks = doc_blocks()

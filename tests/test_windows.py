@@ -24,8 +24,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from loopback import TlsFront
-from steps import ROLE, archive_name, release_under_test, sourced_env
+from support.accounts import ROLE
+from support.loopback import TlsFront
+from support.steps import archive_name, release_under_test, sourced_env
 
 REPO = Path(__file__).resolve().parent.parent
 DIST, VERSION, TARGETS = release_under_test()

@@ -2,7 +2,7 @@
 and the network floor.
 
 Everything runs on 127.0.0.1: moto's STS server, over HTTP and over HTTPS (a
-TLS front with a generated CA, from tests/loopback.py), and a mirror of the
+TLS front with a generated CA, from tests/support/loopback.py), and a mirror of the
 release downloads (`v<version>/aws-oidc-<version>-<target>.tar.{zst,gz}`),
 also behind TLS.  Each command is timed as a whole process, start to exit, in
 interleaved rounds so that a busy moment of the machine hits every command
@@ -71,17 +71,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
 VENV_BIN = Path(sys.executable).parent
-# The end-to-end fixtures are the one place servers, certificates, tokens and
-# orb steps are made; the benchmark uses them as they are.
+# tests/support is the one place servers, certificates, tokens and orb steps
+# are made; the benchmark uses them as they are.
 sys.path.insert(0, str(TESTS))
 
-from conftest import ACCOUNT_ID, TokenFactory, running_moto  # noqa: E402
-from loopback import LoopbackServer, TlsFront, add_to_ca_dir  # noqa: E402
-from orb.runner import Runner, load_orb  # noqa: E402
-from steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
-from steps import ALL_TARGETS  # noqa: E402
-from steps import RELEASE_TARGETS as TARGETS  # noqa: E402
-from steps import archive_name  # noqa: E402
+from support.accounts import ACCOUNT_ID, TokenFactory  # noqa: E402
+from support.certs import add_to_ca_dir  # noqa: E402
+from support.loopback import LoopbackServer, TlsFront  # noqa: E402
+from support.orb_runner import Runner, load_orb  # noqa: E402
+from support.servers import running_moto  # noqa: E402
+from support.steps import ARCHIVE_FORMATS as FORMATS  # noqa: E402
+from support.steps import ALL_TARGETS  # noqa: E402
+from support.steps import RELEASE_TARGETS as TARGETS  # noqa: E402
+from support.steps import archive_name  # noqa: E402
 
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
@@ -205,7 +207,7 @@ class Mirror(LoopbackServer):
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # as tests/loopback.py's TlsFront: no 40 ms ACK wait
+            disable_nagle_algorithm = True  # as tests/support/loopback.py's TlsFront: no 40 ms ACK wait
 
             def log_message(self, *args) -> None:
                 pass

@@ -15,7 +15,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tarfile
 import threading
 import time
@@ -25,15 +24,14 @@ from pathlib import Path
 
 import pytest
 
-from steps import ARCHIVE_FORMATS as FORMATS
-from steps import RELEASE_TARGETS as TARGETS
-from steps import archive_name, pinned_sums
+from support.steps import ARCHIVE_FORMATS as FORMATS
+from support.steps import RELEASE_TARGETS as TARGETS
+from support.steps import archive_name, pinned_sums
 
-from .configs import REGION
-from .runner import JobResult, Runner, load_orb
+from support.accounts import REPO, VENV_BIN
+from support.orb_configs import REGION
+from support.orb_runner import JobResult, Runner, load_orb
 
-REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 DIST = Path(os.environ.get("AWS_OIDC_DIST", REPO / "dist"))
 
 

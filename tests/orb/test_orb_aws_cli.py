@@ -12,10 +12,9 @@ import subprocess
 import pytest
 import yaml
 
-from .configs import ACCOUNT, assumed, role
-from .runner import ConfigError, Runner
-from .schema import assert_valid, check_jsonschema
-from .test_orb_jobs import SHELLS, assert_ok
+from support.orb_configs import ACCOUNT, SHELLS, assert_ok, assumed, role
+from support.orb_runner import ConfigError, Runner
+from support.orb_schema import assert_valid, check_jsonschema
 
 OUR_ORB = "aws-oidc/aws-oidc@0.1"
 
@@ -173,7 +172,7 @@ def tutorial_world(ci, moto_server):
     moto for S3 too, a bucket to list, and the job's token."""
     from uuid import uuid4
 
-    from steps import run_aws
+    from support.steps import run_aws
 
     bucket = f"tutorial-{uuid4().hex[:12]}"
     made = run_aws({**ci.env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -8,7 +8,7 @@ import base64
 import json
 import os
 
-from .configs import ACCOUNT, REGION, config, role, run
+from support.orb_configs import ACCOUNT, REGION, config, role, run
 
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 

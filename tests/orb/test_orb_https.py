@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from loopback import TlsFront, add_to_ca_dir, make_ca_and_server_cert
+from support.certs import add_to_ca_dir, make_chain
+from support.loopback import TlsFront
 
-from .configs import assumed, caller_arn, config, role
+from support.orb_configs import assumed, caller_arn, config, role
 
 
 @pytest.fixture
@@ -35,9 +36,7 @@ def front(ci, tmp_path: Path):
 def unrelated_ca(tmp_path: Path) -> Path:
     """A CA that signed nothing the mirror sends (of another name, so that
     OpenSSL never takes one for the other)."""
-    (tmp_path / "unrelated").mkdir()
-    ca, _, _ = make_ca_and_server_cert(tmp_path / "unrelated", ca_cn="aws-oidc unrelated CA")
-    return ca
+    return make_chain(tmp_path / "unrelated", "unrelated").root
 
 
 def calls(log: Path) -> list[str]:

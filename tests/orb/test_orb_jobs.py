@@ -14,19 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .configs import REGION, assumed, caller_arn, config, role, run
-
-# As CircleCI starts them: bash where the image has it (bash itself then
-# reads $BASH_ENV), else sh; -e (and pipefail where the shell has it) as it does.
-SHELLS = {
-    "bash": ["/bin/bash", "-eo", "pipefail"],
-    # As the aws-cli orb tests it: unset variables are errors from the first line.
-    "bash-nounset": ["/bin/bash", "-eo", "pipefail", "-o", "nounset"],
-    "sh": ["/bin/sh", "-e"],
-    "dash": ["dash", "-e"],
-    "busybox-sh": ["busybox", "sh", "-eo", "pipefail"],
-}
-
+from support.orb_configs import REGION, SHELLS, assert_ok, assumed, caller_arn, config, role, run
 
 #: What an Alpine image has on PATH, as busybox applets: wget, no curl, no zstd.
 ALPINE = ("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
@@ -40,10 +28,6 @@ def without(*tools: str) -> tuple[str, ...]:
 
 def setup_step(**params) -> dict:
     return {"aws-oidc/setup": params}
-
-
-def assert_ok(result) -> None:
-    assert result.ok, result.describe()
 
 
 @pytest.mark.parametrize("shell", SHELLS.values(), ids=SHELLS.keys())

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from steps import archive_name
+from support.steps import archive_name
 
-from .configs import config
-
-# As CircleCI starts a step on both: bash, -e and pipefail.
+from support.orb_configs import config
 BASH = ["/bin/bash", "-eo", "pipefail"]
 
 #: What each executor answers to `uname -sm`, and what its PATH has.

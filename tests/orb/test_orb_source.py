@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from steps import ALL_TARGETS
+from support.steps import ALL_TARGETS
 
-from .runner import Runner
-from .schema import assert_valid, check_jsonschema
+from support.orb_runner import Runner
+from support.orb_schema import assert_valid, check_jsonschema
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .runner import ConfigError, Runner
+from support.orb_runner import ConfigError, Runner
 
 ORB = {
     "version": 2.1,

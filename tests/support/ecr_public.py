@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from loopback import LoopbackServer
+from support.loopback import LoopbackServer
 from strict_sts import sigv4
 
 TARGET = "SpencerFrontendService.GetAuthorizationToken"

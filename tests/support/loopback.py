@@ -5,86 +5,27 @@
   system CA store and `SSL_CERT_FILE` are exercised for real.
 - `ForwardProxy`: a plain HTTP forward proxy that records what went through
   it, to show `HTTP_PROXY`/`HTTPS_PROXY` are honoured; HTTPS tunnels
-  (CONNECT) are recorded, to see which endpoint was chosen, and refused.
+  (CONNECT) are recorded, to see which endpoint was chosen, and refused
+  unless the proxy was made with `tunnels=True` (to loopback hosts only);
+- `Issuer`: an OIDC issuer over HTTPS (discovery document and JWKS).
 
-Both bind 127.0.0.1 only and stop with the test.
+All bind 127.0.0.1 only and stop with the test.
 """
 
 from __future__ import annotations
 
-import datetime
 import http.client
 import http.server
-import ipaddress
-import shutil
+import json
+import select
+import socket
 import ssl
-import subprocess
 import threading
 import urllib.parse
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
-
-def make_ca_and_server_cert(directory: Path, ca_cn: str = "aws-oidc test CA") -> tuple[Path, Path, Path]:
-    """Writes ca.pem, server.pem and server.key for 127.0.0.1/localhost."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_cn)])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path, cert_path, key_path = directory / "ca.pem", directory / "server.pem", directory / "server.key"
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca_path, cert_path, key_path
-
-
-def add_to_ca_dir(directory: Path, ca: Path) -> Path:
-    """Copies `ca` into a CA directory under its subject hash (`<hash>.0`), as
-    `openssl rehash` and update-ca-certificates name it; returns the directory."""
-    subject_hash = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", str(ca)],
-                                  capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ca, directory / f"{subject_hash}.0")
-    return directory
+from .accounts import ORG_ID
+from .certs import Chain, make_chain
 
 
 def _forward(handler: http.server.BaseHTTPRequestHandler, target: str, path: str) -> None:
@@ -133,7 +74,8 @@ class TlsFront(LoopbackServer):
     """HTTPS on 127.0.0.1, forwarding every request to `backend` over HTTP."""
 
     def __init__(self, backend: str, directory: Path) -> None:
-        self.ca, cert, key = make_ca_and_server_cert(directory)
+        chain = make_chain(directory, "front")
+        self.ca = chain.root
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -149,33 +91,100 @@ class TlsFront(LoopbackServer):
             def log_message(self, *args):
                 pass
 
-        super().__init__(Handler, tls=(cert, key))
+        super().__init__(Handler, tls=(chain.server_chain, chain.server_key))
 
 
 class ForwardProxy(LoopbackServer):
-    """An HTTP forward proxy (absolute-URI requests) that logs each target."""
+    """An HTTP forward proxy (absolute-URI requests) that logs each target and
+    the `Proxy-Authorization` each request brought (None when none).
 
-    def __init__(self) -> None:
+    With `tunnels=True`, CONNECT to 127.0.0.1 or localhost opens a tunnel
+    that relays bytes both ways; any other CONNECT is refused."""
+
+    def __init__(self, tunnels: bool = False) -> None:
         self.seen: list[str] = []
-        seen = self.seen
+        self.authorizations: list[str | None] = []
+        seen, authorizations = self.seen, self.authorizations
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802
                 seen.append(f"{self.command} {self.path}")
+                authorizations.append(self.headers.get("Proxy-Authorization"))
                 parsed = urllib.parse.urlsplit(self.path)
                 _forward(self, f"{parsed.scheme}://{parsed.netloc}", parsed.path or "/")
 
             do_GET = do_POST  # noqa: N815
 
             def do_CONNECT(self):  # noqa: N802
-                # Records which host an HTTPS request was for, then refuses:
-                # nothing leaves this machine.
+                # Records which host an HTTPS request was for; nothing leaves this machine.
                 seen.append(f"CONNECT {self.path}")
-                self.send_error(502, "no tunnels from the test proxy")
+                authorizations.append(self.headers.get("Proxy-Authorization"))
+                host, _, port = self.path.rpartition(":")
+                if not tunnels or host not in ("127.0.0.1", "localhost") or not port.isdigit():
+                    self.send_error(502, "no tunnels from the test proxy")
+                    return
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+                except OSError:
+                    self.send_error(502, "cannot reach the tunnel's target")
+                    return
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                _relay(self.connection, upstream)
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
 
         super().__init__(Handler)
+
+
+def _relay(client: socket.socket, upstream: socket.socket, idle: float = 10.0) -> None:
+    """Copies bytes both ways until either side closes or `idle` seconds pass."""
+    with upstream:
+        pair = {client: upstream, upstream: client}
+        while True:
+            ready, _, _ = select.select(list(pair), [], [], idle)
+            if not ready:
+                return
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                pair[sock].sendall(data)
+
+
+class Issuer(LoopbackServer):
+    """An HTTPS OIDC issuer on 127.0.0.1 for the org ORG_ID: its discovery
+    document (whose `jwks_uri` is on `jwks_base`, else on itself) and JWKS."""
+
+    def __init__(self, chain: Chain, jwks_base: str | None = None) -> None:
+        self.jwks_base = jwks_base
+        issuer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                if self.path == f"/org/{ORG_ID}/.well-known/openid-configuration":
+                    base = issuer.jwks_base or issuer.url
+                    body = json.dumps({
+                        "issuer": f"{issuer.url}/org/{ORG_ID}",
+                        "jwks_uri": f"{base}/org/{ORG_ID}/.well-known/jwks-pub.json",
+                    }).encode()
+                elif self.path == f"/org/{ORG_ID}/.well-known/jwks-pub.json":
+                    body = b'{"keys": []}'
+                else:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler, tls=(chain.server_chain, chain.server_key))

@@ -1,10 +1,23 @@
 """Building blocks for the configs the tests run: a one-job config that uses
-the orb, `run` steps, and the ARNs moto hands out."""
+the orb, `run` steps, the shells CircleCI runs steps with, and the ARNs moto
+hands out."""
 
 from __future__ import annotations
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+
+# As CircleCI starts them: bash where the image has it (bash itself then
+# reads $BASH_ENV), else sh; -e (and pipefail where the shell has it) as it does.
+SHELLS = {
+    "bash": ["/bin/bash", "-eo", "pipefail"],
+    # As the aws-cli orb tests it: unset variables are errors from the first line.
+    "bash-nounset": ["/bin/bash", "-eo", "pipefail", "-o", "nounset"],
+    "sh": ["/bin/sh", "-e"],
+    "dash": ["dash", "-e"],
+    "busybox-sh": ["busybox", "sh", "-eo", "pipefail"],
+}
+
 
 
 def role(name: str) -> str:
@@ -34,3 +47,8 @@ def caller_arn(profile: str | None = None, **extra) -> dict:
     """A step printing the ARN the AWS CLI is signed in as."""
     flag = f" --profile {profile}" if profile else ""
     return run(f"whoami{flag}", f"aws sts get-caller-identity{flag} --query Arn --output text", **extra)
+
+
+def assert_ok(result) -> None:
+    """The job passed; else its steps' output says why."""
+    assert result.ok, result.describe()

@@ -23,7 +23,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import free_port, wait_http
+from support.servers import free_port, wait_http
 
 
 @contextmanager

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import ACCOUNT_ID, ORG_ID, PROJECT_ID
+from .accounts import REPO, VENV_BIN
 
-VENV_BIN = Path(sys.executable).parent
-ROLE = "arn:aws:iam::123456789012:role/deploy"
-SECOND_ROLE = "arn:aws:iam::123456789012:role/second"
 
 #: The release's target for each machine (`platform.machine()`).
 RELEASE_TARGETS = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
@@ -37,7 +33,7 @@ def release_under_test() -> tuple[Path, str, tuple[str, ...]]:
     workspace's), and the targets under test (AWS_OIDC_TARGETS, else all)."""
     import tomllib
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     with open(repo / "Cargo.toml", "rb") as f:
         version = tomllib.load(f)["workspace"]["package"]["version"]
     targets = tuple(os.environ.get("AWS_OIDC_TARGETS", " ".join(ALL_TARGETS)).split())
@@ -105,37 +101,6 @@ def is_executable(path: Path) -> bool:
 
 
 # --- the strict STS fixture's AWS account: its provider and trust policies ---
-
-PROVIDER = f"oidc.circleci.com/org/{ORG_ID}"
-PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{PROVIDER}"
-
-
-def trust(sub_pattern: str = f"org/{ORG_ID}/project/{PROJECT_ID}/user/*", operator: str = "StringLike",
-          aud: str = ORG_ID) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": PROVIDER_ARN},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {f"{PROVIDER}:aud": aud},
-                operator: {f"{PROVIDER}:sub": sub_pattern},
-            },
-        }],
-    }
-
-
-def chain_trust(external_id: str | None = None) -> dict:
-    statement = {
-        "Effect": "Allow",
-        "Principal": {"AWS": ROLE},
-        "Action": "sts:AssumeRole",
-    }
-    if external_id:
-        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
-
 
 # --- a run with its wall time and peak memory ---
 
