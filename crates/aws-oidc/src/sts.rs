@@ -128,6 +128,14 @@ impl CaBundle {
     pub fn path(&self) -> &std::path::Path {
         &self.path
     }
+
+    /// Its certificates (checked well-formed by [`CaBundle::read`]).
+    pub(crate) fn certificates(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        use rustls::pki_types::pem::PemObject as _;
+        rustls::pki_types::CertificateDer::pem_slice_iter(&self.pem)
+            .filter_map(Result::ok)
+            .collect()
+    }
 }
 
 /// The endpoint could not be resolved for these settings (e.g. FIPS in a

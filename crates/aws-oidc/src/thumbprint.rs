@@ -4,8 +4,12 @@
 //! the host of its `jwks_uri`, open TLS to it, and hash (SHA-1, hex) the last
 //! certificate the server sends: the top intermediate CA of its chain.  The
 //! chain is still verified against this machine's CA store (and
-//! `SSL_CERT_FILE`), so that no one in the middle can hand us a chain of
-//! their own to pin.
+//! `SSL_CERT_FILE`), or the CAs in `AWS_CA_BUNDLE` (or the profile's
+//! `ca_bundle`) as the AWS CLI takes them, so that no one in the middle can
+//! hand us a chain of their own to pin.  Connections go through the proxy
+//! `HTTPS_PROXY` (or `ALL_PROXY`) names, unless `NO_PROXY` exempts the host,
+//! by the rules the SDK's connector applies (hyper-util's), as an HTTP
+//! `CONNECT` tunnel.
 //!
 //! IAM only uses thumbprints when the JWKS host's certificate does not chain
 //! to a CA that AWS trusts (a self-hosted issuer with a private CA, say), or
@@ -13,8 +17,11 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use hyper_util::client::proxy::matcher::Matcher;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -23,6 +30,9 @@ use rustls::{
     ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
     StreamOwned,
 };
+
+use crate::settings::{self, Env};
+use crate::sts::CaBundle;
 
 /// Why no thumbprint could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +81,10 @@ pub struct IssuerCertificates {
     pub jwks: CertificateChain,
     /// The chain of the issuer host (the same host for most issuers).
     pub issuer: CertificateChain,
+    /// The CA bundle the chains were verified against, if not this machine's CAs.
+    pub ca_bundle: Option<PathBuf>,
+    /// The proxy the connections went through (no credentials), if any.
+    pub proxy: Option<String>,
 }
 
 /// An `https://` URL split into host, port and path.
@@ -211,35 +225,210 @@ impl Write for Deadlined {
     }
 }
 
-/// A TLS client that trusts this machine's CAs and remembers each server's chain.
+/// A proxy to tunnel through: where it is, and what to send it.
+#[derive(Debug)]
+struct Tunnel {
+    /// `host:port` of the proxy, to connect to.
+    host: String,
+    port: u16,
+    /// `http://host:port`, for messages (never the credentials).
+    shown: String,
+    /// The `Proxy-Authorization` header value, from the proxy URL's user and password.
+    authorization: Option<String>,
+}
+
+/// The proxy for HTTPS connections to `host:port`, if the environment names
+/// one and `NO_PROXY` does not exempt the host (hyper-util's rules, as the
+/// SDK's connector applies them).
+fn proxy_for(matcher: &Matcher, host: &str, port: u16) -> Result<Option<Tunnel>, ThumbprintError> {
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let Ok(target) = format!("https://{authority}/").parse::<http::Uri>() else {
+        return Ok(None);
+    };
+    let Some(intercept) = matcher.intercept(&target) else {
+        return Ok(None);
+    };
+    let uri = intercept.uri();
+    let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+    let shown = format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.authority()
+            .map_or(host, |a| a.as_str().rsplit('@').next().unwrap_or_default())
+    );
+    if uri.scheme_str() != Some("http") || host.is_empty() {
+        return fail(format!(
+            "the proxy {shown} (HTTPS_PROXY or ALL_PROXY) is not an http:// proxy: thumbprint \
+             tunnels through http:// proxies only; give the proxy as http://host:port, or \
+             list the issuer's host in NO_PROXY"
+        ));
+    }
+    Ok(Some(Tunnel {
+        host: host.to_string(),
+        port: uri.port_u16().unwrap_or(80),
+        shown,
+        authorization: intercept
+            .basic_auth()
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    }))
+}
+
+/// The proxy rules from `env`: `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`
+/// (upper case first, then lower, as hyper-util reads them).
+fn proxy_matcher(env: Env) -> Matcher {
+    let first = |names: [&str; 2]| names.iter().find_map(|n| env(n)).unwrap_or_default();
+    Matcher::builder()
+        .https(first(["HTTPS_PROXY", "https_proxy"]))
+        .all(first(["ALL_PROXY", "all_proxy"]))
+        .no(first(["NO_PROXY", "no_proxy"]))
+        .build()
+}
+
+/// A TLS client that trusts this machine's CAs (or a CA bundle), tunnels
+/// through the environment's proxy, and remembers each server's chain.
 struct Client {
     provider: Arc<rustls::crypto::CryptoProvider>,
     verifier: Arc<WebPkiServerVerifier>,
+    /// The CAs trusted, for messages.
+    trusted: String,
+    proxy: Matcher,
     deadline: Instant,
 }
 
 impl Client {
-    fn new(deadline: Instant) -> Result<Self, ThumbprintError> {
+    fn new(
+        deadline: Instant,
+        ca_bundle: Option<&CaBundle>,
+        proxy: Matcher,
+    ) -> Result<Self, ThumbprintError> {
         let mut roots = RootCertStore::empty();
-        let found = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(found.certs);
-        if roots.is_empty() {
-            return fail(
-                "no CA certificates found on this machine: install the ca-certificates package, \
-                 or point SSL_CERT_FILE at a PEM bundle"
-                    .into(),
-            );
+        match ca_bundle {
+            Some(bundle) => {
+                roots.add_parsable_certificates(bundle.certificates());
+                if roots.is_empty() {
+                    return fail(format!(
+                        "the CA bundle {} (AWS_CA_BUNDLE) holds no CA certificate rustls can \
+                         use: point AWS_CA_BUNDLE at a PEM file of CA certificates",
+                        bundle.path().display()
+                    ));
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                roots.add_parsable_certificates(found.certs);
+                if roots.is_empty() {
+                    return fail(
+                        "no CA certificates found on this machine: install the ca-certificates \
+                         package, or point SSL_CERT_FILE (or AWS_CA_BUNDLE) at a PEM bundle"
+                            .into(),
+                    );
+                }
+            }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
                 .map_err(|e| ThumbprintError(format!("cannot set up TLS verification: {e}")))?;
+        let trusted = match ca_bundle {
+            Some(bundle) => format!("the CA bundle {} (AWS_CA_BUNDLE)", bundle.path().display()),
+            None => "this machine's CAs".into(),
+        };
         Ok(Client {
             provider,
             verifier,
+            trusted,
+            proxy,
             deadline,
         })
+    }
+
+    /// A TCP connection to `host:port` (any of its addresses) within the deadline.
+    fn tcp(&self, host: &str, port: u16, place: &str) -> Result<Deadlined, ThumbprintError> {
+        let addrs: Vec<_> = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| ThumbprintError(format!("cannot resolve {place}: {e}")))?
+            .collect();
+        // localhost may resolve to ::1 first while the server listens on 127.0.0.1.
+        let mut last = format!("cannot resolve {place}: check the URL and DNS");
+        for addr in addrs {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return fail(format!(
+                    "cannot connect to {place}: gave up, the time limit (--timeout) ran out"
+                ));
+            }
+            match TcpStream::connect_timeout(&addr, left) {
+                Ok(sock) => {
+                    return Ok(Deadlined {
+                        sock,
+                        deadline: self.deadline,
+                    })
+                }
+                Err(e) => last = format!("cannot connect to {place}: {e}"),
+            }
+        }
+        fail(last)
+    }
+
+    /// A connection to `url`'s host: direct, or a `CONNECT` tunnel through the proxy.
+    fn open(&self, url: &HttpsUrl) -> Result<Deadlined, ThumbprintError> {
+        let place = format!("{}:{}", url.host, url.port);
+        let Some(proxy) = proxy_for(&self.proxy, &url.host, url.port)? else {
+            return self.tcp(&url.host, url.port, &place);
+        };
+        let via = format!("the proxy {}", proxy.shown);
+        let mut sock = self.tcp(&proxy.host, proxy.port, &via)?;
+        let authority = if url.host.contains(':') {
+            format!("[{}]:{}", url.host, url.port)
+        } else {
+            place.clone()
+        };
+        let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+        if let Some(auth) = &proxy.authorization {
+            request.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+        }
+        request.push_str("\r\n");
+        sock.write_all(request.as_bytes())
+            .map_err(|e| ThumbprintError(format!("cannot send CONNECT to {via}: {e}")))?;
+        // The proxy's answer head, byte by byte so that nothing of the TLS
+        // stream after it is read; at most 16 KiB.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if head.len() >= 16 * 1024 {
+                return fail(format!("{via} sent an answer to CONNECT of over 16 KiB"));
+            }
+            match sock.read(&mut byte) {
+                Ok(0) => {
+                    return fail(format!(
+                        "{via} closed the connection instead of opening a tunnel to {place}"
+                    ))
+                }
+                Ok(_) => head.push(byte[0]),
+                Err(e) => return fail(format!("cannot read {via}'s answer to CONNECT: {e}")),
+            }
+        }
+        let head = String::from_utf8_lossy(&head);
+        let status_line = head.lines().next().unwrap_or_default();
+        let status = status_line.split_whitespace().nth(1).unwrap_or("?");
+        match status {
+            "200" => Ok(sock),
+            "407" => fail(format!(
+                "{via} wants credentials (HTTP 407) for a tunnel to {place}: give them in the \
+                 proxy URL, HTTPS_PROXY=http://USER:PASSWORD@host:port, or list {} in NO_PROXY",
+                url.host
+            )),
+            _ => fail(format!(
+                "{via} refused a tunnel to {place}: {}; check HTTPS_PROXY and NO_PROXY",
+                crate::redact::untrusted(&crate::redact::cut(status_line, 200))
+            )),
+        }
     }
 
     /// Connects, completes the TLS handshake, and returns the stream and the verified chain.
@@ -260,32 +449,7 @@ impl Client {
             .with_no_client_auth();
         let name = ServerName::try_from(url.host.clone())
             .map_err(|_| ThumbprintError(format!("{:?} is not a valid host name", url.host)))?;
-        let addrs: Vec<_> = (url.host.as_str(), url.port)
-            .to_socket_addrs()
-            .map_err(|e| ThumbprintError(format!("cannot resolve {place}: {e}")))?
-            .collect();
-        // localhost may resolve to ::1 first while the server listens on 127.0.0.1.
-        let mut last = format!("cannot resolve {place}: check the URL and DNS");
-        let mut connected = None;
-        for addr in addrs {
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return fail(format!(
-                    "cannot connect to {place}: gave up, the time limit (--timeout) ran out"
-                ));
-            }
-            match TcpStream::connect_timeout(&addr, left) {
-                Ok(s) => {
-                    connected = Some(s);
-                    break;
-                }
-                Err(e) => last = format!("cannot connect to {place}: {e}"),
-            }
-        }
-        let sock = Deadlined {
-            sock: connected.ok_or(ThumbprintError(last))?,
-            deadline: self.deadline,
-        };
+        let sock = self.open(url)?;
         let conn = ClientConnection::new(Arc::new(config), name)
             .map_err(|e| ThumbprintError(format!("cannot start TLS with {place}: {e}")))?;
         let mut tls = StreamOwned::new(conn, sock);
@@ -293,10 +457,11 @@ impl Client {
             if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
                 let why = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                     Some(rustls::Error::InvalidCertificate(c)) => format!(
-                        "its certificate is not trusted here ({c:?}). aws-oidc only reports the \
-                         thumbprint of a chain it can verify, so that no one in the middle can \
-                         substitute theirs: if the issuer uses a private CA, point SSL_CERT_FILE \
-                         at that CA's certificate"
+                        "its certificate is not trusted by {} ({c:?}). aws-oidc only reports \
+                         the thumbprint of a chain it can verify, so that no one in the middle \
+                         can substitute theirs: if the issuer uses a private CA, put that CA's \
+                         certificate in AWS_CA_BUNDLE (or SSL_CERT_FILE)",
+                        self.trusted
                     ),
                     _ => e.to_string(),
                 };
@@ -379,14 +544,24 @@ fn http_body(raw: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Follows AWS's procedure for the issuer at `issuer_url` (e.g.
 /// `https://oidc.circleci.com/org/<id>`), all of it (connections, TLS,
-/// reads) within `timeout`.
+/// reads) within `timeout`.  `env` gives the CA bundle (`AWS_CA_BUNDLE`,
+/// else the profile's `ca_bundle`) and the proxy (`HTTPS_PROXY`,
+/// `ALL_PROXY`, `NO_PROXY`).
 pub fn for_issuer(
     issuer_url: &str,
     timeout: Duration,
+    env: Env,
 ) -> Result<IssuerCertificates, ThumbprintError> {
     let deadline = Instant::now() + timeout;
     let issuer = parse_url(issuer_url, "the issuer URL")?;
-    let client = Client::new(deadline)?;
+    let ca_bundle = settings::CA_BUNDLE
+        .resolve(None, env)
+        .map(|(path, _)| CaBundle::read(Path::new(&path)))
+        .transpose()
+        .map_err(|e| ThumbprintError(e.to_string()))?;
+    let matcher = proxy_matcher(env);
+    let proxy = proxy_for(&matcher, &issuer.host, issuer.port)?.map(|t| t.shown);
+    let client = Client::new(deadline, ca_bundle.as_ref(), matcher)?;
     let discovery = HttpsUrl {
         path: format!(
             "{}/.well-known/openid-configuration",
@@ -417,12 +592,57 @@ pub fn for_issuer(
         jwks_uri: jwks_uri.to_string(),
         jwks: jwks_chain,
         issuer: issuer_chain,
+        ca_bundle: ca_bundle.map(|b| b.path().to_path_buf()),
+        proxy,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::tests::env_of;
+
+    fn tunnel(env: &[(&str, &str)], host: &str) -> Result<Option<Tunnel>, ThumbprintError> {
+        proxy_for(&proxy_matcher(&env_of(env)), host, 443)
+    }
+
+    #[test]
+    fn https_proxy_or_all_proxy_is_the_tunnel_unless_no_proxy_lists_the_host() {
+        let t = tunnel(
+            &[("HTTPS_PROXY", "http://proxy.corp:3128")],
+            "oidc.circleci.com",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("proxy.corp", 3128));
+        assert_eq!(t.shown, "http://proxy.corp:3128");
+        assert!(t.authorization.is_none());
+        let t = tunnel(&[("all_proxy", "http://fallback")], "oidc.circleci.com")
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("fallback", 80));
+        for no in ["oidc.circleci.com", ".circleci.com", "circleci.com", "*"] {
+            let env = [("HTTPS_PROXY", "http://proxy.corp:3128"), ("NO_PROXY", no)];
+            assert!(tunnel(&env, "oidc.circleci.com").unwrap().is_none(), "{no}");
+        }
+        let env = [("HTTPS_PROXY", "http://p:1"), ("no_proxy", "example.com")];
+        assert!(tunnel(&env, "oidc.circleci.com").unwrap().is_some());
+        assert!(tunnel(&[("HTTP_PROXY", "http://p:1")], "oidc.circleci.com")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn proxy_credentials_go_in_the_header_and_never_in_messages() {
+        let env = [("HTTPS_PROXY", "http://me:s3cret@proxy.corp:3128")];
+        let t = tunnel(&env, "oidc.circleci.com").unwrap().unwrap();
+        assert_eq!(t.shown, "http://proxy.corp:3128");
+        assert_eq!(t.authorization.as_deref(), Some("Basic bWU6czNjcmV0"));
+        let env = [("HTTPS_PROXY", "https://me:s3cret@proxy.corp:3128")];
+        let err = tunnel(&env, "oidc.circleci.com").unwrap_err().to_string();
+        assert!(err.contains("not an http:// proxy"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
 
     #[test]
     fn sha1_matches_a_known_vector() {

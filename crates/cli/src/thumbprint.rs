@@ -10,9 +10,16 @@ pub const LONG_ABOUT: &str = "\
 Print the SHA-1 thumbprint IAM lists for an OIDC provider (ThumbprintList), found by the \
 procedure AWS documents: fetch <URL>/.well-known/openid-configuration, take the host of its \
 jwks_uri, open TLS to it, and hash the last certificate the server sends (the top intermediate \
-CA). The chain is verified against this machine's CAs (and SSL_CERT_FILE) first, so no one in \
-the middle can substitute a chain. Stdout has the thumbprint alone (two lines when the issuer \
-and JWKS hosts differ: AWS wants both then); stderr says where it came from.
+CA). The chain is verified first, so no one in the middle can substitute a chain: against \
+this machine's CAs (and SSL_CERT_FILE), or only the CAs in AWS_CA_BUNDLE (or the profile's \
+ca_bundle) when set, as the AWS CLI takes them. Connections go through the proxy in HTTPS_PROXY \
+(or ALL_PROXY) as a CONNECT tunnel, unless NO_PROXY lists the host. Stdout has the thumbprint \
+alone (two lines when the issuer and JWKS hosts differ: AWS wants both then); stderr says where \
+it came from.
+
+Behind a TLS-intercepting proxy, the chain a server seems to send is the proxy's own: its \
+thumbprint is of no use to IAM, which reaches the issuer directly. Take the thumbprint where \
+the issuer is reached without interception (list its host in NO_PROXY, or run it elsewhere).
 
 When AWS no longer needs it: IAM verifies the JWKS host's TLS certificate against its own \
 library of trusted root CAs, and uses thumbprints only when that certificate is not signed by one \
@@ -39,7 +46,11 @@ pub fn run(args: ThumbprintArgs) -> Result<()> {
     if args.timeout == 0 || args.timeout > 300 {
         bail!("--timeout must be 1 to 300 seconds");
     }
-    let found = for_issuer(&args.url, Duration::from_secs(args.timeout))?;
+    let found = for_issuer(
+        &args.url,
+        Duration::from_secs(args.timeout),
+        &aws_oidc::settings::process_env,
+    )?;
     let describe = |what: &str, c: &aws_oidc::thumbprint::CertificateChain| {
         eprintln!(
             "aws-oidc: {what} {}:{}: certificate {n} of {n} it sends (the top intermediate CA): {}",
@@ -49,6 +60,18 @@ pub fn run(args: ThumbprintArgs) -> Result<()> {
             n = c.certificates.len()
         );
     };
+    if let Some(bundle) = &found.ca_bundle {
+        eprintln!(
+            "aws-oidc: verified against the CA bundle {} (AWS_CA_BUNDLE), not this machine's CAs",
+            bundle.display()
+        );
+    }
+    if let Some(proxy) = &found.proxy {
+        eprintln!(
+            "aws-oidc: through the proxy {proxy} (HTTPS_PROXY or ALL_PROXY); if it intercepts TLS, these are \
+             its certificates, not the issuer's: list the issuer's host in NO_PROXY"
+        );
+    }
     eprintln!("aws-oidc: jwks_uri is {}", found.jwks_uri);
     describe("JWKS host", &found.jwks);
     println!("{}", found.jwks.thumbprint());
