@@ -52,9 +52,6 @@ pub enum CacheError {
 /// The largest cache entry read (an entry is well under 8 KiB).
 pub const MAX_ENTRY: u64 = 64 * 1024;
 
-/// How often a waiting process tries the lock again.
-const LOCK_POLL: Duration = Duration::from_millis(25);
-
 /// The cache directory.
 #[derive(Debug, Clone)]
 pub struct CredentialCache {
@@ -194,28 +191,15 @@ impl CredentialCache {
             .into());
         }
         let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(
-                        LOCK_POLL.min(deadline.saturating_duration_since(Instant::now())),
-                    );
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(CacheError::Busy {
-                        waited_secs: started.elapsed().as_secs(),
-                    })
-                }
-                Err(fs::TryLockError::Error(source)) => {
-                    return Err(FileError {
-                        action: "cannot lock",
-                        path: lock_path,
-                        source,
-                    }
-                    .into())
-                }
-            }
+        let locked = files::lock_until(&file, deadline).map_err(|source| FileError {
+            action: "cannot lock",
+            path: lock_path.clone(),
+            source,
+        })?;
+        if !locked {
+            return Err(CacheError::Busy {
+                waited_secs: started.elapsed().as_secs(),
+            });
         }
         Ok(EntryLock {
             path: self.dir.join(format!("{key}.json")),

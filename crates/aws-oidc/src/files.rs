@@ -15,6 +15,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::platform;
 
@@ -264,6 +265,31 @@ fn open_stream(path: &Path, append: bool, create: bool) -> io::Result<File> {
     Ok(file)
 }
 
+/// How long an update waits for another writer of the same file: writers
+/// hold the lock for milliseconds, so a longer wait means one is stuck.
+pub const UPDATE_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a lock held by another process is tried again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
+/// Takes an exclusive lock on `file`, trying again until `deadline`:
+/// `Ok(false)` if another process still held it then.
+pub fn lock_until(file: &File, deadline: Instant) -> io::Result<bool> {
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(true),
+            Err(fs::TryLockError::WouldBlock) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                std::thread::sleep(LOCK_POLL.min(left));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
+
 /// An exclusive lock held while a file is read, changed and replaced.
 #[derive(Debug)]
 pub struct UpdateLock {
@@ -273,9 +299,16 @@ pub struct UpdateLock {
 
 impl UpdateLock {
     /// Locks `path` for update, creating its directory (0700) if needed.
-    /// Blocks until other writers are done.  Only a regular file (or none
-    /// yet) can be updated: anything else is refused before a lock file is made.
+    /// Waits for other writers for [`UPDATE_LOCK_WAIT`] at most.  Only a
+    /// regular file (or none yet) can be updated: anything else is refused
+    /// before a lock file is made.
     pub fn acquire(path: &Path) -> Result<Self, FileError> {
+        Self::acquire_within(path, UPDATE_LOCK_WAIT)
+    }
+
+    /// [`UpdateLock::acquire`], waiting `wait` at most for other writers.
+    pub fn acquire_within(path: &Path, wait: Duration) -> Result<Self, FileError> {
+        let deadline = Instant::now() + wait;
         let path = match inspect(path, "cannot edit")? {
             Node::Missing => path.to_path_buf(),
             Node::Regular(resolved) => resolved,
@@ -305,7 +338,19 @@ impl UpdateLock {
         ))
         .open(&lock_path)
         .map_err(err("cannot create the lock file", &lock_path))?;
-        lock.lock().map_err(err("cannot lock", &lock_path))?;
+        if !lock_until(&lock, deadline).map_err(err("cannot lock", &lock_path))? {
+            return Err(refused(
+                "cannot edit",
+                &path,
+                io::ErrorKind::TimedOut,
+                format!(
+                    "another process has held its lock {} for over {} s; if no aws-oidc is \
+                     still running, delete that lock file and run this again",
+                    lock_path.display(),
+                    wait.as_secs()
+                ),
+            ));
+        }
         Ok(UpdateLock { path, _lock: lock })
     }
 
@@ -437,6 +482,22 @@ pub fn check_appendable(path: &Path) -> Result<(), FileError> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_writer_stuck_holding_the_lock_is_waited_for_a_bounded_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("credentials");
+        let held = UpdateLock::acquire(&p).unwrap();
+        let started = Instant::now();
+        let e = UpdateLock::acquire_within(&p, Duration::from_millis(200)).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert_eq!(e.source.kind(), io::ErrorKind::TimedOut);
+        let text = e.to_string();
+        assert!(text.contains(".credentials.aws-oidc.lock"), "{text}");
+        assert!(text.contains("delete that lock file"), "{text}");
+        drop(held);
+        UpdateLock::acquire_within(&p, Duration::from_millis(200)).unwrap();
+    }
 
     #[test]
     fn replace_is_atomic_and_sets_the_mode() {
