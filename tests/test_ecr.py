@@ -252,6 +252,41 @@ def test_the_helper_speaks_dockers_protocol_and_caches_tokens(aws_oidc_bin, ecr_
     assert json.loads(out.stdout) == {HOST: "AWS", "public.ecr.aws": "AWS"}
 
 
+def test_cleanup_takes_back_the_logins_and_keeps_every_other_entry(aws_oidc_bin, ecr_env):
+    """`aws-oidc cleanup` (the orb's cleanup step, `when: always`) removes the
+    `auths` entries ecr-login wrote: a registry password must not outlive the
+    job on a runner that is not thrown away."""
+    config_dir = Path(ecr_env["DOCKER_CONFIG"])
+    config_dir.mkdir()
+    before = {"auths": {"ghcr.io": {"auth": "a2VlcDprZWVw"}}, "credHelpers": {"gcr.io": "gcloud"}}
+    (config_dir / "config.json").write_text(json.dumps(before))
+    assert ecr_login(aws_oidc_bin, ecr_env, ACCOUNT_ID).returncode == 0
+    assert login_of(docker_config(ecr_env), HOST) == f"AWS:{MOTO_PASSWORD}"
+    cleanup = run_aws_oidc(aws_oidc_bin, ["cleanup"], ecr_env)
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert f"removed the logins to {HOST} from Docker's config file" in cleanup.stderr
+    assert docker_config(ecr_env) == before
+    assert MOTO_PASSWORD not in (config_dir / "config.json").read_text()
+    again = run_aws_oidc(aws_oidc_bin, ["cleanup"], ecr_env)
+    assert again.returncode == 0 and "nothing to do" in again.stderr
+
+
+def test_cleanup_takes_back_the_helper_entries_and_its_cached_tokens(aws_oidc_bin, ecr_env, ecr_public, tmp_path):
+    env = {**ecr_env, "AWS_ENDPOINT_URL_ECR_PUBLIC": ecr_public.url,
+           "PATH": f"{helper(aws_oidc_bin, tmp_path).parent}:{ecr_env['PATH']}"}  # fmt: skip
+    config_dir = Path(env["DOCKER_CONFIG"])
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps({"credHelpers": {"gcr.io": "gcloud"}}))
+    assert ecr_login(aws_oidc_bin, env, "--helper", "--public", ACCOUNT_ID).returncode == 0
+    cache = Path(env["AWS_OIDC_CACHE_DIR"])
+    assert len(list(cache.glob("*.json"))) == 1, "ECR Public's token is cached"
+    cleanup = run_aws_oidc(aws_oidc_bin, ["cleanup"], env)
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert docker_config(env) == {"credHelpers": {"gcr.io": "gcloud"}}
+    assert list(cache.glob("*.json")) == [], "the cached registry token is gone"
+    assert "deleted 1 file" in cleanup.stderr
+
+
 def test_skopeo_pushes_and_pulls_with_only_what_aws_oidc_wrote(aws_oidc_bin, ecr_env, tmp_path):
     image = tmp_path / "image"
     layer = make_oci_image(image)

@@ -30,6 +30,7 @@ use crate::credentials::Secret;
 use crate::docker_config::{DockerConfig, DockerConfigError};
 use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
 use crate::files::{FileError, UpdateLock};
+use crate::ledger::{Ledger, Written};
 use crate::settings::{Env, SettingsError};
 use crate::sinks::profile::{ProfileError, ProfileName};
 
@@ -285,6 +286,8 @@ pub struct CachedLogins<'a> {
     pub settings: &'a EcrSettings,
     /// The cache; `None`: always ask ECR.
     pub cache: Option<CredentialCache>,
+    /// Where the cache entries written are recorded, for `cleanup`.
+    pub ledger: Option<Ledger>,
 }
 
 impl CachedLogins<'_> {
@@ -361,6 +364,12 @@ impl CachedLogins<'_> {
             })
             .expect("plain struct serialises");
             entry.store_bytes(&text)?;
+            if let Some(ledger) = &self.ledger {
+                // A ledger that cannot be written only means cleanup leaves this entry.
+                let _ = ledger.record(Written::File {
+                    path: entry.path().to_path_buf(),
+                });
+            }
         }
         Ok(())
     }
@@ -414,6 +423,7 @@ pub fn answer(
             let settings = EcrSettings::from_env(env, timeout_secs)?;
             let logins = CachedLogins {
                 settings: &settings,
+                ledger: cache.as_ref().map(|c| c.ledger(env)),
                 cache,
             };
             let (username, password) = logins.get(&registry, &host, &creds)?;

@@ -206,14 +206,59 @@ impl DockerConfig {
         if entries.iter().any(|e| matches!(e, Entry::Auth { .. })) {
             notes.extend(creds_store_note(&doc));
         }
-        let mut text = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-        let mut ser = serde_json::Serializer::with_formatter(&mut text, formatter);
-        serde::Serialize::serialize(&doc, &mut ser).expect("a JSON value serialises");
-        text.push(b'\n');
-        lock.replace(&text, 0o600)?;
+        lock.replace(&serialise(&doc), 0o600)?;
         Ok(notes)
     }
+
+    /// Removes the logins for `hosts` that aws-oidc wrote: their `auths`
+    /// entries, or (with `helper`) their `credHelpers` entries naming that
+    /// helper; keeps everything else.  Returns the hosts whose entry went.
+    /// A missing file has nothing to remove.
+    pub fn remove(
+        &self,
+        hosts: &[String],
+        helper: Option<&str>,
+    ) -> Result<Vec<String>, DockerConfigError> {
+        if !self.path.exists() {
+            return Ok(Vec::new());
+        }
+        let lock = UpdateLock::acquire(&self.path)?;
+        let Some(text) = lock.read()? else {
+            return Ok(Vec::new());
+        };
+        let mut doc = self.parse(Some(&text))?;
+        let mut removed = Vec::new();
+        for host in hosts {
+            let gone = match helper {
+                None => remove_host(&mut doc, "auths", host),
+                Some(helper) => {
+                    let ours = doc
+                        .get("credHelpers")
+                        .and_then(|m| m.get(host.as_str()))
+                        .and_then(Value::as_str)
+                        == Some(helper);
+                    ours && remove_host(&mut doc, "credHelpers", host)
+                }
+            };
+            if gone {
+                removed.push(host.clone());
+            }
+        }
+        if !removed.is_empty() {
+            lock.replace(&serialise(&doc), 0o600)?;
+        }
+        Ok(removed)
+    }
+}
+
+/// The file's text: sorted keys, Docker's tab indentation, a final newline.
+fn serialise(doc: &Doc) -> Vec<u8> {
+    let mut text = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+    let mut ser = serde_json::Serializer::with_formatter(&mut text, formatter);
+    serde::Serialize::serialize(doc, &mut ser).expect("a JSON value serialises");
+    text.push(b'\n');
+    text
 }
 
 /// `doc[key]` as an object, created if missing (parse made sure it is one).
@@ -304,6 +349,39 @@ mod tests {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(c.path()).unwrap()).unwrap();
         assert!(v["credHelpers"].get("public.ecr.aws").is_none());
         assert!(v["auths"].get("public.ecr.aws").is_some());
+    }
+
+    #[test]
+    fn remove_takes_only_what_aws_oidc_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = r#"{"auths": {"a.example": {"auth": "eDp5"}, "b.example": {"auth": "eDp5"}},
+            "credHelpers": {"c.example": "aws-oidc", "d.example": "gcloud"}, "other": 1}"#;
+        let cfg = config(dir.path(), Some(before));
+        let hosts = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            cfg.remove(&hosts(&["a.example", "z.example"]), None)
+                .unwrap(),
+            hosts(&["a.example"])
+        );
+        // A helper entry goes only when it names aws-oidc.
+        assert_eq!(
+            cfg.remove(&hosts(&["c.example", "d.example"]), Some("aws-oidc"))
+                .unwrap(),
+            hosts(&["c.example"])
+        );
+        let after: Value =
+            serde_json::from_str(&std::fs::read_to_string(cfg.path()).unwrap()).unwrap();
+        assert_eq!(
+            after,
+            serde_json::json!({"auths": {"b.example": {"auth": "eDp5"}},
+                "credHelpers": {"d.example": "gcloud"}, "other": 1})
+        );
+        let missing = config(&dir.path().join("none"), None);
+        assert!(missing
+            .remove(&hosts(&["a.example"]), None)
+            .unwrap()
+            .is_empty());
+        assert!(!missing.path().parent().unwrap().exists(), "nothing made");
     }
 
     #[test]

@@ -65,10 +65,19 @@ pub enum Written {
         /// The role a self-refreshing profile (`credential_process`) assumes.
         process_role: Option<String>,
     },
-    /// A file aws-oidc created whole (a dotenv file).
+    /// A file aws-oidc created whole (a dotenv file, a cache entry).
     File {
         /// The file.
         path: PathBuf,
+    },
+    /// Registry logins written into Docker's config file (`ecr-login`).
+    DockerLogins {
+        /// The config file.
+        config: PathBuf,
+        /// The registry hosts.
+        hosts: Vec<String>,
+        /// Whether they were `credHelpers` entries naming aws-oidc, not `auths`.
+        helper: bool,
     },
 }
 
@@ -107,6 +116,8 @@ pub struct Cleaned {
     pub profiles: Vec<String>,
     /// Files and cache entries deleted.
     pub files: usize,
+    /// Registry hosts whose logins were removed from Docker's config file.
+    pub registries: Vec<String>,
 }
 
 /// Why cleanup could not finish.
@@ -118,6 +129,10 @@ pub enum CleanupError {
     /// A profile could not be removed.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// A registry login could not be removed.
+    #[cfg(feature = "ecr")]
+    #[error(transparent)]
+    DockerConfig(#[from] crate::docker_config::DockerConfigError),
 }
 
 impl Ledger {
@@ -218,7 +233,8 @@ impl Ledger {
 
     /// Takes back everything recorded: `unset` lines for what was exported,
     /// the profiles' keys and regions (and sections left empty), the files
-    /// created; then forgets it all.  Everything else stays byte for byte.
+    /// and cache entries created, the registry logins in Docker's config
+    /// file; then forgets it all.  Everything else stays byte for byte.
     pub fn cleanup(&self) -> Result<Cleaned, CleanupError> {
         let lock = UpdateLock::acquire(&self.path)?;
         let mut cleaned = Cleaned::default();
@@ -262,6 +278,19 @@ impl Ledger {
                         cleaned.files += 1;
                     }
                 }
+                #[cfg(feature = "ecr")]
+                Written::DockerLogins {
+                    config,
+                    hosts,
+                    helper,
+                } => {
+                    let helper = helper.then_some(crate::credential_helper::HELPER_NAME);
+                    let removed = crate::docker_config::DockerConfig::at(config.clone())
+                        .remove(hosts, helper)?;
+                    cleaned.registries.extend(removed);
+                }
+                #[cfg(not(feature = "ecr"))]
+                Written::DockerLogins { .. } => {}
             }
         }
         for (path, mut vars) in unset {
@@ -308,6 +337,18 @@ fn same_target(a: &Written, b: &Written) -> bool {
             },
         ) => c1 == c2 && n1 == n2,
         (Written::File { path: p }, Written::File { path: q }) => p == q,
+        (
+            Written::DockerLogins {
+                config: c1,
+                hosts: h1,
+                helper: k1,
+            },
+            Written::DockerLogins {
+                config: c2,
+                hosts: h2,
+                helper: k2,
+            },
+        ) => c1 == c2 && h1 == h2 && k1 == k2,
         _ => false,
     }
 }

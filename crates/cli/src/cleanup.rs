@@ -9,8 +9,9 @@ use crate::role::open_cache;
 pub const LONG_ABOUT: &str = "\
 Take back what aws-oidc wrote in this job: `unset` lines in $BASH_ENV for every variable it \
 exported (so later steps, and `when: always` steps after a failure, run without them), the keys, \
-credential_process and region it put in profiles (and sections left empty), the dotenv files \
-and cached credentials it created. Everything else in those files stays byte for byte.
+credential_process and region it put in profiles (and sections left empty), the registry \
+logins ecr-login wrote into Docker's config.json (auths, or credHelpers naming aws-oidc), the \
+dotenv files and cached credentials and registry tokens it created. Everything else in those files stays byte for byte.
 
 What was written is recorded in the private cache directory ($AWS_OIDC_CACHE_DIR, else \
 $XDG_CACHE_HOME/aws-oidc, else ~/.cache/aws-oidc), per job ($CIRCLE_WORKFLOW_JOB_ID); keys are \
@@ -27,7 +28,11 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         return Ok(());
     };
     let cleaned = cache.ledger(&process_env).cleanup()?;
-    if cleaned.unset_in.is_empty() && cleaned.profiles.is_empty() && cleaned.files == 0 {
+    if cleaned.unset_in.is_empty()
+        && cleaned.profiles.is_empty()
+        && cleaned.files == 0
+        && cleaned.registries.is_empty()
+    {
         eprintln!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
         return Ok(());
     }
@@ -60,6 +65,12 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
             "deleted {} file{} of credentials",
             cleaned.files,
             if cleaned.files == 1 { "" } else { "s" }
+        ));
+    }
+    if !cleaned.registries.is_empty() {
+        did.push(format!(
+            "removed the logins to {} from Docker's config file",
+            cleaned.registries.join(", ")
         ));
     }
     eprintln!("aws-oidc: cleanup: {}", did.join("; "));

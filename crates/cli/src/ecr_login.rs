@@ -9,6 +9,7 @@ use aws_oidc::credential_helper::{CachedLogins, HelperSettings, HELPER_NAME};
 use aws_oidc::credential_source::CredentialSource;
 use aws_oidc::docker_config::{DockerConfig, Entry};
 use aws_oidc::ecr::{self, EcrSettings, Registry, RegistryLogin};
+use aws_oidc::ledger::Written;
 use aws_oidc::request::parse_region;
 use aws_oidc::settings::{self, option_value, process_env};
 use aws_oidc::sinks::profile::ProfileName;
@@ -167,6 +168,7 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
             for note in config.update(&entries)? {
                 eprintln!("aws-oidc: note: {note}");
             }
+            record_for_cleanup(config, &logins, false);
             format!("wrote auths in {}", config.path().display())
         }
         Target::Helper(config) => {
@@ -183,9 +185,12 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
                 })
                 .collect();
             config.update(&entries)?;
+            record_for_cleanup(config, &logins, true);
+            let cache = open_cache();
             CachedLogins {
                 settings: &ecr_settings,
-                cache: open_cache(),
+                ledger: cache.as_ref().map(|c| c.ledger(env)),
+                cache,
             }
             .prime(&logins, &creds, issued)?;
             format!(
@@ -210,6 +215,22 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
         expiries.join("; "),
     );
     Ok(())
+}
+
+/// Records the logins written for `aws-oidc cleanup`; one that cannot be
+/// recorded is a warning, not a failed login.
+fn record_for_cleanup(config: &DockerConfig, logins: &[RegistryLogin], helper: bool) {
+    let Some(cache) = open_cache() else {
+        return;
+    };
+    let written = Written::DockerLogins {
+        config: config.path().to_path_buf(),
+        hosts: logins.iter().map(|l| l.host.clone()).collect(),
+        helper,
+    };
+    if let Err(e) = cache.ledger(&process_env).record(written) {
+        eprintln!("aws-oidc: warning: aws-oidc cleanup will not remove these logins: {e}");
+    }
 }
 
 /// `docker login --username USER --password-stdin HOST`, the password on stdin only.
