@@ -338,7 +338,7 @@ impl<'a> CachedExchange<'a> {
     }
 
     /// The entry for the exchange: everything that changes what STS returns.
-    fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         let x = self.exchange;
         let r = x.request();
         let policy_arns: Vec<&str> = r.policy_arns.iter().map(|a| a.as_str()).collect();

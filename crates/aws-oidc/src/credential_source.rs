@@ -151,6 +151,30 @@ impl CredentialSource {
         }
     }
 
+    /// What names the credentials this source gives, without resolving
+    /// them (no process run, no STS call, no secret): for keys of caches
+    /// that hold what was made with them, such as EKS tokens.  Keys by
+    /// their id (and session token) in the environment; a profile by its
+    /// files and its keys' id or its `credential_process`; a role by the
+    /// exchange.  `None`: nothing to name (resolving will say why).
+    pub fn cache_identity(&self, env: Env) -> Option<String> {
+        match self {
+            CredentialSource::Environment => match env("AWS_ACCESS_KEY_ID") {
+                Some(id) => Some(format!(
+                    "env\n{}\n{}",
+                    id.trim(),
+                    env("AWS_SESSION_TOKEN").unwrap_or_default().trim()
+                )),
+                None => profile_identity(&active_profile(env), env),
+            },
+            CredentialSource::Profile(name) => profile_identity(name.as_str(), env),
+            CredentialSource::AssumeRole(x) => Some(format!(
+                "role\n{}",
+                crate::cache::CachedExchange::new(x, None).key()
+            )),
+        }
+    }
+
     /// Resolves the source into credentials (running a process or STS calls as needed).
     pub fn resolve(&self, env: Env) -> Result<SourcedCredentials, CredentialSourceError> {
         match self {
@@ -285,6 +309,38 @@ fn from_profile(name: &str, env: Env) -> Result<SourcedCredentials, CredentialSo
             )
         },
     })
+}
+
+/// What names a profile's credentials: its files, and its keys' id (and
+/// session token) or its `credential_process`, read as [`from_profile`]
+/// reads them.
+fn profile_identity(name: &str, env: Env) -> Option<String> {
+    let profile = ProfileName::parse(name).ok()?;
+    let files = SharedFiles::from_env(env).ok()?;
+    let creds = read_ini(&files.credentials).ok()?;
+    let config = read_ini(&files.config).ok()?;
+    let section = profile.config_section();
+    let in_creds = |key: &str| creds.as_ref().and_then(|d| d.get(name, key));
+    let in_config = |key: &str| config.as_ref().and_then(|d| d.get(&section, key));
+    let what = match in_creds("aws_access_key_id") {
+        Some(id) => format!(
+            "keys {id} {}",
+            in_creds("aws_session_token").unwrap_or_default()
+        ),
+        None => match in_config("credential_process") {
+            Some(command) => format!("process {command}"),
+            None => format!(
+                "keys {} {}",
+                in_config("aws_access_key_id")?,
+                in_config("aws_session_token").unwrap_or_default()
+            ),
+        },
+    };
+    Some(format!(
+        "profile\n{name}\n{}\n{}\n{what}",
+        files.credentials.display(),
+        files.config.display()
+    ))
 }
 
 /// The `credential_process` document (Version 1).

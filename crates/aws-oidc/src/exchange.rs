@@ -469,10 +469,25 @@ impl Exchange {
     /// with the binary at `exe`, quoted for both `sh` and the AWS CLI's
     /// shlex-style splitting.
     pub fn process_command(&self, exe: &Path) -> Result<String, shell::QuoteError> {
-        let r = &self.plan.request;
         let mut words: Vec<(&str, String)> = vec![
             ("the aws-oidc path", exe.to_string_lossy().into_owned()),
             ("", "credential-process".into()),
+        ];
+        words.extend(self.role_words());
+        let quoted = words
+            .iter()
+            .map(|(name, w)| shell::quote_str(w, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(quoted.join(" "))
+    }
+
+    /// The role options that reproduce this exchange, as `(option, word)`
+    /// pairs (the option a word is the value of, for messages; empty for
+    /// the option itself), for commands that run aws-oidc again later: a
+    /// profile's `credential_process`, a kubeconfig's exec plugin.
+    pub fn role_words(&self) -> Vec<(&'static str, String)> {
+        let r = &self.plan.request;
+        let mut words: Vec<(&str, String)> = vec![
             ("", "--role-arn".into()),
             ("--role-arn", r.role_arn.to_string()),
         ];
@@ -520,11 +535,7 @@ impl Exchange {
             let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
             opt("--token-file", Some(abs.to_string_lossy().into_owned()));
         }
-        let quoted = words
-            .iter()
-            .map(|(name, w)| shell::quote_str(w, name))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(quoted.join(" "))
+        words
     }
 }
 

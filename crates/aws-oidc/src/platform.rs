@@ -153,6 +153,15 @@ fn msys_to_windows(path: &str) -> Option<String> {
     Some(format!("{}:{tail}", drive.to_ascii_uppercase()))
 }
 
+/// The paths of a list variable (`KUBECONFIG`, `PATH`), split as Go's
+/// `filepath.SplitList` and kubectl split it: on `;` on Windows, `:`
+/// elsewhere; empty entries dropped.
+pub fn path_list(list: &str) -> Vec<PathBuf> {
+    std::env::split_paths(list)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect()
+}
+
 /// The name a program was started under, from its `argv[0]`: the file name,
 /// and on Windows without `.exe` (`docker-credential-aws-oidc.exe` is
 /// `docker-credential-aws-oidc`).

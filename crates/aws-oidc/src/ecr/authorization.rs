@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 
-use crate::aws_call::{call_json, CallSettings, JsonCall};
+use crate::aws_call::{call_json, CallSettings, JsonCall, Request};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
 use crate::retry::RetryPolicy;
@@ -380,8 +380,10 @@ async fn private_logins(
         endpoint: &endpoint,
         service: "ecr",
         region,
-        target: "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
-        body: "{}",
+        request: Request::AwsJson {
+            target: "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
+            body: "{}",
+        },
     };
     let issued = SystemTime::now();
     let answer = call_json(&call, creds, &settings.call_settings(), deadline)
@@ -455,8 +457,10 @@ async fn public_login(
         endpoint: &endpoint,
         service: "ecr-public",
         region: PUBLIC_REGION,
-        target: "SpencerFrontendService.GetAuthorizationToken",
-        body: "{}",
+        request: Request::AwsJson {
+            target: "SpencerFrontendService.GetAuthorizationToken",
+            body: "{}",
+        },
     };
     let issued = SystemTime::now();
     let answer = call_json(&call, creds, &settings.call_settings(), deadline)
