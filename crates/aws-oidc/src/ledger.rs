@@ -4,8 +4,8 @@
 //! One small JSON file per job (`<job>.ledger`, the job named by
 //! `$CIRCLE_WORKFLOW_JOB_ID`) in the private credential cache directory,
 //! updated under a lock and replaced atomically.  It holds paths, profile
-//! names, role ARNs, expiry times and a fingerprint (a SHA-256 prefix) of
-//! each access key id: never a key, token or secret.  An unreadable or
+//! names, role ARNs, kubeconfig entry names, expiry times and a fingerprint
+//! (a SHA-256 prefix) of each access key id: never a key, token or secret.  An unreadable or
 //! corrupt ledger reads as empty: it can only make cleanup do less, never
 //! touch what aws-oidc did not write.
 
@@ -79,6 +79,22 @@ pub enum Written {
         /// Whether they were `credHelpers` entries naming aws-oidc, not `auths`.
         helper: bool,
     },
+    /// Entries merged into a kubeconfig (`eks-kubeconfig`): the names of
+    /// those that were not there before, and the current context it set.
+    Kubeconfig {
+        /// The kubeconfig.
+        path: PathBuf,
+        /// Cluster entries added.
+        added_clusters: Vec<String>,
+        /// User entries added.
+        added_users: Vec<String>,
+        /// Context entries added.
+        added_contexts: Vec<String>,
+        /// The context made current.
+        current_context: String,
+        /// The current context before, if any.
+        previous_context: Option<String>,
+    },
 }
 
 /// The access key id's fingerprint: the first 16 hex digits of its SHA-256,
@@ -118,6 +134,8 @@ pub struct Cleaned {
     pub files: usize,
     /// Registry hosts whose logins were removed from Docker's config file.
     pub registries: Vec<String>,
+    /// What was taken back from kubeconfigs, one line per file.
+    pub kubeconfigs: Vec<String>,
 }
 
 /// Why cleanup could not finish.
@@ -169,6 +187,51 @@ impl Ledger {
         let mut record = Record {
             version: 1,
             written: self.entries(),
+        };
+        // A second merge of the same entries finds them there: what the
+        // first one added, and the context before it, are still to take back.
+        let written = match (
+            record.written.iter().find(|w| same_target(w, &written)),
+            written,
+        ) {
+            (
+                Some(Written::Kubeconfig {
+                    added_clusters: c0,
+                    added_users: u0,
+                    added_contexts: x0,
+                    previous_context: p0,
+                    ..
+                }),
+                Written::Kubeconfig {
+                    path,
+                    mut added_clusters,
+                    mut added_users,
+                    mut added_contexts,
+                    current_context,
+                    ..
+                },
+            ) => {
+                for (all, old) in [
+                    (&mut added_clusters, c0),
+                    (&mut added_users, u0),
+                    (&mut added_contexts, x0),
+                ] {
+                    for name in old {
+                        if !all.contains(name) {
+                            all.push(name.clone());
+                        }
+                    }
+                }
+                Written::Kubeconfig {
+                    path,
+                    added_clusters,
+                    added_users,
+                    added_contexts,
+                    current_context,
+                    previous_context: p0.clone(),
+                }
+            }
+            (_, written) => written,
         };
         record.written.retain(|w| !same_target(w, &written));
         record.written.push(written);
@@ -291,6 +354,24 @@ impl Ledger {
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}
+                Written::Kubeconfig { .. } => {}
+            }
+        }
+        // Newest first: each restores the current context the one before it
+        // set.  A kubeconfig that cannot be changed (no longer YAML, say) is
+        // left as it is and said so: it holds no credentials, and must not
+        // keep the exports below from being unset.
+        for w in entries.iter().rev() {
+            if let Written::Kubeconfig { path, .. } = w {
+                match take_back_kubeconfig(w) {
+                    Ok(Some(line)) => cleaned
+                        .kubeconfigs
+                        .push(format!("{}: {line}", path.display())),
+                    Ok(None) => {}
+                    Err(why) => cleaned
+                        .kubeconfigs
+                        .push(format!("{}: left as it is: {why}", path.display())),
+                }
             }
         }
         for (path, mut vars) in unset {
@@ -310,6 +391,46 @@ impl Ledger {
         lock.replace(&empty, 0o600)?;
         Ok(cleaned)
     }
+}
+
+/// Takes back one kubeconfig merge: what it did, in words (`None`: nothing).
+#[cfg(feature = "eks")]
+fn take_back_kubeconfig(w: &Written) -> Result<Option<String>, String> {
+    let Written::Kubeconfig {
+        path,
+        added_clusters,
+        added_users,
+        added_contexts,
+        current_context,
+        previous_context,
+    } = w
+    else {
+        return Ok(None);
+    };
+    let merged = crate::eks::Merged {
+        added_clusters: added_clusters.clone(),
+        added_users: added_users.clone(),
+        added_contexts: added_contexts.clone(),
+        current_context: current_context.clone(),
+        previous_context: previous_context.clone(),
+    };
+    let done = crate::eks::kubeconfig::take_back(path, &merged).map_err(|e| e.to_string())?;
+    let mut said = Vec::new();
+    if !done.removed.is_empty() {
+        said.push(format!("removed {}", done.removed.join(", ")));
+    }
+    match done.restored_context {
+        Some(Some(c)) => said.push(format!("current-context back to {c}")),
+        Some(None) => said.push("current-context unset, as before".into()),
+        None => {}
+    }
+    Ok((!said.is_empty()).then(|| said.join("; ")))
+}
+
+/// Without EKS support nothing reads kubeconfigs; a record of one is left.
+#[cfg(not(feature = "eks"))]
+fn take_back_kubeconfig(_: &Written) -> Result<Option<String>, String> {
+    Ok(None)
 }
 
 /// Where credentials are to be written, for [`Ledger::still_valid`].
@@ -349,6 +470,18 @@ fn same_target(a: &Written, b: &Written) -> bool {
                 helper: k2,
             },
         ) => c1 == c2 && h1 == h2 && k1 == k2,
+        (
+            Written::Kubeconfig {
+                path: p,
+                current_context: c,
+                ..
+            },
+            Written::Kubeconfig {
+                path: q,
+                current_context: d,
+                ..
+            },
+        ) => p == q && c == d,
         _ => false,
     }
 }

@@ -22,12 +22,13 @@
 //! environment, a profile, or a role assumed now): [`ecr`] logs in to ECR
 //! registries, [`docker_config`] writes the logins where registry clients
 //! read them, and [`credential_helper`] answers Docker's credential-helper
-//! protocol (feature `ecr`).
+//! protocol (feature `ecr`); [`eks`] gives kubectl its EKS bearer tokens
+//! and kubeconfig entries (feature `eks`).
 #![warn(missing_docs)]
 
 mod answer;
 mod assume;
-#[cfg(feature = "ecr")]
+#[cfg(any(feature = "ecr", feature = "eks"))]
 mod aws_call;
 pub mod cache;
 #[cfg(feature = "ecr")]
@@ -39,6 +40,8 @@ mod diagnose;
 pub mod docker_config;
 #[cfg(feature = "ecr")]
 pub mod ecr;
+#[cfg(feature = "eks")]
+pub mod eks;
 pub mod exchange;
 pub mod expand;
 mod files;
