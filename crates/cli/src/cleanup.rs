@@ -11,7 +11,9 @@ Take back what aws-oidc wrote in this job: `unset` lines in $BASH_ENV for every 
 exported (so later steps, and `when: always` steps after a failure, run without them), the keys, \
 credential_process and region it put in profiles (and sections left empty), the registry \
 logins ecr-login wrote into Docker's config.json (auths, or credHelpers naming aws-oidc), the \
-dotenv files and cached credentials and registry tokens it created. Everything else in those files stays byte for byte.
+kubeconfig entries eks-kubeconfig added (the current context put back), and the dotenv files, \
+cached credentials, registry tokens and EKS tokens it created. Everything else in those files \
+stays byte for byte.
 
 What was written is recorded in the private cache directory ($AWS_OIDC_CACHE_DIR, else \
 $XDG_CACHE_HOME/aws-oidc, else ~/.cache/aws-oidc), per job ($CIRCLE_WORKFLOW_JOB_ID); keys are \
@@ -32,6 +34,7 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         && cleaned.profiles.is_empty()
         && cleaned.files == 0
         && cleaned.registries.is_empty()
+        && cleaned.kubeconfigs.is_empty()
     {
         eprintln!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
         return Ok(());
@@ -72,6 +75,9 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
             "removed the logins to {} from Docker's config file",
             cleaned.registries.join(", ")
         ));
+    }
+    for k in &cleaned.kubeconfigs {
+        did.push(format!("kubeconfig {k}"));
     }
     eprintln!("aws-oidc: cleanup: {}", did.join("; "));
     Ok(())

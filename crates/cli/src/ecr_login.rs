@@ -12,11 +12,9 @@ use aws_oidc::ecr::{self, EcrSettings, Registry, RegistryLogin};
 use aws_oidc::ledger::Written;
 use aws_oidc::request::parse_region;
 use aws_oidc::settings::{self, option_value, process_env};
-use aws_oidc::sinks::profile::ProfileName;
-use aws_oidc::Exchange;
 use clap::Args;
 
-use crate::role::{open_cache, RoleArgs};
+use crate::role::{credential_source, open_cache, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
 Log in to ECR registries with a token from ECR's GetAuthorizationToken, without the AWS CLI or \
@@ -80,25 +78,7 @@ fn on_path(name: &str) -> Option<std::path::PathBuf> {
 pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
     let env = &process_env;
     let x = a.role.expand_env;
-    let profile = option_value(a.profile.clone(), x, "--profile", env)?
-        .map(|p| ProfileName::parse(&p))
-        .transpose()?;
-    let role_arn = option_value(a.role.role_arn.clone(), x, "--role-arn", env)?
-        .filter(|_| role_on_command_line);
-    let source = match (&profile, role_arn) {
-        (Some(_), Some(_)) => bail!(
-            "--profile and --role-arn are two sources of credentials: pass one (the profile, or the \
-             role to assume now)"
-        ),
-        (Some(p), None) => CredentialSource::Profile(p.clone()),
-        (None, Some(_)) => {
-            CredentialSource::AssumeRole(Box::new(Exchange::resolve(
-                a.role.clone().options(false),
-                env,
-            )?))
-        }
-        (None, None) => CredentialSource::Environment,
-    };
+    let (source, profile) = credential_source(a.profile.clone(), &a.role, role_on_command_line)?;
     if a.helper && matches!(source, CredentialSource::AssumeRole(_)) {
         bail!(
             "--helper fetches a token whenever Docker asks, long after this step: it needs credentials \
@@ -145,12 +125,6 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
             Target::Auths(config)
         }
     };
-    if let CredentialSource::AssumeRole(exchange) = &source {
-        for note in exchange.notes() {
-            eprintln!("aws-oidc: note: {note}");
-        }
-    }
-
     let creds = source.resolve(env)?;
     let issued = SystemTime::now();
     let logins = ecr::login(&registries, &creds, &ecr_settings)?;

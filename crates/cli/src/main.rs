@@ -7,11 +7,17 @@ mod assume;
 mod check;
 mod claims;
 mod cleanup;
+#[cfg(feature = "eks")]
+mod cluster;
 mod credential_process;
 #[cfg(feature = "ecr")]
 mod docker_credential;
 #[cfg(feature = "ecr")]
 mod ecr_login;
+#[cfg(feature = "eks")]
+mod eks_kubeconfig;
+#[cfg(feature = "eks")]
+mod eks_token;
 mod exec;
 mod migrate_config;
 mod output;
@@ -85,6 +91,14 @@ enum Command {
     /// Docker's credential-helper protocol for ECR (what docker-credential-aws-oidc runs)
     #[command(long_about = docker_credential::LONG_ABOUT)]
     DockerCredential(docker_credential::DockerCredentialArgs),
+    #[cfg(feature = "eks")]
+    /// Print kubectl's EKS bearer token (an ExecCredential), as `aws eks get-token` does
+    #[command(long_about = eks_token::LONG_ABOUT, after_help = eks_token::AFTER_HELP)]
+    EksToken(Box<eks_token::EksTokenArgs>),
+    #[cfg(feature = "eks")]
+    /// Write an EKS cluster into the kubeconfig, its user getting tokens from aws-oidc
+    #[command(long_about = eks_kubeconfig::LONG_ABOUT, after_help = eks_kubeconfig::AFTER_HELP)]
+    EksKubeconfig(Box<eks_kubeconfig::EksKubeconfigArgs>),
 }
 
 fn main() -> ExitCode {
@@ -107,6 +121,13 @@ fn main() -> ExitCode {
     }
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // $AWS_ROLE_ARN alone is the role setup already assumed, not one to assume again.
+    let role_flag = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .and_then(|m| m.value_source("role_arn"))
+            == Some(clap::parser::ValueSource::CommandLine)
+    };
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
         Command::Exec(args) => exec::run(*args),
@@ -119,15 +140,13 @@ fn main() -> ExitCode {
         Command::MigrateConfig(args) => migrate_config::run(args),
         Command::StaticKeys(args) => static_keys::run(*args),
         #[cfg(feature = "ecr")]
-        Command::EcrLogin(args) => {
-            // $AWS_ROLE_ARN alone is the role setup already assumed, not one to assume again.
-            let flag = matches
-                .subcommand_matches("ecr-login")
-                .and_then(|m| m.value_source("role_arn"));
-            ecr_login::run(*args, flag == Some(clap::parser::ValueSource::CommandLine))
-        }
+        Command::EcrLogin(args) => ecr_login::run(*args, role_flag("ecr-login")),
         #[cfg(feature = "ecr")]
         Command::DockerCredential(args) => return docker_credential::run(args),
+        #[cfg(feature = "eks")]
+        Command::EksToken(args) => eks_token::run(*args, role_flag("eks-token")),
+        #[cfg(feature = "eks")]
+        Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,8 +6,11 @@
 
 use std::path::PathBuf;
 
-use aws_oidc::settings::process_env;
-use aws_oidc::{CredentialCache, RoleOptions};
+use anyhow::{bail, Result};
+use aws_oidc::credential_source::CredentialSource;
+use aws_oidc::settings::{option_value, process_env};
+use aws_oidc::sinks::profile::ProfileName;
+use aws_oidc::{CredentialCache, Exchange, RoleOptions};
 use clap::Args;
 
 /// Role, token and STS options.
@@ -166,4 +169,39 @@ pub fn open_cache() -> Option<CredentialCache> {
             None
         }
     }
+}
+
+/// Where the credentials of a command that calls another service come
+/// from (`ecr-login`, the EKS commands): `--profile NAME`; or `--role-arn`
+/// given as a flag (`role_on_command_line`), assumed in this step; else the
+/// environment ($AWS_ROLE_ARN alone names the role setup already assumed).
+/// Also returns the profile, checked.
+pub fn credential_source(
+    profile: Option<String>,
+    role: &RoleArgs,
+    role_on_command_line: bool,
+) -> Result<(CredentialSource, Option<ProfileName>)> {
+    let env = &process_env;
+    let x = role.expand_env;
+    let profile = option_value(profile, x, "--profile", env)?
+        .map(|p| ProfileName::parse(&p))
+        .transpose()?;
+    let role_arn =
+        option_value(role.role_arn.clone(), x, "--role-arn", env)?.filter(|_| role_on_command_line);
+    let source = match (&profile, role_arn) {
+        (Some(_), Some(_)) => bail!(
+            "--profile and --role-arn are two sources of credentials: pass one (the profile, or the \
+             role to assume now)"
+        ),
+        (Some(p), None) => CredentialSource::Profile(p.clone()),
+        (None, Some(_)) => {
+            let exchange = Exchange::resolve(role.clone().options(false), env)?;
+            for note in exchange.notes() {
+                eprintln!("aws-oidc: note: {note}");
+            }
+            CredentialSource::AssumeRole(Box::new(exchange))
+        }
+        (None, None) => CredentialSource::Environment,
+    };
+    Ok((source, profile))
 }

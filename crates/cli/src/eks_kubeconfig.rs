@@ -1,0 +1,109 @@
+//! `aws-oidc eks-kubeconfig`: kubectl's entries for an EKS cluster, as `aws eks update-kubeconfig` writes them.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use aws_oidc::eks::{self, kubeconfig, ExecPlugin};
+use aws_oidc::settings::{option_value, process_env};
+use clap::Args;
+
+use crate::cluster::ClusterArgs;
+use crate::role::open_cache;
+
+pub const LONG_ABOUT: &str = "\
+Describe an EKS cluster (DescribeCluster) and merge it into the kubeconfig as `aws eks \
+update-kubeconfig` does: the cluster (endpoint and CA) and a user named by the cluster's ARN, a \
+context (--alias, else the ARN) joining them, made the current context. The user's exec plugin \
+runs `aws-oidc eks-token` with the same credential options, so kubectl and helm need no AWS CLI. \
+Every other entry is kept; the file is replaced atomically, 0600, under a lock, and a file that \
+is not a kubeconfig (not valid YAML) is refused and left as it was.
+
+The file: --kubeconfig, else the first path in $KUBECONFIG (separated by ':', on Windows ';'), \
+else ~/.kube/config.
+
+Credentials: $AWS_ACCESS_KEY_ID and friends (what aws-oidc/setup exports; kubectl's later calls \
+use those in their own environment), else the profile $AWS_PROFILE; --profile NAME, which the \
+exec plugin uses too (a profile written by `assume --refresh` keeps working in long jobs); or \
+--role-arn, which assumes the role with the job's OIDC token now and for each later token.
+
+The exec command is `aws-oidc` when this binary is the aws-oidc on PATH, so a kubeconfig carried \
+to another job keeps working wherever aws-oidc is installed there; otherwise its absolute path. \
+`aws-oidc cleanup` removes the entries this job added and puts the current context back.";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  # After aws-oidc/setup: kubectl and helm then reach the cluster
+  aws-oidc eks-kubeconfig --cluster-name prod --region eu-west-1
+  kubectl get pods
+
+  # A context named `prod`, in a kubeconfig of its own
+  aws-oidc eks-kubeconfig --cluster-name prod --alias prod --kubeconfig ./kubeconfig
+
+  # Assume the deploy role in this step (and for each token kubectl asks for)
+  aws-oidc eks-kubeconfig --cluster-name prod --role-arn arn:aws:iam::123456789012:role/deploy";
+
+/// Options of `aws-oidc eks-kubeconfig`.
+#[derive(Debug, Args)]
+pub struct EksKubeconfigArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+
+    /// The context's name [default: the cluster's ARN]
+    #[arg(long, value_name = "NAME")]
+    alias: Option<String>,
+
+    /// The kubeconfig to write [default: the first file in $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "PATH")]
+    kubeconfig: Option<String>,
+}
+
+/// `aws-oidc` when the first `aws-oidc` on PATH is this binary, else this
+/// binary's absolute path (on Windows `...\aws-oidc.exe`, which kubectl runs as is).
+fn exec_command() -> Result<String> {
+    let exe = std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
+    let on_path = process_env("PATH")
+        .and_then(|path| aws_oidc::platform::find_program(&path, "aws-oidc", &process_env));
+    let same = |p: &Path| {
+        p.canonicalize()
+            .ok()
+            .zip(exe.canonicalize().ok())
+            .is_some_and(|(a, b)| a == b)
+    };
+    Ok(match on_path {
+        Some(p) if same(&p) => "aws-oidc".into(),
+        _ => exe.to_string_lossy().into_owned(),
+    })
+}
+
+/// Runs `aws-oidc eks-kubeconfig`.
+pub fn run(a: EksKubeconfigArgs, role_on_command_line: bool) -> Result<()> {
+    let env = &process_env;
+    let x = a.cluster.role.expand_env;
+    let alias = option_value(a.alias, x, "--alias", env)?;
+    let flag = option_value(a.kubeconfig, x, "--kubeconfig", env)?;
+    let path = kubeconfig::path(flag.as_deref().map(Path::new), env)?;
+    let c = a.cluster.resolve(role_on_command_line)?;
+    let exec = ExecPlugin {
+        command: exec_command()?,
+        args: c.token_args(),
+    };
+    let cache = open_cache();
+    let (info, merged) = eks::update_kubeconfig(
+        c.access(),
+        cache.as_ref(),
+        env,
+        &path,
+        alias.as_deref(),
+        exec,
+    )?;
+    eprintln!(
+        "aws-oidc: wrote cluster {} ({}) to {}; context {:?} is current; kubectl gets its tokens \
+         from `aws-oidc eks-token` {}",
+        info.arn,
+        info.endpoint,
+        path.display(),
+        merged.current_context,
+        c.how(),
+    );
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `aws-oidc eks-token`: kubectl's EKS bearer token, as `aws eks get-token` prints it.
+
+use anyhow::Result;
+use aws_oidc::eks::{self, ExecApiVersion};
+use aws_oidc::settings::process_env;
+use clap::Args;
+
+use crate::cluster::ClusterArgs;
+use crate::output::{print_stdout, warn};
+use crate::role::open_cache;
+
+pub const LONG_ABOUT: &str = "\
+Print an ExecCredential for kubectl with a bearer token for an EKS cluster: a presigned STS \
+GetCallerIdentity URL bound to the cluster's name, as `aws eks get-token` and \
+aws-iam-authenticator make it. EKS accepts it for 15 minutes; expirationTimestamp says 14, so \
+kubectl asks again in time. `aws-oidc eks-kubeconfig` writes a kubeconfig whose user runs this.
+
+Credentials: $AWS_ACCESS_KEY_ID and friends (what aws-oidc/setup exports), else the profile \
+$AWS_PROFILE; --profile NAME (keys, or its credential_process: a profile that `assume --refresh` \
+wrote works in long jobs); or --role-arn, which assumes the role with the job's OIDC token.
+
+kubectl runs this before every command, so the token is cached in the credential cache's private \
+directory ($AWS_OIDC_CACHE_DIR, else $XDG_CACHE_HOME/aws-oidc, else ~/.cache/aws-oidc) until a \
+minute before it expires: a repeated call reads one file. `aws-oidc cleanup` removes it. The \
+token is a credential: it is printed on stdout only, for kubectl.";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  # What kubectl runs (eks-kubeconfig writes this into the kubeconfig)
+  aws-oidc eks-token --cluster-name prod --region eu-west-1
+
+  # With a profile that refreshes itself (written by `aws-oidc assume --profile ci --refresh`)
+  aws-oidc eks-token --cluster-name prod --region eu-west-1 --profile ci
+
+  # client.authentication.k8s.io/v1 instead of v1beta1
+  aws-oidc eks-token --cluster-name prod --region eu-west-1 --api-version v1";
+
+/// Options of `aws-oidc eks-token`.
+#[derive(Debug, Args)]
+pub struct EksTokenArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+
+    /// The ExecCredential's apiVersion: v1beta1 or v1 [default: what kubectl asks for in $KUBERNETES_EXEC_INFO, else v1beta1]
+    #[arg(long, value_name = "VERSION")]
+    api_version: Option<String>,
+
+    /// Sign a new token, ignoring and not writing the cache
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// Runs `aws-oidc eks-token`.
+pub fn run(a: EksTokenArgs, role_on_command_line: bool) -> Result<()> {
+    let version = match &a.api_version {
+        Some(v) => ExecApiVersion::parse(v)?,
+        None => ExecApiVersion::from_exec_info(process_env("KUBERNETES_EXEC_INFO").as_deref()),
+    };
+    let c = a.cluster.resolve(role_on_command_line)?;
+    let cache = if a.no_cache { None } else { open_cache() };
+    let (token, cache_problem) = eks::mint_token(c.access(), cache, &process_env)?;
+    if let Some(problem) = cache_problem {
+        warn(&format!(
+            "token not cached (each kubectl command signs anew): {problem}"
+        ));
+    }
+    print_stdout(&token.exec_credential(version))
+}
