@@ -15,6 +15,7 @@ would, found by the `%USERPROFILE%` fallback.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -192,3 +193,24 @@ def test_https_to_sts_trusts_the_ca_in_ssl_cert_file(wine, windows_job, moto_ser
         assert untrusted.returncode != 0
     finally:
         front.stop()
+
+
+def test_eks_token_prints_an_exec_credential_and_caches_it(wine, windows_job):
+    """kubectl on Windows runs `aws-oidc.exe eks-token`: presigned locally, so no network."""
+    env = {**windows_job, "AWS_ACCESS_KEY_ID": "AKIAWINEEKS000000001", "AWS_SECRET_ACCESS_KEY": "wine/eks+secret"}
+    args = ["eks-token", "--cluster-name", "demo", "--region", "eu-west-1"]
+    first = wine.run(args, env)
+    assert first.returncode == 0, first.stderr
+    doc = json.loads(first.stdout)
+    assert doc["kind"] == "ExecCredential"
+    assert doc["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    token = doc["status"]["token"]
+    assert token.startswith("k8s-aws-v1.")
+    url = base64.urlsafe_b64decode(token.removeprefix("k8s-aws-v1.") + "==").decode()
+    assert url.startswith("https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&")
+    assert "X-Amz-SignedHeaders=host%3Bx-k8s-aws-id" in url
+    # The second call reads the token from the cache under %USERPROFILE%.
+    second = wine.again(args, env)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["status"]["token"] == token
+    assert "wine/eks+secret" not in first.stderr + second.stderr

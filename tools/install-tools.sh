@@ -34,6 +34,10 @@ command -v zstd >/dev/null 2>&1 || missing="$missing zstd"
 command -v docker-registry >/dev/null 2>&1 || missing="$missing docker-registry"
 command -v skopeo >/dev/null 2>&1 || missing="$missing skopeo"
 command -v htpasswd >/dev/null 2>&1 || missing="$missing apache2-utils"
+# tests/test_eks.py: kubectl runs aws-oidc as its exec plugin. Debian's
+# kubernetes-client conflicts with the kubectl package some images carry,
+# so it is installed only where there is no kubectl at all.
+command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
 # `make venv` needs the venv module, which Debian and Ubuntu ship apart from python3.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # An arm64 binary built on another machine is tested under user-mode emulation.
