@@ -18,6 +18,11 @@ alike:
   CircleCI runs them: cold (download, checksum, unpack, assume) and warm
   (aws-oidc already in install_dir); cold once more on a PATH without zstd,
   where the install step takes the .tar.gz;
+- kubectl's exec plugin for EKS (presigned locally, no network):
+  `aws-oidc eks-token` cold (an empty token cache: sign) and cached (one
+  file read), against the AWS CLI's `aws eks get-token`, which kubectl
+  runs before every command when the kubeconfig came from
+  `aws eks update-kubeconfig`;
 - pushing to ECR: the orb's `setup` + `ecr_login` cold (moto's ECR behind
   the same TLS front), against the AWS CLI route circleci/aws-ecr takes
   with the CLI installed: `aws sts assume-role-with-web-identity`, then
@@ -99,14 +104,23 @@ MB = 1_000_000
 ASSUME_VS_CURL_MAX = 1.10
 CLI_VS_ASSUME_MIN = 10.0
 SETUP_COLD_MAX_MS = 150.0
-# Issue 7's 3.5 MB, plus the 250 KB issue 17 allows ECR.
-BINARY_MAX_MB = 3.75
+# Issue 7's 3.5 MB, plus the 250 KB issue 17 allows ECR and the 250 KB issue 18 allows EKS.
+BINARY_MAX_MB = 4.0
 ECR_MAX_KB = 250
-#: The x86_64 binary without ECR (`--no-default-features`), for what ECR
-#: costs; tools/bench.sh builds it with ECR_COST_BUILD.
+EKS_MAX_KB = 250
+#: The x86_64 binary without ECR (every other default feature on), for what
+#: ECR costs; tools/bench.sh builds it with ECR_COST_BUILD.
 NO_ECR_BINARY = REPO / "target/no-ecr/x86_64-unknown-linux-musl/release/aws-oidc"
 ECR_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
-                  "--no-default-features --target-dir target/no-ecr")
+                  "--no-default-features --features eks --target-dir target/no-ecr")
+#: The same without EKS, for what EKS costs; built with EKS_COST_BUILD.
+NO_EKS_BINARY = REPO / "target/no-eks/x86_64-unknown-linux-musl/release/aws-oidc"
+EKS_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
+                  "--no-default-features --features ecr --target-dir target/no-eks")
+EKS_CLUSTER = "demo"
+# Fixed fake keys: presigning needs no real ones, and no network.
+EKS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIABENCHEKS00000001", "AWS_SECRET_ACCESS_KEY": "bench/eks+secret/000000",
+            "AWS_SESSION_TOKEN": "bench-eks-session"}  # fmt: skip
 ARCHIVE_MAX_MB = 1.8
 RSS_MAX_MB = 8.0
 
@@ -488,6 +502,30 @@ aws ecr get-login-password --region "$AWS_DEFAULT_REGION" --endpoint-url "$STS" 
 """
 
 
+def eks_token_case(binary: Path, job: Job, *, cached: bool) -> Case:
+    """`aws-oidc eks-token` with keys in the environment: cold (the cache
+    emptied before each run) or cached (a token signed once, then read)."""
+    cache = job.root / "token-cache"
+    env = {**job.env, **EKS_KEYS, "AWS_OIDC_CACHE_DIR": str(cache)}
+    argv = [str(binary), "eks-token", "--cluster-name", EKS_CLUSTER, "--region", REGION]
+
+    def reset() -> None:
+        if not cached:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    if cached:
+        subprocess.run(argv, env=env, cwd=job.root, capture_output=True, check=True, timeout=60)
+    return Case(f"aws-oidc eks-token, {'cached' if cached else 'cold'}", "local", [Step(argv, env, job.root)],
+                reset, printed("k8s-aws-v1."))  # fmt: skip
+
+
+def eks_cli_case(job: Job) -> Case:
+    """`aws eks get-token` with the same keys: what kubectl runs per command after `aws eks update-kubeconfig`."""
+    argv = [str(VENV_BIN / "aws"), "eks", "get-token", "--cluster-name", EKS_CLUSTER, "--region", REGION]
+    env = {**job.env, **EKS_KEYS, "PATH": f"{VENV_BIN}:{job.env['PATH']}", "AWS_PAGER": ""}
+    return Case("aws eks get-token", "local", [Step(argv, env, job.root)], lambda: None, printed("k8s-aws-v1."))
+
+
 def ecr_cli_case(job: Job, loop: Loopback) -> Case:
     """The AWS CLI route (CLI installed): assume, then get-login-password piped to the login."""
     stand_in = job.root / "login-bin" / "docker"
@@ -645,6 +683,10 @@ def make_cases(work: Path, loop: Loopback, binary: Path, orb: dict, token: str) 
     cases.append(setup_case(orb, job("setup-cold-gz"), loop, cold=True, path=path_without("zstd", work)))
     cases.append(ecr_setup_case(orb, job("ecr-setup-cold"), loop))
     cases.append(ecr_cli_case(job("ecr-cli"), loop))
+    # kubectl's exec plugin, once per kubectl command.
+    cases.append(eks_token_case(binary, job("eks-token-cold"), cached=False))
+    cases.append(eks_token_case(binary, job("eks-token-cached"), cached=True))
+    cases.append(eks_cli_case(job("eks-cli")))
     (work / "logs").mkdir()
     return cases
 
@@ -709,6 +751,11 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     ecr, ecr_cli = median(by[("orb setup + ecr_login, cold", "https")]), median(by[("AWS CLI route to ECR", "https")])
     print(f"  ECR login: orb setup + ecr_login, cold: {ecr * 1000:.0f} ms; AWS CLI route (assume, "
           f"get-login-password | login, CLI installed): {ecr_cli * 1000:.0f} ms: {ecr_cli / ecr:.1f}x")  # fmt: skip
+    eks_cli = median(by[("aws eks get-token", "local")])
+    eks_cold, eks_cached = (median(by[(f"aws-oidc eks-token, {s}", "local")]) for s in ("cold", "cached"))
+    print(f"  EKS token per kubectl command: aws-oidc eks-token cold {eks_cold * 1000:.1f} ms, cached "
+          f"{eks_cached * 1000:.1f} ms; aws eks get-token {eks_cli * 1000:.0f} ms: {eks_cli / eks_cold:.0f}x "
+          f"cold, {eks_cli / eks_cached:.0f}x cached")  # fmt: skip
     for name in ("orb setup, cold", "orb setup, warm", "orb setup, cold, no zstd"):
         case = by[(name, "https")]
         parts = zip(case.steps, zip(*case.step_seconds))
@@ -743,6 +790,15 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     elif x86:
         print(f"  what ECR costs: not measured (no {NO_ECR_BINARY.relative_to(REPO)}; `make bench` builds "
               f"it: {ECR_COST_BUILD})")  # fmt: skip
+    if x86 and NO_EKS_BINARY.is_file():
+        without = NO_EKS_BINARY.stat().st_size
+        cost = x86[0] - without
+        out.target(f"  what EKS costs (eks-token, eks-kubeconfig, DescribeCluster, the YAML reader and writer): "
+                   f"{cost / 1000:.0f} KB ({without:,} B without)", f"<= {EKS_MAX_KB} KB",
+                   cost <= EKS_MAX_KB * 1000, "EKS within 250 KB")  # fmt: skip
+    elif x86:
+        print(f"  what EKS costs: not measured (no {NO_EKS_BINARY.relative_to(REPO)}; `make bench` builds "
+              f"it: {EKS_COST_BUILD})")  # fmt: skip
     print()
 
     print(f"memory (peak RSS under GNU time, the largest of {args.memory_runs} runs)")

@@ -3,8 +3,11 @@
 # the test fixtures it reuses). Arguments go through: --rounds, --warmup, --budget.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# What ECR costs: the same binary without the `ecr` feature, in a target
-# directory of its own (the first build takes minutes, later ones seconds).
+# What ECR and EKS cost: the same binary without the `ecr` (the `eks`)
+# feature, each in a target directory of its own (the first build takes
+# minutes, later ones seconds). Code both share (aws_call) counts in neither.
 (cd "$repo" && cargo build --quiet --locked --release --target x86_64-unknown-linux-musl \
-  -p aws-oidc-cli --no-default-features --target-dir target/no-ecr)
+  -p aws-oidc-cli --no-default-features --features eks --target-dir target/no-ecr)
+(cd "$repo" && cargo build --quiet --locked --release --target x86_64-unknown-linux-musl \
+  -p aws-oidc-cli --no-default-features --features ecr --target-dir target/no-eks)
 exec "$repo/.venv/bin/python" "$repo/tools/bench.py" "$@"
