@@ -5,7 +5,7 @@ token as EKS does.
 The parts are real: moto's server answers CreateCluster / DescribeCluster
 and GetCallerIdentity; kubectl (the machine's) reads the kubeconfig that
 aws-oidc wrote and runs aws-oidc for each token; the Kubernetes API stand-in
-(tests/eks_api.py) speaks TLS and authenticates each bearer token: its
+(tests/support/eks_api.py) speaks TLS and authenticates each bearer token: its
 presigned URL's SigV4 signature, cluster name and age, then the caller's ARN
 from STS, mapped to a user.
 
@@ -34,9 +34,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import eks_api
-from conftest import ACCOUNT_ID
-from steps import ROLE, VENV_BIN, assert_no_secrets, run_aws_oidc
+from support import eks_api
+from support.accounts import ACCOUNT_ID, ROLE, VENV_BIN
+from support.steps import assert_no_secrets, run_aws_oidc
 
 REGION = "eu-west-1"
 CLUSTER = "demo"

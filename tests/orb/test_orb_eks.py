@@ -2,7 +2,7 @@
 eks_kubeconfig writes the cluster into the kubeconfig, and kubectl in a later
 step reads the cluster, its exec plugin running the installed aws-oidc.
 
-The cluster is moto's and the API server the stand-in of tests/eks_api.py,
+The cluster is moto's and the API server the stand-in of tests/support/eks_api.py,
 which checks each token as EKS does and maps the role to a user.
 """
 
@@ -11,10 +11,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-import eks_api
-
-from .conftest import CiJob
-from .configs import ACCOUNT, REGION, config, role, run
+from support import eks_api
+from support.orb_ci import CiJob
+from support.orb_configs import ACCOUNT, REGION, config, role, run
 
 CLUSTER = "production"
 # The key the test creates the cluster with; the job's own keys come from moto.

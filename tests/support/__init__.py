@@ -9,6 +9,8 @@ hold fixtures only.
 - `loopback`: HTTP(S) servers on 127.0.0.1 (TLS front, forward proxy, issuer);
 - `steps`: running the release binary and the AWS CLI as a CircleCI step does;
 - `registry`, `ecr_public`: a real registry, and an ECR Public look-alike;
-- `orb_runner`, `orb_configs`, `orb_schema`: running packed orb configs as
-  CircleCI would, the configs the tests write, and CircleCI's schema.
+- `eks_api`: a Kubernetes API stand-in that authenticates tokens as EKS does;
+- `orb_runner`, `orb_configs`, `orb_schema`, `orb_ci`: running packed orb
+  configs as CircleCI would, the configs the tests write, CircleCI's schema,
+  and the job those configs run in (release, download mirror, moto).
 """

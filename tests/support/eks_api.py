@@ -45,8 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from loopback import LoopbackServer, make_ca_and_server_cert
 from strict_sts import sigv4
+
+from .certs import make_chain
+from .loopback import LoopbackServer
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -194,7 +196,8 @@ class KubeApi:
     refused: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.ca, cert, key = make_ca_and_server_cert(self.directory)
+        chain = make_chain(self.directory, "kube-api")
+        self.ca = chain.root
         api = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -226,7 +229,7 @@ class KubeApi:
             def log_message(self, *args):
                 pass
 
-        self.server = LoopbackServer(Handler, tls=(cert, key))
+        self.server = LoopbackServer(Handler, tls=(chain.server_chain, chain.server_key))
         self.url = self.server.url
 
     def authenticate(self, token: str) -> str:
