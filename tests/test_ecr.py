@@ -271,6 +271,16 @@ def test_cleanup_takes_back_the_logins_and_keeps_every_other_entry(aws_oidc_bin,
     assert again.returncode == 0 and "nothing to do" in again.stderr
 
 
+def test_cleanup_that_cannot_read_the_config_says_so_and_fails(aws_oidc_bin, ecr_env):
+    assert ecr_login(aws_oidc_bin, ecr_env, ACCOUNT_ID).returncode == 0
+    config = Path(ecr_env["DOCKER_CONFIG"]) / "config.json"
+    config.write_text('{"auths": {"broken by hand": ')
+    cleanup = run_aws_oidc(aws_oidc_bin, ["cleanup"], ecr_env)
+    assert cleanup.returncode == 1
+    assert f"could not take back the logins to {HOST}" in cleanup.stderr and "by hand" in cleanup.stderr
+    assert config.read_text() == '{"auths": {"broken by hand": ', "left exactly as it was"
+
+
 def test_cleanup_takes_back_the_helper_entries_and_its_cached_tokens(aws_oidc_bin, ecr_env, ecr_public, tmp_path):
     env = {**ecr_env, "AWS_ENDPOINT_URL_ECR_PUBLIC": ecr_public.url,
            "PATH": f"{helper(aws_oidc_bin, tmp_path).parent}:{ecr_env['PATH']}"}  # fmt: skip

@@ -134,6 +134,8 @@ pub struct Cleaned {
     pub files: usize,
     /// Registry hosts whose logins were removed from Docker's config file.
     pub registries: Vec<String>,
+    /// What could not be taken back, and why.
+    pub left: Vec<String>,
     /// What was taken back from kubeconfigs, one line per file.
     pub kubeconfigs: Vec<String>,
 }
@@ -147,10 +149,6 @@ pub enum CleanupError {
     /// A profile could not be removed.
     #[error(transparent)]
     Profile(#[from] ProfileError),
-    /// A registry login could not be removed.
-    #[cfg(feature = "ecr")]
-    #[error(transparent)]
-    DockerConfig(#[from] crate::docker_config::DockerConfigError),
 }
 
 impl Ledger {
@@ -347,10 +345,17 @@ impl Ledger {
                     hosts,
                     helper,
                 } => {
+                    // A config that can no longer be changed (not JSON, say) is
+                    // left as it is and said so: the exports below must still go.
                     let helper = helper.then_some(crate::credential_helper::HELPER_NAME);
-                    let removed = crate::docker_config::DockerConfig::at(config.clone())
-                        .remove(hosts, helper)?;
-                    cleaned.registries.extend(removed);
+                    match crate::docker_config::DockerConfig::at(config.clone())
+                        .remove(hosts, helper)
+                    {
+                        Ok(removed) => cleaned.registries.extend(removed),
+                        Err(e) => cleaned
+                            .left
+                            .push(format!("the logins to {} ({e})", hosts.join(", "))),
+                    }
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}

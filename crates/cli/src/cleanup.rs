@@ -1,6 +1,6 @@
 //! `aws-oidc cleanup`: take back what aws-oidc wrote in this job.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use aws_oidc::settings::process_env;
 use clap::Args;
 
@@ -34,6 +34,7 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         && cleaned.profiles.is_empty()
         && cleaned.files == 0
         && cleaned.registries.is_empty()
+        && cleaned.left.is_empty()
         && cleaned.kubeconfigs.is_empty()
     {
         eprintln!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
@@ -79,6 +80,14 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
     for k in &cleaned.kubeconfigs {
         did.push(format!("kubeconfig {k}"));
     }
-    eprintln!("aws-oidc: cleanup: {}", did.join("; "));
+    if !did.is_empty() {
+        eprintln!("aws-oidc: cleanup: {}", did.join("; "));
+    }
+    for what in &cleaned.left {
+        eprintln!("aws-oidc: cleanup: could not take back {what}: remove them by hand");
+    }
+    if !cleaned.left.is_empty() {
+        bail!("cleanup took back everything else, but not what is named above");
+    }
     Ok(())
 }
