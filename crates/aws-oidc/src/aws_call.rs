@@ -22,7 +22,6 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_runtime_api::client::http::HttpConnector as _;
-use aws_smithy_runtime_api::client::identity::Identity;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
@@ -99,6 +98,50 @@ struct Attempt {
     body: Vec<u8>,
 }
 
+/// What a failed call means when no service-specific explanation applies:
+/// credentials the service rejects, or an endpoint not reached.  `service`
+/// names it (`ECR`), `endpoint_var` is its endpoint variable.
+pub(crate) fn common_hint(
+    service: &str,
+    failure: &StsFailure,
+    creds: &SourcedCredentials,
+    endpoint: &str,
+    endpoint_var: &str,
+) -> String {
+    let code = failure.code.as_deref().unwrap_or("");
+    if matches!(
+        code,
+        "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "InvalidClientTokenId"
+            | "ExpiredTokenException"
+            | "SignatureDoesNotMatch"
+    ) {
+        return format!(
+            "{service} does not accept the credentials ({}): they are expired, or not AWS \
+             credentials at all. Run aws-oidc/setup again (or pass --role-arn to assume the role \
+             in this step).",
+            creds.origin
+        );
+    }
+    match &failure.kind {
+        FailureKind::Connect(_) | FailureKind::Timeout => format!(
+            "Check that {endpoint} can be reached from this job (proxy: HTTPS_PROXY; a VPC \
+             endpoint: {endpoint_var})."
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The failure, with `hint` below it when there is one.
+pub(crate) fn with_hint(failure: &StsFailure, hint: String) -> String {
+    if hint.is_empty() {
+        failure.to_string()
+    } else {
+        format!("{failure}\n\n{hint}")
+    }
+}
+
 fn failure(operation: &'static str, kind: FailureKind, attempts: u32) -> StsFailure {
     StsFailure {
         operation,
@@ -133,14 +176,7 @@ fn signed_request(
             &[][..],
         ),
     };
-    let identity: Identity = aws_credential_types::Credentials::new(
-        creds.access_key_id.expose(),
-        creds.secret_access_key.expose(),
-        creds.session_token.as_ref().map(|t| t.expose().to_string()),
-        creds.expiration,
-        "aws-oidc",
-    )
-    .into();
+    let identity = creds.identity();
     let params = SigningParams::builder()
         .identity(&identity)
         .region(call.region)

@@ -71,6 +71,21 @@ pub struct SourcedCredentials {
     pub origin: String,
 }
 
+#[cfg(any(feature = "ecr", feature = "eks"))]
+impl SourcedCredentials {
+    /// The identity the SDK's SigV4 signer signs with.
+    pub(crate) fn identity(&self) -> aws_smithy_runtime_api::client::identity::Identity {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.expose(),
+            self.secret_access_key.expose(),
+            self.session_token.as_ref().map(|t| t.expose().to_string()),
+            self.expiration,
+            "aws-oidc",
+        )
+        .into()
+    }
+}
+
 impl fmt::Debug for SourcedCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SourcedCredentials(*** from {})", self.origin)

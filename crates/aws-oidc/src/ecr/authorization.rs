@@ -6,12 +6,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 
-use crate::aws_call::{call_json, CallSettings, JsonCall, Request};
+use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
 use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, FailureKind, StsFailure};
+use crate::sts::{CaBundle, StsFailure};
 
 use super::registry::{host_of, Registry, PUBLIC_HOST, PUBLIC_REGION};
 
@@ -303,33 +303,10 @@ fn explain(
              ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchCheckLayerAvailability.",
             creds.origin
         )
-    } else if matches!(
-        code,
-        "UnrecognizedClientException"
-            | "InvalidSignatureException"
-            | "InvalidClientTokenId"
-            | "ExpiredTokenException"
-            | "SignatureDoesNotMatch"
-    ) {
-        format!(
-            "ECR does not accept the credentials ({}): they are expired, or not AWS credentials at \
-             all. Run aws-oidc/setup again (or pass --role-arn to assume the role in this step).",
-            creds.origin
-        )
     } else {
-        match &failure.kind {
-            FailureKind::Connect(_) | FailureKind::Timeout => format!(
-                "Check that {endpoint} can be reached from this job (proxy: HTTPS_PROXY; a VPC \
-                 endpoint: AWS_ENDPOINT_URL_ECR)."
-            ),
-            _ => String::new(),
-        }
+        common_hint("ECR", failure, creds, endpoint, "AWS_ENDPOINT_URL_ECR")
     };
-    if hint.is_empty() {
-        failure.to_string()
-    } else {
-        format!("{failure}\n\n{hint}")
-    }
+    with_hint(failure, hint)
 }
 
 /// Logs in to every registry in `registries` with `creds`: one
@@ -489,6 +466,7 @@ async fn public_login(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sts::FailureKind;
     use std::time::UNIX_EPOCH;
 
     #[test]

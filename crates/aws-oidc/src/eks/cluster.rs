@@ -16,11 +16,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::token::ClusterName;
-use crate::aws_call::{call_json, CallSettings, JsonCall, Request};
+use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
 use crate::credential_source::SourcedCredentials;
 use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, EndpointError, FailureKind, StsFailure, StsSettings};
+use crate::sts::{CaBundle, EndpointError, StsFailure, StsSettings};
 
 /// EKS's endpoint: `$AWS_ENDPOINT_URL_EKS`, then `$AWS_ENDPOINT_URL`.
 pub const EKS_ENDPOINT_URL: Chain = Chain(&[
@@ -236,34 +236,16 @@ fn explain(
              kubectl then needs an access entry (or aws-auth mapping) in the cluster for the same role.",
             creds.origin
         )
-    } else if matches!(
-        code,
-        "UnrecognizedClientException"
-            | "InvalidSignatureException"
-            | "InvalidClientTokenId"
-            | "ExpiredTokenException"
-            | "SignatureDoesNotMatch"
-    ) {
-        format!(
-            "EKS does not accept the credentials ({}): they are expired, or not AWS credentials at \
-             all. Run aws-oidc/setup again (or pass --role-arn to assume the role in this step).",
-            creds.origin
+    } else {
+        common_hint(
+            "EKS",
+            failure,
+            creds,
+            s.eks_endpoint(),
+            "AWS_ENDPOINT_URL_EKS",
         )
-    } else {
-        match &failure.kind {
-            FailureKind::Connect(_) | FailureKind::Timeout => format!(
-                "Check that {} can be reached from this job (proxy: HTTPS_PROXY; a VPC endpoint: \
-                 AWS_ENDPOINT_URL_EKS).",
-                s.eks_endpoint()
-            ),
-            _ => String::new(),
-        }
     };
-    if hint.is_empty() {
-        failure.to_string()
-    } else {
-        format!("{failure}\n\n{hint}")
-    }
+    with_hint(failure, hint)
 }
 
 /// `DescribeCluster` for `name` with `creds`: its ARN, endpoint and CA.
@@ -332,6 +314,7 @@ fn cluster_info(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sts::FailureKind;
 
     /// The endpoints the SDK's EKS resolver names (aws-sdk-eks 1.160's
     /// endpoint tests), without linking that client.

@@ -22,7 +22,6 @@ use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
 use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -190,14 +189,7 @@ pub fn presign(
         "{}/?Action=GetCallerIdentity&Version=2011-06-15",
         sts_endpoint.trim_end_matches('/')
     );
-    let identity: Identity = aws_credential_types::Credentials::new(
-        creds.access_key_id.expose(),
-        creds.secret_access_key.expose(),
-        creds.session_token.as_ref().map(|t| t.expose().to_string()),
-        creds.expiration,
-        "aws-oidc",
-    )
-    .into();
+    let identity = creds.identity();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(PRESIGN_EXPIRES);
