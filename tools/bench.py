@@ -249,7 +249,7 @@ class Loopback:
         self.ca = sts_front.ca
         # The same certificate (127.0.0.1, from the front's CA) for the mirror:
         # two test CAs of one name in a bundle would confuse OpenSSL.
-        mirror = Mirror(work / "releases", version, archives, work / "sts-tls/server.pem", work / "sts-tls/server.key")
+        mirror = Mirror(work / "releases", version, archives, sts_front.chain.server_chain, sts_front.chain.server_key)
         self._servers.callback(mirror.stop)
         self.mirror_https = mirror.url
         # What a job's HTTPS clients load: the system store, plus the test CA.

@@ -74,7 +74,7 @@ class TlsFront(LoopbackServer):
     """HTTPS on 127.0.0.1, forwarding every request to `backend` over HTTP."""
 
     def __init__(self, backend: str, directory: Path) -> None:
-        chain = make_chain(directory, "front")
+        self.chain = chain = make_chain(directory, "front")
         self.ca = chain.root
 
         class Handler(http.server.BaseHTTPRequestHandler):
