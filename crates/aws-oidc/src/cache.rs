@@ -94,7 +94,9 @@ impl Cached {
     }
 }
 
-fn unix(t: SystemTime) -> u64 {
+/// Seconds since the epoch (0 before it): how cache entries, the ledger and
+/// cached logins and tokens store times.
+pub(crate) fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)

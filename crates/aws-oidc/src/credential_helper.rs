@@ -20,11 +20,11 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{CacheError, CredentialCache, REFRESH_MARGIN};
+use crate::cache::{unix, CacheError, CredentialCache, REFRESH_MARGIN};
 use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedCredentials};
 use crate::credentials::Secret;
 use crate::docker_config::{DockerConfig, DockerConfigError};
@@ -256,12 +256,6 @@ struct CachedLogin {
     expires_at: u64,
 }
 
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 impl CachedLogin {
     /// More than min(5 minutes, a quarter of its lifetime) left at `now`.
     fn fresh_at(&self, now: SystemTime) -> bool {
@@ -441,6 +435,7 @@ pub fn answer(
 mod tests {
     use super::*;
     use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     fn env_with(dir: &Path) -> impl Fn(&str) -> Option<String> {
         let d = dir.to_str().unwrap().to_string();

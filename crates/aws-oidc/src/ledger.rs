@@ -104,11 +104,9 @@ pub fn fingerprint(access_key_id: &str) -> String {
     hex::encode(&digest.as_ref()[..8])
 }
 
-/// Seconds since the epoch.
+/// Seconds since the epoch, signed for the ledger's arithmetic.
 fn unix(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    crate::cache::unix(t) as i64
 }
 
 /// The ledger file of one job.

@@ -25,7 +25,7 @@ use aws_sigv4::sign::v4;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{CacheError, CredentialCache};
+use crate::cache::{unix, CacheError, CredentialCache};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{rfc3339, Secret};
 use crate::ledger::Written;
@@ -244,12 +244,6 @@ struct Entry {
     token: String,
     signed_at: u64,
     expires_at: u64,
-}
-
-fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Tokens kept in the credential cache's directory, one entry per cluster,
