@@ -392,6 +392,26 @@ INSTALL_STEP = "Install aws-oidc"
 SETUP_SHELL = ["/bin/bash", "-eo", "pipefail"]
 
 
+def job_steps(runner: Runner, config: dict, job: Job, loop: Loopback, env: dict) -> tuple[list, list[Step]]:
+    """`config`'s one job expanded by the Runner into its run steps, and each
+    as a timed Step: a script run by the step's shell with the step's
+    environment, and the loopback's CA settings (`install_env` for the
+    install step, `store_env` for the others)."""
+    run_steps, job_env = runner.expand_job(config)
+    (job.root / "steps").mkdir()
+    (job.root / "project").mkdir()
+    steps = []
+    for i, run_step in enumerate(run_steps):
+        script = job.root / "steps" / f"{i:02d}.sh"
+        script.write_text(run_step.command)
+        shell = list(run_step.shell or SETUP_SHELL)
+        shell[0] = shutil.which(shell[0]) or shell[0]
+        trust = loop.install_env if run_step.name == INSTALL_STEP else loop.store_env
+        steps.append(Step([*shell, str(script)], {**env, **trust, **job_env, **run_step.environment},
+                          job.root / "project"))  # fmt: skip
+    return run_steps, steps
+
+
 def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | None = None) -> Case:
     """The packed orb's `setup` (install, then assume) as CircleCI runs it:
     each step a bash script with the step's environment, $BASH_ENV read by
@@ -409,18 +429,7 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
             {"aws-oidc/setup": {"role_arn": ROLE_ARN, "region": REGION, "role_session_name": SESSION}},
         ]}},
     }  # fmt: skip
-    run_steps, job_env = runner.expand_job(config)
-    (job.root / "steps").mkdir()
-    (job.root / "project").mkdir()
-    steps = []
-    for i, run_step in enumerate(run_steps):
-        script = job.root / "steps" / f"{i:02d}.sh"
-        script.write_text(run_step.command)
-        shell = list(run_step.shell or SETUP_SHELL)
-        shell[0] = shutil.which(shell[0]) or shell[0]
-        trust = loop.install_env if run_step.name == INSTALL_STEP else loop.store_env
-        steps.append(Step([*shell, str(script)], {**env, **trust, **job_env, **run_step.environment},
-                          job.root / "project"))  # fmt: skip
+    run_steps, steps = job_steps(runner, config, job, loop, env)
     if not any(run_step.name == INSTALL_STEP for run_step in run_steps):
         raise CommandFailed(f"the orb's setup has no step named {INSTALL_STEP!r}: update the benchmark")
     exported = contains(job.bash_env, "AWS_SESSION_TOKEN")
@@ -465,18 +474,7 @@ def ecr_setup_case(orb: dict, job: Job, loop: Loopback) -> Case:
             {"aws-oidc/ecr_login": {"registries": ACCOUNT_ID}},
         ]}},
     }  # fmt: skip
-    run_steps, job_env = runner.expand_job(config)
-    (job.root / "steps").mkdir()
-    (job.root / "project").mkdir()
-    steps = []
-    for i, run_step in enumerate(run_steps):
-        script = job.root / "steps" / f"{i:02d}.sh"
-        script.write_text(run_step.command)
-        shell = list(run_step.shell or SETUP_SHELL)
-        shell[0] = shutil.which(shell[0]) or shell[0]
-        trust = loop.install_env if run_step.name == INSTALL_STEP else loop.store_env
-        steps.append(Step([*shell, str(script)], {**env, **trust, **job_env, **run_step.environment},
-                          job.root / "project"))  # fmt: skip
+    run_steps, steps = job_steps(runner, config, job, loop, env)
     return Case("orb setup + ecr_login, cold", "https", steps, job.clear_home,
                 contains(job.home / ".docker/config.json", ECR_HOST))  # fmt: skip
 
