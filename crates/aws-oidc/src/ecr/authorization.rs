@@ -13,7 +13,7 @@ use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
 use crate::sts::{CaBundle, StsFailure};
 
-use super::registry::{host_of, Registry, PUBLIC_HOST, PUBLIC_REGION};
+use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
 
 /// ECR's endpoint: `$AWS_ENDPOINT_URL_ECR`, then `$AWS_ENDPOINT_URL`.
 pub const ECR_ENDPOINT_URL: Chain = Chain(&[
@@ -240,6 +240,14 @@ fn decode_token(token: &str, operation: &'static str) -> Result<(String, Secret)
         .decode(token.trim())
         .map_err(|_| bad("the authorization token is not base64"))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("the authorization token is not text"))?;
+    // A control character (a newline above all) in either half would end
+    // or split the line it is written on (`docker login`'s stdin, a
+    // helper's answer), so such a token is refused rather than passed on.
+    if text.chars().any(char::is_control) {
+        return Err(bad(
+            "the authorization token holds a newline or another control character (not shown)",
+        ));
+    }
     match text.split_once(':') {
         Some((user, password)) if !user.is_empty() && !password.is_empty() => {
             Ok((user.to_string(), Secret::new(password)))
@@ -399,21 +407,17 @@ async fn private_logins(
             why: "the answer holds no authorization token".into(),
         })?;
         let (username, password) = decode_token(token, PRIVATE_OP)?;
-        let host = match r {
-            Registry::Private { host, .. } => host.clone(),
-            _ => match proxy(entry) {
-                Some(h) if !h.is_empty() => h,
-                _ => {
-                    return Err(EcrError::Answer {
-                        operation: PRIVATE_OP,
-                        why: "the answer names no registry (proxyEndpoint); give the account id"
-                            .into(),
-                    })
-                }
-            },
+        // The caller's own registry is named by the answer: only an
+        // ECR-shaped host of this region is believed, and the login is
+        // recorded as that account's, so the credential helper later serves
+        // this token for this host (and never reads it as ECR Public's).
+        let registry = match r {
+            Registry::Private { .. } => (*r).clone(),
+            _ => own_registry(proxy(entry).as_deref(), region)?,
         };
+        let host = registry.host().unwrap_or_default().to_string();
         out.push(RegistryLogin {
-            registry: (*r).clone(),
+            registry,
             host,
             username,
             password,
@@ -421,6 +425,33 @@ async fn private_logins(
         });
     }
     Ok(out)
+}
+
+/// The caller's own registry in `region`, from the host ECR's answer names
+/// (`proxyEndpoint`): refused unless it is an ECR registry of that region,
+/// so a token is never written under a host the answer made up.
+fn own_registry(proxy: Option<&str>, region: &str) -> Result<Registry, EcrError> {
+    let refuse = |why: String| EcrError::Answer {
+        operation: PRIVATE_OP,
+        why,
+    };
+    let host = proxy.filter(|h| !h.is_empty()).ok_or_else(|| {
+        refuse("the answer names no registry (proxyEndpoint); give the account id".into())
+    })?;
+    match parse_ecr_host(host) {
+        Some((account, r)) if r == region => Ok(Registry::Private {
+            account,
+            region: r,
+            host: host.to_string(),
+        }),
+        // A user name or password in the answer's URL is not shown.
+        _ => Err(refuse(format!(
+            "the answer names the registry {:?}, which is not an ECR registry in {region} \
+             (ACCOUNT.dkr.ecr.{region}.amazonaws.com), so no token is written for it; give the \
+             registry explicitly (an account id, or HOST=ACCOUNT_ID)",
+            host.rsplit('@').next().unwrap_or_default()
+        ))),
+    }
 }
 
 async fn public_login(
@@ -478,6 +509,57 @@ mod tests {
             let err = decode_token(bad, PRIVATE_OP).unwrap_err().to_string();
             assert!(!err.contains("ABC"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_token_whose_password_holds_a_newline_or_control_character_is_refused() {
+        for bad in [
+            "AWS:pass\nword",
+            "AWS:pass\rword",
+            "AWS:pass\u{1b}[2J",
+            "AW\nS:password",
+        ] {
+            let token = base64::engine::general_purpose::STANDARD.encode(bad);
+            let err = decode_token(&token, PRIVATE_OP).unwrap_err().to_string();
+            assert!(err.contains("control character"), "{err}");
+            assert!(!err.contains("pass"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_own_registry_is_taken_from_the_answer_only_when_it_is_an_ecr_host_of_the_region() {
+        assert_eq!(
+            own_registry(
+                Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+                "eu-west-1"
+            )
+            .unwrap(),
+            Registry::Private {
+                account: "123456789012".into(),
+                region: "eu-west-1".into(),
+                host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(),
+            }
+        );
+        for bad in [
+            "user:pw@evil.example.com",
+            "evil.example.com",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com.cn",
+            "public.ecr.aws",
+            "--help",
+            "",
+        ] {
+            let err = own_registry(Some(bad), "eu-west-1")
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("user:pw"), "{err}");
+            assert!(
+                err.contains("no token") || err.contains("names no registry"),
+                "{err}"
+            );
+        }
+        assert!(own_registry(None, "eu-west-1").is_err());
     }
 
     #[test]

@@ -105,25 +105,33 @@ pub fn host_of(raw: &str) -> String {
 }
 
 /// `(account, region)` of an ECR-shaped host: `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`
-/// or the dual-stack `ACCOUNT.dkr-ecr[-fips].REGION.on.aws`.
+/// or the dual-stack `ACCOUNT.dkr-ecr[-fips].REGION.on.aws`.  A `.cn` host
+/// goes with a `cn-` region only, and a `cn-` region with a `.cn` host only:
+/// anything else is not a registry ECR runs, whoever names it.
 pub fn parse_ecr_host(host: &str) -> Option<(String, String)> {
     let (account, rest) = host.split_once('.')?;
     if !is_account_id(account) {
         return None;
     }
-    let rest = rest
+    let (rest, china) = match rest
         .strip_prefix("dkr.ecr.")
         .or_else(|| rest.strip_prefix("dkr.ecr-fips."))
-        .and_then(|r| {
-            r.strip_suffix(".amazonaws.com")
-                .or_else(|| r.strip_suffix(".amazonaws.com.cn"))
-        })
-        .or_else(|| {
+    {
+        Some(r) => match r.strip_suffix(".amazonaws.com.cn") {
+            Some(r) => (r, true),
+            None => (r.strip_suffix(".amazonaws.com")?, false),
+        },
+        None => (
             rest.strip_prefix("dkr-ecr.")
                 .or_else(|| rest.strip_prefix("dkr-ecr-fips."))
-                .and_then(|r| r.strip_suffix(".on.aws"))
-        })?;
-    let region = parse_region(rest).ok()?;
+                .and_then(|r| r.strip_suffix(".on.aws"))?,
+            false,
+        ),
+    };
+    let region = parse_region(rest).ok().filter(|r| r == rest)?;
+    if region.starts_with("cn-") != china {
+        return None;
+    }
     Some((account.to_string(), region))
 }
 
@@ -137,13 +145,59 @@ pub fn private_host(account: &str, region: &str) -> String {
     format!("{account}.dkr.ecr.{region}.{suffix}")
 }
 
-/// A host Docker can name: letters, digits, `.`, `-`, an optional `:port`, or an IPv6 literal.
-fn is_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+/// Why `host` cannot be a registry host, if it cannot: a DNS name (labels
+/// of letters, digits and inner hyphens) or a bracketed IPv6 literal, with
+/// an optional `:PORT`.  Nothing else may receive a token: a leading `-`
+/// would reach `docker login` as an option, and `user@`, empty labels or a
+/// bare `:` are not hosts Docker would ask about.
+pub fn host_problem(host: &str) -> Option<&'static str> {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => {
+            let Some((addr, after)) = rest.split_once(']') else {
+                return Some("an IPv6 address is written in brackets, [ADDRESS]");
+            };
+            if addr.is_empty()
+                || !addr.contains(':')
+                || !addr
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b":.".contains(&b))
+            {
+                return Some("the IPv6 address in brackets is not an address");
+            }
+            match after {
+                "" => return None,
+                _ => ("", after.strip_prefix(':').unwrap_or("x")),
+            }
+        }
+        None => match host.rsplit_once(':') {
+            Some((name, port)) => (name, port),
+            None => (host, "443"),
+        },
+    };
+    let port_ok = !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+    if !port_ok {
+        return Some("the port after : must be a number from 1 to 65535");
+    }
+    if host.starts_with('[') {
+        return None;
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        return Some(
+            "a host is a name of letters, digits, dots and inner hyphens (or [IPv6]), with an \
+             optional :PORT, and no user name",
+        );
+    }
+    None
 }
 
 impl Registry {
@@ -161,10 +215,10 @@ impl Registry {
                 raw: raw.to_string(),
                 why: why.to_string(),
             };
-            if !is_host(&host) {
-                return Err(invalid(
-                    "the host must be a host name, with an optional :port",
-                ));
+            if let Some(why) = host_problem(&host) {
+                return Err(invalid(&format!(
+                    "{why}; write it as HOST=ACCOUNT_ID, e.g. registry.example.com:5000=123456789012"
+                )));
             }
             if !is_account_id(account) {
                 return Err(invalid("the account id after = must be 12 digits"));
@@ -350,5 +404,58 @@ mod tests {
         )
         .unwrap();
         assert_eq!(several.len(), 3, "{several:?}");
+    }
+
+    #[test]
+    fn hosts_that_are_not_hosts_are_refused_naming_the_input() {
+        for bad in [
+            "--help=123456789012",
+            "-evil.example.com=123456789012",
+            "..=123456789012",
+            "registry..example.com=123456789012",
+            ":=123456789012",
+            "[]=123456789012",
+            "[::1=123456789012",
+            "user:pw@evil.example.com=123456789012",
+            "evil.example.com:0=123456789012",
+            "evil.example.com:99999=123456789012",
+            "evil.example.com:=123456789012",
+            "evil-.example.com=123456789012",
+        ] {
+            let err = Registry::parse(bad, Some("us-east-1")).unwrap_err();
+            assert!(matches!(err, RegistryError::Invalid { .. }), "{bad}: {err}");
+            let host = bad.split('=').next().unwrap();
+            assert!(err.to_string().contains(host), "{err}");
+            assert!(err.to_string().contains("HOST=ACCOUNT_ID"), "{err}");
+        }
+        for bad in ["--help", "-evil.example.com", "..", ":", "[]"] {
+            let err = Registry::parse(bad, Some("us-east-1")).unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        for good in [
+            "registry.example.com=123456789012",
+            "127.0.0.1:5000=123456789012",
+            "[::1]:5000=123456789012",
+            "[fd00::1]=123456789012",
+            "registry-1.example.com:443=123456789012",
+        ] {
+            Registry::parse(good, Some("us-east-1")).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_cn_host_goes_with_a_cn_region_only() {
+        for bad in [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com",
+            "123456789012.dkr-ecr.cn-north-1.on.aws",
+            "123456789012.dkr.ecr. us-east-1.amazonaws.com",
+        ] {
+            assert_eq!(parse_ecr_host(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_ecr_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            Some((ACCT.to_string(), "cn-north-1".to_string()))
+        );
     }
 }
