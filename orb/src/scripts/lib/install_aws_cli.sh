@@ -148,6 +148,7 @@ aws_cli_install_linux() {
   # other file, where the official orb deleted the old one and ~/.aws too.
   set -- -i "$aws_cli_install_dir" -b "$aws_cli_binary_dir"
   if [ -e "$aws_cli_install_dir/v2/current" ]; then
+    echo "$aws_cli_install_dir holds an AWS CLI already: updating it in place (the installer's --update)."
     set -- "$@" --update
   fi
   # shellcheck disable=SC2086 # $aws_cli_sudo is a command with its option, or nothing
