@@ -285,3 +285,11 @@ def test_install_dir_and_binary_dir_expand_variables(job, aws_cli_site):
     ))
     assert_ok(result)
     assert (job.bin_dir / "aws").exists() and (job.aws_dir / "v2" / "current").exists()
+
+
+@pytest.mark.parametrize("when, runs", [("on_fail", True), ("always", True), ("on_success", False)])
+def test_when_decides_whether_install_runs_after_a_failed_step(job, aws_cli_site, when, runs):
+    no_aws_on_path(job, *TOOLS, *GPG)
+    result = job.run(cli_config(run("fails", "exit 1"), install(when=when, **dirs(job))))
+    assert (result.step(STEP).status == "success") == runs
+    assert (job.bin_dir / "aws").exists() == runs
