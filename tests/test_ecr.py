@@ -211,7 +211,7 @@ def test_docker_login_gets_the_password_on_stdin_only(aws_oidc_bin, ecr_env, tmp
     result = ecr_login(aws_oidc_bin, env, "--docker-login", ACCOUNT_ID)
     assert result.returncode == 0, result.stderr
     lines = log.read_text().splitlines()
-    assert lines == [f"args: login --username AWS --password-stdin {HOST}", f"stdin: {MOTO_PASSWORD}"]
+    assert lines == [f"args: login --username AWS --password-stdin -- {HOST}", f"stdin: {MOTO_PASSWORD}"]
     assert not (Path(env["DOCKER_CONFIG"]) / "config.json").exists()
 
 

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +29,7 @@ use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedC
 use crate::credentials::Secret;
 use crate::docker_config::{DockerConfig, DockerConfigError};
 use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
-use crate::files::{FileError, UpdateLock};
+use crate::files::{FileError, UpdateLock, MAX_PROFILE_FILE};
 use crate::ledger::{Ledger, Written};
 use crate::settings::{Env, SettingsError};
 use crate::sinks::profile::{ProfileError, ProfileName};
@@ -212,8 +212,15 @@ impl HelperSettings {
     /// The registry and credential source for `host`: as recorded, else
     /// from the host itself when it is ECR's.
     fn lookup(&self, host: &str) -> Result<Option<(Registry, CredentialSource)>, HelperError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => Some(t),
+        let text = match crate::files::read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
+            Ok(bytes) => {
+                Some(
+                    String::from_utf8(bytes).map_err(|_| HelperSettingsError::Invalid {
+                        path: self.path.clone(),
+                        why: "it is not UTF-8 text".into(),
+                    })?,
+                )
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
                 return Err(HelperSettingsError::from(FileError {
@@ -226,14 +233,7 @@ impl HelperSettings {
         };
         let file = self.parse(text.as_deref())?;
         if let Some(e) = file.registries.get(host) {
-            let registry = match &e.account {
-                None => Registry::Public,
-                Some(account) => Registry::Private {
-                    account: account.clone(),
-                    region: e.region.clone(),
-                    host: host.to_string(),
-                },
-            };
+            let registry = self.recorded_registry(host, e)?;
             let source = match &e.profile {
                 Some(p) => CredentialSource::Profile(
                     ProfileName::parse(p).map_err(HelperSettingsError::from)?,
@@ -243,6 +243,47 @@ impl HelperSettings {
             return Ok(Some((registry, source)));
         }
         Ok(Registry::from_host(host).map(|r| (r, CredentialSource::Environment)))
+    }
+
+    /// The registry recorded for `host`, checked as `ecr-login` checks what
+    /// it is given: the file may have been edited, and its region goes
+    /// into the host name a signed request is sent to.  No account means
+    /// ECR Public for `public.ecr.aws` only; any other host without one
+    /// (what earlier versions recorded for the caller's own registry) is
+    /// what its ECR-shaped name says, or refused.
+    fn recorded_registry(
+        &self,
+        host: &str,
+        e: &HostEntry,
+    ) -> Result<Registry, HelperSettingsError> {
+        let invalid = |why: String| HelperSettingsError::Invalid {
+            path: self.path.clone(),
+            why,
+        };
+        if crate::request::parse_region(&e.region).ok().as_deref() != Some(e.region.as_str()) {
+            return Err(invalid(format!(
+                "the region recorded for {host}, {:?}, is not an AWS region such as us-east-1",
+                e.region
+            )));
+        }
+        match &e.account {
+            Some(account) if !crate::request::is_account_id(account) => Err(invalid(format!(
+                "the account recorded for {host}, {account:?}, is not a 12-digit account id"
+            ))),
+            Some(account) => Ok(Registry::Private {
+                account: account.clone(),
+                region: e.region.clone(),
+                host: host.to_string(),
+            }),
+            None if host == ecr::PUBLIC_HOST => Ok(Registry::Public),
+            None => Registry::from_host(host)
+                .filter(|r| !matches!(r, Registry::Public))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{host} is recorded without an account, and only public.ecr.aws may be"
+                    ))
+                }),
+        }
     }
 }
 
@@ -378,20 +419,49 @@ impl CachedLogins<'_> {
     }
 }
 
-/// Reads stdin, bounded.
-fn read_stdin(stdin: &mut dyn Read) -> Result<String, HelperError> {
-    let mut text = String::new();
-    stdin
-        .take(STDIN_LIMIT)
-        .read_to_string(&mut text)
-        .map_err(HelperError::Stdin)?;
-    Ok(text)
+/// Reads the request on stdin: at most [`STDIN_LIMIT`] bytes, within
+/// `wait`.  Docker writes the host and closes stdin, so a stdin that never
+/// ends (a pipe left open, `/dev/zero`) is an error, not a hang or a
+/// truncated host.  The read runs on a thread of its own because a blocked
+/// read cannot be given a deadline portably; the process exits without it.
+fn read_stdin<R: Read + Send + 'static>(stdin: R, wait: Duration) -> Result<String, HelperError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let read = stdin.take(STDIN_LIMIT + 1).read_to_end(&mut bytes);
+        let _ = tx.send(read.map(|_| bytes));
+    });
+    let failed = |kind, why: String| HelperError::Stdin(std::io::Error::new(kind, why));
+    let bytes = match rx.recv_timeout(wait) {
+        Ok(read) => read.map_err(HelperError::Stdin)?,
+        Err(_) => {
+            return Err(failed(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "it did not end within {} s; Docker writes the registry host and closes stdin",
+                    wait.as_secs()
+                ),
+            ))
+        }
+    };
+    if bytes.len() as u64 > STDIN_LIMIT {
+        return Err(failed(
+            std::io::ErrorKind::InvalidData,
+            format!("it holds more than {STDIN_LIMIT} bytes, and a registry host is short"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        failed(
+            std::io::ErrorKind::InvalidData,
+            "it is not UTF-8 text".into(),
+        )
+    })
 }
 
 /// Answers one action: the text for stdout.  `timeout_secs` bounds the ECR call.
 pub fn answer(
     action: Action,
-    stdin: &mut dyn Read,
+    stdin: impl Read + Send + 'static,
     env: Env,
     cache: Option<CredentialCache>,
     timeout_secs: u64,
@@ -408,7 +478,8 @@ pub fn answer(
             Ok(serde_json::to_string(&hosts).expect("a map of strings serialises"))
         }
         Action::Get => {
-            let server_url = read_stdin(stdin)?.trim().to_string();
+            let wait = Duration::from_secs(timeout_secs);
+            let server_url = read_stdin(stdin, wait)?.trim().to_string();
             let host = ecr::registry::host_of(&server_url);
             let (registry, source) = HelperSettings::beside(&config)
                 .lookup(&host)?
@@ -434,7 +505,6 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use std::time::UNIX_EPOCH;
 
     fn env_with(dir: &Path) -> impl Fn(&str) -> Option<String> {
@@ -465,7 +535,7 @@ mod tests {
         assert!(matches!(source, CredentialSource::Profile(p) if p.as_str() == "ci"));
         let err = answer(
             Action::Get,
-            &mut "docker.io".as_bytes(),
+            "docker.io".as_bytes(),
             &env_with(dir.path()),
             None,
             5,
@@ -475,13 +545,109 @@ mod tests {
         assert!(matches!(
             answer(
                 Action::Store,
-                &mut "{}".as_bytes(),
+                "{}".as_bytes(),
                 &env_with(dir.path()),
                 None,
                 5
             ),
             Err(HelperError::Unsupported)
         ));
+    }
+
+    #[test]
+    fn the_own_registry_recorded_by_ecr_login_gets_the_private_token_not_the_public_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = HelperSettings::beside(&DockerConfig::at(dir.path().join("config.json")));
+        let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+        // What ecr-login with no registry logs in to, once ECR's answer has named the host.
+        let own = Registry::Private {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            host: host.into(),
+        };
+        settings.record(&[(host, &own, None)]).unwrap();
+        assert_eq!(settings.lookup(host).unwrap().unwrap().0, own);
+        // What earlier versions recorded (no account) is still the private registry.
+        std::fs::write(
+            settings.path(),
+            format!(r#"{{"version": 1, "registries": {{"{host}": {{"region": "eu-west-1"}}}}}}"#),
+        )
+        .unwrap();
+        assert_eq!(settings.lookup(host).unwrap().unwrap().0, own);
+        // ECR Public is for public.ecr.aws only.
+        std::fs::write(
+            settings.path(),
+            r#"{"version": 1, "registries": {"public.ecr.aws": {"region": "us-east-1"},
+                "registry.example.com": {"region": "us-east-1"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            settings.lookup("public.ecr.aws").unwrap().unwrap().0,
+            Registry::Public
+        );
+        let err = settings.lookup("registry.example.com").unwrap_err();
+        assert!(err.to_string().contains("without an account"), "{err}");
+    }
+
+    #[test]
+    fn a_recorded_region_or_account_of_the_wrong_shape_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = HelperSettings::beside(&DockerConfig::at(dir.path().join("config.json")));
+        for (entry, named) in [
+            (
+                r#"{"account": "123456789012", "region": "x.evil.example.com/#"}"#,
+                "x.evil.example.com/#",
+            ),
+            (
+                r#"{"account": "123456789012", "region": "us-east-1 "}"#,
+                "us-east-1 ",
+            ),
+            (r#"{"account": "1234", "region": "us-east-1"}"#, "1234"),
+            (
+                r#"{"account": "12345678901x", "region": "us-east-1"}"#,
+                "12345678901x",
+            ),
+        ] {
+            std::fs::write(
+                settings.path(),
+                format!(r#"{{"version": 1, "registries": {{"127.0.0.1:5000": {entry}}}}}"#),
+            )
+            .unwrap();
+            let err = settings.lookup("127.0.0.1:5000").unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+            assert!(err.contains("ecr-login --helper"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_stdin_that_never_ends_or_never_stops_is_an_error_not_a_hang() {
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let started = std::time::Instant::now();
+        let err = read_stdin(reader, Duration::from_secs(1)).unwrap_err();
+        assert!(err.to_string().contains("did not end within 1 s"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = read_stdin(std::io::repeat(b'a'), Duration::from_secs(10)).unwrap_err();
+        assert!(err.to_string().contains("more than 65536 bytes"), "{err}");
+        assert_eq!(
+            read_stdin("public.ecr.aws".as_bytes(), Duration::from_secs(1)).unwrap(),
+            "public.ecr.aws"
+        );
+    }
+
+    #[test]
+    fn a_settings_file_that_is_a_fifo_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = HelperSettings::beside(&DockerConfig::at(dir.path().join("config.json")));
+        let c = std::ffi::CString::new(settings.path().to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let _writer = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(settings.path())
+            .unwrap();
+        let err = settings.lookup("public.ecr.aws").unwrap_err().to_string();
+        assert!(err.contains("named pipe"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::credentials::Secret;
 use crate::ecr::registry::host_of;
-use crate::files::{FileError, UpdateLock};
+use crate::files::{read_regular_bounded, FileError, UpdateLock, MAX_PROFILE_FILE};
 use crate::settings::Env;
 
 /// The config file.
@@ -135,8 +135,11 @@ impl DockerConfig {
         Ok(doc)
     }
 
+    /// The file's text (`None`: no file), at most [`MAX_PROFILE_FILE`]
+    /// bytes of a regular file: a larger one, a named pipe or a device is
+    /// refused before any network call, not read until memory runs out.
     fn read(&self) -> Result<Option<String>, DockerConfigError> {
-        match std::fs::read(&self.path) {
+        match read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
             Ok(bytes) => String::from_utf8(bytes)
                 .map(Some)
                 .map_err(|_| self.invalid("it is not UTF-8 text")),

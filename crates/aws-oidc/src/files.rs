@@ -65,15 +65,38 @@ fn refused(action: &'static str, path: &Path, kind: io::ErrorKind, why: String) 
 }
 
 /// Reads at most `limit` bytes of `path`; a larger file (or an endless one,
-/// such as `/dev/zero`) is an error naming the limit.
+/// such as `/dev/zero`) is an error naming the limit.  A named pipe or a
+/// device is read (a token from `<(...)`); [`read_regular_bounded`] refuses them.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_limited(path, limit, false)
+}
+
+/// [`read_bounded`] for files aws-oidc edits or keeps (Docker's config, the
+/// credential helper's settings, a CircleCI config): anything but a regular
+/// file (a named pipe that would block forever, a device, a directory) is
+/// refused, by what it is, before a byte is read.
+pub fn read_regular_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_limited(path, limit, true)
+}
+
+fn read_limited(path: &Path, limit: u64, regular_only: bool) -> io::Result<Vec<u8>> {
     use std::io::Read as _;
+    // Opened without blocking, so a named pipe with no writer cannot hang
+    // the open itself; what it is is known before any read.
     let file = platform::open_nonblocking(OpenOptions::new().read(true)).open(path)?;
     platform::blocking(&file);
-    if file.metadata()?.is_dir() {
+    let ft = file.metadata()?.file_type();
+    if ft.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "it is a directory, not a file",
+        ));
+    }
+    if regular_only && !ft.is_file() {
+        let what = platform::special_file(&ft).unwrap_or_else(|what| what);
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a regular file; point it at a regular file"),
         ));
     }
     let mut bytes = Vec::new();
@@ -362,7 +385,7 @@ impl UpdateLock {
     /// Reads the current contents (`None` if the file does not exist), at
     /// most [`MAX_PROFILE_FILE`] bytes.
     pub fn read(&self) -> Result<Option<String>, FileError> {
-        match read_bounded(&self.path, MAX_PROFILE_FILE) {
+        match read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
             Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| FileError {
                 action: "cannot edit",
                 path: self.path.clone(),
@@ -660,6 +683,35 @@ mod tests {
         assert!(e.contains("nothing reads from"), "{e}");
         let e = write_target(&fifo, b"x", 0o600).unwrap_err().to_string();
         assert!(e.contains("nothing reads from"), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_or_device_is_refused_for_a_file_aws_oidc_keeps_not_read_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // A writer that never writes: reading would block forever.
+        let _writer = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo)
+            .unwrap();
+        let e = read_regular_bounded(&fifo, 1000).unwrap_err().to_string();
+        assert!(e.contains("named pipe"), "{e}");
+        let e = read_regular_bounded(Path::new("/dev/zero"), 1000)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("character device"), "{e}");
+        let e = read_regular_bounded(dir.path(), 1000)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("directory"), "{e}");
+        let p = dir.path().join("f");
+        fs::write(&p, "1234").unwrap();
+        assert_eq!(read_regular_bounded(&p, 4).unwrap(), b"1234");
+        assert!(read_regular_bounded(&p, 3).is_err());
     }
 
     #[test]

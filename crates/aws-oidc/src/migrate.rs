@@ -130,6 +130,17 @@ pub enum MigrateError {
     Unsupported(Vec<Note>),
 }
 
+/// The largest CircleCI config read (4 MiB): far more than any config
+/// holds, and a bound on what `/dev/zero` given by mistake can cost.
+pub const MAX_CONFIG_FILE: u64 = 4 << 20;
+
+/// Reads the config at `path`: a regular file of at most
+/// [`MAX_CONFIG_FILE`] bytes (a named pipe, which would block, or a device
+/// is refused before a byte is read).
+pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    crate::files::read_regular_bounded(path, MAX_CONFIG_FILE)
+}
+
 /// Rewrites `text`'s uses of `circleci/aws-cli` for aws-oidc's orb at `version`.
 pub fn migrate(text: &str, version: &str) -> Result<Migration, MigrateError> {
     let outline = outline::outline(text)?;

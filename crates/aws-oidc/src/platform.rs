@@ -196,6 +196,20 @@ pub fn find_program(
     find_in(path_var, name, &exts, imp::is_executable)
 }
 
+/// Whether `command` can be started as a shell would start it: a path
+/// (with a separator) to an executable file, or a name found by
+/// [`find_program`] on `$PATH`.  A name that is not UTF-8 is left to the
+/// start itself to judge.
+pub fn command_exists(command: &std::ffi::OsStr, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let Some(name) = command.to_str() else {
+        return true;
+    };
+    if name.contains('/') || (cfg!(windows) && name.contains('\\')) {
+        return imp::is_executable(Path::new(name));
+    }
+    !name.is_empty() && env("PATH").is_some_and(|path| find_program(&path, name, env).is_some())
+}
+
 fn find_in(
     path_var: &str,
     name: &str,

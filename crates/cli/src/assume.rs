@@ -13,7 +13,7 @@ use aws_oidc::trust::TrustPolicy;
 use aws_oidc::{CachedExchange, Exchange};
 use clap::Args;
 
-use crate::output::print_stdout;
+use crate::output::{print_stdout, say};
 use crate::role::{open_cache, RoleArgs};
 use crate::targets::{TargetArgs, Targets};
 
@@ -142,7 +142,7 @@ fn warn_if_shadowed(v: &Validated) {
         return; // the exported keys are what later steps use
     }
     if let Some(shadow) = Shadow::of(write.name.as_str(), &process_env) {
-        eprintln!("aws-oidc: warning: {}", shadow.warning(write.name.as_str()));
+        say!("aws-oidc: warning: {}", shadow.warning(write.name.as_str()));
     }
 }
 
@@ -173,7 +173,7 @@ fn already_valid(v: &Validated, ledger: Option<&Ledger>) -> bool {
         return false;
     };
     let labels: Vec<&str> = targets.iter().map(|(_, l)| l.as_str()).collect();
-    eprintln!(
+    say!(
         "aws-oidc: {} already hold credentials for {role}, valid {} (more than --skip-if-valid {minutes} min): nothing to do",
         labels.join(" and "),
         if first > SystemTime::now() + Duration::from_secs(u64::from(u32::MAX) / 2) {
@@ -189,7 +189,7 @@ fn already_valid(v: &Validated, ledger: Option<&Ledger>) -> bool {
 pub fn run(args: AssumeArgs) -> Result<()> {
     let v = validate(args)?;
     for note in v.exchange.notes() {
-        eprintln!("aws-oidc: note: {note}");
+        say!("aws-oidc: note: {note}");
     }
     preflight(&v)?;
     let cache = open_cache();
@@ -279,7 +279,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             sts.endpoint_description()
         ),
     };
-    eprintln!(
+    say!(
         "aws-oidc: assumed {}{via} with the token from {}; credentials expire {} ({}); wrote {}{verified}{global}",
         outcome.assumed.assumed_role_arn,
         outcome.token.source,

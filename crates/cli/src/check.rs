@@ -10,6 +10,8 @@ use aws_oidc::token;
 use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
 use clap::Args;
 
+use crate::output::print_stdout;
+
 pub const LONG_ABOUT: &str = "\
 Evaluate a role's trust policy against the job's token the way IAM does, and print, statement by \
 statement, which principal, action and condition passed or failed and why, ending in ALLOWED or \
@@ -78,23 +80,23 @@ pub fn run(args: CheckArgs) -> Result<()> {
         args.session_name.as_deref(),
         &args.expose_claim,
     )?;
-    println!(
+    print_stdout(&format!(
         "Checking {} against the token from {}\n  token: {}",
         args.policy.display(),
         token.source,
         token.claims.summary()
-    );
+    ))?;
     if token
         .claims
         .seconds_left(SystemTime::now())
         .is_some_and(|s| s <= 0)
     {
-        println!(
+        print_stdout(
             "  note: this token has expired: STS answers ExpiredTokenException before it reads \
-             the trust policy"
-        );
+             the trust policy",
+        )?;
     }
-    println!("{eval}");
+    print_stdout(&eval.to_string())?;
     if !eval.allowed() {
         bail!(
             "the trust policy {} does not allow this token (see the FAIL lines above)",

@@ -9,6 +9,8 @@ use aws_oidc::token;
 use aws_oidc::trust::token_view::{token_json, token_text};
 use clap::Args;
 
+use crate::output::write_stdout;
+
 pub const LONG_ABOUT: &str = "\
 Decode the job's CircleCI OIDC token and print its claims readably: issuer, audience, the sub \
 split into org, project, user, vcs-origin and vcs-ref, project id, context ids, ssh-rerun, when \
@@ -39,12 +41,11 @@ pub struct ClaimsArgs {
 pub fn run(args: ClaimsArgs) -> Result<()> {
     let token = token::discover_in_job(args.token_file, args.audience, &process_env)?;
     if !args.json {
-        print!("{}", token_text(&token.claims, &token.source.to_string()));
-        return Ok(());
+        return write_stdout(&token_text(&token.claims, &token.source.to_string()));
     }
-    print!(
-        "{}",
-        token_json(&token.claims, &token.source.to_string(), SystemTime::now())
-    );
-    Ok(())
+    write_stdout(&token_json(
+        &token.claims,
+        &token.source.to_string(),
+        SystemTime::now(),
+    ))
 }

@@ -4,6 +4,7 @@ use anyhow::{bail, Result};
 use aws_oidc::settings::process_env;
 use clap::Args;
 
+use crate::output::say;
 use crate::role::open_cache;
 
 pub const LONG_ABOUT: &str = "\
@@ -26,7 +27,7 @@ pub struct CleanupArgs {}
 /// Runs `aws-oidc cleanup`.
 pub fn run(_args: CleanupArgs) -> Result<()> {
     let Some(cache) = open_cache() else {
-        eprintln!("aws-oidc: cleanup: no cache directory, so nothing was recorded: nothing to do");
+        say!("aws-oidc: cleanup: no cache directory, so nothing was recorded: nothing to do");
         return Ok(());
     };
     let cleaned = cache.ledger(&process_env).cleanup()?;
@@ -37,7 +38,7 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         && cleaned.left.is_empty()
         && cleaned.kubeconfigs.is_empty()
     {
-        eprintln!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
+        say!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
         return Ok(());
     }
     let mut did = Vec::new();
@@ -81,10 +82,10 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         did.push(format!("kubeconfig {k}"));
     }
     if !did.is_empty() {
-        eprintln!("aws-oidc: cleanup: {}", did.join("; "));
+        say!("aws-oidc: cleanup: {}", did.join("; "));
     }
     for what in &cleaned.left {
-        eprintln!("aws-oidc: cleanup: could not take back {what}: remove them by hand");
+        say!("aws-oidc: cleanup: could not take back {what}: remove them by hand");
     }
     if !cleaned.left.is_empty() {
         bail!("cleanup took back everything else, but not what is named above");

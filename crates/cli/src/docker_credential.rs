@@ -10,7 +10,7 @@ use aws_oidc::credential_helper::{self, Action};
 use aws_oidc::settings::process_env;
 use clap::Args;
 
-use crate::output::print_stdout;
+use crate::output::{print_stdout, say};
 use crate::role::open_cache;
 
 /// The name Docker runs it by: `credHelpers` value `aws-oidc`.
@@ -39,13 +39,13 @@ pub fn run(args: DockerCredentialArgs) -> ExitCode {
 /// Runs as `docker-credential-aws-oidc ACTION`: the one argument Docker gives.
 pub fn run_as_helper(args: &[String]) -> ExitCode {
     match args {
-        [a] if a == "version" || a == "--version" => {
-            println!("{HELPER_BINARY} (aws-oidc {})", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
+        [a] if a == "version" || a == "--version" => reply(
+            &format!("{HELPER_BINARY} (aws-oidc {})", env!("CARGO_PKG_VERSION")),
+            true,
+        ),
         [action] => answer(action),
         _ => {
-            eprintln!(
+            say!(
                 "usage: {HELPER_BINARY} get|store|erase|list (Docker's credential-helper protocol)"
             );
             ExitCode::FAILURE
@@ -53,28 +53,48 @@ pub fn run_as_helper(args: &[String]) -> ExitCode {
     }
 }
 
+/// Prints an answer (or, as the protocol says, an error) on stdout; a
+/// stdout that cannot be written fails the call instead of panicking.
+fn reply(text: &str, ok: bool) -> ExitCode {
+    match print_stdout(text) {
+        Ok(()) if ok && !crate::output::stderr_failed() => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    }
+}
+
+/// The time an ECR call may take: `$AWS_OIDC_TIMEOUT` seconds, else 60.  A
+/// value that is not a number is refused, not silently taken as 60.
+fn timeout() -> Result<u64, String> {
+    let Some(raw) = process_env("AWS_OIDC_TIMEOUT") else {
+        return Ok(60);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
+        _ => Err(format!(
+            "invalid AWS_OIDC_TIMEOUT {raw:?}: the seconds an ECR call may take, a whole number \
+             from 1 to 3600; fix it or unset it (the default is 60)"
+        )),
+    }
+}
+
 fn answer(action: &str) -> ExitCode {
     let Some(action) = Action::parse(action) else {
-        println!("unknown action {action:?}: get, store, erase or list");
-        return ExitCode::FAILURE;
+        return reply(
+            &format!("unknown action {action:?}: get, store, erase or list"),
+            false,
+        );
     };
-    let timeout = process_env("AWS_OIDC_TIMEOUT")
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(60);
+    let timeout = match timeout() {
+        Ok(t) => t,
+        Err(e) => return reply(&e, false),
+    };
     let cache = match action {
         Action::Get => open_cache(),
         _ => None,
     };
-    let stdin = &mut std::io::stdin().lock();
-    match credential_helper::answer(action, stdin, &process_env, cache, timeout) {
-        Ok(text) => match print_stdout(&text) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
-        },
-        Err(e) => {
-            // The protocol reads errors from stdout.
-            println!("{e}");
-            ExitCode::FAILURE
-        }
+    match credential_helper::answer(action, std::io::stdin(), &process_env, cache, timeout) {
+        Ok(text) => reply(&text, true),
+        // The protocol reads errors from stdout.
+        Err(e) => reply(&e.to_string(), false),
     }
 }

@@ -14,6 +14,7 @@ use aws_oidc::request::parse_region;
 use aws_oidc::settings::{self, option_value, process_env};
 use clap::Args;
 
+use crate::output::say;
 use crate::role::{credential_source, open_cache, RoleArgs};
 
 pub const LONG_ABOUT: &str = "\
@@ -109,12 +110,12 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
         let config = DockerConfig::from_env(env)?;
         for note in config.check()? {
             if !a.helper {
-                eprintln!("aws-oidc: note: {note}");
+                say!("aws-oidc: note: {note}");
             }
         }
         if a.helper {
             if on_path("docker-credential-aws-oidc").is_none() {
-                eprintln!(
+                say!(
                     "aws-oidc: warning: docker-credential-aws-oidc is not on PATH, and Docker runs it \
                      from there: link it to aws-oidc (`ln -s aws-oidc docker-credential-aws-oidc` in \
                      aws-oidc's directory; the orb's install step does)"
@@ -140,7 +141,7 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
                 })
                 .collect();
             for note in config.update(&entries)? {
-                eprintln!("aws-oidc: note: {note}");
+                say!("aws-oidc: note: {note}");
             }
             record_for_cleanup(config, &logins, false);
             format!("wrote auths in {}", config.path().display())
@@ -182,7 +183,7 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
     let hosts: Vec<&str> = logins.iter().map(|l| l.host.as_str()).collect();
     let mut expiries: Vec<String> = logins.iter().map(|l| l.expiry.to_string()).collect();
     expiries.dedup();
-    eprintln!(
+    say!(
         "aws-oidc: logged in to {} with the credentials of {}; the login expires {}; {wrote}",
         hosts.join(", "),
         creds.origin,
@@ -203,18 +204,24 @@ fn record_for_cleanup(config: &DockerConfig, logins: &[RegistryLogin], helper: b
         helper,
     };
     if let Err(e) = cache.ledger(&process_env).record(written) {
-        eprintln!("aws-oidc: warning: aws-oidc cleanup will not remove these logins: {e}");
+        say!("aws-oidc: warning: aws-oidc cleanup will not remove these logins: {e}");
     }
 }
 
-/// `docker login --username USER --password-stdin HOST`, the password on stdin only.
+/// `docker login --username USER --password-stdin -- HOST`, the password on
+/// stdin only.  The host comes after `--`, and is checked again here, so a
+/// host that starts with `-` can never reach docker as an option.
 fn docker_login(docker: &std::path::Path, login: &RegistryLogin) -> Result<()> {
+    if let Some(why) = ecr::registry::host_problem(&login.host) {
+        bail!("not running `docker login` for {:?}: {why}", login.host);
+    }
     let mut child = Command::new(docker)
         .args([
             "login",
             "--username",
             &login.username,
             "--password-stdin",
+            "--",
             &login.host,
         ])
         .stdin(Stdio::piped())

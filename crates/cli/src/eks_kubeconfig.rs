@@ -8,6 +8,7 @@ use aws_oidc::settings::{option_value, process_env};
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
+use crate::output::say;
 use crate::role::open_cache;
 
 pub const LONG_ABOUT: &str = "\
@@ -96,7 +97,7 @@ pub fn run(a: EksKubeconfigArgs, role_on_command_line: bool) -> Result<()> {
         alias.as_deref(),
         exec,
     )?;
-    eprintln!(
+    say!(
         "aws-oidc: wrote cluster {} ({}) to {}; context {:?} is current; kubectl gets its tokens \
          from `aws-oidc eks-token` {}",
         info.arn,

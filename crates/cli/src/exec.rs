@@ -10,6 +10,7 @@ use aws_oidc::sinks::shell::credential_vars;
 use aws_oidc::Exchange;
 use clap::Args;
 
+use crate::output::say;
 use crate::role::RoleArgs;
 
 pub const LONG_ABOUT: &str = "\
@@ -44,11 +45,19 @@ pub struct ExecArgs {
 pub fn run(args: ExecArgs) -> Result<()> {
     let exchange = Exchange::resolve(args.role.options(args.verify), &process_env)?;
     for note in exchange.notes() {
-        eprintln!("aws-oidc: note: {note}");
+        say!("aws-oidc: note: {note}");
     }
     let Some((program, rest)) = args.command.split_first() else {
         bail!("no command to run: aws-oidc exec [options] -- COMMAND [ARGS...]");
     };
+    // Before STS: a typo in the command should not cost a token and a role session.
+    if !aws_oidc::platform::command_exists(program, &process_env) {
+        bail!(
+            "cannot run {}: there is no such executable on PATH; check the command's name, or \
+             install it",
+            program.to_string_lossy()
+        );
+    }
     let outcome = exchange.run(&process_env)?;
     let creds = &outcome.assumed.credentials;
     let expiration = creds.expiration_rfc3339();
@@ -59,7 +68,7 @@ pub fn run(args: ExecArgs) -> Result<()> {
     for (name, value) in credential_vars(creds, exchange.region(), &expiration) {
         cmd.env(name, String::from_utf8_lossy(value).as_ref());
     }
-    eprintln!(
+    say!(
         "aws-oidc: running {} as {} (credentials expire {}, {})",
         program.to_string_lossy(),
         outcome.assumed.assumed_role_arn,

@@ -101,6 +101,15 @@ enum Command {
     EksKubeconfig(Box<eks_kubeconfig::EksKubeconfigArgs>),
 }
 
+/// Prints clap's help, version or usage error, and its exit status; unlike
+/// `clap::Error::exit`, help that cannot be written (a full stdout) fails.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    match e.print() {
+        Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)),
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
 fn main() -> ExitCode {
     // Like other Unix tools, end quietly when the reader of stdout goes away
     // (`aws-oidc claims | head`) instead of panicking on the write.
@@ -119,8 +128,14 @@ fn main() -> ExitCode {
             return docker_credential::run_as_helper(&argv[1..]);
         }
     }
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return clap_exit(&e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
     // $AWS_ROLE_ARN alone is the role setup already assumed, not one to assume again.
     let role_flag = |name: &str| {
         matches
@@ -149,9 +164,12 @@ fn main() -> ExitCode {
         Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
     };
     match result {
+        // A message that could not be written (stderr on a full disk) fails
+        // the step: a log that lost what happened is no success to report.
+        Ok(()) if output::stderr_failed() => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("aws-oidc: error: {}", output::error_message(&e));
+            output::message(&format!("aws-oidc: error: {}", output::error_message(&e)));
             ExitCode::FAILURE
         }
     }

@@ -5,8 +5,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
-use aws_oidc::migrate::{migrate, MigrateError, ORB};
+use aws_oidc::migrate::{migrate, read_config, MigrateError, ORB};
 use clap::Args;
+
+use crate::output::{print_stdout, say};
 
 pub const LONG_ABOUT: &str = "\
 Rewrite a CircleCI config that uses the circleci/aws-cli orb (v3, v4 or v5) to use aws-oidc's orb: \
@@ -37,7 +39,7 @@ pub struct MigrateConfigArgs {
 /// Runs `aws-oidc migrate-config`.
 pub fn run(a: MigrateConfigArgs) -> Result<()> {
     let shown = a.file.display();
-    let bytes = fs::read(&a.file).with_context(|| format!("cannot read {shown}"))?;
+    let bytes = read_config(&a.file).with_context(|| format!("cannot read {shown}"))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("{shown} is not UTF-8 text, so not a CircleCI config"))?;
     let version = env!("CARGO_PKG_VERSION");
@@ -50,7 +52,7 @@ pub fn run(a: MigrateConfigArgs) -> Result<()> {
         ),
         Err(MigrateError::Unsupported(notes)) => {
             for n in &notes {
-                eprintln!("aws-oidc: {shown}:{}: {}", n.line, n.message);
+                say!("aws-oidc: {shown}:{}: {}", n.line, n.message);
             }
             bail!(
                 "{shown} uses what aws-oidc's orb cannot take ({} line{} above); it was left as it is",
@@ -60,20 +62,20 @@ pub fn run(a: MigrateConfigArgs) -> Result<()> {
         }
     };
     for c in &migration.changes {
-        println!("{shown}:{}: {} -> {}", c.line, c.before, c.after);
+        print_stdout(&format!("{shown}:{}: {} -> {}", c.line, c.before, c.after))?;
     }
     for n in &migration.notes {
-        eprintln!("aws-oidc: {shown}:{}: note: {}", n.line, n.message);
+        say!("aws-oidc: {shown}:{}: note: {}", n.line, n.message);
     }
     let count = migration.changes.len();
     let lines = if count == 1 { "line" } else { "lines" };
     if count == 0 {
-        eprintln!("aws-oidc: {shown} needs no change for {ORB}@{version}");
+        say!("aws-oidc: {shown} needs no change for {ORB}@{version}");
     } else if a.check {
         bail!("{count} {lines} of {shown} would change: run without --check to write them");
     } else {
         replace(&a.file, &migration.text).with_context(|| format!("cannot write {shown}"))?;
-        eprintln!(
+        say!(
             "aws-oidc: rewrote {count} {lines} of {shown} for {ORB}@{version}; \
              `circleci config validate` checks the result"
         );

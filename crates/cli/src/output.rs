@@ -4,16 +4,52 @@
 //! defence: the job's token and keys from the environment, and anything
 //! shaped like a token or key, never reach a log.
 
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Context as _, Result};
 
-/// Prints credentials on stdout, failing cleanly (not panicking) on a closed pipe.
+/// Set when a message could not be written to stderr.
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Prints `text` and a newline on stdout, failing cleanly (not panicking,
+/// as `println!` does) on a closed pipe or a full disk.
 pub fn print_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .context("cannot write the credentials to stdout")
+    write_stdout(&format!("{text}\n"))
 }
+
+/// Writes `text` as it is on stdout, failing cleanly.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")
+}
+
+/// Prints a message line on stderr.  Unlike `eprintln!`, a stderr that
+/// cannot be written (a full disk, `/dev/full`) is no panic: the message
+/// is lost, which is remembered, and the process exits non-zero at the end
+/// ([`stderr_failed`]).  Messages are what the user reads, so a command
+/// does not stop half-way for one that could not be shown.
+pub fn message(text: &str) {
+    let mut err = std::io::stderr().lock();
+    if writeln!(err, "{text}").and_then(|()| err.flush()).is_err() {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether a message could not be written to stderr.
+pub fn stderr_failed() -> bool {
+    STDERR_FAILED.load(Ordering::Relaxed)
+}
+
+/// [`message`] with `format!`'s arguments.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::message(&format!($($arg)*))
+    };
+}
+pub(crate) use say;
 
 /// `text` with the secrets of this environment (the job's OIDC tokens, AWS
 /// keys) and anything token-shaped replaced by `***`.
@@ -51,5 +87,5 @@ pub fn error_message(e: &anyhow::Error) -> String {
 
 /// Prints a warning on stderr.
 pub fn warn(text: &str) {
-    eprintln!("aws-oidc: warning: {}", scrub(text));
+    message(&format!("aws-oidc: warning: {}", scrub(text)));
 }

@@ -13,6 +13,8 @@ use aws_oidc::sinks::profile::ProfileName;
 use aws_oidc::{CredentialCache, Exchange, RoleOptions};
 use clap::Args;
 
+use crate::output::say;
+
 /// Role, token and STS options.
 #[derive(Debug, Clone, Args)]
 pub struct RoleArgs {
@@ -128,9 +130,23 @@ pub struct RoleArgs {
         env = "AWS_OIDC_TIMEOUT",
         hide_env_values = true,
         value_name = "SECONDS",
-        default_value_t = 60
+        default_value_t = 60,
+        value_parser = parse_timeout
     )]
     pub timeout: u64,
+}
+
+/// `--timeout` (or `$AWS_OIDC_TIMEOUT`, which clap's own message would not
+/// name): whole seconds, from 1 to 3600.
+fn parse_timeout(raw: &str) -> Result<u64, String> {
+    match raw.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
+        _ => Err(
+            "the time limit is whole seconds from 1 to 3600 (default 60), from --timeout or \
+             AWS_OIDC_TIMEOUT: fix the value, or unset AWS_OIDC_TIMEOUT"
+                .into(),
+        ),
+    }
 }
 
 impl RoleArgs {
@@ -197,7 +213,7 @@ pub fn credential_source(
         (None, Some(_)) => {
             let exchange = Exchange::resolve(role.clone().options(false), env)?;
             for note in exchange.notes() {
-                eprintln!("aws-oidc: note: {note}");
+                say!("aws-oidc: note: {note}");
             }
             CredentialSource::AssumeRole(Box::new(exchange))
         }

@@ -7,6 +7,7 @@ use aws_oidc::sinks::shell;
 use aws_oidc::static_keys::StaticKeys;
 use clap::Args;
 
+use crate::output::say;
 use crate::role::open_cache;
 use crate::targets::TargetArgs;
 
@@ -73,7 +74,7 @@ pub fn run(a: StaticKeysArgs) -> Result<()> {
         }
         targets.record(&cache.ledger(env), &exported, None, None)?;
     }
-    eprintln!(
+    say!(
         "aws-oidc: wrote the static keys from ${} and ${} to {}{}",
         a.access_key_id_var,
         a.secret_access_key_var,
@@ -83,7 +84,7 @@ pub fn run(a: StaticKeysArgs) -> Result<()> {
             None => String::new(),
         }
     );
-    eprintln!(
+    say!(
         "aws-oidc: hint: OIDC needs no stored keys: let a role trust CircleCI (aws-oidc trust-policy) \
          and set role_arn instead; then delete these keys"
     );

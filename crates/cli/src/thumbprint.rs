@@ -6,6 +6,8 @@ use anyhow::{bail, Result};
 use aws_oidc::thumbprint::for_issuer;
 use clap::Args;
 
+use crate::output::{print_stdout, say};
+
 pub const LONG_ABOUT: &str = "\
 Print the SHA-1 thumbprint IAM lists for an OIDC provider (ThumbprintList), found by the \
 procedure AWS documents: fetch <URL>/.well-known/openid-configuration, take the host of its \
@@ -52,7 +54,7 @@ pub fn run(args: ThumbprintArgs) -> Result<()> {
         &aws_oidc::settings::process_env,
     )?;
     let describe = |what: &str, c: &aws_oidc::thumbprint::CertificateChain| {
-        eprintln!(
+        say!(
             "aws-oidc: {what} {}:{}: certificate {n} of {n} it sends (the top intermediate CA): {}",
             c.host,
             c.port,
@@ -61,23 +63,23 @@ pub fn run(args: ThumbprintArgs) -> Result<()> {
         );
     };
     if let Some(bundle) = &found.ca_bundle {
-        eprintln!(
+        say!(
             "aws-oidc: verified against the CA bundle {} (AWS_CA_BUNDLE), not this machine's CAs",
             bundle.display()
         );
     }
     if let Some(proxy) = &found.proxy {
-        eprintln!(
+        say!(
             "aws-oidc: through the proxy {proxy} (HTTPS_PROXY or ALL_PROXY); if it intercepts TLS, these are \
              its certificates, not the issuer's: list the issuer's host in NO_PROXY"
         );
     }
-    eprintln!("aws-oidc: jwks_uri is {}", found.jwks_uri);
+    say!("aws-oidc: jwks_uri is {}", found.jwks_uri);
     describe("JWKS host", &found.jwks);
-    println!("{}", found.jwks.thumbprint());
+    print_stdout(&found.jwks.thumbprint())?;
     if (&found.issuer.host, found.issuer.port) != (&found.jwks.host, found.jwks.port) {
         describe("issuer host", &found.issuer);
-        println!("{}", found.issuer.thumbprint());
+        print_stdout(&found.issuer.thumbprint())?;
     }
     Ok(())
 }

@@ -7,6 +7,8 @@ use aws_oidc::trust::render::{pretty_json, render, Format, RoleName, Setup};
 use aws_oidc::trust::Provider;
 use clap::Args;
 
+use crate::output::{print_stdout, say, write_stdout};
+
 pub const LONG_ABOUT: &str = "\
 Generate an IAM role trust policy that lets CircleCI jobs assume the role with their OIDC token, \
 and nothing else: StringEquals on the audience, StringLike on the subject only where a wildcard \
@@ -101,8 +103,7 @@ pub fn run(a: TrustPolicyArgs) -> Result<()> {
         }
         let first = RoleArn::parse(first)?;
         let policy = chained_role_trust(&first, a.external_id.as_deref(), a.session_tags);
-        println!("{}", pretty_json(&policy).trim_end());
-        return Ok(());
+        return print_stdout(pretty_json(&policy).trim_end());
     }
     let Some(org_id) = &a.org_id else {
         bail!("pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN");
@@ -156,21 +157,17 @@ pub fn run(a: TrustPolicyArgs) -> Result<()> {
         no_ssh_rerun: a.no_ssh_rerun,
     })?;
     for note in &generated.notes {
-        eprintln!("aws-oidc: note: {note}");
+        say!("aws-oidc: note: {note}");
     }
-    print!(
-        "{}",
-        render(
-            format,
-            &Setup {
-                policy: &generated.policy,
-                provider: &provider,
-                create_provider,
-                audience: &audience,
-                role_name: &role_name,
-                policy_arns: &policy_arns,
-            },
-        )
-    );
-    Ok(())
+    write_stdout(&render(
+        format,
+        &Setup {
+            policy: &generated.policy,
+            provider: &provider,
+            create_provider,
+            audience: &audience,
+            role_name: &role_name,
+            policy_arns: &policy_arns,
+        },
+    ))
 }
