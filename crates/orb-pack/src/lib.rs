@@ -7,6 +7,8 @@
 //! - a string that is wholly `<<include(path)>>` becomes the text of `path`
 //!   (relative to the source directory) with `<<` escaped as `\<<`, so that
 //!   CircleCI does not read a script's `<<` as a parameter;
+//! - inside such a script, a line `# orb-pack:include(path)` becomes the
+//!   text of `path`: the steps' scripts share one prelude (one level deep);
 //! - merge keys (`<<: *anchor`) are resolved in every file before packing;
 //! - a string that is wholly `<<orb-pack:version>>` or
 //!   `<<orb-pack:sha256sums>>` becomes the release's version or its table of
@@ -55,6 +57,10 @@ pub enum PackError {
     #[error(
         "{}: include path {include:?} must be relative and stay inside the orb source directory", path.display())]
     IncludeOutsideSource { path: PathBuf, include: String },
+
+    #[error(
+        "{}: {include:?} holds an `# orb-pack:include(..)` line itself: inlined files go one level deep", path.display())]
+    NestedInline { path: PathBuf, include: String },
 
     #[error("{}: {kind}.{name} is defined twice (also in {})", path.display(), first.display())]
     DuplicateComponent {

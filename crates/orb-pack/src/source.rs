@@ -181,7 +181,48 @@ fn include_target(s: &str) -> Option<&str> {
     (!path.is_empty()).then_some(path)
 }
 
+/// The line that, inside an included script, stands for the text of another
+/// file of the source tree: `# orb-pack:include(scripts/lib/x.sh)`. A comment
+/// to the shell and to shellcheck, so the script stays runnable as it is;
+/// the steps' scripts share their prelude this way instead of each carrying
+/// a copy. One level only: an inlined file holds no such line.
+const INLINE: &str = "# orb-pack:include(";
+
+/// The text of `<<include(path)>>`, with its `# orb-pack:include(..)` lines
+/// replaced by the files they name.
 fn read_include(include: &str, cx: &Context) -> Result<String, PackError> {
+    let text = read_source_file(include, cx)?;
+    if !text.contains(INLINE) {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let Some(inner) = inline_target(line) else {
+            out.push_str(line);
+            continue;
+        };
+        let inlined = read_source_file(inner, cx)?;
+        if inlined.lines().any(|l| inline_target(l).is_some()) {
+            return Err(PackError::NestedInline {
+                path: cx.path.to_path_buf(),
+                include: inner.to_string(),
+            });
+        }
+        out.push_str(&inlined);
+        if !inlined.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// The path of a `# orb-pack:include(path)` line (leading blanks allowed).
+fn inline_target(line: &str) -> Option<&str> {
+    let path = line.trim().strip_prefix(INLINE)?.strip_suffix(')')?.trim();
+    (!path.is_empty()).then_some(path)
+}
+
+fn read_source_file(include: &str, cx: &Context) -> Result<String, PackError> {
     let relative = Path::new(include);
     let inside = relative
         .components()
@@ -297,6 +338,60 @@ mod tests {
         assert_eq!(
             orb["commands"]["run"]["steps"][0]["run"]["command"],
             "cat \\<<EOF\n\\<< parameters.x >> and \\\\<<\nEOF\n"
+        );
+    }
+
+    #[test]
+    fn inline_lines_in_an_included_script_become_the_named_file() {
+        let orb = packed(
+            &[
+                ("@orb.yml", ROOT_YML),
+                (
+                    "commands/run.yml",
+                    "description: r\nsteps:\n  - run:\n      name: r\n      command: <<include(scripts/r.sh)>>\n",
+                ),
+                (
+                    "scripts/r.sh",
+                    "#!/bin/sh\n  # orb-pack:include(scripts/lib/p.sh)\nmain <<EOF\nEOF\n",
+                ),
+                ("scripts/lib/p.sh", "main() { cat; }"),
+            ],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            orb["commands"]["run"]["steps"][0]["run"]["command"],
+            "#!/bin/sh\nmain() { cat; }\nmain \\<<EOF\nEOF\n"
+        );
+    }
+
+    #[test]
+    fn inlined_files_stay_one_level_deep_and_inside_the_tree() {
+        let command = "description: r\nsteps:\n  - run:\n      name: r\n      command: <<include(scripts/r.sh)>>\n";
+        let nested = packed(
+            &[
+                ("@orb.yml", ROOT_YML),
+                ("commands/run.yml", command),
+                ("scripts/r.sh", "# orb-pack:include(scripts/a.sh)\n"),
+                ("scripts/a.sh", "# orb-pack:include(scripts/b.sh)\n"),
+                ("scripts/b.sh", "b\n"),
+            ],
+            None,
+        )
+        .unwrap_err();
+        assert!(nested.to_string().contains("scripts/a.sh"), "{nested}");
+        let outside = packed(
+            &[
+                ("@orb.yml", ROOT_YML),
+                ("commands/run.yml", command),
+                ("scripts/r.sh", "# orb-pack:include(../secret)\n"),
+            ],
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(outside, PackError::IncludeOutsideSource { .. }),
+            "{outside}"
         );
     }
 
