@@ -48,7 +48,7 @@ test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yam
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	# The Windows-only code (crates/aws-oidc/src/platform.rs) is linted too.
 	cargo clippy --locked --target x86_64-pc-windows-gnu -p aws-oidc -p aws-oidc-cli -- -D warnings
-	shellcheck -s sh orb/src/scripts/*.sh
+	tools/shellcheck-orb.sh
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)
 

@@ -631,7 +631,7 @@ def main() -> int:
             print(f"bench: {path} does not exist: run `{make}` first (or `make bench`)", file=sys.stderr)
             return 1
     orb = load_orb(orb_path)
-    version = orb["commands"]["install"]["parameters"]["version"]["default"]
+    version = orb["commands"]["install_aws_oidc"]["parameters"]["version"]["default"]
     target = TARGETS.get(platform.machine())
     if target is None or not all((dist / archive_name(version, target, f)).is_file() for f in FORMATS):
         print(f"bench: no aws-oidc {version} archive for {platform.machine()} in dist/: run `make build`",

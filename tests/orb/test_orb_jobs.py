@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support.orb_configs import REGION, SHELLS, assert_ok, assumed, caller_arn, config, role, run
+from support.orb_configs import REGION, SETUP, SHELLS, assert_ok, assumed, caller_arn, config, role, run
 
 #: What an Alpine image has on PATH, as busybox applets: wget, no curl, no zstd.
 ALPINE = ("sh", "wget", "tar", "gzip", "sha256sum", "awk", "uname", "mktemp",
@@ -35,8 +35,7 @@ def test_setup_exports_keys_for_later_steps_and_writes_the_default_profile(ci, s
     ci.give_token()
     result = ci.run(
         config(setup_step(role_arn=role("env-export")), caller_arn(), caller_arn("default")),
-        shell=shell,
-        source_bash_env=shell[0] != "/bin/bash",
+        **shell,
     )
     assert_ok(result)
     assert result.step("whoami").stdout.strip() == assumed("env-export", "deploy")
@@ -151,7 +150,7 @@ def test_a_second_setup_uses_the_installed_binary(ci):
     )
     assert_ok(result)
     assert len(ci.mirror.downloads()) == 1, ci.mirror.requests
-    installs = [s for s in result.steps if s.name == "Install aws-oidc"]
+    installs = [s for s in result.steps if s.name.startswith(SETUP)]
     assert "already installed" in installs[1].stdout
     assert result.step("whoami --profile second").stdout.strip() == assumed("second", "deploy")
 
@@ -161,12 +160,12 @@ def test_a_tampered_archive_is_refused_and_nothing_is_installed(ci, dist):
     tampered = ci.mirror.tamper()
     result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()))
 
-    install = result.step("Install aws-oidc")
+    install = result.step(SETUP)
     assert install.status == "failed"
     assert "SHA-256 mismatch" in install.stderr
     [fetched] = ci.mirror.downloads()
     assert dist.sha256s[dist.format_of(fetched)] in install.stderr and tampered in install.stderr
-    assert result.step("Assume the AWS role").status == "skipped"
+    assert "assumed" not in result.step(SETUP).output
     assert ci.installed() == [], "no binary, not even a staged one, may be left"
     assert list(ci.tmpdir.iterdir()) == [], "the download was left behind"
 
@@ -174,7 +173,7 @@ def test_a_tampered_archive_is_refused_and_nothing_is_installed(ci, dist):
 def test_no_token_and_no_circleci_cli_says_so(ci):
     # No CIRCLE_OIDC_TOKEN(_V2), and PATH has no `circleci`.
     result = ci.run(config(setup_step(role_arn=role("no-token"))))
-    assume = result.step("Assume the AWS role")
+    assume = result.step(SETUP)
     assert assume.status == "failed"
     assert "no CircleCI OIDC token" in assume.stderr
 
@@ -183,7 +182,7 @@ def test_no_token_and_no_circleci_cli_says_so(ci):
 def test_busybox_sh_with_wget_only(ci, dist, with_zstd):
     ci.give_token()
     ci.tools_only("aws", *(["zstd"] if with_zstd else []), busybox=ALPINE)
-    result = ci.run(config(setup_step(role_arn=role("busybox")), caller_arn()), shell=SHELLS["busybox-sh"])
+    result = ci.run(config(setup_step(role_arn=role("busybox")), caller_arn()), **SHELLS["alpine"])
     assert_ok(result)
     assert result.step("whoami").stdout.strip() == assumed("busybox", "deploy")
     # `apk add zstd` on Alpine: busybox tar unpacks what zstd decompresses.
@@ -201,7 +200,7 @@ MISSING_TOOLS = {
     "tar": (("tar",), "tar is not installed", "apk add tar"),
     "mktemp": (("mktemp",), "mktemp is not installed", "apk add coreutils"),
     # For install_dir's default, $HOME/.local/bin.
-    "awk": (("awk",), "awk is not installed", "apk add gawk"),
+    "awk": (("awk",), "awk is needed to expand '$HOME/.local/bin'", "apk add gawk"),
 }
 
 
@@ -209,13 +208,13 @@ MISSING_TOOLS = {
 def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(ci, missing, message, fix):
     ci.give_token()
     ci.tools_only("aws", busybox=without(*missing))
-    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), shell=SHELLS["busybox-sh"])
-    install = result.step("Install aws-oidc")
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), **SHELLS["alpine"])
+    install = result.step(SETUP)
     assert install.status == "failed"
-    assert f"aws-oidc/install: {message}" in install.stderr and fix in install.stderr, install.stderr
+    assert f"aws-oidc/setup: {message}" in install.stderr and fix in install.stderr, install.stderr
     assert ci.mirror.requests == [], "the mirror was asked before every tool was checked"
     assert "Downloading" not in install.stdout
-    assert result.step("Assume the AWS role").status == "skipped"
+    assert "assumed" not in result.step(SETUP).output
     assert ci.installed() == []
     assert list(ci.tmpdir.iterdir()) == [], "a download directory was made"
 
@@ -224,11 +223,11 @@ def test_an_installed_binary_needs_no_download_tools(ci):
     """A restored cache, or a second install in the job: nothing is fetched,
     so an image without curl, wget, tar or a SHA-256 tool keeps it."""
     ci.give_token()
-    assert_ok(ci.run(config({"aws-oidc/install": {}})))
+    assert_ok(ci.run(config({"aws-oidc/install_aws_oidc": {}})))
     ci.tools_only("aws", busybox=without("wget", "tar", "sha256sum", "mktemp"))
-    result = ci.run(config(setup_step(role_arn=role("cached")), caller_arn()), shell=SHELLS["busybox-sh"])
+    result = ci.run(config(setup_step(role_arn=role("cached")), caller_arn()), **SHELLS["alpine"])
     assert_ok(result)
-    assert "already installed" in result.step("Install aws-oidc").stdout
+    assert "already installed" in result.step(SETUP).stdout
     assert len(ci.mirror.downloads()) == 1, ci.mirror.requests
     assert result.step("whoami").stdout.strip() == assumed("cached", "deploy")
 
@@ -245,25 +244,110 @@ def test_when_always_runs_setup_after_a_failed_step(ci):
     )
     assert not result.ok
     assert result.step("tests fail").status == "failed"
-    assert result.step("Install aws-oidc").status == "success"
-    assert result.step("Assume the AWS role").status == "success"
+    assert result.step(SETUP).status == "success"
+    assert result.step(SETUP).status == "success"
     assert result.step("on success only").status == "skipped"
     assert result.step("whoami").stdout.strip() == assumed("cleanup", "deploy")
 
 
-@pytest.mark.parametrize("bash_sources_it", [True, False], ids=["bash-like", "alpine-sh"])
-def test_role_arn_exported_by_an_earlier_step_through_bash_env(ci, bash_sources_it):
+@pytest.mark.parametrize("how", [SHELLS["bash"], SHELLS["alpine"]], ids=["bash", "alpine"])
+def test_role_arn_exported_by_an_earlier_step_through_bash_env(ci, how):
     ci.give_token()
     result = ci.run(
         config(
-            run("pick the role", f"echo 'export AWS_ROLE_ARN=\"{role('from-bash-env')}\"' >> \"$BASH_ENV\""),
-            setup_step(),  # role_arn defaults to ${AWS_ROLE_ARN}
+            run("pick the role", f"echo 'export DEPLOY_ROLE=\"{role('from-bash-env')}\"' >> \"$BASH_ENV\""),
+            setup_step(role_arn="${DEPLOY_ROLE}"),
+            # On Alpine a user step reads $BASH_ENV itself, as CircleCI advises.
             run("whoami", ". \"$BASH_ENV\"; aws sts get-caller-identity --query Arn --output text"),
         ),
-        source_bash_env=bash_sources_it,
+        **how,
     )
     assert_ok(result)
     assert result.step("whoami").stdout.strip() == assumed("from-bash-env", "deploy")
+
+
+# Lines earlier steps leave in $BASH_ENV that fail when read: the node orb's
+# nvm initialisation without nvm, `nvm use` of a version that is not there,
+# a venv that an earlier step activated and that is gone, a plain failure.
+FAILING_BASH_ENV = (
+    'export NVM_DIR="$HOME/.nvm"\n'
+    '[ -s "$NVM_DIR/nvm.sh" ] && . "$NVM_DIR/nvm.sh"\n'
+    "nvm use 18\n"
+    "source venv/bin/activate\n"
+    "false\n"
+    'export BEFORE_SETUP="still read"\n'
+)
+
+
+@pytest.mark.parametrize("how", [SHELLS["bash"], SHELLS["bash-nounset"], SHELLS["dash"], SHELLS["alpine"]],
+                         ids=["bash", "bash-nounset", "dash", "alpine"])
+def test_a_bash_env_with_failing_lines_does_not_stop_any_aws_oidc_step(ci, how):
+    """bash reads $BASH_ENV before -e applies and ignores its status; the
+    orb's steps must not die where bash goes on (a silent exit 1 before)."""
+    ci.give_token()
+    ci.bash_env.write_text(FAILING_BASH_ENV)
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("failing-bash-env"), role_session_name="${BEFORE_SETUP:-unset}"),
+            # The profile: busybox sh stops reading such a $BASH_ENV at its `source`.
+            caller_arn("default"),
+            {"aws-oidc/cleanup": {}},
+        ),
+        **how,
+    )
+    assert_ok(result)
+    # The line after the failing ones was read: the session name came from it.
+    assert result.step("whoami --profile default").stdout.strip() == assumed("failing-bash-env", "still-read")
+    assert result.step("Remove the AWS credentials").status == "success"
+
+
+def test_a_job_whose_bash_env_does_not_exist_yet(ci):
+    ci.give_token()
+    assert not ci.bash_env.exists()
+    result = ci.run(config(setup_step(role_arn=role("fresh")), caller_arn()))
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("fresh", "deploy")
+    assert ci.bash_env.stat().st_mode & 0o077 == 0, "the keys' file is readable by others"
+
+
+def test_on_alpine_setup_says_later_steps_must_read_bash_env_and_the_profile_works(ci):
+    ci.give_token()
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("alpine"), profile_name="ci"),
+            caller_arn("ci"),
+            run("no exports in sh", 'echo "${AWS_ACCESS_KEY_ID:-none}"'),
+        ),
+        **SHELLS["alpine"],
+    )
+    assert_ok(result)
+    assert "does not read $BASH_ENV" in result.step(SETUP).stdout
+    assert result.step("whoami --profile ci").stdout.strip() == assumed("alpine", "deploy")
+    assert result.step("no exports in sh").stdout.strip() == "none"
+
+
+def test_alpine_with_bash_env_in_etc_profile_as_circleci_advises(ci):
+    """CircleCI's advice for Alpine: BASH_ENV=/etc/profile and a login sh
+    (`sh -leo pipefail`), so every step reads what setup exported. Here
+    the profile is a file of the test's, owned as /etc/profile is: setup
+    must leave it readable by everyone (a login shell of any user reads it)."""
+    ci.give_token()
+    profile = ci.tmp / "etc-profile"
+    profile.write_text("export FROM_PROFILE=1\n")
+    profile.chmod(0o644)
+    ci.env["BASH_ENV"] = str(profile)
+    ci.env["ENV"] = str(profile)  # what a login busybox sh reads here stands for /etc/profile
+    result = ci.run(
+        config(
+            setup_step(role_arn=role("etc-profile")),
+            run("whoami", '. "$BASH_ENV"; aws sts get-caller-identity --query Arn --output text'),
+        ),
+        image="alpine",
+    )
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("etc-profile", "deploy")
+    mode = profile.stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044, f"$BASH_ENV ({oct(mode)}) is no longer readable as /etc/profile must be"
 
 
 def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
@@ -271,7 +355,7 @@ def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
     blocker = ci.tmp / "a-file"
     blocker.write_text("not a directory\n")
     result = ci.run(config(setup_step(role_arn=role("never"), aws_oidc_install_dir=str(blocker / "bin"))))
-    install = result.step("Install aws-oidc")
+    install = result.step(SETUP)
     assert install.status == "failed"
     assert f"cannot create install_dir {blocker / 'bin'}: {blocker} is not a directory" in install.stderr
     assert ci.mirror.downloads() == []
@@ -281,7 +365,7 @@ def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):
 def test_a_version_the_orb_does_not_pin_is_refused(ci):
     ci.give_token()
     result = ci.run(config(setup_step(role_arn=role("pinned"), aws_oidc_version="9.9.9")))
-    install = result.step("Install aws-oidc")
+    install = result.step(SETUP)
     assert install.status == "failed"
     assert "pins no SHA-256 for aws-oidc 9.9.9" in install.stderr
     assert ci.mirror.downloads() == []
@@ -328,7 +412,7 @@ def test_session_policies_and_verify_are_passed_on(ci):
         )
     )
     assert_ok(result)
-    assert "verified" in result.step("Assume the AWS role").stderr
+    assert "verified" in result.step(SETUP).stderr
     assert result.step("whoami").stdout.strip() == assumed("narrowed", "deploy")
 
 
@@ -341,7 +425,7 @@ def test_refresh_writes_a_profile_that_refreshes_itself(ci):
         )
     )
     assert_ok(result)
-    assert "refreshes itself" in result.step("Assume the AWS role").stderr
+    assert "refreshes itself" in result.step(SETUP).stderr
     assert result.step("whoami --profile deploy").stdout.strip() == assumed("long-job", "deploy")
     process = ci.aws_config()["profile deploy"]["credential_process"]
     assert process.startswith(f"{ci.install_dir / 'aws-oidc'} credential-process --role-arn {role('long-job')}")
@@ -353,7 +437,7 @@ def test_refresh_with_exported_keys_is_refused_with_the_fix(ci):
     ci.give_token()
     result = ci.run(config(setup_step(role_arn=role("long-job"), refresh=True)))
     assert not result.ok
-    assert "set_aws_env_vars: false" in result.step("Assume the AWS role").stderr
+    assert "set_aws_env_vars: false" in result.step(SETUP).stderr
 
 
 @pytest.mark.parametrize("fault, needle", [("404", "download failed"), ("truncate", "download failed"),
@@ -365,10 +449,10 @@ def test_a_broken_mirror_fails_the_install_clearly_and_installs_nothing(ci, faul
     started = time.monotonic()
     result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()))
     elapsed = time.monotonic() - started
-    install = result.step("Install aws-oidc")
+    install = result.step(SETUP)
     assert install.status == "failed"
     assert needle in install.stderr
-    assert result.step("Assume the AWS role").status == "skipped"
+    assert "assumed" not in result.step(SETUP).output
     assert not (ci.install_dir / "aws-oidc").exists()
     assert ci.installed() == [], "a staged binary was left behind"
     assert elapsed < 30, f"the install took {elapsed:.0f}s against a {fault} mirror"
@@ -380,9 +464,9 @@ def test_a_stalled_mirror_is_bounded_with_busybox_wget_too(ci):
     ci.mirror.fault = "stall"
     ci.env["AWS_OIDC_DOWNLOAD_TIMEOUT"] = "2"
     started = time.monotonic()
-    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), shell=SHELLS["busybox-sh"])
-    assert result.step("Install aws-oidc").status == "failed"
-    assert "download failed" in result.step("Install aws-oidc").stderr
+    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), **SHELLS["alpine"])
+    assert result.step(SETUP).status == "failed"
+    assert "download failed" in result.step(SETUP).stderr
     assert ci.mirror.user_agents == ["Wget"]
     assert time.monotonic() - started < 15
 
@@ -408,7 +492,7 @@ def test_guard_rail_parameters_reach_the_binary(ci):
     ci.give_token()
     refused = ci.run(config(setup_step(role_arn=role("deploy"), allowed_account_ids="210987654321")))
     assert not refused.ok
-    assert "not in an allowed account" in refused.step("Assume the AWS role").output
+    assert "not in an allowed account" in refused.step(SETUP).output
     ci.give_token()
     twice = ci.run(
         config(
@@ -418,7 +502,7 @@ def test_guard_rail_parameters_reach_the_binary(ci):
         )
     )
     assert_ok(twice)
-    assumes = [st for st in twice.steps if st.name.startswith("Assume the AWS role")]
+    assumes = [st for st in twice.steps if st.name.startswith(SETUP)]
     assert "nothing to do" not in assumes[0].output
     assert "nothing to do" in assumes[1].output
     assert twice.step("whoami").stdout.strip() == assumed("deploy", "deploy")

@@ -46,7 +46,7 @@ PLATFORMS = {
 
 
 def install_step(**params) -> dict:
-    return {"aws-oidc/install": params}
+    return {"aws-oidc/install_aws_oidc": params}
 
 
 def pretend(ci, platform: dict) -> None:
@@ -129,21 +129,42 @@ def test_a_platform_without_a_build_is_refused_by_name_before_any_download(ci, u
     assert ci.mirror.downloads() == []
 
 
-def test_a_powershell_step_is_told_to_use_bash_not_given_a_syntax_error(packed_orb):
-    """PowerShell (a Windows job's default shell) parses the whole script first.
-    The install script hides everything but its last lines from it in one
-    block comment: `<#` on a line sh reads as an `echo`, `#>` after `main`."""
-    script = packed_orb["commands"]["install"]["steps"][0]["run"]["command"]
+def powershell_parts(script: str) -> tuple[str, str, str]:
+    """A step's script as PowerShell sees it: what comes before the block
+    comment, the sh script inside it, and PowerShell's own lines after it."""
     opener = 'echo "\\" <#" >/dev/null\n'
     assert script.count(opener) == 1
     before, hidden = script.split(opener)
-    # Before the comment: only comments and blank lines, for both shells.
-    assert all(line.startswith("#") or not line.strip() for line in before.splitlines())
-    # Inside: the whole sh script, which never closes the comment early, then exits.
     sh_part, _, powershell = hidden.partition("#> > $null\n")
-    assert powershell, "the comment is never closed"
-    assert "#>" not in sh_part
-    assert sh_part.rstrip().endswith('main "$@"\nexit')
-    statements = [line for line in powershell.splitlines() if line.strip() and not line.startswith("#")]
-    assert statements[0].startswith('Write-Host "aws-oidc/install:') and "shell: bash.exe" in statements[0]
-    assert statements[1:] == ["exit 1"]
+    return before, sh_part, powershell
+
+
+def orb_scripts(packed_orb) -> dict[str, str]:
+    """Every run step's script in the packed orb, by command."""
+    return {name: step["run"]["command"]
+            for name, command in packed_orb["commands"].items()
+            for step in command["steps"] if isinstance(step, dict) and "run" in step}
+
+
+def test_every_step_tells_a_powershell_job_to_use_bash_and_cleanup_skips(packed_orb):
+    """PowerShell (a Windows job's default shell) parses the whole script first.
+    Each script hides everything but its last lines from it in one block
+    comment: `<#` on a line sh reads as an `echo`, `#>` after the last sh
+    line. cleanup runs `when: always` and must not fail a PowerShell job: no
+    aws-oidc step ran there, so there is nothing to take back."""
+    scripts = orb_scripts(packed_orb)
+    assert {"setup", "install", "install_aws_oidc", "ecr_login", "eks_kubeconfig", "cleanup"} <= set(scripts)
+    for name, script in scripts.items():
+        before, sh_part, powershell = powershell_parts(script)
+        # Before the comment: only comments and blank lines, for both shells.
+        assert all(line.startswith("#") or not line.strip() for line in before.splitlines()), name
+        assert powershell, f"{name}: the comment is never closed"
+        assert "#>" not in sh_part, f"{name}: the comment closes early"
+        last = [line for line in sh_part.splitlines() if line.strip() and not line.lstrip().startswith("#")][-1]
+        assert last == "exit" or last.startswith('exec "$bin"'), f"{name}: sh runs on into PowerShell's lines"
+        statements = [line for line in powershell.splitlines() if line.strip() and not line.startswith("#")]
+        assert statements[0].startswith(f'Write-Host "aws-oidc/{name}:'), name
+        if name == "cleanup":
+            assert "nothing to do" in statements[0] and statements[1:] == ["exit 0"]
+        else:
+            assert "shell: bash.exe" in statements[0] and statements[1:] == ["exit 1"], name

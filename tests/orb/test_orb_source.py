@@ -108,7 +108,7 @@ def test_every_example_job_expands_against_the_orb(packed_orb, tmp_path):
 def test_packed_orb_is_the_source_packed(packed_orb):
     """`dist/orb.yml` is not stale: re-packing the source the way `orb pack`
     does (an independent reading of it) gives the same orb."""
-    install = packed_orb["commands"]["install"]
+    install = packed_orb["commands"]["install_aws_oidc"]
     release = {
         "<<orb-pack:version>>": install["parameters"]["version"]["default"],
         "<<orb-pack:sha256sums>>": install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"],
@@ -268,7 +268,7 @@ def test_parameters_reach_scripts_only_as_param_variables(packed_orb):
 
 def test_setup_passes_its_install_parameters_on(packed_orb):
     setup = packed_orb["commands"]["setup"]
-    install = packed_orb["commands"]["install"]
+    install = packed_orb["commands"]["install_aws_oidc"]
     (invocation,) = [s["install"] for s in setup["steps"] if "install" in s]
     assert set(invocation) == set(install["parameters"])
     for ours, theirs in SETUP_INSTALL_PARAMETERS.items():
@@ -277,7 +277,7 @@ def test_setup_passes_its_install_parameters_on(packed_orb):
 
 
 def test_the_pinned_table_names_the_packed_version(packed_orb):
-    install = packed_orb["commands"]["install"]
+    install = packed_orb["commands"]["install_aws_oidc"]
     version = install["parameters"]["version"]["default"]
     table = install["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
     lines = table.splitlines()

@@ -45,7 +45,7 @@ class Dist:
         self.path = path
         self.orb_path = orb_path
         self.orb = load_orb(orb_path)
-        self.version = self.orb["commands"]["install"]["parameters"]["version"]["default"]
+        self.version = self.orb["commands"]["install_aws_oidc"]["parameters"]["version"]["default"]
         self.target = TARGETS.get(platform.machine())
         if self.target is None:
             pytest.skip(f"no aws-oidc build for {platform.machine()}")
@@ -150,7 +150,10 @@ class CiJob:
         self.download_url = mirror.url
         self.tokens = tokens
         self.home = Path(job_env["HOME"])
-        self.bash_env = Path(job_env["BASH_ENV"])
+        # As CircleCI's (orb_runner R11): named for the job, and made by the
+        # first step that writes it, so a job starts without one.
+        self.bash_env = tmp_path / ".bash_env-deploy-0-build"
+        job_env = {**job_env, "BASH_ENV": str(self.bash_env)}
         self.tmpdir = tmp_path / "tmp"
         self.tmpdir.mkdir()
         self.install_dir = self.home / ".local" / "bin"
@@ -162,6 +165,8 @@ class CiJob:
             "AWS_PAGER": "",
         }
         self.secrets: list[str] = []
+        #: Defaults of orb parameters for every run (mirrors, test keys).
+        self.orb_defaults: dict = {}
 
     # -- the job's inputs ----------------------------------------------------
 
@@ -171,29 +176,22 @@ class CiJob:
         return token
 
     def give_token(self, **claims) -> str:
-        """Sets CIRCLE_OIDC_TOKEN_V2 (and v1) as CircleCI does for a job with OIDC."""
+        """Sets CIRCLE_OIDC_TOKEN_V2 and CIRCLE_OIDC_TOKEN as CircleCI does for
+        a job with OIDC: two different tokens, the v2 one's `sub` with the VCS
+        origin and ref, the v1 one's without. Returns the v2 token."""
         token = self.mint(**claims)
         self.env["CIRCLE_OIDC_TOKEN_V2"] = token
-        self.env["CIRCLE_OIDC_TOKEN"] = token
+        self.env["CIRCLE_OIDC_TOKEN"] = self.mint(**{**claims, "vcs_origin": None, "vcs_ref": None})
         return token
 
     def circleci_cli(self, **claims) -> Path:
-        """Puts a `circleci` on PATH whose `run oidc get` prints a fresh token
-        (with `claims`); returns the file its arguments are logged to."""
-        bin_dir = self.tmp / "circleci-bin"
-        bin_dir.mkdir()
-        token_file, log = bin_dir / "token", bin_dir / "calls.log"
+        """Lets the job's `circleci` CLI (the runner's stand-in) mint a fresh
+        token with `claims` on `run oidc get`; returns the file its calls
+        are logged to."""
+        token_file, log = self.tmp / "circleci-token", self.tmp / "circleci-calls.log"
         token_file.write_text(self.mint(**claims) + "\n")
-        # Shell built-ins only: it must work with any PATH a test builds.
-        (bin_dir / "circleci").write_text(
-            "#!/bin/sh\n"
-            f"printf '%s\\n' \"$*\" >>'{log}'\n"
-            'case "$*" in "run oidc get"*) ;; *) exit 2 ;; esac\n'
-            f"read -r token <'{token_file}'\n"
-            "printf '%s\\n' \"$token\"\n"
-        )
-        (bin_dir / "circleci").chmod(0o755)
-        self.env["PATH"] = f"{bin_dir}:{self.env['PATH']}"
+        self.env["AWS_OIDC_TEST_OIDC_TOKEN_FILE"] = str(token_file)
+        self.env["AWS_OIDC_TEST_CIRCLECI_LOG"] = str(log)
         return log
 
     def tools_only(self, *names: str, busybox: tuple[str, ...] = ()) -> Path:
@@ -226,14 +224,16 @@ class CiJob:
     # -- running -------------------------------------------------------------
 
     def run(self, config: dict | str, *, job: str | None = None, shell: list[str] | None = None,
-            source_bash_env: bool = True) -> JobResult:
+            image: str = "linux", orb_defaults: dict | None = None) -> JobResult:
+        """Runs `job` as CircleCI would on `image` ("linux": bash; "alpine":
+        busybox sh); `shell` is what a job-level `shell:` would say."""
         runner = Runner(
             self.dist.orb,
             self.env,
             self.tmp / "project",
+            image=image,
             shell=shell,
-            source_bash_env=source_bash_env,
-            orb_defaults={"download_url": self.download_url},
+            orb_defaults={"download_url": self.download_url, **self.orb_defaults, **(orb_defaults or {})},
         )
         result = runner.run(config, job)
         self.assert_no_secrets(result)
@@ -267,6 +267,8 @@ class CiJob:
         return {k: v for k, v in after.items() if before.get(k) != v}
 
     def _env_of(self, *, source: bool) -> dict[str, str]:
+        # CircleCI makes $BASH_ENV on its first write: a job may leave none.
+        source = source and self.bash_env.exists()
         script = (f'. "{self.bash_env}"\n' if source else "") + "env -0"
         out = subprocess.run(["/bin/sh", "-c", script], env=self.env, capture_output=True, check=True).stdout
         return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)

@@ -7,17 +7,21 @@ from __future__ import annotations
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
-# As CircleCI starts them: bash where the image has it (bash itself then
-# reads $BASH_ENV), else sh; -e (and pipefail where the shell has it) as it does.
-SHELLS = {
-    "bash": ["/bin/bash", "-eo", "pipefail"],
-    # As the aws-cli orb tests it: unset variables are errors from the first line.
-    "bash-nounset": ["/bin/bash", "-eo", "pipefail", "-o", "nounset"],
-    "sh": ["/bin/sh", "-e"],
-    "dash": ["dash", "-e"],
-    "busybox-sh": ["busybox", "sh", "-eo", "pipefail"],
-}
+#: The one step of aws-oidc/setup (install and assume in one run step).
+SETUP = "Set up AWS credentials"
 
+# How a test's job runs, as keyword arguments of CiJob.run: on an image with
+# bash (CircleCI then runs `/bin/bash -eo pipefail`, which reads $BASH_ENV
+# itself), with a job-level `shell:` (which replaces the flags too), or on
+# Alpine (busybox's `/bin/sh -eo pipefail`, which reads no $BASH_ENV).
+SHELLS = {
+    "bash": {},
+    # As the aws-cli orb tests it: unset variables are errors from the first line.
+    "bash-nounset": {"shell": ["/bin/bash", "-eo", "pipefail", "-o", "nounset"]},
+    "sh": {"shell": ["/bin/sh", "-e"]},
+    "dash": {"shell": ["dash", "-e"]},
+    "alpine": {"image": "alpine"},
+}
 
 
 def role(name: str) -> str:

@@ -48,7 +48,7 @@ def archive_name(version: str, target: str, fmt: str) -> str:
 def pinned_sums(orb: dict) -> dict[str, str]:
     """The packed orb's pin table, {archive name: sha256}: what its install
     step checks downloads against (`sha256sum`'s own line format)."""
-    table = orb["commands"]["install"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
+    table = orb["commands"]["install_aws_oidc"]["steps"][0]["run"]["environment"]["AWS_OIDC_PINNED_SHA256"]
     return {name: digest for digest, name in (line.split() for line in table.splitlines())}
 
 

@@ -3,13 +3,9 @@
 # the work (and is where it is tested); this maps the PARAM_* values onto
 # its flags, raw: `--expand-env` expands $VAR and ${VAR}, and options left
 # empty count as not given.
-
-# bash reads $BASH_ENV by itself, sh (Alpine) does not; the credentials
-# setup exported are there. Sourced before `set -u`, as bash would.
-if [ -f "${BASH_ENV:-}" ]; then
-  # shellcheck disable=SC1090
-  . "$BASH_ENV"
-fi
+# orb-pack:include(scripts/lib/prelude.sh)
+step=ecr_login
+read_bash_env
 set -eu
 
 set -- ecr-login --expand-env \
@@ -18,16 +14,18 @@ set -- ecr-login --expand-env \
   --role-arn "$PARAM_ROLE_ARN" \
   --session-name "$PARAM_ROLE_SESSION_NAME" \
   --audience "$PARAM_AUDIENCE"
-if [ "$PARAM_PUBLIC" = true ]; then set -- "$@" --public; fi
-if [ "$PARAM_HELPER" = true ]; then set -- "$@" --helper; fi
-if [ "$PARAM_DOCKER_LOGIN" = true ]; then set -- "$@" --docker-login; fi
+if is_true public "$PARAM_PUBLIC"; then set -- "$@" --public; fi
+if is_true helper "$PARAM_HELPER"; then set -- "$@" --helper; fi
+if is_true docker_login "$PARAM_DOCKER_LOGIN"; then set -- "$@" --docker-login; fi
 # Last: the registries, one value the binary splits at spaces and commas.
 set -- "$@" -- "$PARAM_REGISTRIES"
 
-# The binary the install step put in place (it exports AWS_OIDC_BIN through $BASH_ENV).
-bin="${AWS_OIDC_BIN:-$(command -v aws-oidc || :)}"
-if [ ! -x "$bin" ]; then
-  echo "aws-oidc/ecr_login: aws-oidc is not installed: the install step did not run or failed" >&2
-  exit 1
-fi
+bin=$(aws_oidc_path) || die "aws-oidc is not installed: the install step did not run or failed"
+# shellcheck disable=SC2093 # what follows is for PowerShell
 exec "$bin" "$@"
+#> > $null
+# PowerShell (a Windows job's default shell) reads on here.
+# shellcheck disable=SC2317 # for PowerShell
+Write-Host "aws-oidc/ecr_login: this step is a POSIX shell script, and this job's shell is PowerShell. Set shell: bash.exe on this job (Git for Windows provides it), as the aws-cli orb asks on Windows."
+# shellcheck disable=SC2317 # for PowerShell
+exit 1

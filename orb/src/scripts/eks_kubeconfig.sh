@@ -3,13 +3,9 @@
 # The binary does the work (and is where it is tested); this maps the
 # PARAM_* values onto its flags, raw: `--expand-env` expands $VAR and ${VAR},
 # and options left empty count as not given.
-
-# bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
-# earlier steps exported there. Sourced before `set -u`, as bash would.
-if [ -f "${BASH_ENV:-}" ]; then
-  # shellcheck disable=SC1090
-  . "$BASH_ENV"
-fi
+# orb-pack:include(scripts/lib/prelude.sh)
+step=eks_kubeconfig
+read_bash_env
 set -eu
 
 set -- eks-kubeconfig --expand-env \
@@ -22,10 +18,12 @@ set -- eks-kubeconfig --expand-env \
 # command line, and $AWS_ROLE_ARN alone names the role setup already assumed.
 if [ -n "$PARAM_ROLE_ARN" ]; then set -- "$@" --role-arn "$PARAM_ROLE_ARN"; fi
 
-# The binary the install step put in place (it exports AWS_OIDC_BIN through $BASH_ENV).
-bin="${AWS_OIDC_BIN:-$(command -v aws-oidc || :)}"
-if [ ! -x "$bin" ]; then
-  echo "aws-oidc/eks_kubeconfig: aws-oidc is not installed: the install step did not run or failed" >&2
-  exit 1
-fi
+bin=$(aws_oidc_path) || die "aws-oidc is not installed: the install step did not run or failed"
+# shellcheck disable=SC2093 # what follows is for PowerShell
 exec "$bin" "$@"
+#> > $null
+# PowerShell (a Windows job's default shell) reads on here.
+# shellcheck disable=SC2317 # for PowerShell
+Write-Host "aws-oidc/eks_kubeconfig: this step is a POSIX shell script, and this job's shell is PowerShell. Set shell: bash.exe on this job (Git for Windows provides it), as the aws-cli orb asks on Windows."
+# shellcheck disable=SC2317 # for PowerShell
+exit 1

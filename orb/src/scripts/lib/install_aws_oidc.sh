@@ -1,37 +1,30 @@
-#!/bin/sh
-# aws-oidc/install: puts the pinned aws-oidc release into install_dir.
+# aws-oidc's own installer, a library of functions: the packer inlines it
+# into the install_aws_oidc step and into setup, which installs and assumes
+# in one step (each step costs a CircleCI job agent time of its own). Needs
+# the prelude (die). `install_aws_oidc` puts the pinned aws-oidc release
+# (version $1) into directory $2, downloaded from base URL $3 ($VAR and
+# ${VAR} expanded in each), and sets $aws_oidc_bin to the installed binary.
+#
 # Nothing is put in place before its SHA-256 matches the sum this orb release
 # pins (AWS_OIDC_PINNED_SHA256: "<sha256>  <archive>" per line, as sha256sum
 # writes them).
 #
-# `main` reads top-down: the parameters, the target, then (unless this
-# version is installed already) every tool the install needs, checked before
-# anything is downloaded; then the archive, install_dir, the download, the
-# checksum and the install. Every process this step starts shows in each
-# job's set-up time: the checks are shell builtins (`command -v`, `[`), and
-# no step forks where a builtin does.
+# `install_aws_oidc` reads top-down: the parameters, the target, then
+# (unless this version is installed already) every tool the install needs,
+# checked before anything is downloaded; then the archive, install_dir, the
+# download, the checksum and the install. Every process this step starts
+# shows in each job's set-up time: the checks are shell builtins
+# (`command -v`, `[`), and no step forks where a builtin does.
 
-# A Windows job whose shell is PowerShell reads this file too: for it, the
-# next line opens a comment that ends only after `main`, where it is told to
-# use bash (PowerShell keeps a backslash in double quotes, where sh escapes
-# the quote after it). For sh it is an `echo` builtin into /dev/null.
-echo "\" <#" >/dev/null
-
-# bash reads $BASH_ENV by itself, sh (Alpine) does not; values may use what
-# earlier steps exported there. Sourced before `set -u`, as bash would.
-if [ -f "${BASH_ENV:-}" ]; then
-  # shellcheck disable=SC1090
-  . "$BASH_ENV"
-fi
-set -eu
-
-main() {
-  read_parameters
+install_aws_oidc() {
+  read_parameters "$@"
   detect_target
   if installed_already; then
     echo "aws-oidc $version is already installed in $dir"
     link_credential_helper
     add_to_path
+    # shellcheck disable=SC2034 # read by setup
+    aws_oidc_bin="$dir/$bin"
     return
   fi
 
@@ -62,11 +55,12 @@ main() {
   link_credential_helper
   echo "Installed aws-oidc $version ($target) in $dir"
   add_to_path
-}
-
-die() {
-  printf 'aws-oidc/install: %s\n' "$*" >&2
-  exit 1
+  # shellcheck disable=SC2034 # read by setup
+  aws_oidc_bin="$dir/$bin"
+  # The step may go on (setup assumes next, and ends in `exec`, which runs
+  # no EXIT trap): take back the download now.
+  rm -rf "$tmp"
+  trap - EXIT INT TERM
 }
 
 check_cmd() {
@@ -91,39 +85,14 @@ install_hint() {
   esac
 }
 
-# Sets $expanded to $1 with $VAR and ${VAR} expanded from the environment,
-# like `circleci env subst`. Values without a `$` (the usual case) cost no
-# process; the others one: awk takes the value from a here-document, not a
-# pipe from printf (another process), and `exec` spares the subshell a fork.
-expand_env() {
-  expanded=$1
-  case $1 in
-    *'$'*)
-      need_cmd awk gawk
-      expanded=$(exec awk '{
-        out = ""
-        while (match($0, /\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)/)) {
-          name = substr($0, RSTART + 1, RLENGTH - 1)
-          gsub(/[{}]/, "", name)
-          out = out substr($0, 1, RSTART - 1) ENVIRON[name]
-          $0 = substr($0, RSTART + RLENGTH)
-        }
-        print out $0
-      }' <<EOF
-$1
-EOF
-)
-      ;;
-  esac
-}
-
-# Sets $version, $dir and $base from the step's parameters.
+# Sets $version, $dir and $base from the version ($1), install_dir ($2) and
+# download_url ($3) parameters.
 read_parameters() {
-  expand_env "$PARAM_VERSION"
+  expand_env "$1"
   version=$expanded
-  expand_env "$PARAM_INSTALL_DIR"
+  expand_env "$2"
   dir=$expanded
-  expand_env "$PARAM_DOWNLOAD_URL"
+  expand_env "$3"
   base=$expanded
   case $dir in
     /*) ;;
@@ -319,7 +288,7 @@ link_credential_helper() {
 # exact file this step checked, whatever else is on PATH).
 add_to_path() {
   if [ -z "${BASH_ENV:-}" ]; then
-    echo "aws-oidc/install: add $dir to PATH to run aws-oidc in later steps" >&2
+    echo "aws-oidc/$step: add $dir to PATH to run aws-oidc in later steps" >&2
     return
   fi
   case ":$PATH:" in
@@ -329,11 +298,3 @@ add_to_path() {
   printf "export AWS_OIDC_BIN=\"%s/%s\"\n" "$dir" "$bin" >>"$BASH_ENV"
 }
 
-main "$@"
-exit
-#> > $null
-# PowerShell (a Windows job's default shell) reads on here.
-# shellcheck disable=SC2317 # for PowerShell
-Write-Host "aws-oidc/install: this step is a POSIX shell script, and this job's shell is PowerShell. Set shell: bash.exe on this job (Git for Windows provides it), as the aws-cli orb asks on Windows."
-# shellcheck disable=SC2317 # for PowerShell
-exit 1
