@@ -406,3 +406,41 @@ def test_exec_of_a_command_that_does_not_exist_fails_before_sts(aws_oidc_bin, jo
     r = measured(aws_oidc_bin, ["exec", "--role-arn", ROLE, "--", "./no/such/script"], env)
     assert r.returncode == 1 and "./no/such/script" in r.stderr, r.stderr
     assert strict_sts.calls() == 0
+
+
+# --- 8. config.json round-trips what aws-oidc does not change ----------------------------
+
+def test_entries_of_config_json_it_does_not_change_keep_their_bytes(aws_oidc_bin, ecr_env):
+    path = config_path(ecr_env)
+    path.parent.mkdir()
+    kept = ['"big": 12345678901234567890123', '"zero": -0', '"float": 1.50e3',
+            '"ghcr.io": {"auth": "a2VlcA==",  "identitytoken": 99999999999999999999}']  # fmt: skip
+    path.write_text('{"big": 12345678901234567890123, "zero": -0, "float": 1.50e3,\n'
+                    ' "auths": {"ghcr.io": {"auth": "a2VlcA==",  "identitytoken": 99999999999999999999}}}')  # fmt: skip
+    result = ecr_login(aws_oidc_bin, ecr_env)
+    assert result.returncode == 0, result.stderr
+    after = path.read_text()
+    for entry in kept:
+        assert entry in after, f"{entry} was rewritten"
+    assert HOST in json.loads(after)["auths"]
+
+
+def test_a_config_json_with_a_duplicate_auths_key_is_refused_and_left_as_it_was(aws_oidc_bin, fake_env, fake_ecr):
+    path = config_path(fake_env)
+    path.parent.mkdir()
+    before = '{"auths": {"ghcr.io": {"auth": "a2VlcA=="}},\n "auths": {}}\n'
+    path.write_text(before)
+    result = ecr_login(aws_oidc_bin, fake_env)
+    assert result.returncode == 1, result.stderr
+    assert '"auths" appears twice' in result.stderr and str(path) in result.stderr, result.stderr
+    assert path.read_text() == before
+    assert fake_ecr.calls == 0
+
+
+def test_auths_null_is_accepted_as_docker_does(aws_oidc_bin, ecr_env):
+    path = config_path(ecr_env)
+    path.parent.mkdir()
+    path.write_text('{"auths": null, "credsStore": ""}')
+    result = ecr_login(aws_oidc_bin, ecr_env)
+    assert result.returncode == 0, result.stderr
+    assert HOST in json.loads(path.read_text())["auths"]

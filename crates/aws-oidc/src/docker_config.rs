@@ -4,18 +4,27 @@
 //! Docker, and by kaniko, buildah, crane and skopeo.  A login is an
 //! `auths.<host>.auth` entry (base64 of `user:password`); a credential
 //! helper is a `credHelpers.<host>` entry naming `docker-credential-<name>`.
-//! An update keeps every other key (key order aside: the file is written
-//! sorted, with Docker's tab indentation), is atomic, 0600, and made under
-//! a lock, so parallel steps cannot lose each other's entries.  A file that
-//! is not a JSON object is refused and left exactly as it was: Docker could
-//! not read it either, and a guess would lose what it holds.  For one host
+//! An update keeps every other entry byte for byte (key order aside: the
+//! file is written sorted, with Docker's tab indentation): an entry it does
+//! not change is copied as written, so a number such as
+//! `12345678901234567890123` or `-0` is never rewritten.  It is atomic,
+//! 0600, and made under a lock, so parallel steps cannot lose each other's
+//! entries.  A file that is not a JSON object, or that names a key twice
+//! (Docker would silently drop one of the two), is refused and left exactly
+//! as it was: a guess would lose what it holds.  `"auths": null` is an
+//! empty section, as Docker reads it.  For one host
 //! the two kinds exclude each other (Docker asks a helper first), so writing
 //! one removes the other.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::credentials::Secret;
 use crate::ecr::registry::host_of;
@@ -55,10 +64,11 @@ pub enum DockerConfigError {
     /// Neither `$DOCKER_CONFIG` nor `$HOME`.
     #[error("cannot find Docker's config file: set DOCKER_CONFIG (a directory) or HOME")]
     NoHome,
-    /// The file holds something Docker could not read either.
+    /// The file holds what Docker could not read either, or could read
+    /// only by dropping part of it.
     #[error(
-        "cannot update {}: {why}. Docker could not read it either: fix it (or move it away) and run \
-         again; nothing was changed", path.display()
+        "cannot update {}: {why}. Fix it (or move it away) and run again; nothing was changed",
+        path.display()
     )]
     Invalid {
         /// The file.
@@ -71,7 +81,65 @@ pub enum DockerConfigError {
     File(#[from] FileError),
 }
 
-type Doc = Map<String, Value>;
+/// One value of the document: as read (its text kept byte for byte), a
+/// section being edited, or a value written now.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Item {
+    /// Untouched: written back exactly as it was read.
+    Raw(Box<RawValue>),
+    /// `auths` or `credHelpers`, its entries kept as read.
+    Section(Object),
+    /// A new entry.
+    New(Value),
+}
+
+/// A JSON object whose values are kept as read, and whose keys are unique:
+/// serde_json's maps keep the last of two equal keys, silently.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct Object(BTreeMap<String, Item>);
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Unique;
+        impl<'de> Visitor<'de> for Unique {
+            type Value = Object;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: Box<RawValue> = map.next_value()?;
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!(
+                            "the key {key:?} appears twice, and Docker would silently use only \
+                             one of the two"
+                        )));
+                    }
+                    out.insert(key, Item::Raw(value));
+                }
+                Ok(Object(out))
+            }
+        }
+        d.deserialize_map(Unique)
+    }
+}
+
+type Doc = Object;
+
+/// The sections aws-oidc edits.
+const SECTIONS: [&str; 2] = ["auths", "credHelpers"];
+
+/// A raw value's string, if it is one.
+fn as_str(item: &Item) -> Option<String> {
+    match item {
+        Item::Raw(raw) => serde_json::from_str::<String>(raw.get()).ok(),
+        Item::New(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
 
 impl DockerConfig {
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (on
@@ -109,28 +177,44 @@ impl DockerConfig {
         }
     }
 
-    /// Parses the file's text (`None`: no file): an object, whose `auths`
-    /// and `credHelpers` are objects too.
+    /// Parses the file's text (`None`: no file): an object with no key
+    /// twice, whose `auths` and `credHelpers` are objects (or `null`) too.
     fn parse(&self, text: Option<&str>) -> Result<Doc, DockerConfigError> {
         let text = text.unwrap_or("");
         if text.trim().is_empty() {
-            return Ok(Doc::new());
+            return Ok(Doc::default());
         }
-        let doc = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(doc)) => doc,
-            Ok(_) => return Err(self.invalid("it is JSON, but not an object")),
-            Err(e) => {
-                return Err(self.invalid(format!(
-                    "it is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                )))
-            }
+        let syntax = |e: serde_json::Error| {
+            self.invalid(format!(
+                "it is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
         };
-        for key in ["auths", "credHelpers"] {
-            if doc.get(key).is_some_and(|v| !v.is_object()) {
-                return Err(self.invalid(format!("its {key:?} is not an object")));
+        // Syntax first, so that an object's own faults are told apart.
+        let whole: Box<RawValue> = serde_json::from_str(text).map_err(syntax)?;
+        if !whole.get().starts_with('{') {
+            return Err(self.invalid("it is JSON, but not an object"));
+        }
+        let mut doc: Doc =
+            serde_json::from_str(whole.get()).map_err(|e| self.invalid(without_position(&e)))?;
+        for key in SECTIONS {
+            let Some(Item::Raw(raw)) = doc.0.get(key) else {
+                continue;
+            };
+            if raw.get() == "null" {
+                continue;
             }
+            let section = match serde_json::from_str::<Object>(raw.get()) {
+                Ok(section) => section,
+                Err(e) if e.is_data() && !raw.get().starts_with('{') => {
+                    return Err(self.invalid(format!("its {key:?} is not an object")))
+                }
+                Err(e) => {
+                    return Err(self.invalid(format!("in its {key:?}, {}", without_position(&e))))
+                }
+            };
+            doc.0.insert(key.to_string(), Item::Section(section));
         }
         Ok(doc)
     }
@@ -164,16 +248,15 @@ impl DockerConfig {
     /// The hosts whose `credHelpers` entry is `helper`.
     pub fn helper_hosts(&self, helper: &str) -> Result<Vec<String>, DockerConfigError> {
         let doc = self.parse(self.read()?.as_deref())?;
-        Ok(doc
-            .get("credHelpers")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter(|(_, v)| v.as_str() == Some(helper))
+        Ok(match doc.0.get("credHelpers") {
+            Some(Item::Section(m)) => {
+                m.0.iter()
+                    .filter(|(_, v)| as_str(v).as_deref() == Some(helper))
                     .map(|(k, _)| k.clone())
                     .collect()
-            })
-            .unwrap_or_default())
+            }
+            _ => Vec::new(),
+        })
     }
 
     /// Writes `entries`, keeping everything else; returns notes for the user.
@@ -196,13 +279,17 @@ impl DockerConfig {
                     remove_host(&mut doc, "auths", host);
                     let auth = base64::engine::general_purpose::STANDARD
                         .encode(format!("{username}:{}", password.expose()));
-                    section(&mut doc, "auths")
-                        .insert(host.to_string(), serde_json::json!({ "auth": auth }));
+                    section(&mut doc, "auths").insert(
+                        host.to_string(),
+                        Item::New(serde_json::json!({ "auth": auth })),
+                    );
                 }
                 Entry::Helper { host, helper } => {
                     remove_host(&mut doc, "auths", host);
-                    section(&mut doc, "credHelpers")
-                        .insert(host.to_string(), Value::String(helper.to_string()));
+                    section(&mut doc, "credHelpers").insert(
+                        host.to_string(),
+                        Item::New(Value::String(helper.to_string())),
+                    );
                 }
             }
         }
@@ -235,11 +322,12 @@ impl DockerConfig {
             let gone = match helper {
                 None => remove_host(&mut doc, "auths", host),
                 Some(helper) => {
-                    let ours = doc
-                        .get("credHelpers")
-                        .and_then(|m| m.get(host.as_str()))
-                        .and_then(Value::as_str)
-                        == Some(helper);
+                    let ours = match doc.0.get("credHelpers") {
+                        Some(Item::Section(m)) => {
+                            m.0.get(host.as_str()).and_then(as_str).as_deref() == Some(helper)
+                        }
+                        _ => false,
+                    };
                     ours && remove_host(&mut doc, "credHelpers", host)
                 }
             };
@@ -264,29 +352,52 @@ fn serialise(doc: &Doc) -> Vec<u8> {
     text
 }
 
-/// `doc[key]` as an object, created if missing (parse made sure it is one).
-fn section<'a>(doc: &'a mut Doc, key: &str) -> &'a mut Map<String, Value> {
-    doc.entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-        .expect("parse checked it is an object")
+/// `doc[key]` as a section, created if missing or `null` (parse made sure
+/// it is one or the other).
+fn section<'a>(doc: &'a mut Doc, key: &str) -> &'a mut BTreeMap<String, Item> {
+    let item = doc
+        .0
+        .entry(key.to_string())
+        .or_insert_with(|| Item::Section(Object::default()));
+    if !matches!(item, Item::Section(_)) {
+        *item = Item::Section(Object::default());
+    }
+    match item {
+        Item::Section(section) => &mut section.0,
+        _ => unreachable!("made a section just above"),
+    }
 }
 
 /// Removes every entry of `doc[key]` for `host` (also `https://host/...`
 /// spellings from older `docker login`s); whether one was there.
 fn remove_host(doc: &mut Doc, key: &str, host: &str) -> bool {
-    let Some(map) = doc.get_mut(key).and_then(Value::as_object_mut) else {
+    let Some(Item::Section(map)) = doc.0.get_mut(key) else {
         return false;
     };
-    let stale: Vec<String> = map.keys().filter(|k| host_of(k) == host).cloned().collect();
+    let stale: Vec<String> = map
+        .0
+        .keys()
+        .filter(|k| host_of(k) == host)
+        .cloned()
+        .collect();
     for k in &stale {
-        map.remove(k);
+        map.0.remove(k);
     }
     !stale.is_empty()
 }
 
+/// serde_json's message without its " at line L column C": a position in
+/// a value read on its own is not the file's.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 fn creds_store_note(doc: &Doc) -> Option<String> {
-    let store = doc.get("credsStore").and_then(Value::as_str)?;
+    let store = as_str(doc.0.get("credsStore")?)?;
     Some(format!(
         "the config sets credsStore {store:?}, which Docker asks instead of auths entries: use \
          --helper (credHelpers win over credsStore) or --docker-login"
@@ -413,6 +524,94 @@ mod tests {
         // An empty file is an empty config, as Docker reads it.
         let c = config(dir.path(), Some(""));
         assert!(c.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn entries_it_does_not_change_keep_their_bytes_big_numbers_and_minus_zero_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = [
+            r#""big": 12345678901234567890123"#,
+            r#""zero": -0"#,
+            r#""float": 1.50e3"#,
+            r#""nested": {"n": [1.0, -0.0, 1e400], "s": "\u00e9"}"#,
+            r#""ghcr.io": {"auth": "a2VlcA==", "identitytoken": 99999999999999999999}"#,
+        ];
+        let text = format!(
+            r#"{{{}, {}, {}, {}, "auths": {{{}}}}}"#,
+            kept[0], kept[1], kept[2], kept[3], kept[4]
+        );
+        let c = config(dir.path(), Some(&text));
+        let pw = Secret::new("pass");
+        c.update(&[Entry::Auth {
+            host: "111111111111.dkr.ecr.us-east-1.amazonaws.com",
+            username: "AWS",
+            password: &pw,
+        }])
+        .unwrap();
+        let after = std::fs::read_to_string(c.path()).unwrap();
+        for entry in kept {
+            let (key, value) = entry.split_once(": ").unwrap();
+            assert!(
+                after.contains(&format!("{key}: {value}")),
+                "{entry} in {after}"
+            );
+        }
+        c.remove(
+            &["111111111111.dkr.ecr.us-east-1.amazonaws.com".to_string()],
+            None,
+        )
+        .unwrap();
+        let after = std::fs::read_to_string(c.path()).unwrap();
+        assert!(
+            after.contains("12345678901234567890123") && after.contains("\"zero\": -0\n"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_not_half_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            r#"{"auths": {"a.example": {"auth": "eDp5"}}, "auths": {}}"#,
+            r#"{"auths": {"a.example": {"auth": "eDp5"}, "a.example": {}}}"#,
+            r#"{"credHelpers": {"a.example": "x", "a.example": "y"}}"#,
+        ] {
+            let c = config(dir.path(), Some(bad));
+            let err = c.check().unwrap_err().to_string();
+            assert!(err.contains("appears twice"), "{err}");
+            assert!(err.contains("nothing was changed"), "{err}");
+            let pw = Secret::new("secret-password");
+            assert!(c
+                .update(&[Entry::Auth {
+                    host: "h.example",
+                    username: "AWS",
+                    password: &pw,
+                }])
+                .is_err());
+            assert_eq!(std::fs::read_to_string(c.path()).unwrap(), bad);
+        }
+    }
+
+    #[test]
+    fn auths_null_is_an_empty_section_as_docker_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), Some(r#"{"auths": null, "credHelpers": null}"#));
+        assert!(c.check().unwrap().is_empty());
+        assert!(c.helper_hosts("aws-oidc").unwrap().is_empty());
+        assert!(c
+            .remove(&["h.example".to_string()], None)
+            .unwrap()
+            .is_empty());
+        let pw = Secret::new("pass");
+        c.update(&[Entry::Auth {
+            host: "h.example",
+            username: "AWS",
+            password: &pw,
+        }])
+        .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(c.path()).unwrap()).unwrap();
+        assert_eq!(v["auths"]["h.example"]["auth"], "QVdTOnBhc3M=");
+        assert_eq!(v["credHelpers"], Value::Null);
     }
 
     #[test]
