@@ -63,15 +63,20 @@ impl SharedFiles {
 pub struct ProfileName(String);
 
 impl ProfileName {
-    /// Profile names the AWS CLI can use: 1-128 letters, digits and
-    /// `-_./@+:` (so no blanks, quotes, `#` or brackets, and never a
-    /// `profile ` prefix; `dev/admin` and `me@corp` stay usable).
+    /// Profile names the AWS CLI can use: 1-128 letters, digits,
+    /// `-_./@+:` and spaces between them (circleci/aws-cli's own example
+    /// is `WEB IDENTITY PROFILE`); no quotes, `#` or brackets, and never a
+    /// `profile ` prefix. `dev/admin` and `me@corp` stay usable.
     pub fn parse(raw: &str) -> Result<Self, ProfileError> {
         let ok = !raw.is_empty()
             && raw.len() <= 128
+            && !raw.starts_with(' ')
+            && !raw.ends_with(' ')
+            && !raw.contains("  ")
+            && !raw.starts_with("profile ")
             && raw
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./@+:".contains(c));
+                .all(|c| c.is_ascii_alphanumeric() || "-_./@+: ".contains(c));
         if !ok {
             return Err(ProfileError::BadName(raw.to_string()));
         }
@@ -83,10 +88,14 @@ impl ProfileName {
         &self.0
     }
 
-    /// Its section in the config file: `default` or `profile <name>`.
+    /// Its section in the config file: `default` or `profile <name>`; a
+    /// name with spaces in single quotes, as `aws configure set` writes it
+    /// (the AWS CLI splits the header like a shell word list).
     pub fn config_section(&self) -> String {
         if self.0 == "default" {
             "default".into()
+        } else if self.0.contains(' ') {
+            format!("profile '{}'", self.0)
         } else {
             format!("profile {}", self.0)
         }
@@ -100,7 +109,7 @@ pub enum ProfileError {
     #[error("cannot find the AWS config files: $HOME is not set; set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]
     NoHome,
     /// The name cannot be a section.
-    #[error("invalid profile name {}: use 1-128 letters, digits and -_./@+: (no spaces, quotes, # or brackets), e.g. deploy or prod-eu", crate::redact::untrusted(&format!("{:?}", .0)))]
+    #[error("invalid profile name {}: use 1-128 letters, digits, -_./@+: and single spaces between words (no quotes, # or brackets), e.g. deploy or prod-eu", crate::redact::untrusted(&format!("{:?}", .0)))]
     BadName(String),
     /// A value cannot be written into the file.
     #[error("cannot write to {path}: {error}")]
@@ -551,7 +560,8 @@ mod tests {
             " p",
             "a]b",
             "a\nb",
-            "a b",
+            "a  b",
+            "p ",
             "a\tb",
             "it's",
             "a\"b",
@@ -568,6 +578,13 @@ mod tests {
         assert_eq!(
             ProfileName::parse("x").unwrap().config_section(),
             "profile x"
+        );
+        // As `aws configure set --profile "WEB IDENTITY PROFILE"` writes it.
+        assert_eq!(
+            ProfileName::parse("WEB IDENTITY PROFILE")
+                .unwrap()
+                .config_section(),
+            "profile 'WEB IDENTITY PROFILE'"
         );
     }
 }
