@@ -233,7 +233,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
             "aws-oidc: credentials for {}",
             outcome.assumed.assumed_role_arn
         );
-        shell::append_bash_env(path, creds, region, &header)?;
+        shell::append_bash_env(path, creds, v.targets.exported_region(region), &header)?;
         wrote.push(label);
     }
     if let Some(ledger) = &ledger {
@@ -247,10 +247,11 @@ pub fn run(args: AssumeArgs) -> Result<()> {
                 .unwrap_or(0),
         };
         let expiration = creds.expiration_rfc3339();
-        let exported: Vec<&str> = shell::credential_vars(creds, region, &expiration)
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
+        let exported: Vec<&str> =
+            shell::credential_vars(creds, v.targets.exported_region(region), &expiration)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
         let process_role = v.refresh.then(|| final_role(&v.exchange));
         v.targets
             .record(ledger, &exported, Some(grant), process_role)?;

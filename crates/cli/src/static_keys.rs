@@ -64,12 +64,17 @@ pub fn run(a: StaticKeysArgs) -> Result<()> {
             "aws-oidc: static keys from ${} and ${}",
             a.access_key_id_var, a.secret_access_key_var
         );
-        shell::append_static_keys(path, &keys, region.as_deref(), &header)?;
+        shell::append_static_keys(
+            path,
+            &keys,
+            targets.exported_region(region.as_deref()),
+            &header,
+        )?;
         wrote.push(label);
     }
     if let Some(cache) = open_cache() {
         let mut exported = vec!["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-        if region.is_some() {
+        if targets.exported_region(region.as_deref()).is_some() {
             exported.extend(["AWS_REGION", "AWS_DEFAULT_REGION"]);
         }
         targets.record(&cache.ledger(env), &exported, None, None)?;

@@ -34,6 +34,10 @@ pub struct TargetArgs {
     /// Also write the region into the [default] section of ~/.aws/config
     #[arg(long)]
     pub default_region: bool,
+
+    /// With --bash-env: export the keys only, not AWS_REGION and AWS_DEFAULT_REGION (as circleci/aws-cli's setup, which leaves each profile's region to decide; the orb's setup uses this)
+    #[arg(long)]
+    pub no_region_export: bool,
 }
 
 /// The resolved targets.
@@ -43,6 +47,8 @@ pub struct Targets {
     pub bash_env: Option<PathBuf>,
     /// The profile to write.
     pub profile: Option<(SharedFiles, ProfileWrite)>,
+    /// Whether `$BASH_ENV` gets the region with the keys.
+    pub export_region: bool,
 }
 
 impl TargetArgs {
@@ -87,7 +93,11 @@ impl TargetArgs {
         if self.default_region && profile.is_none() {
             bail!("--default-region writes to ~/.aws/config and goes with --profile NAME");
         }
-        Ok(Targets { bash_env, profile })
+        Ok(Targets {
+            bash_env,
+            profile,
+            export_region: !self.no_region_export,
+        })
     }
 }
 
@@ -102,6 +112,11 @@ impl Targets {
             profile::preflight(files)?;
         }
         Ok(())
+    }
+
+    /// The region to export with the keys: `region`, unless --no-region-export.
+    pub fn exported_region<'a>(&self, region: Option<&'a str>) -> Option<&'a str> {
+        region.filter(|_| self.export_region)
     }
 
     /// How to name the `$BASH_ENV` target in the one-line output.
