@@ -455,15 +455,18 @@ pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result
 
 /// Appends `contents` in one write to `path` (created 0600 if missing).  A
 /// regular file that others can read is made private (0600) first, since it
-/// is about to hold keys; a named pipe or character device is written
-/// through, and a pipe nobody reads is an error at once.
+/// is about to hold keys, unless it is a system-wide file under /etc (such
+/// as /etc/profile, which CircleCI suggests as `$BASH_ENV` on Alpine): every
+/// login shell must go on reading it, so its mode is kept. A named pipe or
+/// character device is written through, and a pipe nobody reads is an
+/// error at once.
 pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     let action = "cannot append to";
     // A directory, a socket or a read-only file (even for root) is refused here.
     inspect(path, action)?;
     let mut f = open_stream(path, true, true).map_err(err(action, path))?;
     let meta = f.metadata().map_err(err(action, path))?;
-    if meta.is_file() && !platform::private_to_owner(&meta) {
+    if meta.is_file() && !platform::private_to_owner(&meta) && !system_wide(path) {
         platform::make_private(&f, &meta).map_err(|e| {
             refused(
                 action,
@@ -478,6 +481,12 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
         f.sync_all().map_err(err(action, path))?;
     }
     Ok(())
+}
+
+/// True for a file of the system's own configuration (under /etc), which
+/// other users and login shells read by design.
+fn system_wide(path: &Path) -> bool {
+    fs::canonicalize(path).is_ok_and(|p| p.starts_with("/etc"))
 }
 
 /// Checks, without changing anything, that `append` to `path` can work.
