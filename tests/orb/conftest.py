@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from support.aws_cli_mirror import AwsCliMirror, SigningKey
 from support.orb_ci import DIST, CiJob, Dist, ReleaseMirror, load_orb
 
 
@@ -52,3 +53,20 @@ def mirror(tmp_path: Path, dist: Dist):
 @pytest.fixture
 def ci(tmp_path: Path, job_env: dict, moto_server: str, mirror: ReleaseMirror, dist: Dist, tokens) -> CiJob:
     return CiJob(tmp_path, job_env, moto_server, mirror, dist, tokens)
+
+
+@pytest.fixture(scope="session")
+def signing_key():
+    """A throwaway PGP key, standing in for the AWS CLI team's."""
+    key = SigningKey()
+    try:
+        yield key
+    finally:
+        key.close()
+
+
+@pytest.fixture
+def aws_cli_site(tmp_path, signing_key):
+    """A loopback stand-in for AWS's AWS CLI download site."""
+    with AwsCliMirror(tmp_path / "awscli.amazonaws.com", signing_key) as site:
+        yield site

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from support.aws_cli_mirror import LATEST, PINNED, AwsCliMirror, SigningKey, archive_name
+from support.aws_cli_mirror import LATEST, PINNED, archive_name
 from support.orb_configs import SHELLS, assert_ok, config, run
 from support.orb_schema import assert_valid, check_jsonschema
 
@@ -21,21 +21,6 @@ STEP = "Install AWS CLI"
 #: for the harness, which reads what $BASH_ENV exports.
 TOOLS = ("uname", "curl", "unzip", "mktemp", "rm", "mkdir", "cp", "ln", "date", "id", "cat", "env")
 GPG = ("gpg", "gpgconf")
-
-
-@pytest.fixture(scope="session")
-def signing_key():
-    key = SigningKey()
-    try:
-        yield key
-    finally:
-        key.close()
-
-
-@pytest.fixture
-def aws_cli_site(tmp_path, signing_key):
-    with AwsCliMirror(tmp_path / "awscli.amazonaws.com", signing_key) as site:
-        yield site
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tarfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -328,26 +329,28 @@ def test_on_alpine_setup_says_later_steps_must_read_bash_env_and_the_profile_wor
 
 def test_alpine_with_bash_env_in_etc_profile_as_circleci_advises(ci):
     """CircleCI's advice for Alpine: BASH_ENV=/etc/profile and a login sh
-    (`sh -leo pipefail`), so every step reads what setup exported. Here
-    the profile is a file of the test's, owned as /etc/profile is: setup
-    must leave it readable by everyone (a login shell of any user reads it)."""
+    (`sh -leo pipefail`), so that every step reads what setup exported. A
+    file of the system's configuration keeps its mode (every login shell of
+    every user must read it); a job's own $BASH_ENV is made private."""
     ci.give_token()
-    profile = ci.tmp / "etc-profile"
-    profile.write_text("export FROM_PROFILE=1\n")
-    profile.chmod(0o644)
-    ci.env["BASH_ENV"] = str(profile)
-    ci.env["ENV"] = str(profile)  # what a login busybox sh reads here stands for /etc/profile
-    result = ci.run(
-        config(
-            setup_step(role_arn=role("etc-profile")),
-            run("whoami", '. "$BASH_ENV"; aws sts get-caller-identity --query Arn --output text'),
-        ),
-        image="alpine",
-    )
-    assert_ok(result)
-    assert result.step("whoami").stdout.strip() == assumed("etc-profile", "deploy")
-    mode = profile.stat().st_mode & 0o777
-    assert mode & 0o044 == 0o044, f"$BASH_ENV ({oct(mode)}) is no longer readable as /etc/profile must be"
+    profile = Path("/etc") / f"aws-oidc-test-{uuid.uuid4().hex}.profile"
+    try:
+        profile.write_text("export FROM_PROFILE=1\n")
+        profile.chmod(0o644)
+        ci.env["BASH_ENV"] = str(profile)
+        result = ci.run(
+            config(
+                setup_step(role_arn=role("etc-profile")),
+                run("whoami", '. "$BASH_ENV"; aws sts get-caller-identity --query Arn --output text'),
+            ),
+            image="alpine",
+        )
+        assert_ok(result)
+        assert result.step("whoami").stdout.strip() == assumed("etc-profile", "deploy")
+        assert profile.stat().st_mode & 0o777 == 0o644, "the system's profile is no longer readable by all"
+        assert profile.read_text().startswith("export FROM_PROFILE=1\n")
+    finally:
+        profile.unlink(missing_ok=True)
 
 
 def test_an_install_dir_that_cannot_be_made_fails_before_downloading(ci):

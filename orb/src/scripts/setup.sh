@@ -100,8 +100,10 @@ assume_role() {
   exports=false
   if is_true set_aws_env_vars "$PARAM_SET_AWS_ENV_VARS"; then
     exports=true
-    # Last: its value is optional and defaults to $BASH_ENV.
-    set -- "$@" --bash-env
+    # No region: no circleci/aws-cli version exports one (each profile's
+    # own region stays in charge). Last: its value is optional and
+    # defaults to $BASH_ENV.
+    set -- "$@" --no-region-export --bash-env
   fi
   "$aws_oidc_bin" "$@"
   if $exports && [ -n "${BASH_ENV:-}" ]; then

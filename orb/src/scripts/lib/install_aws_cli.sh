@@ -373,12 +373,15 @@ aws_cli_verify_signature() {
     aws_cli_key=$AWS_CLI_TEAM_KEY aws_cli_key_name="the AWS CLI team's key ($AWS_CLI_TEAM_FINGERPRINT)"
   fi
   printf '%s\n' "$aws_cli_key" >"$aws_cli_tmp/key.asc"
-  GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --quiet --import "$aws_cli_tmp/key.asc" >"$aws_cli_tmp/gpg.out" 2>&1 ||
+  # --no-autostart: importing a public key and checking a signature need no
+  # agent, and an agent's socket in a deep $TMPDIR can be past the length a
+  # socket path may have (gpg then fails to import at all).
+  GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --no-autostart --quiet --import "$aws_cli_tmp/key.asc" >"$aws_cli_tmp/gpg.out" 2>&1 ||
     die "gpg could not read $aws_cli_key_name: $(cat "$aws_cli_tmp/gpg.out"). aws_cli_signing_key takes an ASCII-armoured PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"
   # The status lines say what gpg found, whatever its exit status: VALIDSIG
   # is a signature that verifies with a key of this keyring (also when the
   # key's validity has since ended, which AWS extends every year or two).
-  aws_cli_verdict=$(GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --status-fd 1 \
+  aws_cli_verdict=$(GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --no-autostart --status-fd 1 \
     --verify "$aws_cli_tmp/awscliv2.sig" "$1" 2>"$aws_cli_tmp/gpg.out") || :
   aws_cli_signer=""
   while read -r aws_cli_tag aws_cli_what aws_cli_rest; do
