@@ -341,7 +341,7 @@ def test_twenty_parallel_writers_of_one_shared_file_lose_nothing(aws_oidc_bin, s
 @pytest.mark.parametrize("name", ["a  b", "a\tb", "it's", 'a"b', "a#b", "profile x", "[x]"])
 def test_profile_names_the_aws_cli_cannot_use_are_refused_before_sts(aws_oidc_bin, strict_job, strict_sts, name):
     r = measured(aws_oidc_bin, ["assume", "--role-arn", ROLE, "--profile", name], strict_job)
-    assert r.returncode == 1 and "invalid profile name" in r.stderr and "letters, digits and -_./@+:" in r.stderr
+    assert r.returncode == 1 and "invalid profile name" in r.stderr and "letters, digits, -_./@+: and single spaces" in r.stderr
     assert strict_sts.calls() == 0
 
 

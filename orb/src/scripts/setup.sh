@@ -20,7 +20,7 @@ main() {
     echo "aws-oidc/setup: disable_aws_install: the AWS CLI is not installed (aws-oidc needs none)"
   else
     install_aws_cli "$PARAM_VERSION" "$install_dir" "$binary_dir" "$override_installed" \
-      "$PARAM_USE_BREW_BOOL" "$PARAM_AWS_CLI_DOWNLOAD_URL" "$PARAM_AWS_CLI_SIGNING_KEY"
+      "$use_brew" "$PARAM_AWS_CLI_DOWNLOAD_URL" "$PARAM_AWS_CLI_SIGNING_KEY"
     # As circleci/aws-cli's install does: only where the job set no pager itself.
     if $disable_aws_pager && [ -z "${AWS_PAGER+set}" ] && [ -n "${BASH_ENV:-}" ]; then
       echo 'export AWS_PAGER=""' >>"$BASH_ENV"
@@ -75,7 +75,7 @@ read_setup_parameters() {
   default_region=$picked
   pick_bool configure_profile_region "$PARAM_CONFIGURE_PROFILE_REGION" configure-profile-region "$PARAM_CONFIGURE_PROFILE_REGION_V3" true
   profile_region=$picked
-  if is_true use_brew "$PARAM_USE_BREW"; then PARAM_USE_BREW_BOOL=true; else PARAM_USE_BREW_BOOL=false; fi
+  if is_true use_brew "$PARAM_USE_BREW"; then use_brew=true; else use_brew=false; fi
 }
 
 # A role ARN: assume it with the job's OIDC token.

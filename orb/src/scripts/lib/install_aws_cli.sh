@@ -307,6 +307,7 @@ aws_cli_bounded() {
 
 # A private directory for the downloads, removed however the step ends.
 aws_cli_make_tmp() {
+  aws_cli_gnupg=""
   aws_cli_tmp=$(mktemp -d)
   trap 'aws_cli_drop_tmp' EXIT
   trap 'exit 130' INT TERM
@@ -315,10 +316,10 @@ aws_cli_make_tmp() {
 aws_cli_drop_tmp() {
   # gpg may have started an agent for the throwaway keyring: stop it, or it
   # outlives the step holding a directory that is gone.
-  if [ -d "$aws_cli_tmp/gnupg" ] && command -v gpgconf >/dev/null 2>&1; then
-    GNUPGHOME="$aws_cli_tmp/gnupg" gpgconf --kill all >/dev/null 2>&1 || :
+  if [ -n "${aws_cli_gnupg:-}" ] && [ -d "$aws_cli_gnupg" ] && command -v gpgconf >/dev/null 2>&1; then
+    GNUPGHOME="$aws_cli_gnupg" gpgconf --kill all >/dev/null 2>&1 || :
   fi
-  rm -rf "$aws_cli_tmp"
+  rm -rf "$aws_cli_tmp" ${aws_cli_gnupg:+"$aws_cli_gnupg"}
   trap - EXIT INT TERM
 }
 
@@ -366,22 +367,23 @@ aws_cli_verify_signature() {
     return 0
   fi
   aws_cli_download "$aws_cli_url.sig" "$aws_cli_tmp/awscliv2.sig"
-  mkdir -m 700 "$aws_cli_tmp/gnupg"
   if [ -n "$aws_cli_signing_key" ]; then
     aws_cli_key=$aws_cli_signing_key aws_cli_key_name="the key in aws_cli_signing_key"
   else
     aws_cli_key=$AWS_CLI_TEAM_KEY aws_cli_key_name="the AWS CLI team's key ($AWS_CLI_TEAM_FINGERPRINT)"
   fi
   printf '%s\n' "$aws_cli_key" >"$aws_cli_tmp/key.asc"
-  # --no-autostart: importing a public key and checking a signature need no
-  # agent, and an agent's socket in a deep $TMPDIR can be past the length a
-  # socket path may have (gpg then fails to import at all).
-  GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --no-autostart --quiet --import "$aws_cli_tmp/key.asc" >"$aws_cli_tmp/gpg.out" 2>&1 ||
+  # The keyring in a short path of its own: gpg talks to an agent through a
+  # socket in it, and a socket's path has a length limit that a deep
+  # $TMPDIR passes (gpg then cannot import at all). --no-autostart: importing
+  # a public key and checking a signature need no agent.
+  aws_cli_gnupg=$(mktemp -d /tmp/aws-cli-gpg.XXXXXX)
+  GNUPGHOME="$aws_cli_gnupg" gpg --batch --no-tty --no-autostart --quiet --import "$aws_cli_tmp/key.asc" >"$aws_cli_tmp/gpg.out" 2>&1 ||
     die "gpg could not read $aws_cli_key_name: $(cat "$aws_cli_tmp/gpg.out"). aws_cli_signing_key takes an ASCII-armoured PGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)"
   # The status lines say what gpg found, whatever its exit status: VALIDSIG
   # is a signature that verifies with a key of this keyring (also when the
   # key's validity has since ended, which AWS extends every year or two).
-  aws_cli_verdict=$(GNUPGHOME="$aws_cli_tmp/gnupg" gpg --batch --no-tty --no-autostart --status-fd 1 \
+  aws_cli_verdict=$(GNUPGHOME="$aws_cli_gnupg" gpg --batch --no-tty --no-autostart --status-fd 1 \
     --verify "$aws_cli_tmp/awscliv2.sig" "$1" 2>"$aws_cli_tmp/gpg.out") || :
   aws_cli_signer=""
   while read -r aws_cli_tag aws_cli_what aws_cli_rest; do
