@@ -15,7 +15,7 @@ export AWS_OIDC_BIN := $(CURDIR)/$(BIN)
 export AWS_OIDC_DIST := $(CURDIR)/dist
 export AWS_OIDC_TARGETS := $(TARGETS)
 
-.PHONY: help tools venv build dist orb test test-unit test-lint test-e2e demo bench fuzz clean
+.PHONY: help tools venv build dist dist-test orb test test-unit test-lint test-e2e demo bench fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -38,7 +38,10 @@ dist: tools venv ## binaries for every release target (Linux, macOS, Windows), t
 orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
 	cargo run --locked --quiet -p orb-pack -- orb/src --version $(VERSION) --sums dist/SHA256SUMS -o dist/orb.yml
 
-test: test-unit test-lint test-e2e ## every test: unit, lint, end to end
+test: ## every test: unit, lint, end to end (and how long they took)
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory test-unit test-lint test-e2e || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s wall time"; exit $$status
 
 test-unit: tools ## Rust unit and property tests
 	cargo test --locked --workspace
@@ -52,8 +55,13 @@ test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yam
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)
 
-test-e2e: dist orb venv ## the real binary and packed orb against moto and the strict STS fixture
-	$(PY) -m pytest tests -q
+# The other targets for the end-to-end tests: built with the e2e profile
+# (Cargo.toml), beside TARGET's release build, which is what the tests run.
+dist-test: tools venv
+	@AWS_OIDC_PROFILE=e2e tools/dist.sh build $(filter-out $(TARGET),$(TARGETS))
+
+test-e2e: build dist-test orb venv ## the real binary and packed orb against moto and the strict STS fixture (two workers)
+	$(PY) -m pytest tests -q -n 2
 
 demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a CircleCI step, then the AWS CLI
 	@tools/demo.sh

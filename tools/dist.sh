@@ -2,6 +2,7 @@
 # The release files: static binaries, their archives and SHA256SUMS in dist/.
 #
 #   tools/dist.sh build TARGET...      build each target, pack it twice, rewrite SHA256SUMS
+#                                      (AWS_OIDC_PROFILE=e2e: the test build, see Cargo.toml)
 #   tools/dist.sh pack BINARY ARCHIVE  pack one binary into a reproducible .tar.zst or .tar.gz
 #   tools/dist.sh sums [DIR]           rewrite DIR/SHA256SUMS (default dist)
 #   tools/dist.sh version              print the release version
@@ -26,6 +27,14 @@
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+
+# The cargo profile: release for what ships and what make bench measures;
+# e2e (Cargo.toml) for the end-to-end tests' builds of the other targets.
+profile=${AWS_OIDC_PROFILE:-release}
+case $profile in
+  release | e2e) ;;
+  *) echo "dist: AWS_OIDC_PROFILE is release or e2e, not $profile" >&2 && exit 1 ;;
+esac
 
 all_targets="x86_64-unknown-linux-musl
 aarch64-unknown-linux-musl
@@ -86,11 +95,11 @@ macos_min=11.0
 # cargo for the machine's own x86_64 and for Windows, cargo-zigbuild for everything else.
 compile() {
   if [ "$1" = x86_64-unknown-linux-musl ] && [ "$(uname -m)" = x86_64 ]; then
-    cargo build --locked --release --target "$1" -p aws-oidc-cli
+    cargo build --locked --profile "$profile" --target "$1" -p aws-oidc-cli
   elif [ "$1" = x86_64-pc-windows-gnu ]; then
     command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 ||
       die "building $1 needs mingw-w64's gcc: run make tools"
-    cargo build --locked --release --target "$1" -p aws-oidc-cli
+    cargo build --locked --profile "$profile" --target "$1" -p aws-oidc-cli
   else
     [ -x "$repo/.venv/bin/cargo-zigbuild" ] ||
       die "building $1 needs cargo-zigbuild and zig from the venv: run make venv"
@@ -102,9 +111,9 @@ compile() {
         flags_var=CARGO_TARGET_$(echo "$1" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
         env "$flags_var=-C link-arg=-F$repo/tools/macos-frameworks" \
           MACOSX_DEPLOYMENT_TARGET=$macos_min \
-          PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --release --target "$1" -p aws-oidc-cli
+          PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$1" -p aws-oidc-cli
         ;;
-      *) PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --release --target "$1" -p aws-oidc-cli ;;
+      *) PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$1" -p aws-oidc-cli ;;
     esac
   fi
 }
@@ -126,7 +135,7 @@ build() {
       *) die "no release build for $target: $(echo "$all_targets" | tr '\n' ' ')only" ;;
     esac
     compile "$target"
-    bin="target/$target/release/$exe"
+    bin="target/$target/$profile/$exe"
     desc=$(file -b "$bin")
     # shellcheck disable=SC2254 # $want is a pattern
     case $desc in
