@@ -1,14 +1,21 @@
 //! Rewrites a CircleCI config's use of the `circleci/aws-cli` orb (v3, v4 or
 //! v5) into aws-oidc's, changing only the tokens that must change.
 //!
+//! aws-oidc's orb takes every command and parameter of aws-cli v3.1.4,
+//! v4.2.3 and v5.4.1 in both spellings, so a config already runs with only
+//! its orbs line changed.  What this does beyond that is give v3's names
+//! their v5 spelling, which is the one documented:
+//!
 //! - each `orbs:` entry `circleci/aws-cli@X` becomes `aws-oidc/aws-oidc@V`
 //!   (V: this release), under the same alias;
-//! - `<alias>/setup`'s v3 parameters (kebab-case) get their v5 names, and
-//!   v3's `aws-region`, which named a variable, becomes `region: ${NAME}`;
+//! - v3's command names (`role-arn-setup`, `assume-role-with-web-identity`)
+//!   and kebab-case parameters get their v5 names, and v3's `aws-region`,
+//!   which named a variable, becomes `region: ${NAME}`;
 //! - everything else stays byte for byte: comments, quoting, layout.
 //!
-//! What aws-oidc's orb cannot take (another aws-cli command, `install`'s
-//! parameters for the AWS CLI, a parameter no aws-cli version had) is
+//! Flow collections (`[...]`, `{...}`) are read too and rewritten the same
+//! way; one this cannot read that holds an orb step is refused.  What no
+//! version of either orb has (a command, a parameter, an executor) is
 //! reported with its line, and nothing is rewritten.  Running it again on
 //! its own output changes nothing.  See [`outline`] for how much YAML it
 //! reads, and why no YAML library does this.
@@ -18,7 +25,7 @@ mod outline;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use outline::SyntaxError;
-use outline::{Inline, Key, Outline, Token};
+use outline::{FlowNode, Inline, Outline, Token};
 
 /// The orb configs are moved to.
 pub const ORB: &str = "aws-oidc/aws-oidc";
@@ -26,67 +33,204 @@ pub const ORB: &str = "aws-oidc/aws-oidc";
 /// The orb moved from.
 const AWS_CLI_ORB: &str = "circleci/aws-cli";
 
-/// `aws-cli/setup`'s v3 parameter names and their v5 names.
-const V3_NAMES: [(&str, &str); 17] = [
-    ("role-arn", "role_arn"),
-    ("role-session-name", "role_session_name"),
-    ("session-duration", "session_duration"),
-    ("profile-name", "profile_name"),
+/// Every command of aws-oidc's orb and the parameters it declares
+/// (orb/src/commands/*.yml; tests check both against it): aws-cli's in
+/// both spellings, then aws-oidc's own.
+const COMMANDS: [(&str, &[&str]); 10] = [
+    (
+        "setup",
+        &[
+            "version",
+            "override_installed",
+            "disable_aws_pager",
+            "install_dir",
+            "binary_dir",
+            "profile_name",
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "region",
+            "configure_default_region",
+            "configure_profile_region",
+            "role_arn",
+            "role_session_name",
+            "session_duration",
+            "set_aws_env_vars",
+            "use_brew",
+            "disable_aws_install",
+            "override-installed",
+            "disable-aws-pager",
+            "install-dir",
+            "binary-dir",
+            "profile-name",
+            "aws-access-key-id",
+            "aws-secret-access-key",
+            "aws-region",
+            "configure-default-region",
+            "configure-profile-region",
+            "role-arn",
+            "role-session-name",
+            "session-duration",
+            "audience",
+            "chain_role_arn",
+            "external_id",
+            "session_policy",
+            "policy_arns",
+            "verify",
+            "refresh",
+            "allowed_account_ids",
+            "skip_if_valid",
+            "circleci_tags",
+            "aws_oidc_version",
+            "aws_oidc_install_dir",
+            "download_url",
+            "aws_cli_download_url",
+            "aws_cli_signing_key",
+            "when",
+        ],
+    ),
+    (
+        "install",
+        &[
+            "version",
+            "override_installed",
+            "disable_aws_pager",
+            "install_dir",
+            "binary_dir",
+            "use_brew",
+            "override-installed",
+            "disable-aws-pager",
+            "install-dir",
+            "binary-dir",
+            "aws_cli_download_url",
+            "aws_cli_signing_key",
+            "when",
+        ],
+    ),
+    (
+        "role_arn_setup",
+        &["profile_name", "role_arn", "source_profile", "when"],
+    ),
+    (
+        "role-arn-setup",
+        &[
+            "profile-name",
+            "role-arn",
+            "source-profile",
+            "version",
+            "override-installed",
+            "disable-aws-pager",
+        ],
+    ),
+    (
+        "assume_role_with_web_identity",
+        &[
+            "role_arn",
+            "role_session_name",
+            "session_duration",
+            "profile_name",
+            "region",
+            "set_aws_env_vars",
+            "aws_oidc_version",
+            "aws_oidc_install_dir",
+            "download_url",
+        ],
+    ),
+    (
+        "assume-role-with-web-identity",
+        &[
+            "role-arn",
+            "role-session-name",
+            "session-duration",
+            "profile-name",
+        ],
+    ),
+    (
+        "install_aws_oidc",
+        &["version", "install_dir", "download_url", "when"],
+    ),
+    ("cleanup", &["when"]),
+    (
+        "ecr_login",
+        &[
+            "registries",
+            "region",
+            "public",
+            "profile_name",
+            "helper",
+            "docker_login",
+            "role_arn",
+            "role_session_name",
+            "audience",
+            "version",
+            "install_dir",
+            "download_url",
+            "when",
+        ],
+    ),
+    (
+        "eks_kubeconfig",
+        &[
+            "cluster_name",
+            "aws_region",
+            "cluster_context_alias",
+            "kubeconfig_file_path",
+            "aws_profile",
+            "role_arn",
+            "version",
+            "install_dir",
+            "download_url",
+            "when",
+        ],
+    ),
+];
+
+/// The commands aws-cli had under a v3 name, and their v4/v5 names.
+const V3_COMMANDS: [(&str, &str); 2] = [
+    ("role-arn-setup", "role_arn_setup"),
+    (
+        "assume-role-with-web-identity",
+        "assume_role_with_web_identity",
+    ),
+];
+
+/// setup's old parameter names whose new name is not the old one with `_`
+/// for `-`: v3's `aws-region` (which named a variable), and v2's
+/// `skip-install-check`, which v3 renamed.
+const OLD_SETUP_NAMES: [(&str, &str); 2] = [
     ("aws-region", "region"),
-    ("aws-access-key-id", "aws_access_key_id"),
-    ("aws-secret-access-key", "aws_secret_access_key"),
-    ("configure-default-region", "configure_default_region"),
-    ("configure-profile-region", "configure_profile_region"),
-    ("set-aws-env-vars", "set_aws_env_vars"),
-    ("disable-aws-pager", "disable_aws_pager"),
-    ("override-installed", "override_installed"),
-    // v2's: install even where a CLI is found, which is what v5 calls this.
     ("skip-install-check", "override_installed"),
-    ("install-dir", "install_dir"),
-    ("binary-dir", "binary_dir"),
-    ("use-brew", "use_brew"),
-    ("disable-aws-install", "disable_aws_install"),
 ];
 
-/// The parameters aws-oidc's `setup` takes: aws-cli@5's, then its own.
-const SETUP_PARAMETERS: [&str; 30] = [
-    "role_arn",
-    "role_session_name",
-    "session_duration",
-    "profile_name",
-    "region",
-    "set_aws_env_vars",
-    "configure_default_region",
-    "configure_profile_region",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "disable_aws_pager",
-    "version",
-    "override_installed",
-    "install_dir",
-    "binary_dir",
-    "use_brew",
-    "disable_aws_install",
-    "when",
-    "audience",
-    "chain_role_arn",
-    "external_id",
-    "session_policy",
-    "policy_arns",
-    "verify",
-    "refresh",
-    "allowed_account_ids",
-    "skip_if_valid",
-    "circleci_tags",
-    "aws_oidc_version",
-    "aws_oidc_install_dir",
-];
+/// The parameters of the orb's `default` executor (orb/src/executors/default.yml).
+const EXECUTOR_PARAMETERS: [&str; 3] = ["tag", "python-version", "resource_class"];
 
-/// `setup`'s parameter for aws-oidc's download mirror (no aws-cli name clashes with it).
-const DOWNLOAD_URL: &str = "download_url";
+/// The parameters `command` of aws-oidc's orb declares; None if it has no such command.
+fn parameters_of(command: &str) -> Option<&'static [&'static str]> {
+    COMMANDS
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map(|(_, p)| *p)
+}
 
-/// The parameters of the orb's `default` executor.
-const EXECUTOR_PARAMETERS: [&str; 2] = ["tag", "resource_class"];
+/// `command`'s v5 name.
+fn v5_command(command: &str) -> &str {
+    V3_COMMANDS
+        .iter()
+        .find(|(v3, _)| *v3 == command)
+        .map_or(command, |(_, v5)| v5)
+}
+
+/// The v5 name of an old parameter `name` of `command` (a v5 name), if
+/// `command` declares it; None for a name that is no old one.
+fn v5_parameter(command: &str, name: &str) -> Option<&'static str> {
+    let declared = parameters_of(command)?;
+    let renamed = match OLD_SETUP_NAMES.iter().find(|(old, _)| *old == name) {
+        Some((_, new)) if command == "setup" => new.to_string(),
+        _ if name.contains('-') => name.replace('-', "_"),
+        _ => return None,
+    };
+    declared.iter().copied().find(|p| *p == renamed)
+}
 
 /// A rewritten config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +269,7 @@ pub enum MigrateError {
     /// Not YAML that this reads.
     #[error("{0}")]
     Syntax(#[from] SyntaxError),
-    /// Uses of aws-cli that aws-oidc's orb cannot take.
+    /// Uses of aws-cli that aws-oidc's orb cannot take, or that this cannot rewrite.
     #[error("{}", .0.iter().map(|n| format!("line {}: {}", n.line, n.message)).collect::<Vec<_>>().join("\n"))]
     Unsupported(Vec<Note>),
 }
@@ -144,75 +288,84 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// Rewrites `text`'s uses of `circleci/aws-cli` for aws-oidc's orb at `version`.
 pub fn migrate(text: &str, version: &str) -> Result<Migration, MigrateError> {
     let outline = outline::outline(text)?;
+    // Every flow collection read once; the tokens of steps point into these.
+    let flows: Vec<Result<FlowNode, outline::FlowError>> =
+        outline.flows.iter().map(outline::flow).collect();
     let mut plan = Plan::default();
 
     // The orbs: aws-cli's move to aws-oidc; aws-oidc's own are already there.
     let orbs = outline
         .children(None)
         .find(|(_, k)| k.token.text == "orbs")
-        .map(|(i, _)| i);
+        .map(|(i, k)| (i, k));
+    let mut entries: Vec<(&Token, &Token)> = Vec::new();
+    match orbs {
+        Some((_, key)) if matches!(key.value, Inline::Flow(_)) => {
+            let Inline::Flow(f) = key.value else {
+                unreachable!()
+            };
+            match &flows[f] {
+                Ok(FlowNode::Map(map)) => {
+                    entries.extend(map.iter().filter_map(|(alias, v)| match v {
+                        FlowNode::Scalar(reference) => Some((alias, reference)),
+                        _ => None,
+                    }))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if outline.flows[f].text.contains(AWS_CLI_ORB) {
+                        plan.unreadable_flow(e, &key.token.text);
+                    }
+                }
+            }
+        }
+        Some((o, _)) => {
+            for (_, entry) in outline.children(Some(o)) {
+                if let Inline::Scalar(reference) = &entry.value {
+                    entries.push((&entry.token, reference));
+                }
+            }
+        }
+        None => {}
+    }
     let mut aws_cli = BTreeSet::new();
     let mut ours = BTreeSet::new();
-    for (_, entry) in orbs.iter().flat_map(|&o| outline.children(Some(o))) {
-        let Inline::Scalar(reference) = &entry.value else {
-            continue;
-        };
+    for (alias, reference) in entries {
         if is_orb(&reference.text, AWS_CLI_ORB) {
-            aws_cli.insert(entry.token.text.clone());
+            aws_cli.insert(alias.text.clone());
             plan.replace(reference, &format!("{ORB}@{version}"));
         } else if is_orb(&reference.text, ORB) {
-            ours.insert(entry.token.text.clone());
+            ours.insert(alias.text.clone());
         }
     }
-    if aws_cli.is_empty() && ours.is_empty() {
+    if aws_cli.is_empty() && ours.is_empty() && plan.unsupported.is_empty() {
         plan.notes.push(Note {
             line: 1,
             message: format!("no {AWS_CLI_ORB} orb in the orbs: section: nothing to change"),
         });
     }
 
-    let anchors: BTreeMap<&str, usize> = outline
-        .keys
-        .iter()
-        .enumerate()
-        .filter_map(|(i, k)| k.anchor.as_deref().map(|a| (a, i)))
-        .collect();
-    let orb_of = |reference: &str| -> Option<(bool, String)> {
-        let (alias, name) = reference.split_once('/')?;
-        if aws_cli.contains(alias) {
-            Some((true, name.to_string()))
-        } else if ours.contains(alias) {
-            Some((false, name.to_string()))
-        } else {
-            None
-        }
+    let uses = Uses {
+        outline: &outline,
+        flows: &flows,
+        aws_cli,
+        ours,
+        anchors: outline
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.anchor.as_deref().map(|a| (a, i)))
+            .collect(),
     };
-
-    for (index, key) in outline.keys.iter().enumerate() {
-        if let Some((from_aws_cli, name)) = orb_of(&key.token.text) {
-            match name.as_str() {
-                "setup" => plan.setup(&outline, index, &anchors),
-                _ if !from_aws_cli => {}
-                "install" => plan.install(&outline, index),
-                _ => plan.no_such_command(&key.token, &name),
-            }
-        }
-        if key.token.text == "executor" {
-            plan.executor(&outline, index, &orb_of);
-        }
-    }
-    for item in &outline.items {
-        match orb_of(&item.token.text) {
-            Some((true, name)) if name == "install" => plan.install_note(&item.token),
-            Some((true, name)) if name != "setup" => plan.no_such_command(&item.token, &name),
-            _ => {}
-        }
-    }
+    uses.find(&mut plan);
 
     if !plan.unsupported.is_empty() {
         plan.unsupported.sort_by_key(|n| n.line);
+        plan.unsupported.dedup();
         return Err(MigrateError::Unsupported(plan.unsupported));
     }
+    plan.notes.sort_by_key(|n| n.line);
+    plan.notes.dedup();
     Ok(plan.apply(text))
 }
 
@@ -221,6 +374,392 @@ fn is_orb(reference: &str, orb: &str) -> bool {
     reference
         .strip_prefix(orb)
         .is_some_and(|rest| rest.starts_with('@'))
+}
+
+/// Which orb an alias belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Orb {
+    AwsCli,
+    /// aws-oidc's, already in the config: at a version that may not be this
+    /// release's, so what this does not know is left alone.
+    Ours,
+}
+
+/// A parameter of a step or executor, wherever it is written.
+struct Parameter<'a> {
+    name: &'a Token,
+    value: Option<&'a Token>,
+    /// Written in a flow collection (a plain `${NAME}` would end a plain
+    /// scalar there, so it gets quotes).
+    in_flow: bool,
+}
+
+/// A use of an orb's command: its name and its parameters.
+struct Step<'a> {
+    name: &'a Token,
+    parameters: Vec<Parameter<'a>>,
+}
+
+/// Finds each use of an orb's command or executor, in block and flow style.
+struct Uses<'a> {
+    outline: &'a Outline,
+    flows: &'a [Result<FlowNode, outline::FlowError>],
+    aws_cli: BTreeSet<String>,
+    ours: BTreeSet<String>,
+    anchors: BTreeMap<&'a str, usize>,
+}
+
+impl<'a> Uses<'a> {
+    /// The orb and the name in it of a reference `alias/name`.
+    fn orb_of<'r>(&self, reference: &'r str) -> Option<(Orb, &'r str)> {
+        let (alias, name) = reference.split_once('/')?;
+        if self.aws_cli.contains(alias) {
+            Some((Orb::AwsCli, name))
+        } else if self.ours.contains(alias) {
+            Some((Orb::Ours, name))
+        } else {
+            None
+        }
+    }
+
+    fn find(&self, plan: &mut Plan) {
+        let outline = self.outline;
+        for (index, key) in outline.keys.iter().enumerate() {
+            if self.orb_of(&key.token.text).is_some() {
+                let mut parameters = Vec::new();
+                match &key.value {
+                    Inline::Nothing => {
+                        self.block_parameters(plan, &key.token, index, &mut parameters)
+                    }
+                    Inline::Flow(f) => match &self.flows[*f] {
+                        Ok(node) => self.flow_parameters(plan, &key.token, node, &mut parameters),
+                        Err(e) => plan.unreadable_flow(e, &key.token.text),
+                    },
+                    Inline::Alias(a) => self.merge(plan, &key.token, a, &mut parameters),
+                    Inline::Scalar(_) | Inline::Other => {}
+                }
+                self.step(
+                    plan,
+                    Step {
+                        name: &key.token,
+                        parameters,
+                    },
+                );
+            }
+            if key.token.text == "executor" {
+                match &key.value {
+                    Inline::Scalar(name) => self.executor(plan, name, Vec::new()),
+                    Inline::Nothing => {
+                        let children: Vec<_> =
+                            outline.children(Some(index)).map(|(_, k)| k).collect();
+                        let name = children.iter().find(|k| k.token.text == "name");
+                        if let Some(Inline::Scalar(name)) = name.map(|k| &k.value) {
+                            let parameters = children
+                                .iter()
+                                .filter(|k| k.token.text != "name")
+                                .map(|k| &k.token)
+                                .collect();
+                            self.executor(plan, name, parameters);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for item in &outline.items {
+            if self.orb_of(&item.token.text).is_some() {
+                self.step(
+                    plan,
+                    Step {
+                        name: &item.token,
+                        parameters: Vec::new(),
+                    },
+                );
+            }
+        }
+        for (flow, node) in outline.flows.iter().zip(self.flows) {
+            // Parameters of a step are read with the step, above.
+            let of = flow.of.map(|k| &outline.keys[k]);
+            if of.is_some_and(|k| self.orb_of(&k.token.text).is_some()) {
+                continue;
+            }
+            let of_orbs = of.is_some_and(|k| k.parent.is_none() && k.token.text == "orbs");
+            match node {
+                Ok(node) if of.is_some_and(|k| k.token.text == "executor") => {
+                    self.flow_executor(plan, node)
+                }
+                Ok(node) => self.walk(plan, node),
+                Err(e) if !of_orbs && self.mentions_an_orb(&flow.text) => {
+                    plan.unreadable_flow(e, "a step");
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// `text` has `alias/` for an orb alias in it (a flow collection that
+    /// could not be read may hold a step).
+    fn mentions_an_orb(&self, text: &str) -> bool {
+        self.aws_cli
+            .iter()
+            .chain(&self.ours)
+            .any(|alias| text.contains(&format!("{alias}/")))
+    }
+
+    /// Steps and executors inside a flow collection.
+    fn walk(&self, plan: &mut Plan, node: &'a FlowNode) {
+        match node {
+            FlowNode::Seq(items) => {
+                for item in items {
+                    match item {
+                        FlowNode::Scalar(name) if self.orb_of(&name.text).is_some() => self.step(
+                            plan,
+                            Step {
+                                name,
+                                parameters: Vec::new(),
+                            },
+                        ),
+                        _ => self.walk(plan, item),
+                    }
+                }
+            }
+            FlowNode::Map(entries) => {
+                for (key, value) in entries {
+                    if self.orb_of(&key.text).is_some() {
+                        let mut parameters = Vec::new();
+                        self.flow_parameters(plan, key, value, &mut parameters);
+                        self.step(
+                            plan,
+                            Step {
+                                name: key,
+                                parameters,
+                            },
+                        );
+                    } else if key.text == "executor" {
+                        self.flow_executor(plan, value);
+                    } else {
+                        self.walk(plan, value);
+                    }
+                }
+            }
+            FlowNode::Scalar(_) | FlowNode::Alias(_) | FlowNode::Null => {}
+        }
+    }
+
+    /// The parameters in the block under key `index`, merges followed.
+    fn block_parameters(
+        &self,
+        plan: &mut Plan,
+        step: &Token,
+        index: usize,
+        out: &mut Vec<Parameter<'a>>,
+    ) {
+        for (_, p) in self.outline.children(Some(index)) {
+            if p.token.text == "<<" {
+                match &p.value {
+                    Inline::Alias(a) => self.merge(plan, step, a, out),
+                    _ => plan.refuse(step, merge_message(&step.text)),
+                }
+            } else {
+                out.push(Parameter {
+                    name: &p.token,
+                    value: match &p.value {
+                        Inline::Scalar(v) => Some(v),
+                        _ => None,
+                    },
+                    in_flow: false,
+                });
+            }
+        }
+    }
+
+    /// The parameters an anchor `*name` stands for (renamed where the anchor is).
+    fn merge(&self, plan: &mut Plan, step: &Token, name: &str, out: &mut Vec<Parameter<'a>>) {
+        match self.anchors.get(name) {
+            Some(&anchor) => match &self.outline.keys[anchor].value {
+                Inline::Nothing => self.block_parameters(plan, step, anchor, out),
+                Inline::Flow(f) => match &self.flows[*f] {
+                    Ok(node) => self.flow_parameters(plan, step, node, out),
+                    Err(e) => plan.unreadable_flow(e, &step.text),
+                },
+                _ => plan.refuse(step, merge_message(&step.text)),
+            },
+            None => plan.refuse(step, merge_message(&step.text)),
+        }
+    }
+
+    /// The parameters in a flow mapping.
+    fn flow_parameters(
+        &self,
+        plan: &mut Plan,
+        step: &Token,
+        node: &'a FlowNode,
+        out: &mut Vec<Parameter<'a>>,
+    ) {
+        match node {
+            FlowNode::Map(entries) => {
+                for (name, value) in entries {
+                    if name.text == "<<" {
+                        match value {
+                            FlowNode::Alias(a) => self.merge(plan, step, a, out),
+                            _ => plan.refuse(step, merge_message(&step.text)),
+                        }
+                        continue;
+                    }
+                    out.push(Parameter {
+                        name,
+                        value: match value {
+                            FlowNode::Scalar(v) => Some(v),
+                            _ => None,
+                        },
+                        in_flow: true,
+                    });
+                }
+            }
+            FlowNode::Null => {}
+            FlowNode::Alias(a) => self.merge(plan, step, a, out),
+            FlowNode::Scalar(_) | FlowNode::Seq(_) => plan.refuse(
+                step,
+                format!(
+                    "{}: its parameters are not a mapping (name: value): write them one per line",
+                    step.text
+                ),
+            ),
+        }
+    }
+
+    /// One step: v3 names get their v5 names; what neither orb has is refused.
+    fn step(&self, plan: &mut Plan, step: Step<'_>) {
+        let Some((orb, command)) = self.orb_of(&step.name.text) else {
+            return;
+        };
+        let alias = &step.name.text[..step.name.text.len() - command.len() - 1];
+        let Some(declared) = parameters_of(command) else {
+            if orb == Orb::AwsCli {
+                plan.refuse(step.name, no_such_command(&step.name.text, command));
+            }
+            return;
+        };
+        let v5 = v5_command(command);
+        let declared_v5 = parameters_of(v5).expect("every v3 command has a v5 one");
+        let mut renames: Vec<(&Parameter, &str)> = Vec::new();
+        // Parameters only the v3 command takes: the step keeps its v3 name.
+        let mut v3_only: Vec<&str> = Vec::new();
+        for p in &step.parameters {
+            let name = p.name.text.as_str();
+            if let Some(new) = v5_parameter(v5, name) {
+                renames.push((p, new));
+            } else if declared_v5.contains(&name) {
+                renames.push((p, name));
+            } else if declared.contains(&name) {
+                v3_only.push(name);
+            } else if orb == Orb::AwsCli {
+                plan.refuse(p.name, no_such_parameter(&step.name.text, command, name));
+            }
+        }
+        if !v3_only.is_empty() {
+            plan.notes.push(Note {
+                line: step.name.line + 1,
+                message: format!(
+                    "{}: kept under its v3 name, which aws-oidc's orb takes: {v5} has no {} (they \
+                     never changed what it does); remove them and run this again to get {alias}/{v5}",
+                    step.name.text,
+                    v3_only.join(", ")
+                ),
+            });
+            return;
+        }
+        let mut seen: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+        for (p, new) in &renames {
+            let old = p.name.text.as_str();
+            match seen.insert(new, (old, p.name.line + 1)) {
+                // The same name twice is a merge overridden, as YAML means it.
+                Some((first, line)) if first != old => plan.refuse(
+                    p.name,
+                    format!(
+                        "{}: {old} would become {new}, which line {line} sets already as {first}: keep one",
+                        step.name.text
+                    ),
+                ),
+                _ => {}
+            }
+        }
+        if v5 != command {
+            plan.replace(step.name, &format!("{alias}/{v5}"));
+        }
+        for (p, new) in renames {
+            if p.name.text != new {
+                plan.replace(p.name, new);
+                if p.name.text == "aws-region" {
+                    plan.region_value(p);
+                }
+            }
+        }
+    }
+
+    /// An executor given in a flow collection: a name, or `{name: ..., parameters}`.
+    fn flow_executor(&self, plan: &mut Plan, node: &'a FlowNode) {
+        match node {
+            FlowNode::Scalar(name) => self.executor(plan, name, Vec::new()),
+            FlowNode::Map(entries) => {
+                let name = entries.iter().find_map(|(k, v)| match v {
+                    FlowNode::Scalar(name) if k.text == "name" => Some(name),
+                    _ => None,
+                });
+                if let Some(name) = name {
+                    let parameters = entries
+                        .iter()
+                        .filter(|(k, _)| k.text != "name")
+                        .map(|(k, _)| k)
+                        .collect();
+                    self.executor(plan, name, parameters);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An executor named `name`: only aws-cli's `default` carries over,
+    /// with the parameters it has (and v3's python-version, which picks no
+    /// image any more).
+    fn executor(&self, plan: &mut Plan, name: &Token, parameters: Vec<&Token>) {
+        let Some((Orb::AwsCli, executor)) = self.orb_of(&name.text) else {
+            return;
+        };
+        if executor != "default" {
+            plan.refuse(
+                name,
+                format!(
+                    "executor {}: aws-oidc's orb has only default (cimg/base, as aws-cli v4 and v5): \
+                     use it, or name an image",
+                    name.text
+                ),
+            );
+        }
+        for p in parameters {
+            if p.text == "python-version" {
+                plan.notes.push(Note {
+                    line: p.line + 1,
+                    message: format!(
+                        "executor {}: python-version is accepted and not used: the image is cimg/base \
+                         now (aws-cli v3's was cimg/python), so a job that runs Python should name \
+                         cimg/python:<version> as its image",
+                        name.text
+                    ),
+                });
+            } else if !EXECUTOR_PARAMETERS.contains(&p.text.as_str()) {
+                plan.refuse(
+                    p,
+                    format!(
+                        "executor {}: the default executor takes {}, not {}",
+                        name.text,
+                        EXECUTOR_PARAMETERS.join(", "),
+                        p.text
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// What a config's rewrite will be, gathered before any byte changes.
@@ -246,126 +785,22 @@ impl Plan {
         });
     }
 
-    fn no_such_command(&mut self, token: &Token, name: &str) {
-        self.refuse(
-            token,
-            format!(
-                "{}: aws-oidc's orb has no {name}; replace it with setup (role_arn, profile_name, \
-                 region, ...) and run this again",
-                token.text
-            ),
-        );
-    }
-
-    fn install_note(&mut self, token: &Token) {
-        self.notes.push(Note {
-            line: token.line + 1,
+    /// A flow collection that holds a step and that this cannot read.
+    fn unreadable_flow(&mut self, error: &outline::FlowError, what: &str) {
+        self.unsupported.push(Note {
+            line: error.line + 1,
             message: format!(
-                "{}: now installs aws-oidc, not the AWS CLI: steps that run `aws` need an image that \
-                 has it (the orb's default executor does)",
-                token.text
+                "{what}: in a flow collection ([...] or {{...}}) this cannot rewrite safely ({}): \
+                 rewrite this step in block style (one name: value per line) and run this again",
+                error.reason
             ),
         });
     }
 
-    /// aws-cli's `install` takes only parameters about the AWS CLI, which
-    /// aws-oidc's `install` does not have or reads otherwise.
-    fn install(&mut self, outline: &Outline, index: usize) {
-        let key = &outline.keys[index];
-        let has_parameters = outline.children(Some(index)).next().is_some()
-            || matches!(&key.value, Inline::Flow { text: Some(t) } if t.trim() != "{}");
-        if has_parameters {
-            self.refuse(
-                &key.token,
-                format!(
-                    "{}: its parameters install the AWS CLI, which aws-oidc does not: remove the step \
-                     (aws-cli/setup installs aws-oidc by itself) and run `aws` on an image that has \
-                     it, such as the orb's default executor",
-                    key.token.text
-                ),
-            );
-        } else {
-            self.install_note(&key.token);
-        }
-    }
-
-    /// Gives `setup`'s parameters their v5 names.
-    fn setup(&mut self, outline: &Outline, index: usize, anchors: &BTreeMap<&str, usize>) {
-        let step = &outline.keys[index];
-        if let Inline::Flow { text } = &step.value {
-            let names = text.as_deref().and_then(flow_keys);
-            let all_current = names
-                .as_ref()
-                .is_some_and(|n| n.iter().all(|p| is_setup_parameter(p)));
-            if !all_current {
-                self.refuse(
-                    &step.token,
-                    format!(
-                        "{}: its parameters are a flow mapping ({{...}}) with names to change: write \
-                         them one per line and run this again",
-                        step.token.text
-                    ),
-                );
-            }
-            return;
-        }
-        let mut parameters: Vec<&Key> = Vec::new();
-        for (_, p) in outline.children(Some(index)) {
-            if p.token.text == "<<" {
-                match &p.value {
-                    Inline::Alias(a) if anchors.contains_key(a.as_str()) => {
-                        parameters.extend(outline.children(Some(anchors[a.as_str()])).map(|(_, k)| k))
-                    }
-                    _ => self.refuse(
-                        &p.token,
-                        format!(
-                            "{}: merges parameters from something other than one anchor above: write \
-                             them out and run this again",
-                            step.token.text
-                        ),
-                    ),
-                }
-            } else {
-                parameters.push(p);
-            }
-        }
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-        for p in parameters {
-            let name = p.token.text.as_str();
-            let v5 = if is_setup_parameter(name) {
-                name
-            } else if let Some((_, v5)) = V3_NAMES.iter().find(|(v3, _)| *v3 == name) {
-                self.replace(&p.token, v5);
-                if name == "aws-region" {
-                    self.region_value(p);
-                }
-                v5
-            } else {
-                self.refuse(
-                    &p.token,
-                    format!(
-                        "{}: no version of aws-cli's setup has a parameter {name} (nor has aws-oidc's)",
-                        step.token.text
-                    ),
-                );
-                continue;
-            };
-            if let Some(first) = seen.insert(v5, p.token.line + 1) {
-                self.refuse(
-                    &p.token,
-                    format!(
-                        "{}: {name} would become {v5}, which line {first} sets already",
-                        step.token.text
-                    ),
-                );
-            }
-        }
-    }
-
     /// v3's `aws-region` named the variable holding the region; v5's
     /// `region` is the region, and expands `${NAME}`.
-    fn region_value(&mut self, parameter: &Key) {
-        let Inline::Scalar(value) = &parameter.value else {
+    fn region_value(&mut self, parameter: &Parameter) {
+        let Some(value) = parameter.value else {
             return;
         };
         let text = value.text.trim();
@@ -373,64 +808,13 @@ impl Plan {
             && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         let is_parameter = text.starts_with("<<") && text.ends_with(">>");
         if is_name || is_parameter {
-            self.replace(value, &format!("${{{text}}}"));
-        }
-    }
-
-    /// An `executor:` naming one of aws-cli's executors: only `default`,
-    /// with the parameters it has here, carries over.
-    fn executor(
-        &mut self,
-        outline: &Outline,
-        index: usize,
-        orb_of: &dyn Fn(&str) -> Option<(bool, String)>,
-    ) {
-        let key = &outline.keys[index];
-        let (name, parameters): (Option<&Token>, Vec<(String, &Token)>) = match &key.value {
-            Inline::Scalar(name) => (Some(name), Vec::new()),
-            Inline::Nothing => {
-                let children: Vec<_> = outline.children(Some(index)).map(|(_, k)| k).collect();
-                let name = children
-                    .iter()
-                    .find(|k| k.token.text == "name")
-                    .and_then(|k| match &k.value {
-                        Inline::Scalar(t) => Some(t),
-                        _ => None,
-                    });
-                let parameters = children
-                    .iter()
-                    .filter(|k| k.token.text != "name")
-                    .map(|k| (k.token.text.clone(), &k.token))
-                    .collect();
-                (name, parameters)
-            }
-            Inline::Flow { text: Some(text) } => {
-                if let Some(reference) = flow_value(text, "name") {
-                    if let Some((true, _)) = orb_of(&reference) {
-                        let keys = flow_keys(text).unwrap_or_default();
-                        let names = keys.into_iter().filter(|k| k != "name");
-                        for p in names.filter(|p| !EXECUTOR_PARAMETERS.contains(&p.as_str())) {
-                            self.refuse(&key.token, executor_parameter(&reference, &p));
-                        }
-                        if !reference.ends_with("/default") {
-                            self.refuse(&key.token, no_such_executor(&reference));
-                        }
-                    }
-                }
-                return;
-            }
-            _ => return,
-        };
-        let Some(name) = name else { return };
-        if let Some((true, executor)) = orb_of(&name.text) {
-            if executor != "default" {
-                self.refuse(name, no_such_executor(&name.text));
-            }
-            for (p, token) in parameters {
-                if !EXECUTOR_PARAMETERS.contains(&p.as_str()) {
-                    self.refuse(token, executor_parameter(&name.text, &p));
-                }
-            }
+            // In a flow collection `{` and `}` end a plain scalar.
+            let quote = if parameter.in_flow && !value.quoted {
+                "\""
+            } else {
+                ""
+            };
+            self.replace(value, &format!("{quote}${{{text}}}{quote}"));
         }
     }
 
@@ -477,48 +861,40 @@ impl Plan {
     }
 }
 
-fn is_setup_parameter(name: &str) -> bool {
-    SETUP_PARAMETERS.contains(&name) || name == DOWNLOAD_URL
+fn merge_message(step: &str) -> String {
+    format!("{step}: merges parameters from something other than one anchor above: write them out and run this again")
 }
 
-fn no_such_executor(reference: &str) -> String {
-    format!("executor {reference}: aws-oidc's orb has only default (cimg/aws): use it, or name an image")
-}
-
-fn executor_parameter(reference: &str, parameter: &str) -> String {
+fn no_such_command(reference: &str, command: &str) -> String {
+    let names: Vec<&str> = COMMANDS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.contains('-'))
+        .collect();
     format!(
-        "executor {reference}: aws-oidc's default executor takes {} and not {parameter}",
-        EXECUTOR_PARAMETERS.join(" and ")
+        "{reference}: neither circleci/aws-cli nor aws-oidc's orb has a command {command}; aws-oidc's \
+         has {}: use one of them and run this again",
+        names.join(", ")
     )
 }
 
-/// The keys of a one-line flow mapping `{a: 1, b: 2}`; None for anything else.
-fn flow_keys(text: &str) -> Option<Vec<String>> {
-    Some(flow_entries(text)?.into_iter().map(|(k, _)| k).collect())
-}
-
-/// The value of `key` in a one-line flow mapping.
-fn flow_value(text: &str, key: &str) -> Option<String> {
-    flow_entries(text)?
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
-}
-
-/// The entries of a one-line flow mapping of scalars, unquoted.
-fn flow_entries(text: &str) -> Option<Vec<(String, String)>> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
-    if inner.contains(['{', '[', '"', '\'']) {
-        return None;
+fn no_such_parameter(reference: &str, command: &str, parameter: &str) -> String {
+    if V3_COMMANDS
+        .iter()
+        .any(|(v3, v5)| command == *v3 || command == *v5)
+        || ["setup", "install"].contains(&command)
+    {
+        format!(
+            "{reference}: no version of aws-cli's {} has a parameter {parameter} (nor has aws-oidc's): \
+             remove it or correct its name, and run this again",
+            v5_command(command)
+        )
+    } else {
+        format!(
+            "{reference}: aws-oidc's {command} has no parameter {parameter}: remove it or correct its \
+             name, and run this again"
+        )
     }
-    inner
-        .split(',')
-        .filter(|e| !e.trim().is_empty())
-        .map(|e| {
-            let (k, v) = e.split_once(':')?;
-            Some((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -635,7 +1011,7 @@ jobs:
     }
 
     #[test]
-    fn what_aws_oidc_cannot_take_is_refused_with_its_lines() {
+    fn what_no_version_of_either_orb_has_is_refused_with_its_lines() {
         let text = "\
 orbs:
   aws-cli: circleci/aws-cli@4
@@ -643,10 +1019,11 @@ jobs:
   a:
     executor:
       name: aws-cli/default
-      python-version: '3.9'
+      python_version: '3.9'
     steps:
       - aws-cli/role_arn_setup:
           role_arn: x
+          source: y
       - aws-cli/install:
           version: 2.15.0
       - aws-cli/setup:
@@ -654,17 +1031,240 @@ jobs:
           skip-install-check: true
           override-installed: true
       - aws-cli/setup: {role-arn: x}
+      - aws-cli/configure
+  b:
+    executor: aws-cli/python
 ";
         let MigrateError::Unsupported(notes) = migrate(text, V).unwrap_err() else {
             panic!()
         };
         let lines: Vec<_> = notes.iter().map(|n| n.line).collect();
-        assert_eq!(lines, [7, 9, 11, 14, 16, 17], "{notes:#?}");
-        assert!(
-            notes[1].message.contains("has no role_arn_setup"),
-            "{}",
-            notes[1].message
+        assert_eq!(lines, [7, 11, 15, 17, 19, 21], "{notes:#?}");
+        let says = |i: usize, what: &str| {
+            assert!(notes[i].message.contains(what), "{}", notes[i].message);
+        };
+        says(
+            0,
+            "takes tag, python-version, resource_class, not python_version",
         );
+        says(
+            1,
+            "no version of aws-cli's role_arn_setup has a parameter source",
+        );
+        says(2, "not-a-parameter");
+        says(
+            3,
+            "override-installed would become override_installed, which line 16 sets already",
+        );
+        says(4, "has a command configure");
+        says(5, "has only default (cimg/base");
+    }
+
+    #[test]
+    fn every_command_the_orb_has_passes_with_only_the_orbs_line_changed() {
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@4.2.3
+jobs:
+  a:
+    executor: {name: aws-cli/default, tag: '2024.03', resource_class: large}
+    steps:
+      - aws-cli/install:
+          version: 2.15.0
+          override_installed: true
+      - aws-cli/setup:
+          role_arn: r
+          when: always
+      - aws-cli/role_arn_setup:
+          profile_name: other
+          role_arn: r2
+      - aws-cli/assume_role_with_web_identity:
+          role_arn: r
+          region: eu-west-1
+      - aws-cli/ecr_login
+      - aws-cli/cleanup: {when: always}
+      - aws-cli/install_aws_oidc
+";
+        let m = run(text);
+        assert_eq!(
+            m.text,
+            text.replace("circleci/aws-cli@4.2.3", "aws-oidc/aws-oidc@0.1.0")
+        );
+        assert_eq!(m.notes, []);
+    }
+
+    #[test]
+    fn v3_command_names_get_their_v5_names_with_their_parameters() {
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@3.1.4
+jobs:
+  a:
+    steps:
+      - aws-cli/install:
+          override-installed: true
+          install-dir: /opt/aws-cli
+          binary-dir: /opt/bin
+          disable-aws-pager: false
+      - aws-cli/role-arn-setup:
+          profile-name: other
+          role-arn: r2
+          source-profile: default
+      - aws-cli/assume-role-with-web-identity:
+          role-arn: r
+          role-session-name: s
+          session-duration: '900'
+          profile-name: p
+      - aws-cli/role-arn-setup
+";
+        let m = run(text);
+        let expected = text
+            .replace("circleci/aws-cli@3.1.4", "aws-oidc/aws-oidc@0.1.0")
+            .replace("override-installed", "override_installed")
+            .replace("install-dir", "install_dir")
+            .replace("binary-dir", "binary_dir")
+            .replace("disable-aws-pager", "disable_aws_pager")
+            .replace("role-arn-setup", "role_arn_setup")
+            .replace(
+                "assume-role-with-web-identity",
+                "assume_role_with_web_identity",
+            )
+            .replace("profile-name", "profile_name")
+            .replace("role-arn:", "role_arn:")
+            .replace("source-profile", "source_profile")
+            .replace("role-session-name", "role_session_name")
+            .replace("session-duration", "session_duration");
+        assert_eq!(m.text, expected);
+        assert_eq!(m.notes, []);
+        assert_eq!(run(&m.text).changes, []);
+    }
+
+    #[test]
+    fn a_v3_role_arn_setup_with_parameters_only_v3_had_keeps_its_name_with_a_note() {
+        // role_arn_setup has no version: renaming the step would not compile.
+        let text = "orbs:\n  a: circleci/aws-cli@3\ns:\n  - a/role-arn-setup:\n      profile-name: p\n      role-arn: r\n      version: 2.15.0\n";
+        let m = run(text);
+        assert_eq!(m.changes.len(), 1, "{:?}", m.changes);
+        assert_eq!(
+            m.text,
+            text.replace("circleci/aws-cli@3", "aws-oidc/aws-oidc@0.1.0")
+        );
+        assert_eq!(m.notes.len(), 1);
+        assert_eq!(m.notes[0].line, 4);
+        assert!(
+            m.notes[0].message.contains("role_arn_setup has no version"),
+            "{}",
+            m.notes[0].message
+        );
+    }
+
+    #[test]
+    fn the_executor_takes_tag_and_resource_class_and_python_version_is_a_note() {
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@3.1.4
+jobs:
+  a:
+    executor:
+      name: aws-cli/default
+      python-version: '3.10'
+      resource_class: large
+  b:
+    executor: {name: aws-cli/default, tag: '2025.01'}
+";
+        let m = run(text);
+        assert_eq!(m.changes.len(), 1);
+        assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+        assert_eq!(m.notes[0].line, 7);
+        assert!(m.notes[0].message.contains("cimg/python:<version>"));
+    }
+
+    #[test]
+    fn steps_in_flow_collections_are_rewritten_as_block_ones_are() {
+        let text = "\
+orbs: {aws-cli: 'circleci/aws-cli@3.1.4', node: circleci/node@5}
+jobs:
+  a:
+    steps: [checkout, aws-cli/role-arn-setup, {aws-cli/role-arn-setup: {role-arn: r, profile-name: p}}]
+  b:
+    steps:
+      - {aws-cli/setup: {role-arn: r, aws-region: AWS_REGION}}
+      - aws-cli/setup: {aws-region: 'R', profile-name: p} # a comment
+      - aws-cli/setup: {
+          role-arn: r,   # a comment, then a line break
+          aws-region: << parameters.r >>
+        }
+workflows:
+  w: {jobs: [a, b]}
+";
+        let m = run(text);
+        let expected = "\
+orbs: {aws-cli: 'aws-oidc/aws-oidc@0.1.0', node: circleci/node@5}
+jobs:
+  a:
+    steps: [checkout, aws-cli/role_arn_setup, {aws-cli/role_arn_setup: {role_arn: r, profile_name: p}}]
+  b:
+    steps:
+      - {aws-cli/setup: {role_arn: r, region: \"${AWS_REGION}\"}}
+      - aws-cli/setup: {region: '${R}', profile_name: p} # a comment
+      - aws-cli/setup: {
+          role_arn: r,   # a comment, then a line break
+          region: \"${<< parameters.r >>}\"
+        }
+workflows:
+  w: {jobs: [a, b]}
+";
+        assert_eq!(m.text, expected);
+        let lines: Vec<_> = m.changes.iter().map(|c| c.line).collect();
+        assert_eq!(lines, [1, 4, 7, 8, 10, 11]);
+        assert_eq!(run(&m.text).changes, []);
+    }
+
+    #[test]
+    fn a_flow_collection_it_cannot_read_is_refused_when_it_holds_a_step() {
+        // A plain scalar over two lines: legal YAML, more than this reads.
+        let text = "orbs:\n  aws-cli: circleci/aws-cli@3\nj:\n  steps: [checkout, {aws-cli/setup: {role-arn: an\n    arn}}]\n";
+        let MigrateError::Unsupported(notes) = migrate(text, V).unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert_eq!(notes[0].line, 5);
+        assert!(
+            notes[0]
+                .message
+                .contains("rewrite this step in block style"),
+            "{}",
+            notes[0].message
+        );
+        // The same as a step's parameters, and in the orbs: section.
+        for text in [
+            "orbs:\n  aws-cli: circleci/aws-cli@3\nj:\n  - aws-cli/setup: {role-arn: an\n      arn}\n",
+            "orbs: {aws-cli: circleci/aws-cli@3, x: [a\n  b]}\n",
+        ] {
+            let err = migrate(text, V).unwrap_err();
+            assert!(err.to_string().contains("rewrite this step in block style"), "{err}");
+        }
+        // One that holds no step is none of this tool's business.
+        let text = "orbs:\n  aws-cli: circleci/aws-cli@3\nx: [a\n  b]\n";
+        assert_eq!(run(text).changes.len(), 1);
+    }
+
+    #[test]
+    fn what_is_unknown_in_a_flow_collection_is_refused_too() {
+        let text = "orbs:\n  aws-cli: circleci/aws-cli@3\nj:\n  steps: [{aws-cli/setup: {role-arn: r, nope: 1}}, {aws-cli/nothing: {}}]\n  executor: {name: aws-cli/default, python: '3'}\n";
+        let MigrateError::Unsupported(notes) = migrate(text, V).unwrap_err() else {
+            panic!()
+        };
+        let lines: Vec<_> = notes.iter().map(|n| n.line).collect();
+        assert_eq!(lines, [4, 4, 5], "{notes:#?}");
+    }
+
+    #[test]
+    fn steps_of_aws_oidcs_orb_get_v5_names_and_what_this_does_not_know_is_left() {
+        // Already aws-oidc's, perhaps at another release: unknown names are its business.
+        let text = "orbs:\n  o: aws-oidc/aws-oidc@0.2\ns:\n  - o/setup:\n      role-arn: r\n      brand_new: 1\n  - o/brand_new_command\n";
+        let m = run(text);
+        assert_eq!(m.text, text.replace("role-arn", "role_arn"));
     }
 
     #[test]
@@ -672,31 +1272,135 @@ jobs:
         let text = "orbs:\n  aws-cli: circleci/aws-cli@5\nj:\n  executor: {name: aws-cli/default, tag: '2024.03'}\n  s:\n    - aws-cli/setup: {role_arn: x, region: y}\n    - aws-cli/setup:\n        audience: a\n        download_url: u\n    - aws-cli/install\n";
         let m = run(text);
         assert_eq!(m.changes.len(), 1);
-        assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
-        assert!(m.notes[0].message.contains("now installs aws-oidc"));
+        assert_eq!(m.notes, []);
     }
 
-    #[test]
-    fn the_setup_parameters_known_here_are_the_orbs() {
-        let source = include_str!("../../../orb/src/commands/setup.yml");
+    /// The keys under `parameters:` of an orb source file.
+    fn declared(source: &str) -> Vec<String> {
         let outline = outline::outline(source).unwrap();
         let (parameters, _) = outline
             .children(None)
             .find(|(_, k)| k.token.text == "parameters")
             .unwrap();
-        let declared: BTreeSet<&str> = outline
+        outline
             .children(Some(parameters))
-            .map(|(_, k)| k.token.text.as_str())
-            .collect();
-        let known: BTreeSet<&str> = SETUP_PARAMETERS
-            .iter()
-            .copied()
-            .chain([DOWNLOAD_URL])
-            .collect();
+            .map(|(_, k)| k.token.text.clone())
+            .collect()
+    }
+
+    /// The orb's source files of one kind, by name (a file added there
+    /// without an entry here fails the tests below).
+    fn orb_files(kind: &str) -> BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../orb/src")
+            .join(kind);
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_setup_parameters_known_here_are_the_orbs() {
+        let declared = declared(include_str!("../../../orb/src/commands/setup.yml"));
         assert_eq!(
-            known, declared,
-            "orb/src/commands/setup.yml and SETUP_PARAMETERS differ"
+            parameters_of("setup").unwrap(),
+            declared,
+            "orb/src/commands/setup.yml and COMMANDS differ"
         );
+    }
+
+    #[test]
+    fn every_command_and_parameter_known_here_is_the_orbs() {
+        let sources = [
+            ("setup", include_str!("../../../orb/src/commands/setup.yml")),
+            (
+                "install",
+                include_str!("../../../orb/src/commands/install.yml"),
+            ),
+            (
+                "role_arn_setup",
+                include_str!("../../../orb/src/commands/role_arn_setup.yml"),
+            ),
+            (
+                "role-arn-setup",
+                include_str!("../../../orb/src/commands/role-arn-setup.yml"),
+            ),
+            (
+                "assume_role_with_web_identity",
+                include_str!("../../../orb/src/commands/assume_role_with_web_identity.yml"),
+            ),
+            (
+                "assume-role-with-web-identity",
+                include_str!("../../../orb/src/commands/assume-role-with-web-identity.yml"),
+            ),
+            (
+                "install_aws_oidc",
+                include_str!("../../../orb/src/commands/install_aws_oidc.yml"),
+            ),
+            (
+                "cleanup",
+                include_str!("../../../orb/src/commands/cleanup.yml"),
+            ),
+            (
+                "ecr_login",
+                include_str!("../../../orb/src/commands/ecr_login.yml"),
+            ),
+            (
+                "eks_kubeconfig",
+                include_str!("../../../orb/src/commands/eks_kubeconfig.yml"),
+            ),
+        ];
+        let files: BTreeSet<String> = sources.iter().map(|(n, _)| format!("{n}.yml")).collect();
+        assert_eq!(
+            files,
+            orb_files("commands"),
+            "a command of the orb is missing here"
+        );
+        for (command, source) in sources {
+            assert_eq!(
+                parameters_of(command).unwrap(),
+                declared(source),
+                "orb/src/commands/{command}.yml and COMMANDS differ"
+            );
+        }
+    }
+
+    #[test]
+    fn the_executor_parameters_known_here_are_the_orbs() {
+        assert_eq!(
+            orb_files("executors"),
+            BTreeSet::from(["default.yml".to_string()])
+        );
+        let declared = declared(include_str!("../../../orb/src/executors/default.yml"));
+        assert_eq!(EXECUTOR_PARAMETERS.as_slice(), declared);
+    }
+
+    #[test]
+    fn every_old_name_the_orb_takes_has_its_v5_name_beside_it() {
+        // v3's only parameters of role-arn-setup, which v5 dropped.
+        let dropped = ["version", "override-installed", "disable-aws-pager"];
+        for (command, parameters) in COMMANDS {
+            let v5 = v5_command(command);
+            assert!(parameters_of(v5).is_some(), "{command} -> {v5}");
+            for p in parameters
+                .iter()
+                .filter(|p| p.contains('-') || v5 != command)
+            {
+                let renamed = v5_parameter(v5, p)
+                    .or_else(|| parameters_of(v5).unwrap().contains(p).then_some(*p));
+                assert!(
+                    renamed.is_some() || (command == "role-arn-setup" && dropped.contains(p)),
+                    "{command}'s {p} has no name in {v5}"
+                );
+            }
+        }
+        assert_eq!(v5_parameter("setup", "aws-region"), Some("region"));
+        assert_eq!(
+            v5_parameter("setup", "skip-install-check"),
+            Some("override_installed")
+        );
+        assert_eq!(v5_parameter("install", "aws-region"), None);
     }
 
     #[test]
@@ -737,6 +1441,11 @@ jobs:
                 Just("      - aws-cli/setup\n".to_string()),
                 Just("      - run:\n          command: |\n            aws-cli/setup:\n              role-arn: x\n".to_string()),
                 Just("      # - aws-cli/setup:\n".to_string()),
+                Just("      - {aws-cli/setup: {role-arn: r, aws-region: R}}\n".to_string()),
+                Just("      - aws-cli/role-arn-setup: {profile-name: p, role-arn: r}\n".to_string()),
+                Just("      - [aws-cli/assume-role-with-web-identity, aws-cli/install]\n".to_string()),
+                Just("      - aws-cli/install:\n          install-dir: /opt\n          version: latest\n".to_string()),
+                Just("      - aws-cli/role-arn-setup:\n          role-arn: r\n          version: latest\n".to_string()),
                 params.prop_map(|ps| {
                     let mut s = "      - aws-cli/setup:\n".to_string();
                     for p in ps {
@@ -752,7 +1461,7 @@ jobs:
             steps,
         )
             .prop_map(|(orb, steps)| {
-                format!("version: 2.1\norbs:\n  aws-cli: {orb}\njobs:\n  j:\n    executor: aws-cli/default\n    steps:\n{}", steps.concat())
+                format!("version: 2.1\norbs:\n  aws-cli: {orb}\njobs:\n  j:\n    executor:\n      name: aws-cli/default\n      python-version: '3.9'\n    steps:\n{}", steps.concat())
             })
     }
 

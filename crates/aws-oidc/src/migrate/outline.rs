@@ -1,15 +1,15 @@
 //! The outline of a block-style YAML file, read line by line: its mapping
 //! keys, where each one sits (line and byte range, quotes included), which
 //! key's block holds it, what follows it on its line, and the plain or
-//! quoted scalars that are items of block sequences.
+//! quoted scalars that are items of block sequences, and the text of each
+//! flow collection (`[...]`, `{...}`), which [`flow`] reads on demand.
 //!
 //! That is enough YAML for [`super::migrate`] to find single tokens and
 //! rewrite them in place, so that every other byte stays as it was; no YAML
 //! library keeps comments and layout through a round trip, and a full
 //! parser would add some 70 KB to a binary every CI job downloads.  Scalars
-//! inside block scalars (`|`, `>`), quoted strings and flow collections are
-//! skipped whole, so text such as `command: echo aws-cli/setup` is never
-//! taken for structure.  What cannot be placed is an error naming the line:
+//! inside block scalars (`|`, `>`) and quoted strings are skipped whole, so
+//! text such as `command: echo aws-cli/setup` is never taken for structure.  What cannot be placed is an error naming the line:
 //! a tab in the indentation, a `?` key, a second document, an unclosed
 //! quote or bracket, a line more indented than anything it could belong to,
 //! a key under a key that already has a value.
@@ -50,8 +50,8 @@ pub(super) enum Inline {
     Scalar(Token),
     /// An alias, `*name`.
     Alias(String),
-    /// A flow collection; `text` is the whole of it when it closes on this line.
-    Flow { text: Option<String> },
+    /// A flow collection: its index in [`Outline::flows`].
+    Flow(usize),
     /// A block scalar (`|`, `>`), or a quoted scalar that goes on below.
     Other,
 }
@@ -76,6 +76,20 @@ pub(super) struct Item {
     pub token: Token,
 }
 
+/// A flow collection outside any other, as written.
+#[derive(Debug, Clone)]
+pub(super) struct FlowText {
+    /// 0-based line of its opening bracket.
+    pub line: usize,
+    /// Byte offset of the opening bracket in that line.
+    pub col: usize,
+    /// From the opening bracket to the closing one, lines joined by `\n`
+    /// (without their `\r`).
+    pub text: String,
+    /// The key it is the value of (None for a sequence item).
+    pub of: Option<usize>,
+}
+
 /// The outline of one YAML document.
 #[derive(Debug, Default)]
 pub(super) struct Outline {
@@ -83,6 +97,8 @@ pub(super) struct Outline {
     pub keys: Vec<Key>,
     /// Every scalar sequence item, in file order.
     pub items: Vec<Item>,
+    /// Every flow collection that is not inside another, in file order.
+    pub flows: Vec<FlowText>,
 }
 
 impl Outline {
@@ -395,10 +411,22 @@ impl Reader {
                 Ok(false)
             }
             Carry::Flow(depth) => {
-                if let (0, _) = flow_depth(line, depth) {
-                    self.carry = Carry::None;
-                } else {
-                    self.carry = Carry::Flow(flow_depth(line, depth).0);
+                let (depth, closed) = flow_depth(line, depth);
+                let flow = self
+                    .out
+                    .flows
+                    .last_mut()
+                    .expect("an open flow was recorded");
+                flow.text.push('\n');
+                match closed {
+                    Some(end) => {
+                        flow.text.push_str(&line[..end]);
+                        self.carry = Carry::None;
+                    }
+                    None => {
+                        flow.text.push_str(line);
+                        self.carry = Carry::Flow(depth);
+                    }
                 }
                 Ok(true)
             }
@@ -531,16 +559,23 @@ impl Reader {
                 self.carry = Carry::Block(parent_col);
                 Inline::Other
             }
-            b'[' | b'{' => match flow_depth(rest, 0) {
-                (_, Some(end)) => Inline::Flow {
-                    text: Some(rest[..end].to_string()),
-                },
-                (depth, None) => {
+            b'[' | b'{' => {
+                let (text, carry) = match flow_depth(rest, 0) {
+                    (_, Some(end)) => (&rest[..end], None),
+                    (depth, None) => (rest, Some(depth.max(1))),
+                };
+                if let Some(depth) = carry {
                     self.opened = self.line;
-                    self.carry = Carry::Flow(depth.max(1));
-                    Inline::Flow { text: None }
+                    self.carry = Carry::Flow(depth);
                 }
-            },
+                self.out.flows.push(FlowText {
+                    line: self.line,
+                    col: at,
+                    text: text.to_string(),
+                    of: key,
+                });
+                Inline::Flow(self.out.flows.len() - 1)
+            }
             quote @ (b'"' | b'\'') => match closing_quote(rest) {
                 Some(close) => Inline::Scalar(Token {
                     line: self.line,
@@ -580,6 +615,289 @@ impl Reader {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A flow collection read into its nodes, each scalar with its place in
+/// the file, so that a name inside one is rewritten as in block style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum FlowNode {
+    /// A plain or quoted scalar on one line.
+    Scalar(Token),
+    /// An alias, `*name`.
+    Alias(String),
+    /// `[...]`.
+    Seq(Vec<FlowNode>),
+    /// `{...}`, or a single `key: value` item of a sequence.
+    Map(Vec<(Token, FlowNode)>),
+    /// No value (`{a}`, `{a: }`).
+    Null,
+}
+
+/// Why a flow collection was not read: what is there is more YAML than
+/// this reads (a plain scalar over lines, a collection as a key, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FlowError {
+    /// 0-based line.
+    pub line: usize,
+    /// What is there.
+    pub reason: &'static str,
+}
+
+/// Collections nested deeper than this are refused rather than followed,
+/// so that no file can exhaust the stack.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// Reads `flow`'s text into its nodes.
+pub(super) fn flow(flow: &FlowText) -> Result<FlowNode, FlowError> {
+    let mut reader = FlowReader {
+        text: &flow.text,
+        pos: 0,
+        line: flow.line,
+        line_start: 0,
+        col: flow.col,
+        depth: 0,
+    };
+    let node = reader.node()?;
+    reader.space();
+    if reader.pos != reader.text.len() {
+        return Err(reader.error("text after the collection's closing bracket"));
+    }
+    Ok(node)
+}
+
+struct FlowReader<'a> {
+    text: &'a str,
+    pos: usize,
+    /// The file's line `pos` is on (0-based).
+    line: usize,
+    /// Where that line starts in `text`.
+    line_start: usize,
+    /// Column of `text[0]` in its line (only the first line starts mid-line).
+    col: usize,
+    depth: usize,
+}
+
+/// The flow indicators, which end a plain scalar.
+fn is_flow_indicator(b: u8) -> bool {
+    matches!(b, b',' | b'[' | b']' | b'{' | b'}')
+}
+
+impl FlowReader<'_> {
+    fn error(&self, reason: &'static str) -> FlowError {
+        FlowError {
+            line: self.line,
+            reason,
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// Skips white space, line breaks and comments.
+    fn space(&mut self) {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' => self.pos += 1,
+                b'\n' => {
+                    self.pos += 1;
+                    self.line += 1;
+                    self.line_start = self.pos;
+                    self.col = 0;
+                }
+                b'#' if self.pos == 0 || matches!(bytes[self.pos - 1], b' ' | b'\t' | b'\n') => {
+                    while bytes.get(self.pos).is_some_and(|&b| b != b'\n') {
+                        self.pos += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// A token for `text[start..end]`, which is on the current line.
+    fn token(&self, start: usize, end: usize, text: String, quoted: bool) -> Token {
+        Token {
+            line: self.line,
+            start: self.col + start - self.line_start,
+            end: self.col + end - self.line_start,
+            text,
+            quoted,
+        }
+    }
+
+    fn node(&mut self) -> Result<FlowNode, FlowError> {
+        self.space();
+        // Node properties: an anchor or a tag, skipped.
+        while matches!(self.peek(), Some(b'&' | b'!')) {
+            while self
+                .peek()
+                .is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\n') && !is_flow_indicator(b))
+            {
+                self.pos += 1;
+            }
+            self.space();
+        }
+        match self.peek() {
+            None => Err(self.error("the collection ends where a value was expected")),
+            Some(b'[' | b'{') => {
+                if self.depth == MAX_FLOW_DEPTH {
+                    return Err(self.error("collections nested too deep"));
+                }
+                self.depth += 1;
+                let node = if self.peek() == Some(b'[') {
+                    self.seq()
+                } else {
+                    self.map()
+                };
+                self.depth -= 1;
+                node
+            }
+            Some(b',' | b']' | b'}') => Ok(FlowNode::Null),
+            Some(b'*') => {
+                let start = self.pos + 1;
+                self.pos = start;
+                while self
+                    .peek()
+                    .is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\n') && !is_flow_indicator(b))
+                {
+                    self.pos += 1;
+                }
+                Ok(FlowNode::Alias(self.text[start..self.pos].to_string()))
+            }
+            Some(quote @ (b'"' | b'\'')) => {
+                let rest = &self.text[self.pos..];
+                let close = closing_quote(rest)
+                    .filter(|&c| !rest[..c].contains('\n'))
+                    .ok_or_else(|| self.error("a quoted string over lines"))?;
+                let inner = &rest[1..close];
+                let text = if quote == b'\'' {
+                    inner.replace("''", "'")
+                } else {
+                    inner.to_string()
+                };
+                let start = self.pos;
+                self.pos += close + 1;
+                Ok(FlowNode::Scalar(self.token(start, self.pos, text, true)))
+            }
+            Some(b'?' | b'|' | b'>' | b'@' | b'`' | b'%' | b':') => {
+                Err(self.error("more YAML than a plain value, a quoted one or a collection"))
+            }
+            Some(b'-')
+                if matches!(
+                    self.text.as_bytes().get(self.pos + 1),
+                    None | Some(b' ' | b'\t' | b'\n')
+                ) =>
+            {
+                Err(self.error("a block sequence item inside a flow collection"))
+            }
+            Some(_) => Ok(FlowNode::Scalar(self.plain())),
+        }
+    }
+
+    /// A plain scalar, which ends at a flow indicator, `: `, ` #` or the
+    /// line's end (one that goes on over lines is refused by the caller,
+    /// which then finds no `,` where one belongs).
+    fn plain(&mut self) -> Token {
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        while let Some(&b) = bytes.get(self.pos) {
+            let next = bytes.get(self.pos + 1).copied();
+            let ends = b == b'\n'
+                || is_flow_indicator(b)
+                || (b == b':'
+                    && next
+                        .is_none_or(|n| matches!(n, b' ' | b'\t' | b'\n') || is_flow_indicator(n)))
+                || (b == b'#' && matches!(bytes[self.pos - 1], b' ' | b'\t'));
+            if ends {
+                break;
+            }
+            self.pos += 1;
+        }
+        let text = self.text[start..self.pos].trim_end_matches([' ', '\t']);
+        self.token(start, start + text.len(), text.to_string(), false)
+    }
+
+    /// After a key: `:` and its value, or nothing (a key with no value).
+    fn value_after_key(&mut self) -> Result<FlowNode, FlowError> {
+        self.space();
+        if self.peek() != Some(b':') {
+            return Ok(FlowNode::Null);
+        }
+        self.pos += 1;
+        self.space();
+        match self.peek() {
+            Some(b',' | b']' | b'}') => Ok(FlowNode::Null),
+            _ => self.node(),
+        }
+    }
+
+    /// After an entry: `,` (true), or the closing bracket `close` (false).
+    fn separator(&mut self, close: u8) -> Result<bool, FlowError> {
+        self.space();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => {
+                Err(self
+                    .error("no , or closing bracket after an entry (a plain value over lines?)"))
+            }
+        }
+    }
+
+    fn seq(&mut self) -> Result<FlowNode, FlowError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        loop {
+            self.space();
+            if self.peek() == Some(b']') {
+                self.pos += 1;
+                break;
+            }
+            let item = self.node()?;
+            self.space();
+            let item = match (item, self.peek()) {
+                (FlowNode::Scalar(key), Some(b':')) => {
+                    FlowNode::Map(vec![(key, self.value_after_key()?)])
+                }
+                (_, Some(b':')) => return Err(self.error("a collection as a key")),
+                (item, _) => item,
+            };
+            items.push(item);
+            if !self.separator(b']')? {
+                break;
+            }
+        }
+        Ok(FlowNode::Seq(items))
+    }
+
+    fn map(&mut self) -> Result<FlowNode, FlowError> {
+        self.pos += 1;
+        let mut entries = Vec::new();
+        loop {
+            self.space();
+            if self.peek() == Some(b'}') {
+                self.pos += 1;
+                break;
+            }
+            let FlowNode::Scalar(key) = self.node()? else {
+                return Err(self.error("a key that is not a plain or quoted name"));
+            };
+            let value = self.value_after_key()?;
+            entries.push((key, value));
+            if !self.separator(b'}')? {
+                break;
+            }
+        }
+        Ok(FlowNode::Map(entries))
     }
 }
 
