@@ -804,9 +804,12 @@ def test_the_release_goes_where_the_orb_downloads_from():
     default download_url must be that repository's release downloads."""
     with open(REPO / "Cargo.toml", "rb") as f:
         repository = tomllib.load(f)["workspace"]["package"]["repository"]
-    for command in ("install", "setup"):
-        source = yaml.safe_load((ORB_SRC / "commands" / f"{command}.yml").read_text())
-        assert source["parameters"]["download_url"]["default"] == f"{repository}/releases/download", command
+    commands = [p for p in sorted((ORB_SRC / "commands").glob("*.yml"))
+                if "download_url" in (yaml.safe_load(p.read_text()).get("parameters") or {})]
+    assert {"install_aws_oidc.yml", "setup.yml"} <= {p.name for p in commands}
+    for path in commands:
+        source = yaml.safe_load(path.read_text())
+        assert source["parameters"]["download_url"]["default"] == f"{repository}/releases/download", path.name
 
 
 def test_no_long_lived_aws_key_anywhere(setup_config, test_deploy):
