@@ -13,14 +13,19 @@ use crate::output::{print_stdout, say};
 pub const LONG_ABOUT: &str = "\
 Rewrite a CircleCI config that uses the circleci/aws-cli orb (v3, v4 or v5) to use aws-oidc's orb: \
 each `circleci/aws-cli@X` in `orbs:` becomes `aws-oidc/aws-oidc` of this release, under the same \
-alias, and setup's v3 parameters (role-arn, aws-region, profile-name, role-session-name, \
-session-duration, ...) get their v5 names. v3's aws-region named a variable, so \
-`aws-region: AWS_REGION` becomes `region: ${AWS_REGION}`. Nothing else changes: comments, quoting \
-and layout stay byte for byte. Each changed line is printed (line number, before -> after).
+alias. aws-oidc's orb takes every command and parameter of aws-cli in both spellings, so that is all \
+a config needs; the rest gives v3's names the v5 spelling its documentation uses: role-arn-setup and \
+assume-role-with-web-identity become role_arn_setup and assume_role_with_web_identity, and kebab-case \
+parameters (role-arn, profile-name, install-dir, ...) their snake_case names. v3's aws-region named a \
+variable, so `aws-region: AWS_REGION` becomes `region: ${AWS_REGION}`. Nothing else changes: \
+comments, quoting and layout stay byte for byte, in flow collections ([...], {...}) too. Each \
+changed line is printed (line number, before -> after), and notes (such as the default executor's \
+python-version, which picks no image any more) on stderr.
 
-A file that is not YAML this can read, or that uses something aws-oidc's orb does not have (another \
-aws-cli command, install's parameters for the AWS CLI, an executor other than default), is left \
-untouched and the error names each line. The file is replaced atomically, keeping its mode.
+A file that is not YAML this can read, that uses what neither orb has (a command, a parameter, an \
+executor other than default), or that holds a step in a flow collection this cannot rewrite safely \
+(rewrite that step in block style) is left untouched and the error names each line. The file is \
+replaced atomically, keeping its mode.
 
 Exit status: 0 when the file was rewritten or needed nothing; with --check, 1 when it would change.";
 
@@ -55,7 +60,7 @@ pub fn run(a: MigrateConfigArgs) -> Result<()> {
                 say!("aws-oidc: {shown}:{}: {}", n.line, n.message);
             }
             bail!(
-                "{shown} uses what aws-oidc's orb cannot take ({} line{} above); it was left as it is",
+                "{shown} has what this cannot migrate ({} line{} above); it was left as it is",
                 notes.len(),
                 if notes.len() == 1 { "" } else { "s" }
             );

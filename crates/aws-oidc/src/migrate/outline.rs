@@ -1026,6 +1026,102 @@ after: 1
         }
     }
 
+    /// The one flow collection of `text`, read.
+    fn only_flow(text: &str) -> Result<FlowNode, FlowError> {
+        let o = outline(text).unwrap();
+        assert_eq!(o.flows.len(), 1, "{text:?}");
+        flow(&o.flows[0])
+    }
+
+    #[test]
+    fn flow_collections_are_read_with_each_scalars_place_in_the_file() {
+        let text = "\
+steps:
+  - checkout
+  - [a, {\"aws-cli/setup\": {role-arn: r, 'x''y': &anchor v}},
+     k: *alias,  # a comment
+     {z}, plain with spaces]
+";
+        let FlowNode::Seq(items) = only_flow(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(items.len(), 5, "{items:#?}");
+        let FlowNode::Map(step) = &items[1] else {
+            panic!()
+        };
+        let (name, FlowNode::Map(parameters)) = &step[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (name.line, name.start, name.end, name.quoted),
+            (2, 9, 24, true)
+        );
+        assert_eq!(name.text, "aws-cli/setup");
+        let (role_arn, FlowNode::Scalar(value)) = &parameters[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (role_arn.start, role_arn.end, value.start, value.end),
+            (27, 35, 37, 38)
+        );
+        assert_eq!(parameters[1].0.text, "x'y");
+        assert_eq!(
+            parameters[1].1,
+            FlowNode::Scalar(Token {
+                line: 2,
+                start: 56,
+                end: 57,
+                text: "v".into(),
+                quoted: false
+            })
+        );
+        let FlowNode::Map(single) = &items[2] else {
+            panic!()
+        };
+        assert_eq!(single[0].0.line, 3);
+        assert_eq!(single[0].1, FlowNode::Alias("alias".into()));
+        assert_eq!(
+            items[3],
+            FlowNode::Map(vec![(
+                Token {
+                    line: 4,
+                    start: 6,
+                    end: 7,
+                    text: "z".into(),
+                    quoted: false
+                },
+                FlowNode::Null
+            )])
+        );
+        let FlowNode::Scalar(last) = &items[4] else {
+            panic!()
+        };
+        assert_eq!(
+            (last.line, last.start, last.text.as_str()),
+            (4, 10, "plain with spaces")
+        );
+        // A sequence item that is a flow collection is recorded as one too.
+        assert_eq!(outline(text).unwrap().flows[0].of, None);
+    }
+
+    #[test]
+    fn what_a_flow_collection_holds_beyond_this_reader_is_an_error_with_the_line() {
+        let deep = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        for (text, line) in [
+            ("a: [one\n  two]\n", 1),
+            ("a: [k: v w: x]\n", 0),
+            ("a: {k: \"q\" x}\n", 0),
+            ("a: {[k]: v}\n", 0),
+            ("a: [[k]: v]\n", 0),
+            ("a: {? k: v}\n", 0),
+            ("a: [x, |]\n", 0),
+            (deep.as_str(), 0),
+        ] {
+            let err = only_flow(text).unwrap_err();
+            assert_eq!(err.line, line, "{text:?}: {err:?}");
+        }
+    }
+
     #[test]
     fn plain_scalars_may_go_on_over_lines() {
         let o = outline("a: one\n  two\nb:\n  three\n  four\nc: 1\n").unwrap();
