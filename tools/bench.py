@@ -386,8 +386,9 @@ def curl_case(job: Job, token: str, endpoint: str, ca_file: Path | None, transpo
     return Case("curl POST (floor)", transport, [Step(argv, env, job.root)], lambda: None, printed("SessionToken"))
 
 
-#: The orb's download step, which is given the store as a job has it (see Loopback).
-INSTALL_STEP = "Install aws-oidc"
+#: The orb's setup step (it downloads aws-oidc, then assumes, in one run
+#: step), which is given the store as a job has it (see Loopback).
+INSTALL_STEP = "Set up AWS credentials"
 #: CircleCI's default shell where bash is installed (every cimg image).
 SETUP_SHELL = ["/bin/bash", "-eo", "pipefail"]
 
@@ -406,14 +407,24 @@ def job_steps(runner: Runner, config: dict, job: Job, loop: Loopback, env: dict)
         script.write_text(run_step.command)
         shell = list(run_step.shell or SETUP_SHELL)
         shell[0] = shutil.which(shell[0]) or shell[0]
-        trust = loop.install_env if run_step.name == INSTALL_STEP else loop.store_env
+        trust = loop.install_env if run_step.name.startswith(INSTALL_STEP) else loop.store_env
         steps.append(Step([*shell, str(script)], {**env, **trust, **job_env, **run_step.environment},
                           job.root / "project"))  # fmt: skip
     return run_steps, steps
 
 
+def with_aws_cli(job: Job, path: str) -> str:
+    """`path` with an `aws` first, as on an image that has the AWS CLI (such
+    as cimg/aws): setup then finds it and installs none. It is the venv's."""
+    bin_dir = job.root / "aws-cli-bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "aws").exists():
+        (bin_dir / "aws").symlink_to(VENV_BIN / "aws")
+    return f"{bin_dir}:{path}"
+
+
 def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | None = None) -> Case:
-    """The packed orb's `setup` (install, then assume) as CircleCI runs it:
+    """The packed orb's `setup` (install, then assume, one step) as CircleCI runs it:
     each step a bash script with the step's environment, $BASH_ENV read by
     bash itself.  Expanded by the test harness's Runner; only the steps'
     processes are timed.  HTTPS clients load the system store and the
@@ -421,6 +432,7 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
     env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_PAGER": ""}
     if path:
         env["PATH"] = path
+    env["PATH"] = with_aws_cli(job, env["PATH"])
     runner = Runner(orb, env, job.root / "project", orb_defaults={"download_url": loop.mirror_https})
     config = {
         "version": 2.1,
@@ -430,7 +442,7 @@ def setup_case(orb: dict, job: Job, loop: Loopback, *, cold: bool, path: str | N
         ]}},
     }  # fmt: skip
     run_steps, steps = job_steps(runner, config, job, loop, env)
-    if not any(run_step.name == INSTALL_STEP for run_step in run_steps):
+    if not any(run_step.name.startswith(INSTALL_STEP) for run_step in run_steps):
         raise CommandFailed(f"the orb's setup has no step named {INSTALL_STEP!r}: update the benchmark")
     exported = contains(job.bash_env, "AWS_SESSION_TOKEN")
     profile = contains(job.home / ".aws/credentials", "aws_session_token")
@@ -465,6 +477,7 @@ def ecr_setup_case(orb: dict, job: Job, loop: Loopback) -> Case:
     """The orb's `setup` then `ecr_login`, cold, as CircleCI runs them."""
     env = {**job.env, "AWS_ENDPOINT_URL_STS": loop.sts_https, "AWS_ENDPOINT_URL_ECR": loop.sts_https,
            "AWS_PAGER": ""}  # fmt: skip
+    env["PATH"] = with_aws_cli(job, env["PATH"])
     runner = Runner(orb, env, job.root / "project", orb_defaults={"download_url": loop.mirror_https})
     config = {
         "version": 2.1,
