@@ -1,7 +1,9 @@
 """`aws-oidc migrate-config`, the real binary on config files: what it
 rewrites must mean, to a YAML parser, exactly the aws-cli config with the
-orb and parameter names moved, and nothing else may change; what it cannot
-take leaves the file as it was. (The orb runs of migrated configs are in
+orb, command and parameter names moved, and nothing else may change; what
+it cannot take leaves the file as it was. aws-oidc's orb takes every
+command and parameter of aws-cli v3, v4 and v5, so a v4 or v5 config only
+has its orbs line changed. (The orb runs of migrated configs are in
 test_orb_aws_cli.py.)"""
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ V3_TO_V5 = {
     "aws-secret-access-key": "aws_secret_access_key", "configure-default-region": "configure_default_region",
     "configure-profile-region": "configure_profile_region", "disable-aws-pager": "disable_aws_pager",
     "override-installed": "override_installed", "install-dir": "install_dir", "binary-dir": "binary_dir",
+    "source-profile": "source_profile",
 }
+
+#: aws-cli v3's command names -> v4/v5 names.
+V3_COMMANDS = {"role-arn-setup": "role_arn_setup", "assume-role-with-web-identity": "assume_role_with_web_identity"}
+
+#: The commands of circleci/aws-cli, in any version and spelling.
+AWS_CLI_COMMANDS = {"setup", "install", *V3_COMMANDS, *V3_COMMANDS.values()}
 
 
 @pytest.fixture
@@ -47,22 +56,34 @@ def expected_meaning(config: dict, orb_version: str) -> dict:
     for alias in aliases:
         config["orbs"][alias] = f"aws-oidc/aws-oidc@{orb_version}"
 
+    def step(name: str) -> str:
+        alias, _, command = name.partition("/")
+        return f"{alias}/{V3_COMMANDS.get(command, command)}"
+
+    def is_step(key) -> bool:
+        return isinstance(key, str) and key.split("/")[0] in aliases and key.split("/", 1)[-1] in AWS_CLI_COMMANDS
+
     def walk(node):
         if isinstance(node, dict):
             for key, value in list(node.items()):
-                if isinstance(key, str) and key.split("/")[0] in aliases and key.endswith("/setup") \
-                        and isinstance(value, dict):
-                    renamed = {}
-                    for p, v in value.items():
-                        if p == "aws-region" and re.fullmatch(r"[A-Za-z_]\w*", str(v)):
+                if is_step(key):
+                    renamed = None if value is None else {}
+                    for p, v in (value or {}).items():
+                        if p == "aws-region" and key.endswith("/setup") and re.fullmatch(r"[A-Za-z_]\w*", str(v)):
                             v = f"${{{v}}}"
                         renamed[V3_TO_V5.get(p, p)] = v
-                    node[key] = renamed
+                    # Keys keep their order: the step's name changes in place.
+                    items = list(node.items())
+                    node.clear()
+                    node.update((step(k) if k == key else k, renamed if k == key else v) for k, v in items)
                 else:
                     walk(value)
         elif isinstance(node, list):
-            for item in node:
-                walk(item)
+            for i, item in enumerate(node):
+                if is_step(item):
+                    node[i] = step(item)
+                else:
+                    walk(item)
 
     walk(config)
     return config
@@ -146,8 +167,8 @@ def test_every_orb_example_written_for_aws_cli_3_comes_back(example, migrate_con
     the region as a variable's name), migrates to the example itself."""
     usage = yaml.safe_load((REPO / "orb/src/examples" / f"{example}.yml").read_text())["usage"]
     used = set(re.findall(r"^\s*-?\s*[\w-]+/(\w+)\b", yaml.safe_dump(usage), re.M))
-    if used - {"setup"}:
-        pytest.skip(f"uses {sorted(used - {'setup'})}, which aws-cli never had")
+    if used - AWS_CLI_COMMANDS:
+        pytest.skip(f"uses {sorted(used - AWS_CLI_COMMANDS)}, which aws-cli never had")
     v5_to_v3 = {v5: v3 for v3, v5 in V3_TO_V5.items()}
     text = yaml.safe_dump(usage, sort_keys=False)
     text = re.sub(r"aws-oidc/aws-oidc@[\w.]+", "circleci/aws-cli@3.1.4", text)
@@ -164,11 +185,15 @@ def test_every_orb_example_written_for_aws_cli_3_comes_back(example, migrate_con
 
 
 @pytest.mark.parametrize("config, line, says", [
-    ("orbs:\n  aws-cli: circleci/aws-cli@4\njobs:\n  j:\n    steps:\n      - aws-cli/role_arn_setup:\n"
-     "          role_arn: x\n", 6, "has no role_arn_setup"),
+    ("orbs:\n  aws-cli: circleci/aws-cli@4\njobs:\n  j:\n    steps:\n      - aws-cli/configure:\n"
+     "          role_arn: x\n", 6, "has a command configure"),
     ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n    steps:\n      - aws-cli/install:\n"
-     "          version: '2'\n", 6, "install the AWS CLI"),
+     "          install-dir: /opt\n          aws-region: X\n", 8, "has a parameter aws-region"),
+    ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n    executor: aws-cli/python\n", 5, "only default"),
     ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n\tsteps: []\n", 5, "tab in the indentation"),
+    # Renaming role-arn inside a plain value over two lines could not be done safely.
+    ("orbs:\n  aws-cli: circleci/aws-cli@3\njobs:\n  j:\n    steps: [checkout, {aws-cli/setup: {role-arn: an\n"
+     "      arn, profile-name: p}}]\n", 6, "rewrite this step in block style"),
 ])
 def test_what_it_cannot_take_leaves_the_file_untouched(config, line, says, migrate_config, tmp_path):
     path = tmp_path / "config.yml"
@@ -180,6 +205,76 @@ def test_what_it_cannot_take_leaves_the_file_untouched(config, line, says, migra
     assert "left as it is" in result.stderr
     assert path.read_text() == config and path.stat().st_mtime_ns == stamp
     assert sorted(tmp_path.iterdir()) == [path], "a staged file was left behind"
+
+
+# Every aws-cli@3 command, in block and flow style, with the v3 executor.
+V3_EVERY_COMMAND = """\
+version: 2.1
+orbs: {aws-cli: circleci/aws-cli@3.1.4}
+jobs:
+  build:
+    executor:
+      name: aws-cli/default
+      python-version: "3.10"
+    steps:
+      - aws-cli/install:
+          override-installed: true
+          install-dir: /opt/aws-cli
+      - aws-cli/setup: {role-arn: "arn:aws:iam::123456789012:role/build", aws-region: AWS_REGION,
+                        profile-name: build}
+      - aws-cli/role-arn-setup:
+          profile-name: deploy
+          role-arn: arn:aws:iam::123456789012:role/deploy
+          source-profile: build
+      - {aws-cli/assume-role-with-web-identity: {role-arn: r, session-duration: '900'}}
+  other:
+    executor: {name: aws-cli/default, tag: '2025.01'}
+    steps: [checkout, aws-cli/role-arn-setup, {aws-cli/setup: {role_arn: r}}]
+workflows:
+  main:
+    jobs: [build, other]
+"""
+
+
+def test_every_v3_command_in_block_and_flow_style_means_the_same_after(migrate_config, aws_oidc_bin, tmp_path):
+    path = tmp_path / "config.yml"
+    path.write_text(V3_EVERY_COMMAND)
+    result = migrate_config(str(path))
+    assert result.returncode == 0, result.stderr
+    after = path.read_text()
+    assert yaml.safe_load(after) == expected_meaning(yaml.safe_load(V3_EVERY_COMMAND), version(aws_oidc_bin))
+    assert len(after.splitlines()) == len(V3_EVERY_COMMAND.splitlines())
+    assert "aws-region" not in after and "-setup" not in after and "role-arn" not in after
+    # python-version picks no image any more: said, not refused, and left.
+    assert f"{path}:7: note: " in result.stderr and "cimg/python:<version>" in result.stderr
+    assert 'python-version: "3.10"' in after
+    again = migrate_config(str(path))
+    assert again.returncode == 0 and again.stdout == "" and path.read_text() == after
+
+
+def test_a_v4_config_with_every_command_changes_its_orbs_line_only(migrate_config, aws_oidc_bin, tmp_path):
+    config = """\
+version: 2.1
+orbs:
+  aws: circleci/aws-cli@4.2.3
+jobs:
+  j:
+    executor: {name: aws/default, tag: current, resource_class: large}
+    steps:
+      - aws/install: {version: 2.15.0, override_installed: true}
+      - aws/setup:
+          role_arn: r
+          region: eu-west-1
+      - aws/role_arn_setup: {profile_name: p, role_arn: r2}
+      - aws/assume_role_with_web_identity:
+          role_arn: r
+"""
+    path = tmp_path / "config.yml"
+    path.write_text(config)
+    result = migrate_config(str(path))
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == config.replace("circleci/aws-cli@4.2.3", f"aws-oidc/aws-oidc@{version(aws_oidc_bin)}")
+    assert "note:" not in result.stderr
 
 
 def test_check_only_reports_and_the_default_file_is_circlecis(migrate_config, tmp_path):
