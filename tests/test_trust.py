@@ -76,6 +76,18 @@ def test_claims_shows_every_part_of_the_token_but_never_the_token(aws_oidc_bin, 
     assert "context-ids" not in out.split("Condition keys")[1].split("(CircleCI")[0]
 
 
+def test_claims_names_the_newer_claims_and_says_when_a_token_has_none(aws_oidc_bin, tokens, tmp_path):
+    newer = {"oidc.circleci.com/org-id": ORG_ID, "oidc.circleci.com/pipeline-id": "p-7",
+             "oidc.circleci.com/pipeline-definition-id": "pd-3"}
+    token = tokens.mint(**newer)
+    out = run_aws_oidc(aws_oidc_bin, ["claims"], env_for(tmp_path, CIRCLE_OIDC_TOKEN_V2=token)).stdout
+    for label, value in [("org-id", ORG_ID), ("pipeline-id", "p-7"), ("pipeline-definition-id", "pd-3")]:
+        assert re.search(rf"^\s+{label}\s+{re.escape(value)}$", out, re.M), f"{label} in\n{out}"
+    assert "pipeline-id=" not in out, "the newer claims are still lumped into other claims"
+    older = run_aws_oidc(aws_oidc_bin, ["claims"], env_for(tmp_path, CIRCLE_OIDC_TOKEN_V2=tokens.mint())).stdout
+    assert re.search(r"^\s+pipeline-id\s+\(absent: an older token\)$", older, re.M), older
+
+
 def test_claims_json_and_an_expired_v1_token_from_a_file(aws_oidc_bin, tokens, tmp_path):
     token = tokens.mint(vcs_origin=None, vcs_ref=None, exp_in=-600)
     path = write(tmp_path / "token", token + "\n")

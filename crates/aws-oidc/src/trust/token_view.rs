@@ -47,6 +47,9 @@ const SHOWN: &[&str] = &[
     "oidc.circleci.com/project-id",
     "oidc.circleci.com/context-ids",
     "oidc.circleci.com/ssh-rerun",
+    "oidc.circleci.com/org-id",
+    "oidc.circleci.com/pipeline-id",
+    "oidc.circleci.com/pipeline-definition-id",
 ];
 
 /// The token as readable text; `source` says where it came from.
@@ -74,6 +77,18 @@ pub fn token_text(c: &Claims, source: &str) -> String {
     line("project-id", show(c.circleci("project-id")));
     line("context-ids", show(c.circleci("context-ids")));
     line("ssh-rerun", show(c.circleci("ssh-rerun")));
+    // Newer tokens carry these too; older ones do not, and say so.
+    for claim in ["org-id", "pipeline-id", "pipeline-definition-id"] {
+        let value = c.circleci(claim);
+        line(
+            claim,
+            if value.is_some() {
+                show(value)
+            } else {
+                "(absent: an older token)".into()
+            },
+        );
+    }
     line("issued", when(c.issued_at()));
     line(
         "expires",
@@ -96,7 +111,7 @@ pub fn token_text(c: &Claims, source: &str) -> String {
         out.push_str(&format!("  {} = {}\n", printable(k), show(Some(v))));
     }
     out.push_str(
-        "  (CircleCI's context-ids, vcs-origin, vcs-ref and ssh-rerun claims are not condition keys)\n",
+        "  (CircleCI's context-ids, vcs-origin, vcs-ref, ssh-rerun, org-id, pipeline-id and pipeline-definition-id claims are not condition keys)\n",
     );
     out
 }
