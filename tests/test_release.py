@@ -292,8 +292,10 @@ def test_packed_orb_pins_this_version_and_every_archive():
     if not path.is_file():
         pytest.fail(f"{path} does not exist: run `make orb` first (or `make test`)")
     orb = yaml.safe_load(path.read_text())
-    # setup's `version` is aws-cli's (the AWS CLI's version); aws-oidc's is aws_oidc_version there.
-    for command, parameter in (("install", "version"), ("setup", "aws_oidc_version")):
+    # `version` of setup and install is circleci/aws-cli's (the AWS CLI's);
+    # aws-oidc's is install_aws_oidc's version and aws_oidc_version elsewhere.
+    for command, parameter in (("install_aws_oidc", "version"), ("setup", "aws_oidc_version"),
+                               ("ecr_login", "version"), ("assume_role_with_web_identity", "aws_oidc_version")):
         assert orb["commands"][command]["parameters"][parameter]["default"] == VERSION, command
     pinned = pinned_sums(orb)
     listed = listed_sums()
