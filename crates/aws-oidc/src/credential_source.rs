@@ -71,7 +71,7 @@ pub struct SourcedCredentials {
     pub origin: String,
 }
 
-#[cfg(any(feature = "ecr", feature = "eks"))]
+#[cfg(any(feature = "ecr", feature = "eks", feature = "secrets"))]
 impl SourcedCredentials {
     /// The identity the SDK's SigV4 signer signs with.
     pub(crate) fn identity(&self) -> aws_smithy_runtime_api::client::identity::Identity {

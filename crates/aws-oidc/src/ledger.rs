@@ -46,6 +46,15 @@ pub enum Written {
         /// The credentials exported, when they were assumed (not static keys).
         grant: Option<Grant>,
     },
+    /// Variables holding fetched secrets, exported through a `$BASH_ENV`
+    /// file (`secrets`): their names only.  Kept apart from [`Written::BashEnv`],
+    /// which a later `assume` replaces, so neither forgets the other's names.
+    SecretExports {
+        /// The file.
+        path: PathBuf,
+        /// The variables exported.
+        vars: Vec<String>,
+    },
     /// A profile written into the shared files.
     Profile {
         /// The credentials file.
@@ -95,6 +104,15 @@ pub enum Written {
         /// The current context before, if any.
         previous_context: Option<String>,
     },
+}
+
+/// Whether `name` is a variable name every shell takes: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The access key id's fingerprint: the first 16 hex digits of its SHA-256,
@@ -227,6 +245,18 @@ impl Ledger {
                     previous_context: p0.clone(),
                 }
             }
+            // Each `secrets` step adds names; cleanup unsets them all.
+            (
+                Some(Written::SecretExports { vars: old, .. }),
+                Written::SecretExports { path, mut vars },
+            ) => {
+                for name in old {
+                    if !vars.contains(name) {
+                        vars.push(name.clone());
+                    }
+                }
+                Written::SecretExports { path, vars }
+            }
             (_, written) => written,
         };
         record.written.retain(|w| !same_target(w, &written));
@@ -301,7 +331,7 @@ impl Ledger {
         let mut unset: Vec<(PathBuf, Vec<String>)> = Vec::new();
         for w in &entries {
             match w {
-                Written::BashEnv { path, vars, .. } => {
+                Written::BashEnv { path, vars, .. } | Written::SecretExports { path, vars } => {
                     match unset.iter_mut().find(|(p, _)| p == path) {
                         Some((_, all)) => all.extend(vars.iter().cloned()),
                         None => unset.push((path.clone(), vars.clone())),
@@ -380,8 +410,9 @@ impl Ledger {
         for (path, mut vars) in unset {
             vars.sort();
             vars.dedup();
-            // Only the fixed names aws-oidc exports, so no quoting is needed.
-            vars.retain(|v| v.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            // Only variable names, which need no quoting: the fixed names
+            // `assume` exports, and the ones `secrets` checked.
+            vars.retain(|v| is_var_name(v));
             let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
             files::append(&path, line.as_bytes())?;
             cleaned.unset_in.push(path);
@@ -461,6 +492,7 @@ fn same_target(a: &Written, b: &Written) -> bool {
             },
         ) => c1 == c2 && n1 == n2,
         (Written::File { path: p }, Written::File { path: q }) => p == q,
+        (Written::SecretExports { path: p, .. }, Written::SecretExports { path: q, .. }) => p == q,
         (
             Written::DockerLogins {
                 config: c1,
@@ -581,5 +613,49 @@ mod tests {
             "export KEEP=1\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
         );
         assert!(l.entries().is_empty());
+    }
+
+    #[test]
+    fn secret_exports_add_up_and_survive_a_later_assume() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        let secrets = |vars: &[&str]| Written::SecretExports {
+            path: bash_env.clone(),
+            vars: vars.iter().map(|v| v.to_string()).collect(),
+        };
+        l.record(secrets(&["DB_PASSWORD", "db2"])).unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        l.record(secrets(&["API_TOKEN"])).unwrap();
+        assert_eq!(l.entries().len(), 2);
+        l.cleanup().unwrap();
+        let text = std::fs::read_to_string(&bash_env).unwrap();
+        assert!(
+            text.ends_with("unset API_TOKEN AWS_ACCESS_KEY_ID DB_PASSWORD db2\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cleanup_unsets_only_variable_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        // A hand-edited ledger must not put code into $BASH_ENV.
+        l.record(Written::SecretExports {
+            path: bash_env.clone(),
+            vars: vec!["OK_1".into(), "$(id)".into(), "1X".into()],
+        })
+        .unwrap();
+        l.cleanup().unwrap();
+        let text = std::fs::read_to_string(&bash_env).unwrap();
+        assert!(text.ends_with("unset OK_1\n"), "{text}");
     }
 }

@@ -28,7 +28,7 @@
 
 mod answer;
 mod assume;
-#[cfg(any(feature = "ecr", feature = "eks"))]
+#[cfg(any(feature = "ecr", feature = "eks", feature = "secrets"))]
 mod aws_call;
 pub mod cache;
 #[cfg(feature = "ecr")]
@@ -52,6 +52,8 @@ pub mod platform;
 pub mod redact;
 pub mod request;
 mod retry;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod settings;
 pub mod sinks;
 pub mod static_keys;

@@ -22,6 +22,8 @@ mod exec;
 mod migrate_config;
 mod output;
 mod role;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod static_keys;
 mod targets;
 mod thumbprint;
@@ -99,6 +101,10 @@ enum Command {
     /// Write an EKS cluster into the kubeconfig, its user getting tokens from aws-oidc
     #[command(long_about = eks_kubeconfig::LONG_ABOUT, after_help = eks_kubeconfig::AFTER_HELP)]
     EksKubeconfig(Box<eks_kubeconfig::EksKubeconfigArgs>),
+    #[cfg(feature = "secrets")]
+    /// Fetch Secrets Manager secrets and SSM parameters into variables: $BASH_ENV, a dotenv file, or one command
+    #[command(long_about = secrets::LONG_ABOUT, after_help = secrets::AFTER_HELP)]
+    Secrets(Box<secrets::SecretsArgs>),
 }
 
 /// Prints clap's help, version or usage error, and its exit status; unlike
@@ -162,6 +168,8 @@ fn main() -> ExitCode {
         Command::EksToken(args) => eks_token::run(*args, role_flag("eks-token")),
         #[cfg(feature = "eks")]
         Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
+        #[cfg(feature = "secrets")]
+        Command::Secrets(args) => secrets::run(*args, role_flag("secrets")),
     };
     match result {
         // A message that could not be written (stderr on a full disk) fails
