@@ -74,7 +74,7 @@ pub struct SecretsArgs {
 
     /// Write NAME=value lines to this file (0600, replaced atomically) instead of $BASH_ENV
     #[arg(long, value_name = "FILE", conflicts_with = "exec")]
-    dotenv: Option<PathBuf>,
+    dotenv: Option<String>,
 
     /// Run the command after `--` with the values in its environment only; nothing is written
     #[arg(long, requires = "command")]
@@ -122,6 +122,7 @@ pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
     // A role assumed now is assumed through the secrets' region.
     a.role.region = Some(region.clone());
     let settings = SecretsSettings::from_env(&region, env, a.role.timeout)?;
+    let dotenv = option_value(a.dotenv.clone(), x, "--dotenv", env)?.map(PathBuf::from);
 
     // Everything that can fail without the network fails here.
     let sinks = if a.exec {
@@ -140,7 +141,7 @@ pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
         let bash_env = match &a.bash_env {
             Some(Some(p)) => Some(p.clone()),
             Some(None) => Some(bash_env_from_env()?),
-            None if a.dotenv.is_none() => Some(bash_env_from_env().map_err(|_| {
+            None if dotenv.is_none() => Some(bash_env_from_env().map_err(|_| {
                 anyhow!(
                     "nowhere to put the values: pass --bash-env PATH, --dotenv FILE or --exec -- \
                      COMMAND ($BASH_ENV, used by default in CircleCI, is not set)"
@@ -152,13 +153,10 @@ pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
             shell::check_bash_env(p)
                 .context("cannot write the values to $BASH_ENV (--bash-env)")?;
         }
-        if let Some(p) = &a.dotenv {
+        if let Some(p) = &dotenv {
             shell::check_dotenv(p).context("cannot write the dotenv file (--dotenv)")?;
         }
-        Sinks::Write {
-            bash_env,
-            dotenv: a.dotenv.clone(),
-        }
+        Sinks::Write { bash_env, dotenv }
     };
     let (source, _) = credential_source(a.profile.clone(), &a.role, role_on_command_line)?;
     let creds = source.resolve(env)?;
