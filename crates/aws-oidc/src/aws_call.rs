@@ -31,7 +31,10 @@ use crate::sts::{direct_connector, CaBundle, FailureKind, StsFailure};
 
 /// The largest answer read unless a call says otherwise (a token answer is
 /// about 3 KB, a cluster's a few KB).
-#[cfg_attr(not(any(feature = "ecr", feature = "eks")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "ecr", feature = "eks", feature = "codeartifact")),
+    allow(dead_code)
+)]
 pub(crate) const ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// Codes the standard retry takes as throttling.
@@ -70,10 +73,18 @@ pub(crate) enum Request<'a> {
         /// The JSON body.
         body: &'a str,
     },
-    /// REST-JSON: a `GET` of `path` (already percent-encoded), no body (EKS).
-    #[cfg_attr(not(feature = "eks"), allow(dead_code))]
+    /// REST-JSON: a `GET` of `path` (already percent-encoded, with its
+    /// query if any), no body (EKS, CodeArtifact).
+    #[cfg_attr(not(any(feature = "eks", feature = "codeartifact")), allow(dead_code))]
     RestGet {
         /// E.g. `/clusters/demo`.
+        path: &'a str,
+    },
+    /// REST-JSON: a `POST` of `path` (already percent-encoded, its input in
+    /// the query), no body (CodeArtifact's `GetAuthorizationToken`).
+    #[cfg_attr(not(feature = "codeartifact"), allow(dead_code))]
+    RestPost {
+        /// E.g. `/v1/authorization-token?domain=d`.
         path: &'a str,
     },
 }
@@ -175,6 +186,12 @@ fn signed_request(
         ),
         Request::RestGet { path } => (
             "GET",
+            format!("{base}{path}"),
+            vec![("accept", "application/json")],
+            &[][..],
+        ),
+        Request::RestPost { path } => (
+            "POST",
             format!("{base}{path}"),
             vec![("accept", "application/json")],
             &[][..],

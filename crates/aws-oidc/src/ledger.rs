@@ -55,6 +55,13 @@ pub enum Written {
         /// The variables exported.
         vars: Vec<String>,
     },
+    /// A package tool's settings file edited by `codeartifact-login`.
+    RegistryConfig {
+        /// The file.
+        path: PathBuf,
+        /// What was changed.
+        edit: RegistryEdit,
+    },
     /// A profile written into the shared files.
     Profile {
         /// The credentials file.
@@ -106,6 +113,41 @@ pub enum Written {
     },
 }
 
+/// What `codeartifact-login` changed in a package tool's settings file:
+/// enough to take it back, and never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "file", rename_all = "snake_case")]
+pub enum RegistryEdit {
+    /// `.npmrc`: the registry line and the token line set.
+    Npmrc {
+        /// `registry` or `@scope:registry`.
+        registry_key: String,
+        /// `//host/path/:_authToken`.
+        auth_key: String,
+        /// The registry before, to put back (a URL, no token).
+        previous_registry: Option<String>,
+    },
+    /// `.netrc`: the one-line entry for this host.
+    Netrc {
+        /// The host.
+        machine: String,
+    },
+    /// `.pypirc`: the `[codeartifact]` section, and `index-servers`.
+    Pypirc {
+        /// `index-servers` before (words joined by blanks); none: there was none.
+        index_servers_before: Option<String>,
+        /// Whether `codeartifact` was added to it.
+        index_servers_changed: bool,
+    },
+    /// Maven's `settings.xml`: the text inserted (it holds no token).
+    MavenSettings {
+        /// The text inserted, or the whole file.
+        inserted: String,
+        /// Whether the file was created whole.
+        created: bool,
+    },
+}
+
 /// Whether `name` is a variable name every shell takes: `[A-Za-z_][A-Za-z0-9_]*`.
 fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -154,6 +196,8 @@ pub struct Cleaned {
     pub left: Vec<String>,
     /// What was taken back from kubeconfigs, one line per file.
     pub kubeconfigs: Vec<String>,
+    /// What was taken back from package tools' settings, one line per file.
+    pub registry_files: Vec<String>,
 }
 
 /// Why cleanup could not finish.
@@ -244,6 +288,10 @@ impl Ledger {
                     current_context,
                     previous_context: p0.clone(),
                 }
+            }
+            // The first login knows what the file held before any of them.
+            (Some(old @ Written::RegistryConfig { .. }), Written::RegistryConfig { .. }) => {
+                old.clone()
             }
             // Each `secrets` step adds names; cleanup unsets them all.
             (
@@ -387,6 +435,20 @@ impl Ledger {
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}
+                // A file that can no longer be read as before is left as it
+                // is and said so: the exports below must still go.
+                #[cfg(feature = "codeartifact")]
+                Written::RegistryConfig { path, edit } => {
+                    match crate::codeartifact::tools::take_back(path, edit) {
+                        Ok(Some(done)) => cleaned
+                            .registry_files
+                            .push(format!("{}: {done}", path.display())),
+                        Ok(None) => {}
+                        Err(e) => cleaned.left.push(format!("{} ({e})", path.display())),
+                    }
+                }
+                #[cfg(not(feature = "codeartifact"))]
+                Written::RegistryConfig { .. } => {}
                 Written::Kubeconfig { .. } => {}
             }
         }
@@ -493,6 +555,34 @@ fn same_target(a: &Written, b: &Written) -> bool {
         ) => c1 == c2 && n1 == n2,
         (Written::File { path: p }, Written::File { path: q }) => p == q,
         (Written::SecretExports { path: p, .. }, Written::SecretExports { path: q, .. }) => p == q,
+        (
+            Written::RegistryConfig { path: p, edit: e },
+            Written::RegistryConfig { path: q, edit: f },
+        ) => {
+            p == q
+                && match (e, f) {
+                    (
+                        RegistryEdit::Npmrc {
+                            registry_key: a,
+                            auth_key: b,
+                            ..
+                        },
+                        RegistryEdit::Npmrc {
+                            registry_key: c,
+                            auth_key: d,
+                            ..
+                        },
+                    ) => a == c && b == d,
+                    (RegistryEdit::Netrc { machine: a }, RegistryEdit::Netrc { machine: b }) => {
+                        a == b
+                    }
+                    (RegistryEdit::Pypirc { .. }, RegistryEdit::Pypirc { .. })
+                    | (RegistryEdit::MavenSettings { .. }, RegistryEdit::MavenSettings { .. }) => {
+                        true
+                    }
+                    _ => false,
+                }
+        }
         (
             Written::DockerLogins {
                 config: c1,

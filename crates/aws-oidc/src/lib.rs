@@ -28,9 +28,16 @@
 
 mod answer;
 mod assume;
-#[cfg(any(feature = "ecr", feature = "eks", feature = "secrets"))]
+#[cfg(any(
+    feature = "ecr",
+    feature = "eks",
+    feature = "secrets",
+    feature = "codeartifact"
+))]
 mod aws_call;
 pub mod cache;
+#[cfg(feature = "codeartifact")]
+pub mod codeartifact;
 #[cfg(feature = "ecr")]
 pub mod credential_helper;
 pub mod credential_source;

@@ -9,6 +9,8 @@ mod claims;
 mod cleanup;
 #[cfg(feature = "eks")]
 mod cluster;
+#[cfg(feature = "codeartifact")]
+mod codeartifact_login;
 mod credential_process;
 #[cfg(feature = "ecr")]
 mod docker_credential;
@@ -105,6 +107,10 @@ enum Command {
     /// Fetch Secrets Manager secrets and SSM parameters into variables: $BASH_ENV, a dotenv file, or one command
     #[command(long_about = secrets::LONG_ABOUT, after_help = secrets::AFTER_HELP)]
     Secrets(Box<secrets::SecretsArgs>),
+    #[cfg(feature = "codeartifact")]
+    /// Log npm, pip, uv, Poetry, twine, Maven, Gradle or cargo in to a CodeArtifact repository
+    #[command(long_about = codeartifact_login::LONG_ABOUT, after_help = codeartifact_login::AFTER_HELP)]
+    CodeartifactLogin(Box<codeartifact_login::CodeArtifactLoginArgs>),
 }
 
 /// Prints clap's help, version or usage error, and its exit status; unlike
@@ -170,6 +176,10 @@ fn main() -> ExitCode {
         Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
         #[cfg(feature = "secrets")]
         Command::Secrets(args) => secrets::run(*args, role_flag("secrets")),
+        #[cfg(feature = "codeartifact")]
+        Command::CodeartifactLogin(args) => {
+            codeartifact_login::run(*args, role_flag("codeartifact-login"))
+        }
     };
     match result {
         // A message that could not be written (stderr on a full disk) fails
