@@ -12,13 +12,15 @@ set -eu
 set -- secrets --expand-env
 # Before the options with values: --bash-env takes an optional path.
 if is_true export "$PARAM_EXPORT"; then set -- "$@" --bash-env; fi
+# --opt=VALUE, so a value that starts with - is refused by the binary as
+# the bad value it is, not taken for an option.
 set -- "$@" \
-  --region "$PARAM_REGION" \
-  --profile "$PARAM_PROFILE_NAME" \
-  --role-arn "$PARAM_ROLE_ARN" \
-  --session-name "$PARAM_ROLE_SESSION_NAME" \
-  --audience "$PARAM_AUDIENCE" \
-  --dotenv "$PARAM_DOTENV"
+  --region="$PARAM_REGION" \
+  --profile="$PARAM_PROFILE_NAME" \
+  --role-arn="$PARAM_ROLE_ARN" \
+  --session-name="$PARAM_ROLE_SESSION_NAME" \
+  --audience="$PARAM_AUDIENCE" \
+  --dotenv="$PARAM_DOTENV"
 # Last: the specs, one value the binary splits at blanks and line breaks.
 set -- "$@" "$PARAM_SECRETS"
 
