@@ -457,10 +457,15 @@ fn netrc_set(text: &str, endpoint: &str, token: &Secret) -> Result<(String, Regi
              machine entry, and run this again"
         ));
     }
-    lines.push(format!(
-        "machine {host} login aws password {}",
-        token.expose()
-    ));
+    // Before a `default` entry, which ends the file for curl and ftp.
+    let at = lines
+        .iter()
+        .position(|l| l.split_whitespace().next() == Some("default"))
+        .unwrap_or(lines.len());
+    lines.insert(
+        at,
+        format!("machine {host} login aws password {}", token.expose()),
+    );
     Ok((join_lines(&lines), RegistryEdit::Netrc { machine: host }))
 }
 
@@ -692,6 +697,9 @@ mod tests {
                 machine: "h.example".into()
             }
         );
+        let (with_default, _) = netrc_set("default login a password b\n", ep, &tok()).unwrap();
+        assert!(with_default.starts_with("machine h.example "));
+        assert!(with_default.ends_with("default login a password b\n"));
     }
 
     #[test]
