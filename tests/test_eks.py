@@ -356,3 +356,24 @@ def test_cleanup_leaves_a_kubeconfig_that_is_no_longer_yaml_and_still_removes_th
     assert f"kubeconfig {kubeconfig}: left as it is" in cleaned.stderr
     assert kubeconfig.read_bytes() == broken
     assert not [p for p in Path(env["AWS_OIDC_CACHE_DIR"]).glob("*.json") if "k8s-aws-v1." in p.read_text()]
+
+
+def test_token_only_prints_the_bare_token_kubectl_gets_from_the_cache(aws_oidc_bin, api, eks_env):
+    # What curl or a Terraform/Helm provider takes: `k8s-aws-v1.` and nothing else.
+    full = run_aws_oidc(aws_oidc_bin, ["eks-token", "--cluster-name", CLUSTER], eks_env)
+    bare = run_aws_oidc(aws_oidc_bin, ["eks-token", "--cluster-name", CLUSTER, "--token-only"], eks_env)
+    assert full.returncode == 0 and bare.returncode == 0, full.stderr + bare.stderr
+    token = bare.stdout.removesuffix("\n")
+    assert bare.stdout.endswith("\n") and "\n" not in token
+    assert token.startswith("k8s-aws-v1.")
+    # The same cache: the token kubectl was handed, not a second one.
+    assert (token == token_of(full.stdout)) is True
+    assert send(api, token) == 200
+    assert_no_secrets([bare.stderr], [token, SECRET, SESSION_TOKEN])
+    # --no-cache signs anew, still bare; an ExecCredential version makes no sense with it.
+    fresh = run_aws_oidc(aws_oidc_bin, ["eks-token", "--cluster-name", CLUSTER, "--token-only", "--no-cache"], eks_env)
+    assert fresh.returncode == 0 and fresh.stdout.startswith("k8s-aws-v1."), fresh.stderr
+    assert send(api, fresh.stdout.strip()) == 200
+    both = run_aws_oidc(aws_oidc_bin, ["eks-token", "--cluster-name", CLUSTER, "--token-only", "--api-version", "v1"],
+                        eks_env)  # fmt: skip
+    assert both.returncode == 2 and both.stdout == "" and "--api-version" in both.stderr

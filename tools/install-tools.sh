@@ -38,6 +38,9 @@ command -v htpasswd >/dev/null 2>&1 || missing="$missing apache2-utils"
 # kubernetes-client conflicts with the kubectl package some images carry,
 # so it is installed only where there is no kubectl at all.
 command -v kubectl >/dev/null 2>&1 || missing="$missing kubernetes-client"
+# tests/test_codeartifact.py: npm, and verdaccio (installed below with npm)
+# as the registry it logs in to.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 # `make venv` needs the venv module, which Debian and Ubuntu ship apart from python3.
 python3 -c 'import ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 # An arm64 binary built on another machine is tested under user-mode emulation.
@@ -83,3 +86,6 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+
+# The npm registry tests/test_codeartifact.py publishes to, from npm's registry.
+"$(dirname "$0")/install-verdaccio.sh"

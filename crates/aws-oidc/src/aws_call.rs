@@ -29,8 +29,13 @@ use crate::credential_source::SourcedCredentials;
 use crate::retry::RetryPolicy;
 use crate::sts::{direct_connector, CaBundle, FailureKind, StsFailure};
 
-/// The largest answer read (a token answer is about 3 KB, a cluster's a few KB).
-const ANSWER_LIMIT: usize = 1024 * 1024;
+/// The largest answer read unless a call says otherwise (a token answer is
+/// about 3 KB, a cluster's a few KB).
+#[cfg_attr(
+    not(any(feature = "ecr", feature = "eks", feature = "codeartifact")),
+    allow(dead_code)
+)]
+pub(crate) const ANSWER_LIMIT: usize = 1024 * 1024;
 
 /// Codes the standard retry takes as throttling.
 const THROTTLING: [&str; 6] = [
@@ -53,23 +58,33 @@ pub(crate) struct CallSettings {
     pub connect_timeout: Duration,
     /// Limit for one attempt.
     pub attempt_timeout: Duration,
+    /// The largest answer read: a batch of secrets needs more than a token.
+    pub answer_limit: usize,
 }
 
 /// What is sent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Request<'a> {
     /// awsJson 1.1: `POST /` with `X-Amz-Target` and a JSON body (ECR).
-    #[cfg_attr(not(feature = "ecr"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "ecr", feature = "secrets")), allow(dead_code))]
     AwsJson {
         /// `X-Amz-Target`.
         target: &'static str,
         /// The JSON body.
         body: &'a str,
     },
-    /// REST-JSON: a `GET` of `path` (already percent-encoded), no body (EKS).
-    #[cfg_attr(not(feature = "eks"), allow(dead_code))]
+    /// REST-JSON: a `GET` of `path` (already percent-encoded, with its
+    /// query if any), no body (EKS, CodeArtifact).
+    #[cfg_attr(not(any(feature = "eks", feature = "codeartifact")), allow(dead_code))]
     RestGet {
         /// E.g. `/clusters/demo`.
+        path: &'a str,
+    },
+    /// REST-JSON: a `POST` of `path` (already percent-encoded, its input in
+    /// the query), no body (CodeArtifact's `GetAuthorizationToken`).
+    #[cfg_attr(not(feature = "codeartifact"), allow(dead_code))]
+    RestPost {
+        /// E.g. `/v1/authorization-token?domain=d`.
         path: &'a str,
     },
 }
@@ -171,6 +186,12 @@ fn signed_request(
         ),
         Request::RestGet { path } => (
             "GET",
+            format!("{base}{path}"),
+            vec![("accept", "application/json")],
+            &[][..],
+        ),
+        Request::RestPost { path } => (
+            "POST",
             format!("{base}{path}"),
             vec![("accept", "application/json")],
             &[][..],
@@ -299,7 +320,7 @@ pub(crate) async fn call_json(
             // Bounded while it is read, not after.
             let body = SdkBody::from_body_1_x(http_body_util::Limited::new(
                 response.into_body(),
-                ANSWER_LIMIT,
+                settings.answer_limit,
             ));
             let body = ByteStream::new(body)
                 .collect()
@@ -316,8 +337,11 @@ pub(crate) async fn call_json(
         let (kind, answer) = match outcome {
             Err(_) => (FailureKind::Timeout, None),
             Ok(Err(e)) => (FailureKind::Connect(root_message(&*e)), None),
-            Ok(Ok(a)) if a.body.len() > ANSWER_LIMIT => (
-                FailureKind::Response("the answer is larger than 1 MiB".into()),
+            Ok(Ok(a)) if a.body.len() > settings.answer_limit => (
+                FailureKind::Response(format!(
+                    "the answer is larger than {} KiB",
+                    settings.answer_limit / 1024
+                )),
                 None,
             ),
             Ok(Ok(a)) if (200..300).contains(&a.status) => {

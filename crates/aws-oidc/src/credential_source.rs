@@ -71,7 +71,12 @@ pub struct SourcedCredentials {
     pub origin: String,
 }
 
-#[cfg(any(feature = "ecr", feature = "eks"))]
+#[cfg(any(
+    feature = "ecr",
+    feature = "eks",
+    feature = "secrets",
+    feature = "codeartifact"
+))]
 impl SourcedCredentials {
     /// The identity the SDK's SigV4 signer signs with.
     pub(crate) fn identity(&self) -> aws_smithy_runtime_api::client::identity::Identity {

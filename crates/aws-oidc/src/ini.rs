@@ -192,6 +192,26 @@ impl IniDoc {
             })
     }
 
+    /// The last value of `key` in `section` with its continuation lines
+    /// (as configparser joins them, a line each), trimmed: `.pypirc`'s
+    /// `index-servers` is often written a server a line.
+    pub fn get_multiline(&self, section: &str, key: &str) -> Option<String> {
+        let i = self
+            .sections(section)
+            .into_iter()
+            .flat_map(|(start, end)| start + 1..end)
+            .rfind(|&i| self.lines[i].kind == Kind::Key(key.to_string()))?;
+        let text = &self.lines[i].text;
+        let delim = text.find(['=', ':']).unwrap_or(text.len() - 1);
+        let mut value = vec![text[delim + 1..].trim().to_string()];
+        for line in &self.lines[i + 1..=i + self.value_extent(i)] {
+            if line.kind == Kind::Continuation {
+                value.push(line.text.trim().to_string());
+            }
+        }
+        Some(value.join("\n").trim().to_string())
+    }
+
     /// Whether any section named `section` exists.
     pub fn has_section(&self, section: &str) -> bool {
         !self.sections(section).is_empty()

@@ -46,6 +46,22 @@ pub enum Written {
         /// The credentials exported, when they were assumed (not static keys).
         grant: Option<Grant>,
     },
+    /// Variables holding fetched secrets, exported through a `$BASH_ENV`
+    /// file (`secrets`): their names only.  Kept apart from [`Written::BashEnv`],
+    /// which a later `assume` replaces, so neither forgets the other's names.
+    SecretExports {
+        /// The file.
+        path: PathBuf,
+        /// The variables exported.
+        vars: Vec<String>,
+    },
+    /// A package tool's settings file edited by `codeartifact-login`.
+    RegistryConfig {
+        /// The file.
+        path: PathBuf,
+        /// What was changed.
+        edit: RegistryEdit,
+    },
     /// A profile written into the shared files.
     Profile {
         /// The credentials file.
@@ -97,6 +113,50 @@ pub enum Written {
     },
 }
 
+/// What `codeartifact-login` changed in a package tool's settings file:
+/// enough to take it back, and never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "file", rename_all = "snake_case")]
+pub enum RegistryEdit {
+    /// `.npmrc`: the registry line and the token line set.
+    Npmrc {
+        /// `registry` or `@scope:registry`.
+        registry_key: String,
+        /// `//host/path/:_authToken`.
+        auth_key: String,
+        /// The registry before, to put back (a URL, no token).
+        previous_registry: Option<String>,
+    },
+    /// `.netrc`: the one-line entry for this host.
+    Netrc {
+        /// The host.
+        machine: String,
+    },
+    /// `.pypirc`: the `[codeartifact]` section, and `index-servers`.
+    Pypirc {
+        /// `index-servers` before (words joined by blanks); none: there was none.
+        index_servers_before: Option<String>,
+        /// Whether `codeartifact` was added to it.
+        index_servers_changed: bool,
+    },
+    /// Maven's `settings.xml`: the text inserted (it holds no token).
+    MavenSettings {
+        /// The text inserted, or the whole file.
+        inserted: String,
+        /// Whether the file was created whole.
+        created: bool,
+    },
+}
+
+/// Whether `name` is a variable name every shell takes: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The access key id's fingerprint: the first 16 hex digits of its SHA-256,
 /// enough to tell credentials apart without keeping the id.
 pub fn fingerprint(access_key_id: &str) -> String {
@@ -136,6 +196,8 @@ pub struct Cleaned {
     pub left: Vec<String>,
     /// What was taken back from kubeconfigs, one line per file.
     pub kubeconfigs: Vec<String>,
+    /// What was taken back from package tools' settings, one line per file.
+    pub registry_files: Vec<String>,
 }
 
 /// Why cleanup could not finish.
@@ -227,6 +289,22 @@ impl Ledger {
                     previous_context: p0.clone(),
                 }
             }
+            // The first login knows what the file held before any of them.
+            (Some(old @ Written::RegistryConfig { .. }), Written::RegistryConfig { .. }) => {
+                old.clone()
+            }
+            // Each `secrets` step adds names; cleanup unsets them all.
+            (
+                Some(Written::SecretExports { vars: old, .. }),
+                Written::SecretExports { path, mut vars },
+            ) => {
+                for name in old {
+                    if !vars.contains(name) {
+                        vars.push(name.clone());
+                    }
+                }
+                Written::SecretExports { path, vars }
+            }
             (_, written) => written,
         };
         record.written.retain(|w| !same_target(w, &written));
@@ -301,7 +379,7 @@ impl Ledger {
         let mut unset: Vec<(PathBuf, Vec<String>)> = Vec::new();
         for w in &entries {
             match w {
-                Written::BashEnv { path, vars, .. } => {
+                Written::BashEnv { path, vars, .. } | Written::SecretExports { path, vars } => {
                     match unset.iter_mut().find(|(p, _)| p == path) {
                         Some((_, all)) => all.extend(vars.iter().cloned()),
                         None => unset.push((path.clone(), vars.clone())),
@@ -357,6 +435,20 @@ impl Ledger {
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}
+                // A file that can no longer be read as before is left as it
+                // is and said so: the exports below must still go.
+                #[cfg(feature = "codeartifact")]
+                Written::RegistryConfig { path, edit } => {
+                    match crate::codeartifact::tools::take_back(path, edit) {
+                        Ok(Some(done)) => cleaned
+                            .registry_files
+                            .push(format!("{}: {done}", path.display())),
+                        Ok(None) => {}
+                        Err(e) => cleaned.left.push(format!("{} ({e})", path.display())),
+                    }
+                }
+                #[cfg(not(feature = "codeartifact"))]
+                Written::RegistryConfig { .. } => {}
                 Written::Kubeconfig { .. } => {}
             }
         }
@@ -380,8 +472,9 @@ impl Ledger {
         for (path, mut vars) in unset {
             vars.sort();
             vars.dedup();
-            // Only the fixed names aws-oidc exports, so no quoting is needed.
-            vars.retain(|v| v.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            // Only variable names, which need no quoting: the fixed names
+            // `assume` exports, and the ones `secrets` checked.
+            vars.retain(|v| is_var_name(v));
             let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
             files::append(&path, line.as_bytes())?;
             cleaned.unset_in.push(path);
@@ -461,6 +554,35 @@ fn same_target(a: &Written, b: &Written) -> bool {
             },
         ) => c1 == c2 && n1 == n2,
         (Written::File { path: p }, Written::File { path: q }) => p == q,
+        (Written::SecretExports { path: p, .. }, Written::SecretExports { path: q, .. }) => p == q,
+        (
+            Written::RegistryConfig { path: p, edit: e },
+            Written::RegistryConfig { path: q, edit: f },
+        ) => {
+            p == q
+                && match (e, f) {
+                    (
+                        RegistryEdit::Npmrc {
+                            registry_key: a,
+                            auth_key: b,
+                            ..
+                        },
+                        RegistryEdit::Npmrc {
+                            registry_key: c,
+                            auth_key: d,
+                            ..
+                        },
+                    ) => a == c && b == d,
+                    (RegistryEdit::Netrc { machine: a }, RegistryEdit::Netrc { machine: b }) => {
+                        a == b
+                    }
+                    (RegistryEdit::Pypirc { .. }, RegistryEdit::Pypirc { .. })
+                    | (RegistryEdit::MavenSettings { .. }, RegistryEdit::MavenSettings { .. }) => {
+                        true
+                    }
+                    _ => false,
+                }
+        }
         (
             Written::DockerLogins {
                 config: c1,
@@ -581,5 +703,49 @@ mod tests {
             "export KEEP=1\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
         );
         assert!(l.entries().is_empty());
+    }
+
+    #[test]
+    fn secret_exports_add_up_and_survive_a_later_assume() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        let secrets = |vars: &[&str]| Written::SecretExports {
+            path: bash_env.clone(),
+            vars: vars.iter().map(|v| v.to_string()).collect(),
+        };
+        l.record(secrets(&["DB_PASSWORD", "db2"])).unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        l.record(secrets(&["API_TOKEN"])).unwrap();
+        assert_eq!(l.entries().len(), 2);
+        l.cleanup().unwrap();
+        let text = std::fs::read_to_string(&bash_env).unwrap();
+        assert!(
+            text.ends_with("unset API_TOKEN AWS_ACCESS_KEY_ID DB_PASSWORD db2\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cleanup_unsets_only_variable_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        // A hand-edited ledger must not put code into $BASH_ENV.
+        l.record(Written::SecretExports {
+            path: bash_env.clone(),
+            vars: vec!["OK_1".into(), "$(id)".into(), "1X".into()],
+        })
+        .unwrap();
+        l.cleanup().unwrap();
+        let text = std::fs::read_to_string(&bash_env).unwrap();
+        assert!(text.ends_with("unset OK_1\n"), "{text}");
     }
 }

@@ -28,9 +28,16 @@
 
 mod answer;
 mod assume;
-#[cfg(any(feature = "ecr", feature = "eks"))]
+#[cfg(any(
+    feature = "ecr",
+    feature = "eks",
+    feature = "secrets",
+    feature = "codeartifact"
+))]
 mod aws_call;
 pub mod cache;
+#[cfg(feature = "codeartifact")]
+pub mod codeartifact;
 #[cfg(feature = "ecr")]
 pub mod credential_helper;
 pub mod credential_source;
@@ -52,6 +59,8 @@ pub mod platform;
 pub mod redact;
 pub mod request;
 mod retry;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod settings;
 pub mod sinks;
 pub mod static_keys;

@@ -341,7 +341,12 @@ pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> 
 
 /// A connector like [`http_client`]'s, for calls made without an SDK
 /// client (ECR's and EKS's): the same TLS, CA store and proxies, these timeouts.
-#[cfg(any(feature = "ecr", feature = "eks"))]
+#[cfg(any(
+    feature = "ecr",
+    feature = "eks",
+    feature = "secrets",
+    feature = "codeartifact"
+))]
 pub(crate) fn direct_connector(
     endpoint_url: Option<&str>,
     ca_bundle: Option<&CaBundle>,

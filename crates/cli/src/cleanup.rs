@@ -37,6 +37,7 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         && cleaned.registries.is_empty()
         && cleaned.left.is_empty()
         && cleaned.kubeconfigs.is_empty()
+        && cleaned.registry_files.is_empty()
     {
         say!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
         return Ok(());
@@ -80,6 +81,9 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
     }
     for k in &cleaned.kubeconfigs {
         did.push(format!("kubeconfig {k}"));
+    }
+    for r in &cleaned.registry_files {
+        did.push(r.clone());
     }
     if !did.is_empty() {
         say!("aws-oidc: cleanup: {}", did.join("; "));

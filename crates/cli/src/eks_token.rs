@@ -22,7 +22,12 @@ wrote works in long jobs); or --role-arn, which assumes the role with the job's 
 kubectl runs this before every command, so the token is cached in the credential cache's private \
 directory ($AWS_OIDC_CACHE_DIR, else $XDG_CACHE_HOME/aws-oidc, else ~/.cache/aws-oidc) until a \
 minute before it expires: a repeated call reads one file. `aws-oidc cleanup` removes it. The \
-token is a credential: it is printed on stdout only, for kubectl.";
+token is a credential: it is printed on stdout only, for kubectl.
+
+--token-only prints the bare token (k8s-aws-v1....) and a newline instead of the ExecCredential, \
+as `aws-iam-authenticator token --token-only` does, for tools that take a bearer token \
+themselves: curl's `Authorization: Bearer`, the Helm and Terraform Kubernetes providers' `token`. \
+It comes from the same cache, so it is the token kubectl is using.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -33,7 +38,11 @@ Examples:
   aws-oidc eks-token --cluster-name prod --region eu-west-1 --profile ci
 
   # client.authentication.k8s.io/v1 instead of v1beta1
-  aws-oidc eks-token --cluster-name prod --region eu-west-1 --api-version v1";
+  aws-oidc eks-token --cluster-name prod --region eu-west-1 --api-version v1
+
+  # The bare token, for curl or a Terraform/Helm provider (keep it out of logs: no `set -x`)
+  TOKEN=\"$(aws-oidc eks-token --cluster-name prod --region eu-west-1 --token-only)\"
+  curl --cacert ca.pem -H \"Authorization: Bearer $TOKEN\" \"$API_SERVER/version\"";
 
 /// Options of `aws-oidc eks-token`.
 #[derive(Debug, Args)]
@@ -44,6 +53,10 @@ pub struct EksTokenArgs {
     /// The ExecCredential's apiVersion: v1beta1 or v1 [default: what kubectl asks for in $KUBERNETES_EXEC_INFO, else v1beta1]
     #[arg(long, value_name = "VERSION")]
     api_version: Option<String>,
+
+    /// Print only the bearer token (k8s-aws-v1....), not an ExecCredential: for curl, Helm and Terraform providers
+    #[arg(long, conflicts_with = "api_version")]
+    token_only: bool,
 
     /// Sign a new token, ignoring and not writing the cache
     #[arg(long)]
@@ -63,6 +76,9 @@ pub fn run(a: EksTokenArgs, role_on_command_line: bool) -> Result<()> {
         warn(&format!(
             "token not cached (each kubectl command signs anew): {problem}"
         ));
+    }
+    if a.token_only {
+        return print_stdout(token.token.expose());
     }
     print_stdout(&token.exec_credential(version))
 }

@@ -79,7 +79,7 @@ pub fn run(args: ExecArgs) -> Result<()> {
 }
 
 #[cfg(unix)]
-fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
+pub(crate) fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
     use std::os::unix::process::CommandExt as _;
     // Only returns on failure.
     let e = cmd.exec();
@@ -90,7 +90,7 @@ fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
+pub(crate) fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
     let status = cmd.status().map_err(|e| {
         anyhow::anyhow!(
             "cannot run {}: {e}. Check that it is on PATH",

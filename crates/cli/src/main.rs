@@ -9,6 +9,8 @@ mod claims;
 mod cleanup;
 #[cfg(feature = "eks")]
 mod cluster;
+#[cfg(feature = "codeartifact")]
+mod codeartifact_login;
 mod credential_process;
 #[cfg(feature = "ecr")]
 mod docker_credential;
@@ -22,6 +24,8 @@ mod exec;
 mod migrate_config;
 mod output;
 mod role;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod static_keys;
 mod targets;
 mod thumbprint;
@@ -99,6 +103,14 @@ enum Command {
     /// Write an EKS cluster into the kubeconfig, its user getting tokens from aws-oidc
     #[command(long_about = eks_kubeconfig::LONG_ABOUT, after_help = eks_kubeconfig::AFTER_HELP)]
     EksKubeconfig(Box<eks_kubeconfig::EksKubeconfigArgs>),
+    #[cfg(feature = "secrets")]
+    /// Fetch Secrets Manager secrets and SSM parameters into variables: $BASH_ENV, a dotenv file, or one command
+    #[command(long_about = secrets::LONG_ABOUT, after_help = secrets::AFTER_HELP)]
+    Secrets(Box<secrets::SecretsArgs>),
+    #[cfg(feature = "codeartifact")]
+    /// Log npm, pip, uv, Poetry, twine, Maven, Gradle or cargo in to a CodeArtifact repository
+    #[command(long_about = codeartifact_login::LONG_ABOUT, after_help = codeartifact_login::AFTER_HELP)]
+    CodeartifactLogin(Box<codeartifact_login::CodeArtifactLoginArgs>),
 }
 
 /// Prints clap's help, version or usage error, and its exit status; unlike
@@ -162,6 +174,12 @@ fn main() -> ExitCode {
         Command::EksToken(args) => eks_token::run(*args, role_flag("eks-token")),
         #[cfg(feature = "eks")]
         Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
+        #[cfg(feature = "secrets")]
+        Command::Secrets(args) => secrets::run(*args, role_flag("secrets")),
+        #[cfg(feature = "codeartifact")]
+        Command::CodeartifactLogin(args) => {
+            codeartifact_login::run(*args, role_flag("codeartifact-login"))
+        }
     };
     match result {
         // A message that could not be written (stderr on a full disk) fails

@@ -85,6 +85,7 @@ impl EcrSettings {
             retry: self.retry,
             connect_timeout: Duration::from_secs(5).min(self.total),
             attempt_timeout: Duration::from_secs(15).min(self.total),
+            answer_limit: crate::aws_call::ANSWER_LIMIT,
         }
     }
 

@@ -149,6 +149,26 @@ pub fn append_static_keys(
     Ok(())
 }
 
+/// Appends `export` lines for any `vars` (the fetched secrets of `aws-oidc
+/// secrets`) to a `$BASH_ENV` file, in one write.
+pub fn append_exports(
+    path: &Path,
+    vars: &[(&str, &[u8])],
+    header: &str,
+) -> Result<(), ShellSinkError> {
+    let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
+    text.extend(render(vars, "export ")?);
+    files::append(path, &text)?;
+    Ok(())
+}
+
+/// Writes any `vars` as a dotenv file, as [`write_dotenv`] does.
+pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), ShellSinkError> {
+    let text = render(vars, "")?;
+    files::write_target(path, &text, 0o600)?;
+    Ok(())
+}
+
 /// Checks, changing nothing, that a dotenv file can be written at `path`.
 pub fn check_dotenv(path: &Path) -> Result<(), FileError> {
     files::check_writable(path, true, false)

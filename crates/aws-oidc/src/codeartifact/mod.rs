@@ -1,0 +1,424 @@
+//! Package registries from CodeArtifact: what `codeartifact-login` does
+//! instead of `aws codeartifact login`.
+//!
+//! - here: the repository ([`Repository`], checked before any network
+//!   call), how CodeArtifact is reached ([`CodeArtifactSettings`]), and its
+//!   two calls, `GetAuthorizationToken` and `GetRepositoryEndpoint` ([`login`]),
+//!   REST-JSON on [`crate::aws_call`]'s shared parts (SigV4 service `codeartifact`);
+//! - [`tools`]: where each package tool reads the registry and the token,
+//!   and the edits that put them there (and take them back).
+//!
+//! The token is a [`Secret`]: it goes only into the files and variables the
+//! tools read, never into a message, and never into a URL a tool prints.
+//! An endpoint is believed only when it is `https://`, or `http://` on a
+//! loopback host (a test registry), so no token travels in clear text.
+
+pub mod tools;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_smithy_types::date_time::{DateTime, Format};
+
+use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
+use crate::credential_source::SourcedCredentials;
+use crate::credentials::Secret;
+use crate::retry::RetryPolicy;
+use crate::settings::{self, Chain, Env, SettingsError, Source};
+use crate::sts::{CaBundle, StsFailure};
+
+/// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
+pub const CODEARTIFACT_ENDPOINT_URL: Chain = Chain(&[
+    Source::Env("AWS_ENDPOINT_URL_CODEARTIFACT"),
+    Source::Env("AWS_ENDPOINT_URL"),
+]);
+
+/// A repository: its domain, the domain's owner, its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// The domain (2-50 of `a-z0-9-`, starting with a letter).
+    pub domain: String,
+    /// The AWS account that owns the domain, if not the caller's.
+    pub owner: Option<String>,
+    /// The repository (2-100 of `A-Za-z0-9._-`, starting with a letter or digit).
+    pub repository: String,
+}
+
+/// An input that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+impl Repository {
+    /// Checks the three as CodeArtifact's API does.
+    pub fn parse(domain: &str, owner: Option<&str>, repository: &str) -> Result<Self, InputError> {
+        let domain_ok = (2..=50).contains(&domain.len())
+            && domain.starts_with(|c: char| c.is_ascii_lowercase())
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !domain_ok {
+            return Err(InputError(format!(
+                "--domain {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
+                 digits and -, starting with a letter)"
+            )));
+        }
+        if let Some(o) = owner {
+            if o.len() != 12 || !o.chars().all(|c| c.is_ascii_digit()) {
+                return Err(InputError(format!(
+                    "--domain-owner {o:?} is not an AWS account ID (12 digits)"
+                )));
+            }
+        }
+        let repo_ok = (2..=100).contains(&repository.len())
+            && repository.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && repository
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !repo_ok {
+            return Err(InputError(format!(
+                "--repository {repository:?} is not a CodeArtifact repository name (2-100 letters, \
+                 digits, ., _ and -, starting with a letter or digit)"
+            )));
+        }
+        Ok(Repository {
+            domain: domain.to_string(),
+            owner: owner.map(str::to_string),
+            repository: repository.to_string(),
+        })
+    }
+
+    /// `domain=D[&domain-owner=O]`: the names need no percent-encoding.
+    fn query(&self) -> String {
+        match &self.owner {
+            Some(o) => format!("domain={}&domain-owner={o}", self.domain),
+            None => format!("domain={}", self.domain),
+        }
+    }
+}
+
+/// How long the token lasts: 900-43200 seconds, or 0 for as long as the
+/// credentials that asked for it.
+pub fn parse_duration(raw: &str) -> Result<u32, InputError> {
+    match raw.trim().parse::<u32>() {
+        Ok(s) if s == 0 || (900..=43200).contains(&s) => Ok(s),
+        _ => Err(InputError(format!(
+            "--duration {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), or \
+             0 for as long as the credentials asking for it"
+        ))),
+    }
+}
+
+/// How CodeArtifact is reached from this job, in one region.
+#[derive(Debug, Clone)]
+pub struct CodeArtifactSettings {
+    region: String,
+    endpoint: String,
+    retry: RetryPolicy,
+    ca_bundle: Option<CaBundle>,
+    total: Duration,
+}
+
+/// Why CodeArtifact cannot be reached with these settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A setting is not valid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The CA bundle cannot be read.
+    #[error(transparent)]
+    CaBundle(#[from] crate::sts::CaBundleError),
+}
+
+impl CodeArtifactSettings {
+    /// Reads the endpoint, FIPS, retries and the CA bundle from `env` for
+    /// `region`; both calls end within `timeout_secs`.
+    pub fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
+        if timeout_secs == 0 || timeout_secs > 3600 {
+            return Err(SettingsError::Timeout.into());
+        }
+        let endpoint = match CODEARTIFACT_ENDPOINT_URL.resolve(None, env) {
+            Some((url, _)) => {
+                crate::request::check_endpoint_url(&url).map_err(|why| {
+                    SettingsError::EndpointUrl {
+                        url: crate::request::without_userinfo(&url),
+                        why,
+                    }
+                })?;
+                url
+            }
+            None => regional(region, settings::USE_FIPS.resolve_bool(env)),
+        };
+        Ok(CodeArtifactSettings {
+            region: region.to_string(),
+            endpoint,
+            retry: settings::retry_policy(env)?,
+            ca_bundle: settings::CA_BUNDLE
+                .resolve(None, env)
+                .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
+                .transpose()?,
+            total: Duration::from_secs(timeout_secs),
+        })
+    }
+
+    fn call_settings(&self) -> CallSettings {
+        CallSettings {
+            ca_bundle: self.ca_bundle.clone(),
+            retry: self.retry,
+            connect_timeout: Duration::from_secs(5).min(self.total),
+            attempt_timeout: Duration::from_secs(15).min(self.total),
+            answer_limit: crate::aws_call::ANSWER_LIMIT,
+        }
+    }
+}
+
+/// CodeArtifact's regional endpoint, as the SDK's resolver names it.
+fn regional(region: &str, fips: bool) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    let host = if fips {
+        "codeartifact-fips"
+    } else {
+        "codeartifact"
+    };
+    format!("https://{host}.{region}.{suffix}")
+}
+
+/// What a login gives: the token, until when, and the repository's endpoint.
+#[derive(Clone)]
+pub struct Login {
+    /// The token (a password for user `aws`, or a bearer token).
+    pub token: Secret,
+    /// When it stops working, if CodeArtifact said.
+    pub expiration: Option<SystemTime>,
+    /// The repository's endpoint for the format asked, ending in `/`.
+    pub endpoint: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Login(*** for {})", self.endpoint)
+    }
+}
+
+/// Why the login failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// CodeArtifact said no, or could not be reached.
+    #[error("{explanation}")]
+    Call {
+        /// What failed.
+        failure: Box<StsFailure>,
+        /// The explanation for the user.
+        explanation: String,
+    },
+    /// The answer cannot be used.
+    #[error("{0}")]
+    Answer(String),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+fn explain(
+    failure: &StsFailure,
+    repo: &Repository,
+    creds: &SourcedCredentials,
+    s: &CodeArtifactSettings,
+) -> String {
+    let code = failure.code.as_deref().unwrap_or("");
+    let region = &s.region;
+    let hint = if code == "ResourceNotFoundException" {
+        format!(
+            "There is no repository {} in domain {} in {region} that these credentials can see: \
+             check --domain, --domain-owner, --repository and --region (aws codeartifact \
+             list-repositories-in-domain --domain {} --region {region}).",
+            repo.repository, repo.domain, repo.domain
+        )
+    } else if code.starts_with("AccessDenied") {
+        format!(
+            "The credentials ({}) may not log in to domain {}: allow codeartifact:GetAuthorizationToken \
+             on the domain, sts:GetServiceBearerToken (with the condition sts:AWSServiceName = \
+             codeartifact.amazonaws.com), codeartifact:GetRepositoryEndpoint and \
+             codeartifact:ReadFromRepository on the repository (PublishPackageVersion to publish).",
+            creds.origin, repo.domain
+        )
+    } else {
+        common_hint(
+            "CodeArtifact",
+            failure,
+            creds,
+            &s.endpoint,
+            "AWS_ENDPOINT_URL_CODEARTIFACT",
+        )
+    };
+    with_hint(failure, hint)
+}
+
+/// Whether `url` may receive the token: `https://`, or `http://` on loopback.
+pub fn endpoint_problem(url: &str) -> Option<String> {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return Some("it is not a URL".into());
+    };
+    let host = uri.host().unwrap_or("");
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => None,
+        Some("http") if loopback => None,
+        _ => Some("a token is only sent over https (or to a loopback test registry)".into()),
+    }
+}
+
+/// Asks CodeArtifact for a token (`duration` seconds, 0: as long as the
+/// credentials) and for the repository's endpoint for `format` (`npm`,
+/// `pypi`, `maven`, `cargo`, ...).
+pub fn login(
+    repo: &Repository,
+    format: &str,
+    duration: u32,
+    creds: &SourcedCredentials,
+    s: &CodeArtifactSettings,
+) -> Result<Login, LoginError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(LoginError::Runtime)?;
+    let deadline = Instant::now() + s.total;
+    let token_path = format!(
+        "/v1/authorization-token?{}&duration={duration}",
+        repo.query()
+    );
+    let endpoint_path = format!(
+        "/v1/repository/endpoint?{}&repository={}&format={format}",
+        repo.query(),
+        repo.repository
+    );
+    let call = |operation, request| JsonCall {
+        operation,
+        endpoint: &s.endpoint,
+        service: "codeartifact",
+        region: &s.region,
+        request,
+    };
+    let settings = s.call_settings();
+    let fail = |failure: StsFailure| LoginError::Call {
+        explanation: explain(&failure, repo, creds, s),
+        failure: Box::new(failure),
+    };
+    let (token_answer, endpoint_answer) = runtime.block_on(async {
+        let t = call_json(
+            &call(
+                "codeartifact:GetAuthorizationToken",
+                Request::RestPost { path: &token_path },
+            ),
+            creds,
+            &settings,
+            deadline,
+        )
+        .await
+        .map_err(fail)?;
+        let e = call_json(
+            &call(
+                "codeartifact:GetRepositoryEndpoint",
+                Request::RestGet {
+                    path: &endpoint_path,
+                },
+            ),
+            creds,
+            &settings,
+            deadline,
+        )
+        .await
+        .map_err(fail)?;
+        Ok::<_, LoginError>((t, e))
+    })?;
+    let token = token_answer
+        .get("authorizationToken")
+        .and_then(|v| v.as_str())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            LoginError::Answer("CodeArtifact's answer has no authorizationToken".into())
+        })?;
+    if token.len() > 16 * 1024 || token.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(LoginError::Answer(
+            "CodeArtifact's token holds blanks or control characters, or is over 16 KiB: refused"
+                .into(),
+        ));
+    }
+    let expiration = token_answer.get("expiration").and_then(|v| {
+        v.as_f64()
+            .map(DateTime::from_secs_f64)
+            .or_else(|| {
+                v.as_str()
+                    .and_then(|t| DateTime::from_str(t, Format::DateTime).ok())
+            })
+            .and_then(|t| SystemTime::try_from(t).ok())
+    });
+    let mut endpoint = endpoint_answer
+        .get("repositoryEndpoint")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            LoginError::Answer("CodeArtifact's answer has no repositoryEndpoint".into())
+        })?
+        .to_string();
+    if let Some(why) = endpoint_problem(&endpoint) {
+        return Err(LoginError::Answer(format!(
+            "CodeArtifact named the endpoint {endpoint:?}, which is refused: {why}"
+        )));
+    }
+    if !endpoint.ends_with('/') {
+        endpoint.push('/');
+    }
+    Ok(Login {
+        token: Secret::new(token),
+        expiration,
+        endpoint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_as_the_api_checks_them() {
+        assert!(Repository::parse("my-domain", Some("123456789012"), "npm-store").is_ok());
+        assert!(Repository::parse("My", None, "r1").is_err());
+        assert!(Repository::parse("d1", Some("1234"), "r1").is_err());
+        assert!(Repository::parse("d1", None, "-r").is_err());
+        assert!(Repository::parse("d1", None, "r&x=1").is_err());
+        let r = Repository::parse("d1", Some("123456789012"), "r1").unwrap();
+        assert_eq!(r.query(), "domain=d1&domain-owner=123456789012");
+    }
+
+    #[test]
+    fn durations_are_900_to_43200_or_0() {
+        assert_eq!(parse_duration("0"), Ok(0));
+        assert_eq!(parse_duration("43200"), Ok(43200));
+        assert!(parse_duration("899").is_err() && parse_duration("1h").is_err());
+    }
+
+    #[test]
+    fn tokens_go_only_over_https_or_to_loopback() {
+        assert!(
+            endpoint_problem("https://d-1.d.codeartifact.eu-west-1.amazonaws.com/npm/r/").is_none()
+        );
+        assert!(endpoint_problem("http://127.0.0.1:4873/").is_none());
+        assert!(endpoint_problem("http://registry.example/").is_some());
+        assert!(endpoint_problem("ftp://x/").is_some());
+    }
+
+    #[test]
+    fn endpoints_are_the_ones_the_sdk_names() {
+        assert_eq!(
+            regional("eu-west-1", false),
+            "https://codeartifact.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            regional("us-east-1", true),
+            "https://codeartifact-fips.us-east-1.amazonaws.com"
+        );
+    }
+}

@@ -1,0 +1,114 @@
+"""A CodeArtifact look-alike on loopback: GetAuthorizationToken and
+GetRepositoryEndpoint (REST-JSON), SigV4-verified.
+
+moto has no CodeArtifact, so this answers the two calls aws-oidc makes the
+way the service does, after checking each call's SigV4 signature with the
+strict STS fixture's verifier (`strict_sts/sigv4.py`): the scope must name
+service `codeartifact` in the region asked, the key must be one the test
+gave it (with the same session token), and the signature must match the
+request as received.  The token it hands out is the password a real
+registry (verdaccio, pypiserver) accepts for user `aws`; the endpoint of
+each format is the URL of that registry the test registered.  Keys in
+`denied` get the AccessDeniedException a role without
+`codeartifact:GetAuthorizationToken` gets.  Nothing secret is logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import http.server
+import json
+import time
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
+
+from strict_sts import sigv4
+from support.loopback import LoopbackServer
+
+
+class CodeArtifact(LoopbackServer):
+    """`keys`: access key id -> (secret, session token or None); `token`:
+    what GetAuthorizationToken hands out; `endpoints`: (domain, repository,
+    format) -> repositoryEndpoint."""
+
+    def __init__(self, keys: dict[str, tuple[str, str | None]], token: str, region: str,
+                 endpoints: dict[tuple[str, str, str], str]) -> None:  # fmt: skip
+        self.keys = keys
+        self.token = token
+        self.region = region
+        self.endpoints = endpoints
+        self.denied: set[str] = set()
+        self.calls: list[tuple[str, dict]] = []
+        self.refused: list[str] = []
+        fixture = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, answer = fixture.answer(self, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                if status >= 400:
+                    self.send_header("x-amzn-ErrorType", answer["__type"])
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = answer  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+    def error(self, code: str, message: str, status: int = 400) -> tuple[int, dict]:
+        self.refused.append(code)
+        return status, {"__type": code, "message": message}
+
+    def answer(self, handler, body: bytes) -> tuple[int, dict]:
+        url = urlsplit(handler.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            auth = sigv4.parse_authorization(handler.headers.get("Authorization", ""))
+        except sigv4.SigV4FormatError as e:
+            return self.error("IncompleteSignatureException", str(e))
+        if (auth["service"], auth["region"]) != ("codeartifact", self.region):
+            return self.error("InvalidSignatureException", f"scope {auth['scope']} is not codeartifact", 403)
+        known = self.keys.get(auth["access_key_id"])
+        if known is None or known[1] != handler.headers.get("X-Amz-Security-Token"):
+            return self.error("UnrecognizedClientException", "The security token included in the request is invalid.")
+        amz_date = handler.headers.get("X-Amz-Date", "")
+        try:
+            sent = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return self.error("IncompleteSignatureException", "X-Amz-Date is missing or malformed")
+        if abs(sent - time.time()) > 900:
+            return self.error("InvalidSignatureException", "Signature expired", 403)
+        expected = sigv4.expected_signature(
+            secret=known[0],
+            method=handler.command,
+            raw_path=url.path,
+            raw_query=url.query,
+            get_header=lambda name: handler.headers.get_all(name) or [],
+            body=body,
+            auth=auth,
+            amz_date=amz_date,
+        )
+        if not hmac.compare_digest(expected, auth["signature"]):
+            return self.error("InvalidSignatureException", "The request signature we calculated does not match.", 403)
+        if auth["access_key_id"] in self.denied:
+            return self.error("AccessDeniedException", "User is not authorized to perform: "
+                              "codeartifact:GetAuthorizationToken", 403)  # fmt: skip
+        self.calls.append((f"{handler.command} {url.path}", query))
+        if (handler.command, url.path) == ("POST", "/v1/authorization-token"):
+            duration = int(query.get("duration", "43200")) or 3600
+            return 200, {"authorizationToken": self.token, "expiration": time.time() + duration}
+        if (handler.command, url.path) == ("GET", "/v1/repository/endpoint"):
+            key = (query.get("domain"), query.get("repository"), query.get("format"))
+            if key not in self.endpoints:
+                return self.error("ResourceNotFoundException", f"Repository not found: {key[1]}", 404)
+            return 200, {"repositoryEndpoint": self.endpoints[key]}
+        return self.error("UnknownOperationException", f"{handler.command} {url.path} is not here", 404)
