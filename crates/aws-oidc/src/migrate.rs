@@ -39,7 +39,7 @@ const AWS_CLI_ORB: &str = "circleci/aws-cli";
 /// Every command of aws-oidc's orb and the parameters it declares
 /// (orb/src/commands/*.yml; tests check both against it): aws-cli's in
 /// both spellings, then aws-oidc's own.
-const COMMANDS: [(&str, &[&str]); 10] = [
+const COMMANDS: [(&str, &[&str]); 12] = [
     (
         "setup",
         &[
@@ -179,6 +179,44 @@ const COMMANDS: [(&str, &[&str]); 10] = [
             "kubeconfig_file_path",
             "aws_profile",
             "role_arn",
+            "version",
+            "install_dir",
+            "download_url",
+            "when",
+        ],
+    ),
+    (
+        "secrets",
+        &[
+            "secrets",
+            "region",
+            "export",
+            "dotenv",
+            "profile_name",
+            "role_arn",
+            "role_session_name",
+            "audience",
+            "version",
+            "install_dir",
+            "download_url",
+            "when",
+        ],
+    ),
+    (
+        "codeartifact_login",
+        &[
+            "tool",
+            "domain",
+            "domain_owner",
+            "repository",
+            "duration",
+            "namespace",
+            "extra_index",
+            "region",
+            "profile_name",
+            "role_arn",
+            "role_session_name",
+            "audience",
             "version",
             "install_dir",
             "download_url",
@@ -1322,6 +1360,14 @@ workflows:
             (
                 "eks_kubeconfig",
                 include_str!("../../../orb/src/commands/eks_kubeconfig.yml"),
+            ),
+            (
+                "secrets",
+                include_str!("../../../orb/src/commands/secrets.yml"),
+            ),
+            (
+                "codeartifact_login",
+                include_str!("../../../orb/src/commands/codeartifact_login.yml"),
             ),
         ];
         let files: BTreeSet<String> = sources.iter().map(|(n, _)| format!("{n}.yml")).collect();
