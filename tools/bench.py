@@ -90,6 +90,9 @@ from support.steps import ALL_TARGETS  # noqa: E402
 from support.steps import RELEASE_TARGETS as TARGETS  # noqa: E402
 from support.steps import archive_name  # noqa: E402
 
+# tools/size.py: the account of the x86_64 binary by section and by crate.
+from size import account as size_account  # noqa: E402
+
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
 SESSION = "bench"
@@ -117,6 +120,9 @@ ECR_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-
 NO_EKS_BINARY = REPO / "target/no-eks/x86_64-unknown-linux-musl/release/aws-oidc"
 EKS_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
                   "--no-default-features --features ecr --target-dir target/no-eks")
+#: The x86_64 release build with its symbols, for the account by crate;
+#: tools/bench.sh builds it (profile `symbols` in Cargo.toml).
+SYMBOLS_BINARY = REPO / "target/x86_64-unknown-linux-musl/symbols/aws-oidc"
 EKS_CLUSTER = "demo"
 # Fixed fake keys: presigning needs no real ones, and no network.
 EKS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIABENCHEKS00000001", "AWS_SECRET_ACCESS_KEY": "bench/eks+secret/000000",
@@ -810,6 +816,15 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     elif x86:
         print(f"  what EKS costs: not measured (no {NO_EKS_BINARY.relative_to(REPO)}; `make bench` builds "
               f"it: {EKS_COST_BUILD})")  # fmt: skip
+    if x86:
+        # The binary the archive holds, so the account is of what ships.
+        with tempfile.TemporaryDirectory() as tmp, tarfile.open(
+            dist / archive_name(version, "x86_64-unknown-linux-musl", "tar.gz")
+        ) as tar:
+            tar.extractall(tmp, filter="data")
+            member = tar.getmembers()[0].name
+            print("  where the x86_64 binary's bytes go (tools/size.py):")
+            print("\n".join(size_account(Path(tmp) / member, SYMBOLS_BINARY, indent="    ")))
     print()
 
     print(f"memory (peak RSS under GNU time, the largest of {args.memory_runs} runs)")
