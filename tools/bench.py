@@ -107,8 +107,8 @@ MB = 1_000_000
 ASSUME_VS_CURL_MAX = 1.10
 CLI_VS_ASSUME_MIN = 10.0
 SETUP_COLD_MAX_MS = 150.0
-# Issue 7's 3.5 MB, plus the 250 KB issue 17 allows ECR and the 250 KB issue 18 allows EKS.
-BINARY_MAX_MB = 4.0
+# Issue 27's: every feature in 3.4 MB (issue 7 asked 3.5 MB before ECR and EKS).
+BINARY_MAX_MB = 3.4
 ECR_MAX_KB = 250
 EKS_MAX_KB = 250
 #: The x86_64 binary without ECR (every other default feature on), for what
@@ -127,7 +127,9 @@ EKS_CLUSTER = "demo"
 # Fixed fake keys: presigning needs no real ones, and no network.
 EKS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIABENCHEKS00000001", "AWS_SECRET_ACCESS_KEY": "bench/eks+secret/000000",
             "AWS_SESSION_TOKEN": "bench-eks-session"}  # fmt: skip
-ARCHIVE_MAX_MB = 1.8
+#: Issue 27 asks 1.5 MB of the .tar.zst, which the orb fetches on every
+#: cimg image; the .tar.gz keeps issue 7's 1.8 MB.
+ARCHIVE_MAX_MB = {"tar.zst": 1.5, "tar.gz": 1.8}
 RSS_MAX_MB = 8.0
 
 
@@ -791,8 +793,8 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
             out.target(f"  {arch} binary:  {mb(binary)} ({binary:,} B)", f"< {BINARY_MAX_MB} MB",
                        binary < BINARY_MAX_MB * MB, f"x86_64 binary under {BINARY_MAX_MB} MB")  # fmt: skip
             for f, size in archives.items():
-                out.target(f"  {arch} .{f}: {mb(size)} ({size:,} B)", f"< {ARCHIVE_MAX_MB} MB",
-                           size < ARCHIVE_MAX_MB * MB, f"x86_64 .{f} under 1.8 MB")  # fmt: skip
+                out.target(f"  {arch} .{f}: {mb(size)} ({size:,} B)", f"< {ARCHIVE_MAX_MB[f]} MB",
+                           size < ARCHIVE_MAX_MB[f] * MB, f"x86_64 .{f} under {ARCHIVE_MAX_MB[f]} MB")  # fmt: skip
         else:
             print(f"  {arch} binary:  {mb(binary)} ({binary:,} B)")
             for f, size in archives.items():
