@@ -90,6 +90,9 @@ from support.steps import ALL_TARGETS  # noqa: E402
 from support.steps import RELEASE_TARGETS as TARGETS  # noqa: E402
 from support.steps import archive_name  # noqa: E402
 
+# tools/size.py: the account of the x86_64 binary by section and by crate.
+from size import account as size_account  # noqa: E402
+
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/deploy"
 SESSION = "bench"
@@ -104,8 +107,8 @@ MB = 1_000_000
 ASSUME_VS_CURL_MAX = 1.10
 CLI_VS_ASSUME_MIN = 10.0
 SETUP_COLD_MAX_MS = 150.0
-# Issue 7's 3.5 MB, plus the 250 KB issue 17 allows ECR and the 250 KB issue 18 allows EKS.
-BINARY_MAX_MB = 4.0
+# Issue 27's: every feature in 3.4 MB (issue 7 asked 3.5 MB before ECR and EKS).
+BINARY_MAX_MB = 3.4
 ECR_MAX_KB = 250
 EKS_MAX_KB = 250
 #: The x86_64 binary without ECR (every other default feature on), for what
@@ -117,11 +120,16 @@ ECR_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-
 NO_EKS_BINARY = REPO / "target/no-eks/x86_64-unknown-linux-musl/release/aws-oidc"
 EKS_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
                   "--no-default-features --features ecr --target-dir target/no-eks")
+#: The x86_64 release build with its symbols, for the account by crate;
+#: tools/bench.sh builds it (profile `symbols` in Cargo.toml).
+SYMBOLS_BINARY = REPO / "target/x86_64-unknown-linux-musl/symbols/aws-oidc"
 EKS_CLUSTER = "demo"
 # Fixed fake keys: presigning needs no real ones, and no network.
 EKS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIABENCHEKS00000001", "AWS_SECRET_ACCESS_KEY": "bench/eks+secret/000000",
             "AWS_SESSION_TOKEN": "bench-eks-session"}  # fmt: skip
-ARCHIVE_MAX_MB = 1.8
+#: Issue 27 asks 1.5 MB of the .tar.zst, which the orb fetches on every
+#: cimg image; the .tar.gz keeps issue 7's 1.8 MB.
+ARCHIVE_MAX_MB = {"tar.zst": 1.5, "tar.gz": 1.8}
 RSS_MAX_MB = 8.0
 
 
@@ -785,8 +793,8 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
             out.target(f"  {arch} binary:  {mb(binary)} ({binary:,} B)", f"< {BINARY_MAX_MB} MB",
                        binary < BINARY_MAX_MB * MB, f"x86_64 binary under {BINARY_MAX_MB} MB")  # fmt: skip
             for f, size in archives.items():
-                out.target(f"  {arch} .{f}: {mb(size)} ({size:,} B)", f"< {ARCHIVE_MAX_MB} MB",
-                           size < ARCHIVE_MAX_MB * MB, f"x86_64 .{f} under 1.8 MB")  # fmt: skip
+                out.target(f"  {arch} .{f}: {mb(size)} ({size:,} B)", f"< {ARCHIVE_MAX_MB[f]} MB",
+                           size < ARCHIVE_MAX_MB[f] * MB, f"x86_64 .{f} under {ARCHIVE_MAX_MB[f]} MB")  # fmt: skip
         else:
             print(f"  {arch} binary:  {mb(binary)} ({binary:,} B)")
             for f, size in archives.items():
@@ -810,6 +818,15 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     elif x86:
         print(f"  what EKS costs: not measured (no {NO_EKS_BINARY.relative_to(REPO)}; `make bench` builds "
               f"it: {EKS_COST_BUILD})")  # fmt: skip
+    if x86:
+        # The binary the archive holds, so the account is of what ships.
+        with tempfile.TemporaryDirectory() as tmp, tarfile.open(
+            dist / archive_name(version, "x86_64-unknown-linux-musl", "tar.gz")
+        ) as tar:
+            tar.extractall(tmp, filter="data")
+            member = tar.getmembers()[0].name
+            print("  where the x86_64 binary's bytes go (tools/size.py):")
+            print("\n".join(size_account(Path(tmp) / member, SYMBOLS_BINARY, indent="    ")))
     print()
 
     print(f"memory (peak RSS under GNU time, the largest of {args.memory_runs} runs)")

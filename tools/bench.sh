@@ -10,4 +10,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
   -p aws-oidc-cli --no-default-features --features eks --target-dir target/no-ecr)
 (cd "$repo" && cargo build --quiet --locked --release --target x86_64-unknown-linux-musl \
   -p aws-oidc-cli --no-default-features --features ecr --target-dir target/no-eks)
+# Trimmed as tools/dist.sh trims the release binary, so that the difference is the feature's.
+for dir in no-ecr no-eks; do
+  sh "$repo/tools/dist.sh" trim x86_64-unknown-linux-musl "$repo/target/$dir/x86_64-unknown-linux-musl/release/aws-oidc"
+done
+# The account by crate (tools/size.py) reads the symbol table of the same
+# release build with its symbols kept (profile `symbols`, Cargo.toml).
+(cd "$repo" && cargo build --quiet --locked --profile symbols --target x86_64-unknown-linux-musl -p aws-oidc-cli)
 exec "$repo/.venv/bin/python" "$repo/tools/bench.py" "$@"

@@ -5,6 +5,7 @@
 #                                      (AWS_OIDC_PROFILE=e2e: the test build, see Cargo.toml)
 #   tools/dist.sh pack BINARY ARCHIVE  pack one binary into a reproducible .tar.zst or .tar.gz
 #   tools/dist.sh sums [DIR]           rewrite DIR/SHA256SUMS (default dist)
+#   tools/dist.sh trim TARGET BINARY   drop what a release binary of TARGET never reads (see trim())
 #   tools/dist.sh version              print the release version
 #
 # An archive depends on the binary's bytes alone: one entry, `aws-oidc`
@@ -89,6 +90,33 @@ sums() {
   )
 }
 
+# The unwind tables (.eh_frame, its index .eh_frame_hdr, and the landing-pad
+# tables .gcc_except_table they point to) are 14% of the x86_64 binary and
+# dead weight in it: with panic = "abort" nothing unwinds, so the only
+# reader left is the backtrace a panic prints under RUST_BACKTRACE=1, which
+# the stripped binary could not name anyway (the panic message and its
+# file:line stay). rustc's -C force-unwind-tables=no does not remove them
+# (LLVM still emits CFI for every x86_64 function, and the prebuilt std has
+# its own), and GNU ld cannot discard them without a linker script of its
+# own, so objcopy takes them out of the linked file. x86_64 Linux only: that
+# is where they sit last in their segment, so the file shrinks by their size
+# (on aarch64 lld puts them before .text, and Debian's objcopy reads no
+# aarch64 ELF); Windows needs its unwind data, and Mach-O keeps its own.
+# docs/size.md has the figures.
+trim() {
+  [ $# -eq 2 ] || die "usage: tools/dist.sh trim TARGET BINARY"
+  case $1 in
+    x86_64-unknown-linux-musl)
+      objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr \
+        --remove-section=.gcc_except_table "$2"
+      # Built and trimmed on the machine it runs on: check it still starts.
+      if [ "$(uname -sm)" = "Linux x86_64" ]; then
+        "$2" --version >/dev/null || die "$2 does not run after trimming its unwind tables"
+      fi
+      ;;
+  esac
+}
+
 # The oldest macOS the binaries run on (zig would stamp its own newest).
 macos_min=11.0
 
@@ -136,6 +164,7 @@ build() {
     esac
     compile "$target"
     bin="target/$target/$profile/$exe"
+    trim "$target" "$bin"
     desc=$(file -b "$bin")
     # shellcheck disable=SC2254 # $want is a pattern
     case $desc in
@@ -151,13 +180,14 @@ build() {
   sums dist
 }
 
-[ $# -gt 0 ] || die "usage: tools/dist.sh build TARGET... | pack BINARY ARCHIVE | sums [DIR] | version"
+[ $# -gt 0 ] || die "usage: tools/dist.sh build TARGET... | pack BINARY ARCHIVE | sums [DIR] | trim TARGET BINARY | version"
 command=$1
 shift
 case $command in
   build) build "$@" ;;
   pack) pack "$@" ;;
   sums) sums "$@" ;;
+  trim) trim "$@" ;;
   version) version ;;
-  *) die "unknown command $command: build, pack, sums or version" ;;
+  *) die "unknown command $command: build, pack, sums, trim or version" ;;
 esac
