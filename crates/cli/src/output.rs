@@ -32,6 +32,7 @@ pub fn write_stdout(text: &str) -> Result<()> {
 /// ([`stderr_failed`]).  Messages are what the user reads, so a command
 /// does not stop half-way for one that could not be shown.
 pub fn message(text: &str) {
+    let text = scrub(text);
     let mut err = std::io::stderr().lock();
     if writeln!(err, "{text}").and_then(|()| err.flush()).is_err() {
         STDERR_FAILED.store(true, Ordering::Relaxed);
@@ -87,5 +88,5 @@ pub fn error_message(e: &anyhow::Error) -> String {
 
 /// Prints a warning on stderr.
 pub fn warn(text: &str) {
-    message(&format!("aws-oidc: warning: {}", scrub(text)));
+    message(&format!("aws-oidc: warning: {text}"));
 }
