@@ -8,6 +8,7 @@ Every run also checks that no step printed the token or an issued key.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tarfile
 import time
 import uuid
@@ -509,3 +510,32 @@ def test_guard_rail_parameters_reach_the_binary(ci):
     assert "nothing to do" not in assumes[0].output
     assert "nothing to do" in assumes[1].output
     assert twice.step("whoami").stdout.strip() == assumed("deploy", "deploy")
+
+
+# The forms circleci env subst (a8m/envsubst) knows, with X unset, E empty, V set.
+ENVSUBST_FORMS = ["$V", "${V}", "${X-d}", "${E-d}", "${E:-d}", "${X:-d}", "${X=d}", "${E:=d}", "${V+a}",
+                  "${X+a}", "${E+a}", "${E:+a}", "$$V", "a$", "${X:-$V/x}", "p${V}q$V-r"]
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox sh", "bash"])
+def test_the_preludes_expansion_is_circleci_env_substs(packed_orb, shell, tmp_path):
+    """The prelude's expand_env (every step's `$VAR` parameters) against the
+    runner's circleci env subst, which follows circleci-cli's a8m/envsubst."""
+    from support.circleci_cli import subst
+
+    script = packed_orb["commands"]["cleanup"]["steps"][0]["run"]["command"]
+    prelude = script[:script.index("step=cleanup")].replace("\\<<", "<<")
+    probe = tmp_path / "probe.sh"
+    probe.write_text(prelude + 'step=probe\nfor v in "$@"; do expand_env "$v"; printf "%s\\n" "$expanded"; done\n')
+    env = {"PATH": "/usr/bin:/bin", "V": "v", "E": ""}
+    out = subprocess.run([*shell.split(), str(probe), *ENVSUBST_FORMS], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [subst(form, env) for form in ENVSUBST_FORMS]
+
+
+def test_install_dir_takes_every_form_circleci_env_subst_knows(ci):
+    ci.give_token()
+    ci.env["OPT_BIN"] = str(ci.tmp / "opt-bin")
+    result = ci.run(config({"aws-oidc/install_aws_oidc": {"install_dir": "${UNSET_DIR:-$OPT_BIN}/aws-oidc"}}))
+    assert_ok(result)
+    assert (ci.tmp / "opt-bin" / "aws-oidc" / "aws-oidc").is_file()
