@@ -376,13 +376,21 @@ impl Ledger {
         let lock = UpdateLock::acquire(&self.path)?;
         let mut cleaned = Cleaned::default();
         let entries = self.entries();
-        let mut unset: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        // Every entry is taken back on its own: one file that cannot be
+        // changed (not YAML, not JSON, unwritable) is named in `left` and
+        // kept in the ledger for a rerun, and never stops the others, least
+        // of all the `unset` lines that keep credentials out of later steps.
+        let mut kept: Vec<Written> = Vec::new();
+        let mut unset: Vec<(PathBuf, Vec<String>, Vec<&Written>)> = Vec::new();
         for w in &entries {
             match w {
                 Written::BashEnv { path, vars, .. } | Written::SecretExports { path, vars } => {
-                    match unset.iter_mut().find(|(p, _)| p == path) {
-                        Some((_, all)) => all.extend(vars.iter().cloned()),
-                        None => unset.push((path.clone(), vars.clone())),
+                    match unset.iter_mut().find(|(p, _, _)| p == path) {
+                        Some((_, all, from)) => {
+                            all.extend(vars.iter().cloned());
+                            from.push(w);
+                        }
+                        None => unset.push((path.clone(), vars.clone(), vec![w])),
                     }
                 }
                 Written::Profile {
@@ -407,8 +415,15 @@ impl Ledger {
                         profile_region: *profile_region,
                         default_region: *default_region,
                     };
-                    profile::remove(&files, &what)?;
-                    cleaned.profiles.push(name.as_str().to_string());
+                    match profile::remove(&files, &what) {
+                        Ok(()) => cleaned.profiles.push(name.as_str().to_string()),
+                        Err(e) => {
+                            cleaned
+                                .left
+                                .push(format!("profile {:?} ({e})", name.as_str()));
+                            kept.push(w.clone());
+                        }
+                    }
                 }
                 Written::File { path } => {
                     if std::fs::remove_file(path).is_ok() {
@@ -421,22 +436,21 @@ impl Ledger {
                     hosts,
                     helper,
                 } => {
-                    // A config that can no longer be changed (not JSON, say) is
-                    // left as it is and said so: the exports below must still go.
                     let helper = helper.then_some(crate::credential_helper::HELPER_NAME);
                     match crate::docker_config::DockerConfig::at(config.clone())
                         .remove(hosts, helper)
                     {
                         Ok(removed) => cleaned.registries.extend(removed),
-                        Err(e) => cleaned
-                            .left
-                            .push(format!("the logins to {} ({e})", hosts.join(", "))),
+                        Err(e) => {
+                            cleaned
+                                .left
+                                .push(format!("the logins to {} ({e})", hosts.join(", ")));
+                            kept.push(w.clone());
+                        }
                     }
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}
-                // A file that can no longer be read as before is left as it
-                // is and said so: the exports below must still go.
                 #[cfg(feature = "codeartifact")]
                 Written::RegistryConfig { path, edit } => {
                     match crate::codeartifact::tools::take_back(path, edit) {
@@ -444,7 +458,10 @@ impl Ledger {
                             .registry_files
                             .push(format!("{}: {done}", path.display())),
                         Ok(None) => {}
-                        Err(e) => cleaned.left.push(format!("{} ({e})", path.display())),
+                        Err(e) => {
+                            cleaned.left.push(format!("{} ({e})", path.display()));
+                            kept.push(w.clone());
+                        }
                     }
                 }
                 #[cfg(not(feature = "codeartifact"))]
@@ -452,10 +469,7 @@ impl Ledger {
                 Written::Kubeconfig { .. } => {}
             }
         }
-        // Newest first: each restores the current context the one before it
-        // set.  A kubeconfig that cannot be changed (no longer YAML, say) is
-        // left as it is and said so: it holds no credentials, and must not
-        // keep the exports below from being unset.
+        // Newest first: each restores the current context the one before it set.
         for w in entries.iter().rev() {
             if let Written::Kubeconfig { path, .. } = w {
                 match take_back_kubeconfig(w) {
@@ -463,28 +477,39 @@ impl Ledger {
                         .kubeconfigs
                         .push(format!("{}: {line}", path.display())),
                     Ok(None) => {}
-                    Err(why) => cleaned
-                        .kubeconfigs
-                        .push(format!("{}: left as it is: {why}", path.display())),
+                    Err(why) => {
+                        cleaned.left.push(format!(
+                            "the kubeconfig entries it added to {} ({why})",
+                            path.display()
+                        ));
+                        kept.push(w.clone());
+                    }
                 }
             }
         }
-        for (path, mut vars) in unset {
+        for (path, mut vars, from) in unset {
             vars.sort();
             vars.dedup();
             // Only variable names, which need no quoting: the fixed names
             // `assume` exports, and the ones `secrets` checked.
             vars.retain(|v| is_var_name(v));
             let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
-            files::append(&path, line.as_bytes())?;
-            cleaned.unset_in.push(path);
+            match files::append(&path, line.as_bytes()) {
+                Ok(()) => cleaned.unset_in.push(path),
+                Err(e) => {
+                    cleaned
+                        .left
+                        .push(format!("the exports ({e}): unset {}", vars.join(" ")));
+                    kept.extend(from.into_iter().cloned());
+                }
+            }
         }
-        let empty = serde_json::to_vec(&Record {
+        let rest = serde_json::to_vec(&Record {
             version: 1,
-            written: Vec::new(),
+            written: kept,
         })
         .unwrap_or_default();
-        lock.replace(&empty, 0o600)?;
+        lock.replace(&rest, 0o600)?;
         Ok(cleaned)
     }
 }
@@ -747,5 +772,84 @@ mod tests {
         l.cleanup().unwrap();
         let text = std::fs::read_to_string(&bash_env).unwrap();
         assert!(text.ends_with("unset OK_1\n"), "{text}");
+    }
+
+    #[test]
+    fn one_file_cleanup_cannot_change_does_not_keep_it_from_unsetting_the_exports() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        let dotenv = dir.path().join("a.env");
+        std::fs::write(&dotenv, "X=1\n").unwrap();
+        // A credentials "file" that is a directory: profile::remove fails.
+        let not_a_file = dir.path().join("credentials");
+        std::fs::create_dir(&not_a_file).unwrap();
+        let profile = Written::Profile {
+            credentials: not_a_file.clone(),
+            config: dir.path().join("config"),
+            name: "ci".into(),
+            region: false,
+            profile_region: false,
+            default_region: false,
+            grant: None,
+            process_role: None,
+        };
+        l.record(profile.clone()).unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        l.record(Written::File {
+            path: dotenv.clone(),
+        })
+        .unwrap();
+        let cleaned = l.cleanup().unwrap();
+        assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
+        assert!(!dotenv.exists());
+        assert_eq!(cleaned.left.len(), 1, "{:?}", cleaned.left);
+        assert!(cleaned.left[0].contains("\"ci\""), "{:?}", cleaned.left);
+        assert!(std::fs::read_to_string(&bash_env)
+            .unwrap()
+            .ends_with("unset AWS_ACCESS_KEY_ID\n"));
+        // What was not taken back stays recorded for a rerun; the rest is forgotten.
+        assert_eq!(l.entries(), vec![profile]);
+        let again = l.cleanup().unwrap();
+        assert_eq!(again.left.len(), 1);
+        assert!(again.unset_in.is_empty());
+    }
+
+    #[cfg(feature = "eks")]
+    #[test]
+    fn a_kubeconfig_nested_too_deep_is_left_and_named_and_the_exports_still_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, "").unwrap();
+        let kubeconfig = dir.path().join("config");
+        let deep = "- ".repeat(20_000) + "x\n";
+        std::fs::write(&kubeconfig, &deep).unwrap();
+        l.record(Written::Kubeconfig {
+            path: kubeconfig.clone(),
+            added_clusters: vec!["c".into()],
+            added_users: vec![],
+            added_contexts: vec![],
+            current_context: "c".into(),
+            previous_context: None,
+        })
+        .unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        let cleaned = l.cleanup().unwrap();
+        assert_eq!(cleaned.unset_in, vec![bash_env]);
+        assert_eq!(cleaned.left.len(), 1);
+        assert!(cleaned.left[0].contains("deep"), "{:?}", cleaned.left);
+        assert_eq!(std::fs::read_to_string(&kubeconfig).unwrap(), deep);
     }
 }
