@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{self, FileError, UpdateLock};
+use crate::platform;
 use crate::settings::Env;
 use crate::sinks::profile::{self, ProfileError, ProfileName, ProfileWrite, SharedFiles};
 
@@ -85,6 +86,11 @@ pub enum Written {
     File {
         /// The file.
         path: PathBuf,
+        /// SHA-256 (hex) of its bytes right after aws-oidc wrote them;
+        /// `None` (a named pipe, a device, a ledger entry written by hand):
+        /// cleanup does not delete it.
+        #[serde(default)]
+        sha256: Option<String>,
     },
     /// Registry logins written into Docker's config file (`ecr-login`).
     DockerLogins {
@@ -164,6 +170,45 @@ pub fn fingerprint(access_key_id: &str) -> String {
     hex::encode(&digest.as_ref()[..8])
 }
 
+/// SHA-256 (hex) of a regular file's bytes (read bounded); `None` for
+/// anything else, or a file that cannot be read.
+fn file_sha256(path: &Path) -> Option<String> {
+    let bytes = files::read_regular_bounded(path, files::MAX_PROFILE_FILE).ok()?;
+    Some(hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        &bytes,
+    )))
+}
+
+impl Written {
+    /// A file aws-oidc has just created whole, with the fingerprint of what
+    /// it holds now, so cleanup deletes it only while it still holds that.
+    pub fn created(path: PathBuf) -> Self {
+        let sha256 = file_sha256(&path);
+        Written::File { path, sha256 }
+    }
+}
+
+/// Whether the regular file `path` holds an `export` line aws-oidc writes
+/// for one of `vars`: only then is it a `$BASH_ENV` aws-oidc appended to.
+/// A named pipe or a device (`/dev/stdout`) has nothing to check and
+/// nothing an `unset` line can damage.
+fn holds_exports(path: &Path, vars: &[String]) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return true,
+        Err(_) => return false,
+    }
+    let Ok(bytes) = files::read_regular_bounded(path, files::MAX_PROFILE_FILE) else {
+        return false;
+    };
+    String::from_utf8_lossy(&bytes).lines().any(|line| {
+        line.strip_prefix("export ")
+            .and_then(|rest| rest.split_once('='))
+            .is_some_and(|(name, _)| vars.iter().any(|v| v == name))
+    })
+}
+
 /// Seconds since the epoch, signed for the ledger's arithmetic.
 fn unix(t: SystemTime) -> i64 {
     crate::cache::unix(t) as i64
@@ -203,6 +248,18 @@ pub struct Cleaned {
 /// Why cleanup could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum CleanupError {
+    /// The ledger is not one aws-oidc wrote for this user: nothing it names is touched.
+    #[error(
+        "the ledger {} is {why}, so nothing it names was touched: aws-oidc writes it as a \
+         regular file, 0600, owned by the user running it; delete it, and check who else \
+         writes to that directory", path.display()
+    )]
+    Untrusted {
+        /// The ledger.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A file could not be changed.
     #[error(transparent)]
     File(#[from] FileError),
@@ -226,11 +283,29 @@ impl Ledger {
         }
     }
 
-    /// Everything recorded, oldest first; empty when missing or unreadable.
+    /// Why the ledger is not to be trusted, by the credential cache's rules
+    /// for its entries: a symlink, not a regular file, owned by another
+    /// user, or open to others.  `None`: missing, or safe.
+    fn distrust(&self) -> Option<&'static str> {
+        let meta = std::fs::symlink_metadata(&self.path).ok()?;
+        distrust_of(&meta)
+    }
+
+    /// Everything recorded, oldest first; empty when missing, unreadable or
+    /// not to be trusted ([`Ledger::distrust`]).
     pub fn entries(&self) -> Vec<Written> {
         let mut text = String::new();
-        let read = std::fs::File::open(&self.path)
-            .and_then(|f| f.take(LEDGER_LIMIT + 1).read_to_string(&mut text));
+        // Checked on the open file itself, so it cannot be swapped between
+        // check and read; a symlink is not followed.
+        let read = platform::open_no_follow(std::fs::OpenOptions::new().read(true))
+            .open(&self.path)
+            .and_then(|f| {
+                let meta = f.metadata()?;
+                if distrust_of(&meta).is_some() {
+                    return Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+                }
+                f.take(LEDGER_LIMIT + 1).read_to_string(&mut text)
+            });
         if read.is_err() || text.len() as u64 > LEDGER_LIMIT {
             return Vec::new();
         }
@@ -241,6 +316,16 @@ impl Ledger {
 
     /// Records one write (a repeat of the same write replaces the old one).
     pub fn record(&self, written: Written) -> Result<(), FileError> {
+        // A ledger not to be trusted is replaced, never written through (the
+        // lock below would follow a symlink): it lies in the private cache
+        // directory, so only this user could have put it there.
+        if self.distrust().is_some() {
+            std::fs::remove_file(&self.path).map_err(|source| FileError {
+                action: "cannot replace the untrusted ledger",
+                path: self.path.clone(),
+                source,
+            })?;
+        }
         let lock = UpdateLock::acquire(&self.path)?;
         let mut record = Record {
             version: 1,
@@ -373,6 +458,12 @@ impl Ledger {
     /// and cache entries created, the registry logins in Docker's config
     /// file; then forgets it all.  Everything else stays byte for byte.
     pub fn cleanup(&self) -> Result<Cleaned, CleanupError> {
+        if let Some(why) = self.distrust() {
+            return Err(CleanupError::Untrusted {
+                path: self.path.clone(),
+                why,
+            });
+        }
         let lock = UpdateLock::acquire(&self.path)?;
         let mut cleaned = Cleaned::default();
         let entries = self.entries();
@@ -400,7 +491,8 @@ impl Ledger {
                     region,
                     profile_region,
                     default_region,
-                    ..
+                    grant,
+                    process_role,
                 } => {
                     let Ok(name) = ProfileName::parse(name) else {
                         continue;
@@ -409,6 +501,23 @@ impl Ledger {
                         credentials: credentials.clone(),
                         config: config.clone(),
                     };
+                    // Only a profile still holding what aws-oidc wrote: the
+                    // same key (by fingerprint), its credential_process, or
+                    // (static keys, which are not fingerprinted) a key at all.
+                    let ours = match (grant, process_role) {
+                        (Some(g), _) => profile::access_key_id(&files, &name)
+                            .is_some_and(|k| fingerprint(&k) == g.key),
+                        (None, Some(_)) => profile::credential_process(&files, &name).is_some(),
+                        (None, None) => profile::access_key_id(&files, &name).is_some(),
+                    };
+                    if !ours {
+                        cleaned.left.push(format!(
+                            "profile {:?} in {} (it no longer holds what aws-oidc wrote: left as it is)",
+                            name.as_str(),
+                            credentials.display()
+                        ));
+                        continue;
+                    }
                     let what = ProfileWrite {
                         name: name.clone(),
                         region: region.then(String::new),
@@ -425,9 +534,20 @@ impl Ledger {
                         }
                     }
                 }
-                Written::File { path } => {
-                    if std::fs::remove_file(path).is_ok() {
-                        cleaned.files += 1;
+                Written::File { path, sha256 } => {
+                    if std::fs::symlink_metadata(path).is_err() {
+                        continue;
+                    }
+                    // Deleted only while it holds the bytes aws-oidc wrote.
+                    if sha256.is_some() && file_sha256(path) == *sha256 {
+                        if std::fs::remove_file(path).is_ok() {
+                            cleaned.files += 1;
+                        }
+                    } else {
+                        cleaned.left.push(format!(
+                            "{} (not the file aws-oidc wrote, or changed since: left as it is)",
+                            path.display()
+                        ));
                     }
                 }
                 #[cfg(feature = "ecr")]
@@ -436,6 +556,14 @@ impl Ledger {
                     hosts,
                     helper,
                 } => {
+                    // ecr-login writes only Docker's config.json.
+                    if config.file_name() != Some(std::ffi::OsStr::new("config.json")) {
+                        cleaned.left.push(format!(
+                            "{} (not a Docker config.json: left as it is)",
+                            config.display()
+                        ));
+                        continue;
+                    }
                     let helper = helper.then_some(crate::credential_helper::HELPER_NAME);
                     match crate::docker_config::DockerConfig::at(config.clone())
                         .remove(hosts, helper)
@@ -493,6 +621,14 @@ impl Ledger {
             // Only variable names, which need no quoting: the fixed names
             // `assume` exports, and the ones `secrets` checked.
             vars.retain(|v| is_var_name(v));
+            if !holds_exports(&path, &vars) {
+                cleaned.left.push(format!(
+                    "the exports in {} (it holds none of the export lines aws-oidc wrote: \
+                     no unset lines added)",
+                    path.display()
+                ));
+                continue;
+            }
             let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
             match files::append(&path, line.as_bytes()) {
                 Ok(()) => cleaned.unset_in.push(path),
@@ -563,6 +699,21 @@ pub enum Target {
     Profile(SharedFiles, ProfileName),
 }
 
+/// [`Ledger::distrust`] on metadata already read.
+fn distrust_of(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if meta.file_type().is_symlink() {
+        Some("a symlink")
+    } else if !meta.is_file() {
+        Some("not a regular file")
+    } else if !platform::owned_by_me(meta) {
+        Some("owned by another user")
+    } else if !platform::private_to_owner(meta) {
+        Some("open to other users (group or world)")
+    } else {
+        None
+    }
+}
+
 fn same_target(a: &Written, b: &Written) -> bool {
     match (a, b) {
         (Written::BashEnv { path: p, .. }, Written::BashEnv { path: q, .. }) => p == q,
@@ -578,7 +729,7 @@ fn same_target(a: &Written, b: &Written) -> bool {
                 ..
             },
         ) => c1 == c2 && n1 == n2,
-        (Written::File { path: p }, Written::File { path: q }) => p == q,
+        (Written::File { path: p, .. }, Written::File { path: q, .. }) => p == q,
         (Written::SecretExports { path: p, .. }, Written::SecretExports { path: q, .. }) => p == q,
         (
             Written::RegistryConfig { path: p, edit: e },
@@ -641,15 +792,17 @@ mod tests {
     use super::*;
     use crate::settings::tests::env_of;
 
+    /// What `$BASH_ENV` holds after aws-oidc exported into it.
+    const EXPORTED: &str =
+        "export AWS_ACCESS_KEY_ID='x'\nexport OK_1='y'\nexport DB_PASSWORD='z'\n";
+
     #[test]
     fn a_ledger_is_per_job_and_holds_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         let a = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-1")]));
         let b = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-2")]));
-        a.record(Written::File {
-            path: dir.path().join("x.env"),
-        })
-        .unwrap();
+        a.record(Written::created(dir.path().join("x.env")))
+            .unwrap();
         assert_eq!(a.entries().len(), 1);
         assert!(b.entries().is_empty());
         assert_eq!(fingerprint("ASIAEXAMPLE").len(), 16);
@@ -706,7 +859,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "export KEEP=1\n").unwrap();
+        std::fs::write(&bash_env, "export KEEP=1\nexport AWS_ACCESS_KEY_ID='x'\n").unwrap();
         let dotenv = dir.path().join("a.env");
         std::fs::write(&dotenv, "X=1\n").unwrap();
         l.record(Written::BashEnv {
@@ -715,17 +868,14 @@ mod tests {
             grant: None,
         })
         .unwrap();
-        l.record(Written::File {
-            path: dotenv.clone(),
-        })
-        .unwrap();
+        l.record(Written::created(dotenv.clone())).unwrap();
         let cleaned = l.cleanup().unwrap();
         assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
         assert_eq!(cleaned.files, 1);
         assert!(!dotenv.exists());
         assert_eq!(
             std::fs::read_to_string(&bash_env).unwrap(),
-            "export KEEP=1\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
+            "export KEEP=1\nexport AWS_ACCESS_KEY_ID='x'\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
         );
         assert!(l.entries().is_empty());
     }
@@ -735,7 +885,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         let secrets = |vars: &[&str]| Written::SecretExports {
             path: bash_env.clone(),
             vars: vars.iter().map(|v| v.to_string()).collect(),
@@ -762,7 +912,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         // A hand-edited ledger must not put code into $BASH_ENV.
         l.record(Written::SecretExports {
             path: bash_env.clone(),
@@ -779,12 +929,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         let dotenv = dir.path().join("a.env");
         std::fs::write(&dotenv, "X=1\n").unwrap();
-        // A credentials "file" that is a directory: profile::remove fails.
+        // A read-only credentials file (refused even for root): profile::remove fails.
         let not_a_file = dir.path().join("credentials");
-        std::fs::create_dir(&not_a_file).unwrap();
+        std::fs::write(&not_a_file, "[ci]\naws_access_key_id = AKIAEXAMPLE\n").unwrap();
+        platform::set_mode(&not_a_file, 0o400).unwrap();
         let profile = Written::Profile {
             credentials: not_a_file.clone(),
             config: dir.path().join("config"),
@@ -802,10 +953,7 @@ mod tests {
             grant: None,
         })
         .unwrap();
-        l.record(Written::File {
-            path: dotenv.clone(),
-        })
-        .unwrap();
+        l.record(Written::created(dotenv.clone())).unwrap();
         let cleaned = l.cleanup().unwrap();
         assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
         assert!(!dotenv.exists());
@@ -827,7 +975,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         let kubeconfig = dir.path().join("config");
         let deep = "- ".repeat(20_000) + "x\n";
         std::fs::write(&kubeconfig, &deep).unwrap();
@@ -851,5 +999,90 @@ mod tests {
         assert_eq!(cleaned.left.len(), 1);
         assert!(cleaned.left[0].contains("deep"), "{:?}", cleaned.left);
         assert_eq!(std::fs::read_to_string(&kubeconfig).unwrap(), deep);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_or_open_ledger_is_not_trusted_and_nothing_it_names_is_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep\n").unwrap();
+        let text = format!(
+            r#"{{"version":1,"written":[{{"kind":"file","path":{:?},"sha256":null}}]}}"#,
+            victim
+        );
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::write(&elsewhere, &text).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join("local.ledger")).unwrap();
+        assert!(l.entries().is_empty());
+        let err = l.cleanup().unwrap_err();
+        assert!(err.to_string().contains("a symlink"), "{err}");
+        // Recording replaces the link; the file it pointed at is not written.
+        l.record(Written::created(dir.path().join("x"))).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), text);
+        std::fs::write(dir.path().join("local.ledger"), &text).unwrap();
+        platform::set_mode(&dir.path().join("local.ledger"), 0o666).unwrap();
+        assert!(l.entries().is_empty());
+        let err = l.cleanup().unwrap_err();
+        assert!(err.to_string().contains("open to other users"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+    }
+
+    #[test]
+    fn a_ledger_naming_files_aws_oidc_did_not_write_leaves_them_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let config = dir.path().join("config.yml");
+        let body = "version: 2.1\n# aws_access_key_id\njobs: {}\n";
+        std::fs::write(&config, body).unwrap();
+        let entries = [
+            Written::File {
+                path: config.clone(),
+                sha256: None,
+            },
+            Written::File {
+                path: config.clone(),
+                sha256: Some("00".repeat(32)),
+            },
+            Written::BashEnv {
+                path: config.clone(),
+                vars: vec!["AWS_ACCESS_KEY_ID".into()],
+                grant: None,
+            },
+            Written::Profile {
+                credentials: config.clone(),
+                config: config.clone(),
+                name: "jobs".into(),
+                region: true,
+                profile_region: true,
+                default_region: true,
+                grant: None,
+                process_role: None,
+            },
+            Written::DockerLogins {
+                config: config.clone(),
+                hosts: vec!["version".into()],
+                helper: false,
+            },
+            Written::Kubeconfig {
+                path: config.clone(),
+                added_clusters: vec!["jobs".into()],
+                added_users: vec![],
+                added_contexts: vec![],
+                current_context: "x".into(),
+                previous_context: None,
+            },
+        ];
+        for w in entries {
+            l.record(w).unwrap();
+            let cleaned = l.cleanup().unwrap();
+            assert!(
+                cleaned.unset_in.is_empty() && cleaned.files == 0,
+                "{cleaned:?}"
+            );
+            assert!(cleaned.profiles.is_empty(), "{cleaned:?}");
+            assert_eq!(std::fs::read_to_string(&config).unwrap(), body);
+        }
     }
 }

@@ -468,6 +468,16 @@ pub fn unmerge(
     let Some(mut doc) = parse(text, path)? else {
         return Ok((text.to_string(), TakenBack::default()));
     };
+    // A ledger naming some other YAML file (a CircleCI config) must not
+    // have it rewritten: only a kubeconfig is.
+    if let Some(kind) = doc.get(&s("kind")).and_then(Yaml::as_str) {
+        if kind != "Config" {
+            return Err(KubeconfigError::NotKubeconfig {
+                path: path.to_path_buf(),
+                why: format!("its kind is {kind:?}, not Config"),
+            });
+        }
+    }
     let mut done = TakenBack::default();
     for (key, what, names) in [
         ("clusters", "cluster", &merged.added_clusters),
