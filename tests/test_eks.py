@@ -352,10 +352,48 @@ def test_cleanup_leaves_a_kubeconfig_that_is_no_longer_yaml_and_still_removes_th
     broken = b"clusters: [\n\tbroken\n"
     kubeconfig.write_bytes(broken)
     cleaned = run_aws_oidc(aws_oidc_bin, ["cleanup"], env)
-    assert cleaned.returncode == 0, cleaned.stderr
-    assert f"kubeconfig {kubeconfig}: left as it is" in cleaned.stderr
+    # Named, and the step fails so someone looks; everything else was taken back.
+    assert cleaned.returncode == 1, cleaned.stderr
+    assert f"could not take back the kubeconfig entries it added to {kubeconfig}" in cleaned.stderr
     assert kubeconfig.read_bytes() == broken
     assert not [p for p in Path(env["AWS_OIDC_CACHE_DIR"]).glob("*.json") if "k8s-aws-v1." in p.read_text()]
+
+
+DEEP = {"block": b"- " * 20_000 + b"x\n", "flow": b"[" * 20_000 + b"]" * 20_000 + b"\n"}
+
+
+@pytest.mark.parametrize("shape", DEEP)
+def test_a_kubeconfig_nested_20000_deep_is_refused_not_a_stack_overflow(aws_oidc_bin, api, eks_env, tmp_path, shape):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_bytes(DEEP[shape])
+    got = run_aws_oidc(aws_oidc_bin, ["eks-kubeconfig", "--cluster-name", CLUSTER, "--kubeconfig", str(kubeconfig)],
+                       eks_env)  # fmt: skip
+    # A signal (SIGSEGV) shows as a negative return code.
+    assert got.returncode > 0, got.returncode
+    assert str(kubeconfig) in got.stderr and "left as it was" in got.stderr, got.stderr
+    assert kubeconfig.read_bytes() == DEEP[shape]
+
+
+@pytest.mark.parametrize("shape", DEEP)
+def test_cleanup_of_a_kubeconfig_nested_20000_deep_still_unsets_the_exports_and_removes_the_profile(
+        aws_oidc_bin, api, eks_env, tmp_path, shape):
+    kubeconfig = tmp_path / "config"
+    env = {**eks_env, "KUBECONFIG": str(kubeconfig), "CIRCLE_WORKFLOW_JOB_ID": f"job-eks-deep-{shape}"}
+    wrote = run_aws_oidc(aws_oidc_bin, ["eks-kubeconfig", "--cluster-name", CLUSTER], env)
+    assert wrote.returncode == 0, wrote.stderr
+    # Static keys into $BASH_ENV and a profile: what cleanup must still take back.
+    keys = run_aws_oidc(aws_oidc_bin, ["static-keys", "--profile", "ci", "--bash-env"], env)
+    assert keys.returncode == 0, keys.stderr
+    credentials = Path(env["HOME"]) / ".aws" / "credentials"
+    assert "[ci]" in credentials.read_text()
+    kubeconfig.write_bytes(DEEP[shape])
+    for attempt in range(2):
+        cleaned = run_aws_oidc(aws_oidc_bin, ["cleanup"], env)
+        assert cleaned.returncode > 0, cleaned.returncode
+        assert f"could not take back the kubeconfig entries it added to {kubeconfig}" in cleaned.stderr
+        assert kubeconfig.read_bytes() == DEEP[shape]
+    assert "[ci]" not in credentials.read_text()
+    assert "unset AWS_ACCESS_KEY_ID" in Path(env["BASH_ENV"]).read_text()
 
 
 def test_token_only_prints_the_bare_token_kubectl_gets_from_the_cache(aws_oidc_bin, api, eks_env):

@@ -409,9 +409,9 @@ impl<'a> CachedExchange<'a> {
         if cache_problem.is_none() {
             // For `cleanup`; a ledger that cannot be written only means cleanup
             // will leave this entry, so it does not fail the credentials.
-            let _ = cache.ledger(env).record(Written::File {
-                path: entry.path().to_path_buf(),
-            });
+            let _ = cache
+                .ledger(env)
+                .record(Written::created(entry.path().to_path_buf()));
         }
         Ok(Served {
             credentials,
@@ -434,9 +434,9 @@ impl<'a> CachedExchange<'a> {
                 credentials: credentials.clone(),
                 issued_at,
             })?;
-            cache.ledger(env).record(Written::File {
-                path: entry.path().to_path_buf(),
-            })?;
+            cache
+                .ledger(env)
+                .record(Written::created(entry.path().to_path_buf()))?;
         }
         Ok(())
     }

@@ -401,9 +401,7 @@ impl CachedLogins<'_> {
             entry.store_bytes(&text)?;
             if let Some(ledger) = &self.ledger {
                 // A ledger that cannot be written only means cleanup leaves this entry.
-                let _ = ledger.record(Written::File {
-                    path: entry.path().to_path_buf(),
-                });
+                let _ = ledger.record(Written::created(entry.path().to_path_buf()));
             }
         }
         Ok(())

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::files::{self, FileError, UpdateLock};
+use crate::platform;
 use crate::settings::Env;
 use crate::sinks::profile::{self, ProfileError, ProfileName, ProfileWrite, SharedFiles};
 
@@ -85,6 +86,11 @@ pub enum Written {
     File {
         /// The file.
         path: PathBuf,
+        /// SHA-256 (hex) of its bytes right after aws-oidc wrote them;
+        /// `None` (a named pipe, a device, a ledger entry written by hand):
+        /// cleanup does not delete it.
+        #[serde(default)]
+        sha256: Option<String>,
     },
     /// Registry logins written into Docker's config file (`ecr-login`).
     DockerLogins {
@@ -164,6 +170,45 @@ pub fn fingerprint(access_key_id: &str) -> String {
     hex::encode(&digest.as_ref()[..8])
 }
 
+/// SHA-256 (hex) of a regular file's bytes (read bounded); `None` for
+/// anything else, or a file that cannot be read.
+fn file_sha256(path: &Path) -> Option<String> {
+    let bytes = files::read_regular_bounded(path, files::MAX_PROFILE_FILE).ok()?;
+    Some(hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        &bytes,
+    )))
+}
+
+impl Written {
+    /// A file aws-oidc has just created whole, with the fingerprint of what
+    /// it holds now, so cleanup deletes it only while it still holds that.
+    pub fn created(path: PathBuf) -> Self {
+        let sha256 = file_sha256(&path);
+        Written::File { path, sha256 }
+    }
+}
+
+/// Whether the regular file `path` holds an `export` line aws-oidc writes
+/// for one of `vars`: only then is it a `$BASH_ENV` aws-oidc appended to.
+/// A named pipe or a device (`/dev/stdout`) has nothing to check and
+/// nothing an `unset` line can damage.
+fn holds_exports(path: &Path, vars: &[String]) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return true,
+        Err(_) => return false,
+    }
+    let Ok(bytes) = files::read_regular_bounded(path, files::MAX_PROFILE_FILE) else {
+        return false;
+    };
+    String::from_utf8_lossy(&bytes).lines().any(|line| {
+        line.strip_prefix("export ")
+            .and_then(|rest| rest.split_once('='))
+            .is_some_and(|(name, _)| vars.iter().any(|v| v == name))
+    })
+}
+
 /// Seconds since the epoch, signed for the ledger's arithmetic.
 fn unix(t: SystemTime) -> i64 {
     crate::cache::unix(t) as i64
@@ -203,6 +248,18 @@ pub struct Cleaned {
 /// Why cleanup could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum CleanupError {
+    /// The ledger is not one aws-oidc wrote for this user: nothing it names is touched.
+    #[error(
+        "the ledger {} is {why}, so nothing it names was touched: aws-oidc writes it as a \
+         regular file, 0600, owned by the user running it; delete it, and check who else \
+         writes to that directory", path.display()
+    )]
+    Untrusted {
+        /// The ledger.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A file could not be changed.
     #[error(transparent)]
     File(#[from] FileError),
@@ -226,11 +283,29 @@ impl Ledger {
         }
     }
 
-    /// Everything recorded, oldest first; empty when missing or unreadable.
+    /// Why the ledger is not to be trusted, by the credential cache's rules
+    /// for its entries: a symlink, not a regular file, owned by another
+    /// user, or open to others.  `None`: missing, or safe.
+    fn distrust(&self) -> Option<&'static str> {
+        let meta = std::fs::symlink_metadata(&self.path).ok()?;
+        distrust_of(&meta)
+    }
+
+    /// Everything recorded, oldest first; empty when missing, unreadable or
+    /// not to be trusted ([`Ledger::distrust`]).
     pub fn entries(&self) -> Vec<Written> {
         let mut text = String::new();
-        let read = std::fs::File::open(&self.path)
-            .and_then(|f| f.take(LEDGER_LIMIT + 1).read_to_string(&mut text));
+        // Checked on the open file itself, so it cannot be swapped between
+        // check and read; a symlink is not followed.
+        let read = platform::open_no_follow(std::fs::OpenOptions::new().read(true))
+            .open(&self.path)
+            .and_then(|f| {
+                let meta = f.metadata()?;
+                if distrust_of(&meta).is_some() {
+                    return Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+                }
+                f.take(LEDGER_LIMIT + 1).read_to_string(&mut text)
+            });
         if read.is_err() || text.len() as u64 > LEDGER_LIMIT {
             return Vec::new();
         }
@@ -241,6 +316,16 @@ impl Ledger {
 
     /// Records one write (a repeat of the same write replaces the old one).
     pub fn record(&self, written: Written) -> Result<(), FileError> {
+        // A ledger not to be trusted is replaced, never written through (the
+        // lock below would follow a symlink): it lies in the private cache
+        // directory, so only this user could have put it there.
+        if self.distrust().is_some() {
+            std::fs::remove_file(&self.path).map_err(|source| FileError {
+                action: "cannot replace the untrusted ledger",
+                path: self.path.clone(),
+                source,
+            })?;
+        }
         let lock = UpdateLock::acquire(&self.path)?;
         let mut record = Record {
             version: 1,
@@ -373,16 +458,30 @@ impl Ledger {
     /// and cache entries created, the registry logins in Docker's config
     /// file; then forgets it all.  Everything else stays byte for byte.
     pub fn cleanup(&self) -> Result<Cleaned, CleanupError> {
+        if let Some(why) = self.distrust() {
+            return Err(CleanupError::Untrusted {
+                path: self.path.clone(),
+                why,
+            });
+        }
         let lock = UpdateLock::acquire(&self.path)?;
         let mut cleaned = Cleaned::default();
         let entries = self.entries();
-        let mut unset: Vec<(PathBuf, Vec<String>)> = Vec::new();
+        // Every entry is taken back on its own: one file that cannot be
+        // changed (not YAML, not JSON, unwritable) is named in `left` and
+        // kept in the ledger for a rerun, and never stops the others, least
+        // of all the `unset` lines that keep credentials out of later steps.
+        let mut kept: Vec<Written> = Vec::new();
+        let mut unset: Vec<(PathBuf, Vec<String>, Vec<&Written>)> = Vec::new();
         for w in &entries {
             match w {
                 Written::BashEnv { path, vars, .. } | Written::SecretExports { path, vars } => {
-                    match unset.iter_mut().find(|(p, _)| p == path) {
-                        Some((_, all)) => all.extend(vars.iter().cloned()),
-                        None => unset.push((path.clone(), vars.clone())),
+                    match unset.iter_mut().find(|(p, _, _)| p == path) {
+                        Some((_, all, from)) => {
+                            all.extend(vars.iter().cloned());
+                            from.push(w);
+                        }
+                        None => unset.push((path.clone(), vars.clone(), vec![w])),
                     }
                 }
                 Written::Profile {
@@ -392,7 +491,8 @@ impl Ledger {
                     region,
                     profile_region,
                     default_region,
-                    ..
+                    grant,
+                    process_role,
                 } => {
                     let Ok(name) = ProfileName::parse(name) else {
                         continue;
@@ -401,18 +501,53 @@ impl Ledger {
                         credentials: credentials.clone(),
                         config: config.clone(),
                     };
+                    // Only a profile still holding what aws-oidc wrote: the
+                    // same key (by fingerprint), its credential_process, or
+                    // (static keys, which are not fingerprinted) a key at all.
+                    let ours = match (grant, process_role) {
+                        (Some(g), _) => profile::access_key_id(&files, &name)
+                            .is_some_and(|k| fingerprint(&k) == g.key),
+                        (None, Some(_)) => profile::credential_process(&files, &name).is_some(),
+                        (None, None) => profile::access_key_id(&files, &name).is_some(),
+                    };
+                    if !ours {
+                        cleaned.left.push(format!(
+                            "profile {:?} in {} (it no longer holds what aws-oidc wrote: left as it is)",
+                            name.as_str(),
+                            credentials.display()
+                        ));
+                        continue;
+                    }
                     let what = ProfileWrite {
                         name: name.clone(),
                         region: region.then(String::new),
                         profile_region: *profile_region,
                         default_region: *default_region,
                     };
-                    profile::remove(&files, &what)?;
-                    cleaned.profiles.push(name.as_str().to_string());
+                    match profile::remove(&files, &what) {
+                        Ok(()) => cleaned.profiles.push(name.as_str().to_string()),
+                        Err(e) => {
+                            cleaned
+                                .left
+                                .push(format!("profile {:?} ({e})", name.as_str()));
+                            kept.push(w.clone());
+                        }
+                    }
                 }
-                Written::File { path } => {
-                    if std::fs::remove_file(path).is_ok() {
-                        cleaned.files += 1;
+                Written::File { path, sha256 } => {
+                    if std::fs::symlink_metadata(path).is_err() {
+                        continue;
+                    }
+                    // Deleted only while it holds the bytes aws-oidc wrote.
+                    if sha256.is_some() && file_sha256(path) == *sha256 {
+                        if std::fs::remove_file(path).is_ok() {
+                            cleaned.files += 1;
+                        }
+                    } else {
+                        cleaned.left.push(format!(
+                            "{} (not the file aws-oidc wrote, or changed since: left as it is)",
+                            path.display()
+                        ));
                     }
                 }
                 #[cfg(feature = "ecr")]
@@ -421,22 +556,29 @@ impl Ledger {
                     hosts,
                     helper,
                 } => {
-                    // A config that can no longer be changed (not JSON, say) is
-                    // left as it is and said so: the exports below must still go.
+                    // ecr-login writes only Docker's config.json.
+                    if config.file_name() != Some(std::ffi::OsStr::new("config.json")) {
+                        cleaned.left.push(format!(
+                            "{} (not a Docker config.json: left as it is)",
+                            config.display()
+                        ));
+                        continue;
+                    }
                     let helper = helper.then_some(crate::credential_helper::HELPER_NAME);
                     match crate::docker_config::DockerConfig::at(config.clone())
                         .remove(hosts, helper)
                     {
                         Ok(removed) => cleaned.registries.extend(removed),
-                        Err(e) => cleaned
-                            .left
-                            .push(format!("the logins to {} ({e})", hosts.join(", "))),
+                        Err(e) => {
+                            cleaned
+                                .left
+                                .push(format!("the logins to {} ({e})", hosts.join(", ")));
+                            kept.push(w.clone());
+                        }
                     }
                 }
                 #[cfg(not(feature = "ecr"))]
                 Written::DockerLogins { .. } => {}
-                // A file that can no longer be read as before is left as it
-                // is and said so: the exports below must still go.
                 #[cfg(feature = "codeartifact")]
                 Written::RegistryConfig { path, edit } => {
                     match crate::codeartifact::tools::take_back(path, edit) {
@@ -444,7 +586,10 @@ impl Ledger {
                             .registry_files
                             .push(format!("{}: {done}", path.display())),
                         Ok(None) => {}
-                        Err(e) => cleaned.left.push(format!("{} ({e})", path.display())),
+                        Err(e) => {
+                            cleaned.left.push(format!("{} ({e})", path.display()));
+                            kept.push(w.clone());
+                        }
                     }
                 }
                 #[cfg(not(feature = "codeartifact"))]
@@ -452,10 +597,7 @@ impl Ledger {
                 Written::Kubeconfig { .. } => {}
             }
         }
-        // Newest first: each restores the current context the one before it
-        // set.  A kubeconfig that cannot be changed (no longer YAML, say) is
-        // left as it is and said so: it holds no credentials, and must not
-        // keep the exports below from being unset.
+        // Newest first: each restores the current context the one before it set.
         for w in entries.iter().rev() {
             if let Written::Kubeconfig { path, .. } = w {
                 match take_back_kubeconfig(w) {
@@ -463,28 +605,47 @@ impl Ledger {
                         .kubeconfigs
                         .push(format!("{}: {line}", path.display())),
                     Ok(None) => {}
-                    Err(why) => cleaned
-                        .kubeconfigs
-                        .push(format!("{}: left as it is: {why}", path.display())),
+                    Err(why) => {
+                        cleaned.left.push(format!(
+                            "the kubeconfig entries it added to {} ({why})",
+                            path.display()
+                        ));
+                        kept.push(w.clone());
+                    }
                 }
             }
         }
-        for (path, mut vars) in unset {
+        for (path, mut vars, from) in unset {
             vars.sort();
             vars.dedup();
             // Only variable names, which need no quoting: the fixed names
             // `assume` exports, and the ones `secrets` checked.
             vars.retain(|v| is_var_name(v));
+            if !holds_exports(&path, &vars) {
+                cleaned.left.push(format!(
+                    "the exports in {} (it holds none of the export lines aws-oidc wrote: \
+                     no unset lines added)",
+                    path.display()
+                ));
+                continue;
+            }
             let line = format!("# aws-oidc cleanup\nunset {}\n", vars.join(" "));
-            files::append(&path, line.as_bytes())?;
-            cleaned.unset_in.push(path);
+            match files::append(&path, line.as_bytes()) {
+                Ok(()) => cleaned.unset_in.push(path),
+                Err(e) => {
+                    cleaned
+                        .left
+                        .push(format!("the exports ({e}): unset {}", vars.join(" ")));
+                    kept.extend(from.into_iter().cloned());
+                }
+            }
         }
-        let empty = serde_json::to_vec(&Record {
+        let rest = serde_json::to_vec(&Record {
             version: 1,
-            written: Vec::new(),
+            written: kept,
         })
         .unwrap_or_default();
-        lock.replace(&empty, 0o600)?;
+        lock.replace(&rest, 0o600)?;
         Ok(cleaned)
     }
 }
@@ -538,6 +699,21 @@ pub enum Target {
     Profile(SharedFiles, ProfileName),
 }
 
+/// [`Ledger::distrust`] on metadata already read.
+fn distrust_of(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if meta.file_type().is_symlink() {
+        Some("a symlink")
+    } else if !meta.is_file() {
+        Some("not a regular file")
+    } else if !platform::owned_by_me(meta) {
+        Some("owned by another user")
+    } else if !platform::private_to_owner(meta) {
+        Some("open to other users (group or world)")
+    } else {
+        None
+    }
+}
+
 fn same_target(a: &Written, b: &Written) -> bool {
     match (a, b) {
         (Written::BashEnv { path: p, .. }, Written::BashEnv { path: q, .. }) => p == q,
@@ -553,7 +729,7 @@ fn same_target(a: &Written, b: &Written) -> bool {
                 ..
             },
         ) => c1 == c2 && n1 == n2,
-        (Written::File { path: p }, Written::File { path: q }) => p == q,
+        (Written::File { path: p, .. }, Written::File { path: q, .. }) => p == q,
         (Written::SecretExports { path: p, .. }, Written::SecretExports { path: q, .. }) => p == q,
         (
             Written::RegistryConfig { path: p, edit: e },
@@ -616,15 +792,17 @@ mod tests {
     use super::*;
     use crate::settings::tests::env_of;
 
+    /// What `$BASH_ENV` holds after aws-oidc exported into it.
+    const EXPORTED: &str =
+        "export AWS_ACCESS_KEY_ID='x'\nexport OK_1='y'\nexport DB_PASSWORD='z'\n";
+
     #[test]
     fn a_ledger_is_per_job_and_holds_no_secret() {
         let dir = tempfile::tempdir().unwrap();
         let a = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-1")]));
         let b = Ledger::in_dir(dir.path(), &env_of(&[("CIRCLE_WORKFLOW_JOB_ID", "job-2")]));
-        a.record(Written::File {
-            path: dir.path().join("x.env"),
-        })
-        .unwrap();
+        a.record(Written::created(dir.path().join("x.env")))
+            .unwrap();
         assert_eq!(a.entries().len(), 1);
         assert!(b.entries().is_empty());
         assert_eq!(fingerprint("ASIAEXAMPLE").len(), 16);
@@ -681,7 +859,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "export KEEP=1\n").unwrap();
+        std::fs::write(&bash_env, "export KEEP=1\nexport AWS_ACCESS_KEY_ID='x'\n").unwrap();
         let dotenv = dir.path().join("a.env");
         std::fs::write(&dotenv, "X=1\n").unwrap();
         l.record(Written::BashEnv {
@@ -690,17 +868,14 @@ mod tests {
             grant: None,
         })
         .unwrap();
-        l.record(Written::File {
-            path: dotenv.clone(),
-        })
-        .unwrap();
+        l.record(Written::created(dotenv.clone())).unwrap();
         let cleaned = l.cleanup().unwrap();
         assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
         assert_eq!(cleaned.files, 1);
         assert!(!dotenv.exists());
         assert_eq!(
             std::fs::read_to_string(&bash_env).unwrap(),
-            "export KEEP=1\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
+            "export KEEP=1\nexport AWS_ACCESS_KEY_ID='x'\n# aws-oidc cleanup\nunset AWS_ACCESS_KEY_ID AWS_SESSION_TOKEN\n"
         );
         assert!(l.entries().is_empty());
     }
@@ -710,7 +885,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         let secrets = |vars: &[&str]| Written::SecretExports {
             path: bash_env.clone(),
             vars: vars.iter().map(|v| v.to_string()).collect(),
@@ -737,7 +912,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let l = Ledger::in_dir(dir.path(), &env_of(&[]));
         let bash_env = dir.path().join("bash_env");
-        std::fs::write(&bash_env, "").unwrap();
+        std::fs::write(&bash_env, EXPORTED).unwrap();
         // A hand-edited ledger must not put code into $BASH_ENV.
         l.record(Written::SecretExports {
             path: bash_env.clone(),
@@ -747,5 +922,167 @@ mod tests {
         l.cleanup().unwrap();
         let text = std::fs::read_to_string(&bash_env).unwrap();
         assert!(text.ends_with("unset OK_1\n"), "{text}");
+    }
+
+    #[test]
+    fn one_file_cleanup_cannot_change_does_not_keep_it_from_unsetting_the_exports() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, EXPORTED).unwrap();
+        let dotenv = dir.path().join("a.env");
+        std::fs::write(&dotenv, "X=1\n").unwrap();
+        // A read-only credentials file (refused even for root): profile::remove fails.
+        let not_a_file = dir.path().join("credentials");
+        std::fs::write(&not_a_file, "[ci]\naws_access_key_id = AKIAEXAMPLE\n").unwrap();
+        platform::set_mode(&not_a_file, 0o400).unwrap();
+        let profile = Written::Profile {
+            credentials: not_a_file.clone(),
+            config: dir.path().join("config"),
+            name: "ci".into(),
+            region: false,
+            profile_region: false,
+            default_region: false,
+            grant: None,
+            process_role: None,
+        };
+        l.record(profile.clone()).unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        l.record(Written::created(dotenv.clone())).unwrap();
+        let cleaned = l.cleanup().unwrap();
+        assert_eq!(cleaned.unset_in, vec![bash_env.clone()]);
+        assert!(!dotenv.exists());
+        assert_eq!(cleaned.left.len(), 1, "{:?}", cleaned.left);
+        assert!(cleaned.left[0].contains("\"ci\""), "{:?}", cleaned.left);
+        assert!(std::fs::read_to_string(&bash_env)
+            .unwrap()
+            .ends_with("unset AWS_ACCESS_KEY_ID\n"));
+        // What was not taken back stays recorded for a rerun; the rest is forgotten.
+        assert_eq!(l.entries(), vec![profile]);
+        let again = l.cleanup().unwrap();
+        assert_eq!(again.left.len(), 1);
+        assert!(again.unset_in.is_empty());
+    }
+
+    #[cfg(feature = "eks")]
+    #[test]
+    fn a_kubeconfig_nested_too_deep_is_left_and_named_and_the_exports_still_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = dir.path().join("bash_env");
+        std::fs::write(&bash_env, EXPORTED).unwrap();
+        let kubeconfig = dir.path().join("config");
+        let deep = "- ".repeat(20_000) + "x\n";
+        std::fs::write(&kubeconfig, &deep).unwrap();
+        l.record(Written::Kubeconfig {
+            path: kubeconfig.clone(),
+            added_clusters: vec!["c".into()],
+            added_users: vec![],
+            added_contexts: vec![],
+            current_context: "c".into(),
+            previous_context: None,
+        })
+        .unwrap();
+        l.record(Written::BashEnv {
+            path: bash_env.clone(),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        })
+        .unwrap();
+        let cleaned = l.cleanup().unwrap();
+        assert_eq!(cleaned.unset_in, vec![bash_env]);
+        assert_eq!(cleaned.left.len(), 1);
+        assert!(cleaned.left[0].contains("deep"), "{:?}", cleaned.left);
+        assert_eq!(std::fs::read_to_string(&kubeconfig).unwrap(), deep);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_or_open_ledger_is_not_trusted_and_nothing_it_names_is_touched() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep\n").unwrap();
+        let text = format!(
+            r#"{{"version":1,"written":[{{"kind":"file","path":{:?},"sha256":null}}]}}"#,
+            victim
+        );
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::write(&elsewhere, &text).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join("local.ledger")).unwrap();
+        assert!(l.entries().is_empty());
+        let err = l.cleanup().unwrap_err();
+        assert!(err.to_string().contains("a symlink"), "{err}");
+        // Recording replaces the link; the file it pointed at is not written.
+        l.record(Written::created(dir.path().join("x"))).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), text);
+        std::fs::write(dir.path().join("local.ledger"), &text).unwrap();
+        platform::set_mode(&dir.path().join("local.ledger"), 0o666).unwrap();
+        assert!(l.entries().is_empty());
+        let err = l.cleanup().unwrap_err();
+        assert!(err.to_string().contains("open to other users"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+    }
+
+    #[test]
+    fn a_ledger_naming_files_aws_oidc_did_not_write_leaves_them_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let config = dir.path().join("config.yml");
+        let body = "version: 2.1\n# aws_access_key_id\njobs: {}\n";
+        std::fs::write(&config, body).unwrap();
+        let entries = [
+            Written::File {
+                path: config.clone(),
+                sha256: None,
+            },
+            Written::File {
+                path: config.clone(),
+                sha256: Some("00".repeat(32)),
+            },
+            Written::BashEnv {
+                path: config.clone(),
+                vars: vec!["AWS_ACCESS_KEY_ID".into()],
+                grant: None,
+            },
+            Written::Profile {
+                credentials: config.clone(),
+                config: config.clone(),
+                name: "jobs".into(),
+                region: true,
+                profile_region: true,
+                default_region: true,
+                grant: None,
+                process_role: None,
+            },
+            Written::DockerLogins {
+                config: config.clone(),
+                hosts: vec!["version".into()],
+                helper: false,
+            },
+            Written::Kubeconfig {
+                path: config.clone(),
+                added_clusters: vec!["jobs".into()],
+                added_users: vec![],
+                added_contexts: vec![],
+                current_context: "x".into(),
+                previous_context: None,
+            },
+        ];
+        for w in entries {
+            l.record(w).unwrap();
+            let cleaned = l.cleanup().unwrap();
+            assert!(
+                cleaned.unset_in.is_empty() && cleaned.files == 0,
+                "{cleaned:?}"
+            );
+            assert!(cleaned.profiles.is_empty(), "{cleaned:?}");
+            assert_eq!(std::fs::read_to_string(&config).unwrap(), body);
+        }
     }
 }

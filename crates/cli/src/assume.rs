@@ -256,7 +256,7 @@ pub fn run(args: AssumeArgs) -> Result<()> {
         v.targets
             .record(ledger, &exported, Some(grant), process_role)?;
         if let Some(path) = &v.dotenv {
-            ledger.record(Written::File { path: path.clone() })?;
+            ledger.record(Written::created(path.clone()))?;
         }
     }
     if v.json {

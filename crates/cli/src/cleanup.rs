@@ -89,10 +89,15 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         say!("aws-oidc: cleanup: {}", did.join("; "));
     }
     for what in &cleaned.left {
-        say!("aws-oidc: cleanup: could not take back {what}: remove them by hand");
+        say!("aws-oidc: cleanup: could not take back {what}");
     }
     if !cleaned.left.is_empty() {
-        bail!("cleanup took back everything else, but not what is named above");
+        // What was not taken back stays recorded: once the file is fixed (or
+        // the entries taken out by hand), running cleanup again finishes.
+        bail!(
+            "cleanup took back everything else, but not what is named above: fix those files \
+             (or remove aws-oidc's entries by hand) and run cleanup again"
+        );
     }
     Ok(())
 }

@@ -200,12 +200,7 @@ pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
             if let Some(path) = &dotenv {
                 shell::write_dotenv_vars(path, &pairs)?;
                 if let Some(l) = &ledger {
-                    record(
-                        l,
-                        Written::File {
-                            path: absolute(path),
-                        },
-                    );
+                    record(l, Written::created(absolute(path)));
                 }
                 wrote.push(path.display().to_string());
             }

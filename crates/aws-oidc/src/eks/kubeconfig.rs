@@ -39,6 +39,13 @@ pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 /// with a thousand clusters holds about twenty thousand).
 pub const MAX_NODES: u64 = 500_000;
 
+/// The deepest nesting of sequences and mappings a kubeconfig may have.
+/// kubectl's own files nest six deep (an extension inside a cluster); the
+/// loader and emitter recurse once per level, so 20,000 levels (`- - - ...`,
+/// `[[[...`, 40 KB) would overflow the stack: the depth is counted first, on
+/// the parser's event stream, which does not recurse.
+pub const MAX_DEPTH: usize = 64;
+
 /// Why the kubeconfig was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum KubeconfigError {
@@ -288,10 +295,30 @@ fn parse(text: &str, path: &Path) -> Result<Option<Hash>, KubeconfigError> {
             e.marker().col() + 1
         ))
     };
+    // One pass over the events, before anything that recurses (the loader,
+    // `Drop` of a nested `Yaml`, the emitter) sees the document.
     let mut count = NodeCount::default();
-    Parser::new_from_str(text)
-        .load(&mut count, true)
-        .map_err(scan)?;
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (ev, mark) = parser.next_token().map_err(scan)?;
+        match ev {
+            Event::StreamEnd => break,
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(not_kubeconfig(&format!(
+                        "it nests lists and mappings more than {MAX_DEPTH} deep (line {}), \
+                         deeper than any kubeconfig",
+                        mark.line()
+                    )));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        count.on_event(ev, mark);
+    }
     if count.total > MAX_NODES {
         return Err(not_kubeconfig(&format!(
             "it expands (aliases included) to more than {MAX_NODES} nodes"
@@ -441,6 +468,16 @@ pub fn unmerge(
     let Some(mut doc) = parse(text, path)? else {
         return Ok((text.to_string(), TakenBack::default()));
     };
+    // A ledger naming some other YAML file (a CircleCI config) must not
+    // have it rewritten: only a kubeconfig is.
+    if let Some(kind) = doc.get(&s("kind")).and_then(Yaml::as_str) {
+        if kind != "Config" {
+            return Err(KubeconfigError::NotKubeconfig {
+                path: path.to_path_buf(),
+                why: format!("its kind is {kind:?}, not Config"),
+            });
+        }
+    }
     let mut done = TakenBack::default();
     for (key, what, names) in [
         ("clusters", "cluster", &merged.added_clusters),
@@ -666,6 +703,36 @@ mod tests {
         }
         let err = merge(Some(&laughs), &e, Path::new("k")).unwrap_err();
         assert!(err.to_string().contains("nodes"), "{err}");
+    }
+
+    #[test]
+    fn deeply_nested_yaml_is_refused_instead_of_overflowing_the_stack() {
+        let e = entries(&info(), ARN);
+        // 40 KB each: the recursive loader and emitter would need far more
+        // than a test thread's 2 MiB of stack.
+        for text in [
+            "- ".repeat(20_000) + "x\n",
+            "[".repeat(20_000) + &"]".repeat(20_000) + "\n",
+            "a: ".to_string() + &"{b: ".repeat(20_000) + "c" + &"}".repeat(20_000) + "\n",
+        ] {
+            let err = merge(Some(&text), &e, Path::new("k")).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains("deep") || msg.contains("not valid YAML"),
+                "{msg}"
+            );
+            assert!(msg.contains("left as it was"), "{msg}");
+            let err = unmerge(&text, &Merged::default(), Path::new("k")).unwrap_err();
+            assert!(err.to_string().contains("k "), "{err}");
+        }
+        // kubectl's own depth is far inside the bound.
+        let nested = "a:\n".to_string()
+            + &(1..MAX_DEPTH - 1)
+                .map(|i| format!("{}b{i}:\n", "  ".repeat(i)))
+                .collect::<String>()
+            + &"  ".repeat(MAX_DEPTH - 1)
+            + "c: d\n";
+        merge(Some(&nested), &e, Path::new("k")).unwrap();
     }
 
     #[test]

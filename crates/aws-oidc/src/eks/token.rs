@@ -303,9 +303,10 @@ impl TokenCache {
         if problem.is_none() {
             // The token is a credential: `cleanup` removes it with the rest.
             // A ledger that cannot be written only means cleanup leaves it.
-            let _ = self.cache.ledger(env).record(Written::File {
-                path: entry.path().to_path_buf(),
-            });
+            let _ = self
+                .cache
+                .ledger(env)
+                .record(Written::created(entry.path().to_path_buf()));
         }
         Ok((token, problem))
     }
