@@ -15,15 +15,13 @@ each format is the URL of that registry the test registered.  Keys in
 
 from __future__ import annotations
 
-import hmac
 import http.server
 import json
 import time
-from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from strict_sts import sigv4
 from support.loopback import LoopbackServer
+from support.signed_requests import Refused, check_signed
 
 
 class CodeArtifact(LoopbackServer):
@@ -72,33 +70,9 @@ class CodeArtifact(LoopbackServer):
         url = urlsplit(handler.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         try:
-            auth = sigv4.parse_authorization(handler.headers.get("Authorization", ""))
-        except sigv4.SigV4FormatError as e:
-            return self.error("IncompleteSignatureException", str(e))
-        if (auth["service"], auth["region"]) != ("codeartifact", self.region):
-            return self.error("InvalidSignatureException", f"scope {auth['scope']} is not codeartifact", 403)
-        known = self.keys.get(auth["access_key_id"])
-        if known is None or known[1] != handler.headers.get("X-Amz-Security-Token"):
-            return self.error("UnrecognizedClientException", "The security token included in the request is invalid.")
-        amz_date = handler.headers.get("X-Amz-Date", "")
-        try:
-            sent = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
-            return self.error("IncompleteSignatureException", "X-Amz-Date is missing or malformed")
-        if abs(sent - time.time()) > 900:
-            return self.error("InvalidSignatureException", "Signature expired", 403)
-        expected = sigv4.expected_signature(
-            secret=known[0],
-            method=handler.command,
-            raw_path=url.path,
-            raw_query=url.query,
-            get_header=lambda name: handler.headers.get_all(name) or [],
-            body=body,
-            auth=auth,
-            amz_date=amz_date,
-        )
-        if not hmac.compare_digest(expected, auth["signature"]):
-            return self.error("InvalidSignatureException", "The request signature we calculated does not match.", 403)
+            auth = check_signed(handler, body, service="codeartifact", region=self.region, keys=self.keys)
+        except Refused as e:
+            return self.error(e.code, e.message, e.status)
         if auth["access_key_id"] in self.denied:
             return self.error("AccessDeniedException", "User is not authorized to perform: "
                               "codeartifact:GetAuthorizationToken", 403)  # fmt: skip

@@ -3,7 +3,7 @@
 moto has no ECR Public, so this answers the one call aws-oidc makes
 (`SpencerFrontendService.GetAuthorizationToken`, JSON 1.1) the way the
 service does, after checking its SigV4 signature with the strict STS
-fixture's verifier (`strict_sts/sigv4.py`): the scope must name service
+fixture's verifier (through `support/signed_requests.py`): the scope must name service
 `ecr-public` in us-east-1, the key must be one the test gave it (with the
 same session token), and the signature must match the request as received.
 Keys listed in `denied` get the AccessDeniedException a role without
@@ -14,15 +14,12 @@ is logged.
 from __future__ import annotations
 
 import base64
-import hmac
 import http.server
 import json
 import time
-from datetime import datetime, timezone
-from urllib.parse import urlsplit
 
 from support.loopback import LoopbackServer
-from strict_sts import sigv4
+from support.signed_requests import Refused, check_signed
 
 TARGET = "SpencerFrontendService.GetAuthorizationToken"
 
@@ -66,35 +63,9 @@ class EcrPublic(LoopbackServer):
         if handler.headers.get("X-Amz-Target") != TARGET:
             return self.error("UnknownOperationException", "only GetAuthorizationToken is here")
         try:
-            auth = sigv4.parse_authorization(handler.headers.get("Authorization", ""))
-        except sigv4.SigV4FormatError as e:
-            return self.error("IncompleteSignatureException", str(e))
-        if (auth["service"], auth["region"]) != ("ecr-public", "us-east-1"):
-            return self.error("InvalidSignatureException", f"scope {auth['scope']} is not ecr-public in us-east-1", 403)
-        known = self.keys.get(auth["access_key_id"])
-        token = handler.headers.get("X-Amz-Security-Token")
-        if known is None or known[1] != token:
-            return self.error("UnrecognizedClientException", "The security token included in the request is invalid.")
-        amz_date = handler.headers.get("X-Amz-Date", "")
-        try:
-            sent = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
-            return self.error("IncompleteSignatureException", "X-Amz-Date is missing or malformed")
-        if abs(sent - time.time()) > 900 or amz_date[:8] != auth["date"]:
-            return self.error("InvalidSignatureException", "Signature expired or not for today", 403)
-        url = urlsplit(handler.path)
-        expected = sigv4.expected_signature(
-            secret=known[0],
-            method=handler.command,
-            raw_path=url.path,
-            raw_query=url.query,
-            get_header=lambda name: handler.headers.get_all(name) or [],
-            body=body,
-            auth=auth,
-            amz_date=amz_date,
-        )
-        if not hmac.compare_digest(expected, auth["signature"]):
-            return self.error("InvalidSignatureException", "The request signature we calculated does not match.", 403)
+            auth = check_signed(handler, body, service="ecr-public", region="us-east-1", keys=self.keys)
+        except Refused as e:
+            return self.error(e.code, e.message, e.status)
         if auth["access_key_id"] in self.denied:
             return self.error(
                 "AccessDeniedException",
