@@ -86,6 +86,20 @@ pub const MAX_ATTEMPTS: Chain = Chain(&[Source::Env("AWS_MAX_ATTEMPTS")]);
 pub const RETRY_MODE: Chain = Chain(&[Source::Env("AWS_RETRY_MODE")]);
 
 impl Chain {
+    /// An endpoint URL the user set through this chain (`$AWS_ENDPOINT_URL_X`,
+    /// then `$AWS_ENDPOINT_URL`), checked; `None` where none is set, and the
+    /// caller picks the service's own.
+    pub fn endpoint_url(&self, env: Env) -> Result<Option<String>, SettingsError> {
+        let Some((url, _)) = self.resolve(None, env) else {
+            return Ok(None);
+        };
+        crate::request::check_endpoint_url(&url).map_err(|why| SettingsError::EndpointUrl {
+            url: crate::request::without_userinfo(&url),
+            why,
+        })?;
+        Ok(Some(url))
+    }
+
     /// The first non-blank value and where it came from.  `flag` is the
     /// command-line value, if any (a chain names at most one flag).
     pub fn resolve(&self, flag: Option<&str>, env: Env) -> Option<(String, Source)> {

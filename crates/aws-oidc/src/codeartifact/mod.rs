@@ -136,16 +136,8 @@ impl CodeArtifactSettings {
         if timeout_secs == 0 || timeout_secs > 3600 {
             return Err(SettingsError::Timeout.into());
         }
-        let endpoint = match CODEARTIFACT_ENDPOINT_URL.resolve(None, env) {
-            Some((url, _)) => {
-                crate::request::check_endpoint_url(&url).map_err(|why| {
-                    SettingsError::EndpointUrl {
-                        url: crate::request::without_userinfo(&url),
-                        why,
-                    }
-                })?;
-                url
-            }
+        let endpoint = match CODEARTIFACT_ENDPOINT_URL.endpoint_url(env)? {
+            Some(url) => url,
             None => regional(region, settings::USE_FIPS.resolve_bool(env)),
         };
         Ok(CodeArtifactSettings {

@@ -47,21 +47,9 @@ impl EcrSettings {
         if timeout_secs == 0 || timeout_secs > 3600 {
             return Err(SettingsError::Timeout);
         }
-        let endpoint = |chain: &Chain| -> Result<Option<String>, SettingsError> {
-            match chain.resolve(None, env) {
-                Some((url, _)) => match crate::request::check_endpoint_url(&url) {
-                    Ok(()) => Ok(Some(url)),
-                    Err(why) => Err(SettingsError::EndpointUrl {
-                        url: crate::request::without_userinfo(&url),
-                        why,
-                    }),
-                },
-                None => Ok(None),
-            }
-        };
         Ok(EcrSettings {
-            private_endpoint: endpoint(&ECR_ENDPOINT_URL)?,
-            public_endpoint: endpoint(&ECR_PUBLIC_ENDPOINT_URL)?,
+            private_endpoint: ECR_ENDPOINT_URL.endpoint_url(env)?,
+            public_endpoint: ECR_PUBLIC_ENDPOINT_URL.endpoint_url(env)?,
             use_fips: settings::USE_FIPS.resolve_bool(env),
             use_dual_stack: settings::USE_DUALSTACK.resolve_bool(env),
             retry: settings::retry_policy(env)?,

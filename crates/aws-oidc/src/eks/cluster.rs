@@ -39,18 +39,6 @@ pub struct EksSettings {
     total: Duration,
 }
 
-/// An explicit endpoint from `chain`, checked.
-fn explicit(chain: &Chain, env: Env) -> Result<Option<String>, SettingsError> {
-    let Some((url, _)) = chain.resolve(None, env) else {
-        return Ok(None);
-    };
-    crate::request::check_endpoint_url(&url).map_err(|why| SettingsError::EndpointUrl {
-        url: crate::request::without_userinfo(&url),
-        why,
-    })?;
-    Ok(Some(url))
-}
-
 /// EKS's endpoint for `region`, as the SDK's resolver names it; `Err`: why
 /// there is none aws-oidc knows (set `AWS_ENDPOINT_URL_EKS`).
 fn eks_endpoint(region: &str, fips: bool, dual_stack: bool) -> Result<String, String> {
@@ -92,11 +80,11 @@ impl EksSettings {
             .resolve(None, env)
             .map(|(path, _)| CaBundle::read(Path::new(&path)))
             .transpose()?;
-        let eks_endpoint = match explicit(&EKS_ENDPOINT_URL, env)? {
+        let eks_endpoint = match EKS_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
             None => eks_endpoint(region, use_fips, use_dual_stack).map_err(EksSetupError::Eks)?,
         };
-        let sts_url = explicit(&settings::ENDPOINT_URL, env)?;
+        let sts_url = settings::ENDPOINT_URL.endpoint_url(env)?;
         let sts = StsSettings {
             region: region.to_string(),
             use_fips: sts_url.is_none() && use_fips,

@@ -46,18 +46,6 @@ pub struct SecretsSettings {
     total: Duration,
 }
 
-/// An explicit endpoint from `chain`, checked.
-fn explicit(chain: &Chain, env: Env) -> Result<Option<String>, SettingsError> {
-    let Some((url, _)) = chain.resolve(None, env) else {
-        return Ok(None);
-    };
-    crate::request::check_endpoint_url(&url).map_err(|why| SettingsError::EndpointUrl {
-        url: crate::request::without_userinfo(&url),
-        why,
-    })?;
-    Ok(Some(url))
-}
-
 /// The regional endpoint of `service` (`secretsmanager`, `ssm`), FIPS or
 /// dual-stack as asked, as the SDKs' resolvers name them.
 fn regional(service: &str, region: &str, fips: bool, dual_stack: bool) -> String {
@@ -93,9 +81,11 @@ impl SecretsSettings {
         let dual = settings::USE_DUALSTACK.resolve_bool(env);
         Ok(SecretsSettings {
             region: region.to_string(),
-            secrets_manager: explicit(&SECRETS_MANAGER_ENDPOINT_URL, env)?
+            secrets_manager: SECRETS_MANAGER_ENDPOINT_URL
+                .endpoint_url(env)?
                 .unwrap_or_else(|| regional("secretsmanager", region, fips, dual)),
-            ssm: explicit(&SSM_ENDPOINT_URL, env)?
+            ssm: SSM_ENDPOINT_URL
+                .endpoint_url(env)?
                 .unwrap_or_else(|| regional("ssm", region, fips, dual)),
             retry: settings::retry_policy(env)?,
             ca_bundle: settings::CA_BUNDLE
