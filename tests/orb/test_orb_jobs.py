@@ -539,3 +539,14 @@ def test_install_dir_takes_every_form_circleci_env_subst_knows(ci):
     result = ci.run(config({"aws-oidc/install_aws_oidc": {"install_dir": "${UNSET_DIR:-$OPT_BIN}/aws-oidc"}}))
     assert_ok(result)
     assert (ci.tmp / "opt-bin" / "aws-oidc" / "aws-oidc").is_file()
+
+
+def test_a_parameter_value_that_looks_like_an_option_stays_a_value(ci):
+    """Values reach the binary as --flag=VALUE: a session name such as
+    `--profile=evil` is the session's name, not a second --profile."""
+    ci.give_token()
+    result = ci.run(config(setup_step(role_arn=role("option-like"), role_session_name="--profile=evil"),
+                           caller_arn()))
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("option-like", "--profile=evil")
+    assert "evil" not in ci.credentials() and "profile evil" not in ci.aws_config()

@@ -4,6 +4,8 @@
 # assumes role_arn with the job's OIDC token and exports the keys, writing
 # no profile. With set_aws_env_vars false, the keys go to
 # /tmp/<profile_name>.keys instead, as circleci/aws-cli v4 writes them.
+# Each value is joined to its flag with `=`, so that one starting with `-`
+# stays a value and is never read as an option.
 # orb-pack:include(scripts/lib/prelude.sh)
 step=assume_role_with_web_identity
 read_bash_env
@@ -19,11 +21,11 @@ else
   target="/tmp/$expanded.keys"
 fi
 "$bin" assume --expand-env \
-  --role-arn "$PARAM_ROLE_ARN" \
-  --session-name "$PARAM_ROLE_SESSION_NAME" \
-  --duration "$PARAM_SESSION_DURATION" \
-  --region "$PARAM_REGION" \
-  --no-region-export --bash-env "$target"
+  --role-arn="$PARAM_ROLE_ARN" \
+  --session-name="$PARAM_ROLE_SESSION_NAME" \
+  --duration="$PARAM_SESSION_DURATION" \
+  --region="$PARAM_REGION" \
+  --no-region-export --bash-env="$target"
 # circleci/aws-cli's copies of the keys (v4 exported only these); they copy
 # the variables just written, so no key is in this script.
 # shellcheck disable=SC2016 # expanded when the file is read, not now

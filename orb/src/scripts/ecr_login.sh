@@ -3,17 +3,19 @@
 # the work (and is where it is tested); this maps the PARAM_* values onto
 # its flags, raw: `--expand-env` expands $VAR and ${VAR}, and options left
 # empty count as not given.
+# Each value is joined to its flag with `=`, so that one starting with `-`
+# stays a value and is never read as an option.
 # orb-pack:include(scripts/lib/prelude.sh)
 step=ecr_login
 read_bash_env
 set -eu
 
 set -- ecr-login --expand-env \
-  --region "$PARAM_REGION" \
-  --profile "$PARAM_PROFILE_NAME" \
-  --role-arn "$PARAM_ROLE_ARN" \
-  --session-name "$PARAM_ROLE_SESSION_NAME" \
-  --audience "$PARAM_AUDIENCE"
+  --region="$PARAM_REGION" \
+  --profile="$PARAM_PROFILE_NAME" \
+  --role-arn="$PARAM_ROLE_ARN" \
+  --session-name="$PARAM_ROLE_SESSION_NAME" \
+  --audience="$PARAM_AUDIENCE"
 if is_true public "$PARAM_PUBLIC"; then set -- "$@" --public; fi
 if is_true helper "$PARAM_HELPER"; then set -- "$@" --helper; fi
 if is_true docker_login "$PARAM_DOCKER_LOGIN"; then set -- "$@" --docker-login; fi

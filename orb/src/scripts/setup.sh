@@ -6,6 +6,8 @@
 # does the credential work (and is where it is tested); this maps the
 # PARAM_* values onto its flags, raw: `--expand-env` expands them, and
 # options left empty count as not given.
+# Each value is joined to its flag with `=`, so that one starting with `-`
+# stays a value and is never read as an option.
 # orb-pack:include(scripts/lib/prelude.sh)
 step=setup
 read_bash_env
@@ -81,19 +83,19 @@ read_setup_parameters() {
 # A role ARN: assume it with the job's OIDC token.
 assume_role() {
   set -- assume --expand-env \
-    --role-arn "$role_arn" \
-    --session-name "$session_name" \
-    --duration "$duration" \
-    --audience "$PARAM_AUDIENCE" \
-    --chain-role-arn "$PARAM_CHAIN_ROLE_ARN" \
-    --external-id "$PARAM_EXTERNAL_ID" \
-    --policy "$PARAM_SESSION_POLICY" \
-    --policy-arn "$PARAM_POLICY_ARNS" \
-    --allowed-account-ids "$PARAM_ALLOWED_ACCOUNT_IDS" \
-    --region "$region" --profile "$profile"
+    --role-arn="$role_arn" \
+    --session-name="$session_name" \
+    --duration="$duration" \
+    --audience="$PARAM_AUDIENCE" \
+    --chain-role-arn="$PARAM_CHAIN_ROLE_ARN" \
+    --external-id="$PARAM_EXTERNAL_ID" \
+    --policy="$PARAM_SESSION_POLICY" \
+    --policy-arn="$PARAM_POLICY_ARNS" \
+    --allowed-account-ids="$PARAM_ALLOWED_ACCOUNT_IDS" \
+    --region="$region" --profile="$profile"
   if is_true verify "$PARAM_VERIFY"; then set -- "$@" --verify; fi
   if is_true refresh "$PARAM_REFRESH"; then set -- "$@" --refresh; fi
-  if [ -n "$PARAM_SKIP_IF_VALID" ]; then set -- "$@" --skip-if-valid "$PARAM_SKIP_IF_VALID"; fi
+  if [ -n "$PARAM_SKIP_IF_VALID" ]; then set -- "$@" --skip-if-valid="$PARAM_SKIP_IF_VALID"; fi
   if is_true circleci_tags "$PARAM_CIRCLECI_TAGS"; then set -- "$@" --circleci-tags; fi
   $profile_region || set -- "$@" --no-profile-region
   if $default_region; then set -- "$@" --default-region; fi
@@ -136,9 +138,9 @@ write_stored_keys() {
     return
   fi
   set -- static-keys --expand-env \
-    --access-key-id-var "$key_id_var" \
-    --secret-access-key-var "$secret_var" \
-    --region "$region" --profile "$profile"
+    --access-key-id-var="$key_id_var" \
+    --secret-access-key-var="$secret_var" \
+    --region="$region" --profile="$profile"
   $profile_region || set -- "$@" --no-profile-region
   if $default_region; then set -- "$@" --default-region; fi
   AWS_OIDC_STORED_KEY_ID=${staged_key_id:-} AWS_OIDC_STORED_SECRET=${staged_secret:-} \
@@ -188,7 +190,7 @@ write_region_only() {
     return 0
   fi
   if $default_region; then aws configure set default.region "$expanded"; fi
-  if $profile_region; then aws configure set region "$expanded" --profile "$profile"; fi
+  if $profile_region; then aws configure set region "$expanded" --profile="$profile"; fi
 }
 
 main
