@@ -62,6 +62,55 @@ pub(crate) struct CallSettings {
     pub answer_limit: usize,
 }
 
+/// What the signed calls of one command share, read once from the
+/// environment: retries, the CA bundle, and the time they may take in all
+/// (`timeout_secs`, 1 to 3600). ECR, EKS, Secrets Manager, SSM and
+/// CodeArtifact each hold one.
+#[derive(Debug, Clone)]
+pub(crate) struct CallBudget {
+    /// Attempts and backoff.
+    pub retry: RetryPolicy,
+    /// The CAs to trust instead of the system's.
+    pub ca_bundle: Option<CaBundle>,
+    /// The time all calls may take, retries and waits included.
+    pub total: Duration,
+}
+
+impl CallBudget {
+    /// Reads retries and the CA bundle from `env`; `timeout_secs` outside
+    /// 1..=3600 is refused.
+    pub(crate) fn from_env<E>(env: crate::settings::Env, timeout_secs: u64) -> Result<Self, E>
+    where
+        E: From<crate::settings::SettingsError> + From<crate::sts::CaBundleError>,
+    {
+        use crate::settings::{self, SettingsError};
+        if timeout_secs == 0 || timeout_secs > 3600 {
+            return Err(SettingsError::Timeout.into());
+        }
+        Ok(CallBudget {
+            retry: settings::retry_policy(env)?,
+            ca_bundle: settings::CA_BUNDLE
+                .resolve(None, env)
+                .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
+                .transpose()?,
+            total: Duration::from_secs(timeout_secs),
+        })
+    }
+
+    /// How each call is made: a connection within 5 s and an attempt
+    /// within 15 s, neither past the whole budget; answers up to
+    /// [`ANSWER_LIMIT`].
+    pub(crate) fn call_settings(&self) -> CallSettings {
+        CallSettings {
+            ca_bundle: self.ca_bundle.clone(),
+            retry: self.retry,
+            connect_timeout: Duration::from_secs(5).min(self.total),
+            attempt_timeout: Duration::from_secs(15).min(self.total),
+            answer_limit: ANSWER_LIMIT,
+        }
+    }
+}
+
 /// What is sent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Request<'a> {

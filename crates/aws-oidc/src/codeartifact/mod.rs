@@ -15,16 +15,17 @@
 
 pub mod tools;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
+use crate::aws_call::{
+    call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
+};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
-use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, StsFailure};
+use crate::sts::StsFailure;
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
 pub const CODEARTIFACT_ENDPOINT_URL: Chain = Chain(&[
@@ -113,9 +114,7 @@ pub fn parse_duration(raw: &str) -> Result<u32, InputError> {
 pub struct CodeArtifactSettings {
     region: String,
     endpoint: String,
-    retry: RetryPolicy,
-    ca_bundle: Option<CaBundle>,
-    total: Duration,
+    budget: CallBudget,
 }
 
 /// Why CodeArtifact cannot be reached with these settings.
@@ -133,9 +132,7 @@ impl CodeArtifactSettings {
     /// Reads the endpoint, FIPS, retries and the CA bundle from `env` for
     /// `region`; both calls end within `timeout_secs`.
     pub fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
-        if timeout_secs == 0 || timeout_secs > 3600 {
-            return Err(SettingsError::Timeout.into());
-        }
+        let budget = CallBudget::from_env::<SetupError>(env, timeout_secs)?;
         let endpoint = match CODEARTIFACT_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
             None => regional(region, settings::USE_FIPS.resolve_bool(env)),
@@ -143,23 +140,12 @@ impl CodeArtifactSettings {
         Ok(CodeArtifactSettings {
             region: region.to_string(),
             endpoint,
-            retry: settings::retry_policy(env)?,
-            ca_bundle: settings::CA_BUNDLE
-                .resolve(None, env)
-                .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
-                .transpose()?,
-            total: Duration::from_secs(timeout_secs),
+            budget,
         })
     }
 
     fn call_settings(&self) -> CallSettings {
-        CallSettings {
-            ca_bundle: self.ca_bundle.clone(),
-            retry: self.retry,
-            connect_timeout: Duration::from_secs(5).min(self.total),
-            attempt_timeout: Duration::from_secs(15).min(self.total),
-            answer_limit: crate::aws_call::ANSWER_LIMIT,
-        }
+        self.budget.call_settings()
     }
 }
 
@@ -277,7 +263,7 @@ pub fn login(
         .enable_all()
         .build()
         .map_err(LoginError::Runtime)?;
-    let deadline = Instant::now() + s.total;
+    let deadline = Instant::now() + s.budget.total;
     let token_path = format!(
         "/v1/authorization-token?{}&duration={duration}",
         repo.query()

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 
-use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
+use crate::aws_call::{
+    call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
+};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
-use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, StsFailure};
+use crate::sts::StsFailure;
 
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
 
@@ -35,46 +36,31 @@ pub struct EcrSettings {
     public_endpoint: Option<String>,
     use_fips: bool,
     use_dual_stack: bool,
-    retry: RetryPolicy,
-    ca_bundle: Option<CaBundle>,
-    total: Duration,
+    budget: CallBudget,
 }
 
 impl EcrSettings {
     /// Reads endpoints, FIPS, dual-stack, retries and the CA bundle from
     /// `env`; every call of one login ends within `timeout_secs`.
     pub fn from_env(env: Env, timeout_secs: u64) -> Result<Self, SettingsError> {
-        if timeout_secs == 0 || timeout_secs > 3600 {
-            return Err(SettingsError::Timeout);
-        }
+        let budget = CallBudget::from_env::<SettingsError>(env, timeout_secs)?;
         Ok(EcrSettings {
             private_endpoint: ECR_ENDPOINT_URL.endpoint_url(env)?,
             public_endpoint: ECR_PUBLIC_ENDPOINT_URL.endpoint_url(env)?,
             use_fips: settings::USE_FIPS.resolve_bool(env),
             use_dual_stack: settings::USE_DUALSTACK.resolve_bool(env),
-            retry: settings::retry_policy(env)?,
-            ca_bundle: settings::CA_BUNDLE
-                .resolve(None, env)
-                .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
-                .transpose()?,
-            total: Duration::from_secs(timeout_secs),
+            budget,
         })
     }
 
     /// The time one login may take, retries included.
     pub fn total(&self) -> Duration {
-        self.total
+        self.budget.total
     }
 
     /// How calls are made.
     fn call_settings(&self) -> CallSettings {
-        CallSettings {
-            ca_bundle: self.ca_bundle.clone(),
-            retry: self.retry,
-            connect_timeout: Duration::from_secs(5).min(self.total),
-            attempt_timeout: Duration::from_secs(15).min(self.total),
-            answer_limit: crate::aws_call::ANSWER_LIMIT,
-        }
+        self.budget.call_settings()
     }
 
     /// The endpoint for `region`: the one given, else ECR's (ECR Public's)
@@ -326,7 +312,7 @@ async fn login_async(
     creds: &SourcedCredentials,
     settings: &EcrSettings,
 ) -> Result<Vec<RegistryLogin>, EcrError> {
-    let deadline = Instant::now() + settings.total;
+    let deadline = Instant::now() + settings.budget.total;
     let mut by_region: BTreeMap<&str, Vec<&Registry>> = BTreeMap::new();
     let mut out = Vec::new();
     for r in registries {

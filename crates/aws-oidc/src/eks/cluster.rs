@@ -12,15 +12,15 @@
 //! client: that cost 246 KB of the x86_64 binary, the whole 250 KB the EKS
 //! feature may take (README.md, "kubectl and helm against EKS").
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::token::ClusterName;
-use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
+use crate::aws_call::{
+    call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
+};
 use crate::credential_source::SourcedCredentials;
-use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, EndpointError, StsFailure, StsSettings};
+use crate::sts::{EndpointError, StsFailure, StsSettings};
 
 /// EKS's endpoint: `$AWS_ENDPOINT_URL_EKS`, then `$AWS_ENDPOINT_URL`.
 pub const EKS_ENDPOINT_URL: Chain = Chain(&[
@@ -34,9 +34,7 @@ pub struct EksSettings {
     region: String,
     eks_endpoint: String,
     sts: StsSettings,
-    retry: RetryPolicy,
-    ca_bundle: Option<CaBundle>,
-    total: Duration,
+    budget: CallBudget,
 }
 
 /// EKS's endpoint for `region`, as the SDK's resolver names it; `Err`: why
@@ -69,17 +67,10 @@ impl EksSettings {
     /// `env` for `region`; every call ends within `timeout_secs`.  Settings
     /// no endpoint exists for fail here, not at kubectl's time.
     pub fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, EksSetupError> {
-        if timeout_secs == 0 || timeout_secs > 3600 {
-            return Err(SettingsError::Timeout.into());
-        }
-        let total = Duration::from_secs(timeout_secs);
+        let budget = CallBudget::from_env::<EksSetupError>(env, timeout_secs)?;
+        let call = budget.call_settings();
         let use_fips = settings::USE_FIPS.resolve_bool(env);
         let use_dual_stack = settings::USE_DUALSTACK.resolve_bool(env);
-        let retry = settings::retry_policy(env)?;
-        let ca_bundle = settings::CA_BUNDLE
-            .resolve(None, env)
-            .map(|(path, _)| CaBundle::read(Path::new(&path)))
-            .transpose()?;
         let eks_endpoint = match EKS_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
             None => eks_endpoint(region, use_fips, use_dual_stack).map_err(EksSetupError::Eks)?,
@@ -90,26 +81,24 @@ impl EksSettings {
             use_fips: sts_url.is_none() && use_fips,
             use_dual_stack: sts_url.is_none() && use_dual_stack,
             endpoint_url: sts_url,
-            retry,
+            retry: call.retry,
             user_agent: None,
-            ca_bundle: ca_bundle.clone(),
-            connect_timeout: Duration::from_secs(5).min(total),
-            attempt_timeout: Duration::from_secs(15).min(total),
+            ca_bundle: call.ca_bundle,
+            connect_timeout: call.connect_timeout,
+            attempt_timeout: call.attempt_timeout,
         };
         sts.resolve_endpoint()?;
         Ok(EksSettings {
             region: region.to_string(),
             eks_endpoint,
             sts,
-            retry,
-            ca_bundle,
-            total,
+            budget,
         })
     }
 
     /// How long a whole call may take, retries and waits included.
     pub fn time_limit(&self) -> Duration {
-        self.total
+        self.budget.total
     }
 
     /// The region.
@@ -128,13 +117,7 @@ impl EksSettings {
     }
 
     fn call_settings(&self) -> CallSettings {
-        CallSettings {
-            ca_bundle: self.ca_bundle.clone(),
-            retry: self.retry,
-            connect_timeout: Duration::from_secs(5).min(self.total),
-            attempt_timeout: Duration::from_secs(15).min(self.total),
-            answer_limit: crate::aws_call::ANSWER_LIMIT,
-        }
+        self.budget.call_settings()
     }
 }
 
@@ -256,7 +239,7 @@ pub fn describe(
         region: &s.region,
         request: Request::RestGet { path: &path },
     };
-    let deadline = Instant::now() + s.total;
+    let deadline = Instant::now() + s.budget.total;
     let answer = runtime
         .block_on(call_json(&call, creds, &s.call_settings(), deadline))
         .map_err(|failure| ClusterError::Call {

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::aws_call::{call_json, common_hint, with_hint, CallSettings, JsonCall, Request};
+use crate::aws_call::{
+    call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
+};
 use crate::credential_source::SourcedCredentials;
-use crate::retry::RetryPolicy;
 use crate::settings::{self, Chain, Env, SettingsError, Source};
-use crate::sts::{CaBundle, FailureKind, StsFailure};
+use crate::sts::{FailureKind, StsFailure};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
 pub const SECRETS_MANAGER_ENDPOINT_URL: Chain = Chain(&[
@@ -41,9 +42,7 @@ pub struct SecretsSettings {
     region: String,
     secrets_manager: String,
     ssm: String,
-    retry: RetryPolicy,
-    ca_bundle: Option<CaBundle>,
-    total: Duration,
+    budget: CallBudget,
 }
 
 /// The regional endpoint of `service` (`secretsmanager`, `ssm`), FIPS or
@@ -74,9 +73,7 @@ impl SecretsSettings {
     /// Reads endpoints, FIPS, dual-stack, retries and the CA bundle from
     /// `env` for `region`; every call of one command ends within `timeout_secs`.
     pub fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SecretsSetupError> {
-        if timeout_secs == 0 || timeout_secs > 3600 {
-            return Err(SettingsError::Timeout.into());
-        }
+        let budget = CallBudget::from_env::<SecretsSetupError>(env, timeout_secs)?;
         let fips = settings::USE_FIPS.resolve_bool(env);
         let dual = settings::USE_DUALSTACK.resolve_bool(env);
         Ok(SecretsSettings {
@@ -87,12 +84,7 @@ impl SecretsSettings {
             ssm: SSM_ENDPOINT_URL
                 .endpoint_url(env)?
                 .unwrap_or_else(|| regional("ssm", region, fips, dual)),
-            retry: settings::retry_policy(env)?,
-            ca_bundle: settings::CA_BUNDLE
-                .resolve(None, env)
-                .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
-                .transpose()?,
-            total: Duration::from_secs(timeout_secs),
+            budget,
         })
     }
 
@@ -103,16 +95,14 @@ impl SecretsSettings {
 
     /// The time all calls of one command may take.
     pub fn time_limit(&self) -> Duration {
-        self.total
+        self.budget.total
     }
 
     fn call_settings(&self) -> CallSettings {
+        // A batch of secrets is larger than any other service's answer.
         CallSettings {
-            ca_bundle: self.ca_bundle.clone(),
-            retry: self.retry,
-            connect_timeout: Duration::from_secs(5).min(self.total),
-            attempt_timeout: Duration::from_secs(15).min(self.total),
             answer_limit: ANSWER_LIMIT,
+            ..self.budget.call_settings()
         }
     }
 }
