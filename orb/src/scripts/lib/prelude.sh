@@ -36,13 +36,7 @@ is_true() {
 # not end an aws-oidc step, nor hide the lines after it.
 read_bash_env() {
   [ -n "${BASH_ENV:-}" ] && [ -f "$BASH_ENV" ] || return 0
-  if [ -n "${BASH_VERSION:-}" ]; then
-    # shellcheck disable=SC3028 # bash's own variable, read only under bash
-    case :${SHELLOPTS:-}: in
-      *:posix:*) ;; # bash started as sh reads no $BASH_ENV
-      *) return 0 ;;
-    esac
-  fi
+  if shell_reads_bash_env; then return 0; fi
   set +eu
   if command -v awk >/dev/null 2>&1; then
     # dash and busybox stop reading a file at a `.` or `source` of a file
@@ -75,8 +69,9 @@ BASH_LIKE_SOURCE_AWK='
   { print }
 '
 
-# True when this shell reads $BASH_ENV by itself: bash, not as sh. Later
-# steps run in the same shell unless they set their own.
+# True when this shell reads $BASH_ENV by itself: bash, but not bash started
+# as sh (POSIX mode). Later steps run in the same shell unless they set
+# their own.
 shell_reads_bash_env() {
   [ -n "${BASH_VERSION:-}" ] || return 1
   # shellcheck disable=SC3028 # bash's own variable, read only under bash
