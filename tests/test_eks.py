@@ -265,6 +265,78 @@ def test_other_entries_survive_the_merge(aws_oidc_bin, api, eks_env, tmp_path):
     assert set(names.stdout.split()) == {"local", CLUSTER_ARN}
 
 
+# Other entries that YAML 1.1 (kubectl's reader) and YAML 1.2 read differently:
+# `yes`/`on`/`y` are booleans and `0o17`/`017` numbers to kubectl, `!!binary`
+# is bytes, escapes are control characters, comments and quoting are the
+# author's.  Loaded by kubectl before the merge, so it must be after it.
+YAML_1_1_KUBECONFIG = """\
+# written by hand
+apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    server: https://127.0.0.1:6443
+    insecure-skip-tls-verify: yes
+    tls-server-name: "a\\x01b"
+    extensions:
+    - name: x
+      extension: {a: on, b: 0o17, c: 017, d: !!binary AAEC, e: y, f: 1_000, g: "\\u00e9"}
+  name: kind # local
+-
+  name: odd
+  cluster:
+    server: https://10.0.0.1
+    insecure-skip-tls-verify: on
+users:
+  - name: kind
+    user:
+      token: abc
+contexts:
+- context: {cluster: kind, user: kind}
+  name: kind
+current-context: "kind"
+preferences: {}
+"""
+
+
+def test_other_entries_mean_the_same_to_kubectl_after_the_merge_and_cleanup_gives_the_file_back(
+        aws_oidc_bin, api, eks_env, tmp_path):  # fmt: skip
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(YAML_1_1_KUBECONFIG)
+    env = {**eks_env, "KUBECONFIG": str(kubeconfig), "CIRCLE_WORKFLOW_JOB_ID": "job-eks-yaml-1-1"}
+
+    def view():
+        got = kubectl(env, "config", "view", "--raw", "-o", "json")
+        assert got.returncode == 0, got.stderr
+        return json.loads(got.stdout)
+
+    before = view()
+    assert before["clusters"][0]["cluster"]["insecure-skip-tls-verify"] is True
+    assert before["clusters"][0]["cluster"]["extensions"][0]["extension"]["b"] == 15
+    wrote = run_aws_oidc(aws_oidc_bin, ["eks-kubeconfig", "--cluster-name", CLUSTER], env)
+    assert wrote.returncode == 0, wrote.stderr
+    after = view()
+    # kubectl lists entries by name, whatever the file's order.
+    for key in ("clusters", "users", "contexts"):
+        was = {e["name"]: e for e in before[key]}
+        now = {e["name"]: e for e in after[key] if e["name"] in was}
+        assert now == was, key
+    assert sorted(c["name"] for c in after["clusters"]) == sorted(["kind", "odd", CLUSTER_ARN])
+    assert after["current-context"] == CLUSTER_ARN
+    # Every line the author wrote is still there, comments included.
+    lines = iter(kubeconfig.read_text().splitlines())
+    for line in YAML_1_1_KUBECONFIG.splitlines():
+        if not line.startswith("current-context"):
+            assert any(got == line for got in lines), line
+    got = kubectl(env, "get", "pods", "-o", "name")
+    assert got.returncode == 0 and got.stdout.strip() == "pod/web-0", got.stderr
+
+    cleaned = run_aws_oidc(aws_oidc_bin, ["cleanup"], env)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert kubeconfig.read_text() == YAML_1_1_KUBECONFIG
+    assert view() == before
+
+
 def test_an_unknown_cluster_gets_eks_error_explained(aws_oidc_bin, api, eks_env, tmp_path):
     kubeconfig = tmp_path / "config"
     got = run_aws_oidc(aws_oidc_bin, ["eks-kubeconfig", "--cluster-name", "missing", "--kubeconfig", str(kubeconfig)],

@@ -3,18 +3,26 @@
 //! A cluster (named by its ARN: endpoint and CA), a user of the same name
 //! whose exec plugin runs `aws-oidc eks-token`, and a context joining them
 //! (named by `--alias`, else the ARN), which becomes the current context.
-//! Every other entry and key is kept, in its order; comments are not
-//! (kubectl does not keep them either).  The file is read (bounded), merged
-//! and replaced atomically, 0600, under a lock, so parallel steps cannot
-//! lose each other's entries; a file that is not a kubeconfig (not YAML,
-//! or not shaped like one) is refused and left byte for byte as it was.
+//! Every other entry, key, comment and byte is kept: the merge edits the
+//! file's lines (see `splice`), because kubectl reads YAML 1.1 and
+//! rewriting the whole document with a YAML 1.2 library changes what other
+//! entries mean to it (`yes`, `on`, `0o17`, tags, escapes).  Every edit is
+//! checked: the new text must read back as the same merge applied to the
+//! parsed document, or nothing is written.  A layout whose lines cannot be
+//! edited one entry at a time (flow-style lists holding entries, aliased
+//! lists) is refused.  The file is read (bounded), merged and replaced
+//! atomically, 0600, under a lock, so parallel steps cannot lose each
+//! other's entries; a file that is not a kubeconfig (not YAML, or not
+//! shaped like one) is refused and left byte for byte as it was.
 //! [`Merged`] says what was added, so that `cleanup` takes back only that
-//! ([`take_back`]).
+//! ([`take_back`]), which gives back the file as it was when nothing else
+//! changed it since.
 //!
-//! YAML is read and written by yaml-rust2, the smallest maintained YAML
-//! crate that does both (README.md, "kubectl and helm against EKS").  Its loader
-//! copies a node for every alias, so a document is first counted, aliases
-//! included, and refused beyond [`MAX_NODES`] (no "billion laughs").
+//! YAML is read by yaml-rust2, the smallest maintained YAML crate
+//! (README.md, "kubectl and helm against EKS"); its parser's event marks
+//! locate the entries.  Its loader copies a node for every alias, so a
+//! document is first counted, aliases included, and refused beyond
+//! [`MAX_NODES`] (no "billion laughs").
 //!
 //! Which file: `--kubeconfig`, else the first path in `$KUBECONFIG` (the
 //! file kubectl writes new entries to; the list is split as kubectl splits
@@ -26,9 +34,10 @@ use std::path::{Path, PathBuf};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 use yaml_rust2::yaml::Hash;
-use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
+use yaml_rust2::{Yaml, YamlLoader};
 
 use super::cluster::ClusterInfo;
+use super::splice::{apply, keys, node_end, quoted, Edit, Ev, KeyAt, Lines};
 use crate::files::{FileError, UpdateLock};
 use crate::settings::Env;
 
@@ -41,7 +50,7 @@ pub const MAX_NODES: u64 = 500_000;
 
 /// The deepest nesting of sequences and mappings a kubeconfig may have.
 /// kubectl's own files nest six deep (an extension inside a cluster); the
-/// loader and emitter recurse once per level, so 20,000 levels (`- - - ...`,
+/// loader and `Drop` recurse once per level, so 20,000 levels (`- - - ...`,
 /// `[[[...`, 40 KB) would overflow the stack: the depth is counted first, on
 /// the parser's event stream, which does not recurse.
 pub const MAX_DEPTH: usize = 64;
@@ -198,34 +207,6 @@ impl Entries<'_> {
     }
 }
 
-/// Replaces the entry named `name` in `list` with `entry` (keeping the
-/// keys of the old one's `keep` map that the new one lacks, e.g. a
-/// context's namespace), or appends it.  True when appended.
-fn upsert(list: &mut Vec<Yaml>, name: &str, mut entry: Yaml, keep: Option<&str>) -> bool {
-    match list.iter().position(|e| name_of(e) == Some(name)) {
-        Some(i) => {
-            if let Some(inner) = keep {
-                let old = get(&list[i], inner).and_then(Yaml::as_hash).cloned();
-                let new = entry
-                    .as_mut_hash()
-                    .and_then(|h| h.get_mut(&s(inner)))
-                    .and_then(Yaml::as_mut_hash);
-                if let (Some(old), Some(new)) = (old, new) {
-                    for (k, v) in old {
-                        new.entry(k).or_insert(v);
-                    }
-                }
-            }
-            list[i] = entry;
-            false
-        }
-        None => {
-            list.push(entry);
-            true
-        }
-    }
-}
-
 /// Counts a document's nodes with every alias expanded, without expanding them.
 #[derive(Default)]
 struct NodeCount {
@@ -277,8 +258,15 @@ fn has_bad_value(v: &Yaml) -> bool {
     }
 }
 
-/// Parses a kubeconfig: `None` for an empty (or null) document.
-fn parse(text: &str, path: &Path) -> Result<Option<Hash>, KubeconfigError> {
+/// A kubeconfig read: the document (`None` for an empty or null one) and
+/// the parser's events, which say where each node is in the text.
+struct Parsed {
+    doc: Option<Hash>,
+    events: Vec<Ev>,
+}
+
+/// Parses a kubeconfig.
+fn parse(text: &str, path: &Path) -> Result<Parsed, KubeconfigError> {
     let not_yaml = |why: String| KubeconfigError::NotYaml {
         path: path.to_path_buf(),
         why,
@@ -295,11 +283,19 @@ fn parse(text: &str, path: &Path) -> Result<Option<Hash>, KubeconfigError> {
             e.marker().col() + 1
         ))
     };
+    // The parser counts a bare CR as a line break and `str::lines` does
+    // not: the splice would misplace every line after one.
+    if text.replace("\r\n", "").contains('\r') {
+        return Err(not_kubeconfig(
+            "it breaks lines with a bare carriage return (CR); kubectl writes LF",
+        ));
+    }
     // One pass over the events, before anything that recurses (the loader,
-    // `Drop` of a nested `Yaml`, the emitter) sees the document.
+    // `Drop` of a nested `Yaml`) sees the document.
     let mut count = NodeCount::default();
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
+    let mut events = Vec::new();
     loop {
         let (ev, mark) = parser.next_token().map_err(scan)?;
         match ev {
@@ -317,6 +313,7 @@ fn parse(text: &str, path: &Path) -> Result<Option<Hash>, KubeconfigError> {
             Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
+        events.push((ev.clone(), mark));
         count.on_event(ev, mark);
     }
     if count.total > MAX_NODES {
@@ -328,76 +325,498 @@ fn parse(text: &str, path: &Path) -> Result<Option<Hash>, KubeconfigError> {
     if docs.len() > 1 {
         return Err(not_kubeconfig("it holds more than one YAML document"));
     }
-    match docs.pop() {
-        None | Some(Yaml::Null) => Ok(None),
+    let doc = match docs.pop() {
+        None | Some(Yaml::Null) => None,
         // An empty document (`---` alone).
-        Some(Yaml::BadValue) => Ok(None),
-        Some(v) if has_bad_value(&v) => Err(not_kubeconfig(
-            "it holds a value that cannot be read (an unknown alias, or a bad !!int, !!bool or !!null)",
-        )),
-        Some(Yaml::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(not_kubeconfig("its top level is not a mapping")),
+        Some(Yaml::BadValue) => None,
+        Some(v) if has_bad_value(&v) => {
+            return Err(not_kubeconfig(
+                "it holds a value that cannot be read (an unknown alias, or a bad !!int, !!bool or !!null)",
+            ))
+        }
+        Some(Yaml::Hash(h)) => Some(h),
+        Some(_) => return Err(not_kubeconfig("its top level is not a mapping")),
+    };
+    if let Some(kind) = doc
+        .as_ref()
+        .and_then(|d| d.get(&s("kind")))
+        .and_then(Yaml::as_str)
+    {
+        // A ledger naming some other YAML file (a CircleCI config) must not
+        // have it rewritten: only a kubeconfig is.
+        if kind != "Config" {
+            return Err(not_kubeconfig(&format!("its kind is {kind:?}, not Config")));
+        }
+    }
+    for key in ["clusters", "users", "contexts"] {
+        match doc.as_ref().and_then(|d| d.get(&s(key))) {
+            None | Some(Yaml::Null | Yaml::Array(_)) => {}
+            Some(_) => return Err(not_kubeconfig(&format!("its {key} is not a list"))),
+        }
+    }
+    Ok(Parsed { doc, events })
+}
+
+/// Whether two documents mean the same, mappings compared without their order.
+fn same(a: &Yaml, b: &Yaml) -> bool {
+    match (a, b) {
+        (Yaml::Hash(a), Yaml::Hash(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+        }
+        (Yaml::Array(a), Yaml::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same(v, w))
+        }
+        _ => a == b,
     }
 }
 
-/// The document as text.
-fn emit(doc: Hash, path: &Path) -> Result<String, KubeconfigError> {
+/// Our entries as block YAML at `indent` (strings double-quoted, so that
+/// YAML 1.1 and 1.2 readers agree): the shapes [`Entries`] builds only.
+fn render(v: &Yaml, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                let k = k.as_str().unwrap_or_default();
+                match v {
+                    Yaml::Hash(inner) if !inner.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        render(v, indent + 2, out);
+                    }
+                    Yaml::Array(items) if !items.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        render(v, indent, out);
+                    }
+                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(v))),
+                }
+            }
+        }
+        Yaml::Array(items) => {
+            for item in items {
+                let mut inner = String::new();
+                render(item, indent + 2, &mut inner);
+                // `- ` takes the place of the first line's indent.
+                let first = inner.get(indent + 2..).unwrap_or_default();
+                out.push_str(&format!("{pad}- {first}"));
+            }
+        }
+        _ => out.push_str(&format!("{pad}{}\n", scalar(v))),
+    }
+}
+
+fn scalar(v: &Yaml) -> String {
+    match v {
+        Yaml::String(s) => quoted(s),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Hash(_) => "{}".into(),
+        Yaml::Array(_) => "[]".into(),
+        _ => "null".into(),
+    }
+}
+
+/// The text of `v` as the lines of a block list item (or of a key, when
+/// `v` is a one-key mapping) at column `col`, with the file's line breaks.
+fn block(v: &Yaml, col: usize, eol: &str) -> String {
     let mut out = String::new();
-    YamlEmitter::new(&mut out)
-        .dump(&Yaml::Hash(doc))
-        .map_err(|e| KubeconfigError::NotKubeconfig {
-            path: path.to_path_buf(),
-            why: format!("it cannot be written back as YAML ({e:?})"),
-        })?;
-    let body = out.strip_prefix("---\n").unwrap_or(&out);
-    Ok(format!("{body}\n"))
+    render(v, col, &mut out);
+    if eol == "\n" {
+        out
+    } else {
+        out.replace('\n', eol)
+    }
+}
+
+/// What the splice needs to know of the text's top level.
+struct Top<'t> {
+    lines: Lines<'t>,
+    events: &'t [Ev],
+    keys: Vec<KeyAt>,
+    col: usize,
+    end: usize,
+}
+
+/// A list at the top level: where its key is and its items start.
+struct ListAt {
+    /// The key's index in [`Top::keys`] (`None`: no such key).
+    key: Option<usize>,
+    /// The column of its items' `-`, and each item's first line and first event.
+    items: Vec<(usize, usize)>,
+    col: usize,
+    /// The line after its last item.
+    end: usize,
+}
+
+impl<'t> Top<'t> {
+    fn new(text: &'t str, events: &'t [Ev]) -> Result<Self, String> {
+        let lines = Lines::new(text);
+        let root = events
+            .iter()
+            .position(|(e, _)| matches!(e, Event::MappingStart(..)))
+            .ok_or("its top level is not a mapping")?;
+        let (keys, end) = keys(events, root);
+        let col = keys.first().map_or(0, |k| k.col);
+        if keys.iter().any(|k| k.col != col || !lines.starts_line(k)) {
+            return Err(
+                "its top level is not a block mapping (kubectl writes one key per line)".into(),
+            );
+        }
+        let mark = events.get(end).map(|e| e.1);
+        let end = mark.map_or(lines.lines.len(), |m| {
+            m.line().saturating_sub(1) + usize::from(m.col() > 0)
+        });
+        let end = end.min(lines.lines.len());
+        Ok(Top {
+            lines,
+            events,
+            keys,
+            col,
+            end,
+        })
+    }
+
+    /// The lines of top-level key `i`: its line to the next key's.
+    fn range(&self, i: usize) -> (usize, usize) {
+        let next = self.keys.get(i + 1).map_or(self.end, |k| k.line);
+        (self.keys[i].line, next)
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|k| k.name.as_deref() == Some(name))
+    }
+
+    /// Where the list `name`'s items are; an error for a list written in a
+    /// way whose lines cannot be edited one item at a time.
+    fn list(&self, name: &str) -> Result<ListAt, String> {
+        let Some(k) = self.find(name) else {
+            return Ok(ListAt {
+                key: None,
+                items: vec![],
+                col: self.col,
+                end: self.end,
+            });
+        };
+        let (from, to) = self.range(k);
+        let v = self.keys[k].value;
+        let empty = ListAt {
+            key: Some(k),
+            items: vec![],
+            col: self.col,
+            end: to,
+        };
+        let unusual = || {
+            format!(
+                "its {name} list is written in a way aws-oidc cannot edit line by line \
+                 (flow style [...], an alias or a tag); rewrite it as kubectl does, with \
+                 `kubectl config view --raw`"
+            )
+        };
+        match &self.events[v].0 {
+            Event::Scalar(..) => return Ok(empty),
+            Event::SequenceStart(0, _) => {}
+            _ => return Err(unusual()),
+        }
+        let mut items = Vec::new();
+        let mut j = v + 1;
+        while j < self.events.len() && !matches!(self.events[j].0, Event::SequenceEnd) {
+            let first = match (&self.events[j].0, self.events.get(j + 1)) {
+                (Event::MappingStart(..), Some((Event::Scalar(..), m))) => *m,
+                _ => self.events[j].1,
+            };
+            items.push((first.line().saturating_sub(1), j));
+            j = node_end(self.events, j);
+        }
+        if items.is_empty() {
+            // `[]`: nothing of anyone's to keep.
+            return Ok(empty);
+        }
+        let floor = from + 1;
+        let first = self
+            .lines
+            .dash_line(items[0].0, None, floor)
+            .ok_or_else(unusual)?;
+        let col = self.lines.prefix(first, usize::MAX).len()
+            - self
+                .lines
+                .prefix(first, usize::MAX)
+                .trim_start_matches(' ')
+                .len();
+        let mut last = floor;
+        for item in &mut items {
+            let dash = self
+                .lines
+                .dash_line(item.0, Some(col), floor)
+                .ok_or_else(unusual)?;
+            if dash < last || (dash == last && last != first) {
+                return Err(unusual());
+            }
+            item.0 = dash;
+            last = dash;
+        }
+        if self.lines.dashes(floor, to, col) != items.len() {
+            return Err(unusual());
+        }
+        Ok(ListAt {
+            key: Some(k),
+            items,
+            col,
+            end: to,
+        })
+    }
+
+    /// The lines of item `i` of `list`.
+    fn item(list: &ListAt, i: usize) -> (usize, usize) {
+        let next = list.items.get(i + 1).map_or(list.end, |n| n.0);
+        (list.items[i].0, next)
+    }
+
+    /// `key: value` in place of top-level key `name`'s lines, or added at the end.
+    fn set(&self, name: &str, value: &str, edits: &mut Vec<Edit>) {
+        let eol = self.lines.eol;
+        match self.find(name) {
+            Some(k) => {
+                let (from, to) = self.range(k);
+                let prefix = self.lines.prefix(from, self.keys[k].col);
+                edits.push(Edit {
+                    start: from,
+                    end: to,
+                    text: format!("{prefix}{name}: {value}{eol}"),
+                });
+            }
+            None => edits.push(Edit {
+                start: self.end,
+                end: self.end,
+                text: format!("{}{name}: {value}{eol}", " ".repeat(self.col)),
+            }),
+        }
+    }
+
+    /// `entry` in place of item `at` of `list` (`None`: added at its end).
+    fn put(&self, name: &str, list: &ListAt, at: Option<usize>, entry: &Yaml) -> Edit {
+        let eol = self.lines.eol;
+        let item = Yaml::Array(vec![entry.clone()]);
+        match (at, list.key) {
+            (Some(i), _) => {
+                let (start, end) = Self::item(list, i);
+                Edit {
+                    start,
+                    end,
+                    text: block(&item, list.col, eol),
+                }
+            }
+            (None, Some(k)) if list.items.is_empty() => {
+                // A missing, null or `[]` list becomes a block list.
+                let (start, end) = self.range(k);
+                let prefix = self.lines.prefix(start, self.keys[k].col);
+                Edit {
+                    start,
+                    end,
+                    text: format!("{prefix}{name}:{eol}{}", block(&item, self.col, eol)),
+                }
+            }
+            (None, Some(_)) => Edit {
+                start: list.end,
+                end: list.end,
+                text: block(&item, list.col, eol),
+            },
+            (None, None) => Edit {
+                start: self.end,
+                end: self.end,
+                text: format!(
+                    "{}{name}:{eol}{}",
+                    " ".repeat(self.col),
+                    block(&item, self.col, eol)
+                ),
+            },
+        }
+    }
+
+    /// Sets `cluster` and `user` inside item `at` of the contexts list,
+    /// keeping every other line of it (a namespace, extensions).
+    fn point_context(
+        &self,
+        list: &ListAt,
+        at: usize,
+        pairs: &[(&str, &str)],
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let eol = self.lines.eol;
+        let (start, end) = Self::item(list, at);
+        let ev = list.items[at].1;
+        let odd = || {
+            "its context entry of the same name is written in a way aws-oidc cannot edit \
+             line by line; rewrite it as kubectl does, with `kubectl config view --raw`"
+                .to_string()
+        };
+        if !matches!(self.events[ev].0, Event::MappingStart(0, _)) {
+            return Err(odd());
+        }
+        let (item_keys, _) = keys(self.events, ev);
+        let item_col = item_keys.first().map_or(list.col + 2, |k| k.col);
+        if item_keys
+            .iter()
+            .any(|k| k.col != item_col || !self.lines.starts_line(k) || k.line < start)
+        {
+            return Err(odd());
+        }
+        let lines_of = |ks: &[KeyAt], i: usize, end: usize| {
+            (ks[i].line, ks.get(i + 1).map_or(end, |k| k.line))
+        };
+        let new_context = |at_col: usize| {
+            let pad = " ".repeat(at_col + 2);
+            pairs
+                .iter()
+                .map(|(k, v)| format!("{pad}{k}: {}{eol}", quoted(v)))
+                .collect::<String>()
+        };
+        let Some(c) = item_keys
+            .iter()
+            .position(|k| k.name.as_deref() == Some("context"))
+        else {
+            edits.push(Edit {
+                start: end,
+                end,
+                text: format!(
+                    "{}context:{eol}{}",
+                    " ".repeat(item_col),
+                    new_context(item_col)
+                ),
+            });
+            return Ok(());
+        };
+        let (c_from, c_to) = lines_of(&item_keys, c, end);
+        let value = item_keys[c].value;
+        let inner = match self.events[value].0 {
+            Event::MappingStart(0, _) => {
+                let (inner, _) = keys(self.events, value);
+                let col = inner.first().map(|k| k.col);
+                let block = inner
+                    .iter()
+                    .all(|k| Some(k.col) == col && self.lines.starts_line(k) && k.line > c_from);
+                block.then_some(inner).filter(|i| !i.is_empty())
+            }
+            _ => None,
+        };
+        let Some(inner) = inner else {
+            // Null or flow: only a value holding nothing but what is set is rewritten.
+            let foreign = match &self.events[value].0 {
+                Event::Scalar(..) => false,
+                Event::MappingStart(0, _) => keys(self.events, value)
+                    .0
+                    .iter()
+                    .any(|k| !pairs.iter().any(|(p, _)| k.name.as_deref() == Some(*p))),
+                _ => true,
+            };
+            if foreign {
+                return Err(odd());
+            }
+            let prefix = self.lines.prefix(c_from, item_keys[c].col);
+            edits.push(Edit {
+                start: c_from,
+                end: c_to,
+                text: format!("{prefix}context:{eol}{}", new_context(item_col)),
+            });
+            return Ok(());
+        };
+        for (k, v) in pairs {
+            let line = match inner.iter().position(|i| i.name.as_deref() == Some(*k)) {
+                Some(i) => {
+                    let (from, to) = lines_of(&inner, i, c_to);
+                    let prefix = self.lines.prefix(from, inner[i].col);
+                    Edit {
+                        start: from,
+                        end: to,
+                        text: format!("{prefix}{k}: {}{eol}", quoted(v)),
+                    }
+                }
+                None => Edit {
+                    start: c_to,
+                    end: c_to,
+                    text: format!("{}{k}: {}{eol}", " ".repeat(inner[0].col), quoted(v)),
+                },
+            };
+            edits.push(line);
+        }
+        Ok(())
+    }
+}
+
+/// The names of a list's entries, in order.
+fn names(doc: &Hash, key: &str) -> Vec<Option<String>> {
+    match doc.get(&s(key)) {
+        Some(Yaml::Array(list)) => list
+            .iter()
+            .map(|e| name_of(e).map(str::to_string))
+            .collect(),
+        _ => vec![],
+    }
 }
 
 /// The list under `key`, created if missing or null.
-fn list_of<'a>(
-    doc: &'a mut Hash,
-    key: &str,
-    path: &Path,
-) -> Result<&'a mut Vec<Yaml>, KubeconfigError> {
+fn list_of<'a>(doc: &'a mut Hash, key: &str) -> &'a mut Vec<Yaml> {
     let list = doc.entry(s(key)).or_insert(Yaml::Array(Vec::new()));
-    if list.is_null() {
+    if !matches!(list, Yaml::Array(_)) {
         *list = Yaml::Array(Vec::new());
     }
     match list {
-        Yaml::Array(list) => Ok(list),
-        _ => Err(KubeconfigError::NotKubeconfig {
-            path: path.to_path_buf(),
-            why: format!("its {key} is not a list"),
-        }),
+        Yaml::Array(list) => list,
+        _ => unreachable!("set to a list above"),
     }
 }
 
+/// The new text if it reads back as `model`; else the file is not touched.
+fn checked(text: Option<String>, model: &Hash, path: &Path) -> Result<String, KubeconfigError> {
+    let refuse = || KubeconfigError::NotKubeconfig {
+        path: path.to_path_buf(),
+        why: "editing its lines would not give the entries intended (a layout aws-oidc \
+              does not handle); rewrite it as kubectl does, with `kubectl config view --raw`"
+            .into(),
+    };
+    let text = text.ok_or_else(refuse)?;
+    let back = parse(&text, path)
+        .map_err(|_| refuse())?
+        .doc
+        .unwrap_or_default();
+    if same(&Yaml::Hash(back), &Yaml::Hash(model.clone())) {
+        Ok(text)
+    } else {
+        Err(refuse())
+    }
+}
+
+/// The text of a kubeconfig holding nothing yet.
+const NEW_FILE: &str = "apiVersion: v1\nkind: Config\npreferences: {}\n";
+
 /// Merges `entries` into the kubeconfig `text` (`None`: a new file) and
 /// returns the new text and what changed.  `path` is for messages.
+///
+/// Only the lines of aws-oidc's own entries (and of `current-context`)
+/// change; every other byte is kept, so every other entry means to kubectl
+/// what it meant before.
 pub fn merge(
     text: Option<&str>,
     entries: &Entries,
     path: &Path,
 ) -> Result<(String, Merged), KubeconfigError> {
-    let mut doc = match text {
+    let mut parsed = match text {
         Some(t) => parse(t, path)?,
-        None => None,
+        None => parse(NEW_FILE, path)?,
+    };
+    let mut base = text.unwrap_or(NEW_FILE).to_string();
+    if parsed.doc.is_none() {
+        base = NEW_FILE.to_string();
+        parsed = parse(&base, path)?;
     }
-    .unwrap_or_else(|| {
-        let mut m = Hash::new();
-        m.insert(s("apiVersion"), s("v1"));
-        m.insert(s("kind"), s("Config"));
-        m.insert(s("preferences"), Yaml::Hash(Hash::new()));
-        m
-    });
-    if let Some(kind) = doc.get(&s("kind")).and_then(Yaml::as_str) {
-        if kind != "Config" {
-            return Err(KubeconfigError::NotKubeconfig {
-                path: path.to_path_buf(),
-                why: format!("its kind is {kind:?}, not Config"),
-            });
-        }
+    if !base.ends_with('\n') {
+        base.push('\n');
     }
+    let doc = parsed.doc.unwrap_or_default();
+    let not_editable = |why: String| KubeconfigError::NotKubeconfig {
+        path: path.to_path_buf(),
+        why,
+    };
+    let top = Top::new(&base, &parsed.events).map_err(not_editable)?;
     let arn = &entries.cluster.arn;
     let mut merged = Merged {
         current_context: entries.context.clone(),
@@ -408,34 +827,63 @@ pub fn merge(
             .map(str::to_string),
         ..Merged::default()
     };
-    if upsert(
-        list_of(&mut doc, "clusters", path)?,
-        arn,
-        entries.cluster_entry(),
-        None,
-    ) {
-        merged.added_clusters.push(arn.clone());
+    let mut model = doc.clone();
+    let mut edits = Vec::new();
+    for (key, name, entry, added) in [
+        (
+            "clusters",
+            arn,
+            entries.cluster_entry(),
+            &mut merged.added_clusters,
+        ),
+        ("users", arn, entries.user_entry(), &mut merged.added_users),
+    ] {
+        let list = top.list(key).map_err(not_editable)?;
+        let at = names(&doc, key)
+            .iter()
+            .position(|n| n.as_deref() == Some(name));
+        edits.push(top.put(key, &list, at, &entry));
+        let model_list = list_of(&mut model, key);
+        match at {
+            Some(i) => model_list[i] = entry,
+            None => {
+                model_list.push(entry);
+                added.push(name.clone());
+            }
+        }
     }
-    if upsert(
-        list_of(&mut doc, "users", path)?,
-        arn,
-        entries.user_entry(),
-        None,
-    ) {
-        merged.added_users.push(arn.clone());
+    // A context of that name keeps what the user set on it (a namespace).
+    let list = top.list("contexts").map_err(not_editable)?;
+    let at = names(&doc, "contexts")
+        .iter()
+        .position(|n| n.as_deref() == Some(entries.context.as_str()));
+    let model_list = list_of(&mut model, "contexts");
+    match at {
+        Some(i) => {
+            top.point_context(&list, i, &[("cluster", arn), ("user", arn)], &mut edits)
+                .map_err(not_editable)?;
+            let entry = model_list[i].as_mut_hash().ok_or_else(|| {
+                not_editable("its context entry of the same name is not a mapping".into())
+            })?;
+            let context = entry.entry(s("context")).or_insert(Yaml::Null);
+            if !matches!(context, Yaml::Hash(_)) {
+                *context = Yaml::Hash(Hash::new());
+            }
+            if let Yaml::Hash(c) = context {
+                c.insert(s("cluster"), s(arn));
+                c.insert(s("user"), s(arn));
+            }
+        }
+        None => {
+            edits.push(top.put("contexts", &list, None, &entries.context_entry()));
+            model_list.push(entries.context_entry());
+            merged.added_contexts.push(entries.context.clone());
+        }
     }
-    // A namespace set on the context is the user's choice: kept.
-    let contexts = list_of(&mut doc, "contexts", path)?;
-    if upsert(
-        contexts,
-        &entries.context,
-        entries.context_entry(),
-        Some("context"),
-    ) {
-        merged.added_contexts.push(entries.context.clone());
-    }
-    doc.insert(s("current-context"), s(&entries.context));
-    Ok((emit(doc, path)?, merged))
+    top.set("current-context", &quoted(&entries.context), &mut edits);
+    model.insert(s("current-context"), s(&entries.context));
+    let text = checked(apply(&top.lines, edits), &model, path)?;
+    Ok((text, merged))
 }
 
 /// Merges `entries` into the kubeconfig at `path` (created 0600 if
@@ -459,54 +907,106 @@ pub struct TakenBack {
 
 /// Removes from `text` what a merge added (entries that were not there
 /// before it), and puts the current context back if it is still the one
-/// the merge set.  Entries that were there before are left as they are now.
+/// the merge set.  Entries that were there before are left as they are now;
+/// a list left empty is removed with its key (kubectl reads both as none).
 pub fn unmerge(
     text: &str,
     merged: &Merged,
     path: &Path,
 ) -> Result<(String, TakenBack), KubeconfigError> {
-    let Some(mut doc) = parse(text, path)? else {
+    let parsed = parse(text, path)?;
+    let Some(doc) = parsed.doc else {
         return Ok((text.to_string(), TakenBack::default()));
     };
-    // A ledger naming some other YAML file (a CircleCI config) must not
-    // have it rewritten: only a kubeconfig is.
-    if let Some(kind) = doc.get(&s("kind")).and_then(Yaml::as_str) {
-        if kind != "Config" {
-            return Err(KubeconfigError::NotKubeconfig {
-                path: path.to_path_buf(),
-                why: format!("its kind is {kind:?}, not Config"),
-            });
-        }
+    let mut base = text.to_string();
+    if !base.ends_with('\n') {
+        base.push('\n');
     }
+    let not_editable = |why: String| KubeconfigError::NotKubeconfig {
+        path: path.to_path_buf(),
+        why,
+    };
+    let top = Top::new(&base, &parsed.events).map_err(not_editable)?;
+    let mut model = doc.clone();
+    let mut edits = Vec::new();
     let mut done = TakenBack::default();
-    for (key, what, names) in [
+    for (key, what, added) in [
         ("clusters", "cluster", &merged.added_clusters),
         ("users", "user", &merged.added_users),
         ("contexts", "context", &merged.added_contexts),
     ] {
-        if let Some(Yaml::Array(list)) = doc.get_mut(&s(key)) {
-            list.retain(|e| match name_of(e) {
-                Some(n) if names.iter().any(|w| w == n) => {
-                    done.removed.push(format!("{what} {n}"));
-                    false
-                }
-                _ => true,
-            });
+        let names = names(&doc, key);
+        let gone: Vec<usize> = (0..names.len())
+            .filter(|&i| {
+                names[i]
+                    .as_deref()
+                    .is_some_and(|n| added.iter().any(|a| a == n))
+            })
+            .collect();
+        if gone.is_empty() {
+            continue;
+        }
+        let list = top.list(key).map_err(not_editable)?;
+        for &i in &gone {
+            done.removed.push(format!(
+                "{what} {}",
+                names[i].as_deref().unwrap_or_default()
+            ));
+        }
+        if gone.len() == names.len() {
+            if let Some(k) = list.key {
+                let (start, end) = top.range(k);
+                edits.push(Edit {
+                    start,
+                    end,
+                    text: String::new(),
+                });
+            }
+            model.remove(&s(key));
+        } else {
+            for &i in &gone {
+                let (start, end) = Top::item(&list, i);
+                edits.push(Edit {
+                    start,
+                    end,
+                    text: String::new(),
+                });
+            }
+            if let Some(Yaml::Array(l)) = model.get_mut(&s(key)) {
+                let mut i = 0;
+                l.retain(|_| {
+                    i += 1;
+                    !gone.contains(&(i - 1))
+                });
+            }
         }
     }
     let current = doc.get(&s("current-context")).and_then(Yaml::as_str);
     if current == Some(merged.current_context.as_str()) {
         match &merged.previous_context {
             Some(p) => {
-                doc.insert(s("current-context"), s(p));
+                top.set("current-context", &quoted(p), &mut edits);
+                model.insert(s("current-context"), s(p));
             }
             None => {
-                doc.remove(&s("current-context"));
+                if let Some(k) = top.find("current-context") {
+                    let (start, end) = top.range(k);
+                    edits.push(Edit {
+                        start,
+                        end,
+                        text: String::new(),
+                    });
+                }
+                model.remove(&s("current-context"));
             }
         }
         done.restored_context = Some(merged.previous_context.clone());
     }
-    Ok((emit(doc, path)?, done))
+    if done == TakenBack::default() {
+        return Ok((text.to_string(), done));
+    }
+    let out = checked(apply(&top.lines, edits), &model, path)?;
+    Ok((out, done))
 }
 
 /// [`unmerge`] on the file at `path`, under its lock.  A file that is gone
@@ -662,7 +1162,147 @@ mod tests {
         let (back, done) = unmerge(&moved, &merged, Path::new("k")).unwrap();
         assert_eq!(done.restored_context, None);
         assert_eq!(parsed(&back)["current-context"].as_str(), Some("other"));
-        assert_eq!(parsed(&back)["clusters"].as_vec().unwrap().len(), 0);
+        // The list it had made is gone with its key.
+        assert!(parsed(&back)["clusters"].is_badvalue(), "{back}");
+    }
+
+    /// A kubeconfig whose other entries use what YAML 1.1 (kubectl) and
+    /// YAML 1.2 (yaml-rust2) read differently, tags, escapes and comments.
+    const FOREIGN: &str = "# managed by hand\napiVersion: v1\nkind: Config\n\
+         clusters:\n- cluster:\n    server: https://127.0.0.1:6443\n    \
+         insecure-skip-tls-verify: yes\n    tls-server-name: \"a\\x01b\"\n  name: kind # local\n\
+         -\n  name: odd\n  cluster:\n    server: https://10.0.0.1\n    \
+         certificate-authority-data: !!binary |\n      AAEC\n    \
+         insecure-skip-tls-verify: on\n\
+         users:\n  - name: kind\n    user:\n      token: 0o17\n      \
+         username: 017\n      password: !custom x\n\
+         contexts:\n- context: {cluster: kind, user: kind}\n  name: kind\n\
+         current-context: \"kind\"\npreferences: {}\n";
+
+    #[test]
+    fn other_entries_keep_every_byte_and_cleanup_gives_the_file_back() {
+        let e = entries(&info(), ARN);
+        let (out, merged) = merge(Some(FOREIGN), &e, Path::new("k")).unwrap();
+        // Every line there was is still there, in order: only lines were added.
+        let mut rest = out.lines();
+        for line in FOREIGN
+            .lines()
+            .filter(|l| !l.starts_with("current-context"))
+        {
+            assert!(rest.any(|l| l == line), "{line:?} lost from:\n{out}");
+        }
+        let v = parsed(&out);
+        assert_eq!(v["current-context"].as_str(), Some(ARN));
+        assert_eq!(v["clusters"][2]["name"].as_str(), Some(ARN));
+        assert_eq!(
+            v["users"][1]["user"]["exec"]["command"].as_str(),
+            Some("aws-oidc")
+        );
+        // The new entries sit at the list's own indentation.
+        assert!(out.contains("\n  - name: \""), "{out}");
+        let (back, done) = unmerge(&out, &merged, Path::new("k")).unwrap();
+        assert_eq!(back, FOREIGN);
+        assert_eq!(done.restored_context, Some(Some("kind".into())));
+    }
+
+    #[test]
+    fn a_context_of_the_same_name_keeps_its_other_lines() {
+        let text = "apiVersion: v1\ncontexts:\n- context:\n    cluster: old\n    \
+                    namespace: yes\n    extensions:\n    - name: x\n      extension: on\n    \
+                    user: old\n  name: prod\nkind: Config\n";
+        let (out, merged) = merge(Some(text), &entries(&info(), "prod"), Path::new("k")).unwrap();
+        assert!(merged.added_contexts.is_empty());
+        let want = text
+            .replace("cluster: old", &format!("cluster: \"{ARN}\""))
+            .replace("user: old", &format!("user: \"{ARN}\""));
+        assert!(out.starts_with(&want), "{out}");
+        // kubectl's flow style for a context of the same name holding only
+        // what is set is rewritten; one holding more is refused, untouched.
+        let flow = "contexts:\n- name: prod\n  context: {cluster: a, user: b}\n";
+        let (out, _) = merge(Some(flow), &entries(&info(), "prod"), Path::new("k")).unwrap();
+        assert_eq!(
+            parsed(&out)["contexts"][0]["context"]["user"].as_str(),
+            Some(ARN)
+        );
+        let more = "contexts:\n- name: prod\n  context: {cluster: a, namespace: on}\n";
+        let err = merge(Some(more), &entries(&info(), "prod"), Path::new("k")).unwrap_err();
+        assert!(
+            err.to_string().contains("kubectl config view --raw"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn lists_it_cannot_edit_line_by_line_are_refused_and_empty_ones_become_blocks() {
+        let e = entries(&info(), ARN);
+        for text in [
+            "clusters: [{name: a, cluster: {server: on}}]\n",
+            "x: &l [{name: a}]\nclusters: *l\n",
+            "{clusters: [], users: []}\n",
+            "a: 1\rb: 2\n",
+        ] {
+            let err = merge(Some(text), &e, Path::new("k")).unwrap_err();
+            assert!(
+                matches!(err, KubeconfigError::NotKubeconfig { .. }),
+                "{text:?}: {err}"
+            );
+        }
+        for text in [
+            "clusters: []\nusers:\ncontexts: ~\n",
+            "kind: Config",
+            "a: b\r\n",
+        ] {
+            let (out, _) = merge(Some(text), &e, Path::new("k")).unwrap();
+            let v = parsed(&out);
+            assert_eq!(v["clusters"][0]["name"].as_str(), Some(ARN), "{out}");
+            assert_eq!(v["contexts"][0]["name"].as_str(), Some(ARN), "{out}");
+        }
+        let (crlf, _) = merge(Some("a: b\r\n"), &e, Path::new("k")).unwrap();
+        assert!(!crlf.replace("\r\n", "").contains('\n'), "{crlf:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Whatever other entries say and however their lists are indented,
+        /// merging keeps each of their lines, and taking back gives the
+        /// file back byte for byte.
+        #[test]
+        fn merge_then_unmerge_gives_back_every_byte(
+            indent in 0usize..3,
+            dash_alone in proptest::bool::ANY,
+            values in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "yes", "on", "No", "017", "0o17", "0x1f", "1e3", ".inf", "~", "null",
+                    "'yes'", "\"\\x07\\u00e9\"", "!!binary AAEC", "!x tagged", "\"a # b\"",
+                    "y", "2001-12-14", "=", "<<", "|\n        lit\n        # not a comment",
+                ]),
+                1..6,
+            ),
+            comment in proptest::bool::ANY,
+            current in proptest::bool::ANY,
+        ) {
+            let pad = " ".repeat(indent);
+            let mut text = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+            for (i, v) in values.iter().enumerate() {
+                let lead = if dash_alone { format!("{pad}-\n{pad}  ") } else { format!("{pad}- ") };
+                text.push_str(&format!("{lead}name: c{i}\n{pad}  cluster:\n{pad}    x: {v}\n"));
+                if comment {
+                    text.push_str("# between\n\n");
+                }
+            }
+            text.push_str("users:\n- name: u\n  user: {token: on}\n");
+            if current {
+                text.push_str("current-context: \"c0\"\n");
+            }
+            let e = entries(&info(), "ci");
+            let (out, merged) = merge(Some(&text), &e, Path::new("k")).unwrap();
+            let mut rest = out.lines();
+            for line in text.lines().filter(|l| !l.starts_with("current-context")) {
+                proptest::prop_assert!(rest.any(|l| l == line), "{:?} lost from {}", line, out);
+            }
+            let (back, _) = unmerge(&out, &merged, Path::new("k")).unwrap();
+            proptest::prop_assert_eq!(back, text);
+        }
     }
 
     #[test]
@@ -708,7 +1348,7 @@ mod tests {
     #[test]
     fn deeply_nested_yaml_is_refused_instead_of_overflowing_the_stack() {
         let e = entries(&info(), ARN);
-        // 40 KB each: the recursive loader and emitter would need far more
+        // 40 KB each: the recursive loader would need far more
         // than a test thread's 2 MiB of stack.
         for text in [
             "- ".repeat(20_000) + "x\n",

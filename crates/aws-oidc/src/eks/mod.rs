@@ -14,6 +14,7 @@
 
 pub mod cluster;
 pub mod kubeconfig;
+mod splice;
 pub mod token;
 
 use std::path::Path;
