@@ -162,6 +162,34 @@ impl HelperSettings {
         &self.path
     }
 
+    /// Checks the file can be updated, changing nothing: run before any
+    /// network call.
+    pub fn check(&self) -> Result<(), HelperSettingsError> {
+        crate::files::check_editable(&self.path)?;
+        self.parse(self.read()?.as_deref()).map(drop)
+    }
+
+    /// The file's text (`None`: no file), bounded, from a regular file only.
+    fn read(&self) -> Result<Option<String>, HelperSettingsError> {
+        match crate::files::read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
+            Ok(bytes) => {
+                String::from_utf8(bytes)
+                    .map(Some)
+                    .map_err(|_| HelperSettingsError::Invalid {
+                        path: self.path.clone(),
+                        why: "it is not UTF-8 text".into(),
+                    })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(FileError {
+                action: "cannot read",
+                path: self.path.clone(),
+                source,
+            }
+            .into()),
+        }
+    }
+
     fn parse(&self, text: Option<&str>) -> Result<HelperFile, HelperSettingsError> {
         let Some(text) = text else {
             return Ok(HelperFile {
@@ -212,26 +240,7 @@ impl HelperSettings {
     /// The registry and credential source for `host`: as recorded, else
     /// from the host itself when it is ECR's.
     fn lookup(&self, host: &str) -> Result<Option<(Registry, CredentialSource)>, HelperError> {
-        let text = match crate::files::read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
-            Ok(bytes) => {
-                Some(
-                    String::from_utf8(bytes).map_err(|_| HelperSettingsError::Invalid {
-                        path: self.path.clone(),
-                        why: "it is not UTF-8 text".into(),
-                    })?,
-                )
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(HelperSettingsError::from(FileError {
-                    action: "cannot read",
-                    path: self.path.clone(),
-                    source,
-                })
-                .into())
-            }
-        };
-        let file = self.parse(text.as_deref())?;
+        let file = self.parse(self.read()?.as_deref())?;
         if let Some(e) = file.registries.get(host) {
             let registry = self.recorded_registry(host, e)?;
             let source = match &e.profile {

@@ -255,18 +255,13 @@ fn read_ini(path: &Path) -> Result<Option<IniDoc>, CredentialSourceError> {
         path: path.to_path_buf(),
         why,
     };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    // A named pipe or a device is refused, not read: it could block or never end.
+    let bytes = match crate::files::read_regular_bounded(path, FILE_LIMIT) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unreadable(e.to_string())),
     };
-    let mut text = String::new();
-    file.take(FILE_LIMIT + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| unreadable(e.to_string()))?;
-    if text.len() as u64 > FILE_LIMIT {
-        return Err(unreadable("it is larger than 1 MiB".into()));
-    }
+    let text = String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text".into()))?;
     IniDoc::parse(&text)
         .map(Some)
         .map_err(|e: IniError| unreadable(e.to_string()))

@@ -241,6 +241,7 @@ impl DockerConfig {
     /// network call.  Returns what the user should know (a `credsStore`
     /// that Docker asks instead of `auths`).
     pub fn check(&self) -> Result<Vec<String>, DockerConfigError> {
+        crate::files::check_editable(&self.path)?;
         let doc = self.parse(self.read()?.as_deref())?;
         Ok(creds_store_note(&doc).into_iter().collect())
     }

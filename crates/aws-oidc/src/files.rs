@@ -99,15 +99,36 @@ fn read_limited(path: &Path, limit: u64, regular_only: bool) -> io::Result<Vec<u
             format!("it is {what}, not a regular file; point it at a regular file"),
         ));
     }
+    // A file whose size is known to be too large is refused unread.
+    if ft.is_file() && file.metadata()?.len() > limit {
+        return Err(too_large(limit));
+    }
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("it holds more than {limit} bytes, more than aws-oidc reads from such a file"),
-        ));
+        return Err(too_large(limit));
     }
     Ok(bytes)
+}
+
+fn too_large(limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("it holds more than {limit} bytes, more than aws-oidc reads from such a file"),
+    )
+}
+
+/// Checks, changing nothing, that an [`UpdateLock`] can edit `path`:
+/// [`check_writable`] (a regular file or none yet), and no larger than
+/// [`UpdateLock::read`] reads.  Run before any network call.
+pub fn check_editable(path: &Path) -> Result<(), FileError> {
+    check_writable(path, false, true)?;
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() > MAX_PROFILE_FILE => {
+            Err(err("cannot read", path)(too_large(MAX_PROFILE_FILE)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What is at a path that credentials are to be written to.
@@ -466,6 +487,7 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     inspect(path, action)?;
     let mut f = open_stream(path, true, true).map_err(err(action, path))?;
     let meta = f.metadata().map_err(err(action, path))?;
+    refuse_foreign(path, &meta, action)?;
     if meta.is_file() && !platform::private_to_owner(&meta) && !system_wide(path) {
         platform::make_private(&f, &meta).map_err(|e| {
             refused(
@@ -483,6 +505,22 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     Ok(())
 }
 
+/// Refuses to append to a regular file another user owns: it keeps its
+/// owner, who could then read the keys (root can write anyone's file).
+fn refuse_foreign(path: &Path, meta: &fs::Metadata, action: &'static str) -> Result<(), FileError> {
+    if meta.is_file() && !platform::owned_by_me(meta) && !system_wide(path) {
+        return Err(refused(
+            action,
+            path,
+            io::ErrorKind::PermissionDenied,
+            "it belongs to another user, who could read what is written into it; \
+             remove it (it is recreated, private) or choose another path"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// True for a file of the system's own configuration (under /etc), which
 /// other users and login shells read by design.
 fn system_wide(path: &Path) -> bool {
@@ -496,11 +534,14 @@ pub fn check_appendable(path: &Path) -> Result<(), FileError> {
         Node::Missing => check_creatable_beside(path, action, false),
         // A real open, so read-only mounts and ownership are judged by the kernel.
         Node::Regular(target) if !target.exists() => check_creatable_beside(&target, action, false),
-        Node::Regular(_) => OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map(drop)
-            .map_err(err(action, path)),
+        Node::Regular(_) => {
+            let f = OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(err(action, path))?;
+            let meta = f.metadata().map_err(err(action, path))?;
+            refuse_foreign(path, &meta, action)
+        }
         // Opening a pipe here would end its reader's input: ask the kernel instead.
         Node::Stream(_) if writable(path) => Ok(()),
         Node::Stream(_) => Err(err(action, path)(io::Error::from(
@@ -732,6 +773,41 @@ mod tests {
         fs::write(&p, "1234").unwrap();
         assert_eq!(read_bounded(&p, 4).unwrap(), b"1234");
         assert!(read_bounded(&p, 3).is_err());
+    }
+
+    #[test]
+    fn a_file_known_too_large_is_refused_unread_and_before_an_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.json");
+        File::create(&p)
+            .unwrap()
+            .set_len(MAX_PROFILE_FILE + 1)
+            .unwrap();
+        let e = read_regular_bounded(&p, MAX_PROFILE_FILE).unwrap_err();
+        assert!(e.to_string().contains("more than 16777216 bytes"), "{e}");
+        let e = check_editable(&p).unwrap_err().to_string();
+        assert!(e.contains("more than 16777216 bytes"), "{e}");
+        check_editable(&dir.path().join("missing")).unwrap();
+    }
+
+    #[test]
+    fn keys_are_not_appended_to_a_file_another_user_owns() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only root can give a file away
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bash_env");
+        fs::write(&p, "export A=1\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        for e in [
+            check_appendable(&p).unwrap_err(),
+            append(&p, b"export KEY=x\n").unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("belongs to another user"), "{e}");
+        }
+        assert_eq!(fs::read_to_string(&p).unwrap(), "export A=1\n");
     }
 
     #[test]

@@ -709,6 +709,8 @@ fn distrust_of(meta: &std::fs::Metadata) -> Option<&'static str> {
         Some("owned by another user")
     } else if !platform::private_to_owner(meta) {
         Some("open to other users (group or world)")
+    } else if meta.len() > LEDGER_LIMIT {
+        Some("larger than 1 MiB, more than aws-oidc writes")
     } else {
         None
     }

@@ -326,6 +326,15 @@ pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     crate::files::read_regular_bounded(path, MAX_CONFIG_FILE)
 }
 
+/// Replaces the config at `path` with `text` atomically, keeping its mode
+/// (and a symlink as a symlink); a read-only file is refused and left as it is.
+pub fn write_config(path: &std::path::Path, text: &str) -> Result<(), crate::files::FileError> {
+    let mode = std::fs::metadata(path)
+        .map(|m| crate::platform::mode_of(&m))
+        .unwrap_or(0o644);
+    crate::files::write_target(path, text.as_bytes(), mode)
+}
+
 /// Rewrites `text`'s uses of `circleci/aws-cli` for aws-oidc's orb at `version`.
 pub fn migrate(text: &str, version: &str) -> Result<Migration, MigrateError> {
     let outline = outline::outline(text)?;

@@ -139,19 +139,12 @@ const CONFIG_FILE_LIMIT: u64 = 1024 * 1024;
 /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.  A missing, unreadable or
 /// unparsable file holds no settings.
 pub fn profile_value(env: Env, key: &str) -> Option<String> {
-    use std::io::Read as _;
     let config = SharedFiles::config_from_env(env).ok()?;
     let profile =
         ProfileName::parse(&env("AWS_PROFILE").unwrap_or_else(|| "default".into())).ok()?;
-    let mut text = String::new();
-    std::fs::File::open(&config)
-        .ok()?
-        .take(CONFIG_FILE_LIMIT + 1)
-        .read_to_string(&mut text)
-        .ok()?;
-    if text.len() as u64 > CONFIG_FILE_LIMIT {
-        return None;
-    }
+    // A named pipe or a device is not read: it could block or never end.
+    let bytes = crate::files::read_regular_bounded(&config, CONFIG_FILE_LIMIT).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     IniDoc::parse(&text)
         .ok()?
         .get(&profile.config_section(), key)

@@ -114,6 +114,7 @@ pub fn run(a: EcrLoginArgs, role_on_command_line: bool) -> Result<()> {
             }
         }
         if a.helper {
+            HelperSettings::beside(&config).check()?;
             if on_path("docker-credential-aws-oidc").is_none() {
                 say!(
                     "aws-oidc: warning: docker-credential-aws-oidc is not on PATH, and Docker runs it \

@@ -1,11 +1,9 @@
 //! `aws-oidc migrate-config`: moves a CircleCI config from the circleci/aws-cli orb to aws-oidc's, in place.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
-use aws_oidc::migrate::{migrate, read_config, MigrateError, ORB};
+use aws_oidc::migrate::{migrate, read_config, write_config, MigrateError, ORB};
 use clap::Args;
 
 use crate::output::{print_stdout, say};
@@ -79,35 +77,12 @@ pub fn run(a: MigrateConfigArgs) -> Result<()> {
     } else if a.check {
         bail!("{count} {lines} of {shown} would change: run without --check to write them");
     } else {
-        replace(&a.file, &migration.text).with_context(|| format!("cannot write {shown}"))?;
+        // The error names the file and why.
+        write_config(&a.file, &migration.text)?;
         say!(
             "aws-oidc: rewrote {count} {lines} of {shown} for {ORB}@{version}; \
              `circleci config validate` checks the result"
         );
     }
     Ok(())
-}
-
-/// Replaces `path`'s contents with `text` by a rename from a file beside
-/// it, keeping its mode (and a symlink as a symlink), so that the config is
-/// the old one or the new one, never half of either.
-fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let target = fs::canonicalize(path)?;
-    let permissions = fs::metadata(&target)?.permissions();
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    let staged = target.with_file_name(format!(".{name}.aws-oidc-{}", std::process::id()));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&staged)?;
-        file.write_all(text.as_bytes())?;
-        file.set_permissions(permissions)?;
-        file.sync_all()?;
-        fs::rename(&staged, &target)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&staged);
-    }
-    written
 }

@@ -305,7 +305,7 @@ fn host_and_prefix(endpoint: &str) -> Result<(String, String), ToolError> {
 /// be written, and what is there reads as what it should be.
 pub fn preflight(path: &Path, kind: &FileKind) -> Result<(), ToolError> {
     crate::files::check_writable(path, false, true)?;
-    let text = match crate::files::read_regular_bounded(path, FILE_LIMIT as u64 + 1) {
+    let text = match crate::files::read_regular_bounded(path, FILE_LIMIT as u64) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {

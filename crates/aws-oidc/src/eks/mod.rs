@@ -113,6 +113,8 @@ pub fn update_kubeconfig(
     context: Option<&str>,
     exec: ExecPlugin,
 ) -> Result<(ClusterInfo, Merged), EksError> {
+    // The kubeconfig is checked before the cluster is described.
+    crate::files::check_editable(path).map_err(kubeconfig::KubeconfigError::from)?;
     let creds = access.source.resolve(env)?;
     let info = cluster::describe(access.cluster, &creds, access.settings)?;
     let entries = Entries {

@@ -364,14 +364,16 @@ pub fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileErr
 /// The access key id a profile holds in the credentials file, if any.
 pub fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> {
     let bytes =
-        crate::files::read_bounded(&files.credentials, crate::files::MAX_PROFILE_FILE).ok()?;
+        crate::files::read_regular_bounded(&files.credentials, crate::files::MAX_PROFILE_FILE)
+            .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     IniDoc::parse(&text).ok()?.get(name.as_str(), KEY_NAMES[0])
 }
 
 /// The `credential_process` a profile runs, if any.
 pub fn credential_process(files: &SharedFiles, name: &ProfileName) -> Option<String> {
-    let bytes = crate::files::read_bounded(&files.config, crate::files::MAX_PROFILE_FILE).ok()?;
+    let bytes =
+        crate::files::read_regular_bounded(&files.config, crate::files::MAX_PROFILE_FILE).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     IniDoc::parse(&text)
         .ok()?
