@@ -86,3 +86,82 @@ pub fn cache_entry(data: &[u8]) {
         let _ = cached.credentials.expiration_rfc3339();
     }
 }
+
+/// A kubeconfig merge (`eks-kubeconfig`) into untrusted text: never panics;
+/// a merge it makes reads back with aws-oidc's entries current, every other
+/// entry and key as it was, and `cleanup` (unmerge) takes back exactly what
+/// it added.  A text naming none of the keys aws-oidc edits gets back every
+/// byte.
+#[cfg(feature = "eks")]
+pub fn kubeconfig_merge(data: &[u8]) {
+    use aws_oidc::eks::cluster::ClusterInfo;
+    use aws_oidc::eks::kubeconfig::{merge, unmerge};
+    use aws_oidc::eks::token::ClusterName;
+    use aws_oidc::eks::{Entries, ExecPlugin};
+    use yaml_rust2::{Yaml, YamlLoader};
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let arn = "arn:aws:eks:eu-west-1:123456789012:cluster/fuzz";
+    let cluster = ClusterInfo {
+        name: ClusterName::parse("fuzz").expect("a valid name"),
+        arn: arn.into(),
+        endpoint: "https://fuzz.example".into(),
+        certificate_authority_data: "Zm96eg==".into(),
+    };
+    let entries = Entries {
+        cluster: &cluster,
+        context: "fuzz-ci".into(),
+        exec: ExecPlugin {
+            command: "aws-oidc".into(),
+            args: vec!["eks-token".into(), "--cluster-name".into(), "fuzz".into()],
+        },
+    };
+    let path = std::path::Path::new("fuzz");
+    let Ok((out, merged)) = merge(Some(text), &entries, path) else {
+        return;
+    };
+    let load = |t: &str| match YamlLoader::load_from_str(t).expect("the text reads").pop() {
+        Some(Yaml::Hash(h)) => Some(h),
+        _ => None,
+    };
+    let key = |k: &str| Yaml::String(k.into());
+    // An empty or null document is a new kubeconfig.
+    let new = "apiVersion: v1\nkind: Config\npreferences: {}\n";
+    let was = load(text).unwrap_or_else(|| load(new).expect("a mapping"));
+    let now = load(&out).expect("a mapping");
+    assert_eq!(now.get(&key("current-context")), Some(&key("fuzz-ci")));
+    for (k, v) in &was {
+        match k.as_str() {
+            Some("clusters" | "users" | "contexts" | "current-context") => {}
+            _ => assert_eq!(now.get(k), Some(v), "{k:?} changed"),
+        }
+    }
+    let (back, _) = unmerge(&out, &merged, path).expect("what merge wrote is taken back");
+    let untouched = ["clusters", "users", "contexts", "current-context"]
+        .iter()
+        .all(|k| !text.contains(k))
+        && !text.contains(arn)
+        && text.ends_with('\n');
+    if untouched {
+        assert_eq!(back, text);
+    } else {
+        let mut back = load(&back).unwrap_or_default();
+        let mut was = was;
+        for k in ["clusters", "users", "contexts"] {
+            // An empty or null list may come back as no list: kubectl reads both as none.
+            for doc in [&mut back, &mut was] {
+                if doc
+                    .get(&key(k))
+                    .is_some_and(|v| v.is_null() || v.as_vec().is_some_and(Vec::is_empty))
+                {
+                    doc.remove(&key(k));
+                }
+            }
+        }
+        back.remove(&key("current-context"));
+        was.remove(&key("current-context"));
+        assert_eq!(back, was);
+    }
+}

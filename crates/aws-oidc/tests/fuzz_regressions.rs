@@ -18,6 +18,7 @@ fn crashes_found_by_fuzzing_stay_fixed() {
             Some("ini_edit") => checks::ini_edit(&data),
             Some("sts_answer") => checks::sts_answer(&data),
             Some("cache_entry") => checks::cache_entry(&data),
+            Some("kubeconfig_merge") => checks::kubeconfig_merge(&data),
             other => panic!("{name}: no replay for fuzz target {other:?}"),
         }
         replayed += 1;

@@ -283,6 +283,13 @@ fn parse(text: &str, path: &Path) -> Result<Parsed, KubeconfigError> {
             e.marker().col() + 1
         ))
     };
+    // yaml-rust2's scanner takes a NUL for the end of the input, so a
+    // file starting with one would read as empty and be replaced whole.
+    // YAML allows no NUL anywhere.
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(not_yaml(format!("a NUL character, line {line}")));
+    }
     // The parser counts a bare CR as a line break and `str::lines` does
     // not: the splice would misplace every line after one.
     if text.replace("\r\n", "").contains('\r') {
@@ -477,7 +484,8 @@ impl<'t> Top<'t> {
     /// The lines of top-level key `i`: its line to the next key's.
     fn range(&self, i: usize) -> (usize, usize) {
         let next = self.keys.get(i + 1).map_or(self.end, |k| k.line);
-        (self.keys[i].line, next)
+        let from = self.keys[i].line;
+        (from, self.lines.trim_end(from, next, self.col))
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -566,9 +574,10 @@ impl<'t> Top<'t> {
     }
 
     /// The lines of item `i` of `list`.
-    fn item(list: &ListAt, i: usize) -> (usize, usize) {
+    fn item(&self, list: &ListAt, i: usize) -> (usize, usize) {
         let next = list.items.get(i + 1).map_or(list.end, |n| n.0);
-        (list.items[i].0, next)
+        let from = list.items[i].0;
+        (from, self.lines.trim_end(from, next, list.col))
     }
 
     /// `key: value` in place of top-level key `name`'s lines, or added at the end.
@@ -598,7 +607,7 @@ impl<'t> Top<'t> {
         let item = Yaml::Array(vec![entry.clone()]);
         match (at, list.key) {
             (Some(i), _) => {
-                let (start, end) = Self::item(list, i);
+                let (start, end) = self.item(list, i);
                 Edit {
                     start,
                     end,
@@ -642,7 +651,7 @@ impl<'t> Top<'t> {
         edits: &mut Vec<Edit>,
     ) -> Result<(), String> {
         let eol = self.lines.eol;
-        let (start, end) = Self::item(list, at);
+        let (start, end) = self.item(list, at);
         let ev = list.items[at].1;
         let odd = || {
             "its context entry of the same name is written in a way aws-oidc cannot edit \
@@ -965,7 +974,7 @@ pub fn unmerge(
             model.remove(&s(key));
         } else {
             for &i in &gone {
-                let (start, end) = Top::item(&list, i);
+                let (start, end) = top.item(&list, i);
                 edits.push(Edit {
                     start,
                     end,
@@ -1294,6 +1303,9 @@ mod tests {
             if current {
                 text.push_str("current-context: \"c0\"\n");
             }
+            if comment {
+                text.push_str("# the end\n");
+            }
             let e = entries(&info(), "ci");
             let (out, merged) = merge(Some(&text), &e, Path::new("k")).unwrap();
             let mut rest = out.lines();
@@ -1317,6 +1329,8 @@ mod tests {
             ("kind: Pod\n", "Pod"),
             ("a: 1\n---\nb: 2\n", "more than one"),
             ("a: *nowhere\n", "not valid YAML"),
+            ("\0\0sers: 1\n", "NUL"),
+            ("apiVersion: v1\nkind: Config\n\0clusters: []\n", "line 3"),
         ] {
             let err = merge(Some(text), &e, Path::new("k")).unwrap_err();
             assert!(err.to_string().contains(why), "{text:?}: {err}");

@@ -131,6 +131,23 @@ impl<'a> Lines<'a> {
             .count()
     }
 
+    /// `to`, moved up past the blank lines and the comments at column
+    /// `col` or left of it that end `from..to`: they introduce what
+    /// follows, so an edit of the range keeps them.  (A comment indented
+    /// further may be the text of a block scalar, and stays in.)
+    pub fn trim_end(&self, from: usize, mut to: usize, col: usize) -> usize {
+        while to > from + 1 {
+            let l = self.line(to - 1);
+            let rest = l.trim_start_matches(' ');
+            let blank = rest.trim_end_matches(['\n', '\r']).is_empty();
+            if !(blank || (rest.starts_with('#') && l.len() - rest.len() <= col)) {
+                break;
+            }
+            to -= 1;
+        }
+        to
+    }
+
     /// The part of line `n` before column `col` (characters).
     pub fn prefix(&self, n: usize, col: usize) -> &'a str {
         let l = self.line(n);
