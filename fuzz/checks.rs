@@ -87,6 +87,197 @@ pub fn cache_entry(data: &[u8]) {
     }
 }
 
+/// The registry host the Docker config checks write for.
+#[cfg(feature = "ecr")]
+pub const DOCKER_HOST: &str = "registry.example";
+
+/// Docker's config.json, as anyone may have written it: a login
+/// (`auths`) and a credential helper entry (`credHelpers`) are each merged
+/// in and taken back as `ecr-login` and `cleanup` do.  What the merge
+/// refuses, the take-back refuses too, both without panic.  What it
+/// accepts comes out as a JSON object that holds the new entry, and
+/// every other value byte for byte (numbers such as
+/// `12345678901234567890123` and `-0` included), less only the entries
+/// for the same host that the merge replaces (any spelling of it in
+/// `auths`; in `credHelpers`, every spelling for a login, the exact host
+/// for a helper).  Taking the entry back leaves the input less those same
+/// entries, byte for byte: an input with none is given back unchanged in
+/// meaning (`"auths": null`, `{}` and no `auths` are all an empty section).
+#[cfg(feature = "ecr")]
+pub fn docker_config(data: &[u8]) {
+    use aws_oidc::credentials::Secret;
+    use aws_oidc::docker_config::{DockerConfig, Entry};
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let config = DockerConfig::at("config.json".into());
+    let password = Secret::new("fuzz-password");
+    let login = Entry::Auth {
+        host: DOCKER_HOST,
+        username: "AWS",
+        password: &password,
+    };
+    let helper = Entry::Helper {
+        host: DOCKER_HOST,
+        helper: "aws-oidc",
+    };
+    let hosts = [DOCKER_HOST.to_string()];
+    for (entry, take_back) in [(login, None), (helper, Some("aws-oidc"))] {
+        let merged = match config.merge_into(Some(text), std::slice::from_ref(&entry)) {
+            Ok((merged, _notes)) => merged,
+            Err(refused) => {
+                let message = refused.to_string();
+                assert!(message.contains("nothing was changed"), "{message}");
+                assert!(!message.contains("fuzz-password"));
+                assert!(config.take_back_from(text, &hosts, take_back).is_err());
+                return;
+            }
+        };
+        let merged = std::str::from_utf8(&merged).expect("the merge writes UTF-8");
+        let before = docker_sections(text).expect("an accepted file is an object");
+        let after = docker_sections(merged).expect("the merge writes a JSON object");
+        let is_login = take_back.is_none();
+        // What the merge replaces: every spelling of the host in auths; in
+        // credHelpers every spelling for a login, the host itself for a helper.
+        let replaced = |section: &str, key: &str| {
+            let ours = aws_oidc::ecr::registry::host_of(key) == DOCKER_HOST;
+            match section {
+                "auths" => ours,
+                _ if is_login => ours,
+                _ => key == DOCKER_HOST,
+            }
+        };
+        let expected = without(&before, &replaced);
+        assert_eq!(
+            without(&after, &|s, k| s == added(is_login) && k == DOCKER_HOST),
+            expected
+        );
+        let new: serde_json::Value =
+            serde_json::from_str(after.sections[added(is_login)][DOCKER_HOST].as_str()).unwrap();
+        if is_login {
+            // base64 of "AWS:fuzz-password".
+            assert_eq!(new, serde_json::json!({"auth": "QVdTOmZ1enotcGFzc3dvcmQ="}));
+        } else {
+            assert_eq!(new, serde_json::json!("aws-oidc"));
+        }
+        let (back, removed) = config
+            .take_back_from(merged, &hosts, take_back)
+            .expect("what the merge wrote is taken back");
+        assert_eq!(removed, hosts);
+        let back = String::from_utf8(back.expect("the entry went")).unwrap();
+        let back = docker_sections(&back).expect("the take-back writes a JSON object");
+        assert_eq!(without(&back, &|_, _| false), expected);
+    }
+}
+
+/// The section a merge adds its entry to.
+#[cfg(feature = "ecr")]
+fn added(is_login: bool) -> &'static str {
+    if is_login {
+        "auths"
+    } else {
+        "credHelpers"
+    }
+}
+
+/// A Docker config read for comparison: each value's text as written, and
+/// the entries of `auths` and `credHelpers` the same way (`null` and a
+/// missing section read as empty).
+#[cfg(feature = "ecr")]
+#[derive(Debug, PartialEq, Eq, Clone, Default)]
+pub struct DockerSections {
+    /// Every other key and its value's text.
+    pub rest: std::collections::BTreeMap<String, String>,
+    /// `auths` and `credHelpers`: key -> value's text.
+    pub sections:
+        std::collections::BTreeMap<&'static str, std::collections::BTreeMap<String, String>>,
+}
+
+/// `text` read as a [`DockerSections`]; `None` when it is not a JSON object
+/// with object (or null) sections.
+#[cfg(feature = "ecr")]
+pub fn docker_sections(text: &str) -> Option<DockerSections> {
+    use std::collections::BTreeMap;
+    type Raw = BTreeMap<String, Box<serde_json::value::RawValue>>;
+    let mut out = DockerSections::default();
+    // JSON's whitespace only: Docker reads a file of nothing else as empty.
+    if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
+        out.sections.insert("auths", BTreeMap::new());
+        out.sections.insert("credHelpers", BTreeMap::new());
+        return Some(out);
+    }
+    let whole: Raw = serde_json::from_str(text).ok()?;
+    for (key, value) in whole {
+        out.rest.insert(key, value.get().to_string());
+    }
+    for section in ["auths", "credHelpers"] {
+        let entries = match out.rest.remove(section) {
+            None => BTreeMap::new(),
+            Some(raw) if raw == "null" => BTreeMap::new(),
+            Some(raw) => serde_json::from_str::<Raw>(&raw)
+                .ok()?
+                .into_iter()
+                .map(|(k, v)| (k, v.get().to_string()))
+                .collect(),
+        };
+        out.sections.insert(section, entries);
+    }
+    Some(out)
+}
+
+/// `doc` without the section entries `drop(section, key)` picks.
+#[cfg(feature = "ecr")]
+fn without(doc: &DockerSections, drop: &dyn Fn(&str, &str) -> bool) -> DockerSections {
+    let mut out = doc.clone();
+    for (section, entries) in out.sections.iter_mut() {
+        entries.retain(|key, _| !drop(section, key));
+    }
+    out
+}
+
+/// The ledger of what aws-oidc wrote, as found on disk: reading it never
+/// panics, an oversized or malformed one reads as empty, and every entry
+/// read writes back out and reads back equal (so recording one more
+/// write never loses the others).  A grant read is judged at any time
+/// without overflow: fresh exactly while it has more time left than asked.
+pub fn ledger(data: &[u8]) {
+    use aws_oidc::ledger::{read_ledger, write_ledger, Written};
+
+    let read = read_ledger(data);
+    if data.len() > 1024 * 1024 {
+        assert!(read.is_empty());
+    }
+    let text = write_ledger(&read).expect("what was read writes out");
+    assert_eq!(read_ledger(&text), read);
+    for written in &read {
+        let grant = match written {
+            Written::BashEnv { grant, .. } | Written::Profile { grant, .. } => grant.as_ref(),
+            _ => None,
+        };
+        let Some(grant) = grant else {
+            continue;
+        };
+        let _ = grant.expiry();
+        for now in [
+            UNIX_EPOCH,
+            SystemTime::now(),
+            grant.expiry(),
+            UNIX_EPOCH + Duration::from_secs(253_402_300_799),
+        ] {
+            let now_secs = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+            for min_left in [0, 3600, u64::MAX] {
+                let left = i128::from(grant.expires_at) - i128::from(now_secs);
+                assert_eq!(
+                    grant.fresh_for(&grant.role_arn, Duration::from_secs(min_left), now),
+                    left > i128::from(min_left),
+                    "{grant:?} at {now_secs} with {min_left} s to go"
+                );
+            }
+        }
+    }
+}
+
 /// A kubeconfig merge (`eks-kubeconfig`) into untrusted text: never panics;
 /// a merge it makes reads back with aws-oidc's entries current, every other
 /// entry and key as it was, and `cleanup` (unmerge) takes back exactly what

@@ -312,3 +312,73 @@ def test_our_own_pipeline_needs_no_change(migrate_config):
         result = migrate_config("--check", str(path))
         assert result.returncode == 0, result.stderr
         assert path.read_bytes() == before
+
+
+# v3 parameters in an anchor that the config's own command merges too: a
+# step that is not aws-cli's, whose parameters keep their kebab-case names
+# (another orb's step is the same case; the stand-in runs only this orb).
+SHARED_ANCHOR = """\
+version: 2.1
+orbs:
+  aws-cli: circleci/aws-cli@3.1.4
+aws_params: &aws_params
+  role-arn: arn:aws:iam::123456789012:role/shared-anchor
+  aws-region: DEPLOY_REGION
+commands:
+  deploy:
+    parameters:
+      role-arn: {type: string}
+      aws-region: {type: string}
+    steps:
+      - run:
+          name: deploy
+          command: echo "deploying as << parameters.role-arn >> from ${<< parameters.aws-region >>}"
+jobs:
+  build:
+    docker: [{image: cimg/base:current}]
+    steps:
+      - aws-cli/setup:
+          <<: *aws_params
+          profile-name: shared
+          role-session-name: shared-session
+      - deploy:
+          <<: *aws_params
+      - run:
+          name: whoami
+          command: aws sts get-caller-identity --profile shared --query Arn --output text
+workflows:
+  main:
+    jobs: [build]
+"""
+
+
+def test_an_anchor_another_step_merges_keeps_its_v3_names_says_so_and_the_job_still_runs(
+        migrate_config, aws_oidc_bin, ci, tmp_path):
+    from support.orb_configs import assert_ok, assumed
+    from support.orb_runner import ConfigError
+
+    path = tmp_path / "config.yml"
+    path.write_text(SHARED_ANCHOR)
+    result = migrate_config(str(path))
+    assert result.returncode == 0, result.stderr
+    after = path.read_text()
+    # Only the orbs line changed: renaming at the anchor would rename deploy's parameters too.
+    assert after == SHARED_ANCHOR.replace("circleci/aws-cli@3.1.4", f"aws-oidc/aws-oidc@{version(aws_oidc_bin)}")
+    assert f"{path}:20: note: aws-cli/setup: kept its v3 names" in result.stderr, result.stderr
+    assert "&aws_params (line 4) is used on line 25 too" in result.stderr
+    assert "write these parameters out under this step" in result.stderr
+    # The migrated job runs: the orb takes setup's v3 names, deploy gets its own.
+    ci.give_token()
+    ci.env["DEPLOY_REGION"] = "eu-central-1"
+    ran = ci.run(after)
+    assert_ok(ran)
+    assert ran.step("whoami").stdout.strip() == assumed("shared-anchor", "shared-session")
+    assert ci.aws_config()["profile shared"]["region"] == "eu-central-1"
+    assert "deploying as arn:aws:iam::123456789012:role/shared-anchor from eu-central-1" in ran.step("deploy").stdout
+    # What renaming at the anchor would have done: deploy no longer compiles.
+    renamed = after.replace("  role-arn: arn", "  role_arn: arn").replace("  aws-region: DEPLOY", "  region: DEPLOY")
+    with pytest.raises(ConfigError, match="command deploy: unknown parameters"):
+        ci.run(renamed)
+    # Once is enough: the same note, nothing to write.
+    again = migrate_config(str(path))
+    assert again.returncode == 0 and again.stdout == "" and path.read_text() == after

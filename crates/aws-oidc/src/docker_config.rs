@@ -181,7 +181,9 @@ impl DockerConfig {
     /// twice, whose `auths` and `credHelpers` are objects (or `null`) too.
     fn parse(&self, text: Option<&str>) -> Result<Doc, DockerConfigError> {
         let text = text.unwrap_or("");
-        if text.trim().is_empty() {
+        // JSON's whitespace only: Docker reads a file of nothing else as
+        // empty, and refuses one holding a no-break space, say.
+        if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
             return Ok(Doc::default());
         }
         let syntax = |e: serde_json::Error| {
@@ -263,7 +265,19 @@ impl DockerConfig {
     /// Writes `entries`, keeping everything else; returns notes for the user.
     pub fn update(&self, entries: &[Entry]) -> Result<Vec<String>, DockerConfigError> {
         let lock = UpdateLock::acquire(&self.path)?;
-        let mut doc = self.parse(lock.read()?.as_deref())?;
+        let (text, notes) = self.merge_into(lock.read()?.as_deref(), entries)?;
+        lock.replace(&text, 0o600)?;
+        Ok(notes)
+    }
+
+    /// What [`DockerConfig::update`] writes over the file's `text` (`None`:
+    /// no file), and its notes; nothing is read or written here.
+    pub fn merge_into(
+        &self,
+        text: Option<&str>,
+        entries: &[Entry],
+    ) -> Result<(Vec<u8>, Vec<String>), DockerConfigError> {
+        let mut doc = self.parse(text)?;
         let mut notes = Vec::new();
         for entry in entries {
             match entry {
@@ -297,8 +311,7 @@ impl DockerConfig {
         if entries.iter().any(|e| matches!(e, Entry::Auth { .. })) {
             notes.extend(creds_store_note(&doc));
         }
-        lock.replace(&serialise(&doc), 0o600)?;
-        Ok(notes)
+        Ok((serialise(&doc), notes))
     }
 
     /// Removes the logins for `hosts` that aws-oidc wrote: their `auths`
@@ -317,29 +330,45 @@ impl DockerConfig {
         let Some(text) = lock.read()? else {
             return Ok(Vec::new());
         };
-        let mut doc = self.parse(Some(&text))?;
+        let (text, removed) = self.take_back_from(&text, hosts, helper)?;
+        if let Some(text) = text {
+            lock.replace(&text, 0o600)?;
+        }
+        Ok(removed)
+    }
+
+    /// What [`DockerConfig::remove`] does to the file's `text`: the new
+    /// text (`None` when nothing went) and the hosts whose entry went;
+    /// nothing is read or written here.
+    pub fn take_back_from(
+        &self,
+        text: &str,
+        hosts: &[String],
+        helper: Option<&str>,
+    ) -> Result<(Option<Vec<u8>>, Vec<String>), DockerConfigError> {
+        let mut doc = self.parse(Some(text))?;
         let mut removed = Vec::new();
         for host in hosts {
             let gone = match helper {
                 None => remove_host(&mut doc, "auths", host),
-                Some(helper) => {
-                    let ours = match doc.0.get("credHelpers") {
-                        Some(Item::Section(m)) => {
-                            m.0.get(host.as_str()).and_then(as_str).as_deref() == Some(helper)
-                        }
-                        _ => false,
-                    };
-                    ours && remove_host(&mut doc, "credHelpers", host)
-                }
+                // Only the entry written, under the host itself: other
+                // spellings of it are someone else's (Docker looks
+                // credHelpers up by the bare host, and `update` kept them).
+                Some(helper) => match doc.0.get_mut("credHelpers") {
+                    Some(Item::Section(m))
+                        if m.0.get(host.as_str()).and_then(as_str).as_deref() == Some(helper) =>
+                    {
+                        m.0.remove(host.as_str()).is_some()
+                    }
+                    _ => false,
+                },
             };
             if gone {
                 removed.push(host.clone());
             }
         }
-        if !removed.is_empty() {
-            lock.replace(&serialise(&doc), 0o600)?;
-        }
-        Ok(removed)
+        let text = (!removed.is_empty()).then(|| serialise(&doc));
+        Ok((text, removed))
     }
 }
 
@@ -500,6 +529,23 @@ mod tests {
     }
 
     #[test]
+    fn taking_back_a_helper_entry_leaves_other_spellings_of_its_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = r#"{"credHelpers": {"https://public.ecr.aws/v1/": "gcloud", "PUBLIC.ECR.AWS": "other"}}"#;
+        let c = config(dir.path(), Some(before));
+        c.update(&[Entry::Helper {
+            host: "public.ecr.aws",
+            helper: "aws-oidc",
+        }])
+        .unwrap();
+        let host = vec!["public.ecr.aws".to_string()];
+        assert_eq!(c.remove(&host, Some("aws-oidc")).unwrap(), host);
+        let after: Value =
+            serde_json::from_str(&std::fs::read_to_string(c.path()).unwrap()).unwrap();
+        assert_eq!(after, serde_json::from_str::<Value>(before).unwrap());
+    }
+
+    #[test]
     fn invalid_files_are_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         for bad in [
@@ -525,6 +571,18 @@ mod tests {
         // An empty file is an empty config, as Docker reads it.
         let c = config(dir.path(), Some(""));
         assert!(c.check().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_of_other_unicode_spaces_is_refused_not_taken_for_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), Some(" \n\t\r\n"));
+        assert!(c.check().unwrap().is_empty());
+        for not_json in ["\u{a0}", "\u{2028}\n", "\u{feff}"] {
+            let c = config(dir.path(), Some(not_json));
+            let err = c.check().unwrap_err().to_string();
+            assert!(err.contains("not valid JSON"), "{not_json:?}: {err}");
+        }
     }
 
     #[test]

@@ -34,6 +34,25 @@ pub struct Grant {
     pub expires_at: i64,
 }
 
+impl Grant {
+    /// Whether these are credentials for `role_arn` with more than
+    /// `min_left` to go at `now`.  Any `expires_at` a ledger holds is
+    /// judged without overflow: a hand-edited one far in the past is
+    /// expired, not wrapped round into the future.
+    pub fn fresh_for(&self, role_arn: &str, min_left: Duration, now: SystemTime) -> bool {
+        let min_left = i64::try_from(min_left.as_secs()).unwrap_or(i64::MAX);
+        self.role_arn == role_arn && self.expires_at.saturating_sub(unix(now)) > min_left
+    }
+
+    /// When they expire: before the epoch reads as the epoch, after the
+    /// year 9999 as its end (what every platform's clock and RFC 3339 hold).
+    pub fn expiry(&self) -> SystemTime {
+        const LAST: u64 = 253_402_300_799;
+        let secs = u64::try_from(self.expires_at).unwrap_or(0).min(LAST);
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+}
+
 /// One thing written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -220,10 +239,38 @@ pub struct Ledger {
     path: PathBuf,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct Record {
-    version: u32,
     written: Vec<Written>,
+}
+
+/// A ledger as written: borrowed, so writing copies nothing.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    version: u32,
+    written: &'a [Written],
+}
+
+/// Reads a ledger's bytes: everything recorded, oldest first; empty when
+/// they are not a ledger or larger than any aws-oidc writes (a corrupt
+/// ledger can only make cleanup do less).
+pub fn read_ledger(bytes: &[u8]) -> Vec<Written> {
+    if bytes.len() as u64 > LEDGER_LIMIT {
+        return Vec::new();
+    }
+    serde_json::from_slice::<Record>(bytes)
+        .map(|r| r.written)
+        .unwrap_or_default()
+}
+
+/// A ledger's bytes, as [`read_ledger`] reads them back; `None` when an
+/// entry names what JSON cannot hold (a path that is not UTF-8).
+pub fn write_ledger(written: &[Written]) -> Option<Vec<u8>> {
+    serde_json::to_vec(&RecordOut {
+        version: 1,
+        written,
+    })
+    .ok()
 }
 
 /// What `cleanup` took back.
@@ -294,7 +341,7 @@ impl Ledger {
     /// Everything recorded, oldest first; empty when missing, unreadable or
     /// not to be trusted ([`Ledger::distrust`]).
     pub fn entries(&self) -> Vec<Written> {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         // Checked on the open file itself, so it cannot be swapped between
         // check and read; a symlink is not followed.
         let read = platform::open_no_follow(std::fs::OpenOptions::new().read(true))
@@ -304,18 +351,28 @@ impl Ledger {
                 if distrust_of(&meta).is_some() {
                     return Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
                 }
-                f.take(LEDGER_LIMIT + 1).read_to_string(&mut text)
+                f.take(LEDGER_LIMIT + 1).read_to_end(&mut bytes)
             });
-        if read.is_err() || text.len() as u64 > LEDGER_LIMIT {
+        if read.is_err() {
             return Vec::new();
         }
-        serde_json::from_str::<Record>(&text)
-            .map(|r| r.written)
-            .unwrap_or_default()
+        read_ledger(&bytes)
     }
 
     /// Records one write (a repeat of the same write replaces the old one).
     pub fn record(&self, written: Written) -> Result<(), FileError> {
+        // Refused before the ledger is touched: written out, it would leave
+        // an empty ledger that forgets every earlier write.
+        if write_ledger(std::slice::from_ref(&written)).is_none() {
+            return Err(FileError {
+                action: "cannot record in the ledger (cleanup will leave it) what was written to",
+                path: written_path(&written).to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the ledger holds UTF-8 paths only",
+                ),
+            });
+        }
         // A ledger not to be trusted is replaced, never written through (the
         // lock below would follow a symlink): it lies in the private cache
         // directory, so only this user could have put it there.
@@ -328,7 +385,6 @@ impl Ledger {
         }
         let lock = UpdateLock::acquire(&self.path)?;
         let mut record = Record {
-            version: 1,
             written: self.entries(),
         };
         // A second merge of the same entries finds them there: what the
@@ -394,7 +450,8 @@ impl Ledger {
         };
         record.written.retain(|w| !same_target(w, &written));
         record.written.push(written);
-        let text = serde_json::to_vec(&record).unwrap_or_default();
+        let text = write_ledger(&record.written)
+            .expect("entries read from JSON and the one checked above write out");
         lock.replace(&text, 0o600)
     }
 
@@ -408,10 +465,8 @@ impl Ledger {
         now: SystemTime,
         env: Env,
     ) -> Option<SystemTime> {
-        let fresh = |g: &Grant| {
-            g.role_arn == role_arn && g.expires_at - unix(now) > min_left.as_secs() as i64
-        };
-        let until = |g: &Grant| UNIX_EPOCH + Duration::from_secs(g.expires_at.max(0) as u64);
+        let fresh = |g: &Grant| g.fresh_for(role_arn, min_left, now);
+        let until = Grant::expiry;
         self.entries().iter().rev().find_map(|w| match (w, target) {
             (
                 Written::BashEnv {
@@ -640,11 +695,7 @@ impl Ledger {
                 }
             }
         }
-        let rest = serde_json::to_vec(&Record {
-            version: 1,
-            written: kept,
-        })
-        .unwrap_or_default();
+        let rest = write_ledger(&kept).expect("each entry was read from JSON");
         lock.replace(&rest, 0o600)?;
         Ok(cleaned)
     }
@@ -697,6 +748,19 @@ pub enum Target {
     BashEnv(PathBuf),
     /// A profile.
     Profile(SharedFiles, ProfileName),
+}
+
+/// The file an entry names first (the credentials file of a profile).
+fn written_path(w: &Written) -> &Path {
+    match w {
+        Written::BashEnv { path, .. }
+        | Written::SecretExports { path, .. }
+        | Written::RegistryConfig { path, .. }
+        | Written::File { path, .. }
+        | Written::Kubeconfig { path, .. } => path,
+        Written::Profile { credentials, .. } => credentials,
+        Written::DockerLogins { config, .. } => config,
+    }
 }
 
 /// [`Ledger::distrust`] on metadata already read.
@@ -809,6 +873,58 @@ mod tests {
         assert!(b.entries().is_empty());
         assert_eq!(fingerprint("ASIAEXAMPLE").len(), 16);
         assert_ne!(fingerprint("ASIAEXAMPLE"), fingerprint("ASIAEXAMPLF"));
+    }
+
+    #[test]
+    fn a_grant_expiring_before_any_clock_is_expired_not_wrapped_into_the_future() {
+        let now = SystemTime::now();
+        let role = "arn:aws:iam::123456789012:role/deploy";
+        let grant = |expires_at| Grant {
+            role_arn: role.into(),
+            key: fingerprint("ASIA1"),
+            expires_at,
+        };
+        // A hand-edited ledger: i64::MIN - now overflowed (a panic, or in a
+        // release build a wrap to "valid for ages").
+        assert!(!grant(i64::MIN).fresh_for(role, Duration::ZERO, now));
+        assert_eq!(grant(i64::MIN).expiry(), UNIX_EPOCH);
+        // A --skip-if-valid beyond i64 seconds is never satisfied.
+        assert!(!grant(i64::MAX).fresh_for(role, Duration::MAX, now));
+        assert!(grant(i64::MAX).fresh_for(role, Duration::from_secs(3600), now));
+        let _ = grant(i64::MAX).expiry();
+        assert!(!grant(unix(now) + 3600).fresh_for(
+            "arn:aws:iam::1:role/other",
+            Duration::ZERO,
+            now
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_the_ledger_cannot_hold_is_refused_and_the_earlier_ones_kept() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let bash_env = Written::BashEnv {
+            path: dir.path().join("bash_env"),
+            vars: vec!["AWS_ACCESS_KEY_ID".into()],
+            grant: None,
+        };
+        l.record(bash_env.clone()).unwrap();
+        // A --dotenv path that is not UTF-8: JSON cannot hold it.
+        let odd = dir
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"creds-\xff.env"));
+        let err = l
+            .record(Written::File {
+                path: odd,
+                sha256: None,
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("UTF-8"), "{err}");
+        // Before, the whole ledger was written as nothing: cleanup then
+        // forgot the exports.
+        assert_eq!(l.entries(), vec![bash_env]);
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! - v3's command names (`role-arn-setup`, `assume-role-with-web-identity`)
 //!   and kebab-case parameters get their v5 names, and v3's `aws-region`,
 //!   which named a variable, becomes `region: ${NAME}`;
+//! - a parameter merged from an anchor (`<<: *name`) is renamed where the
+//!   anchor is, so only when every alias of that anchor is merged into an
+//!   aws-cli step renamed too; an anchor also used by another orb's step,
+//!   the config's own command or a step kept as it is leaves the steps that
+//!   merge it with their v3 names (which aws-oidc's orb takes), and a note
+//!   names the anchor and the lines that use it;
 //! - everything else stays byte for byte: comments, quoting, layout.
 //!
 //! Flow collections (`[...]`, `{...}`) are read too and rewritten the same
@@ -25,6 +31,7 @@
 
 mod outline;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use outline::SyntaxError;
@@ -394,8 +401,10 @@ pub fn migrate(text: &str, version: &str) -> Result<Migration, MigrateError> {
             .enumerate()
             .filter_map(|(i, k)| k.anchor.as_deref().map(|a| (a, i)))
             .collect(),
+        steps: RefCell::new(Vec::new()),
     };
     uses.find(&mut plan);
+    uses.rename(&mut plan);
 
     if !plan.unsupported.is_empty() {
         plan.unsupported.sort_by_key(|n| n.line);
@@ -421,6 +430,25 @@ struct Parameter<'a> {
     /// Written in a flow collection (a plain `${NAME}` would end a plain
     /// scalar there, so it gets quotes).
     in_flow: bool,
+    /// The anchors it is written under, innermost first, each with the
+    /// alias this step reached it by (`None`: the step's own mapping
+    /// carries the anchor).  Renaming it renames it for every alias of them.
+    via: Vec<(&'a str, Option<Site>)>,
+}
+
+/// Where an alias `*name` is written: the key it is the value of (its
+/// index in the outline), or its node in a flow collection (the node's
+/// address, which tells nodes apart while the flows are held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Key(usize),
+    Flow(usize),
+}
+
+impl Site {
+    fn of(node: &FlowNode) -> Site {
+        Site::Flow(node as *const FlowNode as usize)
+    }
 }
 
 /// A use of an orb's command: its name and its parameters.
@@ -429,12 +457,31 @@ struct Step<'a> {
     parameters: Vec<Parameter<'a>>,
 }
 
+/// Every alias in a file, by anchor name, with its 0-based line.
+struct Aliases<'a> {
+    /// Those a step's parameters may be reached by, with their sites.
+    sites: Vec<(&'a str, Site, usize)>,
+    /// Those no step follows: a sequence item `- *name`, or one in a flow
+    /// collection this cannot read.
+    elsewhere: Vec<(&'a str, usize)>,
+}
+
+/// A step that will take v5 names, once no anchor it renames is used
+/// elsewhere: its new name, and each parameter with its new name.
+struct Renaming<'a> {
+    name: &'a Token,
+    new_name: Option<String>,
+    parameters: Vec<(Parameter<'a>, String)>,
+}
+
 /// Finds each use of an orb's command or executor, in block and flow style.
 struct Uses<'a> {
     outline: &'a Outline,
     flows: &'a [Result<FlowNode, outline::FlowError>],
     aws_cli: BTreeSet<String>,
     anchors: BTreeMap<&'a str, usize>,
+    /// The steps to rename, gathered by [`Uses::find`] for [`Uses::rename`].
+    steps: RefCell<Vec<Renaming<'a>>>,
 }
 
 impl<'a> Uses<'a> {
@@ -457,8 +504,15 @@ impl<'a> Uses<'a> {
                         Ok(node) => self.flow_parameters(plan, &key.token, node, &mut parameters),
                         Err(e) => plan.unreadable_flow(e, &key.token.text),
                     },
-                    Inline::Alias(a) => self.merge(plan, &key.token, a, &mut parameters),
+                    Inline::Alias(a) => {
+                        self.merge(plan, &key.token, a, Site::Key(index), &mut parameters)
+                    }
                     Inline::Scalar(_) | Inline::Other => {}
+                }
+                if let Some(own) = key.anchor.as_deref() {
+                    for p in &mut parameters {
+                        p.via.push((own, None));
+                    }
                 }
                 self.step(
                     plan,
@@ -575,10 +629,10 @@ impl<'a> Uses<'a> {
         index: usize,
         out: &mut Vec<Parameter<'a>>,
     ) {
-        for (_, p) in self.outline.children(Some(index)) {
+        for (i, p) in self.outline.children(Some(index)) {
             if p.token.text == "<<" {
                 match &p.value {
-                    Inline::Alias(a) => self.merge(plan, step, a, out),
+                    Inline::Alias(a) => self.merge(plan, step, a, Site::Key(i), out),
                     _ => plan.refuse(step, merge_message(&step.text)),
                 }
             } else {
@@ -589,13 +643,37 @@ impl<'a> Uses<'a> {
                         _ => None,
                     },
                     in_flow: false,
+                    via: Vec::new(),
                 });
             }
         }
     }
 
-    /// The parameters an anchor `*name` stands for (renamed where the anchor is).
-    fn merge(&self, plan: &mut Plan, step: &Token, name: &str, out: &mut Vec<Parameter<'a>>) {
+    /// The parameters an anchor `*name`, written at `site`, stands for
+    /// (renamed where the anchor is).
+    fn merge(
+        &self,
+        plan: &mut Plan,
+        step: &Token,
+        name: &'a str,
+        site: Site,
+        out: &mut Vec<Parameter<'a>>,
+    ) {
+        let first = out.len();
+        self.merge_anchor(plan, step, name, out);
+        for p in &mut out[first..] {
+            p.via.push((name, Some(site)));
+        }
+    }
+
+    /// The parameters under the anchor `name`.
+    fn merge_anchor(
+        &self,
+        plan: &mut Plan,
+        step: &Token,
+        name: &str,
+        out: &mut Vec<Parameter<'a>>,
+    ) {
         match self.anchors.get(name) {
             Some(&anchor) => match &self.outline.keys[anchor].value {
                 Inline::Nothing => self.block_parameters(plan, step, anchor, out),
@@ -622,7 +700,7 @@ impl<'a> Uses<'a> {
                 for (name, value) in entries {
                     if name.text == "<<" {
                         match value {
-                            FlowNode::Alias(a) => self.merge(plan, step, a, out),
+                            FlowNode::Alias(a) => self.merge(plan, step, a, Site::of(value), out),
                             _ => plan.refuse(step, merge_message(&step.text)),
                         }
                         continue;
@@ -634,11 +712,12 @@ impl<'a> Uses<'a> {
                             _ => None,
                         },
                         in_flow: true,
+                        via: Vec::new(),
                     });
                 }
             }
             FlowNode::Null => {}
-            FlowNode::Alias(a) => self.merge(plan, step, a, out),
+            FlowNode::Alias(a) => self.merge(plan, step, a, Site::of(node), out),
             FlowNode::Scalar(_) | FlowNode::Seq(_) => plan.refuse(
                 step,
                 format!(
@@ -650,7 +729,7 @@ impl<'a> Uses<'a> {
     }
 
     /// One step: v3 names get their v5 names; what neither orb has is refused.
-    fn step(&self, plan: &mut Plan, step: Step<'_>) {
+    fn step(&self, plan: &mut Plan, step: Step<'a>) {
         let Some(command) = self.orb_of(&step.name.text) else {
             return;
         };
@@ -661,15 +740,15 @@ impl<'a> Uses<'a> {
         };
         let v5 = v5_command(command);
         let declared_v5 = parameters_of(v5).expect("every v3 command has a v5 one");
-        let mut renames: Vec<(&Parameter, &str)> = Vec::new();
+        let mut renames: Vec<(Parameter<'a>, String)> = Vec::new();
         // Parameters only the v3 command takes: the step keeps its v3 name.
         let mut v3_only: Vec<&str> = Vec::new();
-        for p in &step.parameters {
+        for p in step.parameters {
             let name = p.name.text.as_str();
             if let Some(new) = v5_parameter(v5, name) {
-                renames.push((p, new));
+                renames.push((p, new.to_string()));
             } else if declared_v5.contains(&name) {
-                renames.push((p, name));
+                renames.push((p, name.to_string()));
             } else if declared.contains(&name) {
                 v3_only.push(name);
             } else {
@@ -691,7 +770,7 @@ impl<'a> Uses<'a> {
         let mut seen: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
         for (p, new) in &renames {
             let old = p.name.text.as_str();
-            match seen.insert(new, (old, p.name.line + 1)) {
+            match seen.insert(new.as_str(), (old, p.name.line + 1)) {
                 // The same name twice is a merge overridden, as YAML means it.
                 Some((first, line)) if first != old => plan.refuse(
                     p.name,
@@ -703,17 +782,157 @@ impl<'a> Uses<'a> {
                 _ => {}
             }
         }
-        if v5 != command {
-            plan.replace(step.name, &format!("{alias}/{v5}"));
+        self.steps.borrow_mut().push(Renaming {
+            name: step.name,
+            new_name: (v5 != command).then(|| format!("{alias}/{v5}")),
+            parameters: renames,
+        });
+    }
+
+    /// Every alias in the file.
+    fn aliases(&self) -> Aliases<'a> {
+        fn walk<'n>(node: &'n FlowNode, line: usize, out: &mut Vec<(&'n str, Site, usize)>) {
+            match node {
+                FlowNode::Alias(a) => out.push((a, Site::of(node), line)),
+                FlowNode::Seq(items) => items.iter().for_each(|i| walk(i, line, out)),
+                FlowNode::Map(entries) => entries.iter().for_each(|(_, v)| walk(v, line, out)),
+                FlowNode::Scalar(_) | FlowNode::Null => {}
+            }
         }
-        for (p, new) in renames {
-            if p.name.text != new {
-                plan.replace(p.name, new);
-                if p.name.text == "aws-region" {
-                    plan.region_value(p);
+        let mut sites = Vec::new();
+        let mut elsewhere = Vec::new();
+        for (i, key) in self.outline.keys.iter().enumerate() {
+            if let Inline::Alias(a) = &key.value {
+                sites.push((a.as_str(), Site::Key(i), key.token.line));
+            }
+        }
+        for (flow, node) in self.outline.flows.iter().zip(self.flows) {
+            match node {
+                Ok(node) => walk(node, flow.line, &mut sites),
+                Err(_) => elsewhere.extend(
+                    self.anchors
+                        .keys()
+                        .filter(|a| flow.text.contains(&format!("*{a}")))
+                        .map(|a| (*a, flow.line)),
+                ),
+            }
+        }
+        elsewhere.extend(
+            self.outline
+                .item_aliases
+                .iter()
+                .map(|(line, a)| (a.as_str(), *line)),
+        );
+        Aliases { sites, elsewhere }
+    }
+
+    /// Gives the steps found their v5 names.  A name written under an
+    /// anchor is renamed where the anchor is, so for every alias of it:
+    /// only when each alias is one a renamed step merges.  A step whose
+    /// renames would reach anything else (another orb's step, the
+    /// config's own command, a step kept as it is) keeps every v3 name,
+    /// which aws-oidc's orb takes, with a note saying where.
+    fn rename(&self, plan: &mut Plan) {
+        let steps = self.steps.take();
+        let Aliases { sites, elsewhere } = self.aliases();
+        let renamed = |(p, new): &(Parameter, String)| p.name.text != *new;
+        let mut kept: Vec<Option<BTreeMap<&str, BTreeSet<usize>>>> = vec![None; steps.len()];
+        loop {
+            // The aliases the steps still to be renamed merge.
+            let followed: Vec<(&str, Site)> = steps
+                .iter()
+                .zip(&kept)
+                .filter(|(_, k)| k.is_none())
+                .flat_map(|(s, _)| &s.parameters)
+                .flat_map(|(p, _)| &p.via)
+                .filter_map(|(a, site)| site.map(|site| (*a, site)))
+                .collect();
+            // Where each anchor is used other than by them (0-based lines).
+            let mut others: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+            for (a, site, line) in &sites {
+                if !followed.contains(&(*a, *site)) {
+                    others.entry(a).or_default().insert(*line);
+                }
+            }
+            for (a, line) in &elsewhere {
+                others.entry(a).or_default().insert(*line);
+            }
+            let mut changed = false;
+            for (step, k) in steps.iter().zip(kept.iter_mut()) {
+                if k.is_some() {
+                    continue;
+                }
+                let shared: BTreeMap<&str, BTreeSet<usize>> = step
+                    .parameters
+                    .iter()
+                    .filter(|r| renamed(r))
+                    .flat_map(|(p, _)| &p.via)
+                    .filter_map(|(a, _)| others.get(a).map(|lines| (*a, lines.clone())))
+                    .collect();
+                if !shared.is_empty() {
+                    *k = Some(shared);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (step, k) in steps.iter().zip(kept) {
+            match k {
+                Some(shared) => plan.notes.push(Note {
+                    line: step.name.line + 1,
+                    message: self.shared_message(step, &shared),
+                }),
+                None => {
+                    if let Some(new_name) = &step.new_name {
+                        plan.replace(step.name, new_name);
+                    }
+                    for (p, new) in step.parameters.iter().filter(|r| renamed(r)) {
+                        plan.replace(p.name, new);
+                        if p.name.text == "aws-region" {
+                            plan.region_value(p);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// Why `step` keeps its v3 names: the anchors, by line, used elsewhere.
+    fn shared_message(&self, step: &Renaming, shared: &BTreeMap<&str, BTreeSet<usize>>) -> String {
+        let names: BTreeSet<&str> = step
+            .parameters
+            .iter()
+            .filter(|(p, new)| p.name.text != *new)
+            .map(|(p, _)| p.name.text.as_str())
+            .collect();
+        let anchors: Vec<String> = shared
+            .iter()
+            .map(|(a, lines)| {
+                let at = self
+                    .anchors
+                    .get(a)
+                    .map(|&k| self.outline.keys[k].token.line + 1);
+                let used: Vec<String> = lines.iter().map(|l| (l + 1).to_string()).collect();
+                format!(
+                    "&{a}{} is used on line{} {} too",
+                    at.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                    if used.len() == 1 { "" } else { "s" },
+                    used.join(", ")
+                )
+            })
+            .collect();
+        format!(
+            "{}: kept its v3 names ({}), which aws-oidc's orb takes, so it runs as it is: they \
+             come through an anchor, and renamed there they would be renamed for a step this \
+             does not rename (another orb's, the config's own command, or one kept as it is): \
+             {}. To get the v5 names, write these parameters out under this step and run this \
+             again",
+            step.name.text,
+            names.into_iter().collect::<Vec<_>>().join(", "),
+            anchors.join("; ")
+        )
     }
 
     /// An executor given in a flow collection: a name, or `{name: ..., parameters}`.
@@ -1027,6 +1246,131 @@ jobs:
             m.text
         );
         assert!(m.text.contains("      profile_name: p\n"), "{}", m.text);
+    }
+
+    #[test]
+    fn an_anchor_another_orbs_step_merges_too_keeps_its_v3_names_with_a_note_naming_it() {
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@3
+  other: acme/other@1
+aws_params: &aws_params
+  role-arn: r
+  aws-region: AWS_REGION
+jobs:
+  j:
+    steps:
+      - aws-cli/setup:
+          <<: *aws_params
+          profile-name: p
+      - other/deploy:
+          <<: *aws_params
+";
+        let m = run(text);
+        // Renamed at the anchor, other/deploy would get role_arn and region
+        // instead of the role-arn and aws-region it takes: only the orbs
+        // line changes, and the step keeps v3 names the orb takes.
+        assert_eq!(
+            m.text,
+            text.replace("circleci/aws-cli@3", "aws-oidc/aws-oidc@0.1.0")
+        );
+        assert_eq!(m.notes.len(), 1, "{:#?}", m.notes);
+        assert_eq!(m.notes[0].line, 10);
+        let said = &m.notes[0].message;
+        for what in [
+            "aws-cli/setup: kept its v3 names (aws-region, profile-name, role-arn)",
+            "&aws_params (line 4) is used on line 14 too",
+            "write these parameters out under this step",
+        ] {
+            assert!(said.contains(what), "{what:?} not in {said}");
+        }
+        // The same anchor in flow style, as a sequence item, or the step's
+        // own mapping carrying the anchor: the same.
+        for other in [
+            "      - {other/deploy: {<<: *aws_params}}\n",
+            "      - other/deploy: *aws_params\n",
+            "      - other/deploy:\n          list:\n            - *aws_params\n",
+        ] {
+            let text = text.replace("      - other/deploy:\n          <<: *aws_params\n", other);
+            let m = run(&text);
+            assert_eq!(
+                m.text,
+                text.replace("circleci/aws-cli@3", "aws-oidc/aws-oidc@0.1.0"),
+                "{other}"
+            );
+            assert_eq!(m.notes.len(), 1, "{other}: {:#?}", m.notes);
+        }
+        let own = "orbs:\n  a: circleci/aws-cli@3\ns:\n  - a/setup: &mine\n      role-arn: r\n  - other/deploy: *mine\n";
+        let m = run(own);
+        assert!(m.text.contains("role-arn: r"), "{}", m.text);
+        assert!(
+            m.notes[0]
+                .message
+                .contains("&mine (line 4) is used on line 6 too"),
+            "{:?}",
+            m.notes
+        );
+    }
+
+    #[test]
+    fn an_anchor_only_aws_cli_steps_merge_is_renamed_where_it_is() {
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@3
+aws_params: &aws_params
+  role-arn: r
+jobs:
+  j:
+    steps:
+      - aws-cli/setup:
+          <<: *aws_params
+      - aws-cli/setup: {<<: *aws_params, profile-name: p}
+      - aws-cli/assume-role-with-web-identity: *aws_params
+";
+        let m = run(text);
+        assert_eq!(m.notes, []);
+        assert!(
+            m.text.contains("aws_params: &aws_params\n  role_arn: r\n"),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("profile_name: p}"), "{}", m.text);
+        assert!(
+            m.text
+                .contains("aws-cli/assume_role_with_web_identity: *aws_params"),
+            "{}",
+            m.text
+        );
+    }
+
+    #[test]
+    fn a_step_kept_for_a_shared_anchor_keeps_the_anchors_it_shares_with_other_steps_too() {
+        // The first step keeps its names (other/deploy merges &a); renaming
+        // &b for the second would rename it under the first as well (&a
+        // merges &b), leaving that step half renamed.
+        let text = "\
+orbs:
+  aws-cli: circleci/aws-cli@3
+b: &b
+  profile-name: p
+a: &a
+  role-arn: r
+  <<: *b
+s:
+  - aws-cli/setup:
+      <<: *a
+  - aws-cli/setup:
+      <<: *b
+  - other/deploy:
+      <<: *a
+";
+        let m = run(text);
+        assert_eq!(
+            m.text,
+            text.replace("circleci/aws-cli@3", "aws-oidc/aws-oidc@0.1.0")
+        );
+        let lines: Vec<_> = m.notes.iter().map(|n| n.line).collect();
+        assert_eq!(lines, [9, 11], "{:#?}", m.notes);
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub(super) struct Outline {
     pub items: Vec<Item>,
     /// Every flow collection that is not inside another, in file order.
     pub flows: Vec<FlowText>,
+    /// Every alias that is a sequence item (`- *name`) or a document on
+    /// its own: 0-based line and name.
+    pub item_aliases: Vec<(usize, String)>,
 }
 
 impl Outline {
@@ -612,6 +615,7 @@ impl Reader {
         match (of, inline) {
             (Some((k, true)), inline) => self.out.keys[k].value = inline,
             (_, Inline::Scalar(token)) => self.out.items.push(Item { token }),
+            (_, Inline::Alias(name)) => self.out.item_aliases.push((self.line, name)),
             _ => {}
         }
         Ok(())
