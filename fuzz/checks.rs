@@ -330,9 +330,11 @@ pub fn kubeconfig_merge(data: &[u8]) {
         }
     }
     let (back, _) = unmerge(&out, &merged, path).expect("what merge wrote is taken back");
-    let untouched = ["clusters", "users", "contexts", "current-context"]
-        .iter()
-        .all(|k| !text.contains(k))
+    // (A text holding no document becomes a new kubeconfig, which stays.)
+    let untouched = load(text).is_some()
+        && ["clusters", "users", "contexts", "current-context"]
+            .iter()
+            .all(|k| !text.contains(k))
         && !text.contains(arn)
         && text.ends_with('\n');
     if untouched {

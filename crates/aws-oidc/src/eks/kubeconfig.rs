@@ -814,7 +814,17 @@ pub fn merge(
     };
     let mut base = text.unwrap_or(NEW_FILE).to_string();
     if parsed.doc.is_none() {
-        base = NEW_FILE.to_string();
+        // Comments alone are kept above the new document; `---` or `~` is not.
+        let blank = !parsed
+            .events
+            .iter()
+            .any(|(e, _)| matches!(e, Event::DocumentStart));
+        base = if blank && !base.trim().is_empty() {
+            let sep = if base.ends_with('\n') { "" } else { "\n" };
+            format!("{base}{sep}{NEW_FILE}")
+        } else {
+            NEW_FILE.to_string()
+        };
         parsed = parse(&base, path)?;
     }
     if !base.ends_with('\n') {
@@ -1335,9 +1345,11 @@ mod tests {
             let err = merge(Some(text), &e, Path::new("k")).unwrap_err();
             assert!(err.to_string().contains(why), "{text:?}: {err}");
         }
-        // Empty and null documents are new kubeconfigs.
-        for text in ["", "\n", "---\n", "~\n"] {
-            merge(Some(text), &e, Path::new("k")).unwrap();
+        // Empty and null documents are new kubeconfigs; comments stay.
+        for text in ["", "\n", "---\n", "~\n", "# mine\n", "# mine"] {
+            let (out, _) = merge(Some(text), &e, Path::new("k")).unwrap();
+            assert_eq!(parsed(&out)["kind"].as_str(), Some("Config"), "{text:?}");
+            assert_eq!(out.starts_with("# mine\n"), text.starts_with('#'), "{out}");
         }
     }
 
