@@ -29,7 +29,7 @@ $(VENV)/.stamp: tests/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-build: tools ## static musl release binary for TARGET (default x86_64) and its archive in dist/
+build: tools ## static musl release binaries for TARGET (default x86_64), the CI and the full build, and their archives in dist/
 	@tools/dist.sh build $(TARGET)
 
 dist: tools venv ## binaries for every release target (Linux, macOS, Windows), their archives and SHA256SUMS in dist/
@@ -57,8 +57,10 @@ test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yam
 
 # The other targets for the end-to-end tests: built with the e2e profile
 # (Cargo.toml), beside TARGET's release build, which is what the tests run.
+# Only their CI build (the one the orb installs): the full build's extra
+# commands are tested on TARGET's.
 dist-test: tools venv
-	@AWS_OIDC_PROFILE=e2e tools/dist.sh build $(filter-out $(TARGET),$(TARGETS))
+	@AWS_OIDC_PROFILE=e2e AWS_OIDC_BUILDS=ci tools/dist.sh build $(filter-out $(TARGET),$(TARGETS))
 
 test-e2e: build dist-test orb venv ## the real binary and packed orb against moto and the strict STS fixture (two workers)
 	$(PY) -m pytest tests -q -n 2

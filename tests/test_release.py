@@ -197,11 +197,55 @@ def test_every_archive_is_listed_in_sha256sums_and_checks_as_a_user_would():
         for fmt in FORMATS:
             archive = archive_path(target, fmt)
             assert listed.get(archive.name) == sha256(archive), f"SHA256SUMS is stale for {archive.name}"
-    assert all(name.startswith(f"aws-oidc-{VERSION}-") for name in listed), listed
+    assert all(name.startswith((f"aws-oidc-{VERSION}-", f"aws-oidc-full-{VERSION}-")) for name in listed), listed
     # What docs/releasing.md tells a user to run in the download directory.
     check = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=DIST,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+#: The commands only the full build has (crates/cli's `setup-tools` feature).
+SETUP_TOOLS = ("trust-policy", "migrate-config", "thumbprint")
+HOST_TARGET = "x86_64-unknown-linux-musl"
+
+
+def test_the_build_jobs_download_leaves_out_the_setup_tools_and_says_where_they_are(tmp_path: Path):
+    if HOST_TARGET not in TARGETS:
+        pytest.skip(f"{HOST_TARGET} is not among the targets under test")
+    with tarfile.open(archive_path(HOST_TARGET)) as tar:
+        tar.extractall(tmp_path / "ci", filter="tar")
+    full_archive = DIST / f"aws-oidc-full-{VERSION}-{HOST_TARGET}.tar.gz"
+    # make build (and make test) builds both; the full build is listed with the rest.
+    assert full_archive.is_file(), "no full build in dist/: run make build"
+    assert listed_sums().get(full_archive.name) == sha256(full_archive)
+    with tarfile.open(full_archive) as tar:
+        assert [m.name for m in tar.getmembers()] == ["aws-oidc"]
+        tar.extractall(tmp_path / "full", filter="tar")
+    ci, full = tmp_path / "ci" / "aws-oidc", tmp_path / "full" / "aws-oidc"
+    assert ci.stat().st_size < full.stat().st_size
+    helped = run_aws_oidc(ci, ["--help"], {})
+    assert helped.returncode == 0
+    assert f"aws-oidc-full-{VERSION}-<target>.tar.gz" in helped.stdout
+    for command in SETUP_TOOLS:
+        got = run_aws_oidc(ci, [command, "--help"], {})
+        assert got.returncode == 1, got
+        assert f"{command} is in the full build" in got.stderr
+        assert f"aws-oidc-full-{VERSION}-<target>.tar.gz" in got.stderr
+        assert command not in helped.stdout.split("Examples:")[0]
+        assert run_aws_oidc(full, [command, "--help"], {}).returncode == 0
+    policy = run_aws_oidc(full, ["trust-policy", "--org-id", "00000000-0000-4000-8000-000000000000",
+                                 "--account-id", "123456789012", "--project-id",
+                                 "11111111-1111-4111-8111-111111111111"], {})  # fmt: skip
+    assert policy.returncode == 0, policy.stderr
+    assert json.loads(policy.stdout)["Statement"]
+    # Every command a job runs is in both.
+    jobs = [c.split()[0] for c in helped.stdout.split("Commands:")[1].split("Examples:")[0].splitlines()
+            if c.startswith("  ") and not c.startswith("   ")]
+    assert {"assume", "exec", "ecr-login", "eks-token", "secrets", "codeartifact-login", "cleanup"} <= set(jobs)
+    full_help = run_aws_oidc(full, ["--help"], {}).stdout
+    assert all(f"  {c} " in full_help for c in jobs)
+    wrong = run_aws_oidc(ci, ["nosuch"], {})
+    assert wrong.returncode != 0 and "nosuch" in wrong.stderr and "full build" not in wrong.stderr
 
 
 def test_archive_holds_exactly_the_binary(target: str, fmt: str, tmp_path: Path):

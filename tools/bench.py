@@ -111,15 +111,15 @@ SETUP_COLD_MAX_MS = 150.0
 BINARY_MAX_MB = 3.4
 ECR_MAX_KB = 250
 EKS_MAX_KB = 250
-#: The x86_64 binary without ECR (every other default feature on), for what
-#: ECR costs; tools/bench.sh builds it with ECR_COST_BUILD.
+#: The x86_64 CI build (what the orb installs) without ECR (every other
+#: feature of it on), for what ECR costs; tools/bench.sh builds it with ECR_COST_BUILD.
 NO_ECR_BINARY = REPO / "target/no-ecr/x86_64-unknown-linux-musl/release/aws-oidc"
 ECR_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
-                  "--no-default-features --features eks --target-dir target/no-ecr")
+                  "--no-default-features --features eks,secrets,codeartifact --target-dir target/no-ecr")
 #: The same without EKS, for what EKS costs; built with EKS_COST_BUILD.
 NO_EKS_BINARY = REPO / "target/no-eks/x86_64-unknown-linux-musl/release/aws-oidc"
 EKS_COST_BUILD = ("cargo build --locked --release --target x86_64-unknown-linux-musl -p aws-oidc-cli "
-                  "--no-default-features --features ecr --target-dir target/no-eks")
+                  "--no-default-features --features ecr,secrets,codeartifact --target-dir target/no-eks")
 #: The x86_64 release build with its symbols, for the account by crate;
 #: tools/bench.sh builds it (profile `symbols` in Cargo.toml).
 SYMBOLS_BINARY = REPO / "target/x86_64-unknown-linux-musl/symbols/aws-oidc"
@@ -818,6 +818,12 @@ def report(cases: list[Case], rounds: int, args, ca_count: int, dist: Path, vers
     elif x86:
         print(f"  what EKS costs: not measured (no {NO_EKS_BINARY.relative_to(REPO)}; `make bench` builds "
               f"it: {EKS_COST_BUILD})")  # fmt: skip
+    full = dist / f"aws-oidc-full-{version}-x86_64-unknown-linux-musl.tar.gz"
+    if x86 and full.is_file():
+        with tarfile.open(full) as tar:
+            cost = tar.getmembers()[0].size - x86[0]
+        print(f"  what the setup-time tools cost (trust-policy, migrate-config, thumbprint; in "
+              f"{full.name[: -len('.tar.gz')]} only, not in what jobs download): {cost / 1000:.0f} KB")
     if x86:
         # The binary the archive holds, so the account is of what ships.
         with tempfile.TemporaryDirectory() as tmp, tarfile.open(

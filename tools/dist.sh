@@ -2,11 +2,20 @@
 # The release files: static binaries, their archives and SHA256SUMS in dist/.
 #
 #   tools/dist.sh build TARGET...      build each target, pack it twice, rewrite SHA256SUMS
-#                                      (AWS_OIDC_PROFILE=e2e: the test build, see Cargo.toml)
+#                                      (AWS_OIDC_PROFILE=e2e: the test build, see Cargo.toml;
+#                                      AWS_OIDC_BUILDS="ci": the CI build alone, see below)
 #   tools/dist.sh pack BINARY ARCHIVE  pack one binary into a reproducible .tar.zst or .tar.gz
 #   tools/dist.sh sums [DIR]           rewrite DIR/SHA256SUMS (default dist)
 #   tools/dist.sh trim TARGET BINARY   drop what a release binary of TARGET never reads (see trim())
 #   tools/dist.sh version              print the release version
+#
+# Two builds of each target: `aws-oidc-VERSION-TARGET` is the one CI jobs
+# download (what the orb installs): every command a job runs, without the
+# setup-time tools (`trust-policy`, `migrate-config`, `thumbprint`: cargo
+# feature `setup-tools`), which every job would otherwise download for
+# nothing (docs/size.md has the bytes). `aws-oidc-full-VERSION-TARGET` has
+# them, for a workstation. The full build is built last, so that
+# target/TARGET/PROFILE/aws-oidc is the full build.
 #
 # An archive depends on the binary's bytes alone: one entry, `aws-oidc`
 # (`aws-oidc.exe` in a Windows archive), mode 0755, owner 0:0, mtime 0; gzip
@@ -85,6 +94,10 @@ sums() {
     cd "$dir"
     set -- aws-oidc-"$v"-*.tar.zst aws-oidc-"$v"-*.tar.gz
     for f; do [ -f "$f" ] || die "$dir holds no $f: run make dist"; done
+    # The full builds, where this machine built them.
+    for f in aws-oidc-full-"$v"-*.tar.zst aws-oidc-full-"$v"-*.tar.gz; do
+      if [ -f "$f" ]; then set -- "$@" "$f"; fi
+    done
     sha256sum "$@" >SHA256SUMS.tmp
     mv SHA256SUMS.tmp SHA256SUMS
   )
@@ -120,14 +133,29 @@ trim() {
 # The oldest macOS the binaries run on (zig would stamp its own newest).
 macos_min=11.0
 
-# cargo for the machine's own x86_64 and for Windows, cargo-zigbuild for everything else.
+# The cargo features of each build: the CI build is every default feature
+# but `setup-tools` (crates/cli/Cargo.toml).
+ci_features=ecr,eks,secrets,codeartifact
+builds=${AWS_OIDC_BUILDS:-ci full}
+case $builds in
+  "ci full" | ci) ;;
+  *) echo "dist: AWS_OIDC_BUILDS is \"ci full\" or ci, not $builds" >&2 && exit 1 ;;
+esac
+
+# cargo for the machine's own x86_64 and for Windows, cargo-zigbuild for
+# everything else; $2 is the build (ci or full).
 compile() {
+  if [ "$2" = ci ]; then
+    set -- "$1" --no-default-features --features "$ci_features"
+  else
+    set -- "$1"
+  fi
   if [ "$1" = x86_64-unknown-linux-musl ] && [ "$(uname -m)" = x86_64 ]; then
-    cargo build --locked --profile "$profile" --target "$1" -p aws-oidc-cli
+    cargo build --locked --profile "$profile" --target "$@" -p aws-oidc-cli
   elif [ "$1" = x86_64-pc-windows-gnu ]; then
     command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 ||
       die "building $1 needs mingw-w64's gcc: run make tools"
-    cargo build --locked --profile "$profile" --target "$1" -p aws-oidc-cli
+    cargo build --locked --profile "$profile" --target "$@" -p aws-oidc-cli
   else
     [ -x "$repo/.venv/bin/cargo-zigbuild" ] ||
       die "building $1 needs cargo-zigbuild and zig from the venv: run make venv"
@@ -139,9 +167,9 @@ compile() {
         flags_var=CARGO_TARGET_$(echo "$1" | tr 'a-z-' 'A-Z_')_RUSTFLAGS
         env "$flags_var=-C link-arg=-F$repo/tools/macos-frameworks" \
           MACOSX_DEPLOYMENT_TARGET=$macos_min \
-          PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$1" -p aws-oidc-cli
+          PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$@" -p aws-oidc-cli
         ;;
-      *) PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$1" -p aws-oidc-cli ;;
+      *) PATH="$repo/.venv/bin:$PATH" cargo zigbuild --locked --profile "$profile" --target "$@" -p aws-oidc-cli ;;
     esac
   fi
 }
@@ -162,19 +190,23 @@ build() {
       x86_64-pc-windows-gnu) want="PE32+ executable*console*x86-64*" exe=aws-oidc.exe ;;
       *) die "no release build for $target: $(echo "$all_targets" | tr '\n' ' ')only" ;;
     esac
-    compile "$target"
-    bin="target/$target/$profile/$exe"
-    trim "$target" "$bin"
-    desc=$(file -b "$bin")
-    # shellcheck disable=SC2254 # $want is a pattern
-    case $desc in
-      $want) ;;
-      *) die "$bin is not what a $target release holds ($want): $desc" ;;
-    esac
-    pack "$bin" "dist/aws-oidc-$v-$target.tar.zst"
-    pack "$bin" "dist/aws-oidc-$v-$target.tar.gz"
-    for f in "$bin" "dist/aws-oidc-$v-$target.tar.zst" "dist/aws-oidc-$v-$target.tar.gz"; do
-      printf '%9d %s\n' "$(wc -c <"$f")" "$f"
+    for b in $builds; do
+      compile "$target" "$b"
+      bin="target/$target/$profile/$exe"
+      trim "$target" "$bin"
+      desc=$(file -b "$bin")
+      # shellcheck disable=SC2254 # $want is a pattern
+      case $desc in
+        $want) ;;
+        *) die "$bin is not what a $target release holds ($want): $desc" ;;
+      esac
+      name=aws-oidc-$v-$target
+      if [ "$b" = full ]; then name=aws-oidc-full-$v-$target; fi
+      pack "$bin" "dist/$name.tar.zst"
+      pack "$bin" "dist/$name.tar.gz"
+      for f in "$bin" "dist/$name.tar.zst" "dist/$name.tar.gz"; do
+        printf '%9d %s\n' "$(wc -c <"$f")" "$f"
+      done
     done
   done
   sums dist

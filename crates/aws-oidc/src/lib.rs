@@ -54,6 +54,7 @@ pub mod expand;
 mod files;
 pub mod ini;
 pub mod ledger;
+#[cfg(feature = "setup-tools")]
 pub mod migrate;
 pub mod platform;
 pub mod redact;
@@ -65,6 +66,7 @@ pub mod settings;
 pub mod sinks;
 pub mod static_keys;
 mod sts;
+#[cfg(feature = "setup-tools")]
 pub mod thumbprint;
 pub mod token;
 pub mod trust;

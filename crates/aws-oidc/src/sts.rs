@@ -129,7 +129,8 @@ impl CaBundle {
         &self.path
     }
 
-    /// Its certificates (checked well-formed by [`CaBundle::read`]).
+    /// Its certificates (checked well-formed by [`CaBundle::read`]), for `thumbprint`.
+    #[cfg(feature = "setup-tools")]
     pub(crate) fn certificates(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
         use rustls::pki_types::pem::PemObject as _;
         rustls::pki_types::CertificateDer::pem_slice_iter(&self.pem)

@@ -21,6 +21,7 @@ mod eks_kubeconfig;
 #[cfg(feature = "eks")]
 mod eks_token;
 mod exec;
+#[cfg(feature = "setup-tools")]
 mod migrate_config;
 mod output;
 mod role;
@@ -28,17 +29,48 @@ mod role;
 mod secrets;
 mod static_keys;
 mod targets;
+#[cfg(feature = "setup-tools")]
 mod thumbprint;
+#[cfg(feature = "setup-tools")]
 mod trust_policy;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
+/// The commands only the full build has (`setup-tools`): what sets up the
+/// AWS side and the CircleCI config, run once from a workstation, not in jobs.
+#[cfg(not(feature = "setup-tools"))]
+const SETUP_TOOLS: [&str; 3] = ["trust-policy", "migrate-config", "thumbprint"];
+
+/// The error for a command this build does not have.
+#[cfg(not(feature = "setup-tools"))]
+fn not_in_this_build(args: &[String]) -> anyhow::Error {
+    let name = args.first().map(String::as_str).unwrap_or_default();
+    if SETUP_TOOLS.contains(&name) {
+        anyhow::anyhow!(
+            "{name} is in the full build of aws-oidc, not in this one (the build CI jobs \
+             download, which leaves out the setup-time tools: {}): download \
+             aws-oidc-full-{}-<target>.tar.gz (or .tar.zst) from the same release",
+            SETUP_TOOLS.join(", "),
+            env!("CARGO_PKG_VERSION")
+        )
+    } else {
+        anyhow::anyhow!(
+            "unrecognized subcommand '{}': `aws-oidc --help` lists them",
+            name
+        )
+    }
+}
+
 const ABOUT: &str = "Keyless AWS credentials for CircleCI jobs: trade the job's OIDC token for \
 short-lived AWS credentials and write them where AWS tools read them.";
 
-const AFTER_HELP: &str = "\
+/// The examples after `--help` (a macro, so that the build without the
+/// setup-time tools can add to it at compile time).
+macro_rules! after_help {
+    () => {
+        "\
 Examples:
   # In a CircleCI job: export credentials for the following steps (via $BASH_ENV)
   aws-oidc assume --role-arn arn:aws:iam::123456789012:role/deploy --region us-east-1
@@ -46,10 +78,26 @@ Examples:
   # Write a named profile instead (and use it with `aws --profile prod ...`)
   aws-oidc assume --role-arn arn:aws:iam::123456789012:role/deploy --profile prod
 
-Docs: https://github.com/aws-oidc/aws-oidc";
+Docs: https://github.com/aws-oidc/aws-oidc"
+    };
+}
+#[cfg(feature = "setup-tools")]
+const AFTER_HELP: &str = after_help!();
+
+/// The same, and where the setup-time tools are (the build CI jobs download).
+#[cfg(not(feature = "setup-tools"))]
+const AFTER_HELP_CI: &str = concat!(
+    after_help!(),
+    "\n\nThis build is the one CI jobs download: trust-policy, migrate-config and thumbprint, \
+     which set up AWS and the CircleCI config once, are in aws-oidc-full-",
+    env!("CARGO_PKG_VERSION"),
+    "-<target>.tar.gz of the same release.",
+);
 
 #[derive(Debug, Parser)]
-#[command(name = "aws-oidc", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true, max_term_width = 100)]
+#[command(name = "aws-oidc", version, about = ABOUT, propagate_version = true, max_term_width = 100)]
+#[cfg_attr(feature = "setup-tools", command(after_help = AFTER_HELP))]
+#[cfg_attr(not(feature = "setup-tools"), command(after_help = AFTER_HELP_CI))]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,18 +120,25 @@ enum Command {
     /// Print the claims of the job's OIDC token (never the token itself)
     #[command(long_about = claims::LONG_ABOUT)]
     Claims(claims::ClaimsArgs),
+    #[cfg(feature = "setup-tools")]
     /// Generate a role trust policy (or Terraform, CloudFormation, AWS CLI) for CircleCI jobs
     #[command(long_about = trust_policy::LONG_ABOUT)]
     TrustPolicy(Box<trust_policy::TrustPolicyArgs>),
     /// Explain whether a trust policy lets the job's token in, condition by condition
     #[command(long_about = check::LONG_ABOUT)]
     Check(Box<check::CheckArgs>),
+    #[cfg(feature = "setup-tools")]
     /// Rewrite a CircleCI config from the circleci/aws-cli orb (v3 to v5) to aws-oidc's
     #[command(long_about = migrate_config::LONG_ABOUT)]
     MigrateConfig(migrate_config::MigrateConfigArgs),
+    #[cfg(feature = "setup-tools")]
     /// Print the issuer's TLS certificate thumbprint for an IAM OIDC provider
     #[command(long_about = thumbprint::LONG_ABOUT)]
     Thumbprint(thumbprint::ThumbprintArgs),
+    /// The setup-time tools, which the build CI jobs download leaves out
+    #[cfg(not(feature = "setup-tools"))]
+    #[command(external_subcommand)]
+    Other(Vec<String>),
     /// Write long-lived keys from the environment to a profile and $BASH_ENV (aws-cli/setup without a role)
     #[command(long_about = static_keys::LONG_ABOUT)]
     StaticKeys(Box<static_keys::StaticKeysArgs>),
@@ -161,10 +216,15 @@ fn main() -> ExitCode {
         Command::CredentialProcess(args) => credential_process::run(*args),
         Command::Claims(args) => claims::run(args),
         Command::Cleanup(args) => cleanup::run(args),
+        #[cfg(feature = "setup-tools")]
         Command::TrustPolicy(args) => trust_policy::run(*args),
         Command::Check(args) => check::run(*args),
+        #[cfg(feature = "setup-tools")]
         Command::Thumbprint(args) => thumbprint::run(args),
+        #[cfg(feature = "setup-tools")]
         Command::MigrateConfig(args) => migrate_config::run(args),
+        #[cfg(not(feature = "setup-tools"))]
+        Command::Other(args) => Err(not_in_this_build(&args)),
         Command::StaticKeys(args) => static_keys::run(*args),
         #[cfg(feature = "ecr")]
         Command::EcrLogin(args) => ecr_login::run(*args, role_flag("ecr-login")),
