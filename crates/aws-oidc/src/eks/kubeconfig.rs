@@ -539,31 +539,12 @@ impl<'t> Top<'t> {
             // `[]`: nothing of anyone's to keep.
             return Ok(empty);
         }
-        let floor = from + 1;
-        let first = self
-            .lines
-            .dash_line(items[0].0, None, floor)
-            .ok_or_else(unusual)?;
-        let col = self.lines.prefix(first, usize::MAX).len()
-            - self
-                .lines
-                .prefix(first, usize::MAX)
-                .trim_start_matches(' ')
-                .len();
-        let mut last = floor;
-        for item in &mut items {
-            let dash = self
-                .lines
-                .dash_line(item.0, Some(col), floor)
-                .ok_or_else(unusual)?;
-            if dash < last || (dash == last && last != first) {
-                return Err(unusual());
-            }
-            item.0 = dash;
-            last = dash;
-        }
-        if self.lines.dashes(floor, to, col) != items.len() {
+        let (col, dashes) = self.lines.dash_lines(from + 1, to).ok_or_else(unusual)?;
+        if dashes.len() != items.len() {
             return Err(unusual());
+        }
+        for (item, dash) in items.iter_mut().zip(dashes) {
+            item.0 = dash;
         }
         Ok(ListAt {
             key: Some(k),
@@ -902,6 +883,13 @@ pub fn merge(
     top.set("current-context", &quoted(&entries.context), &mut edits);
     model.insert(s("current-context"), s(&entries.context));
     let text = checked(apply(&top.lines, edits), &model, path)?;
+    // Written only if `cleanup` can take it back.
+    unmerge(&text, &merged, path).map_err(|_| KubeconfigError::NotKubeconfig {
+        path: path.to_path_buf(),
+        why: "its layout would leave aws-oidc's entries where cleanup could not take them \
+              back; rewrite it as kubectl does, with `kubectl config view --raw`"
+            .into(),
+    })?;
     Ok((text, merged))
 }
 
@@ -1276,6 +1264,11 @@ mod tests {
             assert_eq!(v["clusters"][0]["name"].as_str(), Some(ARN), "{out}");
             assert_eq!(v["contexts"][0]["name"].as_str(), Some(ARN), "{out}");
         }
+        // An empty item (`- # note`): the parser marks it at the next line.
+        let empty = "clusters:\n- name: a\n- # nothing here\n# note\n- name: b\n";
+        let (out, merged) = merge(Some(empty), &e, Path::new("k")).unwrap();
+        assert!(out.starts_with(empty), "{out}");
+        assert_eq!(unmerge(&out, &merged, Path::new("k")).unwrap().0, empty);
         let (crlf, _) = merge(Some("a: b\r\n"), &e, Path::new("k")).unwrap();
         assert!(!crlf.replace("\r\n", "").contains('\n'), "{crlf:?}");
     }

@@ -106,29 +106,30 @@ impl<'a> Lines<'a> {
         before.chars().all(|c| c == ' ' || c == '-')
     }
 
-    /// The line of the `-` that starts the list item whose first event is
-    /// on line `from`: that line or the nearest one above whose first
-    /// character is `-` at `col` (when known), never above `floor`.
-    pub fn dash_line(&self, from: usize, col: Option<usize>, floor: usize) -> Option<usize> {
-        (floor..=from).rev().find(|&n| {
-            let l = self.line(n);
-            let rest = l.trim_start_matches(' ');
-            rest.starts_with('-')
-                && rest[1..].starts_with([' ', '\n', '\r'])
-                && col.is_none_or(|c| l.len() - rest.len() == c)
-        })
+    /// Whether line `n` starts a list item (`- ` or a lone `-`), at
+    /// column `col` when given.
+    pub fn is_dash(&self, n: usize, col: Option<usize>) -> bool {
+        let l = self.line(n);
+        let rest = l.trim_start_matches(' ');
+        rest.starts_with('-')
+            && rest[1..].starts_with([' ', '\n', '\r'])
+            && col.is_none_or(|c| l.len() - rest.len() == c)
     }
 
-    /// How many lines in `from..to` start a list item at `col`.
-    pub fn dashes(&self, from: usize, to: usize, col: usize) -> usize {
-        (from..to)
-            .filter(|&n| {
-                self.indent(n) == Some(col) && {
-                    let rest = &self.line(n)[col..];
-                    rest.starts_with('-') && rest[1..].starts_with([' ', '\n', '\r'])
-                }
-            })
-            .count()
+    /// The lines in `from..to` that start the items of a block list: the
+    /// first line that starts one gives the column, and every line that
+    /// starts one at that column is one (an item's own lines are indented
+    /// further).  Found in the text rather than from the parser's marks,
+    /// which put an empty item (`- # note`) at the token after it.
+    pub fn dash_lines(&self, from: usize, to: usize) -> Option<(usize, Vec<usize>)> {
+        let first = (from..to).find(|&n| self.is_dash(n, None))?;
+        let col = self.indent(first)?;
+        Some((
+            col,
+            (first..to)
+                .filter(|&n| self.is_dash(n, Some(col)))
+                .collect(),
+        ))
     }
 
     /// `to`, moved up past the blank lines and the comments at column
