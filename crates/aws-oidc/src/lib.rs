@@ -67,6 +67,7 @@ pub mod static_keys;
 mod sts;
 pub mod thumbprint;
 pub mod token;
+mod transport;
 pub mod trust;
 
 pub use answer::{read_answer, MAX_ANSWER};
