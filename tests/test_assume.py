@@ -7,6 +7,7 @@ environment runs the binary; a later step uses the AWS CLI.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import stat
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.accounts import ROLE, SECOND_ROLE
+from support.certs import make_chain
 from support.loopback import ForwardProxy, TlsFront
 from support.steps import assert_no_secrets, credentials_in, run_aws, run_aws_oidc, sourced_env
 
@@ -321,6 +323,44 @@ def test_requests_go_through_the_proxy_from_the_environment(step, moto_server):
         assert proxy.seen == []
     finally:
         proxy.stop()
+
+
+def test_a_proxys_credentials_and_an_https_proxy(step, moto_server, tmp_path):
+    """The proxy URL's user and password go to the proxy as Basic auth (on
+    the forwarded request, or on the CONNECT of a tunnel), and an https://
+    proxy is reached over TLS, trusted by the same CAs."""
+    (tmp_path / "front").mkdir()
+    front = TlsFront(moto_server, tmp_path / "front")
+    proxy_ca = make_chain(tmp_path / "proxy", "proxy")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(front.ca.read_bytes() + proxy_ca.root.read_bytes())
+    plain, tunnels, over_tls = ForwardProxy(), ForwardProxy(tunnels=True), ForwardProxy(tunnels=True, tls=proxy_ca)
+    auth = "Basic " + base64.b64encode(b"ci-user:s3cret-proxy-pw").decode()
+
+    def with_user(url: str) -> str:
+        return url.replace("://", "://ci-user:s3cret-proxy-pw@")
+
+    try:
+        forwarded = step("assume", "--role-arn", ROLE, "--output", "json",
+                         extra_env={"HTTP_PROXY": with_user(plain.url), "NO_PROXY": ""})
+        assert forwarded.returncode == 0, forwarded.stderr
+        assert plain.authorizations == [auth], plain.authorizations
+        tunnelled = step("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", front.url,
+                         endpoint=False, extra_env={"HTTPS_PROXY": with_user(tunnels.url), "NO_PROXY": "",
+                                                    "AWS_CA_BUNDLE": str(bundle)})
+        assert tunnelled.returncode == 0, tunnelled.stderr
+        assert tunnels.seen == [f"CONNECT 127.0.0.1:{front.port}"] and tunnels.authorizations == [auth]
+        for name, endpoint, seen in (("HTTPS_PROXY", front.url, f"CONNECT 127.0.0.1:{front.port}"),
+                                     ("HTTP_PROXY", moto_server, f"POST {moto_server}/")):
+            over_tls.seen.clear()
+            result = step("assume", "--role-arn", ROLE, "--output", "json", "--endpoint-url", endpoint,
+                          endpoint=False, extra_env={name: over_tls.url, "NO_PROXY": "", "AWS_CA_BUNDLE": str(bundle)})
+            assert result.returncode == 0, result.stderr
+            assert over_tls.seen == [seen], over_tls.seen
+        assert "s3cret-proxy-pw" not in forwarded.stderr + tunnelled.stderr
+    finally:
+        for server in (front, plain, tunnels, over_tls):
+            server.stop()
 
 
 def test_help_teaches_each_option(aws_oidc_bin):

@@ -99,9 +99,10 @@ class ForwardProxy(LoopbackServer):
     the `Proxy-Authorization` each request brought (None when none).
 
     With `tunnels=True`, CONNECT to 127.0.0.1 or localhost opens a tunnel
-    that relays bytes both ways; any other CONNECT is refused."""
+    that relays bytes both ways; any other CONNECT is refused.  With `tls`,
+    the proxy itself is reached over HTTPS (an `https://` proxy URL)."""
 
-    def __init__(self, tunnels: bool = False) -> None:
+    def __init__(self, tunnels: bool = False, tls: Chain | None = None) -> None:
         self.seen: list[str] = []
         self.authorizations: list[str | None] = []
         seen, authorizations = self.seen, self.authorizations
@@ -139,7 +140,7 @@ class ForwardProxy(LoopbackServer):
             def log_message(self, *args):
                 pass
 
-        super().__init__(Handler)
+        super().__init__(Handler, tls=(tls.server_chain, tls.server_key) if tls else None)
 
 
 def _relay(client: socket.socket, upstream: socket.socket, idle: float = 10.0) -> None:

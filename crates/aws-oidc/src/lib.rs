@@ -69,6 +69,7 @@ mod sts;
 #[cfg(feature = "setup-tools")]
 pub mod thumbprint;
 pub mod token;
+mod transport;
 pub mod trust;
 
 pub use answer::{read_answer, MAX_ANSWER};

@@ -1,12 +1,13 @@
 //! The STS calls: AssumeRoleWithWebIdentity, chained AssumeRole, GetCallerIdentity.
 //!
-//! One client per run, with rustls on ring (aws-lc-rs costs ~40 ms of
-//! entropy seeding per process and 0.8 MB), the system CA store (honouring
-//! `SSL_CERT_FILE` and `SSL_CERT_DIR`; not loaded at all for a plain-HTTP
-//! endpoint), proxies from `HTTPS_PROXY`/`NO_PROXY`, the endpoint the SDK's
-//! own resolver picks (regional, FIPS, dual-stack, every partition) unless
-//! overridden, and the SDK's standard retry with [`crate::retry`]'s
-//! classifier, every call bounded by the time left of the whole exchange.
+//! One client per run, over [`crate::transport`]'s HTTP/1.1 connector:
+//! rustls on ring (aws-lc-rs costs ~40 ms of entropy seeding per process
+//! and 0.8 MB), the system CA store (honouring `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR`; not loaded at all for a plain-HTTP endpoint), proxies
+//! from `HTTPS_PROXY`/`NO_PROXY`; the endpoint the SDK's own resolver picks
+//! (regional, FIPS, dual-stack, every partition) unless overridden, and the
+//! SDK's standard retry with [`crate::retry`]'s classifier, every call
+//! bounded by the time left of the whole exchange.
 
 use std::fmt;
 use std::future::Future;
@@ -20,14 +21,8 @@ use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
 use aws_sdk_sts::config::{BehaviorVersion, Intercept, Region, RuntimeComponents};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
-use aws_smithy_async::rt::sleep::SharedAsyncSleep;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsContext, TrustStore};
-use aws_smithy_http_client::Connector;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
-};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
 };
@@ -42,6 +37,7 @@ use crate::redact::untrusted;
 use crate::request::{AssumeRequest, ChainRequest};
 use crate::retry::{RetryPolicy, UnreadableAnswer, VerificationKeyOutage};
 use crate::token::OidcToken;
+use crate::transport::{self, Transport};
 
 /// Where and how to reach STS.
 #[derive(Debug, Clone)]
@@ -328,16 +324,13 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     untrusted(if root.is_empty() { &full } else { &root })
 }
 
-/// Builds the HTTP client: rustls + ring, proxies from the environment, and
-/// the system's CA certificates when TLS can be needed: an `https://` (or
-/// default) endpoint, or a proxy reached over HTTPS.  Loading them is most of
-/// the CPU time of a whole run (22 M of 28 M instructions with Debian's store,
-/// callgrind), wasted on a plain-HTTP endpoint.
+/// Builds the HTTP client: HTTP/1.1 over rustls + ring, proxies from the
+/// environment, and the system's CA certificates when TLS can be needed: an
+/// `https://` (or default) endpoint, or a proxy reached over HTTPS.  Loading
+/// them is most of the CPU time of a whole run (22 M of 28 M instructions
+/// with Debian's store, callgrind), wasted on a plain-HTTP endpoint.
 pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
-    let tls = tls_context(endpoint_url, ca_bundle);
-    http_client_fn(move |settings, components| {
-        SharedHttpConnector::new(connector(settings, components.sleep_impl(), &tls))
-    })
+    transport::http_client(Transport::new(endpoint_url, ca_bundle))
 }
 
 /// A connector like [`http_client`]'s, for calls made without an SDK
@@ -353,67 +346,12 @@ pub(crate) fn direct_connector(
     ca_bundle: Option<&CaBundle>,
     connect_timeout: Duration,
     read_timeout: Duration,
-) -> Connector {
-    let settings = HttpConnectorSettings::builder()
+) -> transport::Connector {
+    let settings = aws_smithy_runtime_api::client::http::HttpConnectorSettings::builder()
         .connect_timeout(connect_timeout)
         .read_timeout(read_timeout)
         .build();
-    let tls = tls_context(endpoint_url, ca_bundle);
-    let sleep = aws_smithy_async::rt::sleep::default_async_sleep();
-    connector(&settings, sleep, &tls)
-}
-
-/// The trust store for calls to `endpoint_url` (see [`http_client`]).
-fn tls_context(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> TlsContext {
-    let trust = match ca_bundle {
-        Some(bundle) => TrustStore::empty()
-            .with_native_roots(false)
-            .with_pem_certificate(bundle.pem.clone()),
-        None if needs_tls(endpoint_url, |name| std::env::var(name).ok()) => TrustStore::default(),
-        None => TrustStore::empty(),
-    };
-    TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .expect("a TLS context with a trust store always builds")
-}
-
-/// One connector: rustls on ring, proxies from the environment.
-fn connector(
-    settings: &HttpConnectorSettings,
-    sleep: Option<SharedAsyncSleep>,
-    tls: &TlsContext,
-) -> Connector {
-    let mut builder = Connector::builder().connector_settings(settings.clone());
-    builder.set_sleep_impl(sleep);
-    builder
-        .proxy_config(ProxyConfig::from_env())
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .tls_context(tls.clone())
-        .build()
-}
-
-/// Whether a call to `endpoint_url` (None: the AWS endpoint, HTTPS) can need
-/// TLS: to the endpoint itself, or to an `https://` proxy.
-fn needs_tls(endpoint_url: Option<&str>, env: impl Fn(&str) -> Option<String>) -> bool {
-    // Schemes are case-insensitive; a URL without one is taken as HTTPS.
-    let scheme_is = |url: &str, scheme: &str| {
-        url.trim()
-            .get(..scheme.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-    };
-    endpoint_url.is_none_or(|url| !scheme_is(url, "http://"))
-        || [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ]
-        .iter()
-        .filter_map(|name| env(name))
-        .any(|proxy| scheme_is(&proxy, "https://"))
+    Transport::new(endpoint_url, ca_bundle).connector(&settings, None)
 }
 
 /// Credentials and who they belong to.
@@ -651,31 +589,4 @@ fn check_time_left(operation: &'static str, deadline: Instant) -> Result<(), Sts
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::needs_tls;
-
-    #[test]
-    fn tls_roots_are_loaded_unless_nothing_can_be_https() {
-        let none = |_: &str| None;
-        assert!(needs_tls(None, none), "the AWS endpoint is HTTPS");
-        assert!(needs_tls(Some("https://sts.example"), none));
-        assert!(
-            needs_tls(Some("sts.example:443"), none),
-            "no scheme is taken as HTTPS"
-        );
-        assert!(!needs_tls(Some("http://127.0.0.1:5000"), none));
-        assert!(!needs_tls(Some(" HTTP://127.0.0.1:5000"), none));
-        let https_proxy =
-            |name: &str| (name == "http_proxy").then(|| "HTTPS://proxy:3128".to_string());
-        assert!(
-            needs_tls(Some("http://127.0.0.1:5000"), https_proxy),
-            "TLS to the proxy"
-        );
-        let http_proxy =
-            |name: &str| (name == "HTTPS_PROXY").then(|| "http://proxy:3128".to_string());
-        assert!(!needs_tls(Some("http://127.0.0.1:5000"), http_proxy));
-    }
 }
