@@ -125,8 +125,7 @@ impl CaBundle {
         &self.path
     }
 
-    /// Its certificates (checked well-formed by [`CaBundle::read`]), for `thumbprint`.
-    #[cfg(feature = "setup-tools")]
+    /// Its certificates (checked well-formed by [`CaBundle::read`]).
     pub(crate) fn certificates(&self) -> Vec<rustls::pki_types::CertificateDer<'static>> {
         use rustls::pki_types::pem::PemObject as _;
         rustls::pki_types::CertificateDer::pem_slice_iter(&self.pem)
