@@ -79,7 +79,7 @@ pub(crate) struct CallBudget {
 impl CallBudget {
     /// Reads retries and the CA bundle from `env`; `timeout_secs` outside
     /// 1..=3600 is refused.
-    pub(crate) fn from_env<E>(env: crate::settings::Env, timeout_secs: u64) -> Result<Self, E>
+    pub(crate) fn from_env<E>(env: crate::env::Env, timeout_secs: u64) -> Result<Self, E>
     where
         E: From<crate::settings::SettingsError> + From<crate::sts::CaBundleError>,
     {

@@ -18,11 +18,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{Credentials, Secret};
+use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
 use crate::ledger::{Ledger, Written};
 use crate::platform;
-use crate::settings::Env;
 
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);

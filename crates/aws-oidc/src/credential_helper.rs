@@ -29,9 +29,10 @@ use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedC
 use crate::credentials::Secret;
 use crate::docker_config::{DockerConfig, DockerConfigError};
 use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
+use crate::env::Env;
 use crate::files::{FileError, UpdateLock, MAX_PROFILE_FILE};
 use crate::ledger::{Ledger, Written};
-use crate::settings::{Env, SettingsError};
+use crate::settings::SettingsError;
 use crate::sinks::profile::{ProfileError, ProfileName};
 
 /// The helper's name in `credHelpers`: Docker runs `docker-credential-aws-oidc`.

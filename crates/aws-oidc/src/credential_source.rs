@@ -29,9 +29,9 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_smithy_types::date_time::{DateTime, Format};
 
 use crate::credentials::Secret;
+use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError};
 use crate::ini::{IniDoc, IniError};
-use crate::settings::Env;
 use crate::sinks::profile::{ProfileError, ProfileName, SharedFiles};
 
 /// The longest a `credential_process` may take.
@@ -480,7 +480,7 @@ fn run_process(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::env_of;
+    use crate::env::env_of;
 
     #[test]
     fn environment_keys_win_and_never_print() {

@@ -28,8 +28,8 @@ use serde_json::Value;
 
 use crate::credentials::Secret;
 use crate::ecr::registry::host_of;
+use crate::env::Env;
 use crate::files::{read_regular_bounded, FileError, UpdateLock, MAX_PROFILE_FILE};
-use crate::settings::Env;
 
 /// The config file.
 #[derive(Debug, Clone, PartialEq, Eq)]

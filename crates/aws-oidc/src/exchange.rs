@@ -13,11 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::assume::{AssumeError, Outcome, Plan};
 use crate::diagnose;
+use crate::env::Env;
 use crate::request::{
     check_session_tags, parse_policy_arns, parse_region, AccountId, AssumeRequest, ChainRequest,
     RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
-use crate::settings::{self, Env, SettingsError};
+use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
 use crate::sts::{CaBundle, Sts, StsFailure, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
@@ -542,7 +543,7 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::env_of;
+    use crate::env::env_of;
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 

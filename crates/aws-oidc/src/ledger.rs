@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::Env;
 use crate::files::{self, FileError, UpdateLock};
 use crate::platform;
-use crate::settings::Env;
 use crate::sinks::profile::{self, ProfileError, ProfileName, ProfileWrite, SharedFiles};
 
 /// The largest ledger read; a larger one is taken as corrupt.
@@ -856,7 +856,7 @@ fn same_target(a: &Written, b: &Written) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::env_of;
+    use crate::env::env_of;
 
     /// What `$BASH_ENV` holds after aws-oidc exported into it.
     const EXPORTED: &str =

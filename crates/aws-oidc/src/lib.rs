@@ -49,6 +49,7 @@ pub mod docker_config;
 pub mod ecr;
 #[cfg(feature = "eks")]
 pub mod eks;
+mod env;
 pub mod exchange;
 pub mod expand;
 mod files;

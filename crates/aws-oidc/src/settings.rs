@@ -17,13 +17,8 @@ use crate::retry::RetryPolicy;
 use crate::sinks::profile::{ProfileName, SharedFiles};
 use crate::sts::{CaBundleError, EndpointError};
 
-/// Reads one environment variable; `None` when unset or empty.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-/// The process environment, as an [`Env`]: unset and empty are both `None`.
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+/// The environment is a leaf below every module; the CLI takes it from here.
+pub use crate::env::{process_env, Env};
 
 /// One place a setting can come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,18 +351,9 @@ pub fn option_value(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    /// An environment of these variables, for the library's tests.
-    pub(crate) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
+    use crate::env::env_of;
 
     #[test]
     fn region_flag_wins_over_both_variables() {

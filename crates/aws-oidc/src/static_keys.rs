@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::credentials::Secret;
-use crate::settings::Env;
+use crate::env::Env;
 
 /// An access key pair: `Debug` shows neither part.
 #[derive(Clone, PartialEq, Eq)]

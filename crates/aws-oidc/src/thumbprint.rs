@@ -31,7 +31,8 @@ use rustls::{
     StreamOwned,
 };
 
-use crate::settings::{self, Env};
+use crate::env::Env;
+use crate::settings;
 use crate::sts::CaBundle;
 
 /// Why no thumbprint could be had.
@@ -600,7 +601,7 @@ pub fn for_issuer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::env_of;
+    use crate::env::env_of;
 
     fn tunnel(env: &[(&str, &str)], host: &str) -> Result<Option<Tunnel>, ThumbprintError> {
         proxy_for(&proxy_matcher(&env_of(env)), host, 443)

@@ -398,9 +398,8 @@ pub struct CircleCiCli {
 impl CircleCiCli {
     /// Finds `circleci` on `PATH` (`circleci.exe` on Windows).
     pub fn from_path(path_var: Option<&str>) -> Self {
-        let program = path_var.and_then(|p| {
-            crate::platform::find_program(p, "circleci", &crate::settings::process_env)
-        });
+        let program = path_var
+            .and_then(|p| crate::platform::find_program(p, "circleci", &crate::env::process_env));
         CircleCiCli { program }
     }
 }
@@ -710,7 +709,7 @@ fn mint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::env_of;
+    use crate::env::env_of;
     use std::cell::Cell;
 
     fn jwt(claims: Value) -> String {

@@ -20,10 +20,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::credentials::Secret;
+use crate::env::Env;
 use crate::files::{FileError, UpdateLock};
 use crate::ini::IniDoc;
 use crate::ledger::RegistryEdit;
-use crate::settings::Env;
 
 /// A package tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -757,7 +757,7 @@ mod tests {
 
     #[test]
     fn plans_put_the_token_only_where_the_tool_reads_it() {
-        let env = crate::settings::tests::env_of(&[("HOME", "/home/ci")]);
+        let env = crate::env::env_of(&[("HOME", "/home/ci")]);
         let p = plan(
             Tool::Pip,
             "https://h.example/pypi/r/",

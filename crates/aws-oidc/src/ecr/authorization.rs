@@ -11,7 +11,8 @@ use crate::aws_call::{
 };
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
-use crate::settings::{self, Chain, Env, SettingsError, Source};
+use crate::env::Env;
+use crate::settings::{self, Chain, SettingsError, Source};
 use crate::sts::StsFailure;
 
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};

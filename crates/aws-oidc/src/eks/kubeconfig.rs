@@ -38,8 +38,8 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use super::cluster::ClusterInfo;
 use super::splice::{apply, keys, node_end, quoted, Edit, Ev, KeyAt, Lines};
+use crate::env::Env;
 use crate::files::{FileError, UpdateLock};
-use crate::settings::Env;
 
 /// The `ExecCredential` version the kubeconfig names.
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";

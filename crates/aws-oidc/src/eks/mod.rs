@@ -26,8 +26,8 @@ pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion, TokenCache
 
 use crate::cache::{CacheError, CredentialCache};
 use crate::credential_source::{CredentialSource, CredentialSourceError};
+use crate::env::Env;
 use crate::ledger::Written;
-use crate::settings::Env;
 use crate::sts::EndpointError;
 
 /// Why an EKS command failed.

@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use crate::cache::{unix, CacheError, CredentialCache};
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{rfc3339, Secret};
+use crate::env::Env;
 use crate::ledger::Written;
-use crate::settings::Env;
 
 /// What every token starts with.
 pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";

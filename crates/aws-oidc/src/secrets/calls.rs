@@ -10,7 +10,8 @@ use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
 use crate::credential_source::SourcedCredentials;
-use crate::settings::{self, Chain, Env, SettingsError, Source};
+use crate::env::Env;
+use crate::settings::{self, Chain, SettingsError, Source};
 use crate::sts::{FailureKind, StsFailure};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
