@@ -6,9 +6,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::answer::Assumed;
+use crate::failure::StsFailure;
 use crate::request::{AssumeRequest, ChainRequest};
 use crate::retry::needs_fresh_token;
-use crate::sts::{Assumed, Sts, StsFailure};
+use crate::sts::Sts;
 use crate::token::{OidcToken, TokenError};
 
 /// What to do, all inputs validated.

@@ -5,8 +5,8 @@
 //! and the fix, using what we know locally: the token's `iss`, `aud` and
 //! `sub` (not secret), the role's account, the region and endpoint.
 
+use crate::failure::{FailureKind, StsFailure};
 use crate::request::RoleArn;
-use crate::sts::{FailureKind, StsFailure};
 use crate::token::Claims;
 use crate::trust::generate::allow_statement;
 use crate::trust::Provider;

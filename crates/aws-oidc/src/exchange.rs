@@ -14,13 +14,14 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::assume::{AssumeError, Outcome, Plan};
 use crate::diagnose;
 use crate::env::Env;
+use crate::failure::StsFailure;
 use crate::request::{
     check_session_tags, parse_policy_arns, parse_region, AccountId, AssumeRequest, ChainRequest,
     RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
-use crate::sts::{CaBundle, Sts, StsFailure, StsSettings};
+use crate::sts::{CaBundle, Sts, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
 use crate::trust::{self, TrustPolicy};
 

@@ -36,6 +36,7 @@ mod assume;
 ))]
 mod aws_call;
 pub mod cache;
+mod canned_answer;
 #[cfg(feature = "codeartifact")]
 pub mod codeartifact;
 #[cfg(feature = "ecr")]
@@ -52,6 +53,7 @@ pub mod eks;
 mod env;
 pub mod exchange;
 pub mod expand;
+mod failure;
 mod files;
 pub mod ini;
 pub mod ledger;
@@ -73,13 +75,13 @@ pub mod token;
 mod transport;
 pub mod trust;
 
-pub use answer::{read_answer, MAX_ANSWER};
+pub use answer::{Assumed, MAX_ANSWER};
 pub use assume::Outcome;
 pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
+pub use canned_answer::read_answer;
 pub use credentials::Credentials;
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
+pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
 pub use settings::SettingsError;
-pub use sts::{
-    Assumed, CaBundle, CaBundleError, EndpointError, FailureKind, StsFailure, StsSettings,
-};
+pub use sts::{CaBundle, CaBundleError, EndpointError, StsSettings};

@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 use aws_smithy_types::retry::RetryConfig;
 
-use crate::sts::{FailureKind, StsFailure};
+use crate::failure::{FailureKind, StsFailure};
 
 /// Attempts per call, the first included, unless `AWS_MAX_ATTEMPTS` says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;

@@ -39,6 +39,11 @@ use crate::retry::{RetryPolicy, UnreadableAnswer, VerificationKeyOutage};
 use crate::token::OidcToken;
 use crate::transport::{self, Transport};
 
+/// What a call gives back, defined below the client so the answer checks
+/// and the retry rules need not reach up into it.
+pub use crate::answer::Assumed;
+pub use crate::failure::{FailureKind, StsFailure};
+
 /// Where and how to reach STS.
 #[derive(Debug, Clone)]
 pub struct StsSettings {
@@ -196,62 +201,6 @@ impl StsSettings {
     }
 }
 
-/// How an STS call failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FailureKind {
-    /// STS answered with an error (`code`, `message`, `status` are set).
-    Service,
-    /// No answer in time.
-    Timeout,
-    /// Could not connect (DNS, refused, reset, TLS).
-    Connect(String),
-    /// An answer that could not be read (truncated, not XML).
-    Response(String),
-    /// The request could not even be built.
-    Other(String),
-}
-
-/// A failed STS call.  Never holds the token or any key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StsFailure {
-    /// `AssumeRoleWithWebIdentity`, `AssumeRole` or `GetCallerIdentity`.
-    pub operation: &'static str,
-    /// How it failed.
-    pub kind: FailureKind,
-    /// STS's error code, e.g. `AccessDenied`.
-    pub code: Option<String>,
-    /// STS's message.
-    pub message: Option<String>,
-    /// HTTP status, when there was an answer.
-    pub status: Option<u16>,
-    /// How many attempts were made in all.
-    pub attempts: u32,
-}
-
-impl fmt::Display for StsFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed", self.operation)?;
-        if self.attempts > 1 {
-            write!(f, " after {} attempts", self.attempts)?;
-        }
-        match &self.kind {
-            FailureKind::Service => write!(
-                f,
-                ": {} (HTTP {}): {}",
-                self.code.as_deref().unwrap_or("unknown error"),
-                self.status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                self.message.as_deref().unwrap_or("(no message)")
-            ),
-            FailureKind::Timeout => f.write_str(": no answer in time"),
-            FailureKind::Connect(why) => write!(f, ": cannot connect: {why}"),
-            FailureKind::Response(why) => write!(f, ": unreadable answer: {why}"),
-            FailureKind::Other(why) => write!(f, ": {why}"),
-        }
-    }
-}
-
 impl StsFailure {
     fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
         operation: &'static str,
@@ -351,15 +300,6 @@ pub(crate) fn direct_connector(
         .read_timeout(read_timeout)
         .build();
     Transport::new(endpoint_url, ca_bundle).connector(&settings, None)
-}
-
-/// Credentials and who they belong to.
-#[derive(Debug, Clone)]
-pub struct Assumed {
-    /// The credentials.
-    pub credentials: Credentials,
-    /// `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
-    pub assumed_role_arn: String,
 }
 
 /// The STS client for one run: one region and endpoint.

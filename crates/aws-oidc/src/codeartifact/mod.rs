@@ -25,8 +25,8 @@ use crate::aws_call::{
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
 use crate::env::Env;
+use crate::failure::StsFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
-use crate::sts::StsFailure;
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
 pub const CODEARTIFACT_ENDPOINT_URL: Chain = Chain(&[

@@ -12,8 +12,8 @@ use crate::aws_call::{
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
 use crate::env::Env;
+use crate::failure::StsFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
-use crate::sts::StsFailure;
 
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
 
@@ -473,7 +473,7 @@ async fn public_login(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sts::FailureKind;
+    use crate::failure::FailureKind;
     use std::time::UNIX_EPOCH;
 
     #[test]

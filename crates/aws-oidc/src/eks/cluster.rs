@@ -20,8 +20,9 @@ use crate::aws_call::{
 };
 use crate::credential_source::SourcedCredentials;
 use crate::env::Env;
+use crate::failure::StsFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
-use crate::sts::{EndpointError, StsFailure, StsSettings};
+use crate::sts::{EndpointError, StsSettings};
 
 /// EKS's endpoint: `$AWS_ENDPOINT_URL_EKS`, then `$AWS_ENDPOINT_URL`.
 pub const EKS_ENDPOINT_URL: Chain = Chain(&[
@@ -287,7 +288,7 @@ fn cluster_info(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sts::FailureKind;
+    use crate::failure::FailureKind;
 
     /// The endpoints the SDK's EKS resolver names (aws-sdk-eks 1.160's
     /// endpoint tests), without linking that client.

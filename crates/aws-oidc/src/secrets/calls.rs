@@ -11,8 +11,8 @@ use crate::aws_call::{
 };
 use crate::credential_source::SourcedCredentials;
 use crate::env::Env;
+use crate::failure::{FailureKind, StsFailure};
 use crate::settings::{self, Chain, SettingsError, Source};
-use crate::sts::{FailureKind, StsFailure};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
 pub const SECRETS_MANAGER_ENDPOINT_URL: Chain = Chain(&[

@@ -31,7 +31,7 @@ pub use spec::{Source, Spec, SpecError, Target};
 
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
-use crate::sts::StsFailure;
+use crate::failure::StsFailure;
 use calls::{Service, BATCH, PARAMETER_BATCH};
 
 /// The largest value taken: Secrets Manager's limit for a secret.
@@ -223,7 +223,7 @@ async fn fetch_secrets(
             let code = e.get("ErrorCode").and_then(Value::as_str).unwrap_or("");
             let failure = StsFailure {
                 operation: "secretsmanager:BatchGetSecretValue",
-                kind: crate::sts::FailureKind::Service,
+                kind: crate::failure::FailureKind::Service,
                 code: Some(code.to_string()),
                 message: e
                     .get("ErrorMessage")
