@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{Credentials, Secret};
+use crate::credentials::{unix, Credentials, Secret};
 use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
@@ -92,14 +92,6 @@ impl Cached {
             .duration_since(now)
             .is_ok_and(|left| left > margin)
     }
-}
-
-/// Seconds since the epoch (0 before it): how cache entries, the ledger and
-/// cached logins and tokens store times.
-pub(crate) fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl CredentialCache {

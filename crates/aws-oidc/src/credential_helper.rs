@@ -24,9 +24,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{unix, CacheError, CredentialCache, REFRESH_MARGIN};
+use crate::cache::{CacheError, CredentialCache, REFRESH_MARGIN};
 use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedCredentials};
-use crate::credentials::Secret;
+use crate::credentials::{unix, Secret};
 use crate::docker_config::{DockerConfig, DockerConfigError};
 use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
 use crate::env::Env;

@@ -98,6 +98,14 @@ pub fn rfc3339_from_unix(secs: i64) -> String {
         .unwrap_or_else(|_| format!("{secs} seconds after 1970-01-01T00:00:00Z"))
 }
 
+/// Seconds since the epoch (0 before it): how cache entries, the ledger and
+/// cached logins and tokens store times.
+pub(crate) fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// "in 59 min", "in 2 h 5 min", "3 min ago": for humans reading a log.
 pub fn humanize_from_now(t: SystemTime) -> String {
     let now = SystemTime::now();

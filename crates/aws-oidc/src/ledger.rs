@@ -230,7 +230,7 @@ fn holds_exports(path: &Path, vars: &[String]) -> bool {
 
 /// Seconds since the epoch, signed for the ledger's arithmetic.
 fn unix(t: SystemTime) -> i64 {
-    crate::cache::unix(t) as i64
+    crate::credentials::unix(t) as i64
 }
 
 /// The ledger file of one job.

@@ -25,9 +25,9 @@ use aws_sigv4::sign::v4;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{unix, CacheError, CredentialCache};
+use crate::cache::{CacheError, CredentialCache};
 use crate::credential_source::SourcedCredentials;
-use crate::credentials::{rfc3339, Secret};
+use crate::credentials::{rfc3339, unix, Secret};
 use crate::env::Env;
 use crate::ledger::Written;
 
