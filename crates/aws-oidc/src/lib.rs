@@ -37,6 +37,7 @@ mod assume;
 mod aws_call;
 pub mod cache;
 mod canned_answer;
+mod cleanup;
 #[cfg(feature = "codeartifact")]
 pub mod codeartifact;
 #[cfg(feature = "ecr")]
@@ -79,6 +80,7 @@ pub use answer::{Assumed, MAX_ANSWER};
 pub use assume::Outcome;
 pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
 pub use canned_answer::read_answer;
+pub use cleanup::Cleaned;
 pub use credentials::Credentials;
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use failure::{FailureKind, StsFailure};
