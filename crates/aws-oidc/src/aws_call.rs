@@ -25,9 +25,11 @@ use aws_smithy_runtime_api::client::http::HttpConnector as _;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
+use crate::ca_bundle::CaBundle;
 use crate::credential_source::SourcedCredentials;
+use crate::failure::{FailureKind, StsFailure};
 use crate::retry::RetryPolicy;
-use crate::sts::{direct_connector, CaBundle, FailureKind, StsFailure};
+use crate::sts::direct_connector;
 
 /// The largest answer read unless a call says otherwise (a token answer is
 /// about 3 KB, a cluster's a few KB).
@@ -81,7 +83,7 @@ impl CallBudget {
     /// 1..=3600 is refused.
     pub(crate) fn from_env<E>(env: crate::env::Env, timeout_secs: u64) -> Result<Self, E>
     where
-        E: From<crate::settings::SettingsError> + From<crate::sts::CaBundleError>,
+        E: From<crate::settings::SettingsError> + From<crate::ca_bundle::CaBundleError>,
     {
         use crate::settings::{self, SettingsError};
         if timeout_secs == 0 || timeout_secs > 3600 {

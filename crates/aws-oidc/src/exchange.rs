@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::assume::{AssumeError, Outcome, Plan};
+use crate::ca_bundle::CaBundle;
 use crate::diagnose;
 use crate::env::Env;
 use crate::failure::StsFailure;
@@ -21,7 +22,7 @@ use crate::request::{
 };
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
-use crate::sts::{CaBundle, Sts, StsSettings};
+use crate::sts::{Sts, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
 use crate::trust::{self, TrustPolicy};
 

@@ -35,6 +35,7 @@ mod assume;
     feature = "codeartifact"
 ))]
 mod aws_call;
+mod ca_bundle;
 pub mod cache;
 mod canned_answer;
 mod cleanup;
@@ -78,6 +79,7 @@ pub mod trust;
 
 pub use answer::{Assumed, MAX_ANSWER};
 pub use assume::Outcome;
+pub use ca_bundle::{CaBundle, CaBundleError};
 pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
 pub use canned_answer::read_answer;
 pub use cleanup::Cleaned;
@@ -86,4 +88,4 @@ pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
 pub use settings::SettingsError;
-pub use sts::{CaBundle, CaBundleError, EndpointError, StsSettings};
+pub use sts::{EndpointError, StsSettings};

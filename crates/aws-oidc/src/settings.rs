@@ -10,12 +10,13 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::ca_bundle::CaBundleError;
 use crate::expand::{expand, ExpandError};
 use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
 use crate::sinks::profile::{ProfileName, SharedFiles};
-use crate::sts::{CaBundleError, EndpointError};
+use crate::sts::EndpointError;
 
 /// The environment is a leaf below every module; the CLI takes it from here.
 pub use crate::env::{process_env, Env};

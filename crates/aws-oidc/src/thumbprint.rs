@@ -31,9 +31,9 @@ use rustls::{
     StreamOwned,
 };
 
+use crate::ca_bundle::CaBundle;
 use crate::env::Env;
 use crate::settings;
-use crate::sts::CaBundle;
 
 /// Why no thumbprint could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

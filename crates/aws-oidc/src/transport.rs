@@ -54,7 +54,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tower_service::Service;
 
-use crate::sts::CaBundle;
+use crate::ca_bundle::CaBundle;
 
 /// An HTTP client for the SDK's clients: a [`Connector`] per attempt, all
 /// sharing one [`Transport`].

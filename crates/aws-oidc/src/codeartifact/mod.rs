@@ -126,7 +126,7 @@ pub enum SetupError {
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]
-    CaBundle(#[from] crate::sts::CaBundleError),
+    CaBundle(#[from] crate::ca_bundle::CaBundleError),
 }
 
 impl CodeArtifactSettings {

@@ -131,7 +131,7 @@ pub enum EksSetupError {
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]
-    CaBundle(#[from] crate::sts::CaBundleError),
+    CaBundle(#[from] crate::ca_bundle::CaBundleError),
     /// No STS endpoint for these settings.
     #[error(transparent)]
     Sts(#[from] EndpointError),

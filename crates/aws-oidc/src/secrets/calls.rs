@@ -116,7 +116,7 @@ pub enum SecretsSetupError {
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]
-    CaBundle(#[from] crate::sts::CaBundleError),
+    CaBundle(#[from] crate::ca_bundle::CaBundleError),
 }
 
 /// Which service a call goes to.
