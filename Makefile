@@ -46,7 +46,7 @@ test: ## every test: unit, lint, end to end (and how long they took)
 test-unit: tools ## Rust unit and property tests
 	cargo test --locked --workspace
 
-test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yamllint
+test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yamllint, no import cycles
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	# The Windows-only code (crates/aws-oidc/src/platform.rs) is linted too.
@@ -54,6 +54,8 @@ test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yam
 	tools/shellcheck-orb.sh
 	shellcheck tools/*.sh
 	$(VENV)/bin/yamllint orb/src $(wildcard .circleci)
+	# The library's modules depend one way: no import cycle (issue 24).
+	python3 tools/module-cycles.py
 
 # The other targets for the end-to-end tests: built with the e2e profile
 # (Cargo.toml), beside TARGET's release build, which is what the tests run.

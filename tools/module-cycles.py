@@ -6,8 +6,8 @@ Reads every `.rs` file under SRC (default crates/aws-oidc/src), finds the
 names each one takes from another module (`use crate::..`, `super::..`,
 `self::..`, a child module's `child::..`, and inline `crate::a::b` paths),
 follows `pub use` re-exports to the module that defines the name (a
-re-export is an alias, so it is no tie of its own: a parent module that
-re-exports its children is their front door, not their user), and
+re-export ties a module to what it re-exports, except a parent's of its
+own children: it is their front door, not their user), and
 prints each strongly connected component of more than one file: a set of
 modules where each reaches every other, so none can be read, tested or moved
 without the rest. Comments are skipped; test modules count (a test that
@@ -131,15 +131,19 @@ class Crate:
                 return mod, name
         return (), path[0] if path else ""
 
+    def is_child(self, mod: tuple[str, ...], path: list[str] | None) -> bool:
+        """Whether `path` names something inside a child module of `mod`."""
+        child = tuple((path or [])[: len(mod) + 1])
+        return len(child) == len(mod) + 1 and child[:-1] == mod and child in self.files
+
     def ties(self) -> dict[tuple, dict[tuple, set[str]]]:
         edges: dict[tuple, dict[tuple, set[str]]] = defaultdict(lambda: defaultdict(set))
         for mod, text in self.text.items():
             paths: list[list[str]] = []
-            # a re-export is an alias the resolver follows, not a use
-            uses = re.finditer(r"(\bpub(?:\([a-z]+\))?\s+)?\buse\s+([^;]+);", text)
-            for m in uses:
-                if not m.group(1):
-                    paths += expand_tree(m.group(2))
+            for m in re.finditer(r"(\bpub(?:\([a-z]+\))?\s+)?\buse\s+([^;]+);", text):
+                for path in expand_tree(m.group(2)):
+                    if not (m.group(1) and self.is_child(mod, self.absolute(mod, path))):
+                        paths.append(path)
             rest = re.sub(r"\buse\s+[^;]+;", "", text)
             children = {m[-1] for m in self.files if len(m) == len(mod) + 1 and m[: len(mod)] == mod}
             heads = "|".join(["crate", "super", "self"] + sorted(children))
