@@ -23,6 +23,7 @@ install_aws_cli() {
   if aws_cli_installed_already; then
     return 0
   fi
+  aws_cli_detect_os
   aws_cli_started=$(aws_cli_now)
   case $aws_cli_os in
     Alpine) aws_cli_install_alpine ;;
@@ -33,7 +34,7 @@ install_aws_cli() {
   aws_cli_report
 }
 
-# Sets the aws_cli_ settings from the parameters, and $aws_cli_os. $VAR and
+# Sets the aws_cli_ settings from the parameters. $VAR and
 # ${VAR} are expanded as `circleci env subst` does, as the official orb does.
 aws_cli_read_parameters() {
   expand_env "$1"
@@ -70,6 +71,11 @@ aws_cli_read_parameters() {
     https://* | http://*) ;;
     *) die "aws_cli_download_url must be an http(s) URL, got '$aws_cli_base' (the default is https://awscli.amazonaws.com)" ;;
   esac
+}
+
+# Sets $aws_cli_os: only when something is to be installed, so that a job
+# whose image has the AWS CLI runs no uname for it.
+aws_cli_detect_os() {
   aws_cli_need uname coreutils
   case $(uname -s) in
     Linux)
@@ -94,11 +100,26 @@ aws_cli_read_parameters() {
 # True when there is nothing to install: an `aws` on PATH and no
 # override_installed, or the very version asked for. Says which.
 aws_cli_installed_already() {
-  command -v aws >/dev/null 2>&1 || return 1
+  # The first executable `aws` on PATH, found with builtins only: no
+  # command substitution, so no subshell, in the usual case.
+  aws_cli_path=""
+  aws_cli_rest=$PATH:
+  while [ -z "$aws_cli_path" ] && [ -n "$aws_cli_rest" ]; do
+    aws_cli_entry=${aws_cli_rest%%:*}
+    aws_cli_rest=${aws_cli_rest#*:}
+    if [ -f "${aws_cli_entry:-.}/aws" ] && [ -x "${aws_cli_entry:-.}/aws" ]; then
+      aws_cli_path=${aws_cli_entry:-.}/aws
+    fi
+  done
+  # What the loop cannot see (Git Bash's aws.exe, a function): the shell's own lookup.
+  if [ -z "$aws_cli_path" ]; then
+    command -v aws >/dev/null 2>&1 || return 1
+    aws_cli_path=$(command -v aws)
+  fi
   # The usual case asks the AWS CLI nothing: `aws --version` starts Python,
   # a quarter of a second or more that every job would pay.
   if [ "$aws_cli_version" = latest ] && [ "$aws_cli_override" != true ]; then
-    echo "The AWS CLI is installed already ($(command -v aws)). Skipping its install."
+    echo "The AWS CLI is installed already ($aws_cli_path). Skipping its install."
     return 0
   fi
   # AWS CLI v1 printed its version on stderr.
@@ -106,14 +127,14 @@ aws_cli_installed_already() {
   aws_cli_found_version=${aws_cli_found%% *}
   aws_cli_found_version=${aws_cli_found_version#aws-cli/}
   if [ "$aws_cli_version" != latest ] && [ "$aws_cli_found_version" = "$aws_cli_version" ]; then
-    echo "AWS CLI $aws_cli_version is installed already ($(command -v aws)): nothing to install."
+    echo "AWS CLI $aws_cli_version is installed already ($aws_cli_path): nothing to install."
     return 0
   fi
   if [ "$aws_cli_override" = true ]; then
     echo "Installing the AWS CLI over the one on PATH ($aws_cli_found), as override_installed asks."
     return 1
   fi
-  echo "The AWS CLI is installed already: $aws_cli_found ($(command -v aws)). Skipping its install."
+  echo "The AWS CLI is installed already: $aws_cli_found ($aws_cli_path). Skipping its install."
   if [ "$aws_cli_version" != latest ]; then
     echo "Note: version asks for $aws_cli_version, and the image has $aws_cli_found_version. Set override_installed: true to install $aws_cli_version."
   fi
