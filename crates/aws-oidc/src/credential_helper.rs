@@ -172,23 +172,13 @@ impl HelperSettings {
 
     /// The file's text (`None`: no file), bounded, from a regular file only.
     fn read(&self) -> Result<Option<String>, HelperSettingsError> {
-        match crate::files::read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
-            Ok(bytes) => {
-                String::from_utf8(bytes)
-                    .map(Some)
-                    .map_err(|_| HelperSettingsError::Invalid {
-                        path: self.path.clone(),
-                        why: "it is not UTF-8 text".into(),
-                    })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(FileError {
-                action: "cannot read",
+        crate::files::read_existing(&self.path, MAX_PROFILE_FILE)?
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| HelperSettingsError::Invalid {
                 path: self.path.clone(),
-                source,
-            }
-            .into()),
-        }
+                why: "it is not UTF-8 text".into(),
+            })
     }
 
     fn parse(&self, text: Option<&str>) -> Result<HelperFile, HelperSettingsError> {

@@ -1,7 +1,7 @@
 //! Short-lived AWS credentials, which never print their secrets.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
@@ -50,13 +50,6 @@ impl Credentials {
     /// The expiry in RFC 3339 UTC, e.g. `2026-11-25T22:33:00Z`.
     pub fn expiration_rfc3339(&self) -> String {
         rfc3339(self.expiration)
-    }
-
-    /// Time left until expiry (zero if already expired).
-    pub fn remaining(&self) -> Duration {
-        self.expiration
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
     }
 }
 
@@ -135,6 +128,7 @@ pub fn humanize_from_now(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn sample() -> Credentials {
         Credentials {

@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::credentials::Secret;
 use crate::ecr::registry::host_of;
 use crate::env::Env;
-use crate::files::{read_regular_bounded, FileError, UpdateLock, MAX_PROFILE_FILE};
+use crate::files::{FileError, UpdateLock, MAX_PROFILE_FILE};
 
 /// The config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,18 +225,10 @@ impl DockerConfig {
     /// bytes of a regular file: a larger one, a named pipe or a device is
     /// refused before any network call, not read until memory runs out.
     fn read(&self) -> Result<Option<String>, DockerConfigError> {
-        match read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map(Some)
-                .map_err(|_| self.invalid("it is not UTF-8 text")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(FileError {
-                action: "cannot read",
-                path: self.path.clone(),
-                source,
-            }
-            .into()),
-        }
+        crate::files::read_existing(&self.path, MAX_PROFILE_FILE)?
+            .map(String::from_utf8)
+            .transpose()
+            .map_err(|_| self.invalid("it is not UTF-8 text"))
     }
 
     /// Checks the file can be updated, changing nothing: run before any

@@ -79,6 +79,21 @@ pub fn read_regular_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_limited(path, limit, true)
 }
 
+/// [`read_regular_bounded`] with its errors as a [`FileError`] naming the
+/// file, and `None` for no file.
+#[cfg(feature = "ecr")]
+pub fn read_existing(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, FileError> {
+    match read_regular_bounded(path, limit) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(FileError {
+            action: "cannot read",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 fn read_limited(path: &Path, limit: u64, regular_only: bool) -> io::Result<Vec<u8>> {
     use std::io::Read as _;
     // Opened without blocking, so a named pipe with no writer cannot hang
