@@ -49,6 +49,8 @@ test-unit: tools ## Rust unit and property tests
 test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yamllint, no import cycles
 	cargo fmt --all -- --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
+	# The build CI jobs download (every feature but setup-tools: tools/dist.sh).
+	cargo clippy --locked -p aws-oidc-cli --no-default-features --features ecr,eks,secrets,codeartifact -- -D warnings
 	# The Windows-only code (crates/aws-oidc/src/platform.rs) is linted too.
 	cargo clippy --locked --target x86_64-pc-windows-gnu -p aws-oidc -p aws-oidc-cli -- -D warnings
 	tools/shellcheck-orb.sh
