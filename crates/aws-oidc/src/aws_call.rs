@@ -208,17 +208,6 @@ pub(crate) fn with_hint(failure: &StsFailure, hint: String) -> String {
     }
 }
 
-fn failure(operation: &'static str, kind: FailureKind, attempts: u32) -> StsFailure {
-    StsFailure {
-        operation,
-        kind,
-        code: None,
-        message: None,
-        status: None,
-        attempts,
-    }
-}
-
 /// The signed request for `call`, signed now.
 fn signed_request(
     call: &JsonCall,
@@ -355,12 +344,14 @@ pub(crate) async fn call_json(
         attempt_no += 1;
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            let mut f = failure(call.operation, FailureKind::Timeout, attempt_no - 1);
+            let mut f =
+                StsFailure::without_answer(call.operation, FailureKind::Timeout, attempt_no - 1);
             f.message = Some("gave up: the time limit (--timeout) ran out".into());
             return Err(f);
         }
-        let request = signed_request(call, creds)
-            .map_err(|why| failure(call.operation, FailureKind::Other(why), attempt_no))?;
+        let request = signed_request(call, creds).map_err(|why| {
+            StsFailure::without_answer(call.operation, FailureKind::Other(why), attempt_no)
+        })?;
         let sent = async {
             let response = connector.call(request).await?;
             let status = response.status().as_u16();
@@ -397,7 +388,7 @@ pub(crate) async fn call_json(
             ),
             Ok(Ok(a)) if (200..300).contains(&a.status) => {
                 return serde_json::from_slice(&a.body).map_err(|e| {
-                    failure(
+                    StsFailure::without_answer(
                         call.operation,
                         FailureKind::Response(format!("the answer is not JSON ({e})")),
                         attempt_no,

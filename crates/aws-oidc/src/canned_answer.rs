@@ -65,13 +65,12 @@ pub fn read_answer(status: u16, body: &[u8]) -> Result<Assumed, StsFailure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| StsFailure {
-            operation: "AssumeRoleWithWebIdentity",
-            kind: FailureKind::Other(e.to_string()),
-            code: None,
-            message: None,
-            status: None,
-            attempts: 0,
+        .map_err(|e| {
+            StsFailure::without_answer(
+                "AssumeRoleWithWebIdentity",
+                FailureKind::Other(e.to_string()),
+                0,
+            )
         })?;
     runtime.block_on(sts.assume_with_web_identity(
         &request,

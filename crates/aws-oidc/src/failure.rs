@@ -40,6 +40,24 @@ pub struct StsFailure {
     pub attempts: u32,
 }
 
+impl StsFailure {
+    /// A call that failed before any answer: no code, message or status.
+    pub(crate) fn without_answer(
+        operation: &'static str,
+        kind: FailureKind,
+        attempts: u32,
+    ) -> Self {
+        StsFailure {
+            operation,
+            kind,
+            code: None,
+            message: None,
+            status: None,
+            attempts,
+        }
+    }
+}
+
 impl fmt::Display for StsFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed", self.operation)?;

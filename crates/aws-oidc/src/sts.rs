@@ -400,14 +400,7 @@ impl Sts {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()
-            .map_err(|e| StsFailure {
-                operation: OP,
-                kind: FailureKind::Other(e.to_string()),
-                code: None,
-                message: None,
-                status: None,
-                attempts: 0,
-            })?;
+            .map_err(|e| StsFailure::without_answer(OP, FailureKind::Other(e.to_string()), 0))?;
         let attempts = AttemptCounter::default();
         let out = self
             .client
