@@ -446,8 +446,9 @@ struct Top<'t> {
 struct ListAt {
     /// The key's index in [`Top::keys`] (`None`: no such key).
     key: Option<usize>,
-    /// The column of its items' `-`, and each item's first line and first event.
+    /// Each item's line (its `-`) and first event.
     items: Vec<(usize, usize)>,
+    /// The column of the items' `-`.
     col: usize,
     /// The line after its last item.
     end: usize,
@@ -525,27 +526,22 @@ impl<'t> Top<'t> {
             Event::SequenceStart(0, _) => {}
             _ => return Err(unusual()),
         }
-        let mut items = Vec::new();
+        // Each item's first event; its lines are found by its dash in the text.
+        let mut starts = Vec::new();
         let mut j = v + 1;
         while j < self.events.len() && !matches!(self.events[j].0, Event::SequenceEnd) {
-            let first = match (&self.events[j].0, self.events.get(j + 1)) {
-                (Event::MappingStart(..), Some((Event::Scalar(..), m))) => *m,
-                _ => self.events[j].1,
-            };
-            items.push((first.line().saturating_sub(1), j));
+            starts.push(j);
             j = node_end(self.events, j);
         }
-        if items.is_empty() {
+        if starts.is_empty() {
             // `[]`: nothing of anyone's to keep.
             return Ok(empty);
         }
         let (col, dashes) = self.lines.dash_lines(from + 1, to).ok_or_else(unusual)?;
-        if dashes.len() != items.len() {
+        if dashes.len() != starts.len() {
             return Err(unusual());
         }
-        for (item, dash) in items.iter_mut().zip(dashes) {
-            item.0 = dash;
-        }
+        let items = dashes.into_iter().zip(starts).collect();
         Ok(ListAt {
             key: Some(k),
             items,
