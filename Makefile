@@ -29,10 +29,14 @@ $(VENV)/.stamp: tests/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	touch $@
 
-build: tools ## static musl release binaries for TARGET (default x86_64), the CI and the full build, and their archives in dist/
+# Building installs only what building needs (`make demo` builds first, and
+# waits for no test tool); the test targets install the rest (`make tools`).
+build: ## static musl release binaries for TARGET (default x86_64), the CI and the full build, and their archives in dist/
+	@tools/install-tools.sh --build $(TARGET)
 	@tools/dist.sh build $(TARGET)
 
-dist: tools venv ## binaries for every release target (Linux, macOS, Windows), their archives and SHA256SUMS in dist/
+dist: venv ## binaries for every release target (Linux, macOS, Windows), their archives and SHA256SUMS in dist/
+	@tools/install-tools.sh --build $(TARGETS)
 	@tools/dist.sh build $(TARGETS)
 
 orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
@@ -66,7 +70,7 @@ test-lint: tools venv ## formatting, clippy (Linux and Windows), shellcheck, yam
 dist-test: tools venv
 	@AWS_OIDC_PROFILE=e2e AWS_OIDC_BUILDS=ci tools/dist.sh build $(filter-out $(TARGET),$(TARGETS))
 
-test-e2e: build dist-test orb venv ## the real binary and packed orb against moto and the strict STS fixture (two workers)
+test-e2e: tools build dist-test orb venv ## the real binary and packed orb against moto and the strict STS fixture (two workers)
 	$(PY) -m pytest tests -q -n 2
 
 demo: build venv ## moto on loopback, a signed token, `aws-oidc assume` as a CircleCI step, then the AWS CLI
