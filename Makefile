@@ -42,7 +42,10 @@ dist: venv ## binaries for every release target (Linux, macOS, Windows), their a
 orb: build ## pack orb/src into dist/orb.yml with this release's version and checksums
 	cargo run --locked --quiet -p orb-pack -- orb/src --version $(VERSION) --sums dist/SHA256SUMS -o dist/orb.yml
 
+# The free disk is printed first: a fresh clone's test run writes ~4 GB of
+# build output, and a full disk otherwise shows only as a compiler's IO error.
 test: ## every test: unit, lint, end to end (and how long they took)
+	@df -Pk . | awk 'NR == 2 { printf "make test: %.1f GB free on this disk\n", $$4 / 1048576 }'
 	@start=$$(date +%s); status=0; \
 	$(MAKE) --no-print-directory test-unit test-lint test-e2e || status=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s wall time"; exit $$status
