@@ -9,8 +9,33 @@
 
 /// Why a value could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ExpandError(pub String);
+pub enum ExpandError {
+    /// A `${` with no `}` after it.
+    #[error("unclosed ${{ in {input:?}: write ${{NAME}}, or $$ for a literal $")]
+    Unclosed {
+        /// The value being expanded.
+        input: String,
+    },
+    /// A `${...}` form other than `${NAME}`, `${NAME:-default}` and `${NAME-default}`.
+    #[error(
+        "unsupported expansion ${{{expansion}}} in {input:?}: \
+         only ${{NAME}}, ${{NAME:-default}} and ${{NAME-default}} are supported"
+    )]
+    Unsupported {
+        /// What stood between the braces, e.g. `A:=b`.
+        expansion: String,
+        /// The value being expanded.
+        input: String,
+    },
+    /// A name in `${...}` that is not a variable name.
+    #[error("invalid variable name {name:?} in {input:?}: names are letters, digits and _")]
+    InvalidName {
+        /// The name, e.g. `1X`.
+        name: String,
+        /// The value being expanded.
+        input: String,
+    },
+}
 
 fn is_name_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'
@@ -35,9 +60,9 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
             }
             Some('{') => {
                 let Some(close) = after.find('}') else {
-                    return Err(ExpandError(format!(
-                        "unclosed ${{ in {input:?}: write ${{NAME}}, or $$ for a literal $"
-                    )));
+                    return Err(ExpandError::Unclosed {
+                        input: input.to_string(),
+                    });
                 };
                 let inner = &after[1..close];
                 let (name, default) = match inner.find([':', '-']) {
@@ -48,17 +73,18 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<St
                         (&inner[..i], Some((&inner[i + 1..], false)))
                     }
                     Some(_) => {
-                        return Err(ExpandError(format!(
-                            "unsupported expansion ${{{inner}}} in {input:?}: \
-                             only ${{NAME}}, ${{NAME:-default}} and ${{NAME-default}} are supported"
-                        )))
+                        return Err(ExpandError::Unsupported {
+                            expansion: inner.to_string(),
+                            input: input.to_string(),
+                        })
                     }
                     None => (inner, None),
                 };
                 if !name.starts_with(is_name_start) || !name.chars().all(is_name_char) {
-                    return Err(ExpandError(format!(
-                        "invalid variable name {name:?} in {input:?}: names are letters, digits and _"
-                    )));
+                    return Err(ExpandError::InvalidName {
+                        name: name.to_string(),
+                        input: input.to_string(),
+                    });
                 }
                 let value = lookup(name);
                 match (value, default) {
@@ -129,7 +155,56 @@ mod tests {
         for bad in ["${ROLE", "${1X}", "${A:=b}", "${}"] {
             assert!(expand(bad, &env).is_err(), "{bad}");
         }
-        assert!(expand("${ROLE", &env).unwrap_err().0.contains("$$"));
+        assert!(expand("${ROLE", &env)
+            .unwrap_err()
+            .to_string()
+            .contains("$$"));
+    }
+
+    #[test]
+    fn each_refusal_is_its_own_kind_and_keeps_its_text() {
+        let unclosed = expand("x ${ROLE", &env).unwrap_err();
+        assert_eq!(
+            unclosed,
+            ExpandError::Unclosed {
+                input: "x ${ROLE".into()
+            }
+        );
+        assert_eq!(
+            unclosed.to_string(),
+            r#"unclosed ${ in "x ${ROLE": write ${NAME}, or $$ for a literal $"#
+        );
+        let unsupported = expand("${A:=b}", &env).unwrap_err();
+        assert_eq!(
+            unsupported,
+            ExpandError::Unsupported {
+                expansion: "A:=b".into(),
+                input: "${A:=b}".into()
+            }
+        );
+        assert_eq!(
+            unsupported.to_string(),
+            r#"unsupported expansion ${A:=b} in "${A:=b}": only ${NAME}, ${NAME:-default} and ${NAME-default} are supported"#
+        );
+        let name = expand("${1X}", &env).unwrap_err();
+        assert_eq!(
+            name,
+            ExpandError::InvalidName {
+                name: "1X".into(),
+                input: "${1X}".into()
+            }
+        );
+        assert_eq!(
+            name.to_string(),
+            r#"invalid variable name "1X" in "${1X}": names are letters, digits and _"#
+        );
+        // A default is expanded on its own: its error names it, not the whole value.
+        assert_eq!(
+            expand("${UNSET:-${A}", &env),
+            Err(ExpandError::Unclosed {
+                input: "${A".into()
+            })
+        );
     }
 
     proptest! {

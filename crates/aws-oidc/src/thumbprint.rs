@@ -35,13 +35,321 @@ use crate::ca_bundle::CaBundle;
 use crate::env::Env;
 use crate::settings;
 
-/// Why no thumbprint could be had.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ThumbprintError(pub String);
+/// The most a proxy's answer to `CONNECT` may hold (its head; the tunnel follows).
+pub const MAX_PROXY_ANSWER: usize = 16 * 1024;
 
-fn fail<T>(msg: String) -> Result<T, ThumbprintError> {
-    Err(ThumbprintError(msg))
+/// The most an issuer's answer (the discovery document) may hold.
+pub const MAX_DISCOVERY_ANSWER: usize = 1 << 20;
+
+/// Which URL of the procedure is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlKind {
+    /// The issuer URL given.
+    Issuer,
+    /// The `jwks_uri` of the issuer's discovery document.
+    JwksUri,
+}
+
+impl std::fmt::Display for UrlKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UrlKind::Issuer => "the issuer URL",
+            UrlKind::JwksUri => "the discovery document's jwks_uri",
+        })
+    }
+}
+
+/// What a connection was being opened to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    /// The issuer's or the JWKS host, directly.
+    Server {
+        /// The host.
+        host: String,
+        /// Its port.
+        port: u16,
+    },
+    /// The proxy the connection goes through.
+    Proxy {
+        /// `scheme://host:port` of the proxy, without its credentials.
+        url: String,
+    },
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Peer::Server { host, port } => write!(f, "{host}:{port}"),
+            Peer::Proxy { url } => write!(f, "the proxy {url}"),
+        }
+    }
+}
+
+/// Why no thumbprint could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ThumbprintError {
+    /// A URL that is not `https://`: IAM only trusts HTTPS issuers.
+    #[error("{which} {url:?} is not an https:// URL (IAM only trusts HTTPS issuers)")]
+    NotHttps {
+        /// Which URL.
+        which: UrlKind,
+        /// The URL.
+        url: String,
+    },
+    /// A URL whose port is not a number from 0 to 65535.
+    #[error("{which} {url:?} has a bad port")]
+    BadPort {
+        /// Which URL.
+        which: UrlKind,
+        /// The URL.
+        url: String,
+    },
+    /// A URL with no host, or with a user name in it.
+    #[error("{which} {url:?} has no usable host")]
+    NoHost {
+        /// Which URL.
+        which: UrlKind,
+        /// The URL.
+        url: String,
+    },
+    /// The CA bundle could not be read.
+    #[error(transparent)]
+    CaBundle(#[from] crate::ca_bundle::CaBundleError),
+    /// The CA bundle holds no certificate rustls can use as a CA.
+    #[error(
+        "the CA bundle {} (AWS_CA_BUNDLE) holds no CA certificate rustls can \
+         use: point AWS_CA_BUNDLE at a PEM file of CA certificates",
+        path.display()
+    )]
+    CaBundleEmpty {
+        /// The bundle.
+        path: PathBuf,
+    },
+    /// This machine has no CA certificates to verify with.
+    #[error(
+        "no CA certificates found on this machine: install the ca-certificates \
+         package, or point SSL_CERT_FILE (or AWS_CA_BUNDLE) at a PEM bundle"
+    )]
+    NoMachineCas,
+    /// The TLS verifier could not be built from the CAs.
+    #[error("cannot set up TLS verification: {0}")]
+    Verifier(#[source] rustls::client::VerifierBuilderError),
+    /// The proxy is not an `http://` proxy, the only kind this tunnels through.
+    #[error(
+        "the proxy {proxy} (HTTPS_PROXY or ALL_PROXY) is not an http:// proxy: thumbprint \
+         tunnels through http:// proxies only; give the proxy as http://host:port, or \
+         list the issuer's host in NO_PROXY"
+    )]
+    ProxyNotHttp {
+        /// The proxy, without its credentials.
+        proxy: String,
+    },
+    /// A host name that does not resolve.
+    #[error("cannot resolve {peer}: {source}")]
+    Resolve {
+        /// What was being connected to.
+        peer: Peer,
+        /// The resolver's error.
+        source: std::io::Error,
+    },
+    /// A host name that resolves to no address.
+    #[error("cannot resolve {peer}: check the URL and DNS")]
+    NoAddress {
+        /// What was being connected to.
+        peer: Peer,
+    },
+    /// The time limit ran out before a connection was made.
+    #[error("cannot connect to {peer}: gave up, the time limit (--timeout) ran out")]
+    ConnectTimedOut {
+        /// What was being connected to.
+        peer: Peer,
+    },
+    /// No connection could be made (the last address's error).
+    #[error("cannot connect to {peer}: {source}")]
+    Connect {
+        /// What was being connected to.
+        peer: Peer,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// `CONNECT` could not be sent to the proxy.
+    #[error("cannot send CONNECT to the proxy {proxy}: {source}")]
+    ProxySend {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The proxy's answer to `CONNECT` could not be read.
+    #[error("cannot read the proxy {proxy}'s answer to CONNECT: {source}")]
+    ProxyRead {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The proxy's answer to `CONNECT` is longer than [`MAX_PROXY_ANSWER`].
+    #[error(
+        "the proxy {proxy} sent an answer to CONNECT of over {} KiB",
+        MAX_PROXY_ANSWER / 1024
+    )]
+    ProxyAnswerTooLarge {
+        /// The proxy, without its credentials.
+        proxy: String,
+    },
+    /// The proxy closed the connection without an answer.
+    #[error(
+        "the proxy {proxy} closed the connection instead of opening a tunnel to {host}:{port}"
+    )]
+    ProxyClosed {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// The host of the tunnel asked for.
+        host: String,
+        /// Its port.
+        port: u16,
+    },
+    /// The proxy wants credentials (HTTP 407).
+    #[error(
+        "the proxy {proxy} wants credentials (HTTP 407) for a tunnel to {host}:{port}: give them in the \
+         proxy URL, HTTPS_PROXY=http://USER:PASSWORD@host:port, or list {host} in NO_PROXY"
+    )]
+    ProxyAuth {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// The host of the tunnel asked for.
+        host: String,
+        /// Its port.
+        port: u16,
+    },
+    /// The proxy answered `CONNECT` with another status than 200.
+    #[error(
+        "the proxy {proxy} refused a tunnel to {host}:{port}: {status_line}; check HTTPS_PROXY \
+         and NO_PROXY"
+    )]
+    ProxyRefused {
+        /// The proxy, without its credentials.
+        proxy: String,
+        /// The host of the tunnel asked for.
+        host: String,
+        /// Its port.
+        port: u16,
+        /// The first line of the proxy's answer, at most 200 characters,
+        /// made printable and with anything token-shaped hidden.
+        status_line: String,
+    },
+    /// The TLS client could not be configured.
+    #[error("cannot set up TLS: {0}")]
+    TlsConfig(#[source] rustls::Error),
+    /// A host that cannot be a TLS server name.
+    #[error("{host:?} is not a valid host name")]
+    ServerName {
+        /// The host.
+        host: String,
+    },
+    /// The TLS connection could not be started.
+    #[error("cannot start TLS with {host}:{port}: {source}")]
+    TlsStart {
+        /// The host.
+        host: String,
+        /// Its port.
+        port: u16,
+        /// The error.
+        source: rustls::Error,
+    },
+    /// The server's certificate chain does not verify against the CAs
+    /// trusted: no thumbprint is reported for a chain that does not.
+    #[error(
+        "TLS handshake with {host}:{port} failed: its certificate is not trusted by {} ({error:?}). \
+         aws-oidc only reports the thumbprint of a chain it can verify, so that no one in the \
+         middle can substitute theirs: if the issuer uses a private CA, put that CA's \
+         certificate in AWS_CA_BUNDLE (or SSL_CERT_FILE)",
+        trusted_cas(.ca_bundle)
+    )]
+    Untrusted {
+        /// The host.
+        host: String,
+        /// Its port.
+        port: u16,
+        /// The CA bundle verified against, or `None` for this machine's CAs.
+        ca_bundle: Option<PathBuf>,
+        /// Why the verifier refused the chain.
+        error: rustls::CertificateError,
+    },
+    /// The TLS handshake failed otherwise (or the time limit ran out).
+    #[error("TLS handshake with {host}:{port} failed: {source}")]
+    Handshake {
+        /// The host.
+        host: String,
+        /// Its port.
+        port: u16,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The request could not be sent.
+    #[error("cannot send a request to {url}: {source}")]
+    Send {
+        /// The URL asked for.
+        url: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The answer could not be read.
+    #[error("cannot read the answer from {url}: {source}")]
+    Read {
+        /// The URL asked for.
+        url: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The answer is longer than [`MAX_DISCOVERY_ANSWER`].
+    #[error("the answer from {url} is larger than {} MiB", MAX_DISCOVERY_ANSWER >> 20)]
+    AnswerTooLarge {
+        /// The URL asked for.
+        url: String,
+    },
+    /// The answer is not an HTTP response.
+    #[error("{url}: the answer is not HTTP")]
+    NotHttp {
+        /// The URL asked for.
+        url: String,
+    },
+    /// The server answered with another status than 200.
+    #[error("{url}: the server answered HTTP {status}, not 200")]
+    HttpStatus {
+        /// The URL asked for.
+        url: String,
+        /// The status the server gave (`?` if none).
+        status: String,
+    },
+    /// The answer ended before the length its `Content-Length` gave.
+    #[error("{url}: the answer was cut short")]
+    CutShort {
+        /// The URL asked for.
+        url: String,
+    },
+    /// The discovery document is not JSON: the URL is likely not an issuer's.
+    #[error("the discovery document {url} is not JSON: is {issuer} an OIDC issuer URL?")]
+    DiscoveryNotJson {
+        /// The discovery document's URL.
+        url: String,
+        /// The issuer URL given.
+        issuer: String,
+    },
+    /// The discovery document names no `jwks_uri`.
+    #[error("the discovery document {url} has no jwks_uri")]
+    NoJwksUri {
+        /// The discovery document's URL.
+        url: String,
+    },
+}
+
+/// The CAs a chain was verified against, for messages.
+fn trusted_cas(ca_bundle: &Option<PathBuf>) -> String {
+    match ca_bundle {
+        Some(path) => format!("the CA bundle {} (AWS_CA_BUNDLE)", path.display()),
+        None => "this machine's CAs".into(),
+    }
 }
 
 /// The certificates a TLS server sent, leaf first.
@@ -96,25 +404,30 @@ struct HttpsUrl {
     path: String,
 }
 
-fn parse_url(url: &str, what: &str) -> Result<HttpsUrl, ThumbprintError> {
+fn parse_url(url: &str, which: UrlKind) -> Result<HttpsUrl, ThumbprintError> {
     let Some(rest) = url.trim().strip_prefix("https://") else {
-        return fail(format!(
-            "{what} {url:?} is not an https:// URL (IAM only trusts HTTPS issuers)"
-        ));
+        return Err(ThumbprintError::NotHttps {
+            which,
+            url: url.to_string(),
+        });
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(':') && !p.contains(']') => {
-            let port = p
-                .parse()
-                .map_err(|_| ThumbprintError(format!("{what} {url:?} has a bad port")))?;
+            let port = p.parse().map_err(|_| ThumbprintError::BadPort {
+                which,
+                url: url.to_string(),
+            })?;
             (h, port)
         }
         _ => (authority, 443),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() || authority.contains('@') {
-        return fail(format!("{what} {url:?} has no usable host"));
+        return Err(ThumbprintError::NoHost {
+            which,
+            url: url.to_string(),
+        });
     }
     Ok(HttpsUrl {
         host: host.to_string(),
@@ -262,11 +575,7 @@ fn proxy_for(matcher: &Matcher, host: &str, port: u16) -> Result<Option<Tunnel>,
             .map_or(host, |a| a.as_str().rsplit('@').next().unwrap_or_default())
     );
     if uri.scheme_str() != Some("http") || host.is_empty() {
-        return fail(format!(
-            "the proxy {shown} (HTTPS_PROXY or ALL_PROXY) is not an http:// proxy: thumbprint \
-             tunnels through http:// proxies only; give the proxy as http://host:port, or \
-             list the issuer's host in NO_PROXY"
-        ));
+        return Err(ThumbprintError::ProxyNotHttp { proxy: shown });
     }
     Ok(Some(Tunnel {
         host: host.to_string(),
@@ -295,8 +604,8 @@ fn proxy_matcher(env: Env) -> Matcher {
 struct Client {
     provider: Arc<rustls::crypto::CryptoProvider>,
     verifier: Arc<WebPkiServerVerifier>,
-    /// The CAs trusted, for messages.
-    trusted: String,
+    /// The CA bundle trusted, or `None` for this machine's CAs.
+    ca_bundle: Option<PathBuf>,
     proxy: Matcher,
     deadline: Instant,
 }
@@ -312,22 +621,16 @@ impl Client {
             Some(bundle) => {
                 roots.add_parsable_certificates(bundle.certificates());
                 if roots.is_empty() {
-                    return fail(format!(
-                        "the CA bundle {} (AWS_CA_BUNDLE) holds no CA certificate rustls can \
-                         use: point AWS_CA_BUNDLE at a PEM file of CA certificates",
-                        bundle.path().display()
-                    ));
+                    return Err(ThumbprintError::CaBundleEmpty {
+                        path: bundle.path().to_path_buf(),
+                    });
                 }
             }
             None => {
                 let found = rustls_native_certs::load_native_certs();
                 roots.add_parsable_certificates(found.certs);
                 if roots.is_empty() {
-                    return fail(
-                        "no CA certificates found on this machine: install the ca-certificates \
-                         package, or point SSL_CERT_FILE (or AWS_CA_BUNDLE) at a PEM bundle"
-                            .into(),
-                    );
+                    return Err(ThumbprintError::NoMachineCas);
                 }
             }
         }
@@ -335,34 +638,29 @@ impl Client {
         let verifier =
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
-                .map_err(|e| ThumbprintError(format!("cannot set up TLS verification: {e}")))?;
-        let trusted = match ca_bundle {
-            Some(bundle) => format!("the CA bundle {} (AWS_CA_BUNDLE)", bundle.path().display()),
-            None => "this machine's CAs".into(),
-        };
+                .map_err(ThumbprintError::Verifier)?;
         Ok(Client {
             provider,
             verifier,
-            trusted,
+            ca_bundle: ca_bundle.map(|b| b.path().to_path_buf()),
             proxy,
             deadline,
         })
     }
 
-    /// A TCP connection to `host:port` (any of its addresses) within the deadline.
-    fn tcp(&self, host: &str, port: u16, place: &str) -> Result<Deadlined, ThumbprintError> {
-        let addrs: Vec<_> = (host, port)
-            .to_socket_addrs()
-            .map_err(|e| ThumbprintError(format!("cannot resolve {place}: {e}")))?
-            .collect();
+    /// A TCP connection to `host:port` (any of its addresses) within the
+    /// deadline; `peer` is what it is, for errors.
+    fn tcp(&self, host: &str, port: u16, peer: Peer) -> Result<Deadlined, ThumbprintError> {
+        let addrs: Vec<_> = match (host, port).to_socket_addrs() {
+            Ok(addrs) => addrs.collect(),
+            Err(source) => return Err(ThumbprintError::Resolve { peer, source }),
+        };
         // localhost may resolve to ::1 first while the server listens on 127.0.0.1.
-        let mut last = format!("cannot resolve {place}: check the URL and DNS");
+        let mut last = None;
         for addr in addrs {
             let left = self.deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return fail(format!(
-                    "cannot connect to {place}: gave up, the time limit (--timeout) ran out"
-                ));
+                return Err(ThumbprintError::ConnectTimedOut { peer });
             }
             match TcpStream::connect_timeout(&addr, left) {
                 Ok(sock) => {
@@ -371,24 +669,30 @@ impl Client {
                         deadline: self.deadline,
                     })
                 }
-                Err(e) => last = format!("cannot connect to {place}: {e}"),
+                Err(e) => last = Some(e),
             }
         }
-        fail(last)
+        Err(match last {
+            Some(source) => ThumbprintError::Connect { peer, source },
+            None => ThumbprintError::NoAddress { peer },
+        })
     }
 
     /// A connection to `url`'s host: direct, or a `CONNECT` tunnel through the proxy.
     fn open(&self, url: &HttpsUrl) -> Result<Deadlined, ThumbprintError> {
-        let place = format!("{}:{}", url.host, url.port);
         let Some(proxy) = proxy_for(&self.proxy, &url.host, url.port)? else {
-            return self.tcp(&url.host, url.port, &place);
+            let server = Peer::Server {
+                host: url.host.clone(),
+                port: url.port,
+            };
+            return self.tcp(&url.host, url.port, server);
         };
-        let via = format!("the proxy {}", proxy.shown);
-        let mut sock = self.tcp(&proxy.host, proxy.port, &via)?;
+        let shown = || proxy.shown.clone();
+        let mut sock = self.tcp(&proxy.host, proxy.port, Peer::Proxy { url: shown() })?;
         let authority = if url.host.contains(':') {
             format!("[{}]:{}", url.host, url.port)
         } else {
-            place.clone()
+            format!("{}:{}", url.host, url.port)
         };
         let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
         if let Some(auth) = &proxy.authorization {
@@ -396,23 +700,33 @@ impl Client {
         }
         request.push_str("\r\n");
         sock.write_all(request.as_bytes())
-            .map_err(|e| ThumbprintError(format!("cannot send CONNECT to {via}: {e}")))?;
+            .map_err(|source| ThumbprintError::ProxySend {
+                proxy: shown(),
+                source,
+            })?;
         // The proxy's answer head, byte by byte so that nothing of the TLS
-        // stream after it is read; at most 16 KiB.
+        // stream after it is read; at most MAX_PROXY_ANSWER.
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
         while !head.ends_with(b"\r\n\r\n") {
-            if head.len() >= 16 * 1024 {
-                return fail(format!("{via} sent an answer to CONNECT of over 16 KiB"));
+            if head.len() >= MAX_PROXY_ANSWER {
+                return Err(ThumbprintError::ProxyAnswerTooLarge { proxy: shown() });
             }
             match sock.read(&mut byte) {
                 Ok(0) => {
-                    return fail(format!(
-                        "{via} closed the connection instead of opening a tunnel to {place}"
-                    ))
+                    return Err(ThumbprintError::ProxyClosed {
+                        proxy: shown(),
+                        host: url.host.clone(),
+                        port: url.port,
+                    })
                 }
                 Ok(_) => head.push(byte[0]),
-                Err(e) => return fail(format!("cannot read {via}'s answer to CONNECT: {e}")),
+                Err(source) => {
+                    return Err(ThumbprintError::ProxyRead {
+                        proxy: shown(),
+                        source,
+                    })
+                }
             }
         }
         let head = String::from_utf8_lossy(&head);
@@ -420,15 +734,17 @@ impl Client {
         let status = status_line.split_whitespace().nth(1).unwrap_or("?");
         match status {
             "200" => Ok(sock),
-            "407" => fail(format!(
-                "{via} wants credentials (HTTP 407) for a tunnel to {place}: give them in the \
-                 proxy URL, HTTPS_PROXY=http://USER:PASSWORD@host:port, or list {} in NO_PROXY",
-                url.host
-            )),
-            _ => fail(format!(
-                "{via} refused a tunnel to {place}: {}; check HTTPS_PROXY and NO_PROXY",
-                crate::redact::untrusted(&crate::redact::cut(status_line, 200))
-            )),
+            "407" => Err(ThumbprintError::ProxyAuth {
+                proxy: shown(),
+                host: url.host.clone(),
+                port: url.port,
+            }),
+            _ => Err(ThumbprintError::ProxyRefused {
+                proxy: shown(),
+                host: url.host.clone(),
+                port: url.port,
+                status_line: crate::redact::untrusted(&crate::redact::cut(status_line, 200)),
+            }),
         }
     }
 
@@ -437,36 +753,47 @@ impl Client {
         &self,
         url: &HttpsUrl,
     ) -> Result<(StreamOwned<ClientConnection, Deadlined>, CertificateChain), ThumbprintError> {
-        let place = format!("{}:{}", url.host, url.port);
         let recorder = Arc::new(Recorder {
             inner: self.verifier.clone(),
             chain: Mutex::new(Vec::new()),
         });
         let config = ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| ThumbprintError(format!("cannot set up TLS: {e}")))?
+            .map_err(ThumbprintError::TlsConfig)?
             .dangerous()
             .with_custom_certificate_verifier(recorder.clone())
             .with_no_client_auth();
-        let name = ServerName::try_from(url.host.clone())
-            .map_err(|_| ThumbprintError(format!("{:?} is not a valid host name", url.host)))?;
+        let name =
+            ServerName::try_from(url.host.clone()).map_err(|_| ThumbprintError::ServerName {
+                host: url.host.clone(),
+            })?;
         let sock = self.open(url)?;
-        let conn = ClientConnection::new(Arc::new(config), name)
-            .map_err(|e| ThumbprintError(format!("cannot start TLS with {place}: {e}")))?;
+        let conn = ClientConnection::new(Arc::new(config), name).map_err(|source| {
+            ThumbprintError::TlsStart {
+                host: url.host.clone(),
+                port: url.port,
+                source,
+            }
+        })?;
         let mut tls = StreamOwned::new(conn, sock);
         while tls.conn.is_handshaking() {
             if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
-                let why = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                    Some(rustls::Error::InvalidCertificate(c)) => format!(
-                        "its certificate is not trusted by {} ({c:?}). aws-oidc only reports \
-                         the thumbprint of a chain it can verify, so that no one in the middle \
-                         can substitute theirs: if the issuer uses a private CA, put that CA's \
-                         certificate in AWS_CA_BUNDLE (or SSL_CERT_FILE)",
-                        self.trusted
-                    ),
-                    _ => e.to_string(),
-                };
-                return fail(format!("TLS handshake with {place} failed: {why}"));
+                let (host, port) = (url.host.clone(), url.port);
+                return Err(
+                    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                        Some(rustls::Error::InvalidCertificate(c)) => ThumbprintError::Untrusted {
+                            host,
+                            port,
+                            ca_bundle: self.ca_bundle.clone(),
+                            error: c.clone(),
+                        },
+                        _ => ThumbprintError::Handshake {
+                            host,
+                            port,
+                            source: e,
+                        },
+                    },
+                );
             }
         }
         let certificates = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
@@ -496,35 +823,42 @@ impl Client {
         let place = format!("https://{host}{}", url.path);
         tls.write_all(request.as_bytes())
             .and_then(|_| tls.flush())
-            .map_err(|e| ThumbprintError(format!("cannot send a request to {place}: {e}")))?;
+            .map_err(|source| ThumbprintError::Send {
+                url: place.clone(),
+                source,
+            })?;
         let mut raw = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
             match tls.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) if raw.len() + n <= 1 << 20 => raw.extend_from_slice(&buf[..n]),
-                Ok(_) => return fail(format!("the answer from {place} is larger than 1 MiB")),
+                Ok(n) if raw.len() + n <= MAX_DISCOVERY_ANSWER => raw.extend_from_slice(&buf[..n]),
+                Ok(_) => return Err(ThumbprintError::AnswerTooLarge { url: place }),
                 // Servers that close without TLS close_notify: the body is complete or is checked below.
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return fail(format!("cannot read the answer from {place}: {e}")),
+                Err(source) => return Err(ThumbprintError::Read { url: place, source }),
             }
         }
-        let body = http_body(&raw).map_err(|why| ThumbprintError(format!("{place}: {why}")))?;
+        let body = http_body(&raw, &place)?;
         Ok((body, chain))
     }
 }
 
-/// The body of a raw HTTP/1.0 response (never chunked), if its status is 200.
-fn http_body(raw: &[u8]) -> Result<Vec<u8>, String> {
+/// The body of a raw HTTP/1.0 response (never chunked) from `url`, if its status is 200.
+fn http_body(raw: &[u8], url: &str) -> Result<Vec<u8>, ThumbprintError> {
+    let url = || url.to_string();
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .ok_or("the answer is not HTTP")?;
+        .ok_or_else(|| ThumbprintError::NotHttp { url: url() })?;
     let head = String::from_utf8_lossy(&raw[..split]);
     let mut body = raw[split + 4..].to_vec();
     let status = head.split_whitespace().nth(1).unwrap_or("?");
     if status != "200" {
-        return Err(format!("the server answered HTTP {status}, not 200"));
+        return Err(ThumbprintError::HttpStatus {
+            url: url(),
+            status: status.to_string(),
+        });
     }
     let header = |name: &str| {
         head.lines().skip(1).find_map(|l| {
@@ -536,7 +870,7 @@ fn http_body(raw: &[u8]) -> Result<Vec<u8>, String> {
     };
     if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
         if body.len() < len {
-            return Err("the answer was cut short".into());
+            return Err(ThumbprintError::CutShort { url: url() });
         }
         body.truncate(len);
     }
@@ -554,12 +888,11 @@ pub fn for_issuer(
     env: Env,
 ) -> Result<IssuerCertificates, ThumbprintError> {
     let deadline = Instant::now() + timeout;
-    let issuer = parse_url(issuer_url, "the issuer URL")?;
+    let issuer = parse_url(issuer_url, UrlKind::Issuer)?;
     let ca_bundle = settings::CA_BUNDLE
         .resolve(None, env)
         .map(|(path, _)| CaBundle::read(Path::new(&path)))
-        .transpose()
-        .map_err(|e| ThumbprintError(e.to_string()))?;
+        .transpose()?;
     let matcher = proxy_matcher(env);
     let proxy = proxy_for(&matcher, &issuer.host, issuer.port)?.map(|t| t.shown);
     let client = Client::new(deadline, ca_bundle.as_ref(), matcher)?;
@@ -575,15 +908,17 @@ pub fn for_issuer(
         discovery.host, discovery.port, discovery.path
     );
     let (body, issuer_chain) = client.get(&discovery)?;
-    let doc: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
-        ThumbprintError(format!(
-            "the discovery document {place} is not JSON: is {issuer_url} an OIDC issuer URL?"
-        ))
-    })?;
+    // serde_json's error is not kept: what matters is that this is no
+    // discovery document, not where its JSON breaks.
+    let doc: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| ThumbprintError::DiscoveryNotJson {
+            url: place.clone(),
+            issuer: issuer_url.to_string(),
+        })?;
     let Some(jwks_uri) = doc.get("jwks_uri").and_then(|v| v.as_str()) else {
-        return fail(format!("the discovery document {place} has no jwks_uri"));
+        return Err(ThumbprintError::NoJwksUri { url: place });
     };
-    let jwks = parse_url(jwks_uri, "the discovery document's jwks_uri")?;
+    let jwks = parse_url(jwks_uri, UrlKind::JwksUri)?;
     let jwks_chain = if (jwks.host.as_str(), jwks.port) == (issuer.host.as_str(), issuer.port) {
         issuer_chain.clone()
     } else {
@@ -652,34 +987,117 @@ mod tests {
 
     #[test]
     fn urls_split_into_host_port_path() {
-        let u = parse_url("https://oidc.circleci.com/org/x", "u").unwrap();
+        let u = parse_url("https://oidc.circleci.com/org/x", UrlKind::Issuer).unwrap();
         assert_eq!(
             (u.host.as_str(), u.port, u.path.as_str()),
             ("oidc.circleci.com", 443, "/org/x")
         );
-        let u = parse_url("https://127.0.0.1:8443", "u").unwrap();
+        let u = parse_url("https://127.0.0.1:8443", UrlKind::Issuer).unwrap();
         assert_eq!(
             (u.host.as_str(), u.port, u.path.as_str()),
             ("127.0.0.1", 8443, "/")
         );
-        let u = parse_url("https://[::1]:9/a", "u").unwrap();
+        let u = parse_url("https://[::1]:9/a", UrlKind::Issuer).unwrap();
         assert_eq!((u.host.as_str(), u.port), ("::1", 9));
         for bad in ["http://x", "https://", "https://u@h/", "https://h:port/"] {
-            assert!(parse_url(bad, "u").is_err(), "{bad}");
+            assert!(parse_url(bad, UrlKind::Issuer).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_refused_url_says_which_url_and_why() {
+        let jwks = UrlKind::JwksUri;
+        assert!(matches!(
+            parse_url("http://x", jwks),
+            Err(ThumbprintError::NotHttps { which: UrlKind::JwksUri, url }) if url == "http://x"
+        ));
+        assert!(matches!(
+            parse_url("https://h:99999/", UrlKind::Issuer),
+            Err(ThumbprintError::BadPort {
+                which: UrlKind::Issuer,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_url("https://u@h/", UrlKind::Issuer),
+            Err(ThumbprintError::NoHost { .. })
+        ));
+        assert_eq!(
+            parse_url("http://x", jwks).unwrap_err().to_string(),
+            "the discovery document's jwks_uri \"http://x\" is not an https:// URL (IAM only trusts HTTPS issuers)"
+        );
+    }
+
+    #[test]
+    fn proxy_and_tls_refusals_keep_their_parts_and_their_texts() {
+        let env = [("HTTPS_PROXY", "https://me:s3cret@proxy.corp:3128")];
+        assert!(matches!(
+            tunnel(&env, "oidc.circleci.com"),
+            Err(ThumbprintError::ProxyNotHttp { proxy }) if proxy == "https://proxy.corp:3128"
+        ));
+        let refused = ThumbprintError::ProxyRefused {
+            proxy: "http://p:3128".into(),
+            host: "oidc.circleci.com".into(),
+            port: 443,
+            status_line: "HTTP/1.1 502 Bad Gateway".into(),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "the proxy http://p:3128 refused a tunnel to oidc.circleci.com:443: HTTP/1.1 502 Bad \
+             Gateway; check HTTPS_PROXY and NO_PROXY"
+        );
+        let untrusted = |ca_bundle| ThumbprintError::Untrusted {
+            host: "h".into(),
+            port: 443,
+            ca_bundle,
+            error: rustls::CertificateError::UnknownIssuer,
+        };
+        assert!(untrusted(None)
+            .to_string()
+            .starts_with("TLS handshake with h:443 failed: its certificate is not trusted by this machine's CAs (UnknownIssuer). aws-oidc only reports"));
+        assert!(untrusted(Some(PathBuf::from("ca.pem")))
+            .to_string()
+            .contains("not trusted by the CA bundle ca.pem (AWS_CA_BUNDLE) (UnknownIssuer)"));
+        let peer = Peer::Proxy {
+            url: "http://p:1".into(),
+        };
+        assert_eq!(
+            ThumbprintError::ConnectTimedOut { peer }.to_string(),
+            "cannot connect to the proxy http://p:1: gave up, the time limit (--timeout) ran out"
+        );
+        assert_eq!(
+            ThumbprintError::ProxyAnswerTooLarge {
+                proxy: "http://p:1".into()
+            }
+            .to_string(),
+            "the proxy http://p:1 sent an answer to CONNECT of over 16 KiB"
+        );
     }
 
     #[test]
     fn http_bodies_plain_and_sized() {
         assert_eq!(
-            http_body(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}xx").unwrap(),
+            http_body(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}xx", "u").unwrap(),
             b"{}"
         );
-        assert_eq!(http_body(b"HTTP/1.1 200 OK\r\n\r\n{}").unwrap(), b"{}");
-        assert!(http_body(b"HTTP/1.1 404 Not Found\r\n\r\n")
-            .unwrap_err()
-            .contains("404"));
-        assert!(http_body(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}").is_err());
-        assert!(http_body(b"garbage").is_err());
+        assert_eq!(http_body(b"HTTP/1.1 200 OK\r\n\r\n{}", "u").unwrap(), b"{}");
+        assert!(matches!(
+            http_body(b"HTTP/1.1 404 Not Found\r\n\r\n", "u"),
+            Err(ThumbprintError::HttpStatus { status, .. }) if status == "404"
+        ));
+        assert_eq!(
+            http_body(b"HTTP/1.1 404 Not Found\r\n\r\n", "https://h/x")
+                .unwrap_err()
+                .to_string(),
+            "https://h/x: the server answered HTTP 404, not 200"
+        );
+        assert!(matches!(
+            http_body(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}", "u"),
+            Err(ThumbprintError::CutShort { .. })
+        ));
+        assert!(matches!(
+            http_body(b"garbage", "u"),
+            Err(ThumbprintError::NotHttp { .. })
+        ));
     }
 }

@@ -130,41 +130,81 @@ impl Claims {
     }
 }
 
-/// Why a token could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DecodeError(pub String);
+/// The two parts of a JWT that are decoded (the signature is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtPart {
+    /// The first part: algorithm and type.
+    Header,
+    /// The second part: the claims.
+    Payload,
+}
+
+impl fmt::Display for JwtPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JwtPart::Header => "header",
+            JwtPart::Payload => "payload",
+        })
+    }
+}
+
+/// Why a token could not be decoded.  No variant holds any of the token:
+/// not its text, and not the base64 decoder's error, which quotes a byte
+/// of it (what was passed may be some other secret by mistake).
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// Not three dot-separated parts.
+    #[error("it is not a JWT: a JWT has 3 dot-separated parts, this has {parts}")]
+    PartCount {
+        /// How many parts there are.
+        parts: usize,
+    },
+    /// A part is not base64url.
+    #[error("it is not a JWT: its {part} is not base64url")]
+    NotBase64 {
+        /// Which part.
+        part: JwtPart,
+    },
+    /// A part is not JSON.
+    #[error("it is not a JWT: its {part} is not JSON")]
+    NotJson {
+        /// Which part.
+        part: JwtPart,
+        /// The parser's error: where and what kind, never the text.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A part is JSON, but not an object.
+    #[error("it is not a JWT: its {part} is not a JSON object")]
+    NotObject {
+        /// Which part.
+        part: JwtPart,
+    },
+}
 
 /// Decodes a JWT's claims.  Never includes the token in its error.
 pub fn decode_claims(token: &str) -> Result<Claims, DecodeError> {
     let token = token.trim();
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(DecodeError(format!(
-            "it is not a JWT: a JWT has 3 dot-separated parts, this has {}",
-            parts.len()
-        )));
+        return Err(DecodeError::PartCount { parts: parts.len() });
     }
-    let b64 = |part: &str, what: &str| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part.trim_end_matches('='))
-            .map_err(|_| DecodeError(format!("it is not a JWT: its {what} is not base64url")))
+    let json = |text: &str, part: JwtPart| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| DecodeError::NotBase64 { part })?;
+        serde_json::from_slice::<Value>(&bytes)
+            .map_err(|source| DecodeError::NotJson { part, source })
     };
-    let header = b64(parts[0], "header")?;
-    let header: Value = serde_json::from_slice(&header)
-        .map_err(|_| DecodeError("it is not a JWT: its header is not JSON".into()))?;
-    if !header.is_object() {
-        return Err(DecodeError(
-            "it is not a JWT: its header is not a JSON object".into(),
-        ));
+    if !json(parts[0], JwtPart::Header)?.is_object() {
+        return Err(DecodeError::NotObject {
+            part: JwtPart::Header,
+        });
     }
-    let payload = b64(parts[1], "payload")?;
-    let claims: Value = serde_json::from_slice(&payload)
-        .map_err(|_| DecodeError("it is not a JWT: its payload is not JSON".into()))?;
-    let Value::Object(raw) = claims else {
-        return Err(DecodeError(
-            "it is not a JWT: its payload is not a JSON object".into(),
-        ));
+    let Value::Object(raw) = json(parts[1], JwtPart::Payload)? else {
+        return Err(DecodeError::NotObject {
+            part: JwtPart::Payload,
+        });
     };
     Ok(Claims { raw })
 }
@@ -221,7 +261,7 @@ impl OidcToken {
         }
         let claims = decode_claims(raw).map_err(|e| TokenError::Malformed {
             origin: source.clone(),
-            why: e.0,
+            why: e.to_string(),
         })?;
         Ok(OidcToken {
             raw: Secret::new(raw.trim()),
@@ -812,10 +852,74 @@ mod tests {
             "e30.bm90IGpzb24.c2ln",
             "e30.WzFd.c2ln",
         ] {
-            let err = decode_claims(bad).unwrap_err().0;
+            let err = decode_claims(bad).unwrap_err().to_string();
             assert!(err.contains("not a JWT"), "{bad:?}: {err}");
             if bad.len() > 3 {
                 assert!(!err.contains(bad), "echoed the token: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_way_a_token_is_not_a_jwt_is_its_own_kind() {
+        use JwtPart::{Header, Payload};
+        let e = |raw: &str| decode_claims(raw).unwrap_err();
+        assert!(matches!(e("a.b"), DecodeError::PartCount { parts: 2 }));
+        assert!(matches!(e(""), DecodeError::PartCount { parts: 1 }));
+        assert!(matches!(
+            e("!!!.e30.x"),
+            DecodeError::NotBase64 { part: Header }
+        ));
+        assert!(matches!(
+            e("e30.!!.x"),
+            DecodeError::NotBase64 { part: Payload }
+        ));
+        assert!(matches!(
+            e("bm90.e30.x"),
+            DecodeError::NotJson { part: Header, .. }
+        ));
+        assert!(matches!(
+            e("e30.bm90.x"),
+            DecodeError::NotJson { part: Payload, .. }
+        ));
+        assert!(matches!(
+            e("WzFd.e30.x"),
+            DecodeError::NotObject { part: Header }
+        ));
+        assert!(matches!(
+            e("e30.WzFd.x"),
+            DecodeError::NotObject { part: Payload }
+        ));
+        let not_json = e("e30.bm90IGpzb24.c2ln");
+        assert_eq!(
+            not_json.to_string(),
+            "it is not a JWT: its payload is not JSON"
+        );
+        assert!(std::error::Error::source(&not_json).is_some());
+    }
+
+    #[test]
+    fn a_decode_error_holds_nothing_of_what_was_passed() {
+        // A secret passed by mistake, in three parts; each part fails another way.
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        for raw in [
+            format!("{secret}.{secret}.{secret}"),
+            format!("{}.e30.x", e.encode(secret)),
+            format!("e30.{}.x", e.encode(secret)),
+            format!("e30.{}.x", e.encode(format!("{{\"k\": \"{secret}"))),
+            format!("{secret}.{secret}"),
+        ] {
+            let err = decode_claims(&raw).unwrap_err();
+            let mut shown = format!("{err} {err:?}");
+            let mut cause = std::error::Error::source(&err);
+            while let Some(c) = cause {
+                shown.push_str(&format!(" {c} {c:?}"));
+                cause = c.source();
+            }
+            for piece in secret.as_bytes().chunks(4) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!shown.contains(piece), "{piece:?} in {shown}");
             }
         }
     }

@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sigv4::http_request::{
-    sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    sign, SignableBody, SignableRequest, SignatureLocation, SigningError, SigningSettings,
 };
 use aws_sigv4::sign::v4;
 use base64::Engine as _;
@@ -49,24 +49,41 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterName(String);
 
+/// The longest cluster name EKS allows.
+pub const MAX_CLUSTER_NAME_LEN: usize = 100;
+
 /// A value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EksInputError(pub String);
+pub enum EksInputError {
+    /// Not a cluster name by EKS's rule (an ARN, say).
+    #[error(
+        "invalid cluster name {name:?}: EKS names are 1-{MAX_CLUSTER_NAME_LEN} letters, digits, \
+         '-' and '_', starting with a letter or digit (pass the name, not the ARN)"
+    )]
+    ClusterName {
+        /// The name given.
+        name: String,
+    },
+    /// An `ExecCredential` API version kubectl does not speak.
+    #[error("unknown ExecCredential version {version:?}: use v1beta1 or v1")]
+    ExecApiVersion {
+        /// The version given.
+        version: String,
+    },
+}
 
 impl ClusterName {
     /// Checks a name before any network call.
     pub fn parse(raw: &str) -> Result<Self, EksInputError> {
-        let ok = (1..=100).contains(&raw.len())
+        let ok = (1..=MAX_CLUSTER_NAME_LEN).contains(&raw.len())
             && raw.starts_with(|c: char| c.is_ascii_alphanumeric())
             && raw
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            return Err(EksInputError(format!(
-                "invalid cluster name {raw:?}: EKS names are 1-100 letters, digits, '-' and '_', \
-                 starting with a letter or digit (pass the name, not the ARN)"
-            )));
+            return Err(EksInputError::ClusterName {
+                name: raw.to_string(),
+            });
         }
         Ok(ClusterName(raw.to_string()))
     }
@@ -109,9 +126,9 @@ impl ExecApiVersion {
         {
             "v1beta1" => Ok(ExecApiVersion::V1beta1),
             "v1" => Ok(ExecApiVersion::V1),
-            _ => Err(EksInputError(format!(
-                "unknown ExecCredential version {raw:?}: use v1beta1 or v1"
-            ))),
+            _ => Err(EksInputError::ExecApiVersion {
+                version: raw.to_string(),
+            }),
         }
     }
 
@@ -156,10 +173,19 @@ impl EksToken {
     }
 }
 
-/// The token could not be signed.
+/// The token could not be signed: the SigV4 signer refused a part of it.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot sign the EKS token: {0}")]
-pub struct PresignError(String);
+pub enum PresignError {
+    /// The signing parameters (identity, region, service, time) are incomplete.
+    #[error("cannot sign the EKS token: {0}")]
+    Params(#[source] v4::signing_params::BuildError),
+    /// The `GetCallerIdentity` request cannot be signed (its URL or a header).
+    #[error("cannot sign the EKS token: {0}")]
+    Request(#[source] SigningError),
+    /// Signing itself failed (the credentials are not ones SigV4 signs with).
+    #[error("cannot sign the EKS token: {0}")]
+    Sign(#[source] SigningError),
+}
 
 /// Percent-encodes a query value as SigV4 does: everything but `A-Za-z0-9-_.~`.
 fn uri_encode(value: &str) -> String {
@@ -200,7 +226,7 @@ pub fn presign(
         .time(now)
         .settings(settings)
         .build()
-        .map_err(|e| PresignError(e.to_string()))?
+        .map_err(PresignError::Params)?
         .into();
     let request = SignableRequest::new(
         "GET",
@@ -208,9 +234,9 @@ pub fn presign(
         [(CLUSTER_ID_HEADER, cluster.as_str())].into_iter(),
         SignableBody::Bytes(&[]),
     )
-    .map_err(|e| PresignError(e.to_string()))?;
+    .map_err(PresignError::Request)?;
     let (instructions, _signature) = sign(request, &params)
-        .map_err(|e| PresignError(e.to_string()))?
+        .map_err(PresignError::Sign)?
         .into_parts();
     let mut presigned = url;
     // The signature last, as the AWS CLI and aws-iam-authenticator write it.
@@ -454,7 +480,54 @@ mod tests {
             "a b",
             &"x".repeat(101),
         ] {
-            assert!(ClusterName::parse(bad).is_err(), "{bad:?}");
+            assert_eq!(
+                ClusterName::parse(bad),
+                Err(EksInputError::ClusterName { name: bad.into() }),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            ClusterName::parse("a b").unwrap_err().to_string(),
+            "invalid cluster name \"a b\": EKS names are 1-100 letters, digits, '-' and '_', \
+             starting with a letter or digit (pass the name, not the ARN)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_exec_api_version_is_named() {
+        assert_eq!(
+            ExecApiVersion::parse("client.authentication.k8s.io/v1").unwrap(),
+            ExecApiVersion::V1
+        );
+        let e = ExecApiVersion::parse("v1alpha1").unwrap_err();
+        assert_eq!(
+            e,
+            EksInputError::ExecApiVersion {
+                version: "v1alpha1".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "unknown ExecCredential version \"v1alpha1\": use v1beta1 or v1"
+        );
+    }
+
+    #[test]
+    fn a_url_the_signer_cannot_parse_is_a_request_error_without_the_secret() {
+        let e = presign(
+            &creds(),
+            &ClusterName::parse("demo").unwrap(),
+            "https://sts amazonaws com",
+            "us-east-1",
+            SystemTime::now(),
+        )
+        .unwrap_err();
+        assert!(matches!(e, PresignError::Request(_)), "{e:?}");
+        let text = format!("{e} {e:?}");
+        assert!(text.starts_with("cannot sign the EKS token: "), "{text}");
+        assert!(std::error::Error::source(&e).is_some());
+        for secret in ["wJalr", "session/token", "AKIDEXAMPLE"] {
+            assert!(!text.contains(secret), "{text}");
         }
     }
 

@@ -499,7 +499,8 @@ pub fn fetch(
 fn check_names(vars: &[Variable]) -> Result<(), SecretsError> {
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for v in vars {
-        spec::check_not_reserved(&v.name, &v.from).map_err(|e| SecretsError::Refused(e.0))?;
+        spec::check_not_reserved(&v.name, &v.from)
+            .map_err(|e| SecretsError::Refused(e.to_string()))?;
         if let Some(first) = seen.insert(&v.name, &v.from) {
             return Err(SecretsError::Refused(format!(
                 "{} would be set twice, from {first} and from {}: give one of them another name \

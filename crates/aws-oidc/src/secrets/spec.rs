@@ -64,10 +64,119 @@ pub struct Spec {
     pub source: Source,
 }
 
+/// The longest secret name, ARN or parameter name a spec may give.
+pub const MAX_ID_LEN: usize = 2048;
+
 /// A spec that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SpecError(pub String);
+pub enum SpecError {
+    /// No `=`: the spec names no variable.
+    #[error(
+        "{spec:?} names no variable: write NAME=SECRET_ID (or NAME=ssm:/PARAMETER), e.g. \
+         DB_PASSWORD={spec}"
+    )]
+    NoVariable {
+        /// The spec.
+        spec: String,
+    },
+    /// The `PREFIX` of `PREFIX*` is not the start of a variable name.
+    #[error(
+        "{spec:?}: the prefix {prefix:?} is not the start of a variable name (letters, \
+         digits and _, not starting with a digit): use {}*",
+        var_name_of(.prefix)
+    )]
+    BadPrefix {
+        /// The spec.
+        spec: String,
+        /// The prefix, without its `*`.
+        prefix: String,
+    },
+    /// The target is not a variable name.
+    #[error(
+        "{spec:?}: {name:?} is not a variable name (letters, digits and _, not \
+         starting with a digit): use {}={value}",
+        var_name_of(.name)
+    )]
+    BadName {
+        /// The spec.
+        spec: String,
+        /// The name given.
+        name: String,
+        /// What follows the `=`.
+        value: String,
+    },
+    /// The variable is one a later step's shell relies on.
+    #[error(
+        "{spec:?} would replace ${name}, which the shell of every later step relies on: choose \
+         another name"
+    )]
+    Reserved {
+        /// The spec, or the source a derived name came from.
+        spec: String,
+        /// The variable, e.g. `PATH`.
+        name: String,
+    },
+    /// `NAME=ssm:/path/`: a path holds several parameters, one variable cannot.
+    #[error(
+        "{spec:?}: {path} is a path, which holds several parameters: name them \
+         with a prefix, e.g. APP_*=ssm:{path}"
+    )]
+    PathForOneVariable {
+        /// The spec.
+        spec: String,
+        /// The SSM path.
+        path: String,
+    },
+    /// `SECRET_ID#` with nothing after the `#`.
+    #[error(
+        "{spec:?}: nothing after #: write SECRET_ID#KEY for one key of a JSON \
+         secret, or leave # out for the whole secret"
+    )]
+    EmptyKey {
+        /// The spec.
+        spec: String,
+    },
+    /// `PREFIX_*=SECRET_ID#KEY`: a prefix takes every key, `#KEY` one.
+    #[error(
+        "{spec:?}: PREFIX_* takes every key of the secret, #KEY one of them: write \
+         NAME={value} or PREFIX_*={id}"
+    )]
+    KeyWithPrefix {
+        /// The spec.
+        spec: String,
+        /// The secret's name or ARN.
+        id: String,
+        /// What follows the `=`.
+        value: String,
+    },
+    /// Not an SSM parameter name: empty, longer than [`MAX_ID_LEN`], or
+    /// with a character SSM does not allow.
+    #[error(
+        "{spec:?}: {name:?} is not an SSM parameter name (letters, digits and /_+=.@-; at most \
+         {MAX_ID_LEN})"
+    )]
+    BadParameterName {
+        /// The spec.
+        spec: String,
+        /// The name given.
+        name: String,
+    },
+    /// Not a secret name or ARN: empty, longer than [`MAX_ID_LEN`], or with
+    /// a character Secrets Manager does not allow.
+    #[error(
+        "{spec:?}: {id:?} is not a secret name or ARN (letters, digits and /_+=.@-; at most \
+         {MAX_ID_LEN})"
+    )]
+    BadSecretId {
+        /// The spec.
+        spec: String,
+        /// The name or ARN given.
+        id: String,
+    },
+    /// No spec at all.
+    #[error("no secrets named: pass NAME=SECRET_ID or NAME=ssm:/PARAMETER (see --help)")]
+    NoneNamed,
+}
 
 /// Names a later step's shell needs as they are: a secret must not replace them.
 const RESERVED: [&str; 12] = [
@@ -121,10 +230,10 @@ pub fn var_name_of(raw: &str) -> String {
 /// Refuses names a later step's shell needs.
 pub fn check_not_reserved(name: &str, spec: &str) -> Result<(), SpecError> {
     if RESERVED.contains(&name) || name.starts_with("BASH_FUNC_") {
-        return Err(SpecError(format!(
-            "{spec:?} would replace ${name}, which the shell of every later step relies on: choose \
-             another name"
-        )));
+        return Err(SpecError::Reserved {
+            spec: spec.to_string(),
+            name: name.to_string(),
+        });
     }
     Ok(())
 }
@@ -133,10 +242,9 @@ impl Spec {
     /// Parses one `TARGET=SOURCE` (see the module's table).
     pub fn parse(raw: &str) -> Result<Spec, SpecError> {
         let Some((target, source)) = raw.split_once('=') else {
-            return Err(SpecError(format!(
-                "{raw:?} names no variable: write NAME=SECRET_ID (or NAME=ssm:/PARAMETER), e.g. \
-                 DB_PASSWORD={raw}"
-            )));
+            return Err(SpecError::NoVariable {
+                spec: raw.to_string(),
+            });
         };
         let (target, source) = (target.trim(), source.trim());
         let target = match target.strip_suffix('*') {
@@ -144,19 +252,18 @@ impl Spec {
                 Target::Prefix(prefix.to_string())
             }
             Some(prefix) => {
-                return Err(SpecError(format!(
-                    "{raw:?}: the prefix {prefix:?} is not the start of a variable name (letters, \
-                     digits and _, not starting with a digit): use {}*",
-                    var_name_of(prefix)
-                )))
+                return Err(SpecError::BadPrefix {
+                    spec: raw.to_string(),
+                    prefix: prefix.to_string(),
+                })
             }
             None if is_var_name(target) => Target::Var(target.to_string()),
             None => {
-                return Err(SpecError(format!(
-                    "{raw:?}: {target:?} is not a variable name (letters, digits and _, not \
-                     starting with a digit): use {}={source}",
-                    var_name_of(target)
-                )))
+                return Err(SpecError::BadName {
+                    spec: raw.to_string(),
+                    name: target.to_string(),
+                    value: source.to_string(),
+                })
             }
         };
         if let Target::Var(name) = &target {
@@ -164,14 +271,19 @@ impl Spec {
         }
         let source = match source.strip_prefix("ssm:") {
             Some(name) => {
-                check_id(name, raw, "an SSM parameter name")?;
+                if !is_id(name) {
+                    return Err(SpecError::BadParameterName {
+                        spec: raw.to_string(),
+                        name: name.to_string(),
+                    });
+                }
                 match &target {
                     Target::Prefix(_) => Source::Path(name.to_string()),
                     Target::Var(_) if name.ends_with('/') && name.len() > 1 => {
-                        return Err(SpecError(format!(
-                            "{raw:?}: {name} is a path, which holds several parameters: name them \
-                             with a prefix, e.g. APP_*=ssm:{name}"
-                        )))
+                        return Err(SpecError::PathForOneVariable {
+                            spec: raw.to_string(),
+                            path: name.to_string(),
+                        })
                     }
                     Target::Var(_) => Source::Parameter(name.to_string()),
                 }
@@ -180,19 +292,24 @@ impl Spec {
                 let (id, key) = match source.split_once('#') {
                     Some((id, key)) if !key.is_empty() => (id, Some(key.to_string())),
                     Some(_) => {
-                        return Err(SpecError(format!(
-                            "{raw:?}: nothing after #: write SECRET_ID#KEY for one key of a JSON \
-                             secret, or leave # out for the whole secret"
-                        )))
+                        return Err(SpecError::EmptyKey {
+                            spec: raw.to_string(),
+                        })
                     }
                     None => (source, None),
                 };
-                check_id(id, raw, "a secret name or ARN")?;
+                if !is_id(id) {
+                    return Err(SpecError::BadSecretId {
+                        spec: raw.to_string(),
+                        id: id.to_string(),
+                    });
+                }
                 if key.is_some() && matches!(target, Target::Prefix(_)) {
-                    return Err(SpecError(format!(
-                        "{raw:?}: PREFIX_* takes every key of the secret, #KEY one of them: write \
-                         NAME={source} or PREFIX_*={id}"
-                    )));
+                    return Err(SpecError::KeyWithPrefix {
+                        spec: raw.to_string(),
+                        id: id.to_string(),
+                        value: source.to_string(),
+                    });
                 }
                 Source::Secret {
                     id: id.to_string(),
@@ -212,21 +329,15 @@ impl Spec {
             .map(Spec::parse)
             .collect::<Result<Vec<_>, _>>()?;
         if specs.is_empty() {
-            return Err(SpecError(
-                "no secrets named: pass NAME=SECRET_ID or NAME=ssm:/PARAMETER (see --help)".into(),
-            ));
+            return Err(SpecError::NoneNamed);
         }
         Ok(specs)
     }
 }
 
-fn check_id(id: &str, spec: &str, what: &str) -> Result<(), SpecError> {
-    if id.is_empty() || id.len() > 2048 || !id.chars().all(id_char) {
-        return Err(SpecError(format!(
-            "{spec:?}: {id:?} is not {what} (letters, digits and /_+=.@-; at most 2048)"
-        )));
-    }
-    Ok(())
+/// Whether `id` can be a secret's or a parameter's name or ARN.
+fn is_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.chars().all(id_char)
 }
 
 #[cfg(test)]
@@ -289,25 +400,136 @@ mod tests {
 
     #[test]
     fn wrong_names_are_refused_with_the_name_they_could_be() {
-        let e = Spec::parse("db-password=prod/db").unwrap_err().0;
+        let e = Spec::parse("db-password=prod/db").unwrap_err().to_string();
         assert!(e.contains("DB_PASSWORD=prod/db"), "{e}");
-        let e = Spec::parse("1X=prod/db").unwrap_err().0;
+        let e = Spec::parse("1X=prod/db").unwrap_err().to_string();
         assert!(e.contains("_1X=prod/db"), "{e}");
-        let e = Spec::parse("prod/db").unwrap_err().0;
+        let e = Spec::parse("prod/db").unwrap_err().to_string();
         assert!(e.contains("NAME=SECRET_ID"), "{e}");
-        let e = Spec::parse("a-b*=prod/db").unwrap_err().0;
+        let e = Spec::parse("a-b*=prod/db").unwrap_err().to_string();
         assert!(e.contains("A_B*"), "{e}");
-        assert!(Spec::parse("PATH=prod/db").unwrap_err().0.contains("$PATH"));
+        assert!(Spec::parse("PATH=prod/db")
+            .unwrap_err()
+            .to_string()
+            .contains("$PATH"));
         assert!(Spec::parse("BASH_FUNC_x=prod/db").is_err());
         assert!(Spec::parse("X=ssm:/app/")
             .unwrap_err()
-            .0
+            .to_string()
             .contains("APP_*=ssm:/app/"));
         assert!(Spec::parse("X=prod/db#").is_err());
         assert!(Spec::parse("X_*=prod/db#k").is_err());
         assert!(Spec::parse("X=$(id)").is_err());
         assert!(Spec::parse("X=").is_err());
         assert!(Spec::parse("X=ssm:").is_err());
+    }
+
+    #[test]
+    fn each_refusal_is_a_kind_a_caller_can_match() {
+        let spec = |s: &str| s.to_string();
+        let cases = [
+            (
+                "prod/db",
+                SpecError::NoVariable {
+                    spec: spec("prod/db"),
+                },
+            ),
+            (
+                "a-b*=prod/db",
+                SpecError::BadPrefix {
+                    spec: spec("a-b*=prod/db"),
+                    prefix: spec("a-b"),
+                },
+            ),
+            (
+                "db-password = prod/db",
+                SpecError::BadName {
+                    spec: spec("db-password = prod/db"),
+                    name: spec("db-password"),
+                    value: spec("prod/db"),
+                },
+            ),
+            (
+                "LD_PRELOAD=prod/db",
+                SpecError::Reserved {
+                    spec: spec("LD_PRELOAD=prod/db"),
+                    name: spec("LD_PRELOAD"),
+                },
+            ),
+            (
+                "X=ssm:/app/",
+                SpecError::PathForOneVariable {
+                    spec: spec("X=ssm:/app/"),
+                    path: spec("/app/"),
+                },
+            ),
+            (
+                "X=prod/db#",
+                SpecError::EmptyKey {
+                    spec: spec("X=prod/db#"),
+                },
+            ),
+            (
+                "X_*=prod/db#k",
+                SpecError::KeyWithPrefix {
+                    spec: spec("X_*=prod/db#k"),
+                    id: spec("prod/db"),
+                    value: spec("prod/db#k"),
+                },
+            ),
+            (
+                "X=ssm:a b",
+                SpecError::BadParameterName {
+                    spec: spec("X=ssm:a b"),
+                    name: spec("a b"),
+                },
+            ),
+            (
+                "X=$(id)",
+                SpecError::BadSecretId {
+                    spec: spec("X=$(id)"),
+                    id: spec("$(id)"),
+                },
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(Spec::parse(raw), Err(want), "{raw}");
+        }
+        let long = "a".repeat(MAX_ID_LEN + 1);
+        assert!(matches!(
+            Spec::parse(&format!("X={long}")),
+            Err(SpecError::BadSecretId { id, .. }) if id == long
+        ));
+        assert!(Spec::parse(&format!("X={}", &long[1..])).is_ok());
+        assert_eq!(Spec::parse_all(&[]), Err(SpecError::NoneNamed));
+        assert_eq!(
+            check_not_reserved("PATH", "SSM parameter /app/path"),
+            Err(SpecError::Reserved {
+                spec: spec("SSM parameter /app/path"),
+                name: spec("PATH"),
+            })
+        );
+    }
+
+    #[test]
+    fn the_texts_name_the_spec_and_the_fix() {
+        let text = |raw: &str| Spec::parse(raw).unwrap_err().to_string();
+        assert_eq!(
+            text("a-b*=prod/db"),
+            r#""a-b*=prod/db": the prefix "a-b" is not the start of a variable name (letters, digits and _, not starting with a digit): use A_B*"#
+        );
+        assert_eq!(
+            text("1X=prod/db"),
+            r#""1X=prod/db": "1X" is not a variable name (letters, digits and _, not starting with a digit): use _1X=prod/db"#
+        );
+        assert_eq!(
+            text("X=ssm:"),
+            r#""X=ssm:": "" is not an SSM parameter name (letters, digits and /_+=.@-; at most 2048)"#
+        );
+        assert_eq!(
+            text("BASH_FUNC_x=prod/db"),
+            r#""BASH_FUNC_x=prod/db" would replace $BASH_FUNC_x, which the shell of every later step relies on: choose another name"#
+        );
     }
 
     #[test]

@@ -46,9 +46,10 @@ impl Operator {
             Some(("ForAnyValue", rest)) => (Some(SetOp::AnyValue), rest),
             Some(("ForAllValues", rest)) => (Some(SetOp::AllValues), rest),
             Some((q, _)) => {
-                return Err(PolicyError(format!(
-                    "unknown condition set operator {q:?} in {name:?} (IAM knows ForAnyValue and ForAllValues)"
-                )))
+                return Err(PolicyError::SetOperator {
+                    set: q.to_string(),
+                    operator: name.to_string(),
+                })
             }
         };
         let (rest, if_exists) = match rest.strip_suffix("IfExists") {
@@ -65,16 +66,15 @@ impl Operator {
             "Bool" => (Base::Bool, false),
             "Null" => (Base::Null, false),
             _ => {
-                return Err(PolicyError(format!(
-                    "condition operator {name:?} is not one aws-oidc evaluates (String*, Bool, \
-                     Null, with IfExists and ForAnyValue:/ForAllValues:); check that condition by hand"
-                )))
+                return Err(PolicyError::UnsupportedOperator {
+                    operator: name.to_string(),
+                })
             }
         };
         if base == Base::Null && (if_exists || set.is_some()) {
-            return Err(PolicyError(format!(
-                "{name:?}: Null takes neither IfExists nor a set operator"
-            )));
+            return Err(PolicyError::QualifiedNull {
+                operator: name.to_string(),
+            });
         }
         Ok(Operator {
             set,
@@ -96,9 +96,9 @@ pub fn text(v: &Value) -> Result<String, PolicyError> {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(PolicyError(format!(
-            "unsupported value {other} (a condition value is a string, number or boolean)"
-        ))),
+        other => Err(PolicyError::ConditionValue {
+            found: other.clone(),
+        }),
     }
 }
 
@@ -109,9 +109,7 @@ pub fn policy_values(v: &Value) -> Result<Vec<String>, PolicyError> {
         one => vec![text(one)?],
     };
     if values.is_empty() {
-        return Err(PolicyError(
-            "a condition key has an empty list of values".into(),
-        ));
+        return Err(PolicyError::NoValues);
     }
     Ok(values)
 }
@@ -347,9 +345,41 @@ mod tests {
         assert!(Operator::parse("ForSomeValues:StringLike").is_err());
         assert!(Operator::parse("NumericLessThan")
             .unwrap_err()
-            .0
+            .to_string()
             .contains("by hand"));
         assert!(Operator::parse("IfExists").is_err());
+    }
+
+    #[test]
+    fn each_refused_operator_or_value_is_its_own_kind() {
+        let op = |name: &str| Operator::parse(name).unwrap_err();
+        assert!(matches!(
+            op("ForSomeValues:StringLike"),
+            PolicyError::SetOperator { set, operator }
+                if set == "ForSomeValues" && operator == "ForSomeValues:StringLike"
+        ));
+        assert!(matches!(
+            op("NumericLessThan"),
+            PolicyError::UnsupportedOperator { operator } if operator == "NumericLessThan"
+        ));
+        for null in ["NullIfExists", "ForAllValues:Null"] {
+            assert!(matches!(
+                op(null),
+                PolicyError::QualifiedNull { operator } if operator == null
+            ));
+        }
+        assert!(matches!(
+            policy_values(&serde_json::json!(["a", {"b": 1}])),
+            Err(PolicyError::ConditionValue { found }) if found == serde_json::json!({"b": 1})
+        ));
+        assert!(matches!(
+            policy_values(&serde_json::json!([])),
+            Err(PolicyError::NoValues)
+        ));
+        assert_eq!(
+            text(&Value::Null).unwrap_err().to_string(),
+            "unsupported value null (a condition value is a string, number or boolean)"
+        );
     }
 
     /// A regex-free reference: recursive matching over the same tokens.

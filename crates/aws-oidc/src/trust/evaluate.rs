@@ -151,8 +151,7 @@ pub struct TrustPolicy(Value);
 impl TrustPolicy {
     /// Reads a trust policy from JSON text and checks its shape and operators.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let policy: Value = serde_json::from_str(text)
-            .map_err(|e| PolicyError(format!("the trust policy is not JSON: {e}")))?;
+        let policy: Value = serde_json::from_str(text).map_err(PolicyError::NotJson)?;
         Self::from_value(policy)
     }
 
@@ -170,33 +169,26 @@ impl TrustPolicy {
 
 fn statements(policy: &Value) -> Result<Vec<&Map<String, Value>>, PolicyError> {
     let Some(statement) = policy.get("Statement") else {
-        return Err(PolicyError("the trust policy has no Statement".into()));
+        return Err(PolicyError::NoStatement);
     };
     let mut out = Vec::new();
     for st in list(statement) {
         let Value::Object(st) = st else {
-            return Err(PolicyError("each Statement must be a JSON object".into()));
+            return Err(PolicyError::StatementNotObject);
         };
         if !matches!(
             st.get("Effect").and_then(Value::as_str),
             Some("Allow" | "Deny")
         ) {
-            return Err(PolicyError(format!(
-                "Effect must be \"Allow\" or \"Deny\", not {}",
-                st.get("Effect")
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| "missing".into())
-            )));
+            return Err(PolicyError::Effect {
+                found: st.get("Effect").cloned(),
+            });
         }
         if st.contains_key("Principal") == st.contains_key("NotPrincipal") {
-            return Err(PolicyError(
-                "a trust policy statement needs exactly one of Principal and NotPrincipal".into(),
-            ));
+            return Err(PolicyError::PrincipalOrNot);
         }
         if st.contains_key("Action") == st.contains_key("NotAction") {
-            return Err(PolicyError(
-                "a statement needs exactly one of Action and NotAction".into(),
-            ));
+            return Err(PolicyError::ActionOrNot);
         }
         for p in ["Principal", "NotPrincipal"]
             .iter()
@@ -208,13 +200,13 @@ fn statements(policy: &Value) -> Result<Vec<&Map<String, Value>>, PolicyError> {
                     if let Some(k) = kinds.keys().find(|k| {
                         !["AWS", "Federated", "Service", "CanonicalUser"].contains(&k.as_str())
                     }) {
-                        return Err(PolicyError(format!("unknown principal type {k:?}")));
+                        return Err(PolicyError::PrincipalType { kind: k.clone() });
                     }
                 }
-                _ => {
-                    return Err(PolicyError(
-                        "Principal must be \"*\" or an object such as {\"Federated\": ARN}".into(),
-                    ))
+                found => {
+                    return Err(PolicyError::PrincipalShape {
+                        found: found.clone(),
+                    })
                 }
             }
         }
@@ -229,7 +221,7 @@ fn statements(policy: &Value) -> Result<Vec<&Map<String, Value>>, PolicyError> {
     if policy.is_object() {
         Ok(out)
     } else {
-        Err(PolicyError("the trust policy must be a JSON object".into()))
+        Err(PolicyError::NotObject)
     }
 }
 
@@ -241,14 +233,14 @@ fn conditions(st: &Map<String, Value>) -> Result<Vec<OperatorBlock<'_>>, PolicyE
         return Ok(Vec::new());
     };
     let Value::Object(cond) = cond else {
-        return Err(PolicyError("Condition must be a JSON object".into()));
+        return Err(PolicyError::ConditionNotObject);
     };
     cond.iter()
         .map(|(op, block)| match block {
             Value::Object(b) => Ok((op.as_str(), b)),
-            _ => Err(PolicyError(format!(
-                "condition operator {op:?} must map keys to values"
-            ))),
+            _ => Err(PolicyError::OperatorBlock {
+                operator: op.clone(),
+            }),
         })
         .collect()
 }
@@ -601,8 +593,71 @@ mod tests {
             ("{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"x\", \"Condition\": {\"StringEquals\": {\"k\": []}}}}", "empty list"),
             ("not json", "not JSON"),
         ] {
-            let err = parse(text).unwrap_err().0;
+            let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn each_malformation_is_its_own_kind_with_what_was_found() {
+        let err = |policy: Value| TrustPolicy::from_value(policy).unwrap_err();
+        let statement = |extra: Value| {
+            let mut st = json!({"Effect": "Allow", "Principal": "*", "Action": "x"});
+            for (k, v) in extra.as_object().unwrap() {
+                st[k] = v.clone();
+            }
+            json!({ "Statement": st })
+        };
+        assert!(matches!(
+            parse("{\"Statement\": "),
+            Err(PolicyError::NotJson(_))
+        ));
+        assert!(matches!(err(json!([])), PolicyError::NoStatement));
+        assert!(matches!(
+            err(json!({"Statement": [1]})),
+            PolicyError::StatementNotObject
+        ));
+        assert!(matches!(
+            err(json!({"Statement": {"Effect": "allow"}})),
+            PolicyError::Effect { found: Some(f) } if f == "allow"
+        ));
+        assert!(matches!(
+            err(json!({"Statement": {}})),
+            PolicyError::Effect { found: None }
+        ));
+        assert_eq!(
+            err(json!({"Statement": {}})).to_string(),
+            "Effect must be \"Allow\" or \"Deny\", not missing"
+        );
+        assert!(matches!(
+            err(statement(json!({"NotPrincipal": "*"}))),
+            PolicyError::PrincipalOrNot
+        ));
+        assert!(matches!(
+            err(statement(json!({"NotAction": "y"}))),
+            PolicyError::ActionOrNot
+        ));
+        assert!(matches!(
+            err(statement(json!({"Principal": 7}))),
+            PolicyError::PrincipalShape { found } if found == 7
+        ));
+        assert!(matches!(
+            err(statement(json!({"Principal": {"Bad": "x"}}))),
+            PolicyError::PrincipalType { kind } if kind == "Bad"
+        ));
+        assert!(matches!(
+            err(statement(json!({"Condition": []}))),
+            PolicyError::ConditionNotObject
+        ));
+        assert!(matches!(
+            err(statement(json!({"Condition": {"StringEquals": "k"}}))),
+            PolicyError::OperatorBlock { operator } if operator == "StringEquals"
+        ));
+        assert!(matches!(
+            err(statement(
+                json!({"Condition": {"DateLessThan": {"k": "v"}}})
+            )),
+            PolicyError::UnsupportedOperator { .. }
+        ));
     }
 }

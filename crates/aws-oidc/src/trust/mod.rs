@@ -32,9 +32,91 @@ use crate::token::Claims;
 pub use evaluate::{Evaluation, Principal, Request, TrustPolicy};
 
 /// A trust policy that is not well-formed, or uses what this checker does not evaluate.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct PolicyError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    /// The text is not JSON.
+    #[error("the trust policy is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The document is not a JSON object.
+    #[error("the trust policy must be a JSON object")]
+    NotObject,
+    /// The document has no `Statement`.
+    #[error("the trust policy has no Statement")]
+    NoStatement,
+    /// A statement is not a JSON object.
+    #[error("each Statement must be a JSON object")]
+    StatementNotObject,
+    /// A statement's `Effect` is missing, or neither `Allow` nor `Deny`.
+    #[error(
+        "Effect must be \"Allow\" or \"Deny\", not {}",
+        .found.as_ref().map_or_else(|| "missing".into(), Value::to_string)
+    )]
+    Effect {
+        /// The `Effect` given, if any.
+        found: Option<Value>,
+    },
+    /// A statement has both `Principal` and `NotPrincipal`, or neither.
+    #[error("a trust policy statement needs exactly one of Principal and NotPrincipal")]
+    PrincipalOrNot,
+    /// A statement has both `Action` and `NotAction`, or neither.
+    #[error("a statement needs exactly one of Action and NotAction")]
+    ActionOrNot,
+    /// A principal is neither `"*"` nor an object.
+    #[error("Principal must be \"*\" or an object such as {{\"Federated\": ARN}}")]
+    PrincipalShape {
+        /// The principal given.
+        found: Value,
+    },
+    /// A principal type other than `AWS`, `Federated`, `Service` and `CanonicalUser`.
+    #[error("unknown principal type {kind:?}")]
+    PrincipalType {
+        /// The type given.
+        kind: String,
+    },
+    /// `Condition` is not a JSON object.
+    #[error("Condition must be a JSON object")]
+    ConditionNotObject,
+    /// A condition operator's block is not an object of keys and values.
+    #[error("condition operator {operator:?} must map keys to values")]
+    OperatorBlock {
+        /// The operator.
+        operator: String,
+    },
+    /// A set operator other than `ForAnyValue` and `ForAllValues`.
+    #[error(
+        "unknown condition set operator {set:?} in {operator:?} (IAM knows ForAnyValue and ForAllValues)"
+    )]
+    SetOperator {
+        /// What stood before the `:`.
+        set: String,
+        /// The whole operator.
+        operator: String,
+    },
+    /// An operator this checker does not evaluate (IAM may know it).
+    #[error(
+        "condition operator {operator:?} is not one aws-oidc evaluates (String*, Bool, \
+         Null, with IfExists and ForAnyValue:/ForAllValues:); check that condition by hand"
+    )]
+    UnsupportedOperator {
+        /// The operator.
+        operator: String,
+    },
+    /// `Null` with `IfExists` or a set operator.
+    #[error("{operator:?}: Null takes neither IfExists nor a set operator")]
+    QualifiedNull {
+        /// The operator.
+        operator: String,
+    },
+    /// A condition value that is not a string, number or boolean.
+    #[error("unsupported value {found} (a condition value is a string, number or boolean)")]
+    ConditionValue {
+        /// The value given.
+        found: Value,
+    },
+    /// A condition key with an empty list of values.
+    #[error("a condition key has an empty list of values")]
+    NoValues,
+}
 
 /// A trust policy file that cannot be used.
 #[derive(Debug, thiserror::Error)]
