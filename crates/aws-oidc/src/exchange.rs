@@ -17,8 +17,8 @@ use crate::diagnose;
 use crate::env::Env;
 use crate::failure::StsFailure;
 use crate::request::{
-    check_session_tags, parse_policy_arns, parse_region, AccountId, AssumeRequest, ChainRequest,
-    RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
+    check_session_tags, parse_policy_arns, AccountId, AssumeRequest, ChainRequest, RoleArn,
+    SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
@@ -203,10 +203,7 @@ impl Exchange {
 
         let role_arn = RoleArn::parse(&role_arn.ok_or(SettingsError::NoRole)?)?;
         check_account(&role_arn, &allowed)?;
-        let region = settings::REGION
-            .resolve(region_flag.as_deref(), env)
-            .map(|(raw, _)| parse_region(&raw))
-            .transpose()?;
+        let region = settings::region(region_flag.as_deref(), env)?;
         let session_name = match &session_name {
             Some(s) => SessionName::sanitize(s)?,
             None => SessionName::default_for_job(
@@ -345,6 +342,14 @@ impl Exchange {
     /// The chained request, if any.
     pub fn chain(&self) -> Option<&ChainRequest> {
         self.plan.chain.as_ref()
+    }
+
+    /// The role the credentials act as: the chained one, if any.
+    pub fn final_role(&self) -> &RoleArn {
+        match &self.plan.chain {
+            Some(chain) => &chain.role_arn,
+            None => &self.plan.request.role_arn,
+        }
     }
 
     /// How STS is reached.

@@ -45,6 +45,7 @@ pub mod codeartifact;
 pub mod credential_helper;
 pub mod credential_source;
 pub mod credentials;
+pub mod deliver;
 mod diagnose;
 #[cfg(feature = "ecr")]
 pub mod docker_config;
@@ -84,8 +85,10 @@ pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
 pub use canned_answer::read_answer;
 pub use cleanup::Cleaned;
 pub use credentials::Credentials;
+pub use deliver::{Delivered, Payload, TargetOptions, Targets, Wrote};
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
+pub use ledger::ValidUntil;
 pub use settings::SettingsError;
 pub use sts::{EndpointError, StsSettings};

@@ -174,6 +174,12 @@ pub enum SettingsError {
         /// Why.
         error: ExpandError,
     },
+    /// No region for a regional service (what, e.g. `EKS clusters are`).
+    #[error(
+        "{0} regional, and no region is set: pass --region (orb: region) or set AWS_REGION or \
+         AWS_DEFAULT_REGION"
+    )]
+    RegionRequired(&'static str),
     /// A value was refused (the message names it and the fix).
     #[error(transparent)]
     Input(#[from] InputError),
@@ -332,6 +338,25 @@ pub fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
         };
     }
     Ok(policy)
+}
+
+/// The region: `flag`, else the rest of the [`REGION`] chain, checked;
+/// `None` when none is set anywhere.
+pub fn region(flag: Option<&str>, env: Env) -> Result<Option<String>, SettingsError> {
+    Ok(REGION
+        .resolve(flag, env)
+        .map(|(raw, _)| crate::request::parse_region(&raw))
+        .transpose()?)
+}
+
+/// The region for a regional service: as [`region`], and none is an error
+/// that says `what` (`"EKS clusters are"`) needs one.
+pub fn required_region(
+    flag: Option<&str>,
+    env: Env,
+    what: &'static str,
+) -> Result<String, SettingsError> {
+    region(flag, env)?.ok_or(SettingsError::RegionRequired(what))
 }
 
 /// One option's value: expanded from `env` with `--expand-env`, and blank

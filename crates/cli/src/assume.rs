@@ -10,7 +10,7 @@ use aws_oidc::settings::{process_env, Shadow};
 use aws_oidc::sinks::profile::{self, ProfileContent};
 use aws_oidc::sinks::{self, shell};
 use aws_oidc::trust::TrustPolicy;
-use aws_oidc::{CachedExchange, Exchange};
+use aws_oidc::{CachedExchange, Exchange, ValidUntil};
 use clap::Args;
 
 use crate::output::{print_stdout, say};
@@ -176,10 +176,9 @@ fn already_valid(v: &Validated, ledger: Option<&Ledger>) -> bool {
     say!(
         "aws-oidc: {} already hold credentials for {role}, valid {} (more than --skip-if-valid {minutes} min): nothing to do",
         labels.join(" and "),
-        if first > SystemTime::now() + Duration::from_secs(u64::from(u32::MAX) / 2) {
-            "for as long as the profile refreshes itself".to_string()
-        } else {
-            format!("until {}", aws_oidc::credentials::rfc3339(first))
+        match first {
+            ValidUntil::Refreshes => "for as long as the profile refreshes itself".to_string(),
+            ValidUntil::At(t) => format!("until {}", aws_oidc::credentials::rfc3339(t)),
         }
     );
     true

@@ -92,6 +92,25 @@ pub fn credential_vars<'a>(
     vars
 }
 
+/// The variables for long-lived keys: no session token, no expiry.
+pub fn static_key_vars<'a>(
+    keys: &'a StaticKeys,
+    region: Option<&'a str>,
+) -> Vec<(&'static str, &'a [u8])> {
+    let mut vars: Vec<(&'static str, &'a [u8])> = vec![
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            keys.secret_access_key.expose().as_bytes(),
+        ),
+    ];
+    if let Some(r) = region {
+        vars.push(("AWS_REGION", r.as_bytes()));
+        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
+    }
+    vars
+}
+
 /// Why a shell sink failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellSinkError {
@@ -131,19 +150,8 @@ pub fn append_static_keys(
     region: Option<&str>,
     header: &str,
 ) -> Result<(), ShellSinkError> {
-    let mut vars: Vec<(&str, &[u8])> = vec![
-        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            keys.secret_access_key.expose().as_bytes(),
-        ),
-    ];
-    if let Some(r) = region {
-        vars.push(("AWS_REGION", r.as_bytes()));
-        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
-    }
     let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
-    text.extend(render(&vars, "export ")?);
+    text.extend(render(&static_key_vars(keys, region), "export ")?);
     text.extend_from_slice(b"unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n");
     files::append(path, &text)?;
     Ok(())
