@@ -11,7 +11,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::ca_bundle::CaBundleError;
-use crate::expand::{expand, ExpandError};
 use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
@@ -165,14 +164,6 @@ pub enum SettingsError {
     RegionNeeded {
         /// What needs it, e.g. `AWS_USE_FIPS_ENDPOINT=true`.
         needs: String,
-    },
-    /// `--expand-env` could not expand an option.
-    #[error("cannot expand {option}: {error}")]
-    Expand {
-        /// The option, e.g. `--region`.
-        option: &'static str,
-        /// Why.
-        error: ExpandError,
     },
     /// No region for a regional service (what, e.g. `EKS clusters are`).
     #[error(
@@ -357,23 +348,6 @@ pub fn required_region(
     what: &'static str,
 ) -> Result<String, SettingsError> {
     region(flag, env)?.ok_or(SettingsError::RegionRequired(what))
-}
-
-/// One option's value: expanded from `env` with `--expand-env`, and blank
-/// (before or after expansion) taken as not given.
-pub fn option_value(
-    value: Option<String>,
-    expand_env: bool,
-    option: &'static str,
-    env: Env,
-) -> Result<Option<String>, SettingsError> {
-    let value = match value {
-        Some(v) if expand_env => {
-            Some(expand(&v, env).map_err(|error| SettingsError::Expand { option, error })?)
-        }
-        other => other,
-    };
-    Ok(value.filter(|v| !v.trim().is_empty()))
 }
 
 #[cfg(test)]
