@@ -10,7 +10,7 @@ use aws_oidc::credential_helper::{self, Action};
 use aws_oidc::settings::process_env;
 use clap::Args;
 
-use crate::output::{print_stdout, say};
+use crate::output::{print_stdout, say, scrub};
 use crate::values::open_cache;
 
 /// The name Docker runs it by: `credHelpers` value `aws-oidc`.
@@ -71,7 +71,7 @@ fn answer(action: &str) -> ExitCode {
     };
     let timeout = match credential_helper::timeout_from_env(&process_env) {
         Ok(t) => t,
-        Err(e) => return reply(&e.to_string(), false),
+        Err(e) => return reply(&scrub(&e.to_string()), false),
     };
     let cache = match action {
         Action::Get => open_cache(),
@@ -79,7 +79,7 @@ fn answer(action: &str) -> ExitCode {
     };
     match credential_helper::answer(action, std::io::stdin(), &process_env, cache, timeout) {
         Ok(text) => reply(&text, true),
-        // The protocol reads errors from stdout.
-        Err(e) => reply(&e.to_string(), false),
+        // The protocol reads errors from stdout, scrubbed as every message is.
+        Err(e) => reply(&scrub(&e.to_string()), false),
     }
 }

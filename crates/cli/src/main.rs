@@ -171,9 +171,24 @@ enum Command {
 
 /// Prints clap's help, version or usage error, and its exit status; unlike
 /// `clap::Error::exit`, help that cannot be written (a full stdout) fails.
+/// A usage error quotes what was typed, which may be a token or key put in
+/// the wrong place: one that would show a secret goes through the one
+/// printer, scrubbed (and uncoloured).
 fn clap_exit(e: &clap::Error) -> ExitCode {
+    let status = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+    if e.use_stderr() {
+        let text = e.render().to_string();
+        if output::scrub(&text) != text {
+            output::message(text.trim_end());
+            return if output::stderr_failed() {
+                ExitCode::FAILURE
+            } else {
+                status
+            };
+        }
+    }
     match e.print() {
-        Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)),
+        Ok(()) => status,
         Err(_) => ExitCode::FAILURE,
     }
 }
