@@ -170,7 +170,8 @@ pub fn append_exports(
     Ok(())
 }
 
-/// Writes any `vars` as a dotenv file, as [`write_dotenv`] does.
+/// Writes `vars` as a dotenv file: a regular file is replaced atomically
+/// (mode 0600); a named pipe or character device (`/dev/stdout`) is written through.
 pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), ShellSinkError> {
     let text = render(vars, "")?;
     files::write_target(path, &text, 0o600)?;
@@ -180,19 +181,6 @@ pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), Shel
 /// Checks, changing nothing, that a dotenv file can be written at `path`.
 pub fn check_dotenv(path: &Path) -> Result<(), FileError> {
     files::check_writable(path, true, false)
-}
-
-/// Writes a dotenv file: a regular file is replaced atomically (mode 0600);
-/// a named pipe or character device (`/dev/stdout`) is written through.
-pub fn write_dotenv(
-    path: &Path,
-    creds: &Credentials,
-    region: Option<&str>,
-) -> Result<(), ShellSinkError> {
-    let exp = creds.expiration_rfc3339();
-    let text = render(&credential_vars(creds, region, &exp), "")?;
-    files::write_target(path, &text, 0o600)?;
-    Ok(())
 }
 
 #[cfg(test)]
