@@ -32,6 +32,54 @@ pub struct Cleaned {
     pub registry_files: Vec<String>,
 }
 
+impl Cleaned {
+    /// Whether nothing was recorded: nothing taken back, nothing left.
+    pub fn is_empty(&self) -> bool {
+        *self == Cleaned::default()
+    }
+
+    /// What was taken back, one phrase each, for the one-line summary.
+    pub fn done(&self) -> Vec<String> {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut did = Vec::new();
+        if !self.unset_in.is_empty() {
+            let paths: Vec<String> = self
+                .unset_in
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            did.push(format!(
+                "unset the exported variables in {}",
+                paths.join(", ")
+            ));
+        }
+        if !self.profiles.is_empty() {
+            let names: Vec<String> = self.profiles.iter().map(|p| format!("{p:?}")).collect();
+            did.push(format!(
+                "removed profile{} {}",
+                plural(self.profiles.len()),
+                names.join(", ")
+            ));
+        }
+        if self.files > 0 {
+            did.push(format!(
+                "deleted {} file{} of credentials",
+                self.files,
+                plural(self.files)
+            ));
+        }
+        if !self.registries.is_empty() {
+            did.push(format!(
+                "removed the logins to {} from Docker's config file",
+                self.registries.join(", ")
+            ));
+        }
+        did.extend(self.kubeconfigs.iter().map(|k| format!("kubeconfig {k}")));
+        did.extend(self.registry_files.iter().cloned());
+        did
+    }
+}
+
 impl Ledger {
     /// Takes back everything recorded: `unset` lines for what was exported,
     /// the profiles' keys and regions (and sections left empty), the files
@@ -293,6 +341,32 @@ mod tests {
     use crate::env::env_of;
     use crate::ledger::Ledger;
     use crate::platform;
+
+    #[test]
+    fn what_was_taken_back_is_said_in_one_phrase_each() {
+        assert!(Cleaned::default().is_empty() && Cleaned::default().done().is_empty());
+        let cleaned = Cleaned {
+            unset_in: vec![PathBuf::from("/tmp/bash_env")],
+            profiles: vec!["ci".into(), "prod".into()],
+            files: 1,
+            registries: vec!["public.ecr.aws".into()],
+            left: vec!["something".into()],
+            kubeconfigs: vec!["/k: removed context x".into()],
+            registry_files: vec!["/n/.npmrc: registry put back".into()],
+        };
+        assert!(!cleaned.is_empty());
+        assert_eq!(
+            cleaned.done(),
+            [
+                "unset the exported variables in /tmp/bash_env",
+                "removed profiles \"ci\", \"prod\"",
+                "deleted 1 file of credentials",
+                "removed the logins to public.ecr.aws from Docker's config file",
+                "kubeconfig /k: removed context x",
+                "/n/.npmrc: registry put back",
+            ]
+        );
+    }
 
     /// What `$BASH_ENV` holds after aws-oidc exported into it.
     const EXPORTED: &str =

@@ -82,6 +82,12 @@ pub enum HelperError {
          registry from credHelpers in Docker's config.json"
     )]
     Unsupported,
+    /// `$AWS_OIDC_TIMEOUT` is not a number of seconds.
+    #[error(
+        "invalid AWS_OIDC_TIMEOUT {0:?}: the seconds an ECR call may take, a whole number from 1 \
+         to 3600; fix it or unset it (the default is 60)"
+    )]
+    Timeout(String),
     /// stdin could not be read.
     #[error("cannot read the request on stdin: {0}")]
     Stdin(std::io::Error),
@@ -456,6 +462,18 @@ fn read_stdin<R: Read + Send + 'static>(stdin: R, wait: Duration) -> Result<Stri
     })
 }
 
+/// The time an ECR call may take: `$AWS_OIDC_TIMEOUT` seconds, else 60.  A
+/// value that is not a number is refused, not silently taken as 60.
+pub fn timeout_from_env(env: Env) -> Result<u64, HelperError> {
+    let Some(raw) = env("AWS_OIDC_TIMEOUT") else {
+        return Ok(60);
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
+        _ => Err(HelperError::Timeout(raw)),
+    }
+}
+
 /// Answers one action: the text for stdout.  `timeout_secs` bounds the ECR call.
 pub fn answer(
     action: Action,
@@ -646,6 +664,20 @@ mod tests {
             .unwrap();
         let err = settings.lookup("public.ecr.aws").unwrap_err().to_string();
         assert!(err.contains("named pipe"), "{err}");
+    }
+
+    #[test]
+    fn the_timeout_is_whole_seconds_from_the_environment_or_sixty() {
+        let env = |v: &'static str| move |k: &str| (k == "AWS_OIDC_TIMEOUT").then(|| v.to_string());
+        assert_eq!(timeout_from_env(&|_| None).unwrap(), 60);
+        assert_eq!(timeout_from_env(&env(" 30 ")).unwrap(), 30);
+        for bad in ["0", "3601", "1m"] {
+            let err = timeout_from_env(&env(bad)).unwrap_err();
+            assert!(
+                err.to_string().starts_with("invalid AWS_OIDC_TIMEOUT"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -30,8 +30,9 @@ use aws_smithy_types::date_time::{DateTime, Format};
 
 use crate::credentials::Secret;
 use crate::env::Env;
-use crate::exchange::{Exchange, ExchangeError};
+use crate::exchange::{Exchange, ExchangeError, RoleOptions};
 use crate::ini::{IniDoc, IniError};
+use crate::settings::SettingsError;
 use crate::sinks::profile::{ProfileError, ProfileName, SharedFiles};
 
 /// The longest a `credential_process` may take.
@@ -158,7 +159,60 @@ pub enum CredentialSourceError {
     Exchange(#[from] ExchangeError),
 }
 
+/// Why the options name no one source.
+#[derive(Debug, thiserror::Error)]
+pub enum ChooseError {
+    /// A profile and a role to assume.
+    #[error(
+        "--profile and --role-arn are two sources of credentials: pass one (the profile, or the \
+         role to assume now)"
+    )]
+    Both,
+    /// The profile's name is not valid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The role's options are not valid.
+    #[error(transparent)]
+    Role(#[from] SettingsError),
+}
+
 impl CredentialSource {
+    /// The source the options name: `profile`; or `role`, a role to assume
+    /// in this step (given on the command line: a role ARN only in the
+    /// environment is the one setup already assumed); else the environment.
+    /// Both is refused.
+    pub fn choose(
+        profile: Option<&str>,
+        role: Option<RoleOptions>,
+        env: Env,
+    ) -> Result<Self, ChooseError> {
+        let profile = profile.map(ProfileName::parse).transpose()?;
+        match (profile, role) {
+            (Some(_), Some(_)) => Err(ChooseError::Both),
+            (Some(p), None) => Ok(CredentialSource::Profile(p)),
+            (None, Some(role)) => Ok(CredentialSource::AssumeRole(Box::new(Exchange::resolve(
+                role, env,
+            )?))),
+            (None, None) => Ok(CredentialSource::Environment),
+        }
+    }
+
+    /// The profile named, if the credentials come from one.
+    pub fn profile(&self) -> Option<&ProfileName> {
+        match self {
+            CredentialSource::Profile(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// What the user should know about how a role's options were read.
+    pub fn notes(&self) -> &[String] {
+        match self {
+            CredentialSource::AssumeRole(x) => x.notes(),
+            _ => &[],
+        }
+    }
+
     /// What this source is, for messages.
     pub fn describe(&self, env: Env) -> String {
         match self {
@@ -481,6 +535,33 @@ fn run_process(
 mod tests {
     use super::*;
     use crate::env::env_of;
+
+    #[test]
+    fn a_profile_or_a_role_to_assume_or_else_the_environment() {
+        let env = env_of(&[("AWS_REGION", "eu-west-1")]);
+        let role = || RoleOptions {
+            role_arn: Some("arn:aws:iam::123456789012:role/ci".into()),
+            timeout_secs: 60,
+            ..RoleOptions::default()
+        };
+        assert!(matches!(
+            CredentialSource::choose(Some("ci"), Some(role()), &env),
+            Err(ChooseError::Both)
+        ));
+        let profile = CredentialSource::choose(Some("ci"), None, &env).unwrap();
+        assert_eq!(profile.profile().map(ProfileName::as_str), Some("ci"));
+        let assumed = CredentialSource::choose(None, Some(role()), &env).unwrap();
+        assert!(matches!(assumed, CredentialSource::AssumeRole(_)));
+        assert!(assumed.profile().is_none() && assumed.notes().is_empty());
+        assert!(matches!(
+            CredentialSource::choose(None, None, &env).unwrap(),
+            CredentialSource::Environment
+        ));
+        assert!(matches!(
+            CredentialSource::choose(Some("bad name]"), None, &env),
+            Err(ChooseError::Profile(_))
+        ));
+    }
 
     #[test]
     fn environment_keys_win_and_never_print() {

@@ -17,8 +17,8 @@ use crate::diagnose;
 use crate::env::Env;
 use crate::failure::StsFailure;
 use crate::request::{
-    check_session_tags, parse_policy_arns, parse_region, AccountId, AssumeRequest, ChainRequest,
-    RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
+    check_session_tags, parse_policy_arns, AccountId, AssumeRequest, ChainRequest, RoleArn,
+    SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
@@ -29,7 +29,8 @@ use crate::trust::{self, TrustPolicy};
 /// The SDK's name for STS's global endpoint, `https://sts.amazonaws.com`.
 const GLOBAL_REGION: &str = "aws-global";
 
-/// The role, token and STS options, as given (the binary's flags).
+/// The role, token and STS options, as given (the binary's flags, any
+/// `--expand-env` expansion done); a blank value counts as not given.
 #[derive(Debug, Clone, Default)]
 pub struct RoleOptions {
     /// `--role-arn`.
@@ -56,8 +57,6 @@ pub struct RoleOptions {
     pub external_id: Option<String>,
     /// `--chain-session-name`.
     pub chain_session_name: Option<String>,
-    /// `--expand-env`: expand `$VAR` in the values above.
-    pub expand_env: bool,
     /// `--timeout`, in seconds, retries included.
     pub timeout_secs: u64,
     /// `--verify`: check the final credentials with GetCallerIdentity.
@@ -161,29 +160,26 @@ impl Exchange {
     /// Validates everything, before any network call.  `env` is the
     /// environment the settings chains read.
     pub fn resolve(opts: RoleOptions, env: Env) -> Result<Exchange, SettingsError> {
-        let x = opts.expand_env;
-        let value = |v: Option<String>, option| settings::option_value(v, x, option, env);
-        let role_arn = value(opts.role_arn, "--role-arn")?;
-        let region_flag = value(opts.region, "--region")?;
-        let session_name = value(opts.session_name, "--session-name")?;
-        let policy = value(opts.policy, "--policy")?;
-        let endpoint_flag = value(opts.endpoint_url, "--endpoint-url")?;
-        let audience = value(opts.audience, "--audience")?;
-        let chain_role_arn = value(opts.chain_role_arn, "--chain-role-arn")?;
-        let external_id = value(opts.external_id, "--external-id")?;
-        let chain_session_name = value(opts.chain_session_name, "--chain-session-name")?;
-        let duration = value(opts.duration, "--duration")?;
-        let mut arns = Vec::new();
-        for arn in opts.policy_arns {
-            arns.extend(value(Some(arn), "--policy-arn")?);
-        }
+        let value = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let role_arn = value(opts.role_arn);
+        let region_flag = value(opts.region);
+        let session_name = value(opts.session_name);
+        let policy = value(opts.policy);
+        let endpoint_flag = value(opts.endpoint_url);
+        let audience = value(opts.audience);
+        let chain_role_arn = value(opts.chain_role_arn);
+        let external_id = value(opts.external_id);
+        let chain_session_name = value(opts.chain_session_name);
+        let duration = value(opts.duration);
+        let arns: Vec<String> = opts
+            .policy_arns
+            .into_iter()
+            .filter_map(|a| value(Some(a)))
+            .collect();
 
         let mut allowed = Vec::new();
         for ids in opts.allowed_account_ids {
-            for id in value(Some(ids), "--allowed-account-ids")?
-                .iter()
-                .flat_map(|v| v.split(','))
-            {
+            for id in ids.split(',') {
                 let id = id.trim();
                 if !id.is_empty() {
                     allowed.push(AccountId::parse(id, "--allowed-account-ids")?);
@@ -192,7 +188,7 @@ impl Exchange {
         }
         let mut tags = Vec::new();
         for tag in opts.tags {
-            if let Some(tag) = value(Some(tag), "--tag")? {
+            if let Some(tag) = value(Some(tag)) {
                 tags.push(SessionTag::parse(&tag)?);
             }
         }
@@ -203,10 +199,7 @@ impl Exchange {
 
         let role_arn = RoleArn::parse(&role_arn.ok_or(SettingsError::NoRole)?)?;
         check_account(&role_arn, &allowed)?;
-        let region = settings::REGION
-            .resolve(region_flag.as_deref(), env)
-            .map(|(raw, _)| parse_region(&raw))
-            .transpose()?;
+        let region = settings::region(region_flag.as_deref(), env)?;
         let session_name = match &session_name {
             Some(s) => SessionName::sanitize(s)?,
             None => SessionName::default_for_job(
@@ -345,6 +338,14 @@ impl Exchange {
     /// The chained request, if any.
     pub fn chain(&self) -> Option<&ChainRequest> {
         self.plan.chain.as_ref()
+    }
+
+    /// The role the credentials act as: the chained one, if any.
+    pub fn final_role(&self) -> &RoleArn {
+        match &self.plan.chain {
+            Some(chain) => &chain.role_arn,
+            None => &self.plan.request.role_arn,
+        }
     }
 
     /// How STS is reached.
@@ -738,18 +739,18 @@ mod tests {
     }
 
     #[test]
-    fn expand_env_expands_options_from_the_environment_given() {
-        let env = env_of(&[("AWS_REGION", "us-east-1"), ("ROLE", ROLE), ("EMPTY", "")]);
+    fn a_blank_option_counts_as_not_given() {
+        let env = env_of(&[("AWS_REGION", "us-east-1")]);
         let o = RoleOptions {
-            role_arn: Some("${ROLE}".into()),
-            session_name: Some("$EMPTY".into()),
-            expand_env: true,
+            session_name: Some("  ".into()),
+            policy_arns: vec![" ".into()],
             ..opts()
         };
         let x = Exchange::resolve(o, &env).unwrap();
-        assert_eq!(x.request().role_arn.as_str(), ROLE);
-        // An empty expansion counts as not given: the default name is used.
+        // The default name is used.
         assert!(!x.request().session_name.as_str().is_empty());
+        assert!(x.request().policy_arns.is_empty());
+        assert_eq!(x.final_role().as_str(), ROLE);
     }
 
     #[test]

@@ -412,7 +412,7 @@ impl Ledger {
     }
 
     /// Whether `target` still holds credentials for `role_arn` valid for
-    /// more than `min_left`: the expiry, when it does.
+    /// more than `min_left`: until when, when it does.
     pub fn still_valid(
         &self,
         target: &Target,
@@ -420,9 +420,9 @@ impl Ledger {
         min_left: Duration,
         now: SystemTime,
         env: Env,
-    ) -> Option<SystemTime> {
+    ) -> Option<ValidUntil> {
         let fresh = |g: &Grant| g.fresh_for(role_arn, min_left, now);
-        let until = Grant::expiry;
+        let until = |g: &Grant| ValidUntil::At(g.expiry());
         self.entries().iter().rev().find_map(|w| match (w, target) {
             (
                 Written::BashEnv {
@@ -454,8 +454,7 @@ impl Ledger {
                     }
                     // A self-refreshing profile stays valid while it is there.
                     (None, Some(role)) if role == role_arn => {
-                        profile::credential_process(files, profile)
-                            .map(|_| now + Duration::from_secs(u32::MAX as u64))
+                        profile::credential_process(files, profile).map(|_| ValidUntil::Refreshes)
                     }
                     _ => None,
                 }
@@ -486,6 +485,16 @@ impl Ledger {
         lock.replace(&rest, 0o600)?;
         Ok(done)
     }
+}
+
+/// Until when a target holds valid credentials.  Ordered: the earliest
+/// time first, a profile that refreshes itself last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ValidUntil {
+    /// Until this time.
+    At(SystemTime),
+    /// For as long as the profile refreshes itself (its `credential_process`).
+    Refreshes,
 }
 
 /// Where credentials are to be written, for [`Ledger::still_valid`].

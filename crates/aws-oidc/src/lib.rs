@@ -13,7 +13,11 @@
 //! (AssumeRoleWithWebIdentity, optional chained AssumeRole and
 //! GetCallerIdentity, retrying only what can pass) -> [`Credentials`] ->
 //! [`sinks`] (`$BASH_ENV`, AWS profile files, `credential_process` JSON,
-//! dotenv).  [`settings`] says where each setting comes from; a failure is
+//! dotenv).  [`deliver`] resolves where credentials (and fetched values,
+//! registry logins, package-tool settings) go, checks every target before
+//! anything is spent, then writes them and records each write in the job's
+//! [`ledger`] in one call ([`Targets::deliver`]), so `cleanup` can take it
+//! back.  [`settings`] says where each setting comes from; a failure is
 //! explained for this token and this role beside the flow; [`trust`] writes
 //! and checks the role's trust policy, and [`thumbprint`] finds the issuer's
 //! certificate thumbprint for the IAM provider.
@@ -45,6 +49,7 @@ pub mod codeartifact;
 pub mod credential_helper;
 pub mod credential_source;
 pub mod credentials;
+pub mod deliver;
 mod diagnose;
 #[cfg(feature = "ecr")]
 pub mod docker_config;
@@ -84,8 +89,10 @@ pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
 pub use canned_answer::read_answer;
 pub use cleanup::Cleaned;
 pub use credentials::Credentials;
+pub use deliver::{DeliverError, Delivered, Payload, StillValid, TargetOptions, Targets, Wrote};
 pub use exchange::{Exchange, ExchangeError, RoleOptions};
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
+pub use ledger::ValidUntil;
 pub use settings::SettingsError;
 pub use sts::{EndpointError, StsSettings};

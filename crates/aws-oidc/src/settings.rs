@@ -11,7 +11,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::ca_bundle::CaBundleError;
-use crate::expand::{expand, ExpandError};
 use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
@@ -166,14 +165,12 @@ pub enum SettingsError {
         /// What needs it, e.g. `AWS_USE_FIPS_ENDPOINT=true`.
         needs: String,
     },
-    /// `--expand-env` could not expand an option.
-    #[error("cannot expand {option}: {error}")]
-    Expand {
-        /// The option, e.g. `--region`.
-        option: &'static str,
-        /// Why.
-        error: ExpandError,
-    },
+    /// No region for a regional service (what, e.g. `EKS clusters are`).
+    #[error(
+        "{0} regional, and no region is set: pass --region (orb: region) or set AWS_REGION or \
+         AWS_DEFAULT_REGION"
+    )]
+    RegionRequired(&'static str),
     /// A value was refused (the message names it and the fix).
     #[error(transparent)]
     Input(#[from] InputError),
@@ -334,21 +331,23 @@ pub fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
     Ok(policy)
 }
 
-/// One option's value: expanded from `env` with `--expand-env`, and blank
-/// (before or after expansion) taken as not given.
-pub fn option_value(
-    value: Option<String>,
-    expand_env: bool,
-    option: &'static str,
+/// The region: `flag`, else the rest of the [`REGION`] chain, checked;
+/// `None` when none is set anywhere.
+pub fn region(flag: Option<&str>, env: Env) -> Result<Option<String>, SettingsError> {
+    Ok(REGION
+        .resolve(flag, env)
+        .map(|(raw, _)| crate::request::parse_region(&raw))
+        .transpose()?)
+}
+
+/// The region for a regional service: as [`region`], and none is an error
+/// that says `what` (`"EKS clusters are"`) needs one.
+pub fn required_region(
+    flag: Option<&str>,
     env: Env,
-) -> Result<Option<String>, SettingsError> {
-    let value = match value {
-        Some(v) if expand_env => {
-            Some(expand(&v, env).map_err(|error| SettingsError::Expand { option, error })?)
-        }
-        other => other,
-    };
-    Ok(value.filter(|v| !v.trim().is_empty()))
+    what: &'static str,
+) -> Result<String, SettingsError> {
+    region(flag, env)?.ok_or(SettingsError::RegionRequired(what))
 }
 
 #[cfg(test)]

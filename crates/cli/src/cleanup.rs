@@ -5,7 +5,7 @@ use aws_oidc::settings::process_env;
 use clap::Args;
 
 use crate::output::say;
-use crate::role::open_cache;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Take back what aws-oidc wrote in this job: `unset` lines in $BASH_ENV for every variable it \
@@ -31,60 +31,11 @@ pub fn run(_args: CleanupArgs) -> Result<()> {
         return Ok(());
     };
     let cleaned = cache.ledger(&process_env).cleanup()?;
-    if cleaned.unset_in.is_empty()
-        && cleaned.profiles.is_empty()
-        && cleaned.files == 0
-        && cleaned.registries.is_empty()
-        && cleaned.left.is_empty()
-        && cleaned.kubeconfigs.is_empty()
-        && cleaned.registry_files.is_empty()
-    {
+    if cleaned.is_empty() {
         say!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
         return Ok(());
     }
-    let mut did = Vec::new();
-    if !cleaned.unset_in.is_empty() {
-        did.push(format!(
-            "unset the exported variables in {}",
-            cleaned
-                .unset_in
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !cleaned.profiles.is_empty() {
-        did.push(format!(
-            "removed profile{} {}",
-            if cleaned.profiles.len() == 1 { "" } else { "s" },
-            cleaned
-                .profiles
-                .iter()
-                .map(|p| format!("{p:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if cleaned.files > 0 {
-        did.push(format!(
-            "deleted {} file{} of credentials",
-            cleaned.files,
-            if cleaned.files == 1 { "" } else { "s" }
-        ));
-    }
-    if !cleaned.registries.is_empty() {
-        did.push(format!(
-            "removed the logins to {} from Docker's config file",
-            cleaned.registries.join(", ")
-        ));
-    }
-    for k in &cleaned.kubeconfigs {
-        did.push(format!("kubeconfig {k}"));
-    }
-    for r in &cleaned.registry_files {
-        did.push(r.clone());
-    }
+    let did = cleaned.done();
     if !did.is_empty() {
         say!("aws-oidc: cleanup: {}", did.join("; "));
     }

@@ -2,18 +2,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use aws_oidc::codeartifact::tools::{self, Tool};
-use aws_oidc::codeartifact::{self, CodeArtifactSettings, Repository};
+use anyhow::Result;
 use aws_oidc::credentials::rfc3339;
-use aws_oidc::ledger::Written;
-use aws_oidc::request::parse_region;
-use aws_oidc::settings::{self, option_value, process_env};
-use aws_oidc::sinks::shell;
+use aws_oidc::deliver::{ToolLogin, ToolLoginOptions};
+use aws_oidc::settings::process_env;
 use clap::Args;
 
-use crate::output::say;
-use crate::role::{credential_source, open_cache, RoleArgs};
+use crate::output::{say, warn};
+use crate::role::Role;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Log a package tool in to a CodeArtifact repository, as `aws codeartifact login` does but without \
@@ -102,142 +99,54 @@ pub struct CodeArtifactLoginArgs {
     profile: Option<String>,
 
     #[command(flatten)]
-    role: RoleArgs,
+    role: Role,
 }
 
-/// Runs `aws-oidc codeartifact-login`.  `role_on_command_line`: `--role-arn`
-/// was given as a flag ($AWS_ROLE_ARN alone names the role setup assumed).
-pub fn run(mut a: CodeArtifactLoginArgs, role_on_command_line: bool) -> Result<()> {
+/// Runs `aws-oidc codeartifact-login`.
+pub fn run(a: CodeArtifactLoginArgs) -> Result<()> {
     let env = &process_env;
-    let x = a.role.expand_env;
-    let value = |v: Option<String>, name: &'static str| option_value(v, x, name, env);
-    let tool = Tool::parse(&value(Some(a.tool.clone()), "--tool")?.unwrap_or_default())?;
-    let domain = value(Some(a.domain.clone()), "--domain")?.unwrap_or_default();
-    let owner = value(a.domain_owner.clone(), "--domain-owner")?;
-    let repository = value(Some(a.repository.clone()), "--repository")?.unwrap_or_default();
-    let repo = Repository::parse(&domain, owner.as_deref(), &repository)?;
-    let duration = codeartifact::parse_duration(&a.token_duration)?;
-    let scope = value(a.namespace.clone(), "--namespace")?
-        .map(|s| tools::parse_scope(&s))
-        .transpose()?;
-    if scope.is_some() && tool != Tool::Npm {
-        bail!("--namespace is an npm scope, and goes with --tool npm");
-    }
-    if a.extra_index && !matches!(tool, Tool::Pip | Tool::Uv) {
-        bail!("--extra-index goes with --tool pip or uv");
-    }
-    let format = match value(a.format.clone(), "--format")? {
-        Some(f) if tool == Tool::Env => {
-            let f = f.to_ascii_lowercase();
-            if !f.chars().all(|c| c.is_ascii_lowercase()) || f.is_empty() || f.len() > 16 {
-                bail!("--format {f:?} is not a CodeArtifact package format (npm, pypi, maven, nuget, generic, swift, ruby, cargo)");
-            }
-            f
-        }
-        Some(_) => bail!("--format goes with --tool env; the other tools know their format"),
-        None => tool.format().to_string(),
+    let v = a.role.values();
+    // Blank is left for the library to refuse.
+    let required =
+        |value, option| Ok::<_, anyhow::Error>(v.opt(Some(value), option)?.unwrap_or_default());
+    let options = ToolLoginOptions {
+        tool: required(a.tool, "--tool")?,
+        domain: required(a.domain, "--domain")?,
+        domain_owner: v.opt(a.domain_owner, "--domain-owner")?,
+        repository: required(a.repository, "--repository")?,
+        duration: a.token_duration,
+        namespace: v.opt(a.namespace, "--namespace")?,
+        extra_index: a.extra_index,
+        format: v.opt(a.format, "--format")?,
+        bash_env: a.bash_env,
+        region: v.opt(a.role.args.region.clone(), "--region")?,
+        timeout_secs: a.role.args.timeout,
     };
-    let region_flag = value(a.role.region.clone(), "--region")?;
-    let Some((region, _)) = settings::REGION.resolve(region_flag.as_deref(), env) else {
-        bail!(
-            "CodeArtifact is regional, and no region is set: pass --region (orb: region) or set \
-             AWS_REGION or AWS_DEFAULT_REGION"
-        );
-    };
-    let region = parse_region(&region)?;
-    a.role.region = Some(region.clone());
-    let settings = CodeArtifactSettings::from_env(&region, env, a.role.timeout)?;
-
     // Where everything goes, checked before any network call: a token is
     // fetched only when it can be put somewhere.
-    let probe = aws_oidc::credentials::Secret::new("probe");
-    let plan = tools::plan(
-        tool,
-        "https://probe.invalid/p/",
-        &probe,
-        scope.as_deref(),
-        a.extra_index,
-        env,
-    )?;
-    let bash_env = if plan.exports.is_empty() {
-        None
-    } else {
-        let path = match &a.bash_env {
-            Some(p) => p.clone(),
-            None => PathBuf::from(aws_oidc::platform::native_path(
-                &process_env("BASH_ENV").ok_or_else(|| {
-                    anyhow!(
-                        "--tool {} exports variables, and $BASH_ENV (set in every CircleCI job) is \
-                         not set: pass --bash-env PATH",
-                        a.tool
-                    )
-                })?,
-            )),
-        };
-        shell::check_bash_env(&path).context("cannot write the variables to $BASH_ENV")?;
-        Some(path)
-    };
-    for (path, kind) in &plan.files {
-        tools::preflight(path, kind)?;
-    }
-
-    let (source, _) = credential_source(a.profile.clone(), &a.role, role_on_command_line)?;
+    let login = ToolLogin::resolve(options, env)?;
+    let source = a.role.source(a.profile, Some(login.region()))?;
     let creds = source.resolve(env)?;
-    let login = codeartifact::login(&repo, &format, duration, &creds, &settings)?;
-    let plan = tools::plan(
-        tool,
-        &login.endpoint,
-        &login.token,
-        scope.as_deref(),
-        a.extra_index,
-        env,
-    )?;
     let cache = open_cache();
     let ledger = cache.as_ref().map(|c| c.ledger(env));
-    let mut wrote = Vec::new();
-    for (path, kind) in &plan.files {
-        let edit = tools::edit(path, kind, &login.endpoint, &login.token)?;
-        if let Some(l) = &ledger {
-            let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-            if let Err(e) = l.record(Written::RegistryConfig { path, edit }) {
-                say!("aws-oidc: warning: aws-oidc cleanup will not take this back: {e}");
-            }
-        }
-        wrote.push(path.display().to_string());
+    let done = login.run(&creds, ledger.as_ref(), env)?;
+    for warning in &done.warnings {
+        warn(warning);
     }
-    if let Some(path) = &bash_env {
-        let pairs: Vec<(&str, &[u8])> = plan
-            .exports
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.expose().as_bytes()))
-            .collect();
-        shell::append_exports(path, &pairs, "aws-oidc: codeartifact-login")?;
-        if let Some(l) = &ledger {
-            let vars = plan.exports.iter().map(|(n, _)| n.clone()).collect();
-            if let Err(e) = l.record(Written::SecretExports {
-                path: path.clone(),
-                vars,
-            }) {
-                say!("aws-oidc: warning: aws-oidc cleanup will not unset these: {e}");
-            }
-        }
-        let names: Vec<&str> = plan.exports.iter().map(|(n, _)| n.as_str()).collect();
-        wrote.push(format!("{} in $BASH_ENV", names.join(", ")));
-    }
-    let until = match login.expiration {
+    let until = match done.expiration {
         Some(t) => format!("until {}", rfc3339(t)),
         None => "for as long as CodeArtifact allows".into(),
     };
     say!(
         "aws-oidc: logged {} in to {} ({}/{}) with the credentials of {}, {until}; wrote {}",
-        a.tool.to_ascii_lowercase(),
-        login.endpoint,
-        repo.domain,
-        repo.repository,
+        done.tool,
+        done.endpoint,
+        done.repo.domain,
+        done.repo.repository,
         creds.origin,
-        wrote.join(", ")
+        done.wrote.join(", ")
     );
-    for note in &plan.notes {
+    for note in &done.notes {
         say!("aws-oidc: note: {note}");
     }
     Ok(())

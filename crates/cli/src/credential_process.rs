@@ -14,7 +14,8 @@ use aws_oidc::{CachedExchange, Exchange};
 use clap::Args;
 
 use crate::output::{print_stdout, warn};
-use crate::role::{open_cache, RoleArgs};
+use crate::role::Role;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Print credentials in the credential_process format (Version 1, keys, Expiration) for AWS SDKs and \
@@ -35,7 +36,7 @@ wait for one refresh. Once the job's token has expired, a fresh one is minted wi
 #[derive(Debug, Args)]
 pub struct CredentialProcessArgs {
     #[command(flatten)]
-    role: RoleArgs,
+    role: Role,
 
     /// Always assume the role, ignoring and not writing the cache
     #[arg(long)]
@@ -44,7 +45,7 @@ pub struct CredentialProcessArgs {
 
 /// Runs `aws-oidc credential-process`.
 pub fn run(args: CredentialProcessArgs) -> Result<()> {
-    let exchange = Exchange::resolve(args.role.options(false), &process_env)?;
+    let exchange = Exchange::resolve(args.role.options(false)?, &process_env)?;
     let cache = if args.no_cache { None } else { open_cache() };
     let served = CachedExchange::new(&exchange, cache).credentials(&process_env)?;
     if let Some(problem) = &served.cache_problem {

@@ -10,8 +10,8 @@ use aws_oidc::credential_helper::{self, Action};
 use aws_oidc::settings::process_env;
 use clap::Args;
 
-use crate::output::{print_stdout, say};
-use crate::role::open_cache;
+use crate::output::{print_stdout, say, scrub};
+use crate::values::open_cache;
 
 /// The name Docker runs it by: `credHelpers` value `aws-oidc`.
 pub const HELPER_BINARY: &str = "docker-credential-aws-oidc";
@@ -62,21 +62,6 @@ fn reply(text: &str, ok: bool) -> ExitCode {
     }
 }
 
-/// The time an ECR call may take: `$AWS_OIDC_TIMEOUT` seconds, else 60.  A
-/// value that is not a number is refused, not silently taken as 60.
-fn timeout() -> Result<u64, String> {
-    let Some(raw) = process_env("AWS_OIDC_TIMEOUT") else {
-        return Ok(60);
-    };
-    match raw.trim().parse::<u64>() {
-        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
-        _ => Err(format!(
-            "invalid AWS_OIDC_TIMEOUT {raw:?}: the seconds an ECR call may take, a whole number \
-             from 1 to 3600; fix it or unset it (the default is 60)"
-        )),
-    }
-}
-
 fn answer(action: &str) -> ExitCode {
     let Some(action) = Action::parse(action) else {
         return reply(
@@ -84,9 +69,9 @@ fn answer(action: &str) -> ExitCode {
             false,
         );
     };
-    let timeout = match timeout() {
+    let timeout = match credential_helper::timeout_from_env(&process_env) {
         Ok(t) => t,
-        Err(e) => return reply(&e, false),
+        Err(e) => return reply(&scrub(&e.to_string()), false),
     };
     let cache = match action {
         Action::Get => open_cache(),
@@ -94,7 +79,7 @@ fn answer(action: &str) -> ExitCode {
     };
     match credential_helper::answer(action, std::io::stdin(), &process_env, cache, timeout) {
         Ok(text) => reply(&text, true),
-        // The protocol reads errors from stdout.
-        Err(e) => reply(&e.to_string(), false),
+        // The protocol reads errors from stdout, scrubbed as every message is.
+        Err(e) => reply(&scrub(&e.to_string()), false),
     }
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use aws_oidc::eks::{self, kubeconfig, ExecPlugin};
-use aws_oidc::settings::{option_value, process_env};
+use aws_oidc::settings::process_env;
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
 use crate::output::say;
-use crate::role::open_cache;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Describe an EKS cluster (DescribeCluster) and merge it into the kubeconfig as `aws eks \
@@ -58,36 +58,16 @@ pub struct EksKubeconfigArgs {
     kubeconfig: Option<String>,
 }
 
-/// `aws-oidc` when the first `aws-oidc` on PATH is this binary, else this
-/// binary's absolute path (on Windows `...\aws-oidc.exe`, which kubectl runs as is).
-fn exec_command() -> Result<String> {
-    let exe = std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
-    let on_path = process_env("PATH")
-        .and_then(|path| aws_oidc::platform::find_program(&path, "aws-oidc", &process_env));
-    let same = |p: &Path| {
-        p.canonicalize()
-            .ok()
-            .zip(exe.canonicalize().ok())
-            .is_some_and(|(a, b)| a == b)
-    };
-    Ok(match on_path {
-        Some(p) if same(&p) => "aws-oidc".into(),
-        _ => exe.to_string_lossy().into_owned(),
-    })
-}
-
 /// Runs `aws-oidc eks-kubeconfig`.
-pub fn run(a: EksKubeconfigArgs, role_on_command_line: bool) -> Result<()> {
+pub fn run(a: EksKubeconfigArgs) -> Result<()> {
     let env = &process_env;
-    let x = a.cluster.role.expand_env;
-    let alias = option_value(a.alias, x, "--alias", env)?;
-    let flag = option_value(a.kubeconfig, x, "--kubeconfig", env)?;
+    let v = a.cluster.role.values();
+    let alias = v.opt(a.alias, "--alias")?;
+    let flag = v.opt(a.kubeconfig, "--kubeconfig")?;
     let path = kubeconfig::path(flag.as_deref().map(Path::new), env)?;
-    let c = a.cluster.resolve(role_on_command_line)?;
-    let exec = ExecPlugin {
-        command: exec_command()?,
-        args: c.token_args(),
-    };
+    let c = a.cluster.resolve()?;
+    let exe = std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
+    let exec = ExecPlugin::for_binary(&exe, c.token_args(), env);
     let cache = open_cache();
     let (info, merged) = eks::update_kubeconfig(
         c.access(),

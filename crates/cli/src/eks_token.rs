@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::cluster::ClusterArgs;
 use crate::output::{print_stdout, warn};
-use crate::role::open_cache;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Print an ExecCredential for kubectl with a bearer token for an EKS cluster: a presigned STS \
@@ -64,12 +64,12 @@ pub struct EksTokenArgs {
 }
 
 /// Runs `aws-oidc eks-token`.
-pub fn run(a: EksTokenArgs, role_on_command_line: bool) -> Result<()> {
+pub fn run(a: EksTokenArgs) -> Result<()> {
     let version = match &a.api_version {
         Some(v) => ExecApiVersion::parse(v)?,
         None => ExecApiVersion::from_exec_info(process_env("KUBERNETES_EXEC_INFO").as_deref()),
     };
-    let c = a.cluster.resolve(role_on_command_line)?;
+    let c = a.cluster.resolve()?;
     let cache = if a.no_cache { None } else { open_cache() };
     let (token, cache_problem) = eks::mint_token(c.access(), cache, &process_env)?;
     if let Some(problem) = cache_problem {

@@ -1,17 +1,17 @@
 //! `aws-oidc exec`: one command with the credentials in its environment only.
 
 use std::ffi::OsString;
-use std::process::Command;
 
 use anyhow::{bail, Result};
 use aws_oidc::credentials::humanize_from_now;
+use aws_oidc::deliver::ExecTarget;
 use aws_oidc::settings::process_env;
 use aws_oidc::sinks::shell::credential_vars;
 use aws_oidc::Exchange;
 use clap::Args;
 
 use crate::output::say;
-use crate::role::RoleArgs;
+use crate::role::Role;
 
 pub const LONG_ABOUT: &str = "\
 Assume the role as `assume` does, then run COMMAND with the credentials in its environment only \
@@ -30,7 +30,7 @@ directly.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     #[command(flatten)]
-    role: RoleArgs,
+    role: Role,
 
     /// After assuming, check the credentials with sts:GetCallerIdentity
     #[arg(long)]
@@ -43,7 +43,8 @@ pub struct ExecArgs {
 
 /// Runs `aws-oidc exec`: on success it does not return on Unix.
 pub fn run(args: ExecArgs) -> Result<()> {
-    let exchange = Exchange::resolve(args.role.options(args.verify), &process_env)?;
+    let env = &process_env;
+    let exchange = Exchange::resolve(args.role.options(args.verify)?, env)?;
     for note in exchange.notes() {
         say!("aws-oidc: note: {note}");
     }
@@ -51,51 +52,21 @@ pub fn run(args: ExecArgs) -> Result<()> {
         bail!("no command to run: aws-oidc exec [options] -- COMMAND [ARGS...]");
     };
     // Before STS: a typo in the command should not cost a token and a role session.
-    if !aws_oidc::platform::command_exists(program, &process_env) {
-        bail!(
-            "cannot run {}: there is no such executable on PATH; check the command's name, or \
-             install it",
-            program.to_string_lossy()
-        );
-    }
-    let outcome = exchange.run(&process_env)?;
+    let command = ExecTarget::resolve(program, rest, env)?;
+    let outcome = exchange.run(env)?;
     let creds = &outcome.assumed.credentials;
     let expiration = creds.expiration_rfc3339();
-    let mut cmd = Command::new(program);
-    cmd.args(rest);
-    cmd.env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE");
-    for (name, value) in credential_vars(creds, exchange.region(), &expiration) {
-        cmd.env(name, String::from_utf8_lossy(value).as_ref());
-    }
+    let vars: Vec<(&str, String)> = credential_vars(creds, exchange.region(), &expiration)
+        .into_iter()
+        .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
+        .collect();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
     say!(
         "aws-oidc: running {} as {} (credentials expire {}, {})",
-        program.to_string_lossy(),
+        command.program(),
         outcome.assumed.assumed_role_arn,
         expiration,
         humanize_from_now(creds.expiration)
     );
-    replace_process(cmd, program)
-}
-
-#[cfg(unix)]
-pub(crate) fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
-    use std::os::unix::process::CommandExt as _;
-    // Only returns on failure.
-    let e = cmd.exec();
-    bail!(
-        "cannot run {}: {e}. Check that it is on PATH and executable",
-        program.to_string_lossy()
-    )
-}
-
-#[cfg(not(unix))]
-pub(crate) fn replace_process(mut cmd: Command, program: &OsString) -> Result<()> {
-    let status = cmd.status().map_err(|e| {
-        anyhow::anyhow!(
-            "cannot run {}: {e}. Check that it is on PATH",
-            program.to_string_lossy()
-        )
-    })?;
-    std::process::exit(status.code().unwrap_or(1))
+    std::process::exit(command.run(&vars, &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])?)
 }

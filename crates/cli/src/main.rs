@@ -33,10 +33,11 @@ mod targets;
 mod thumbprint;
 #[cfg(feature = "setup-tools")]
 mod trust_policy;
+mod values;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 /// The commands only the full build has (`setup-tools`): what sets up the
 /// AWS side and the CircleCI config, run once from a workstation, not in jobs.
@@ -170,9 +171,24 @@ enum Command {
 
 /// Prints clap's help, version or usage error, and its exit status; unlike
 /// `clap::Error::exit`, help that cannot be written (a full stdout) fails.
+/// A usage error quotes what was typed, which may be a token or key put in
+/// the wrong place: one that would show a secret goes through the one
+/// printer, scrubbed (and uncoloured).
 fn clap_exit(e: &clap::Error) -> ExitCode {
+    let status = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+    if e.use_stderr() {
+        let text = e.render().to_string();
+        if output::scrub(&text) != text {
+            output::message(text.trim_end());
+            return if output::stderr_failed() {
+                ExitCode::FAILURE
+            } else {
+                status
+            };
+        }
+    }
     match e.print() {
-        Ok(()) => ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)),
+        Ok(()) => status,
         Err(_) => ExitCode::FAILURE,
     }
 }
@@ -195,20 +211,9 @@ fn main() -> ExitCode {
             return docker_credential::run_as_helper(&argv[1..]);
         }
     }
-    let matches = match Cli::command().try_get_matches() {
-        Ok(m) => m,
-        Err(e) => return clap_exit(&e),
-    };
-    let cli = match Cli::from_arg_matches(&matches) {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),
-    };
-    // $AWS_ROLE_ARN alone is the role setup already assumed, not one to assume again.
-    let role_flag = |name: &str| {
-        matches
-            .subcommand_matches(name)
-            .and_then(|m| m.value_source("role_arn"))
-            == Some(clap::parser::ValueSource::CommandLine)
     };
     let result = match cli.command {
         Command::Assume(args) => assume::run(*args),
@@ -227,19 +232,17 @@ fn main() -> ExitCode {
         Command::Other(args) => Err(not_in_this_build(&args)),
         Command::StaticKeys(args) => static_keys::run(*args),
         #[cfg(feature = "ecr")]
-        Command::EcrLogin(args) => ecr_login::run(*args, role_flag("ecr-login")),
+        Command::EcrLogin(args) => ecr_login::run(*args),
         #[cfg(feature = "ecr")]
         Command::DockerCredential(args) => return docker_credential::run(args),
         #[cfg(feature = "eks")]
-        Command::EksToken(args) => eks_token::run(*args, role_flag("eks-token")),
+        Command::EksToken(args) => eks_token::run(*args),
         #[cfg(feature = "eks")]
-        Command::EksKubeconfig(args) => eks_kubeconfig::run(*args, role_flag("eks-kubeconfig")),
+        Command::EksKubeconfig(args) => eks_kubeconfig::run(*args),
         #[cfg(feature = "secrets")]
-        Command::Secrets(args) => secrets::run(*args, role_flag("secrets")),
+        Command::Secrets(args) => secrets::run(*args),
         #[cfg(feature = "codeartifact")]
-        Command::CodeartifactLogin(args) => {
-            codeartifact_login::run(*args, role_flag("codeartifact-login"))
-        }
+        Command::CodeartifactLogin(args) => codeartifact_login::run(*args),
     };
     match result {
         // A message that could not be written (stderr on a full disk) fails

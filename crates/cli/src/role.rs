@@ -1,19 +1,21 @@
 //! The role, token and STS options every credential-producing command shares.
 //!
-//! `assume` and `credential-process` take the same options; this module only
-//! declares them and hands them to the library as [`RoleOptions`], which
-//! resolves and runs the exchange.
+//! `assume` and `credential-process` take the same options; this module
+//! declares them and resolves them once into the library's [`RoleOptions`]
+//! (expanded, with `--expand-env`) and, for the commands that call another
+//! service, a [`CredentialSource`].
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use aws_oidc::credential_source::CredentialSource;
-use aws_oidc::settings::{option_value, process_env};
-use aws_oidc::sinks::profile::ProfileName;
-use aws_oidc::{CredentialCache, Exchange, RoleOptions};
-use clap::Args;
+use aws_oidc::settings::process_env;
+use aws_oidc::RoleOptions;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, FromArgMatches};
 
 use crate::output::say;
+use crate::values::Values;
 
 /// Role, token and STS options.
 #[derive(Debug, Clone, Args)]
@@ -149,75 +151,93 @@ fn parse_timeout(raw: &str) -> Result<u64, String> {
     }
 }
 
-impl RoleArgs {
-    /// The options as given, for [`aws_oidc::Exchange::resolve`].
-    pub fn options(self, verify: bool) -> RoleOptions {
-        RoleOptions {
-            role_arn: self.role_arn,
-            region: self.region,
-            session_name: self.session_name,
-            duration: Some(self.duration),
-            policy: self.policy,
-            policy_arns: self.policy_arns,
-            endpoint_url: self.endpoint_url,
-            token_file: self.token_file,
-            audience: self.audience,
-            chain_role_arn: self.chain_role_arn,
-            external_id: self.external_id,
-            chain_session_name: self.chain_session_name,
-            expand_env: self.expand_env,
-            timeout_secs: self.timeout,
+/// [`RoleArgs`], and whether `--role-arn` was given on the command line:
+/// `$AWS_ROLE_ARN` alone names the role setup already assumed, which the
+/// commands that call another service do not assume again.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// The options.
+    pub args: RoleArgs,
+    /// `--role-arn` came from the command line.
+    pub on_command_line: bool,
+}
+
+impl FromArgMatches for Role {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Role {
+            args: RoleArgs::from_arg_matches(m)?,
+            on_command_line: m.value_source("role_arn") == Some(ValueSource::CommandLine),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Role::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for Role {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        RoleArgs::augment_args(cmd)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        RoleArgs::augment_args_for_update(cmd)
+    }
+}
+
+impl Role {
+    /// How option values are read (`--expand-env`).
+    pub fn values(&self) -> Values {
+        Values::new(self.args.expand_env)
+    }
+
+    /// The options, expanded, for [`aws_oidc::Exchange::resolve`].
+    pub fn options(&self, verify: bool) -> Result<RoleOptions> {
+        let a = &self.args;
+        let v = self.values();
+        Ok(RoleOptions {
+            role_arn: v.opt(a.role_arn.clone(), "--role-arn")?,
+            region: v.opt(a.region.clone(), "--region")?,
+            session_name: v.opt(a.session_name.clone(), "--session-name")?,
+            duration: v.opt(Some(a.duration.clone()), "--duration")?,
+            policy: v.opt(a.policy.clone(), "--policy")?,
+            policy_arns: v.each(&a.policy_arns, "--policy-arn")?,
+            endpoint_url: v.opt(a.endpoint_url.clone(), "--endpoint-url")?,
+            token_file: a.token_file.clone(),
+            audience: v.opt(a.audience.clone(), "--audience")?,
+            chain_role_arn: v.opt(a.chain_role_arn.clone(), "--chain-role-arn")?,
+            external_id: v.opt(a.external_id.clone(), "--external-id")?,
+            chain_session_name: v.opt(a.chain_session_name.clone(), "--chain-session-name")?,
+            timeout_secs: a.timeout,
             verify,
-            allowed_account_ids: self.allowed_account_ids,
-            tags: self.tags,
-            circleci_tags: self.circleci_tags,
-        }
+            allowed_account_ids: v.each(&a.allowed_account_ids, "--allowed-account-ids")?,
+            tags: v.each(&a.tags, "--tag")?,
+            circleci_tags: a.circleci_tags,
+        })
     }
-}
 
-/// The credential cache, or `None` (with a warning) where no safe one can be had.
-pub fn open_cache() -> Option<CredentialCache> {
-    match CredentialCache::open_default(&process_env)? {
-        Ok(c) => Some(c),
-        Err(e) => {
-            // Still work, just without a cache: an unsafe directory is never used.
-            crate::output::warn(&format!("not caching credentials: {e}"));
-            None
+    /// Where the credentials of a command that calls another service come
+    /// from: `--profile NAME`; or `--role-arn` given as a flag, assumed in
+    /// this step (through `region`, the service's, when it has one); else
+    /// the environment.
+    pub fn source(
+        &self,
+        profile: Option<String>,
+        region: Option<&str>,
+    ) -> Result<CredentialSource> {
+        let profile = self.values().opt(profile, "--profile")?;
+        let mut role = None;
+        if self.on_command_line {
+            role = Some(self.options(false)?).filter(|o| o.role_arn.is_some());
         }
+        if let (Some(role), Some(region)) = (&mut role, region) {
+            role.region = Some(region.to_string());
+        }
+        let source = CredentialSource::choose(profile.as_deref(), role, &process_env)?;
+        for note in source.notes() {
+            say!("aws-oidc: note: {note}");
+        }
+        Ok(source)
     }
-}
-
-/// Where the credentials of a command that calls another service come
-/// from (`ecr-login`, the EKS commands): `--profile NAME`; or `--role-arn`
-/// given as a flag (`role_on_command_line`), assumed in this step; else the
-/// environment ($AWS_ROLE_ARN alone names the role setup already assumed).
-/// Also returns the profile, checked.
-pub fn credential_source(
-    profile: Option<String>,
-    role: &RoleArgs,
-    role_on_command_line: bool,
-) -> Result<(CredentialSource, Option<ProfileName>)> {
-    let env = &process_env;
-    let x = role.expand_env;
-    let profile = option_value(profile, x, "--profile", env)?
-        .map(|p| ProfileName::parse(&p))
-        .transpose()?;
-    let role_arn =
-        option_value(role.role_arn.clone(), x, "--role-arn", env)?.filter(|_| role_on_command_line);
-    let source = match (&profile, role_arn) {
-        (Some(_), Some(_)) => bail!(
-            "--profile and --role-arn are two sources of credentials: pass one (the profile, or the \
-             role to assume now)"
-        ),
-        (Some(p), None) => CredentialSource::Profile(p.clone()),
-        (None, Some(_)) => {
-            let exchange = Exchange::resolve(role.clone().options(false), env)?;
-            for note in exchange.notes() {
-                say!("aws-oidc: note: {note}");
-            }
-            CredentialSource::AssumeRole(Box::new(exchange))
-        }
-        (None, None) => CredentialSource::Environment,
-    };
-    Ok((source, profile))
 }

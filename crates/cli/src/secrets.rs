@@ -2,18 +2,16 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::Command;
 
-use anyhow::{anyhow, bail, Context as _, Result};
-use aws_oidc::ledger::Written;
-use aws_oidc::request::parse_region;
+use anyhow::{bail, Result};
+use aws_oidc::deliver::{ExecTarget, VarTargets};
 use aws_oidc::secrets::{self, SecretsSettings, Spec};
-use aws_oidc::settings::{self, option_value, process_env};
-use aws_oidc::sinks::shell;
+use aws_oidc::settings::process_env;
 use clap::Args;
 
-use crate::output::say;
-use crate::role::{credential_source, open_cache, RoleArgs};
+use crate::output::{say, warn};
+use crate::role::Role;
+use crate::values::open_cache;
 
 pub const LONG_ABOUT: &str = "\
 Fetch Secrets Manager secrets and SSM parameters and give them to the job as variables: exported \
@@ -85,86 +83,39 @@ pub struct SecretsArgs {
     profile: Option<String>,
 
     #[command(flatten)]
-    role: RoleArgs,
+    role: Role,
 
     /// With --exec: the command to run, and its arguments, after `--`
     #[arg(last = true, value_name = "COMMAND", requires = "exec")]
     command: Vec<OsString>,
 }
 
-/// Where the values go.
-enum Sinks {
-    Write {
-        bash_env: Option<PathBuf>,
-        dotenv: Option<PathBuf>,
-    },
-    Exec(Vec<OsString>),
+/// Where the values go: one command's environment, or files.
+enum Sink {
+    Exec(ExecTarget),
+    Write(VarTargets),
 }
 
-/// Runs `aws-oidc secrets`.  `role_on_command_line`: `--role-arn` was given
-/// as a flag ($AWS_ROLE_ARN alone names the role setup already assumed).
-pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
+/// Runs `aws-oidc secrets`.
+pub fn run(a: SecretsArgs) -> Result<()> {
     let env = &process_env;
-    let x = a.role.expand_env;
-    let mut raw = Vec::new();
-    for s in &a.specs {
-        raw.extend(option_value(Some(s.clone()), x, "SPEC", env)?);
-    }
-    let specs = Spec::parse_all(&raw)?;
-    let region_flag = option_value(a.role.region.clone(), x, "--region", env)?;
-    let Some((region, _)) = settings::REGION.resolve(region_flag.as_deref(), env) else {
-        bail!(
-            "secrets and parameters are regional, and no region is set: pass --region (orb: region) \
-             or set AWS_REGION or AWS_DEFAULT_REGION"
-        );
-    };
-    let region = parse_region(&region)?;
-    // A role assumed now is assumed through the secrets' region.
-    a.role.region = Some(region.clone());
-    let settings = SecretsSettings::from_env(&region, env, a.role.timeout)?;
-    let dotenv = option_value(a.dotenv.clone(), x, "--dotenv", env)?.map(PathBuf::from);
-
+    let v = a.role.values();
+    let specs = Spec::parse_all(&v.each(&a.specs, "SPEC")?)?;
+    let region = v.required_region(a.role.args.region.clone(), "secrets and parameters are")?;
+    let settings = SecretsSettings::from_env(&region, env, a.role.args.timeout)?;
+    let dotenv = v.opt(a.dotenv, "--dotenv")?.map(PathBuf::from);
     // Everything that can fail without the network fails here.
-    let sinks = if a.exec {
-        let Some(program) = a.command.first() else {
-            bail!("--exec needs a command: aws-oidc secrets SPEC... --exec -- COMMAND [ARGS...]");
-        };
-        if !aws_oidc::platform::command_exists(program, env) {
-            bail!(
-                "cannot run {}: there is no such executable on PATH; check the command's name, or \
-                 install it",
-                program.to_string_lossy()
-            );
+    let sink = match a.command.split_first() {
+        Some((program, args)) if a.exec => Sink::Exec(ExecTarget::resolve(program, args, env)?),
+        None if a.exec => {
+            bail!("--exec needs a command: aws-oidc secrets SPEC... --exec -- COMMAND [ARGS...]")
         }
-        Sinks::Exec(a.command.clone())
-    } else {
-        let bash_env = match &a.bash_env {
-            Some(Some(p)) => Some(p.clone()),
-            Some(None) => Some(bash_env_from_env()?),
-            None if dotenv.is_none() => Some(bash_env_from_env().map_err(|_| {
-                anyhow!(
-                    "nowhere to put the values: pass --bash-env PATH, --dotenv FILE or --exec -- \
-                     COMMAND ($BASH_ENV, used by default in CircleCI, is not set)"
-                )
-            })?),
-            None => None,
-        };
-        if let Some(p) = &bash_env {
-            shell::check_bash_env(p)
-                .context("cannot write the values to $BASH_ENV (--bash-env)")?;
-        }
-        if let Some(p) = &dotenv {
-            shell::check_dotenv(p).context("cannot write the dotenv file (--dotenv)")?;
-        }
-        Sinks::Write { bash_env, dotenv }
+        _ => Sink::Write(VarTargets::resolve(a.bash_env, dotenv, env)?),
     };
-    let (source, _) = credential_source(a.profile.clone(), &a.role, role_on_command_line)?;
+    // A role assumed now is assumed through the secrets' region.
+    let source = a.role.source(a.profile, Some(&region))?;
     let creds = source.resolve(env)?;
     let vars = secrets::fetch(&specs, &creds, &settings)?;
-    let pairs: Vec<(&str, &[u8])> = vars
-        .iter()
-        .map(|v| (v.name.as_str(), v.value.expose().as_bytes()))
-        .collect();
     let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
     let summary = format!(
         "{} ({} from {} in {region}, with the credentials of {})",
@@ -174,104 +125,37 @@ pub fn run(mut a: SecretsArgs, role_on_command_line: bool) -> Result<()> {
         } else {
             "values"
         },
-        sources(&specs),
+        secrets::count_sources(&specs),
         creds.origin
     );
-    match sinks {
-        Sinks::Exec(command) => {
-            let (program, rest) = command
-                .split_first()
-                .ok_or_else(|| anyhow!("--exec needs a command"))?;
-            let mut cmd = Command::new(program);
-            cmd.args(rest);
-            for v in &vars {
-                cmd.env(&v.name, v.value.expose());
-            }
-            say!(
-                "aws-oidc: running {} with {summary}",
-                program.to_string_lossy()
-            );
-            crate::exec::replace_process(cmd, program)
+    let targets = match sink {
+        Sink::Exec(exec) => {
+            let pairs: Vec<(&str, &str)> = vars
+                .iter()
+                .map(|v| (v.name.as_str(), v.value.expose()))
+                .collect();
+            say!("aws-oidc: running {} with {summary}", exec.program());
+            std::process::exit(exec.run(&pairs, &[])?)
         }
-        Sinks::Write { bash_env, dotenv } => {
-            let cache = open_cache();
-            let ledger = cache.as_ref().map(|c| c.ledger(env));
-            let mut wrote = Vec::new();
-            if let Some(path) = &dotenv {
-                shell::write_dotenv_vars(path, &pairs)?;
-                if let Some(l) = &ledger {
-                    record(l, Written::created(absolute(path)));
-                }
-                wrote.push(path.display().to_string());
-            }
-            if let Some(path) = &bash_env {
-                shell::append_exports(path, &pairs, "aws-oidc: secrets")?;
-                if let Some(l) = &ledger {
-                    record(
-                        l,
-                        Written::SecretExports {
-                            path: path.clone(),
-                            vars: names.iter().map(|n| n.to_string()).collect(),
-                        },
-                    );
-                }
-                wrote.push(
-                    if bash_env.as_deref() == bash_env_from_env().ok().as_deref() {
-                        "$BASH_ENV".to_string()
-                    } else {
-                        path.display().to_string()
-                    },
-                );
-            }
-            say!("aws-oidc: wrote {summary} to {}", wrote.join(" and "));
-            if bash_env.is_some() {
-                say!(
-                    "aws-oidc: note: CircleCI masks project and context variables in step output, \
-                     not values fetched at run time: never print these (no `set -x`, `env` or \
-                     `printenv`). `aws-oidc cleanup` unsets them."
-                );
-            }
-            Ok(())
-        }
+        Sink::Write(targets) => targets,
+    };
+    let pairs: Vec<(&str, &[u8])> = vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.expose().as_bytes()))
+        .collect();
+    let cache = open_cache();
+    let ledger = cache.as_ref().map(|c| c.ledger(env));
+    let done = targets.deliver(&pairs, "aws-oidc: secrets", ledger.as_ref())?;
+    for warning in &done.warnings {
+        warn(warning);
     }
-}
-
-/// "1 secret and 2 SSM parameters".
-fn sources(specs: &[Spec]) -> String {
-    let (mut s, mut p) = (0, 0);
-    for spec in specs {
-        match spec.source {
-            secrets::Source::Secret { .. } => s += 1,
-            _ => p += 1,
-        }
+    say!("aws-oidc: wrote {summary} to {}", done.wrote.join(" and "));
+    if targets.exports() {
+        say!(
+            "aws-oidc: note: CircleCI masks project and context variables in step output, \
+             not values fetched at run time: never print these (no `set -x`, `env` or \
+             `printenv`). `aws-oidc cleanup` unsets them."
+        );
     }
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    match (s, p) {
-        (0, p) => plural(p, "SSM source", "SSM sources"),
-        (s, 0) => plural(s, "secret", "secrets"),
-        (s, p) => format!(
-            "{} and {}",
-            plural(s, "secret", "secrets"),
-            plural(p, "SSM source", "SSM sources")
-        ),
-    }
-}
-
-fn absolute(path: &std::path::Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// `$BASH_ENV` as a path (in Git Bash's form on Windows, made native).
-fn bash_env_from_env() -> Result<PathBuf> {
-    let raw = process_env("BASH_ENV")
-        .ok_or_else(|| anyhow!("--bash-env without a path needs $BASH_ENV, which is not set"))?;
-    Ok(PathBuf::from(aws_oidc::platform::native_path(&raw)))
-}
-
-/// Records a write for `cleanup`; one that cannot be recorded is a warning.
-fn record(ledger: &aws_oidc::ledger::Ledger, written: Written) {
-    if let Err(e) = ledger.record(written) {
-        say!("aws-oidc: warning: aws-oidc cleanup will not take these values back: {e}");
-    }
+    Ok(())
 }

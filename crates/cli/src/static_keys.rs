@@ -1,15 +1,14 @@
 //! `aws-oidc static-keys`: the long-lived keys of an aws-cli/setup config, written as it writes them.
 
 use anyhow::Result;
-use aws_oidc::settings::{self, option_value, process_env};
-use aws_oidc::sinks::profile::{self, ProfileContent};
-use aws_oidc::sinks::shell;
+use aws_oidc::settings::process_env;
 use aws_oidc::static_keys::StaticKeys;
+use aws_oidc::{Payload, Targets};
 use clap::Args;
 
 use crate::output::say;
-use crate::role::open_cache;
 use crate::targets::TargetArgs;
+use crate::values::{open_cache, Values};
 
 pub const LONG_ABOUT: &str = "\
 Write long-lived access keys, read from the environment variables named, to a profile and/or \
@@ -45,44 +44,21 @@ pub struct StaticKeysArgs {
 /// Runs `aws-oidc static-keys`.
 pub fn run(a: StaticKeysArgs) -> Result<()> {
     let env = &process_env;
-    let keys = StaticKeys::from_env(&a.access_key_id_var, &a.secret_access_key_var, env)?;
-    let region_flag = option_value(a.region, a.expand_env, "--region", env)?;
-    let region = settings::REGION
-        .resolve(region_flag.as_deref(), env)
-        .map(|(raw, _)| aws_oidc::request::parse_region(&raw))
-        .transpose()?;
-    let targets = a.targets.resolve(a.expand_env, region.clone(), false, "")?;
+    let (id_var, secret_var) = (&a.access_key_id_var, &a.secret_access_key_var);
+    let keys = StaticKeys::from_env(id_var, secret_var, env)?;
+    let v = Values::new(a.expand_env);
+    let region = v.region(a.region)?;
+    let targets = Targets::resolve(a.targets.options(v)?, region.as_deref(), env)?;
     targets.preflight()?;
-
-    let mut wrote = Vec::new();
-    if let Some((files, write)) = &targets.profile {
-        profile::write(files, write, &ProfileContent::StaticKeys(&keys))?;
-        wrote.push(format!("profile {:?}", write.name.as_str()));
-    }
-    if let (Some(path), Some(label)) = (&targets.bash_env, targets.bash_env_label()) {
-        let header = format!(
-            "aws-oidc: static keys from ${} and ${}",
-            a.access_key_id_var, a.secret_access_key_var
-        );
-        shell::append_static_keys(
-            path,
-            &keys,
-            targets.exported_region(region.as_deref()),
-            &header,
-        )?;
-        wrote.push(label);
-    }
-    if let Some(cache) = open_cache() {
-        let mut exported = vec!["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-        if targets.exported_region(region.as_deref()).is_some() {
-            exported.extend(["AWS_REGION", "AWS_DEFAULT_REGION"]);
-        }
-        targets.record(&cache.ledger(env), &exported, None, None)?;
-    }
+    let payload = Payload::StaticKeys {
+        keys: &keys,
+        id_var,
+        secret_var,
+    };
+    let delivered = targets.deliver(payload, open_cache().as_ref(), env)?;
+    let wrote: Vec<String> = delivered.wrote.iter().map(ToString::to_string).collect();
     say!(
-        "aws-oidc: wrote the static keys from ${} and ${} to {}{}",
-        a.access_key_id_var,
-        a.secret_access_key_var,
+        "aws-oidc: wrote the static keys from ${id_var} and ${secret_var} to {}{}",
         wrote.join(", "),
         match &region {
             Some(r) => format!(" (region {r})"),

@@ -1,13 +1,10 @@
 //! `aws-oidc trust-policy`: the role's trust policy, tight by default, in the format you deploy with.
 
-use anyhow::{bail, Result};
-use aws_oidc::request::{PolicyArn, RoleArn};
-use aws_oidc::trust::generate::{chained_role_trust, generate, Allow, CircleCiId, GitRef};
-use aws_oidc::trust::render::{pretty_json, render, Format, RoleName, Setup};
-use aws_oidc::trust::Provider;
+use anyhow::Result;
+use aws_oidc::trust::setup::{setup, SetupOptions};
 use clap::Args;
 
-use crate::output::{print_stdout, say, write_stdout};
+use crate::output::{say, write_stdout};
 
 pub const LONG_ABOUT: &str = "\
 Generate an IAM role trust policy that lets CircleCI jobs assume the role with their OIDC token, \
@@ -96,78 +93,25 @@ pub struct TrustPolicyArgs {
 
 /// Runs `aws-oidc trust-policy`.
 pub fn run(a: TrustPolicyArgs) -> Result<()> {
-    let format = Format::parse(&a.format)?;
-    if let Some(first) = &a.chained_from {
-        if format != Format::Json {
-            bail!("--chained-from prints the chained role's trust policy as JSON: drop --format or use --format json");
-        }
-        let first = RoleArn::parse(first)?;
-        let policy = chained_role_trust(&first, a.external_id.as_deref(), a.session_tags);
-        return print_stdout(pretty_json(&policy).trim_end());
-    }
-    let Some(org_id) = &a.org_id else {
-        bail!("pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN");
-    };
-    let org_id = CircleCiId::parse(org_id, "--org-id")?;
-    let project_ids = a
-        .project_ids
-        .iter()
-        .map(|p| CircleCiId::parse(p, "--project-id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut refs = a
-        .branches
-        .iter()
-        .map(|b| GitRef::branch(b))
-        .collect::<Result<Vec<_>, _>>()?;
-    for r in &a.refs {
-        refs.push(GitRef::parse(r, "--ref")?);
-    }
-    let (provider, create_provider) = match (&a.provider_arn, &a.account_id) {
-        (Some(arn), _) => (Provider::parse_arn(arn)?, false),
-        (None, Some(account)) => (
-            Provider::in_account(
-                "aws",
-                account,
-                &format!("oidc.circleci.com/org/{}", org_id.as_str()),
-            )?,
-            true,
-        ),
-        (None, None) => bail!("pass --account-id (the role's account) or --provider-arn"),
-    };
-    let role_name = RoleName::parse(&a.role_name)?;
-    let policy_arns = a
-        .policy_arns
-        .iter()
-        .map(|p| PolicyArn::parse(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    if format == Format::Json && !policy_arns.is_empty() {
-        bail!("--policy-arn goes with --format terraform, cloudformation or aws-cli (json prints the trust policy alone)");
-    }
-    let audience = a
-        .audience
-        .clone()
-        .unwrap_or_else(|| org_id.as_str().to_string());
-    let generated = generate(&Allow {
-        org_id,
-        project_ids,
-        refs,
-        audience: a.audience,
-        provider: provider.clone(),
+    let out = setup(SetupOptions {
+        org_id: a.org_id,
+        chained_from: a.chained_from,
+        session_tags: a.session_tags,
+        external_id: a.external_id,
+        project_ids: a.project_ids,
+        branches: a.branches,
+        refs: a.refs,
         context_ids: a.context_ids,
         no_ssh_rerun: a.no_ssh_rerun,
+        account_id: a.account_id,
+        provider_arn: a.provider_arn,
+        audience: a.audience,
+        format: a.format,
+        role_name: a.role_name,
+        policy_arns: a.policy_arns,
     })?;
-    for note in &generated.notes {
+    for note in &out.notes {
         say!("aws-oidc: note: {note}");
     }
-    write_stdout(&render(
-        format,
-        &Setup {
-            policy: &generated.policy,
-            provider: &provider,
-            create_provider,
-            audience: &audience,
-            role_name: &role_name,
-            policy_arns: &policy_arns,
-        },
-    ))
+    write_stdout(&out.text)
 }

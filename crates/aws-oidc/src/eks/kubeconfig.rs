@@ -113,6 +113,29 @@ pub struct ExecPlugin {
     pub args: Vec<String>,
 }
 
+impl ExecPlugin {
+    /// The plugin running the aws-oidc binary at `exe` with `args`: as
+    /// `aws-oidc` when the first `aws-oidc` on `PATH` is that binary, so a
+    /// kubeconfig carried to another job keeps working wherever aws-oidc is
+    /// installed there; else by its absolute path (on Windows
+    /// `...\aws-oidc.exe`, which kubectl runs as is).
+    pub fn for_binary(exe: &Path, args: Vec<String>, env: Env) -> Self {
+        let on_path =
+            env("PATH").and_then(|path| crate::platform::find_program(&path, "aws-oidc", env));
+        let same = |p: &Path| {
+            p.canonicalize()
+                .ok()
+                .zip(exe.canonicalize().ok())
+                .is_some_and(|(a, b)| a == b)
+        };
+        let command = match on_path {
+            Some(p) if same(&p) => "aws-oidc".into(),
+            _ => exe.to_string_lossy().into_owned(),
+        };
+        ExecPlugin { command, args }
+    }
+}
+
 /// What is merged in.
 #[derive(Debug, Clone)]
 pub struct Entries<'a> {
@@ -1030,6 +1053,21 @@ pub fn take_back(path: &Path, merged: &Merged) -> Result<TakenBack, KubeconfigEr
 mod tests {
     use super::*;
     use crate::eks::token::ClusterName;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_exec_command_is_aws_oidc_when_that_is_this_binary_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("aws-oidc");
+        std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let on_path = crate::env::env_of(&[("PATH", dir.path().to_str().unwrap())]);
+        let plugin = ExecPlugin::for_binary(&exe, vec!["eks-token".into()], &on_path);
+        assert_eq!(plugin.command, "aws-oidc");
+        let elsewhere = ExecPlugin::for_binary(&exe, vec![], &crate::env::env_of(&[]));
+        assert_eq!(elsewhere.command, exe.to_string_lossy());
+    }
 
     const ARN: &str = "arn:aws:eks:eu-west-1:123456789012:cluster/demo";
 

@@ -64,6 +64,66 @@ pub struct ClusterAccess<'a> {
     pub settings: &'a EksSettings,
 }
 
+/// A cluster, its region, and where the credentials come from: the options
+/// of `eks-token` and `eks-kubeconfig`, resolved before any network call.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The cluster.
+    pub name: ClusterName,
+    /// Its region.
+    pub region: String,
+    /// Where the credentials come from.
+    pub source: CredentialSource,
+    /// How EKS and STS are reached.
+    pub settings: EksSettings,
+}
+
+impl Cluster {
+    /// What the flows take.
+    pub fn access(&self) -> ClusterAccess<'_> {
+        ClusterAccess {
+            cluster: &self.name,
+            source: &self.source,
+            settings: &self.settings,
+        }
+    }
+
+    /// The arguments of `aws-oidc eks-token` that get a token for this
+    /// cluster from the same credentials later: the profile (so a
+    /// self-refreshing one keeps working in long jobs), the role options
+    /// when a role is assumed, else none (the environment at kubectl's time).
+    pub fn token_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "eks-token".to_string(),
+            "--cluster-name".to_string(),
+            self.name.to_string(),
+        ];
+        match &self.source {
+            // Includes --region: the exchange was resolved for it.
+            CredentialSource::AssumeRole(x) => {
+                args.extend(x.role_words().into_iter().map(|(_, w)| w));
+            }
+            CredentialSource::Profile(p) => {
+                args.extend(["--region".into(), self.region.clone()]);
+                args.extend(["--profile".into(), p.as_str().to_string()]);
+            }
+            CredentialSource::Environment => {
+                args.extend(["--region".into(), self.region.clone()]);
+            }
+        }
+        args
+    }
+
+    /// How kubectl's tokens will be signed, for messages.
+    pub fn how(&self) -> String {
+        match &self.source {
+            CredentialSource::AssumeRole(x) => format!("by assuming {}", x.request().role_arn),
+            CredentialSource::Profile(p) => format!("with profile {:?}", p.as_str()),
+            CredentialSource::Environment => "with the credentials in its environment".into(),
+        }
+    }
+}
+
 /// A token for the cluster: from `cache` while one has time left, else
 /// signed now with credentials from the source (then cached).  Without a
 /// cache, or credentials to name without resolving them, every call
@@ -135,4 +195,40 @@ pub fn update_kubeconfig(
         });
     }
     Ok((info, merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::env_of;
+
+    #[test]
+    fn kubectls_later_tokens_come_from_the_same_credentials() {
+        let env = env_of(&[]);
+        let cluster = |source| Cluster {
+            name: ClusterName::parse("prod").unwrap(),
+            region: "eu-west-1".into(),
+            source,
+            settings: EksSettings::from_env("eu-west-1", &env, 60).unwrap(),
+        };
+        let profile = cluster(CredentialSource::Profile(
+            crate::sinks::profile::ProfileName::parse("ci").unwrap(),
+        ));
+        assert_eq!(
+            profile.token_args(),
+            [
+                "eks-token",
+                "--cluster-name",
+                "prod",
+                "--region",
+                "eu-west-1",
+                "--profile",
+                "ci"
+            ]
+        );
+        assert_eq!(profile.how(), "with profile \"ci\"");
+        let environment = cluster(CredentialSource::Environment);
+        assert_eq!(environment.token_args().len(), 5);
+        assert_eq!(environment.how(), "with the credentials in its environment");
+    }
 }

@@ -27,7 +27,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 pub use calls::{SecretsSettings, SecretsSetupError};
-pub use spec::{Source, Spec, SpecError, Target};
+pub use spec::{count_sources, Source, Spec, SpecError, Target};
 
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;

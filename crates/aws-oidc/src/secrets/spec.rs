@@ -238,6 +238,27 @@ pub fn check_not_reserved(name: &str, spec: &str) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// How many secrets and SSM sources `specs` name, in words: "1 secret and
+/// 2 SSM sources".
+pub fn count_sources(specs: &[Spec]) -> String {
+    let secrets = specs
+        .iter()
+        .filter(|s| matches!(s.source, Source::Secret { .. }))
+        .count();
+    let ssm = specs.len() - secrets;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (secrets, ssm) {
+        (0, p) => plural(p, "SSM source", "SSM sources"),
+        (s, 0) => plural(s, "secret", "secrets"),
+        (s, p) => format!(
+            "{} and {}",
+            plural(s, "secret", "secrets"),
+            plural(p, "SSM source", "SSM sources")
+        ),
+    }
+}
+
 impl Spec {
     /// Parses one `TARGET=SOURCE` (see the module's table).
     pub fn parse(raw: &str) -> Result<Spec, SpecError> {
@@ -343,6 +364,22 @@ fn is_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_counted_in_words() {
+        let specs = |raw: &[&str]| {
+            Spec::parse_all(&raw.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert_eq!(count_sources(&specs(&["A=prod/db"])), "1 secret");
+        assert_eq!(
+            count_sources(&specs(&["A=prod/db", "B=prod/x#k", "C=ssm:/p"])),
+            "2 secrets and 1 SSM source"
+        );
+        assert_eq!(
+            count_sources(&specs(&["P_*=ssm:/app/", "C=ssm:/p"])),
+            "2 SSM sources"
+        );
+    }
 
     fn secret(id: &str, key: Option<&str>) -> Source {
         Source::Secret {

@@ -92,6 +92,25 @@ pub fn credential_vars<'a>(
     vars
 }
 
+/// The variables for long-lived keys: no session token, no expiry.
+pub fn static_key_vars<'a>(
+    keys: &'a StaticKeys,
+    region: Option<&'a str>,
+) -> Vec<(&'static str, &'a [u8])> {
+    let mut vars: Vec<(&'static str, &'a [u8])> = vec![
+        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            keys.secret_access_key.expose().as_bytes(),
+        ),
+    ];
+    if let Some(r) = region {
+        vars.push(("AWS_REGION", r.as_bytes()));
+        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
+    }
+    vars
+}
+
 /// Why a shell sink failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellSinkError {
@@ -131,19 +150,8 @@ pub fn append_static_keys(
     region: Option<&str>,
     header: &str,
 ) -> Result<(), ShellSinkError> {
-    let mut vars: Vec<(&str, &[u8])> = vec![
-        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            keys.secret_access_key.expose().as_bytes(),
-        ),
-    ];
-    if let Some(r) = region {
-        vars.push(("AWS_REGION", r.as_bytes()));
-        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
-    }
     let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
-    text.extend(render(&vars, "export ")?);
+    text.extend(render(&static_key_vars(keys, region), "export ")?);
     text.extend_from_slice(b"unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n");
     files::append(path, &text)?;
     Ok(())
@@ -162,7 +170,8 @@ pub fn append_exports(
     Ok(())
 }
 
-/// Writes any `vars` as a dotenv file, as [`write_dotenv`] does.
+/// Writes `vars` as a dotenv file: a regular file is replaced atomically
+/// (mode 0600); a named pipe or character device (`/dev/stdout`) is written through.
 pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), ShellSinkError> {
     let text = render(vars, "")?;
     files::write_target(path, &text, 0o600)?;
@@ -172,19 +181,6 @@ pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), Shel
 /// Checks, changing nothing, that a dotenv file can be written at `path`.
 pub fn check_dotenv(path: &Path) -> Result<(), FileError> {
     files::check_writable(path, true, false)
-}
-
-/// Writes a dotenv file: a regular file is replaced atomically (mode 0600);
-/// a named pipe or character device (`/dev/stdout`) is written through.
-pub fn write_dotenv(
-    path: &Path,
-    creds: &Credentials,
-    region: Option<&str>,
-) -> Result<(), ShellSinkError> {
-    let exp = creds.expiration_rfc3339();
-    let text = render(&credential_vars(creds, region, &exp), "")?;
-    files::write_target(path, &text, 0o600)?;
-    Ok(())
 }
 
 #[cfg(test)]

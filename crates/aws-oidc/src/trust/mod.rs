@@ -19,6 +19,7 @@ pub mod condition;
 pub mod evaluate;
 pub mod generate;
 pub mod render;
+pub mod setup;
 pub mod subject;
 pub mod token_view;
 
