@@ -3,15 +3,16 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_oidc::cache::parse_entry;
-use aws_oidc::ini::IniDoc;
-use aws_oidc::redact::printable;
-use aws_oidc::{read_answer, FailureKind};
+use aws_oidc::fuzzing::parse_entry;
+use aws_oidc::fuzzing::printable;
+use aws_oidc::fuzzing::read_answer;
+use aws_oidc::fuzzing::IniDoc;
+use aws_oidc::FailureKind;
 
 /// An AWS config/credentials file: parsing never panics, an untouched file
 /// prints back byte for byte, and an edit leaves a file that parses and holds
 /// the value set.
-pub fn ini_edit(data: &[u8]) {
+pub(crate) fn ini_edit(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -33,7 +34,7 @@ pub fn ini_edit(data: &[u8]) {
 /// pick the HTTP status, the rest is the body.  Reading it never panics;
 /// credentials that come out are printable and not yet expired; a failure's
 /// message is bounded and holds no control character.
-pub fn sts_answer(data: &[u8]) {
+pub(crate) fn sts_answer(data: &[u8]) {
     let (status, body) = match data {
         [a, b, rest @ ..] => (100 + u16::from_be_bytes([*a, *b]) % 500, rest),
         _ => (200, data),
@@ -72,7 +73,7 @@ pub fn sts_answer(data: &[u8]) {
 
 /// A cache entry as found on disk (anyone may have written it): reading it
 /// never panics, and what is accepted can be judged fresh at any time.
-pub fn cache_entry(data: &[u8]) {
+pub(crate) fn cache_entry(data: &[u8]) {
     if let Some(cached) = parse_entry(data) {
         assert!(cached.issued_at < cached.credentials.expiration);
         for now in [
@@ -89,7 +90,7 @@ pub fn cache_entry(data: &[u8]) {
 
 /// The registry host the Docker config checks write for.
 #[cfg(feature = "ecr")]
-pub const DOCKER_HOST: &str = "registry.example";
+pub(crate) const DOCKER_HOST: &str = "registry.example";
 
 /// Docker's config.json, as anyone may have written it: a login
 /// (`auths`) and a credential helper entry (`credHelpers`) are each merged
@@ -104,9 +105,9 @@ pub const DOCKER_HOST: &str = "registry.example";
 /// entries, byte for byte: an input with none is given back unchanged in
 /// meaning (`"auths": null`, `{}` and no `auths` are all an empty section).
 #[cfg(feature = "ecr")]
-pub fn docker_config(data: &[u8]) {
-    use aws_oidc::credentials::Secret;
-    use aws_oidc::docker_config::{DockerConfig, Entry};
+pub(crate) fn docker_config(data: &[u8]) {
+    use aws_oidc::fuzzing::Secret;
+    use aws_oidc::fuzzing::{DockerConfig, Entry};
 
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -141,7 +142,7 @@ pub fn docker_config(data: &[u8]) {
         // What the merge replaces: every spelling of the host in auths; in
         // credHelpers every spelling for a login, the host itself for a helper.
         let replaced = |section: &str, key: &str| {
-            let ours = aws_oidc::ecr::registry::host_of(key) == DOCKER_HOST;
+            let ours = aws_oidc::fuzzing::host_of(key) == DOCKER_HOST;
             match section {
                 "auths" => ours,
                 _ if is_login => ours,
@@ -186,7 +187,7 @@ fn added(is_login: bool) -> &'static str {
 /// missing section read as empty).
 #[cfg(feature = "ecr")]
 #[derive(Debug, PartialEq, Eq, Clone, Default)]
-pub struct DockerSections {
+pub(crate) struct DockerSections {
     /// Every other key and its value's text.
     pub rest: std::collections::BTreeMap<String, String>,
     /// `auths` and `credHelpers`: key -> value's text.
@@ -197,7 +198,7 @@ pub struct DockerSections {
 /// `text` read as a [`DockerSections`]; `None` when it is not a JSON object
 /// with object (or null) sections.
 #[cfg(feature = "ecr")]
-pub fn docker_sections(text: &str) -> Option<DockerSections> {
+pub(crate) fn docker_sections(text: &str) -> Option<DockerSections> {
     use std::collections::BTreeMap;
     type Raw = BTreeMap<String, Box<serde_json::value::RawValue>>;
     let mut out = DockerSections::default();
@@ -241,8 +242,8 @@ fn without(doc: &DockerSections, drop: &dyn Fn(&str, &str) -> bool) -> DockerSec
 /// read writes back out and reads back equal (so recording one more
 /// write never loses the others).  A grant read is judged at any time
 /// without overflow: fresh exactly while it has more time left than asked.
-pub fn ledger(data: &[u8]) {
-    use aws_oidc::ledger::{read_ledger, write_ledger, Written};
+pub(crate) fn ledger(data: &[u8]) {
+    use aws_oidc::fuzzing::{read_ledger, write_ledger, Written};
 
     let read = read_ledger(data);
     if data.len() > 1024 * 1024 {
@@ -284,11 +285,12 @@ pub fn ledger(data: &[u8]) {
 /// it added.  A text naming none of the keys aws-oidc edits gets back every
 /// byte.
 #[cfg(feature = "eks")]
-pub fn kubeconfig_merge(data: &[u8]) {
-    use aws_oidc::eks::cluster::ClusterInfo;
-    use aws_oidc::eks::kubeconfig::{merge, unmerge};
-    use aws_oidc::eks::token::ClusterName;
-    use aws_oidc::eks::{Entries, ExecPlugin};
+pub(crate) fn kubeconfig_merge(data: &[u8]) {
+    use aws_oidc::eks::ClusterInfo;
+    use aws_oidc::eks::ClusterName;
+    use aws_oidc::eks::ExecPlugin;
+    use aws_oidc::fuzzing::Entries;
+    use aws_oidc::fuzzing::{merge, unmerge};
     use yaml_rust2::{Yaml, YamlLoader};
 
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,7 +1,7 @@
 //! Untrusted orb parameter values: expansion never panics, and `$$` escaping round-trips.
 #![no_main]
 
-use aws_oidc::expand::expand;
+use aws_oidc::expand;
 use libfuzzer_sys::fuzz_target;
 
 fn lookup(name: &str) -> Option<String> {

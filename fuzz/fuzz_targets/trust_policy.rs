@@ -2,8 +2,9 @@
 //! report prints, and its verdict is the one `allowed()` gives.
 #![no_main]
 
-use aws_oidc::token::decode_claims;
-use aws_oidc::trust::evaluate::{Principal, Request, TrustPolicy};
+use aws_oidc::fuzzing::decode_claims;
+use aws_oidc::fuzzing::{Principal, Request};
+use aws_oidc::trust::TrustPolicy;
 use aws_oidc::trust::{RequestContext, ACTION};
 use libfuzzer_sys::fuzz_target;
 

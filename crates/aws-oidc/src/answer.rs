@@ -23,7 +23,7 @@ use crate::credentials::{rfc3339, Credentials, Secret};
 use crate::failure::{FailureKind, StsFailure};
 
 /// The largest STS answer read (256 KiB): real ones are a few KiB.
-pub const MAX_ANSWER: usize = 256 * 1024;
+pub(crate) const MAX_ANSWER: usize = 256 * 1024;
 
 /// Credentials and who they belong to.
 #[derive(Debug, Clone)]

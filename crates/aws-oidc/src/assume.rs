@@ -15,7 +15,7 @@ use crate::token::{OidcToken, TokenError};
 
 /// What to do, all inputs validated.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The web-identity request.
     pub request: AssumeRequest,
     /// A second role to assume with the first credentials.
@@ -41,7 +41,7 @@ pub struct Outcome {
 
 /// Why the exchange failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AssumeError {
+pub(crate) enum AssumeError {
     /// STS said no, or could not be reached.
     #[error("{0}")]
     Sts(StsFailure, OidcToken),
@@ -53,7 +53,7 @@ pub enum AssumeError {
 /// Exchanges `token` for credentials as `plan` says, giving up at
 /// `deadline`.  `fresh_token` is asked for a new token once, if STS reports
 /// the first one expired.
-pub async fn run(
+pub(crate) async fn run(
     plan: &Plan,
     sts: &Sts,
     token: OidcToken,

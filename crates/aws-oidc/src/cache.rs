@@ -25,7 +25,7 @@ use crate::ledger::{Ledger, Written};
 use crate::platform;
 
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
-pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// Why the cache cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ pub enum CacheError {
 }
 
 /// The largest cache entry read (an entry is well under 8 KiB).
-pub const MAX_ENTRY: u64 = 64 * 1024;
+pub(crate) const MAX_ENTRY: u64 = 64 * 1024;
 
 /// The cache directory.
 #[derive(Debug, Clone)]

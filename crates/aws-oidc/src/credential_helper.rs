@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -36,10 +36,10 @@ use crate::settings::SettingsError;
 use crate::sinks::profile::{ProfileError, ProfileName};
 
 /// The helper's name in `credHelpers`: Docker runs `docker-credential-aws-oidc`.
-pub const HELPER_NAME: &str = "aws-oidc";
+pub(crate) const HELPER_NAME: &str = "aws-oidc";
 
 /// What the protocol calls "no credentials for this host".
-pub const NOT_FOUND: &str = "credentials not found in native keychain";
+pub(crate) const NOT_FOUND: &str = "credentials not found in native keychain";
 
 /// The most read from stdin (a host, or `store`'s small JSON).
 const STDIN_LIMIT: u64 = 64 * 1024;
@@ -152,26 +152,27 @@ struct HelperFile {
 /// The hosts `ecr-login --helper` set up, beside Docker's config.json
 /// (`aws-oidc-credential-helper.json`, 0600): a registry and a profile per host.
 #[derive(Debug, Clone)]
-pub struct HelperSettings {
+pub(crate) struct HelperSettings {
     path: PathBuf,
 }
 
 impl HelperSettings {
     /// The file beside `config`.
-    pub fn beside(config: &DockerConfig) -> Self {
+    pub(crate) fn beside(config: &DockerConfig) -> Self {
         HelperSettings {
             path: config.dir().join("aws-oidc-credential-helper.json"),
         }
     }
 
-    /// The file.
-    pub fn path(&self) -> &Path {
+    /// The file (the tests look at it).
+    #[cfg(test)]
+    fn path(&self) -> &std::path::Path {
         &self.path
     }
 
     /// Checks the file can be updated, changing nothing: run before any
     /// network call.
-    pub fn check(&self) -> Result<(), HelperSettingsError> {
+    pub(crate) fn check(&self) -> Result<(), HelperSettingsError> {
         crate::files::check_editable(&self.path)?;
         self.parse(self.read()?.as_deref()).map(drop)
     }
@@ -209,7 +210,7 @@ impl HelperSettings {
     }
 
     /// Records `hosts` (host, registry, profile), keeping the others.
-    pub fn record(
+    pub(crate) fn record(
         &self,
         hosts: &[(&str, &Registry, Option<&ProfileName>)],
     ) -> Result<(), HelperSettingsError> {
@@ -314,7 +315,10 @@ impl CachedLogin {
 
 /// Until when a login may be served from the cache: the token's expiry,
 /// but never past the credentials that fetched it; `None`: not cached.
-pub fn cacheable_until(login: &RegistryLogin, creds: &SourcedCredentials) -> Option<SystemTime> {
+pub(crate) fn cacheable_until(
+    login: &RegistryLogin,
+    creds: &SourcedCredentials,
+) -> Option<SystemTime> {
     let Expiry::At(t) = login.expiry else {
         return None;
     };
@@ -322,7 +326,7 @@ pub fn cacheable_until(login: &RegistryLogin, creds: &SourcedCredentials) -> Opt
 }
 
 /// A login served from the cache while fresh, else fetched (and cached).
-pub struct CachedLogins<'a> {
+pub(crate) struct CachedLogins<'a> {
     /// The ECR settings.
     pub settings: &'a EcrSettings,
     /// The cache; `None`: always ask ECR.
@@ -344,7 +348,7 @@ impl CachedLogins<'_> {
     }
 
     /// The login for `registry` under `host`.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         registry: &Registry,
         host: &str,
@@ -371,7 +375,7 @@ impl CachedLogins<'_> {
 
     /// Puts logins just fetched into the cache (`ecr-login --helper`
     /// primes it, so the first pull is instant).
-    pub fn prime(
+    pub(crate) fn prime(
         &self,
         logins: &[RegistryLogin],
         creds: &SourcedCredentials,
@@ -521,6 +525,7 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
     use std::time::UNIX_EPOCH;
 
     fn env_with(dir: &Path) -> impl Fn(&str) -> Option<String> {

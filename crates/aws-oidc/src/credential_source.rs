@@ -36,10 +36,10 @@ use crate::settings::SettingsError;
 use crate::sinks::profile::{ProfileError, ProfileName, SharedFiles};
 
 /// The longest a `credential_process` may take.
-pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The most a `credential_process` may print (its JSON is well under 4 KiB).
-pub const PROCESS_OUTPUT_LIMIT: usize = 64 * 1024;
+pub(crate) const PROCESS_OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// The largest shared file read.
 const FILE_LIMIT: u64 = 1024 * 1024;

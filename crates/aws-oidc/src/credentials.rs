@@ -85,7 +85,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// Formats seconds since the epoch as RFC 3339 UTC; a time no calendar
 /// date can hold (a hostile token's `exp`, say) is written as its number.
-pub fn rfc3339_from_unix(secs: i64) -> String {
+pub(crate) fn rfc3339_from_unix(secs: i64) -> String {
     DateTime::from_secs(secs)
         .fmt(Format::DateTime)
         .unwrap_or_else(|_| format!("{secs} seconds after 1970-01-01T00:00:00Z"))

@@ -13,7 +13,7 @@ use crate::trust::Provider;
 
 /// What the explanation can draw on.
 #[derive(Debug, Clone)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The web-identity role.
     pub role_arn: &'a RoleArn,
     /// The chained role, if any.
@@ -89,7 +89,7 @@ impl Context<'_> {
 }
 
 /// A full explanation: the failure, what it means, what to do, and the facts.
-pub fn explain(f: &StsFailure, ctx: &Context) -> String {
+pub(crate) fn explain(f: &StsFailure, ctx: &Context) -> String {
     let code = f.code.as_deref().unwrap_or_default();
     let message = f.message.as_deref().unwrap_or_default();
     let role = ctx.role_arn;

@@ -3,7 +3,7 @@
 //! process's environment.
 
 /// Reads one environment variable; `None` when unset or empty.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, as an [`Env`]: unset and empty are both `None`.
 pub fn process_env(name: &str) -> Option<String> {

@@ -54,7 +54,7 @@ fn err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Fi
 
 /// The largest AWS config or credentials file read (16 MiB): far more than
 /// any hand-kept file, and a bound on what a hostile one can cost.
-pub const MAX_PROFILE_FILE: u64 = 16 << 20;
+pub(crate) const MAX_PROFILE_FILE: u64 = 16 << 20;
 
 fn refused(action: &'static str, path: &Path, kind: io::ErrorKind, why: String) -> FileError {
     FileError {
@@ -67,7 +67,7 @@ fn refused(action: &'static str, path: &Path, kind: io::ErrorKind, why: String) 
 /// Reads at most `limit` bytes of `path`; a larger file (or an endless one,
 /// such as `/dev/zero`) is an error naming the limit.  A named pipe or a
 /// device is read (a token from `<(...)`); [`read_regular_bounded`] refuses them.
-pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_limited(path, limit, false)
 }
 
@@ -75,14 +75,14 @@ pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 /// credential helper's settings, a CircleCI config): anything but a regular
 /// file (a named pipe that would block forever, a device, a directory) is
 /// refused, by what it is, before a byte is read.
-pub fn read_regular_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_regular_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_limited(path, limit, true)
 }
 
 /// [`read_regular_bounded`] with its errors as a [`FileError`] naming the
 /// file, and `None` for no file.
 #[cfg(feature = "ecr")]
-pub fn read_existing(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, FileError> {
+pub(crate) fn read_existing(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, FileError> {
     match read_regular_bounded(path, limit) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -137,7 +137,7 @@ fn too_large(limit: u64) -> io::Error {
 /// [`check_writable`] (a regular file or none yet), and no larger than
 /// [`UpdateLock::read`] reads.  Run before any network call.
 #[cfg(any(feature = "ecr", feature = "eks"))]
-pub fn check_editable(path: &Path) -> Result<(), FileError> {
+pub(crate) fn check_editable(path: &Path) -> Result<(), FileError> {
     check_writable(path, false, true)?;
     match fs::metadata(path) {
         Ok(m) if m.is_file() && m.len() > MAX_PROFILE_FILE => {
@@ -256,7 +256,11 @@ fn check_creatable_beside(
 /// `creates_dirs`, an [`UpdateLock`], which creates the directory) can write
 /// `path`: a regular file (or none yet) whose directory takes a new file,
 /// or, with `streams`, a named pipe or character device to write through.
-pub fn check_writable(path: &Path, streams: bool, creates_dirs: bool) -> Result<(), FileError> {
+pub(crate) fn check_writable(
+    path: &Path,
+    streams: bool,
+    creates_dirs: bool,
+) -> Result<(), FileError> {
     match inspect(path, "cannot write")? {
         Node::Missing => check_creatable_beside(path, "cannot write", creates_dirs),
         Node::Regular(resolved) => {
@@ -283,7 +287,7 @@ pub fn check_writable(path: &Path, streams: bool, creates_dirs: bool) -> Result<
 
 /// Whether `a` and `b` name the same file (symlinks and hard links included;
 /// two paths to a file not yet created are the same when they resolve alike).
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (fs::metadata(a), fs::metadata(b)) {
         (Ok(x), Ok(y)) => match (platform::file_id(&x), platform::file_id(&y)) {
             (Some(x), Some(y)) => x == y,
@@ -327,14 +331,14 @@ fn open_stream(path: &Path, append: bool, create: bool) -> io::Result<File> {
 
 /// How long an update waits for another writer of the same file: writers
 /// hold the lock for milliseconds, so a longer wait means one is stuck.
-pub const UPDATE_LOCK_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const UPDATE_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// How often a lock held by another process is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(25);
 
 /// Takes an exclusive lock on `file`, trying again until `deadline`:
 /// `Ok(false)` if another process still held it then.
-pub fn lock_until(file: &File, deadline: Instant) -> io::Result<bool> {
+pub(crate) fn lock_until(file: &File, deadline: Instant) -> io::Result<bool> {
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(true),
@@ -352,7 +356,7 @@ pub fn lock_until(file: &File, deadline: Instant) -> io::Result<bool> {
 
 /// An exclusive lock held while a file is read, changed and replaced.
 #[derive(Debug)]
-pub struct UpdateLock {
+pub(crate) struct UpdateLock {
     path: PathBuf,
     _lock: File,
 }
@@ -362,12 +366,12 @@ impl UpdateLock {
     /// Waits for other writers for [`UPDATE_LOCK_WAIT`] at most.  Only a
     /// regular file (or none yet) can be updated: anything else is refused
     /// before a lock file is made.
-    pub fn acquire(path: &Path) -> Result<Self, FileError> {
+    pub(crate) fn acquire(path: &Path) -> Result<Self, FileError> {
         Self::acquire_within(path, UPDATE_LOCK_WAIT)
     }
 
     /// [`UpdateLock::acquire`], waiting `wait` at most for other writers.
-    pub fn acquire_within(path: &Path, wait: Duration) -> Result<Self, FileError> {
+    pub(crate) fn acquire_within(path: &Path, wait: Duration) -> Result<Self, FileError> {
         let deadline = Instant::now() + wait;
         let path = match inspect(path, "cannot edit")? {
             Node::Missing => path.to_path_buf(),
@@ -415,13 +419,13 @@ impl UpdateLock {
     }
 
     /// The file this lock guards (symlinks resolved).
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Reads the current contents (`None` if the file does not exist), at
     /// most [`MAX_PROFILE_FILE`] bytes.
-    pub fn read(&self) -> Result<Option<String>, FileError> {
+    pub(crate) fn read(&self) -> Result<Option<String>, FileError> {
         match read_regular_bounded(&self.path, MAX_PROFILE_FILE) {
             Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| FileError {
                 action: "cannot edit",
@@ -437,7 +441,7 @@ impl UpdateLock {
     }
 
     /// Replaces the file with `contents` atomically, with `mode` permissions.
-    pub fn replace(&self, contents: &[u8], mode: u32) -> Result<(), FileError> {
+    pub(crate) fn replace(&self, contents: &[u8], mode: u32) -> Result<(), FileError> {
         if let Node::Regular(_) = inspect(&self.path, "cannot replace")? {
             if !writable(&self.path) {
                 return Err(err("cannot replace", &self.path)(io::Error::from(
@@ -453,7 +457,7 @@ impl UpdateLock {
 /// atomically with `mode` permissions, keeping a symlink that points to it;
 /// a named pipe or character device is written through; anything else
 /// (a directory, a read-only file) is refused and left as it is.
-pub fn write_target(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
+pub(crate) fn write_target(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
     match inspect(path, "cannot write")? {
         Node::Missing => write_atomic_no_follow(path, contents, mode),
         Node::Regular(resolved) => write_atomic_no_follow(&resolved, contents, mode),
@@ -467,7 +471,11 @@ pub fn write_target(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileE
 /// Writes `contents` to a temporary file beside `path` and renames it over
 /// `path`; a symlink at `path` is replaced, not followed.  On any failure
 /// the old file is untouched and the temporary file is removed.
-pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result<(), FileError> {
+pub(crate) fn write_atomic_no_follow(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+) -> Result<(), FileError> {
     let path = path.to_path_buf();
     let dir = parent_dir(&path);
     // Created 0600 whatever `mode`: nothing else may read it before it is set.
@@ -497,7 +505,7 @@ pub fn write_atomic_no_follow(path: &Path, contents: &[u8], mode: u32) -> Result
 /// login shell must go on reading it, so its mode is kept. A named pipe or
 /// character device is written through, and a pipe nobody reads is an
 /// error at once.
-pub fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
+pub(crate) fn append(path: &Path, contents: &[u8]) -> Result<(), FileError> {
     let action = "cannot append to";
     // A directory, a socket or a read-only file (even for root) is refused here.
     inspect(path, action)?;
@@ -544,7 +552,7 @@ fn system_wide(path: &Path) -> bool {
 }
 
 /// Checks, without changing anything, that `append` to `path` can work.
-pub fn check_appendable(path: &Path) -> Result<(), FileError> {
+pub(crate) fn check_appendable(path: &Path) -> Result<(), FileError> {
     let action = "cannot append to";
     match inspect(path, action)? {
         Node::Missing => check_creatable_beside(path, action, false),

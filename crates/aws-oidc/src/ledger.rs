@@ -179,7 +179,7 @@ pub enum RegistryEdit {
 
 /// The access key id's fingerprint: the first 16 hex digits of its SHA-256,
 /// enough to tell credentials apart without keeping the id.
-pub fn fingerprint(access_key_id: &str) -> String {
+pub(crate) fn fingerprint(access_key_id: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, access_key_id.as_bytes());
     hex::encode(&digest.as_ref()[..8])
 }

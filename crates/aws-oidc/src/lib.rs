@@ -40,59 +40,137 @@ mod assume;
 ))]
 mod aws_call;
 mod ca_bundle;
-pub mod cache;
+mod cache;
 mod canned_answer;
 mod cleanup;
 #[cfg(feature = "codeartifact")]
-pub mod codeartifact;
+mod codeartifact;
 #[cfg(feature = "ecr")]
 pub mod credential_helper;
-pub mod credential_source;
-pub mod credentials;
-pub mod deliver;
+mod credential_source;
+mod credentials;
+mod deliver;
 mod diagnose;
 #[cfg(feature = "ecr")]
-pub mod docker_config;
+mod docker_config;
 #[cfg(feature = "ecr")]
 pub mod ecr;
 #[cfg(feature = "eks")]
 pub mod eks;
 mod env;
-pub mod exchange;
-pub mod expand;
+mod exchange;
+mod expand;
 mod failure;
 mod files;
-pub mod ini;
-pub mod ledger;
+mod ini;
+mod ledger;
 #[cfg(feature = "setup-tools")]
 pub mod migrate;
-pub mod platform;
-pub mod redact;
-pub mod request;
+mod platform;
+mod redact;
+mod request;
 mod retry;
 #[cfg(feature = "secrets")]
 pub mod secrets;
-pub mod settings;
-pub mod sinks;
-pub mod static_keys;
+mod settings;
+mod sinks;
+mod static_keys;
 mod sts;
 #[cfg(feature = "setup-tools")]
 pub mod thumbprint;
-pub mod token;
+mod token;
 mod transport;
 pub mod trust;
 
-pub use answer::{Assumed, MAX_ANSWER};
+// The API, in groups.  Every module is private but the service and
+// setup-time namespaces kept below; what the binary, the tests and the
+// fuzz targets need is re-exported here, so that `unreachable_pub` and the
+// dead-code lint see the rest.
+
+/// The exchange and its credentials: [`Exchange::resolve`] checks the
+/// role, token and STS options, [`Exchange::run`] trades the job's OIDC
+/// token ([`discover_in_job`]) for [`Credentials`], and [`CachedExchange`]
+/// keeps them in a private on-disk [`CredentialCache`].  Settings such as
+/// the region are read the way the AWS CLI reads them ([`region`]), from
+/// an injected environment ([`process_env`] is the real one), and orb
+/// parameters are [`expand`]ed first.
 pub use assume::Outcome;
-pub use ca_bundle::{CaBundle, CaBundleError};
-pub use cache::{CachedError, CachedExchange, CredentialCache, Served};
-pub use canned_answer::read_answer;
+pub use cache::{CachedExchange, CredentialCache, Served};
+pub use credential_source::CredentialSource;
+pub use credentials::{humanize_from_now, rfc3339, Credentials};
+pub use env::process_env;
+pub use exchange::{Exchange, RoleOptions};
+pub use expand::expand;
+pub use request::{AccountId, RoleArn};
+pub use settings::{region, required_region};
+pub use static_keys::StaticKeys;
+pub use sts::StsSettings;
+pub use token::discover_in_job;
+pub use {answer::Assumed, ca_bundle::CaBundle};
+
+/// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
+/// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write
+/// in the job's ledger, so `cleanup` ([`Cleaned`]) can take it back;
+/// [`VarTargets`] does the same for fetched variables, [`ExecTarget`] gives
+/// them to one command only, [`DockerTarget`] (feature `ecr`) writes
+/// registry logins and [`ToolLogin`] (feature `codeartifact`) a package
+/// tool's settings.
 pub use cleanup::Cleaned;
-pub use credentials::Credentials;
-pub use deliver::{DeliverError, Delivered, Payload, StillValid, TargetOptions, Targets, Wrote};
-pub use exchange::{Exchange, ExchangeError, RoleOptions};
+pub use deliver::{
+    Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, VarTargets, VarsDelivered,
+    Wrote,
+};
+#[cfg(feature = "ecr")]
+pub use deliver::{DockerDelivered, DockerMode, DockerTarget, DockerWrote};
+#[cfg(feature = "codeartifact")]
+pub use deliver::{ToolLogin, ToolLoginOptions, ToolLoginReport};
+pub use ledger::ValidUntil;
+
+/// Sinks: the text AWS tools read, for callers that print it themselves:
+/// the `credential_process` document and the variables a shell exports.
+/// [`Secrets`] scrubs the values in hand out of anything printed.
+pub use redact::Secrets;
+pub use sinks::process_json;
+pub use sinks::shell::credential_vars;
+
+/// The platform: the name this binary was run by (`docker-credential-…`
+/// picks the credential helper).
+pub use platform::program_name;
+
+/// Errors, each an enum or struct a caller can branch on.
+pub use ca_bundle::CaBundleError;
+pub use cache::CachedError;
+pub use credential_source::CredentialSourceError;
+#[cfg(feature = "ecr")]
+pub use deliver::DockerError;
+#[cfg(feature = "codeartifact")]
+pub use deliver::ToolLoginError;
+pub use deliver::{DeliverError, ExecError, VarsError};
+pub use exchange::ExchangeError;
+pub use expand::ExpandError;
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
-pub use ledger::ValidUntil;
 pub use settings::SettingsError;
-pub use sts::{EndpointError, StsSettings};
+pub use sts::EndpointError;
+pub use token::TokenError;
+
+/// Inner parts the fuzz targets (`fuzz/`) and the property tests
+/// (`tests/`) reach into: not part of the API, and free to change.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::cache::parse_entry;
+    pub use crate::canned_answer::read_answer;
+    pub use crate::credentials::Secret;
+    #[cfg(feature = "ecr")]
+    pub use crate::docker_config::{DockerConfig, Entry};
+    #[cfg(feature = "ecr")]
+    pub use crate::ecr::registry::host_of;
+    #[cfg(feature = "eks")]
+    pub use crate::eks::kubeconfig::{merge, unmerge, Entries};
+    pub use crate::ini::IniDoc;
+    pub use crate::ledger::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
+    pub use crate::redact::printable;
+    pub use crate::sinks::shell::render;
+    pub use crate::token::decode_claims;
+    pub use crate::trust::evaluate::{Principal, Request};
+}

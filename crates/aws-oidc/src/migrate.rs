@@ -324,7 +324,7 @@ pub enum MigrateError {
 
 /// The largest CircleCI config read (4 MiB): far more than any config
 /// holds, and a bound on what `/dev/zero` given by mistake can cost.
-pub const MAX_CONFIG_FILE: u64 = 4 << 20;
+pub(crate) const MAX_CONFIG_FILE: u64 = 4 << 20;
 
 /// Reads the config at `path`: a regular file of at most
 /// [`MAX_CONFIG_FILE`] bytes (a named pipe, which would block, or a device

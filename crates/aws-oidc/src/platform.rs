@@ -18,105 +18,105 @@ use std::process::{Child, Command};
 /// Opens the entry at the path itself, never a symlink's target (a planted
 /// symlink is refused on Unix, seen for what it is on Windows), and never
 /// waits on a named pipe.
-pub fn open_no_follow(opts: &mut OpenOptions) -> &mut OpenOptions {
+pub(crate) fn open_no_follow(opts: &mut OpenOptions) -> &mut OpenOptions {
     imp::open_no_follow(opts)
 }
 
 /// Opens without waiting: a named pipe nobody reads (or writes) is an error
 /// or an empty read at once, not a hang.  [`blocking`] undoes it once open.
-pub fn open_nonblocking(opts: &mut OpenOptions) -> &mut OpenOptions {
+pub(crate) fn open_nonblocking(opts: &mut OpenOptions) -> &mut OpenOptions {
     imp::open_nonblocking(opts)
 }
 
 /// Makes a file opened with [`open_nonblocking`] block again, for the I/O itself.
-pub fn blocking(file: &File) {
+pub(crate) fn blocking(file: &File) {
     imp::blocking(file)
 }
 
 /// Whether opening for writing failed because a named pipe has no reader.
-pub fn no_reader(e: &io::Error) -> bool {
+pub(crate) fn no_reader(e: &io::Error) -> bool {
     imp::no_reader(e)
 }
 
 /// What a file that is neither a regular file, a directory nor a symlink is:
 /// `Ok` for what can be written through (a named pipe, a character device),
 /// `Err` for what cannot (a block device, a socket).
-pub fn special_file(ft: &FileType) -> Result<&'static str, &'static str> {
+pub(crate) fn special_file(ft: &FileType) -> Result<&'static str, &'static str> {
     imp::special_file(ft)
 }
 
 /// Whether no one may write the file (Unix: no write bit at all).
-pub fn read_only(meta: &Metadata) -> bool {
+pub(crate) fn read_only(meta: &Metadata) -> bool {
     imp::read_only(meta)
 }
 
 /// The Unix permission bits, for messages (Windows: 0444 or 0666).
-pub fn mode_of(meta: &Metadata) -> u32 {
+pub(crate) fn mode_of(meta: &Metadata) -> u32 {
     imp::mode_of(meta)
 }
 
 /// Whether this process may write `path`, as the system judges it (Unix:
 /// for the effective user, ACLs and read-only mounts included).
-pub fn writable(path: &Path) -> bool {
+pub(crate) fn writable(path: &Path) -> bool {
     imp::writable(path)
 }
 
 /// Makes an open regular file private to its owner (Unix: 0600, keeping the
 /// owner's execute bit); nothing on Windows (see the module documentation).
-pub fn make_private(file: &File, meta: &Metadata) -> io::Result<()> {
+pub(crate) fn make_private(file: &File, meta: &Metadata) -> io::Result<()> {
     imp::make_private(file, meta)
 }
 
 /// An identity of the file behind `meta` (Unix: device and inode), where
 /// the platform gives one; `None` means: compare resolved paths instead.
-pub fn file_id(meta: &Metadata) -> Option<(u64, u64)> {
+pub(crate) fn file_id(meta: &Metadata) -> Option<(u64, u64)> {
     imp::file_id(meta)
 }
 
 /// Starts `cmd` in a process group of its own (Unix), so that
 /// [`stop_group`] can stop it with everything it started.
-pub fn own_process_group(cmd: &mut Command) -> &mut Command {
+pub(crate) fn own_process_group(cmd: &mut Command) -> &mut Command {
     imp::own_process_group(cmd)
 }
 
 /// Stops a child started with [`own_process_group`] and what it started
 /// (on Windows, the child itself: `Child::kill`).
-pub fn stop_group(child: &mut Child) {
+pub(crate) fn stop_group(child: &mut Child) {
     imp::stop_group(child);
     let _ = child.kill();
 }
 
 /// Creates the file (when `opts` creates) with `mode` on Unix; on Windows it
 /// inherits its directory's access list.
-pub fn create_mode(opts: &mut OpenOptions, mode: u32) -> &mut OpenOptions {
+pub(crate) fn create_mode(opts: &mut OpenOptions, mode: u32) -> &mut OpenOptions {
     imp::create_mode(opts, mode)
 }
 
 /// Creates `dir` and its missing parents, private to this user (0700 on Unix).
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     imp::create_private_dir(dir)
 }
 
 /// Sets exactly `mode` on Unix (no umask); nothing on Windows.
-pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     imp::set_mode(path, mode)
 }
 
 /// Whether the file belongs to the user this process runs as (Unix: its
 /// effective uid).  Windows: true, its access list decides who reads it.
-pub fn owned_by_me(meta: &Metadata) -> bool {
+pub(crate) fn owned_by_me(meta: &Metadata) -> bool {
     imp::owned_by_me(meta)
 }
 
 /// Whether no one but the owner may read or write it (Unix: no group or
 /// other bits).  Windows: true, see the module documentation.
-pub fn private_to_owner(meta: &Metadata) -> bool {
+pub(crate) fn private_to_owner(meta: &Metadata) -> bool {
     imp::private_to_owner(meta)
 }
 
 /// The user's home directory, as the AWS SDKs find it: `HOME`; on Windows
 /// then `USERPROFILE`, then `HOMEDRIVE` + `HOMEPATH`.
-pub fn home_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+pub(crate) fn home_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let var = |name: &str| env(name).filter(|v| !v.is_empty());
     let home = var("HOME").map(|h| native_path(&h));
     if cfg!(windows) {
@@ -130,7 +130,7 @@ pub fn home_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
 /// A path as this platform's file functions take it.  On Windows, Git Bash
 /// (MSYS) hands programs paths like `/c/Users/me/x` in variables it does not
 /// convert, `$BASH_ENV` among them: these become `C:\Users\me\x`.  Unix: as is.
-pub fn native_path(path: &str) -> String {
+pub(crate) fn native_path(path: &str) -> String {
     if cfg!(windows) {
         msys_to_windows(path).unwrap_or_else(|| path.to_string())
     } else {
@@ -156,7 +156,8 @@ fn msys_to_windows(path: &str) -> Option<String> {
 /// The paths of a list variable (`KUBECONFIG`, `PATH`), split as Go's
 /// `filepath.SplitList` and kubectl split it: on `;` on Windows, `:`
 /// elsewhere; empty entries dropped.
-pub fn path_list(list: &str) -> Vec<PathBuf> {
+#[cfg(feature = "eks")]
+pub(crate) fn path_list(list: &str) -> Vec<PathBuf> {
     std::env::split_paths(list)
         .filter(|p| !p.as_os_str().is_empty())
         .collect()
@@ -177,7 +178,7 @@ pub fn program_name(argv0: &str) -> &str {
 /// The first executable called `name` in the directories of `path_var`
 /// (`PATH`).  On Windows, as a shell finds it: `name` with each extension of
 /// `PATHEXT` (`circleci` is `circleci.exe`).
-pub fn find_program(
+pub(crate) fn find_program(
     path_var: &str,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
@@ -200,7 +201,10 @@ pub fn find_program(
 /// (with a separator) to an executable file, or a name found by
 /// [`find_program`] on `$PATH`.  A name that is not UTF-8 is left to the
 /// start itself to judge.
-pub fn command_exists(command: &std::ffi::OsStr, env: &dyn Fn(&str) -> Option<String>) -> bool {
+pub(crate) fn command_exists(
+    command: &std::ffi::OsStr,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
     let Some(name) = command.to_str() else {
         return true;
     };

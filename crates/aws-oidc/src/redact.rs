@@ -7,10 +7,10 @@
 //! token or key; [`Secrets`] also replaces the exact secrets in hand.
 
 /// Characters of outside text printed in one message, at most.
-pub const MAX_SHOWN: usize = 1000;
+pub(crate) const MAX_SHOWN: usize = 1000;
 
 /// What stands in for a redacted value.
-pub const REDACTED: &str = "***";
+pub(crate) const REDACTED: &str = "***";
 
 /// Escapes control characters (line breaks included), so outside text stays
 /// on its line and cannot drive the terminal.
@@ -27,7 +27,7 @@ pub fn printable(text: &str) -> String {
 }
 
 /// Cuts `text` to `max` characters, saying how much was left out.
-pub fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text.to_string(),
         Some((at, _)) => format!(
@@ -40,7 +40,7 @@ pub fn cut(text: &str, max: usize) -> String {
 
 /// Outside text for a message: token-shaped runs replaced, control
 /// characters escaped, at most [`MAX_SHOWN`] characters.
-pub fn untrusted(text: &str) -> String {
+pub(crate) fn untrusted(text: &str) -> String {
     cut(&printable(&redact_shapes(text)), MAX_SHOWN)
 }
 
@@ -80,7 +80,7 @@ fn is_access_key_id(run: &str) -> bool {
 }
 
 /// Replaces JWTs, access key ids and key-like base64 runs with [`REDACTED`].
-pub fn redact_shapes(text: &str) -> String {
+pub(crate) fn redact_shapes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while !rest.is_empty() {

@@ -17,7 +17,7 @@ fn input_error(msg: impl Into<String>) -> InputError {
 }
 
 /// True for characters STS allows in names: `[\w+=,.@-]`.
-pub fn is_sts_name_char(c: char) -> bool {
+pub(crate) fn is_sts_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
@@ -33,7 +33,7 @@ fn is_partition(p: &str) -> bool {
 }
 
 /// An AWS account id: 12 digits.
-pub fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -370,11 +370,11 @@ impl SessionPolicy {
 
 /// The largest policy file read: a policy of at most a few thousand
 /// characters, however it is indented.
-pub const MAX_POLICY_FILE: u64 = 64 * 1024;
+pub(crate) const MAX_POLICY_FILE: u64 = 64 * 1024;
 
 /// Reads a policy file (`--policy file://PATH`, `check --policy PATH`), at
 /// most [`MAX_POLICY_FILE`] bytes: `/dev/zero` is refused, not read forever.
-pub fn read_policy_file(path: &std::path::Path) -> std::io::Result<String> {
+pub(crate) fn read_policy_file(path: &std::path::Path) -> std::io::Result<String> {
     let bytes = crate::files::read_bounded(path, MAX_POLICY_FILE)?;
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
@@ -383,7 +383,7 @@ pub fn read_policy_file(path: &std::path::Path) -> std::io::Result<String> {
 /// Checks an STS endpoint URL before any network call: an `http://` or
 /// `https://` URL with a host, a port from 1 to 65535 if any, and no user
 /// name or password.  The error says what is wrong.
-pub fn check_endpoint_url(raw: &str) -> Result<(), String> {
+pub(crate) fn check_endpoint_url(raw: &str) -> Result<(), String> {
     let uri: http::Uri = raw
         .trim()
         .parse()
@@ -416,7 +416,7 @@ pub fn check_endpoint_url(raw: &str) -> Result<(), String> {
 }
 
 /// `raw` for messages, with any `user:password@` replaced by `***@`.
-pub fn without_userinfo(raw: &str) -> String {
+pub(crate) fn without_userinfo(raw: &str) -> String {
     let (scheme, rest) = raw.split_once("://").unwrap_or(("", raw));
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let shown = match rest[..end].rfind('@') {
@@ -432,7 +432,7 @@ pub fn without_userinfo(raw: &str) -> String {
 }
 
 /// Splits repeated or comma-separated policy ARNs and checks STS's limit of 10.
-pub fn parse_policy_arns<S: AsRef<str>>(values: &[S]) -> Result<Vec<PolicyArn>, InputError> {
+pub(crate) fn parse_policy_arns<S: AsRef<str>>(values: &[S]) -> Result<Vec<PolicyArn>, InputError> {
     let arns = values
         .iter()
         .flat_map(|v| v.as_ref().split([',', ' ', '\n']))
@@ -515,7 +515,7 @@ impl ChainRequest {
 }
 
 /// Validates an AWS region name such as `us-east-1` (no network lookups).
-pub fn parse_region(raw: &str) -> Result<String, InputError> {
+pub(crate) fn parse_region(raw: &str) -> Result<String, InputError> {
     let r = raw.trim();
     let ok = r.len() >= 4
         && r.len() <= 32
@@ -543,7 +543,7 @@ pub struct SessionTag {
 }
 
 /// At most this many session tags per session (STS's limit).
-pub const MAX_SESSION_TAGS: usize = 50;
+pub(crate) const MAX_SESSION_TAGS: usize = 50;
 
 fn is_tag_char(c: char) -> bool {
     c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c)
@@ -604,7 +604,7 @@ impl SessionTag {
 }
 
 /// Checks a set of tags: at most [`MAX_SESSION_TAGS`], keys unique regardless of case.
-pub fn check_session_tags(tags: &[SessionTag]) -> Result<(), InputError> {
+pub(crate) fn check_session_tags(tags: &[SessionTag]) -> Result<(), InputError> {
     if tags.len() > MAX_SESSION_TAGS {
         return Err(input_error(format!(
             "{} session tags: STS takes at most {MAX_SESSION_TAGS}",

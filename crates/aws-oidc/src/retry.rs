@@ -24,7 +24,7 @@ use aws_smithy_types::retry::RetryConfig;
 use crate::failure::{FailureKind, StsFailure};
 
 /// Attempts per call, the first included, unless `AWS_MAX_ATTEMPTS` says otherwise.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// How the SDK retries: `standard`, or `adaptive` (client-side rate limiting too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

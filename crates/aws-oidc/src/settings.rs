@@ -18,11 +18,11 @@ use crate::sinks::profile::{ProfileName, SharedFiles};
 use crate::sts::EndpointError;
 
 /// The environment is a leaf below every module; the CLI takes it from here.
-pub use crate::env::{process_env, Env};
+pub(crate) use crate::env::Env;
 
 /// One place a setting can come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A command-line option (the orb passes its parameters as options).
     Flag(&'static str),
     /// An environment variable.
@@ -44,12 +44,12 @@ impl fmt::Display for Source {
 
 /// Sources tried in order; the first one with a non-blank value wins.
 #[derive(Debug, Clone, Copy)]
-pub struct Chain(pub &'static [Source]);
+pub(crate) struct Chain(pub &'static [Source]);
 
 /// The region for STS and for what is written: `--region`, then
 /// `$AWS_REGION`, then `$AWS_DEFAULT_REGION`, then the profile's `region`
 /// (the AWS SDKs' order).  None at all means STS's global endpoint.
-pub const REGION: Chain = Chain(&[
+pub(crate) const REGION: Chain = Chain(&[
     Source::Flag("--region"),
     Source::Env("AWS_REGION"),
     Source::Env("AWS_DEFAULT_REGION"),
@@ -58,33 +58,41 @@ pub const REGION: Chain = Chain(&[
 
 /// An explicit STS endpoint: `--endpoint-url`, then the service-specific
 /// `$AWS_ENDPOINT_URL_STS`, then the global `$AWS_ENDPOINT_URL`.
-pub const ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const ENDPOINT_URL: Chain = Chain(&[
     Source::Flag("--endpoint-url"),
     Source::Env("AWS_ENDPOINT_URL_STS"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);
 
 /// FIPS endpoints: `$AWS_USE_FIPS_ENDPOINT`.
-pub const USE_FIPS: Chain = Chain(&[Source::Env("AWS_USE_FIPS_ENDPOINT")]);
+pub(crate) const USE_FIPS: Chain = Chain(&[Source::Env("AWS_USE_FIPS_ENDPOINT")]);
 
 /// Dual-stack (IPv6) endpoints: `$AWS_USE_DUALSTACK_ENDPOINT`.
-pub const USE_DUALSTACK: Chain = Chain(&[Source::Env("AWS_USE_DUALSTACK_ENDPOINT")]);
+pub(crate) const USE_DUALSTACK: Chain = Chain(&[Source::Env("AWS_USE_DUALSTACK_ENDPOINT")]);
 
 /// CA certificates to trust instead of the system's: `$AWS_CA_BUNDLE`,
 /// then the profile's `ca_bundle` (as the AWS CLI reads them).
-pub const CA_BUNDLE: Chain = Chain(&[Source::Env("AWS_CA_BUNDLE"), Source::Profile("ca_bundle")]);
+pub(crate) const CA_BUNDLE: Chain =
+    Chain(&[Source::Env("AWS_CA_BUNDLE"), Source::Profile("ca_bundle")]);
 
 /// Attempts per STS call, the first included: `$AWS_MAX_ATTEMPTS`.
-pub const MAX_ATTEMPTS: Chain = Chain(&[Source::Env("AWS_MAX_ATTEMPTS")]);
+pub(crate) const MAX_ATTEMPTS: Chain = Chain(&[Source::Env("AWS_MAX_ATTEMPTS")]);
 
 /// `standard` or `adaptive` retries: `$AWS_RETRY_MODE`.
-pub const RETRY_MODE: Chain = Chain(&[Source::Env("AWS_RETRY_MODE")]);
+pub(crate) const RETRY_MODE: Chain = Chain(&[Source::Env("AWS_RETRY_MODE")]);
 
 impl Chain {
     /// An endpoint URL the user set through this chain (`$AWS_ENDPOINT_URL_X`,
     /// then `$AWS_ENDPOINT_URL`), checked; `None` where none is set, and the
-    /// caller picks the service's own.
-    pub fn endpoint_url(&self, env: Env) -> Result<Option<String>, SettingsError> {
+    /// caller picks the service's own.  (The exchange reads STS's with its
+    /// `--endpoint-url` flag: only the other services' calls need this.)
+    #[cfg(any(
+        feature = "ecr",
+        feature = "eks",
+        feature = "secrets",
+        feature = "codeartifact"
+    ))]
+    pub(crate) fn endpoint_url(&self, env: Env) -> Result<Option<String>, SettingsError> {
         let Some((url, _)) = self.resolve(None, env) else {
             return Ok(None);
         };
@@ -97,7 +105,7 @@ impl Chain {
 
     /// The first non-blank value and where it came from.  `flag` is the
     /// command-line value, if any (a chain names at most one flag).
-    pub fn resolve(&self, flag: Option<&str>, env: Env) -> Option<(String, Source)> {
+    pub(crate) fn resolve(&self, flag: Option<&str>, env: Env) -> Option<(String, Source)> {
         self.0.iter().find_map(|source| {
             let value = match source {
                 Source::Flag(_) => flag.map(str::to_string),
@@ -110,19 +118,9 @@ impl Chain {
 
     /// Like [`Chain::resolve`], for a true/false setting: `true` (any case) is
     /// on, anything else off, as the AWS SDKs read these variables.
-    pub fn resolve_bool(&self, env: Env) -> bool {
+    pub(crate) fn resolve_bool(&self, env: Env) -> bool {
         self.resolve(None, env)
             .is_some_and(|(v, _)| v.trim().eq_ignore_ascii_case("true"))
-    }
-
-    /// The names of the sources, for messages: `--region, $AWS_REGION or $AWS_DEFAULT_REGION`.
-    pub fn describe(&self) -> String {
-        let names: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        match names.split_last() {
-            None => String::new(),
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        }
     }
 }
 
@@ -133,7 +131,7 @@ const CONFIG_FILE_LIMIT: u64 = 1024 * 1024;
 /// SDKs read it: the profile is `$AWS_PROFILE`, else `default`; the file
 /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.  A missing, unreadable or
 /// unparsable file holds no settings.
-pub fn profile_value(env: Env, key: &str) -> Option<String> {
+pub(crate) fn profile_value(env: Env, key: &str) -> Option<String> {
     let config = SharedFiles::config_from_env(env).ok()?;
     let profile =
         ProfileName::parse(&env("AWS_PROFILE").unwrap_or_else(|| "default".into())).ok()?;
@@ -235,7 +233,7 @@ pub enum SettingsError {
 /// CloudTrail's `userAgent` ties each call to its build:
 /// `circleci-project/<org>.<repo> circleci-build/<number> circleci-workflow/<id>`.
 /// `None` outside CircleCI.
-pub fn circleci_user_agent(env: Env) -> Option<String> {
+pub(crate) fn circleci_user_agent(env: Env) -> Option<String> {
     // RFC 9110 token characters; anything else becomes '-'.
     let token = |v: String| -> String {
         v.chars()
@@ -270,7 +268,7 @@ pub fn circleci_user_agent(env: Env) -> Option<String> {
 
 /// What later steps will use instead of the profile just written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shadow {
+pub(crate) enum Shadow {
     /// `AWS_ACCESS_KEY_ID` is set: AWS tools take keys from the environment
     /// before any profile.
     Keys,
@@ -281,7 +279,7 @@ pub enum Shadow {
 impl Shadow {
     /// Finds what would shadow `profile` (just written, with nothing
     /// exported to later steps) in the environment later steps inherit.
-    pub fn of(profile: &str, env: Env) -> Option<Shadow> {
+    pub(crate) fn of(profile: &str, env: Env) -> Option<Shadow> {
         if env("AWS_ACCESS_KEY_ID").is_some() {
             return Some(Shadow::Keys);
         }
@@ -291,7 +289,7 @@ impl Shadow {
     }
 
     /// The one-line warning: the variable, and what later steps will use.
-    pub fn warning(&self, profile: &str) -> String {
+    pub(crate) fn warning(&self, profile: &str) -> String {
         match self {
             Shadow::Keys => format!(
                 "AWS_ACCESS_KEY_ID is set in this environment, and AWS tools use it before any \
@@ -310,7 +308,7 @@ impl Shadow {
 }
 
 /// The retry policy from `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`.
-pub fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
+pub(crate) fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
     let mut policy = RetryPolicy::default();
     if let Some((value, _)) = MAX_ATTEMPTS.resolve(None, env) {
         policy.max_attempts = value
@@ -533,14 +531,5 @@ mod tests {
             )
         );
         assert_eq!(circleci_user_agent(&env_of(&[])), None);
-    }
-
-    #[test]
-    fn a_chain_describes_its_sources_for_messages() {
-        assert_eq!(
-            REGION.describe(),
-            "--region, $AWS_REGION, $AWS_DEFAULT_REGION or the profile's region in the AWS config file"
-        );
-        assert_eq!(USE_FIPS.describe(), "$AWS_USE_FIPS_ENDPOINT");
     }
 }

@@ -40,11 +40,11 @@ use crate::transport::{self, Transport};
 
 /// What a call gives back, defined below the client so the answer checks
 /// and the retry rules need not reach up into it.
-pub use crate::answer::Assumed;
-pub use crate::failure::{FailureKind, StsFailure};
+pub(crate) use crate::answer::Assumed;
+pub(crate) use crate::failure::{FailureKind, StsFailure};
 
 /// The CAs [`StsSettings::ca_bundle`] names, read by a leaf the transport shares.
-pub use crate::ca_bundle::CaBundle;
+pub(crate) use crate::ca_bundle::CaBundle;
 
 /// Where and how to reach STS.
 #[derive(Debug, Clone)]
@@ -208,7 +208,10 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 /// `https://` (or default) endpoint, or a proxy reached over HTTPS.  Loading
 /// them is most of the CPU time of a whole run (22 M of 28 M instructions
 /// with Debian's store, callgrind), wasted on a plain-HTTP endpoint.
-pub fn http_client(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> SharedHttpClient {
+pub(crate) fn http_client(
+    endpoint_url: Option<&str>,
+    ca_bundle: Option<&CaBundle>,
+) -> SharedHttpClient {
     transport::http_client(Transport::new(endpoint_url, ca_bundle))
 }
 
@@ -235,7 +238,7 @@ pub(crate) fn direct_connector(
 
 /// The STS client for one run: one region and endpoint.
 #[derive(Debug, Clone)]
-pub struct Sts {
+pub(crate) struct Sts {
     settings: StsSettings,
     client: aws_sdk_sts::Client,
 }
@@ -293,7 +296,7 @@ impl AttemptCounter {
 
 impl Sts {
     /// The client for `settings`.
-    pub fn new(settings: StsSettings) -> Self {
+    pub(crate) fn new(settings: StsSettings) -> Self {
         let client = http_client(
             settings.endpoint_url.as_deref(),
             settings.ca_bundle.as_ref(),
@@ -351,7 +354,7 @@ impl Sts {
 
     /// AssumeRoleWithWebIdentity (an unsigned call), retried as the SDK
     /// does, given up at `deadline`.
-    pub async fn assume_with_web_identity(
+    pub(crate) async fn assume_with_web_identity(
         &self,
         req: &AssumeRequest,
         token: &OidcToken,
@@ -384,7 +387,7 @@ impl Sts {
     }
 
     /// AssumeRole with `creds` (role chaining), given up at `deadline`.
-    pub async fn assume_role(
+    pub(crate) async fn assume_role(
         &self,
         creds: &Credentials,
         req: &ChainRequest,
@@ -419,7 +422,7 @@ impl Sts {
     }
 
     /// GetCallerIdentity: the ARN these credentials act as.
-    pub async fn caller_identity(
+    pub(crate) async fn caller_identity(
         &self,
         creds: &Credentials,
         deadline: Instant,

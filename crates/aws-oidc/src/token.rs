@@ -18,20 +18,20 @@ use serde_json::{Map, Value};
 use crate::credentials::{humanize_from_now, rfc3339_from_unix, Secret};
 
 /// A token must stay valid at least this long for the STS call to be worth making.
-pub const MIN_VALIDITY: Duration = Duration::from_secs(60);
+pub(crate) const MIN_VALIDITY: Duration = Duration::from_secs(60);
 
 /// The longest token STS accepts (`WebIdentityToken`: 4-20,000 characters).
-pub const MAX_TOKEN_LEN: usize = 20_000;
+pub(crate) const MAX_TOKEN_LEN: usize = 20_000;
 
 /// What is read of a token file or of `circleci run oidc get`'s output at
 /// most: a token and some blank space around it.
 const MAX_TOKEN_READ: u64 = MAX_TOKEN_LEN as u64 + 4096;
 
 /// How long minting may take when no deadline is given.
-pub const MINT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const MINT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Claims prefix CircleCI uses for its own claims.
-pub const CIRCLECI_CLAIM_PREFIX: &str = "oidc.circleci.com/";
+pub(crate) const CIRCLECI_CLAIM_PREFIX: &str = "oidc.circleci.com/";
 
 /// The decoded claims of a token (not verified: STS verifies the signature).
 #[derive(Debug, Clone, PartialEq)]
@@ -420,7 +420,7 @@ fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
 }
 
 /// Mints fresh tokens.  The real one runs the `circleci` CLI; tests may substitute.
-pub trait Minter {
+pub(crate) trait Minter {
     /// Returns a fresh token for `audience` (`None`: CircleCI's default, the
     /// org id), giving up at `deadline`.
     fn mint(&self, audience: Option<&str>, deadline: Instant) -> Result<String, MintError>;
@@ -430,14 +430,14 @@ pub trait Minter {
 
 /// Mints with `circleci run oidc get --claims '{"aud":"..."}'`.
 #[derive(Debug, Clone)]
-pub struct CircleCiCli {
+pub(crate) struct CircleCiCli {
     /// The `circleci` executable, if found on `PATH`.
     pub program: Option<PathBuf>,
 }
 
 impl CircleCiCli {
     /// Finds `circleci` on `PATH` (`circleci.exe` on Windows).
-    pub fn from_path(path_var: Option<&str>) -> Self {
+    pub(crate) fn from_path(path_var: Option<&str>) -> Self {
         let program = path_var
             .and_then(|p| crate::platform::find_program(p, "circleci", &crate::env::process_env));
         CircleCiCli { program }
@@ -547,10 +547,10 @@ impl Minter for CircleCiCli {
 }
 
 /// How many times `circleci run oidc get` is tried, as aws-cli/setup does.
-pub const MINT_ATTEMPTS: u32 = 3;
+pub(crate) const MINT_ATTEMPTS: u32 = 3;
 
 /// The pause between mint attempts.
-pub const MINT_PAUSE: Duration = Duration::from_secs(1);
+pub(crate) const MINT_PAUSE: Duration = Duration::from_secs(1);
 
 /// How to find the token.
 #[derive(Debug, Clone, Default)]
@@ -598,7 +598,7 @@ pub fn discover_in_job(
 
 /// Finds the token as [`obtain`] does, but also returns an expired one:
 /// explaining a token (`claims`, `check`) is most useful when it is the problem.
-pub fn discover(
+pub(crate) fn discover(
     opts: &TokenOptions,
     env: &dyn Fn(&str) -> Option<String>,
     minter: &dyn Minter,
@@ -623,7 +623,7 @@ pub fn discover(
 /// Finds a usable token: the discovery order described in the module docs.
 /// A token from the environment that has expired (or nearly) is replaced by
 /// a minted one when the `circleci` CLI is available.
-pub fn obtain(
+pub(crate) fn obtain(
     opts: &TokenOptions,
     env: &dyn Fn(&str) -> Option<String>,
     minter: &dyn Minter,

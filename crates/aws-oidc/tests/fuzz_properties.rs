@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use aws_oidc::ledger::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
+use aws_oidc::fuzzing::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
 use proptest::prelude::*;
 
 // The other targets' checks are replayed in fuzz_regressions.rs.

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
-use aws_oidc::sinks::shell::render;
+use aws_oidc::fuzzing::render;
 use proptest::prelude::*;
 
 /// The shells a CircleCI image may source `$BASH_ENV` with, where installed here.

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::{bail, Context as _, Result};
-use aws_oidc::credentials::{humanize_from_now, rfc3339};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
 use aws_oidc::trust::TrustPolicy;
+use aws_oidc::{humanize_from_now, rfc3339};
 use aws_oidc::{Exchange, Payload, TargetOptions, Targets, ValidUntil};
 use clap::Args;
 
@@ -15,7 +15,7 @@ use crate::role::Role;
 use crate::targets::TargetArgs;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
 temporary credentials where AWS tools read them.
 
@@ -31,7 +31,7 @@ Keys, session tokens and OIDC tokens are never printed, except on stdout for --o
 
 /// Options of `aws-oidc assume`.
 #[derive(Debug, Args)]
-pub struct AssumeArgs {
+pub(crate) struct AssumeArgs {
     #[command(flatten)]
     role: Role,
 
@@ -79,7 +79,7 @@ fn output(spec: Option<Vec<String>>) -> Result<(bool, Option<PathBuf>)> {
 }
 
 /// Runs `aws-oidc assume`.
-pub fn run(a: AssumeArgs) -> Result<()> {
+pub(crate) fn run(a: AssumeArgs) -> Result<()> {
     let env = &process_env;
     let mut exchange = Exchange::resolve(a.role.options(a.verify)?, env)?;
     if let Some(path) = a.trust_policy {

@@ -4,15 +4,14 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::{bail, Result};
-use aws_oidc::request::{AccountId, RoleArn};
-use aws_oidc::settings::process_env;
-use aws_oidc::token;
+use aws_oidc::process_env;
 use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
+use aws_oidc::{AccountId, RoleArn};
 use clap::Args;
 
 use crate::output::print_stdout;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Evaluate a role's trust policy against the job's token the way IAM does, and print, statement by \
 statement, which principal, action and condition passed or failed and why, ending in ALLOWED or \
 DENIED (exit status 0 or 1). It explains STS's bare \"Not authorized to perform \
@@ -28,7 +27,7 @@ Get the role's policy with: aws iam get-role --role-name NAME --query Role.Assum
 
 /// Options of `aws-oidc check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The trust policy (JSON), e.g. from `aws iam get-role --query Role.AssumeRolePolicyDocument`
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
@@ -59,7 +58,7 @@ pub struct CheckArgs {
 }
 
 /// Runs `aws-oidc check`.
-pub fn run(args: CheckArgs) -> Result<()> {
+pub(crate) fn run(args: CheckArgs) -> Result<()> {
     let policy = TrustPolicy::read(&args.policy)?;
     let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
     let account = args
@@ -67,7 +66,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         .as_deref()
         .map(|a| AccountId::parse(a, "--account-id"))
         .transpose()?;
-    let token = token::discover_in_job(args.token_file, args.audience, &process_env)?;
+    let token = aws_oidc::discover_in_job(args.token_file, args.audience, &process_env)?;
     let pin = match (&role, &account) {
         (Some(r), _) => Some((r.partition(), r.account())),
         (None, Some(a)) => Some(("aws", a.as_str())),

@@ -4,14 +4,13 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Result;
-use aws_oidc::settings::process_env;
-use aws_oidc::token;
-use aws_oidc::trust::token_view::{token_json, token_text};
+use aws_oidc::process_env;
+use aws_oidc::trust::{token_json, token_text};
 use clap::Args;
 
 use crate::output::write_stdout;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Decode the job's CircleCI OIDC token and print its claims readably: issuer, audience, the sub \
 split into org, project, user, vcs-origin and vcs-ref, project id, context ids, ssh-rerun, when \
 it was issued and when it expires, and the condition keys IAM evaluates a trust policy with. \
@@ -23,7 +22,7 @@ is not checked (STS does that).";
 
 /// Options of `aws-oidc claims`.
 #[derive(Debug, Args)]
-pub struct ClaimsArgs {
+pub(crate) struct ClaimsArgs {
     /// Read the OIDC token from this file instead of the environment
     #[arg(long, value_name = "PATH")]
     token_file: Option<PathBuf>,
@@ -38,8 +37,8 @@ pub struct ClaimsArgs {
 }
 
 /// Runs `aws-oidc claims`.
-pub fn run(args: ClaimsArgs) -> Result<()> {
-    let token = token::discover_in_job(args.token_file, args.audience, &process_env)?;
+pub(crate) fn run(args: ClaimsArgs) -> Result<()> {
+    let token = aws_oidc::discover_in_job(args.token_file, args.audience, &process_env)?;
     if !args.json {
         return write_stdout(&token_text(&token.claims, &token.source.to_string()));
     }

@@ -1,13 +1,13 @@
 //! `aws-oidc cleanup`: take back what aws-oidc wrote in this job.
 
 use anyhow::{bail, Result};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
 use clap::Args;
 
 use crate::output::say;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Take back what aws-oidc wrote in this job: `unset` lines in $BASH_ENV for every variable it \
 exported (so later steps, and `when: always` steps after a failure, run without them), the keys, \
 credential_process and region it put in profiles (and sections left empty), the registry \
@@ -22,10 +22,10 @@ never recorded. The orb's aws-oidc/cleanup runs this with `when: always`.";
 
 /// Options of `aws-oidc cleanup` (none: it takes back everything recorded).
 #[derive(Debug, Args)]
-pub struct CleanupArgs {}
+pub(crate) struct CleanupArgs {}
 
 /// Runs `aws-oidc cleanup`.
-pub fn run(_args: CleanupArgs) -> Result<()> {
+pub(crate) fn run(_args: CleanupArgs) -> Result<()> {
     let Some(cache) = open_cache() else {
         say!("aws-oidc: cleanup: no cache directory, so nothing was recorded: nothing to do");
         return Ok(());

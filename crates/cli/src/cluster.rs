@@ -3,14 +3,14 @@
 
 use anyhow::{Context as _, Result};
 use aws_oidc::eks::{Cluster, ClusterName, EksSettings};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
 use clap::Args;
 
 use crate::role::Role;
 
 /// The cluster and credential options.
 #[derive(Debug, Clone, Args)]
-pub struct ClusterArgs {
+pub(crate) struct ClusterArgs {
     /// The EKS cluster's name (not its ARN)
     #[arg(long, value_name = "NAME")]
     pub cluster_name: String,
@@ -25,7 +25,7 @@ pub struct ClusterArgs {
 
 impl ClusterArgs {
     /// Resolves the options into the library's [`Cluster`], before any network call.
-    pub fn resolve(self) -> Result<Cluster> {
+    pub(crate) fn resolve(self) -> Result<Cluster> {
         let v = self.role.values();
         let name = v
             .opt(Some(self.cluster_name), "--cluster-name")?

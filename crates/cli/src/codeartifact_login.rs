@@ -3,16 +3,16 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use aws_oidc::credentials::rfc3339;
-use aws_oidc::deliver::{ToolLogin, ToolLoginOptions};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
+use aws_oidc::rfc3339;
+use aws_oidc::{ToolLogin, ToolLoginOptions};
 use clap::Args;
 
 use crate::output::{say, warn};
 use crate::role::Role;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Log a package tool in to a CodeArtifact repository, as `aws codeartifact login` does but without \
 the AWS CLI: GetAuthorizationToken and GetRepositoryEndpoint, then the tool's own settings.
 
@@ -38,7 +38,7 @@ this step (--role-duration sets that session's length). They need \
 codeartifact:GetAuthorizationToken, sts:GetServiceBearerToken and \
 codeartifact:GetRepositoryEndpoint, codeartifact:ReadFromRepository to install.";
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Examples:
   # After aws-oidc/setup: npm install and npm publish against the repository
   aws-oidc codeartifact-login --tool npm --domain acme --domain-owner 123456789012 --repository npm-store
@@ -52,7 +52,7 @@ Examples:
 /// Options of `aws-oidc codeartifact-login`.
 #[derive(Debug, Args)]
 #[command(mut_arg("duration", |a| a.long("role-duration")))]
-pub struct CodeArtifactLoginArgs {
+pub(crate) struct CodeArtifactLoginArgs {
     /// The tool to configure: npm, pip, uv, poetry, twine, maven, gradle, cargo, or env (only the variables)
     #[arg(long, value_name = "TOOL")]
     tool: String,
@@ -103,7 +103,7 @@ pub struct CodeArtifactLoginArgs {
 }
 
 /// Runs `aws-oidc codeartifact-login`.
-pub fn run(a: CodeArtifactLoginArgs) -> Result<()> {
+pub(crate) fn run(a: CodeArtifactLoginArgs) -> Result<()> {
     let env = &process_env;
     let v = a.role.values();
     // Blank is left for the library to refuse.

@@ -8,8 +8,8 @@
 //! never runs out of credentials.
 
 use anyhow::Result;
-use aws_oidc::settings::process_env;
-use aws_oidc::sinks::process_json;
+use aws_oidc::process_env;
+use aws_oidc::process_json;
 use aws_oidc::{CachedExchange, Exchange};
 use clap::Args;
 
@@ -17,7 +17,7 @@ use crate::output::{print_stdout, warn};
 use crate::role::Role;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Print credentials in the credential_process format (Version 1, keys, Expiration) for AWS SDKs and \
 the AWS CLI, assuming the role with the job's OIDC token as `assume` does.
 
@@ -34,7 +34,7 @@ wait for one refresh. Once the job's token has expired, a fresh one is minted wi
 
 /// Options of `aws-oidc credential-process`.
 #[derive(Debug, Args)]
-pub struct CredentialProcessArgs {
+pub(crate) struct CredentialProcessArgs {
     #[command(flatten)]
     role: Role,
 
@@ -44,7 +44,7 @@ pub struct CredentialProcessArgs {
 }
 
 /// Runs `aws-oidc credential-process`.
-pub fn run(args: CredentialProcessArgs) -> Result<()> {
+pub(crate) fn run(args: CredentialProcessArgs) -> Result<()> {
     let exchange = Exchange::resolve(args.role.options(false)?, &process_env)?;
     let cache = if args.no_cache { None } else { open_cache() };
     let served = CachedExchange::new(&exchange, cache).credentials(&process_env)?;

@@ -7,16 +7,16 @@
 use std::process::ExitCode;
 
 use aws_oidc::credential_helper::{self, Action};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
 use clap::Args;
 
 use crate::output::{print_stdout, say, scrub};
 use crate::values::open_cache;
 
 /// The name Docker runs it by: `credHelpers` value `aws-oidc`.
-pub const HELPER_BINARY: &str = "docker-credential-aws-oidc";
+pub(crate) const HELPER_BINARY: &str = "docker-credential-aws-oidc";
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Docker's credential-helper protocol for ECR: `get` reads a registry host on stdin and prints \
 {\"ServerURL\", \"Username\", \"Secret\"} with a token from ECR's GetAuthorizationToken, cached \
 until shortly before it expires. Docker runs it as docker-credential-aws-oidc (a link to aws-oidc) \
@@ -25,19 +25,19 @@ for the hosts that `aws-oidc ecr-login --helper` listed in credHelpers. `list` p
 
 /// Options of `aws-oidc docker-credential`.
 #[derive(Debug, Args)]
-pub struct DockerCredentialArgs {
+pub(crate) struct DockerCredentialArgs {
     /// get, store, erase or list
     #[arg(value_parser = ["get", "store", "erase", "list"])]
     action: String,
 }
 
 /// Runs `aws-oidc docker-credential ACTION`.
-pub fn run(args: DockerCredentialArgs) -> ExitCode {
+pub(crate) fn run(args: DockerCredentialArgs) -> ExitCode {
     answer(&args.action)
 }
 
 /// Runs as `docker-credential-aws-oidc ACTION`: the one argument Docker gives.
-pub fn run_as_helper(args: &[String]) -> ExitCode {
+pub(crate) fn run_as_helper(args: &[String]) -> ExitCode {
     match args {
         [a] if a == "version" || a == "--version" => reply(
             &format!("{HELPER_BINARY} (aws-oidc {})", env!("CARGO_PKG_VERSION")),

@@ -3,16 +3,16 @@
 use std::time::SystemTime;
 
 use anyhow::Result;
-use aws_oidc::deliver::{DockerMode, DockerTarget};
 use aws_oidc::ecr::{self, EcrSettings, Registry};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
+use aws_oidc::{DockerMode, DockerTarget};
 use clap::Args;
 
 use crate::output::{say, warn};
 use crate::role::Role;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Log in to ECR registries with a token from ECR's GetAuthorizationToken, without the AWS CLI or \
 Docker: the logins are written as auths entries in Docker's config.json ($DOCKER_CONFIG, else \
 ~/.docker), which Docker, kaniko, buildah, crane and skopeo read. Every other entry is kept; the \
@@ -32,7 +32,7 @@ token on every pull and push: long jobs never meet an expired login. --docker-lo
 
 /// Options of `aws-oidc ecr-login`.
 #[derive(Debug, Args)]
-pub struct EcrLoginArgs {
+pub(crate) struct EcrLoginArgs {
     /// Registries: account IDs, ECR hosts, public.ecr.aws, or HOST=ACCOUNT_ID; commas or spaces separate several [default: this account's registry in the region]
     #[arg(value_name = "REGISTRY")]
     registries: Vec<String>,
@@ -58,7 +58,7 @@ pub struct EcrLoginArgs {
 }
 
 /// Runs `aws-oidc ecr-login`.
-pub fn run(a: EcrLoginArgs) -> Result<()> {
+pub(crate) fn run(a: EcrLoginArgs) -> Result<()> {
     let env = &process_env;
     let v = a.role.values();
     let region = v.region(a.role.args.region.clone())?;

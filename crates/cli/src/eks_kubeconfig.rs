@@ -3,15 +3,15 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use aws_oidc::eks::{self, kubeconfig, ExecPlugin};
-use aws_oidc::settings::process_env;
+use aws_oidc::eks::{self, ExecPlugin};
+use aws_oidc::process_env;
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
 use crate::output::say;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Describe an EKS cluster (DescribeCluster) and merge it into the kubeconfig as `aws eks \
 update-kubeconfig` does: the cluster (endpoint and CA) and a user named by the cluster's ARN, a \
 context (--alias, else the ARN) joining them, made the current context. The user's exec plugin \
@@ -31,7 +31,7 @@ The exec command is `aws-oidc` when this binary is the aws-oidc on PATH, so a ku
 to another job keeps working wherever aws-oidc is installed there; otherwise its absolute path. \
 `aws-oidc cleanup` removes the entries this job added and puts the current context back.";
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Examples:
   # After aws-oidc/setup: kubectl and helm then reach the cluster
   aws-oidc eks-kubeconfig --cluster-name prod --region eu-west-1
@@ -45,7 +45,7 @@ Examples:
 
 /// Options of `aws-oidc eks-kubeconfig`.
 #[derive(Debug, Args)]
-pub struct EksKubeconfigArgs {
+pub(crate) struct EksKubeconfigArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
 
@@ -59,12 +59,12 @@ pub struct EksKubeconfigArgs {
 }
 
 /// Runs `aws-oidc eks-kubeconfig`.
-pub fn run(a: EksKubeconfigArgs) -> Result<()> {
+pub(crate) fn run(a: EksKubeconfigArgs) -> Result<()> {
     let env = &process_env;
     let v = a.cluster.role.values();
     let alias = v.opt(a.alias, "--alias")?;
     let flag = v.opt(a.kubeconfig, "--kubeconfig")?;
-    let path = kubeconfig::path(flag.as_deref().map(Path::new), env)?;
+    let path = eks::kubeconfig_path(flag.as_deref().map(Path::new), env)?;
     let c = a.cluster.resolve()?;
     let exe = std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
     let exec = ExecPlugin::for_binary(&exe, c.token_args(), env);

@@ -2,14 +2,14 @@
 
 use anyhow::Result;
 use aws_oidc::eks::{self, ExecApiVersion};
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
 use crate::output::{print_stdout, warn};
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Print an ExecCredential for kubectl with a bearer token for an EKS cluster: a presigned STS \
 GetCallerIdentity URL bound to the cluster's name, as `aws eks get-token` and \
 aws-iam-authenticator make it. EKS accepts it for 15 minutes; expirationTimestamp says 14, so \
@@ -29,7 +29,7 @@ as `aws-iam-authenticator token --token-only` does, for tools that take a bearer
 themselves: curl's `Authorization: Bearer`, the Helm and Terraform Kubernetes providers' `token`. \
 It comes from the same cache, so it is the token kubectl is using.";
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Examples:
   # What kubectl runs (eks-kubeconfig writes this into the kubeconfig)
   aws-oidc eks-token --cluster-name prod --region eu-west-1
@@ -46,7 +46,7 @@ Examples:
 
 /// Options of `aws-oidc eks-token`.
 #[derive(Debug, Args)]
-pub struct EksTokenArgs {
+pub(crate) struct EksTokenArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
 
@@ -64,7 +64,7 @@ pub struct EksTokenArgs {
 }
 
 /// Runs `aws-oidc eks-token`.
-pub fn run(a: EksTokenArgs) -> Result<()> {
+pub(crate) fn run(a: EksTokenArgs) -> Result<()> {
     let version = match &a.api_version {
         Some(v) => ExecApiVersion::parse(v)?,
         None => ExecApiVersion::from_exec_info(process_env("KUBERNETES_EXEC_INFO").as_deref()),

@@ -3,17 +3,17 @@
 use std::ffi::OsString;
 
 use anyhow::{bail, Result};
-use aws_oidc::credentials::humanize_from_now;
-use aws_oidc::deliver::ExecTarget;
-use aws_oidc::settings::process_env;
-use aws_oidc::sinks::shell::credential_vars;
+use aws_oidc::credential_vars;
+use aws_oidc::humanize_from_now;
+use aws_oidc::process_env;
 use aws_oidc::Exchange;
+use aws_oidc::ExecTarget;
 use clap::Args;
 
 use crate::output::say;
 use crate::role::Role;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Assume the role as `assume` does, then run COMMAND with the credentials in its environment only \
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION, and the \
 region). Nothing is written: no $BASH_ENV line, no profile, so one job can act as several roles \
@@ -28,7 +28,7 @@ directly.
 
 /// Options of `aws-oidc exec`.
 #[derive(Debug, Args)]
-pub struct ExecArgs {
+pub(crate) struct ExecArgs {
     #[command(flatten)]
     role: Role,
 
@@ -42,7 +42,7 @@ pub struct ExecArgs {
 }
 
 /// Runs `aws-oidc exec`: on success it does not return on Unix.
-pub fn run(args: ExecArgs) -> Result<()> {
+pub(crate) fn run(args: ExecArgs) -> Result<()> {
     let env = &process_env;
     let exchange = Exchange::resolve(args.role.options(args.verify)?, env)?;
     for note in exchange.notes() {

@@ -206,7 +206,7 @@ fn main() -> ExitCode {
     #[cfg(feature = "ecr")]
     {
         let argv: Vec<String> = std::env::args().collect();
-        let name = argv.first().map(|a| aws_oidc::platform::program_name(a));
+        let name = argv.first().map(|a| aws_oidc::program_name(a));
         if name == Some(docker_credential::HELPER_BINARY) {
             return docker_credential::run_as_helper(&argv[1..]);
         }

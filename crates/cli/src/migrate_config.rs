@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::output::{print_stdout, say};
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Rewrite a CircleCI config that uses the circleci/aws-cli orb (v3, v4 or v5) to use aws-oidc's orb: \
 each `circleci/aws-cli@X` in `orbs:` becomes `aws-oidc/aws-oidc` of this release, under the same \
 alias. aws-oidc's orb takes every command and parameter of aws-cli in both spellings, so that is all \
@@ -29,7 +29,7 @@ Exit status: 0 when the file was rewritten or needed nothing; with --check, 1 wh
 
 /// Options of `aws-oidc migrate-config`.
 #[derive(Debug, Args)]
-pub struct MigrateConfigArgs {
+pub(crate) struct MigrateConfigArgs {
     /// The CircleCI config to rewrite
     #[arg(value_name = "FILE", default_value = ".circleci/config.yml")]
     file: PathBuf,
@@ -40,7 +40,7 @@ pub struct MigrateConfigArgs {
 }
 
 /// Runs `aws-oidc migrate-config`.
-pub fn run(a: MigrateConfigArgs) -> Result<()> {
+pub(crate) fn run(a: MigrateConfigArgs) -> Result<()> {
     let shown = a.file.display();
     let bytes = read_config(&a.file).with_context(|| format!("cannot read {shown}"))?;
     let text = String::from_utf8(bytes)

@@ -14,12 +14,12 @@ static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// Prints `text` and a newline on stdout, failing cleanly (not panicking,
 /// as `println!` does) on a closed pipe or a full disk.
-pub fn print_stdout(text: &str) -> Result<()> {
+pub(crate) fn print_stdout(text: &str) -> Result<()> {
     write_stdout(&format!("{text}\n"))
 }
 
 /// Writes `text` as it is on stdout, failing cleanly.
-pub fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -31,7 +31,7 @@ pub fn write_stdout(text: &str) -> Result<()> {
 /// is lost, which is remembered, and the process exits non-zero at the end
 /// ([`stderr_failed`]).  Messages are what the user reads, so a command
 /// does not stop half-way for one that could not be shown.
-pub fn message(text: &str) {
+pub(crate) fn message(text: &str) {
     let text = scrub(text);
     let mut err = std::io::stderr().lock();
     if writeln!(err, "{text}").and_then(|()| err.flush()).is_err() {
@@ -40,7 +40,7 @@ pub fn message(text: &str) {
 }
 
 /// Whether a message could not be written to stderr.
-pub fn stderr_failed() -> bool {
+pub(crate) fn stderr_failed() -> bool {
     STDERR_FAILED.load(Ordering::Relaxed)
 }
 
@@ -54,8 +54,8 @@ pub(crate) use say;
 
 /// `text` with the secrets of this environment (the job's OIDC tokens, AWS
 /// keys) and anything token-shaped replaced by `***`.
-pub fn scrub(text: &str) -> String {
-    let mut secrets = aws_oidc::redact::Secrets::default();
+pub(crate) fn scrub(text: &str) -> String {
+    let mut secrets = aws_oidc::Secrets::default();
     for var in [
         "CIRCLE_OIDC_TOKEN_V2",
         "CIRCLE_OIDC_TOKEN",
@@ -71,7 +71,7 @@ pub fn scrub(text: &str) -> String {
 
 /// An error and its causes on one line, each said once: a cause whose text
 /// its parent already holds (an OS error repeated) is not repeated.
-pub fn error_message(e: &anyhow::Error) -> String {
+pub(crate) fn error_message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -87,6 +87,6 @@ pub fn error_message(e: &anyhow::Error) -> String {
 }
 
 /// Prints a warning on stderr.
-pub fn warn(text: &str) {
+pub(crate) fn warn(text: &str) {
     message(&format!("aws-oidc: warning: {text}"));
 }

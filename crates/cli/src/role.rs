@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use aws_oidc::credential_source::CredentialSource;
-use aws_oidc::settings::process_env;
+use aws_oidc::process_env;
+use aws_oidc::CredentialSource;
 use aws_oidc::RoleOptions;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches};
@@ -19,7 +19,7 @@ use crate::values::Values;
 
 /// Role, token and STS options.
 #[derive(Debug, Clone, Args)]
-pub struct RoleArgs {
+pub(crate) struct RoleArgs {
     /// The IAM role to assume, e.g. arn:aws:iam::123456789012:role/deploy
     #[arg(long, env = "AWS_ROLE_ARN", hide_env_values = true, value_name = "ARN")]
     pub role_arn: Option<String>,
@@ -155,7 +155,7 @@ fn parse_timeout(raw: &str) -> Result<u64, String> {
 /// `$AWS_ROLE_ARN` alone names the role setup already assumed, which the
 /// commands that call another service do not assume again.
 #[derive(Debug, Clone)]
-pub struct Role {
+pub(crate) struct Role {
     /// The options.
     pub args: RoleArgs,
     /// `--role-arn` came from the command line.
@@ -188,12 +188,12 @@ impl Args for Role {
 
 impl Role {
     /// How option values are read (`--expand-env`).
-    pub fn values(&self) -> Values {
+    pub(crate) fn values(&self) -> Values {
         Values::new(self.args.expand_env)
     }
 
     /// The options, expanded, for [`aws_oidc::Exchange::resolve`].
-    pub fn options(&self, verify: bool) -> Result<RoleOptions> {
+    pub(crate) fn options(&self, verify: bool) -> Result<RoleOptions> {
         let a = &self.args;
         let v = self.values();
         Ok(RoleOptions {
@@ -221,7 +221,7 @@ impl Role {
     /// from: `--profile NAME`; or `--role-arn` given as a flag, assumed in
     /// this step (through `region`, the service's, when it has one); else
     /// the environment.
-    pub fn source(
+    pub(crate) fn source(
         &self,
         profile: Option<String>,
         region: Option<&str>,

@@ -4,16 +4,16 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use aws_oidc::deliver::{ExecTarget, VarTargets};
+use aws_oidc::process_env;
 use aws_oidc::secrets::{self, SecretsSettings, Spec};
-use aws_oidc::settings::process_env;
+use aws_oidc::{ExecTarget, VarTargets};
 use clap::Args;
 
 use crate::output::{say, warn};
 use crate::role::Role;
 use crate::values::open_cache;
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Fetch Secrets Manager secrets and SSM parameters and give them to the job as variables: exported \
 to later steps through $BASH_ENV (the default), written as a dotenv file (--dotenv FILE, 0600), \
 or given to one command only (--exec -- COMMAND ARGS, which nothing else sees).
@@ -44,7 +44,7 @@ customer managed keys.
 `aws-oidc cleanup` unsets the exported variables for the steps after it and deletes the dotenv \
 file.";
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Examples:
   # After aws-oidc/setup: two variables for every later step
   aws-oidc secrets DB_PASSWORD=prod/db#password NPM_TOKEN=ssm:/ci/npm-token
@@ -61,7 +61,7 @@ Examples:
 
 /// Options of `aws-oidc secrets`.
 #[derive(Debug, Args)]
-pub struct SecretsArgs {
+pub(crate) struct SecretsArgs {
     /// What to fetch into which variable: NAME=SECRET_ID, NAME=SECRET_ID#KEY, PREFIX_*=SECRET_ID, NAME=ssm:PARAMETER, PREFIX_*=ssm:/PATH/ (see above)
     #[arg(value_name = "SPEC", required = true)]
     specs: Vec<String>,
@@ -97,7 +97,7 @@ enum Sink {
 }
 
 /// Runs `aws-oidc secrets`.
-pub fn run(a: SecretsArgs) -> Result<()> {
+pub(crate) fn run(a: SecretsArgs) -> Result<()> {
     let env = &process_env;
     let v = a.role.values();
     let specs = Spec::parse_all(&v.each(&a.specs, "SPEC")?)?;

@@ -1,8 +1,8 @@
 //! `aws-oidc static-keys`: the long-lived keys of an aws-cli/setup config, written as it writes them.
 
 use anyhow::Result;
-use aws_oidc::settings::process_env;
-use aws_oidc::static_keys::StaticKeys;
+use aws_oidc::process_env;
+use aws_oidc::StaticKeys;
 use aws_oidc::{Payload, Targets};
 use clap::Args;
 
@@ -10,7 +10,7 @@ use crate::output::say;
 use crate::targets::TargetArgs;
 use crate::values::{open_cache, Values};
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Write long-lived access keys, read from the environment variables named, to a profile and/or \
 $BASH_ENV, as circleci/aws-cli's setup does when it is given keys instead of a role ARN (the orb's \
 setup runs this when role_arn is empty). The keys are never printed.
@@ -20,7 +20,7 @@ Stored keys are what attackers steal from CI: OIDC needs none. Create a role tha
 
 /// Options of `aws-oidc static-keys`.
 #[derive(Debug, Args)]
-pub struct StaticKeysArgs {
+pub(crate) struct StaticKeysArgs {
     /// The environment variable holding the access key id
     #[arg(long, value_name = "NAME", default_value = "AWS_ACCESS_KEY_ID")]
     access_key_id_var: String,
@@ -42,7 +42,7 @@ pub struct StaticKeysArgs {
 }
 
 /// Runs `aws-oidc static-keys`.
-pub fn run(a: StaticKeysArgs) -> Result<()> {
+pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
     let env = &process_env;
     let (id_var, secret_var) = (&a.access_key_id_var, &a.secret_access_key_var);
     let keys = StaticKeys::from_env(id_var, secret_var, env)?;

@@ -13,7 +13,7 @@ use crate::values::Values;
 
 /// The `$BASH_ENV` and profile options.
 #[derive(Debug, Clone, Args)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// Append `export` lines (keys, AWS_REGION, AWS_DEFAULT_REGION, AWS_CREDENTIAL_EXPIRATION) to this file [default: $BASH_ENV]
     #[arg(long, value_name = "PATH", num_args = 0..=1)]
     pub bash_env: Option<Option<PathBuf>>,
@@ -42,7 +42,7 @@ pub struct TargetArgs {
 
 impl TargetArgs {
     /// The options, `--profile` read as `values` say; the command adds its own.
-    pub fn options(self, values: Values) -> Result<TargetOptions> {
+    pub(crate) fn options(self, values: Values) -> Result<TargetOptions> {
         Ok(TargetOptions {
             bash_env: self.bash_env,
             profile: values.opt(self.profile, "--profile")?,

@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::output::{print_stdout, say};
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Print the SHA-1 thumbprint IAM lists for an OIDC provider (ThumbprintList), found by the \
 procedure AWS documents: fetch <URL>/.well-known/openid-configuration, take the host of its \
 jwks_uri, open TLS to it, and hash the last certificate the server sends (the top intermediate \
@@ -33,7 +33,7 @@ needs none.";
 
 /// Options of `aws-oidc thumbprint`.
 #[derive(Debug, Args)]
-pub struct ThumbprintArgs {
+pub(crate) struct ThumbprintArgs {
     /// The issuer URL, e.g. https://oidc.circleci.com/org/<org-id>
     #[arg(value_name = "URL")]
     url: String,
@@ -44,14 +44,14 @@ pub struct ThumbprintArgs {
 }
 
 /// Runs `aws-oidc thumbprint`.
-pub fn run(args: ThumbprintArgs) -> Result<()> {
+pub(crate) fn run(args: ThumbprintArgs) -> Result<()> {
     if args.timeout == 0 || args.timeout > 300 {
         bail!("--timeout must be 1 to 300 seconds");
     }
     let found = for_issuer(
         &args.url,
         Duration::from_secs(args.timeout),
-        &aws_oidc::settings::process_env,
+        &aws_oidc::process_env,
     )?;
     let describe = |what: &str, c: &aws_oidc::thumbprint::CertificateChain| {
         say!(

@@ -1,12 +1,12 @@
 //! `aws-oidc trust-policy`: the role's trust policy, tight by default, in the format you deploy with.
 
 use anyhow::Result;
-use aws_oidc::trust::setup::{setup, SetupOptions};
+use aws_oidc::trust::{setup, SetupOptions};
 use clap::Args;
 
 use crate::output::{say, write_stdout};
 
-pub const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = "\
 Generate an IAM role trust policy that lets CircleCI jobs assume the role with their OIDC token, \
 and nothing else: StringEquals on the audience, StringLike on the subject only where a wildcard \
 is needed, one pattern per project (and per ref with --branch/--ref).
@@ -24,7 +24,7 @@ with what to do instead.";
 
 /// Options of `aws-oidc trust-policy`.
 #[derive(Debug, Args)]
-pub struct TrustPolicyArgs {
+pub(crate) struct TrustPolicyArgs {
     /// CircleCI organization id (Organization Settings > Overview)
     #[arg(long, value_name = "UUID", required_unless_present = "chained_from")]
     org_id: Option<String>,
@@ -92,7 +92,7 @@ pub struct TrustPolicyArgs {
 }
 
 /// Runs `aws-oidc trust-policy`.
-pub fn run(a: TrustPolicyArgs) -> Result<()> {
+pub(crate) fn run(a: TrustPolicyArgs) -> Result<()> {
     let out = setup(SetupOptions {
         org_id: a.org_id,
         chained_from: a.chained_from,

@@ -6,24 +6,24 @@
 //! is not given.  The region chain is read here too, once per command.
 
 use anyhow::{Context as _, Result};
-use aws_oidc::expand::expand;
-use aws_oidc::settings::{self, process_env};
+use aws_oidc::expand;
+use aws_oidc::process_env;
 use aws_oidc::CredentialCache;
 
 /// How a command reads its option values.
 #[derive(Debug, Clone, Copy)]
-pub struct Values {
+pub(crate) struct Values {
     expand: bool,
 }
 
 impl Values {
     /// Values expanded from the environment when `expand` (`--expand-env`).
-    pub fn new(expand: bool) -> Self {
+    pub(crate) fn new(expand: bool) -> Self {
         Values { expand }
     }
 
     /// One option's value (`option` names it in an error).
-    pub fn opt(self, value: Option<String>, option: &'static str) -> Result<Option<String>> {
+    pub(crate) fn opt(self, value: Option<String>, option: &'static str) -> Result<Option<String>> {
         let value = match value {
             Some(v) if self.expand => {
                 Some(expand(&v, &process_env).with_context(|| format!("cannot expand {option}"))?)
@@ -34,7 +34,7 @@ impl Values {
     }
 
     /// Each value of a repeatable option, blank ones left out.
-    pub fn each(self, values: &[String], option: &'static str) -> Result<Vec<String>> {
+    pub(crate) fn each(self, values: &[String], option: &'static str) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for v in values {
             out.extend(self.opt(Some(v.clone()), option)?);
@@ -44,17 +44,21 @@ impl Values {
 
     /// The region: `--region`, then `$AWS_REGION`, `$AWS_DEFAULT_REGION`
     /// and the profile's; `None` when none is set anywhere.
-    pub fn region(self, flag: Option<String>) -> Result<Option<String>> {
+    pub(crate) fn region(self, flag: Option<String>) -> Result<Option<String>> {
         let flag = self.opt(flag, "--region")?;
-        Ok(settings::region(flag.as_deref(), &process_env)?)
+        Ok(aws_oidc::region(flag.as_deref(), &process_env)?)
     }
 
     /// The region of a regional service: none is an error saying that
     /// `what` (`"EKS clusters are"`) needs one.
     #[cfg(any(feature = "eks", feature = "secrets"))]
-    pub fn required_region(self, flag: Option<String>, what: &'static str) -> Result<String> {
+    pub(crate) fn required_region(
+        self,
+        flag: Option<String>,
+        what: &'static str,
+    ) -> Result<String> {
         let flag = self.opt(flag, "--region")?;
-        Ok(settings::required_region(
+        Ok(aws_oidc::required_region(
             flag.as_deref(),
             &process_env,
             what,
@@ -63,7 +67,7 @@ impl Values {
 }
 
 /// The credential cache, or `None` (with a warning) where no safe one can be had.
-pub fn open_cache() -> Option<CredentialCache> {
+pub(crate) fn open_cache() -> Option<CredentialCache> {
     match CredentialCache::open_default(&process_env)? {
         Ok(c) => Some(c),
         Err(e) => {

@@ -13,7 +13,7 @@
 //! An endpoint is believed only when it is `https://`, or `http://` on a
 //! loopback host (a test registry), so no token travels in clear text.
 
-pub mod tools;
+pub(crate) mod tools;
 
 use std::time::{Instant, SystemTime};
 
@@ -29,7 +29,7 @@ use crate::failure::StsFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
-pub const CODEARTIFACT_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const CODEARTIFACT_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_CODEARTIFACT"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);
@@ -100,7 +100,7 @@ impl Repository {
 
 /// How long the token lasts: 900-43200 seconds, or 0 for as long as the
 /// credentials that asked for it.
-pub fn parse_duration(raw: &str) -> Result<u32, InputError> {
+pub(crate) fn parse_duration(raw: &str) -> Result<u32, InputError> {
     match raw.trim().parse::<u32>() {
         Ok(s) if s == 0 || (900..=43200).contains(&s) => Ok(s),
         _ => Err(InputError(format!(
@@ -112,7 +112,7 @@ pub fn parse_duration(raw: &str) -> Result<u32, InputError> {
 
 /// How CodeArtifact is reached from this job, in one region.
 #[derive(Debug, Clone)]
-pub struct CodeArtifactSettings {
+pub(crate) struct CodeArtifactSettings {
     region: String,
     endpoint: String,
     budget: CallBudget,
@@ -132,7 +132,7 @@ pub enum SetupError {
 impl CodeArtifactSettings {
     /// Reads the endpoint, FIPS, retries and the CA bundle from `env` for
     /// `region`; both calls end within `timeout_secs`.
-    pub fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
+    pub(crate) fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
         let budget = CallBudget::from_env::<SetupError>(env, timeout_secs)?;
         let endpoint = match CODEARTIFACT_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
@@ -167,7 +167,7 @@ fn regional(region: &str, fips: bool) -> String {
 
 /// What a login gives: the token, until when, and the repository's endpoint.
 #[derive(Clone)]
-pub struct Login {
+pub(crate) struct Login {
     /// The token (a password for user `aws`, or a bearer token).
     pub token: Secret,
     /// When it stops working, if CodeArtifact said.
@@ -237,7 +237,7 @@ fn explain(
 }
 
 /// Whether `url` may receive the token: `https://`, or `http://` on loopback.
-pub fn endpoint_problem(url: &str) -> Option<String> {
+pub(crate) fn endpoint_problem(url: &str) -> Option<String> {
     let Ok(uri) = url.parse::<http::Uri>() else {
         return Some("it is not a URL".into());
     };
@@ -253,7 +253,7 @@ pub fn endpoint_problem(url: &str) -> Option<String> {
 /// Asks CodeArtifact for a token (`duration` seconds, 0: as long as the
 /// credentials) and for the repository's endpoint for `format` (`npm`,
 /// `pypi`, `maven`, `cargo`, ...).
-pub fn login(
+pub(crate) fn login(
     repo: &Repository,
     format: &str,
     duration: u32,

@@ -27,7 +27,7 @@ use crate::ledger::RegistryEdit;
 
 /// A package tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tool {
+pub(crate) enum Tool {
     /// npm (and pnpm, yarn 1, which read `.npmrc`).
     Npm,
     /// pip.
@@ -49,7 +49,7 @@ pub enum Tool {
 }
 
 /// The tools, as `--tool` names them.
-pub const TOOLS: [(&str, Tool); 9] = [
+pub(crate) const TOOLS: [(&str, Tool); 9] = [
     ("npm", Tool::Npm),
     ("pip", Tool::Pip),
     ("uv", Tool::Uv),
@@ -62,7 +62,7 @@ pub const TOOLS: [(&str, Tool); 9] = [
 ];
 
 /// The section, server id and registry name the settings use.
-pub const NAME: &str = "codeartifact";
+pub(crate) const NAME: &str = "codeartifact";
 
 /// The `<server>` Maven reads the token through (no token in it).
 const MAVEN_SERVER: &str = "    <server>
@@ -77,7 +77,7 @@ const FILE_LIMIT: usize = 1024 * 1024;
 
 impl Tool {
     /// The tool `--tool` names.
-    pub fn parse(raw: &str) -> Result<Tool, super::InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Tool, super::InputError> {
         TOOLS
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(raw.trim()))
@@ -92,7 +92,7 @@ impl Tool {
     }
 
     /// The repository format whose endpoint the tool needs (`env`: `generic` unless asked).
-    pub fn format(self) -> &'static str {
+    pub(crate) fn format(self) -> &'static str {
         match self {
             Tool::Npm => "npm",
             Tool::Pip | Tool::Uv | Tool::Poetry | Tool::Twine => "pypi",
@@ -105,7 +105,7 @@ impl Tool {
 
 /// What one login changes: variables to export, files to edit.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Variables for later steps (names, values: the token among them).
     pub exports: Vec<(String, Secret)>,
     /// Files to edit.
@@ -116,7 +116,7 @@ pub struct Plan {
 
 /// Which edit a file gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     /// `.npmrc`: the registry (for `scope`, if any) and the token for its path.
     Npmrc {
         /// `@scope`, or none for the default registry.
@@ -150,7 +150,7 @@ pub enum ToolError {
 }
 
 /// `scope` checked: `@name` with npm's characters, or `name` (the `@` is added).
-pub fn parse_scope(raw: &str) -> Result<String, super::InputError> {
+pub(crate) fn parse_scope(raw: &str) -> Result<String, super::InputError> {
     let name = raw.trim().trim_start_matches('@');
     let ok = !name.is_empty()
         && name.len() <= 214
@@ -177,7 +177,7 @@ fn in_home(env: Env, name: &str) -> Result<PathBuf, ToolError> {
 }
 
 /// What `tool` needs for `login`, before anything is written.
-pub fn plan(
+pub(crate) fn plan(
     tool: Tool,
     endpoint: &str,
     token: &Secret,
@@ -303,7 +303,7 @@ fn host_and_prefix(endpoint: &str) -> Result<(String, String), ToolError> {
 
 /// Checks, changing nothing, that `path` can be edited as `kind`: it can
 /// be written, and what is there reads as what it should be.
-pub fn preflight(path: &Path, kind: &FileKind) -> Result<(), ToolError> {
+pub(crate) fn preflight(path: &Path, kind: &FileKind) -> Result<(), ToolError> {
     crate::files::check_writable(path, false, true)?;
     let text = match crate::files::read_regular_bounded(path, FILE_LIMIT as u64) {
         Ok(bytes) => Some(bytes),
@@ -339,7 +339,7 @@ pub fn preflight(path: &Path, kind: &FileKind) -> Result<(), ToolError> {
 }
 
 /// Checks and edits one file under its lock, returning what to record.
-pub fn edit(
+pub(crate) fn edit(
     path: &Path,
     kind: &FileKind,
     endpoint: &str,
@@ -569,7 +569,7 @@ fn maven_set(before: Option<&str>) -> Result<(String, RegistryEdit), String> {
 
 /// Takes back `edit` from the file at `path`: what aws-oidc wrote goes,
 /// what was there before comes back.  Returns what was done, for `cleanup`.
-pub fn take_back(path: &Path, edit: &RegistryEdit) -> Result<Option<String>, ToolError> {
+pub(crate) fn take_back(path: &Path, edit: &RegistryEdit) -> Result<Option<String>, ToolError> {
     let lock = UpdateLock::acquire(path)?;
     let Some(text) = lock.read()? else {
         return Ok(None);

@@ -42,7 +42,7 @@ use crate::env::Env;
 
 /// `$BASH_ENV` as a path: on Windows, Git Bash passes it in its own form
 /// (`/c/Users/...`), which becomes `C:\Users\...`.
-pub fn bash_env_path(env: Env) -> Option<PathBuf> {
+pub(crate) fn bash_env_path(env: Env) -> Option<PathBuf> {
     env("BASH_ENV").map(|v| PathBuf::from(crate::platform::native_path(&v)))
 }
 

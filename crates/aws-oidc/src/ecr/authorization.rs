@@ -18,13 +18,13 @@ use crate::settings::{self, Chain, SettingsError, Source};
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
 
 /// ECR's endpoint: `$AWS_ENDPOINT_URL_ECR`, then `$AWS_ENDPOINT_URL`.
-pub const ECR_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const ECR_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_ECR"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);
 
 /// ECR Public's endpoint: `$AWS_ENDPOINT_URL_ECR_PUBLIC`, then `$AWS_ENDPOINT_URL`.
-pub const ECR_PUBLIC_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const ECR_PUBLIC_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_ECR_PUBLIC"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);

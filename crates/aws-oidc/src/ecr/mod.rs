@@ -18,7 +18,8 @@
 //! the credentials that fetched it.
 
 mod authorization;
-pub mod registry;
+pub(crate) mod registry;
 
 pub use authorization::{login, EcrError, EcrSettings, Expiry, RegistryLogin};
-pub use registry::{Registry, RegistryError, PUBLIC_HOST};
+pub(crate) use registry::PUBLIC_HOST;
+pub use registry::{Registry, RegistryError};

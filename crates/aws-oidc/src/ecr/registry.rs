@@ -13,10 +13,10 @@ use std::fmt;
 use crate::request::{is_account_id, parse_region};
 
 /// ECR Public's one registry.
-pub const PUBLIC_HOST: &str = "public.ecr.aws";
+pub(crate) const PUBLIC_HOST: &str = "public.ecr.aws";
 
 /// ECR Public exists in us-east-1 only.
-pub const PUBLIC_REGION: &str = "us-east-1";
+pub(crate) const PUBLIC_REGION: &str = "us-east-1";
 
 /// A registry to log in to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,7 +108,7 @@ pub fn host_of(raw: &str) -> String {
 /// or the dual-stack `ACCOUNT.dkr-ecr[-fips].REGION.on.aws`.  A `.cn` host
 /// goes with a `cn-` region only, and a `cn-` region with a `.cn` host only:
 /// anything else is not a registry ECR runs, whoever names it.
-pub fn parse_ecr_host(host: &str) -> Option<(String, String)> {
+pub(crate) fn parse_ecr_host(host: &str) -> Option<(String, String)> {
     let (account, rest) = host.split_once('.')?;
     if !is_account_id(account) {
         return None;
@@ -136,7 +136,7 @@ pub fn parse_ecr_host(host: &str) -> Option<(String, String)> {
 }
 
 /// The registry host of `account` in `region`.
-pub fn private_host(account: &str, region: &str) -> String {
+pub(crate) fn private_host(account: &str, region: &str) -> String {
     let suffix = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
@@ -150,7 +150,7 @@ pub fn private_host(account: &str, region: &str) -> String {
 /// an optional `:PORT`.  Nothing else may receive a token: a leading `-`
 /// would reach `docker login` as an option, and `user@`, empty labels or a
 /// bare `:` are not hosts Docker would ask about.
-pub fn host_problem(host: &str) -> Option<&'static str> {
+pub(crate) fn host_problem(host: &str) -> Option<&'static str> {
     let (name, port) = match host.strip_prefix('[') {
         Some(rest) => {
             let Some((addr, after)) = rest.split_once(']') else {

@@ -25,7 +25,7 @@ use crate::settings::{self, Chain, SettingsError, Source};
 use crate::sts::{EndpointError, StsSettings};
 
 /// EKS's endpoint: `$AWS_ENDPOINT_URL_EKS`, then `$AWS_ENDPOINT_URL`.
-pub const EKS_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const EKS_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_EKS"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);
@@ -223,7 +223,7 @@ fn explain(
 }
 
 /// `DescribeCluster` for `name` with `creds`: its ARN, endpoint and CA.
-pub fn describe(
+pub(crate) fn describe(
     name: &ClusterName,
     creds: &SourcedCredentials,
     s: &EksSettings,

@@ -42,18 +42,18 @@ use crate::env::Env;
 use crate::files::{FileError, UpdateLock};
 
 /// The `ExecCredential` version the kubeconfig names.
-pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
+pub(crate) const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 
 /// The most nodes a kubeconfig may hold once its aliases are expanded (one
 /// with a thousand clusters holds about twenty thousand).
-pub const MAX_NODES: u64 = 500_000;
+pub(crate) const MAX_NODES: u64 = 500_000;
 
 /// The deepest nesting of sequences and mappings a kubeconfig may have.
 /// kubectl's own files nest six deep (an extension inside a cluster); the
 /// loader and `Drop` recurse once per level, so 20,000 levels (`- - - ...`,
 /// `[[[...`, 40 KB) would overflow the stack: the depth is counted first, on
 /// the parser's event stream, which does not recurse.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Why the kubeconfig was not written.
 #[derive(Debug, thiserror::Error)]
@@ -914,7 +914,7 @@ pub fn merge(
 
 /// Merges `entries` into the kubeconfig at `path` (created 0600 if
 /// missing, its directory 0700), atomically under a lock.
-pub fn write(path: &Path, entries: &Entries) -> Result<Merged, KubeconfigError> {
+pub(crate) fn write(path: &Path, entries: &Entries) -> Result<Merged, KubeconfigError> {
     let lock = UpdateLock::acquire(path)?;
     let current = lock.read()?;
     let (text, merged) = merge(current.as_deref(), entries, lock.path())?;
@@ -1037,7 +1037,7 @@ pub fn unmerge(
 
 /// [`unmerge`] on the file at `path`, under its lock.  A file that is gone
 /// is nothing to take back; one that is no longer a kubeconfig is left as it is.
-pub fn take_back(path: &Path, merged: &Merged) -> Result<TakenBack, KubeconfigError> {
+pub(crate) fn take_back(path: &Path, merged: &Merged) -> Result<TakenBack, KubeconfigError> {
     let lock = UpdateLock::acquire(path)?;
     let Some(current) = lock.read()? else {
         return Ok(TakenBack::default());

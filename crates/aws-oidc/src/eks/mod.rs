@@ -12,17 +12,20 @@
 //! [`mint_token`] and [`update_kubeconfig`] are the two flows, each
 //! validated before any network call by its caller building the inputs.
 
-pub mod cluster;
-pub mod kubeconfig;
+pub(crate) mod cluster;
+pub(crate) mod kubeconfig;
 mod splice;
-pub mod token;
+pub(crate) mod token;
 
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
 pub use cluster::{ClusterError, ClusterInfo, EksSettings, EksSetupError};
-pub use kubeconfig::{Entries, ExecPlugin, KubeconfigError, Merged};
-pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion, TokenCache};
+pub use kubeconfig::path as kubeconfig_path;
+pub(crate) use kubeconfig::Entries;
+pub use kubeconfig::{ExecPlugin, KubeconfigError, Merged};
+pub(crate) use token::TokenCache;
+pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion};
 
 use crate::cache::{CacheError, CredentialCache};
 use crate::credential_source::{CredentialSource, CredentialSourceError};

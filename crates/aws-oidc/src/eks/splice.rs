@@ -79,7 +79,7 @@ pub(super) struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    pub fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Lines {
             lines: text.split_inclusive('\n').collect(),
             eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
@@ -100,7 +100,7 @@ impl<'a> Lines<'a> {
 
     /// Whether `key` is the first thing on its line, or follows only the
     /// `- ` of a list item (the first key of an item).
-    pub fn starts_line(&self, key: &KeyAt) -> bool {
+    pub(crate) fn starts_line(&self, key: &KeyAt) -> bool {
         let l = self.line(key.line);
         let before: String = l.chars().take(key.col).collect();
         before.chars().all(|c| c == ' ' || c == '-')
@@ -108,7 +108,7 @@ impl<'a> Lines<'a> {
 
     /// Whether line `n` starts a list item (`- ` or a lone `-`), at
     /// column `col` when given.
-    pub fn is_dash(&self, n: usize, col: Option<usize>) -> bool {
+    pub(crate) fn is_dash(&self, n: usize, col: Option<usize>) -> bool {
         let l = self.line(n);
         let rest = l.trim_start_matches(' ');
         rest.starts_with('-')
@@ -121,7 +121,7 @@ impl<'a> Lines<'a> {
     /// starts one at that column is one (an item's own lines are indented
     /// further).  Found in the text rather than from the parser's marks,
     /// which put an empty item (`- # note`) at the token after it.
-    pub fn dash_lines(&self, from: usize, to: usize) -> Option<(usize, Vec<usize>)> {
+    pub(crate) fn dash_lines(&self, from: usize, to: usize) -> Option<(usize, Vec<usize>)> {
         let first = (from..to).find(|&n| self.is_dash(n, None))?;
         let col = self.indent(first)?;
         Some((
@@ -136,7 +136,7 @@ impl<'a> Lines<'a> {
     /// `col` or left of it that end `from..to`: they introduce what
     /// follows, so an edit of the range keeps them.  (A comment indented
     /// further may be the text of a block scalar, and stays in.)
-    pub fn trim_end(&self, from: usize, mut to: usize, col: usize) -> usize {
+    pub(crate) fn trim_end(&self, from: usize, mut to: usize, col: usize) -> usize {
         while to > from + 1 {
             let l = self.line(to - 1);
             let rest = l.trim_start_matches(' ');
@@ -150,7 +150,7 @@ impl<'a> Lines<'a> {
     }
 
     /// The part of line `n` before column `col` (characters).
-    pub fn prefix(&self, n: usize, col: usize) -> &'a str {
+    pub(crate) fn prefix(&self, n: usize, col: usize) -> &'a str {
         let l = self.line(n);
         let end = l.char_indices().nth(col).map_or(l.len(), |(i, _)| i);
         &l[..end]

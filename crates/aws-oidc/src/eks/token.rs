@@ -32,17 +32,17 @@ use crate::env::Env;
 use crate::ledger::Written;
 
 /// What every token starts with.
-pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
+pub(crate) const TOKEN_PREFIX: &str = "k8s-aws-v1.";
 /// The signed header that binds a token to one cluster.
-pub const CLUSTER_ID_HEADER: &str = "x-k8s-aws-id";
+pub(crate) const CLUSTER_ID_HEADER: &str = "x-k8s-aws-id";
 /// How long the presigned URL says it is valid (EKS ignores it and allows 15 minutes).
-pub const PRESIGN_EXPIRES: Duration = Duration::from_secs(60);
+pub(crate) const PRESIGN_EXPIRES: Duration = Duration::from_secs(60);
 /// The `expirationTimestamp` given to kubectl, from signing: 14 minutes, a
 /// minute short of the 15 EKS allows.
-pub const TOKEN_LIFETIME: Duration = Duration::from_secs(14 * 60);
+pub(crate) const TOKEN_LIFETIME: Duration = Duration::from_secs(14 * 60);
 /// A cached token is served while more than this is left, so a kubectl
 /// command never starts with a token about to expire.
-pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// An EKS cluster's name: 1-100 letters, digits, `-` and `_`, starting
 /// with a letter or digit (EKS's own rule).
@@ -50,7 +50,7 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 pub struct ClusterName(String);
 
 /// The longest cluster name EKS allows.
-pub const MAX_CLUSTER_NAME_LEN: usize = 100;
+pub(crate) const MAX_CLUSTER_NAME_LEN: usize = 100;
 
 /// A value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,7 +204,7 @@ fn uri_encode(value: &str) -> String {
 /// `GetCallerIdentity` at `sts_endpoint` (as the SDK's resolver names it),
 /// signed for `region`.  Expires 14 minutes from `now`, or when the
 /// credentials do, if sooner.
-pub fn presign(
+pub(crate) fn presign(
     creds: &SourcedCredentials,
     cluster: &ClusterName,
     sts_endpoint: &str,
@@ -275,18 +275,23 @@ struct Entry {
 /// Tokens kept in the credential cache's directory, one entry per cluster,
 /// region, STS endpoint and credentials (named, never their secret).
 #[derive(Debug)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     cache: CredentialCache,
 }
 
 impl TokenCache {
     /// Tokens in `cache`.
-    pub fn new(cache: CredentialCache) -> Self {
+    pub(crate) fn new(cache: CredentialCache) -> Self {
         TokenCache { cache }
     }
 
     /// The entry's name for these parts.
-    pub fn key(cluster: &ClusterName, region: &str, sts_endpoint: &str, identity: &str) -> String {
+    pub(crate) fn key(
+        cluster: &ClusterName,
+        region: &str,
+        sts_endpoint: &str,
+        identity: &str,
+    ) -> String {
         CredentialCache::key(&[
             "eks-token",
             cluster.as_str(),
@@ -301,7 +306,7 @@ impl TokenCache {
     /// Parallel callers wait for the one signing, until `deadline`.  A
     /// cache that cannot be used means no cache: the token still comes,
     /// with the reason beside it.
-    pub fn get_or_mint<E: From<CacheError>>(
+    pub(crate) fn get_or_mint<E: From<CacheError>>(
         &self,
         key: &str,
         now: SystemTime,

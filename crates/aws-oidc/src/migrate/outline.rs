@@ -32,7 +32,7 @@ pub(super) struct Token {
 
 impl Token {
     /// The byte range of the text alone (inside the quotes).
-    pub fn inner(&self) -> (usize, usize) {
+    pub(crate) fn inner(&self) -> (usize, usize) {
         if self.quoted {
             (self.start + 1, self.end - 1)
         } else {
@@ -106,7 +106,7 @@ pub(super) struct Outline {
 
 impl Outline {
     /// The keys directly inside `parent`'s block (the root's when `None`).
-    pub fn children(&self, parent: Option<usize>) -> impl Iterator<Item = (usize, &Key)> {
+    pub(crate) fn children(&self, parent: Option<usize>) -> impl Iterator<Item = (usize, &Key)> {
         self.keys
             .iter()
             .enumerate()

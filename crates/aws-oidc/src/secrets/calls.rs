@@ -15,13 +15,13 @@ use crate::failure::{FailureKind, StsFailure};
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
-pub const SECRETS_MANAGER_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const SECRETS_MANAGER_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);
 
 /// SSM's endpoint: `$AWS_ENDPOINT_URL_SSM`, then `$AWS_ENDPOINT_URL`.
-pub const SSM_ENDPOINT_URL: Chain = Chain(&[
+pub(crate) const SSM_ENDPOINT_URL: Chain = Chain(&[
     Source::Env("AWS_ENDPOINT_URL_SSM"),
     Source::Env("AWS_ENDPOINT_URL"),
 ]);

@@ -17,8 +17,8 @@
 //! KiB, Secrets Manager's own limit), and may hold no NUL byte, which no
 //! environment variable can.
 
-pub mod calls;
-pub mod spec;
+pub(crate) mod calls;
+pub(crate) mod spec;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -35,10 +35,10 @@ use crate::failure::StsFailure;
 use calls::{Service, BATCH, PARAMETER_BATCH};
 
 /// The largest value taken: Secrets Manager's limit for a secret.
-pub const VALUE_LIMIT: usize = 64 * 1024;
+pub(crate) const VALUE_LIMIT: usize = 64 * 1024;
 
 /// The most pages of one path read (ten parameters a page).
-pub const MAX_PAGES: usize = 100;
+pub(crate) const MAX_PAGES: usize = 100;
 
 /// One variable to set.  `Debug` does not show the value.
 #[derive(Debug, Clone)]

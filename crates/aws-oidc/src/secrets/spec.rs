@@ -65,7 +65,7 @@ pub struct Spec {
 }
 
 /// The longest secret name, ARN or parameter name a spec may give.
-pub const MAX_ID_LEN: usize = 2048;
+pub(crate) const MAX_ID_LEN: usize = 2048;
 
 /// A spec that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -200,7 +200,7 @@ fn id_char(c: char) -> bool {
 }
 
 /// Whether `name` is a variable name every shell takes.
-pub fn is_var_name(name: &str) -> bool {
+pub(crate) fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -210,7 +210,7 @@ pub fn is_var_name(name: &str) -> bool {
 
 /// `raw` as a variable name: upper case, every character that cannot be in
 /// one `_`, and a leading `_` before a digit.
-pub fn var_name_of(raw: &str) -> String {
+pub(crate) fn var_name_of(raw: &str) -> String {
     let mut out: String = raw
         .chars()
         .map(|c| {
@@ -228,7 +228,7 @@ pub fn var_name_of(raw: &str) -> String {
 }
 
 /// Refuses names a later step's shell needs.
-pub fn check_not_reserved(name: &str, spec: &str) -> Result<(), SpecError> {
+pub(crate) fn check_not_reserved(name: &str, spec: &str) -> Result<(), SpecError> {
     if RESERVED.contains(&name) || name.starts_with("BASH_FUNC_") {
         return Err(SpecError::Reserved {
             spec: spec.to_string(),

@@ -4,8 +4,8 @@
 //! - [`profile`]: a named profile in `~/.aws/credentials` and `~/.aws/config`;
 //! - [`process_json`]: the `credential_process` JSON on stdout.
 
-pub mod profile;
-pub mod shell;
+pub(crate) mod profile;
+pub(crate) mod shell;
 
 use crate::credentials::Credentials;
 

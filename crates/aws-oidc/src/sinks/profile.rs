@@ -134,7 +134,7 @@ pub enum ProfileError {
 
 /// What to write for one profile.
 #[derive(Debug, Clone)]
-pub struct ProfileWrite {
+pub(crate) struct ProfileWrite {
     /// The profile.
     pub name: ProfileName,
     /// The region to record, if any.
@@ -156,7 +156,7 @@ fn parse_locked(lock: &UpdateLock) -> Result<IniDoc, ProfileError> {
 /// Checks both files can be parsed and replaced, changing nothing: run
 /// before spending a token.  Each must be a regular file (or none yet) in a
 /// directory where a file can be created.
-pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
+pub(crate) fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
     for path in [&files.credentials, &files.config] {
         crate::files::check_writable(path, false, true)?;
         match crate::files::read_bounded(path, crate::files::MAX_PROFILE_FILE) {
@@ -189,7 +189,7 @@ pub fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
 
 /// What a profile gets.
 #[derive(Debug, Clone)]
-pub enum ProfileContent<'a> {
+pub(crate) enum ProfileContent<'a> {
     /// Static keys in the credentials file (`aws configure set` style).
     Keys(&'a Credentials),
     /// Long-lived access keys; any session token in the section is removed,
@@ -263,7 +263,7 @@ fn update(
 }
 
 /// Writes one profile: its credentials (or credential process) and region.
-pub fn write(
+pub(crate) fn write(
     files: &SharedFiles,
     what: &ProfileWrite,
     content: &ProfileContent,
@@ -336,7 +336,7 @@ pub fn write(
 /// Removes what [`write`] put in a profile: its keys or credential
 /// process, and the region where `what` says it was written; sections left
 /// empty go too, and every other byte of both files is kept.
-pub fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileError> {
+pub(crate) fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileError> {
     let section = what.name.as_str();
     let config_section = what.name.config_section();
     update(files, |docs| {
@@ -362,7 +362,7 @@ pub fn remove(files: &SharedFiles, what: &ProfileWrite) -> Result<(), ProfileErr
 }
 
 /// The access key id a profile holds in the credentials file, if any.
-pub fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> {
+pub(crate) fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> {
     let bytes =
         crate::files::read_regular_bounded(&files.credentials, crate::files::MAX_PROFILE_FILE)
             .ok()?;
@@ -371,7 +371,7 @@ pub fn access_key_id(files: &SharedFiles, name: &ProfileName) -> Option<String> 
 }
 
 /// The `credential_process` a profile runs, if any.
-pub fn credential_process(files: &SharedFiles, name: &ProfileName) -> Option<String> {
+pub(crate) fn credential_process(files: &SharedFiles, name: &ProfileName) -> Option<String> {
     let bytes =
         crate::files::read_regular_bounded(&files.config, crate::files::MAX_PROFILE_FILE).ok()?;
     let text = String::from_utf8(bytes).ok()?;

@@ -20,7 +20,7 @@ pub struct QuoteError {
 }
 
 /// Quotes `value` for POSIX `sh`.  Plain words stay bare for readability.
-pub fn quote(value: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn quote(value: &[u8]) -> Option<Vec<u8>> {
     if value.contains(&0) {
         return None;
     }
@@ -46,7 +46,7 @@ pub fn quote(value: &[u8]) -> Option<Vec<u8>> {
 
 /// Quotes text for POSIX `sh` (and the AWS CLI's shlex-style splitting);
 /// `name` says what the value is, for the error.
-pub fn quote_str(value: &str, name: &str) -> Result<String, QuoteError> {
+pub(crate) fn quote_str(value: &str, name: &str) -> Result<String, QuoteError> {
     quote(value.as_bytes())
         .map(|q| String::from_utf8_lossy(&q).into_owned())
         .ok_or_else(|| QuoteError {
@@ -93,7 +93,7 @@ pub fn credential_vars<'a>(
 }
 
 /// The variables for long-lived keys: no session token, no expiry.
-pub fn static_key_vars<'a>(
+pub(crate) fn static_key_vars<'a>(
     keys: &'a StaticKeys,
     region: Option<&'a str>,
 ) -> Vec<(&'static str, &'a [u8])> {
@@ -123,12 +123,12 @@ pub enum ShellSinkError {
 }
 
 /// Checks, changing nothing, that export lines can be appended to `path`.
-pub fn check_bash_env(path: &Path) -> Result<(), FileError> {
+pub(crate) fn check_bash_env(path: &Path) -> Result<(), FileError> {
     files::check_appendable(path)
 }
 
 /// Appends `export` lines to a `$BASH_ENV` file, in one write.
-pub fn append_bash_env(
+pub(crate) fn append_bash_env(
     path: &Path,
     creds: &Credentials,
     region: Option<&str>,
@@ -144,7 +144,7 @@ pub fn append_bash_env(
 /// Appends `export` lines for long-lived keys to a `$BASH_ENV` file, and
 /// unsets a session token an earlier step may have exported: with these
 /// keys it would make every call fail.
-pub fn append_static_keys(
+pub(crate) fn append_static_keys(
     path: &Path,
     keys: &StaticKeys,
     region: Option<&str>,
@@ -159,7 +159,7 @@ pub fn append_static_keys(
 
 /// Appends `export` lines for any `vars` (the fetched secrets of `aws-oidc
 /// secrets`) to a `$BASH_ENV` file, in one write.
-pub fn append_exports(
+pub(crate) fn append_exports(
     path: &Path,
     vars: &[(&str, &[u8])],
     header: &str,
@@ -172,14 +172,14 @@ pub fn append_exports(
 
 /// Writes `vars` as a dotenv file: a regular file is replaced atomically
 /// (mode 0600); a named pipe or character device (`/dev/stdout`) is written through.
-pub fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), ShellSinkError> {
+pub(crate) fn write_dotenv_vars(path: &Path, vars: &[(&str, &[u8])]) -> Result<(), ShellSinkError> {
     let text = render(vars, "")?;
     files::write_target(path, &text, 0o600)?;
     Ok(())
 }
 
 /// Checks, changing nothing, that a dotenv file can be written at `path`.
-pub fn check_dotenv(path: &Path) -> Result<(), FileError> {
+pub(crate) fn check_dotenv(path: &Path) -> Result<(), FileError> {
     files::check_writable(path, true, false)
 }
 

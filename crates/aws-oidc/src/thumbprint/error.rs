@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 /// The most a proxy's answer to `CONNECT` may hold (its head; the tunnel follows).
-pub const MAX_PROXY_ANSWER: usize = 16 * 1024;
+pub(crate) const MAX_PROXY_ANSWER: usize = 16 * 1024;
 
 /// The most an issuer's answer (the discovery document) may hold.
-pub const MAX_DISCOVERY_ANSWER: usize = 1 << 20;
+pub(crate) const MAX_DISCOVERY_ANSWER: usize = 1 << 20;
 
 /// Which URL of the procedure is meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,7 +36,8 @@ use crate::env::Env;
 use crate::settings;
 
 mod error;
-pub use error::{Peer, ThumbprintError, UrlKind, MAX_DISCOVERY_ANSWER, MAX_PROXY_ANSWER};
+pub use error::{Peer, ThumbprintError, UrlKind};
+pub(crate) use error::{MAX_DISCOVERY_ANSWER, MAX_PROXY_ANSWER};
 
 /// The certificates a TLS server sent, leaf first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +61,7 @@ impl CertificateChain {
 }
 
 /// SHA-1 of `der`, as 40 lowercase hex digits (IAM's thumbprint format).
-pub fn sha1_hex(der: &[u8]) -> String {
+pub(crate) fn sha1_hex(der: &[u8]) -> String {
     hex::encode(ring::digest::digest(
         &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
         der,

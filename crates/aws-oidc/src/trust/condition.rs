@@ -31,7 +31,7 @@ enum Base {
 
 /// A parsed condition operator such as `ForAnyValue:StringNotLikeIfExists`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Operator {
+pub(crate) struct Operator {
     set: Option<SetOp>,
     base: Base,
     negated: bool,
@@ -40,7 +40,7 @@ pub struct Operator {
 
 impl Operator {
     /// Parses an operator name; unknown ones are an error naming what is supported.
-    pub fn parse(name: &str) -> Result<Self, PolicyError> {
+    pub(crate) fn parse(name: &str) -> Result<Self, PolicyError> {
         let (set, rest) = match name.split_once(':') {
             None => (None, name),
             Some(("ForAnyValue", rest)) => (Some(SetOp::AnyValue), rest),
@@ -85,13 +85,13 @@ impl Operator {
     }
 
     /// Whether this is one of the `String...` operators that take `*` literally.
-    pub fn is_exact_string(&self) -> bool {
+    pub(crate) fn is_exact_string(&self) -> bool {
         matches!(self.base, Base::Equals | Base::EqualsIgnoreCase)
     }
 }
 
 /// A policy or request value as IAM compares it: text.
-pub fn text(v: &Value) -> Result<String, PolicyError> {
+pub(crate) fn text(v: &Value) -> Result<String, PolicyError> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Bool(b) => Ok(b.to_string()),
@@ -103,7 +103,7 @@ pub fn text(v: &Value) -> Result<String, PolicyError> {
 }
 
 /// The policy's values for one key (a value or a list of values).
-pub fn policy_values(v: &Value) -> Result<Vec<String>, PolicyError> {
+pub(crate) fn policy_values(v: &Value) -> Result<Vec<String>, PolicyError> {
     let values = match v {
         Value::Array(items) => items.iter().map(text).collect::<Result<Vec<_>, _>>()?,
         one => vec![text(one)?],
@@ -115,7 +115,7 @@ pub fn policy_values(v: &Value) -> Result<Vec<String>, PolicyError> {
 }
 
 /// The request's values for a key; `None` when the key is missing.
-pub fn request_values(v: Option<&Value>) -> Option<Vec<String>> {
+pub(crate) fn request_values(v: Option<&Value>) -> Option<Vec<String>> {
     let values: Vec<String> = match v? {
         Value::Array(items) => items
             .iter()
@@ -161,7 +161,7 @@ fn glob_tokens(pattern: &str, escapes: bool) -> Vec<Token> {
 
 /// IAM's wildcard match: `*` any run of characters (`/` too), `?` exactly one.
 /// In conditions, `${*}`, `${?}` and `${$}` stand for the literal characters.
-pub fn glob_match(pattern: &str, value: &str, ignore_case: bool, escapes: bool) -> bool {
+pub(crate) fn glob_match(pattern: &str, value: &str, ignore_case: bool, escapes: bool) -> bool {
     let fold = |c: char| {
         if ignore_case {
             c.to_lowercase().next().unwrap_or(c)
@@ -216,7 +216,7 @@ fn compare(base: Base, policy: &str, request: &str) -> bool {
 
 /// How one condition came out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Whether the condition holds.
     pub holds: bool,
     /// The key is missing from the request.
@@ -226,7 +226,7 @@ pub struct Outcome {
 }
 
 /// Evaluates `op` for one key: `wanted` from the policy, `present` from the request.
-pub fn evaluate(op: &Operator, wanted: &[String], present: Option<&[String]>) -> Outcome {
+pub(crate) fn evaluate(op: &Operator, wanted: &[String], present: Option<&[String]>) -> Outcome {
     let out = |holds, deciding: Option<&String>| Outcome {
         holds,
         missing: present.is_none(),

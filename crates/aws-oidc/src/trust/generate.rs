@@ -13,11 +13,11 @@ use crate::request::{InputError, RoleArn};
 
 /// A CircleCI org or project id: a UUID, as the CircleCI web app shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CircleCiId(String);
+pub(crate) struct CircleCiId(String);
 
 impl CircleCiId {
     /// Parses a UUID; `what` names the option in the error, e.g. `--org-id`.
-    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
         let ok = raw.len() == 36
             && raw.char_indices().all(|(i, c)| match i {
@@ -35,23 +35,23 @@ impl CircleCiId {
     }
 
     /// The id as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A git ref a role is restricted to, e.g. `refs/heads/main` or `refs/tags/v*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitRef(String);
+pub(crate) struct GitRef(String);
 
 impl GitRef {
     /// `--branch main` is `refs/heads/main`.
-    pub fn branch(name: &str) -> Result<Self, InputError> {
+    pub(crate) fn branch(name: &str) -> Result<Self, InputError> {
         Self::parse(&format!("refs/heads/{}", name.trim()), "--branch")
     }
 
     /// A full ref (`refs/...`); `*` is a wildcard, as in IAM's `StringLike`.
-    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
         let bad = |why: &str| InputError(format!("invalid {what} {raw:?}: {why}"));
         let Some(rest) = raw.strip_prefix("refs/") else {
@@ -79,14 +79,14 @@ impl GitRef {
     }
 
     /// The ref as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// Who may assume the role.
 #[derive(Debug, Clone)]
-pub struct Allow {
+pub(crate) struct Allow {
     /// The CircleCI organization.
     pub org_id: CircleCiId,
     /// Its projects (at least one).
@@ -104,7 +104,7 @@ pub struct Allow {
 }
 
 /// Why IAM cannot restrict a role to CircleCI contexts.
-pub const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
+pub(crate) const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
 IAM cannot restrict a role to CircleCI contexts: the token's oidc.circleci.com/context-ids claim \
 is not one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
 oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyValue: would never \
@@ -114,7 +114,7 @@ match (no restriction at all). Restrict who may use the context on CircleCI's si
 restrict the role here by project and branch. Remove --context-id.";
 
 /// Why IAM cannot refuse SSH reruns.
-pub const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
+pub(crate) const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
 IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
 one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
 oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
@@ -125,7 +125,7 @@ Remove --no-ssh-rerun.";
 
 /// A generated trust policy and what the user should know about it.
 #[derive(Debug, Clone)]
-pub struct Generated {
+pub(crate) struct Generated {
     /// The policy document.
     pub policy: Value,
     /// Notes for the user (printed beside the policy, not in it).
@@ -179,7 +179,7 @@ pub(crate) fn allow_statement(provider: &Provider, audience: &str, sub_pattern: 
 }
 
 /// Writes the least-privilege trust policy for `allow`.
-pub fn generate(allow: &Allow) -> Result<Generated, InputError> {
+pub(crate) fn generate(allow: &Allow) -> Result<Generated, InputError> {
     if !allow.context_ids.is_empty() {
         return Err(InputError(CONTEXT_IDS_NOT_EXPRESSIBLE.into()));
     }
@@ -257,7 +257,11 @@ pub fn generate(allow: &Allow) -> Result<Generated, InputError> {
 /// role (the one trusting CircleCI) may assume it, with the external id when
 /// one is required, and tag the session when session tags are used
 /// (`--tag`, `--circleci-tags`): STS refuses tags without `sts:TagSession`.
-pub fn chained_role_trust(first: &RoleArn, external_id: Option<&str>, session_tags: bool) -> Value {
+pub(crate) fn chained_role_trust(
+    first: &RoleArn,
+    external_id: Option<&str>,
+    session_tags: bool,
+) -> Value {
     let action = if session_tags {
         json!(["sts:AssumeRole", "sts:TagSession"])
     } else {

@@ -15,13 +15,13 @@
 //! keys, so a condition on them sees a missing key; [`UNKEYED_CIRCLECI_CLAIMS`]
 //! lists them so that both the generator and the checker can say so.
 
-pub mod condition;
-pub mod evaluate;
-pub mod generate;
-pub mod render;
-pub mod setup;
-pub mod subject;
-pub mod token_view;
+pub(crate) mod condition;
+pub(crate) mod evaluate;
+pub(crate) mod generate;
+pub(crate) mod render;
+pub(crate) mod setup;
+pub(crate) mod subject;
+pub(crate) mod token_view;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +30,10 @@ use serde_json::Value;
 use crate::request::{is_account_id, InputError, RoleArn};
 use crate::token::Claims;
 
-pub use evaluate::{Evaluation, Principal, Request, TrustPolicy};
+pub use evaluate::{Evaluation, TrustPolicy};
+pub(crate) use evaluate::{Principal, Request};
+pub use setup::{setup, SetupOptions};
+pub use token_view::{token_json, token_text};
 
 /// A trust policy that is not well-formed, or uses what this checker does not evaluate.
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +166,7 @@ pub struct NoIssuer;
 /// Evaluates `policy` for a token's `claims`, as IAM would for
 /// AssumeRoleWithWebIdentity.  `role` pins the provider to the role's
 /// account; without it a provider in any account matches.
-pub fn evaluate_token(
+pub(crate) fn evaluate_token(
     policy: &TrustPolicy,
     claims: &Claims,
     role: Option<&RoleArn>,
@@ -205,11 +208,11 @@ pub fn evaluate_token_in(
 pub const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 
 /// CircleCI claims that IAM turns into condition keys (besides `aud` and `sub`).
-pub const KEYED_CIRCLECI_CLAIMS: &[&str] = &["oidc.circleci.com/project-id"];
+pub(crate) const KEYED_CIRCLECI_CLAIMS: &[&str] = &["oidc.circleci.com/project-id"];
 
 /// CircleCI claims that IAM does not offer as condition keys: a condition on
 /// `<provider>:<claim>` always sees a missing key.
-pub const UNKEYED_CIRCLECI_CLAIMS: &[&str] = &[
+pub(crate) const UNKEYED_CIRCLECI_CLAIMS: &[&str] = &[
     "oidc.circleci.com/context-ids",
     "oidc.circleci.com/vcs-origin",
     "oidc.circleci.com/vcs-ref",
@@ -222,7 +225,7 @@ pub const UNKEYED_CIRCLECI_CLAIMS: &[&str] = &[
 /// An IAM OIDC identity provider: its ARN, and the issuer host and path that
 /// IAM names the provider's condition keys after.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provider {
+pub(crate) struct Provider {
     arn: String,
     host_path_at: usize,
 }
@@ -244,7 +247,11 @@ fn check_host_path(host_path: &str) -> Result<(), String> {
 
 impl Provider {
     /// The provider for `host_path` (the issuer without `https://`) in an account.
-    pub fn in_account(partition: &str, account: &str, host_path: &str) -> Result<Self, InputError> {
+    pub(crate) fn in_account(
+        partition: &str,
+        account: &str,
+        host_path: &str,
+    ) -> Result<Self, InputError> {
         if !is_account_id(account) {
             return Err(InputError(format!(
                 "invalid --account-id {account:?}: an AWS account id is 12 digits"
@@ -270,12 +277,12 @@ impl Provider {
 
     /// The one spelling of a provider's ARN:
     /// `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.
-    pub fn arn_for(partition: &str, account: &str, host_path: &str) -> String {
+    pub(crate) fn arn_for(partition: &str, account: &str, host_path: &str) -> String {
         format!("arn:{partition}:iam::{account}:oidc-provider/{host_path}")
     }
 
     /// Parses `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.
-    pub fn parse_arn(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse_arn(raw: &str) -> Result<Self, InputError> {
         let bad = |why: String| {
             InputError(format!(
                 "invalid --provider-arn {raw:?}: {why}; expected \
@@ -299,22 +306,22 @@ impl Provider {
     }
 
     /// The provider's ARN, as `Principal.Federated` names it.
-    pub fn arn(&self) -> &str {
+    pub(crate) fn arn(&self) -> &str {
         &self.arn
     }
 
     /// The issuer host and path, e.g. `oidc.circleci.com/org/<org-id>`.
-    pub fn host_path(&self) -> &str {
+    pub(crate) fn host_path(&self) -> &str {
         &self.arn[self.host_path_at..]
     }
 
     /// The issuer URL, as `create-open-id-connect-provider --url` wants it.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("https://{}", self.host_path())
     }
 
     /// The condition key IAM names after this provider for `claim`, e.g. `<host-path>:sub`.
-    pub fn key(&self, claim: &str) -> String {
+    pub(crate) fn key(&self, claim: &str) -> String {
         format!("{}:{claim}", self.host_path())
     }
 }

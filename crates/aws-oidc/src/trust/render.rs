@@ -15,7 +15,7 @@ use crate::sinks::shell;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// The trust policy document.
     Json,
     /// Terraform (AWS provider) resources.
@@ -28,7 +28,7 @@ pub enum Format {
 
 impl Format {
     /// Parses `json`, `terraform`, `cloudformation` or `aws-cli`.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         match raw {
             "json" => Ok(Format::Json),
             "terraform" | "tf" => Ok(Format::Terraform),
@@ -43,11 +43,11 @@ impl Format {
 
 /// An IAM role name: 1-64 characters of letters, digits and `_+=,.@-`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleName(String);
+pub(crate) struct RoleName(String);
 
 impl RoleName {
     /// Parses and validates a role name.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > 64 || !raw.chars().all(is_sts_name_char) {
             return Err(InputError(format!(
@@ -58,14 +58,14 @@ impl RoleName {
     }
 
     /// The name as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// Everything a format may write.
 #[derive(Debug, Clone, Copy)]
-pub struct Setup<'a> {
+pub(crate) struct Setup<'a> {
     /// The trust policy.
     pub policy: &'a Value,
     /// The OIDC provider it trusts.
@@ -106,7 +106,7 @@ fn ordered(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
 }
 
 /// Pretty JSON with keys in [`KEY_ORDER`], two-space indented, ending in a newline.
-pub fn pretty_json(v: &Value) -> String {
+pub(crate) fn pretty_json(v: &Value) -> String {
     fn write(out: &mut String, v: &Value, indent: usize) {
         let pad = "  ".repeat(indent + 1);
         let end = "  ".repeat(indent);
@@ -142,7 +142,7 @@ pub fn pretty_json(v: &Value) -> String {
 }
 
 /// Writes `setup` in `format`.
-pub fn render(format: Format, setup: &Setup) -> String {
+pub(crate) fn render(format: Format, setup: &Setup) -> String {
     match format {
         Format::Json => pretty_json(setup.policy),
         Format::Terraform => terraform(setup),

@@ -7,7 +7,7 @@
 
 /// The parts of a CircleCI subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject<'a> {
+pub(crate) struct Subject<'a> {
     /// Organization id.
     pub org: &'a str,
     /// Project id.
@@ -22,7 +22,7 @@ pub struct Subject<'a> {
 
 impl<'a> Subject<'a> {
     /// Splits a CircleCI `sub`; `None` if it does not have CircleCI's shape.
-    pub fn parse(sub: &'a str) -> Option<Self> {
+    pub(crate) fn parse(sub: &'a str) -> Option<Self> {
         let rest = sub.strip_prefix("org/")?;
         let (org, rest) = rest.split_once("/project/")?;
         let (project, rest) = rest.split_once("/user/")?;
@@ -53,15 +53,15 @@ impl<'a> Subject<'a> {
 /// names a branch `x/vcs-ref/refs/heads/main` would otherwise satisfy a
 /// pattern like `.../vcs-origin/*/vcs-ref/refs/heads/main`, because IAM's `*`
 /// also matches `/`.  Generated policies deny it when they restrict refs.
-pub const REF_INJECTION: &str = "*/vcs-ref/*/vcs-ref/*";
+pub(crate) const REF_INJECTION: &str = "*/vcs-ref/*/vcs-ref/*";
 
 /// `org/<org>/project/<project>/user/*`: any job of the project (v1 or v2 token).
-pub fn project_pattern(org: &str, project: &str) -> String {
+pub(crate) fn project_pattern(org: &str, project: &str) -> String {
     format!("org/{org}/project/{project}/user/*")
 }
 
 /// Any job of the project on `git_ref` (a v2 token; `*` in the ref is a wildcard).
-pub fn ref_pattern(org: &str, project: &str, git_ref: &str) -> String {
+pub(crate) fn ref_pattern(org: &str, project: &str, git_ref: &str) -> String {
     format!("org/{org}/project/{project}/user/*/vcs-origin/*/vcs-ref/{git_ref}")
 }
 
