@@ -4,13 +4,13 @@
 //! `docker-credential-<name> get` for a host listed in `credHelpers`, with
 //! the host on stdin, and reads `{"ServerURL", "Username", "Secret"}` from
 //! stdout; a failure is a message on stdout and a non-zero exit, and the
-//! message [`NOT_FOUND`] means "no credentials for this host".  `list`
+//! message `NOT_FOUND` means "no credentials for this host".  `list`
 //! names the hosts served; `store` and `erase` are refused, as
 //! amazon-ecr-credential-helper refuses them: the tokens are minted, not
 //! stored.
 //!
 //! Which registry a host is, and with which credentials: what
-//! `ecr-login --helper` recorded in [`HelperSettings`] (so an explicit
+//! `ecr-login --helper` recorded in `HelperSettings` (so an explicit
 //! `HOST=ACCOUNT` and `--profile` carry over), else the host itself when it
 //! is ECR's, with the environment's credentials.  Tokens are cached in the
 //! credential cache until shortly before they (or the credentials that

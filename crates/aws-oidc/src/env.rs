@@ -5,7 +5,7 @@
 /// Reads one environment variable; `None` when unset or empty.
 pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// The process environment, as an [`Env`]: unset and empty are both `None`.
+/// The process environment, as an `Env`: unset and empty are both `None`.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }

@@ -32,7 +32,7 @@ const LEDGER_LIMIT: u64 = 1024 * 1024;
 pub struct Grant {
     /// The role the credentials act as (the chained role, if any).
     pub role_arn: String,
-    /// [`fingerprint`] of the access key id.
+    /// `fingerprint` of the access key id.
     pub key: String,
     /// When they expire, seconds since the epoch.
     pub expires_at: i64,

@@ -7,27 +7,31 @@
 //! [`CachedExchange`] wraps it with a private on-disk cache for
 //! `credential_process`.
 //!
-//! The flow, one module per step:
-//! [`token`] (find, mint or read the job's token; decode its claims) ->
-//! [`request`] (role ARN, session name, duration, policies) -> STS
-//! (AssumeRoleWithWebIdentity, optional chained AssumeRole and
-//! GetCallerIdentity, retrying only what can pass) -> [`Credentials`] ->
-//! [`sinks`] (`$BASH_ENV`, AWS profile files, `credential_process` JSON,
-//! dotenv).  [`deliver`] resolves where credentials (and fetched values,
-//! registry logins, package-tool settings) go, checks every target before
-//! anything is spent, then writes them and records each write in the job's
-//! [`ledger`] in one call ([`Targets::deliver`]), so `cleanup` can take it
-//! back.  [`settings`] says where each setting comes from; a failure is
-//! explained for this token and this role beside the flow; [`trust`] writes
-//! and checks the role's trust policy, and [`thumbprint`] finds the issuer's
-//! certificate thumbprint for the IAM provider.
+//! The flow, one private module per step: `token` (find, mint or read the
+//! job's token; decode its claims) -> `request` (role ARN, session name,
+//! duration, policies) -> STS (AssumeRoleWithWebIdentity, optional chained
+//! AssumeRole and GetCallerIdentity, retrying only what can pass) ->
+//! [`Credentials`] -> `sinks` (`$BASH_ENV`, AWS profile files,
+//! `credential_process` JSON, dotenv).  `deliver` resolves where credentials
+//! (and fetched values, registry logins, package-tool settings) go, checks
+//! every target before anything is spent, then writes them and records each
+//! write in the job's `ledger` in one call ([`Targets::deliver`]), so
+//! `cleanup` can take it back.  `settings` says where each setting comes
+//! from; a failure is explained for this token and this role beside the flow.
 //!
-//! Other services, with credentials from a [`credential_source`] (the
-//! environment, a profile, or a role assumed now): [`ecr`] logs in to ECR
-//! registries, [`docker_config`] writes the logins where registry clients
-//! read them, and [`credential_helper`] answers Docker's credential-helper
-//! protocol (feature `ecr`); [`eks`] gives kubectl its EKS bearer tokens
-//! and kubeconfig entries (feature `eks`).
+//! What callers use is re-exported here, in groups (exchange and
+//! credentials, delivering, sinks, the platform, errors).  Other services
+//! and the setup-time tools keep a namespace of their own, with credentials
+//! from a [`CredentialSource`] (the environment, a profile, or a role assumed
+//! now): [`ecr`] logs in to ECR registries and [`credential_helper`] answers
+//! Docker's credential-helper protocol (feature `ecr`); [`eks`] gives kubectl
+//! its EKS bearer tokens and kubeconfig entries (feature `eks`); [`secrets`]
+//! fetches Secrets Manager secrets and SSM parameters (feature `secrets`);
+//! CodeArtifact logins go through [`ToolLogin`] (feature `codeartifact`).
+//! [`trust`] writes and checks the role's trust policy; [`migrate`] rewrites
+//! a CircleCI config from the circleci/aws-cli orb and [`thumbprint`] finds
+//! the issuer's certificate thumbprint for the IAM provider (feature
+//! `setup-tools`).
 #![warn(missing_docs)]
 
 mod answer;

@@ -26,7 +26,7 @@
 //! that is aws-oidc's orb already are left as they are: that config runs,
 //! perhaps on another release, and may keep v3's spelling on purpose (this
 //! repository's own pipeline does, to test it).  Running it again on its own
-//! output changes nothing.  See [`outline`] for how much YAML it
+//! output changes nothing.  See `outline` for how much YAML it
 //! reads, and why no YAML library does this.
 
 mod outline;
@@ -327,7 +327,7 @@ pub enum MigrateError {
 pub(crate) const MAX_CONFIG_FILE: u64 = 4 << 20;
 
 /// Reads the config at `path`: a regular file of at most
-/// [`MAX_CONFIG_FILE`] bytes (a named pipe, which would block, or a device
+/// `MAX_CONFIG_FILE` bytes (a named pipe, which would block, or a device
 /// is refused before a byte is read).
 pub fn read_config(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     crate::files::read_regular_bounded(path, MAX_CONFIG_FILE)

@@ -131,7 +131,7 @@ impl Secrets {
         }
     }
 
-    /// `text` with every secret and every token-shaped run replaced by [`REDACTED`].
+    /// `text` with every secret and every token-shaped run replaced by `REDACTED`.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.0 {

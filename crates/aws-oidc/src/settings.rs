@@ -153,7 +153,7 @@ pub enum SettingsError {
          e.g. arn:aws:iam::123456789012:role/deploy"
     )]
     NoRole,
-    /// No region from any source of [`REGION`], and the setting named needs one.
+    /// No region from any source of `REGION`, and the setting named needs one.
     #[error(
         "{needs} needs an AWS region, and none is set: pass --region (orb: region) or set AWS_REGION \
          or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, aws-oidc calls STS's global endpoint, \
@@ -329,7 +329,7 @@ pub(crate) fn retry_policy(env: Env) -> Result<RetryPolicy, SettingsError> {
     Ok(policy)
 }
 
-/// The region: `flag`, else the rest of the [`REGION`] chain, checked;
+/// The region: `flag`, else the rest of the `REGION` chain, checked;
 /// `None` when none is set anywhere.
 pub fn region(flag: Option<&str>, env: Env) -> Result<Option<String>, SettingsError> {
     Ok(REGION

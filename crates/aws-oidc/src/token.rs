@@ -322,7 +322,7 @@ pub enum TokenError {
         /// Why (never the token itself).
         why: String,
     },
-    /// The token has expired or will in less than [`MIN_VALIDITY`].
+    /// The token has expired or will in less than `MIN_VALIDITY`.
     #[error("{}", expired_message(.origin, *.expired_at, *.seconds_left))]
     Expired {
         /// Where it came from.
@@ -581,7 +581,7 @@ impl TokenOptions {
     }
 }
 
-/// [`discover`] as a job's step does it now: `--token-file`, the job's
+/// `discover` as a job's step does it now: `--token-file`, the job's
 /// token, or the `circleci` CLI found on `PATH` in `env`.
 pub fn discover_in_job(
     token_file: Option<PathBuf>,

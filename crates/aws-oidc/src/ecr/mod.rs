@@ -1,13 +1,13 @@
 //! Registry logins from ECR: what `ecr-login` and the Docker credential helper share.
 //!
 //! [`Registry`] says which registries, validated before any network call
-//! ([`registry`]); [`EcrSettings`] how ECR is reached (endpoints, retries,
+//! (`registry`); [`EcrSettings`] how ECR is reached (endpoints, retries,
 //! timeouts: the same HTTP client and retry policy as STS); [`login`] asks
 //! ECR's `GetAuthorizationToken` (private registries: one call per region;
 //! ECR Public: service `ecr-public` in us-east-1) with credentials from a
-//! [`crate::credential_source`], and returns one [`RegistryLogin`] per
-//! registry, its password never printed.  Where the logins go is
-//! [`crate::docker_config`]'s business.
+//! [`CredentialSource`](crate::CredentialSource), and returns one
+//! [`RegistryLogin`] per registry, its password never printed.  Where the
+//! logins go is [`DockerTarget`](crate::DockerTarget)'s business.
 //!
 //! Expiry: ECR issues tokens for 12 hours and says until when.  An answer
 //! whose expiry is already past (moto answers 2015-01-01; a machine whose

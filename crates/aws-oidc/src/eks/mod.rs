@@ -1,14 +1,14 @@
 //! kubectl against EKS without the AWS CLI: bearer tokens and kubeconfig entries.
 //!
-//! - [`token`]: the bearer token EKS takes (a presigned STS
+//! - `token`: the bearer token EKS takes (a presigned STS
 //!   `GetCallerIdentity`), as an `ExecCredential`, cached while it has time left;
-//! - [`cluster`]: `DescribeCluster` for the endpoint and CA, and how EKS and
+//! - `cluster`: `DescribeCluster` for the endpoint and CA, and how EKS and
 //!   STS are reached ([`EksSettings`]);
-//! - [`kubeconfig`]: the cluster, user (an exec plugin running
+//! - `kubeconfig`: the cluster, user (an exec plugin running
 //!   `aws-oidc eks-token`) and context, merged into the kubeconfig, and
 //!   taken back by `cleanup`.
 //!
-//! Credentials come from a [`crate::credential_source`], as ECR's do.
+//! Credentials come from a [`CredentialSource`], as ECR's do.
 //! [`mint_token`] and [`update_kubeconfig`] are the two flows, each
 //! validated before any network call by its caller building the inputs.
 

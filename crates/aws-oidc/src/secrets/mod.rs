@@ -1,10 +1,10 @@
 //! Secrets Manager secrets and SSM parameters, fetched into variables for
 //! the job: what `aws-oidc secrets` does before it exports them.
 //!
-//! - [`spec`]: which secrets and parameters go into which variables
+//! - `spec`: which secrets and parameters go into which variables
 //!   (`NAME=prod/db`, `DB_*=prod/db`, `TOKEN=ssm:/ci/token`,
 //!   `APP_*=ssm:/app/`), checked before any network call;
-//! - [`calls`]: `GetSecretValue`, `BatchGetSecretValue`, `GetParameters`
+//! - `calls`: `GetSecretValue`, `BatchGetSecretValue`, `GetParameters`
 //!   and `GetParametersByPath` on the shared signed-call parts, and how the
 //!   two services are reached ([`SecretsSettings`]).
 //!
@@ -12,8 +12,8 @@
 //! `GetSecretValue`, several with `BatchGetSecretValue` (ten at a time; a
 //! role allowed only `GetSecretValue` is asked one by one instead),
 //! parameters ten to a `GetParameters`, paths page by page (at most
-//! [`MAX_PAGES`]).  Values are [`Secret`]s from the answer on: no message,
-//! error or `Debug` output shows one.  Each is at most [`VALUE_LIMIT`] (64
+//! `MAX_PAGES`).  Values are [`Secret`]s from the answer on: no message,
+//! error or `Debug` output shows one.  Each is at most `VALUE_LIMIT` (64
 //! KiB, Secrets Manager's own limit), and may hold no NUL byte, which no
 //! environment variable can.
 

@@ -149,7 +149,7 @@ pub enum SpecError {
         /// What follows the `=`.
         value: String,
     },
-    /// Not an SSM parameter name: empty, longer than [`MAX_ID_LEN`], or
+    /// Not an SSM parameter name: empty, longer than `MAX_ID_LEN`, or
     /// with a character SSM does not allow.
     #[error(
         "{spec:?}: {name:?} is not an SSM parameter name (letters, digits and /_+=.@-; at most \
@@ -161,7 +161,7 @@ pub enum SpecError {
         /// The name given.
         name: String,
     },
-    /// Not a secret name or ARN: empty, longer than [`MAX_ID_LEN`], or with
+    /// Not a secret name or ARN: empty, longer than `MAX_ID_LEN`, or with
     /// a character Secrets Manager does not allow.
     #[error(
         "{spec:?}: {id:?} is not a secret name or ARN (letters, digits and /_+=.@-; at most \

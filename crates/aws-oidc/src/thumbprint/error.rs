@@ -156,7 +156,7 @@ pub enum ThumbprintError {
         /// The error.
         source: std::io::Error,
     },
-    /// The proxy's answer to `CONNECT` is longer than [`MAX_PROXY_ANSWER`].
+    /// The proxy's answer to `CONNECT` is longer than `MAX_PROXY_ANSWER`.
     #[error(
         "the proxy {proxy} sent an answer to CONNECT of over {} KiB",
         MAX_PROXY_ANSWER / 1024
@@ -270,7 +270,7 @@ pub enum ThumbprintError {
         /// The error.
         source: std::io::Error,
     },
-    /// The answer is longer than [`MAX_DISCOVERY_ANSWER`].
+    /// The answer is longer than `MAX_DISCOVERY_ANSWER`.
     #[error("the answer from {url} is larger than {} MiB", MAX_DISCOVERY_ANSWER >> 20)]
     AnswerTooLarge {
         /// The URL asked for.

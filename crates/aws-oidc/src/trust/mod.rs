@@ -1,9 +1,9 @@
 //! Role trust policies for CircleCI tokens: write them tight, and explain them.
 //!
-//! [`generate`] turns what a role should allow (an org, its projects, some
-//! branches) into a least-privilege trust policy; [`render`] writes it as
+//! `generate` turns what a role should allow (an org, its projects, some
+//! branches) into a least-privilege trust policy; `render` writes it as
 //! policy JSON, Terraform, CloudFormation or AWS CLI commands;
-//! [`evaluate`] replays IAM's decision for one token, statement by
+//! `evaluate` replays IAM's decision for one token, statement by
 //! statement, to explain a bare "Not authorized to perform
 //! sts:AssumeRoleWithWebIdentity".
 //!
@@ -12,7 +12,7 @@
 //! For a CircleCI issuer these are `<provider>:aud`, `<provider>:sub` and
 //! `<provider>:oidc.circleci.com/project-id`.  CircleCI's other claims
 //! (`context-ids`, `vcs-origin`, `vcs-ref`, `ssh-rerun`) are not condition
-//! keys, so a condition on them sees a missing key; [`UNKEYED_CIRCLECI_CLAIMS`]
+//! keys, so a condition on them sees a missing key; `UNKEYED_CIRCLECI_CLAIMS`
 //! lists them so that both the generator and the checker can say so.
 
 pub(crate) mod condition;
@@ -182,7 +182,7 @@ pub(crate) fn evaluate_token(
     )
 }
 
-/// [`evaluate_token`] with the provider's partition and account given directly.
+/// `evaluate_token` with the provider's partition and account given directly.
 pub fn evaluate_token_in(
     policy: &TrustPolicy,
     claims: &Claims,
