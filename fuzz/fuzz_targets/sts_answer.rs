@@ -3,6 +3,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
+// Each target uses only some of the shared checks.
+#[allow(dead_code)]
 #[path = "../checks.rs"]
 mod checks;
 
