@@ -30,6 +30,7 @@ use crate::credential_source::SourcedCredentials;
 use crate::failure::{FailureKind, StsFailure};
 use crate::retry::RetryPolicy;
 use crate::sts::direct_connector;
+use crate::transport::Proxies;
 
 /// The largest answer read unless a call says otherwise (a token answer is
 /// about 3 KB, a cluster's a few KB).
@@ -54,6 +55,8 @@ const THROTTLING: [&str; 6] = [
 pub(crate) struct CallSettings {
     /// The CAs to trust instead of the system's.
     pub ca_bundle: Option<CaBundle>,
+    /// The proxies the environment names.
+    pub proxies: Proxies,
     /// Attempts and backoff.
     pub retry: RetryPolicy,
     /// Limit for opening a connection.
@@ -74,6 +77,8 @@ pub(crate) struct CallBudget {
     pub retry: RetryPolicy,
     /// The CAs to trust instead of the system's.
     pub ca_bundle: Option<CaBundle>,
+    /// The proxies the environment names.
+    pub proxies: Proxies,
     /// The time all calls may take, retries and waits included.
     pub total: Duration,
 }
@@ -95,6 +100,7 @@ impl CallBudget {
                 .resolve(None, env)
                 .map(|(path, _)| CaBundle::read(std::path::Path::new(&path)))
                 .transpose()?,
+            proxies: Proxies::from_env(env),
             total: Duration::from_secs(timeout_secs),
         })
     }
@@ -105,6 +111,7 @@ impl CallBudget {
     pub(crate) fn call_settings(&self) -> CallSettings {
         CallSettings {
             ca_bundle: self.ca_bundle.clone(),
+            proxies: self.proxies.clone(),
             retry: self.retry,
             connect_timeout: Duration::from_secs(5).min(self.total),
             attempt_timeout: Duration::from_secs(15).min(self.total),
@@ -335,6 +342,7 @@ pub(crate) async fn call_json(
     let connector = direct_connector(
         Some(call.endpoint),
         settings.ca_bundle.as_ref(),
+        &settings.proxies,
         settings.connect_timeout,
         settings.attempt_timeout,
     );

@@ -44,6 +44,7 @@ pub fn read_answer(status: u16, body: &[u8]) -> Result<Assumed, StsFailure> {
         },
         user_agent: None,
         ca_bundle: None,
+        proxies: Default::default(),
         connect_timeout: Duration::from_secs(5),
         attempt_timeout: Duration::from_secs(5),
     };

@@ -24,6 +24,7 @@ use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
 use crate::sts::{Sts, StsSettings};
 use crate::token::{self, CircleCiCli, OidcToken, TokenError, TokenOptions};
+use crate::transport::Proxies;
 use crate::trust::{self, TrustPolicy};
 
 /// The SDK's name for STS's global endpoint, `https://sts.amazonaws.com`.
@@ -291,6 +292,7 @@ impl Exchange {
                 .resolve(None, env)
                 .map(|(path, _)| CaBundle::read(Path::new(&path)))
                 .transpose()?,
+            proxies: Proxies::from_env(env),
             connect_timeout: Duration::from_secs(5).min(total),
             attempt_timeout: Duration::from_secs(15).min(total),
         };

@@ -36,7 +36,7 @@ use crate::redact::untrusted;
 use crate::request::{AssumeRequest, ChainRequest};
 use crate::retry::{RetryPolicy, UnreadableAnswer, VerificationKeyOutage};
 use crate::token::OidcToken;
-use crate::transport::{self, Transport};
+use crate::transport::{self, Proxies, Transport};
 
 /// What a call gives back, defined below the client so the answer checks
 /// and the retry rules need not reach up into it.
@@ -64,6 +64,8 @@ pub struct StsSettings {
     pub user_agent: Option<String>,
     /// The CAs to trust instead of the system's (`AWS_CA_BUNDLE`).
     pub ca_bundle: Option<CaBundle>,
+    /// The proxies the environment names (`HTTPS_PROXY`, `NO_PROXY`, ...).
+    pub(crate) proxies: Proxies,
     /// Limit for opening a connection.
     pub connect_timeout: Duration,
     /// Limit for one attempt.
@@ -211,8 +213,9 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 pub(crate) fn http_client(
     endpoint_url: Option<&str>,
     ca_bundle: Option<&CaBundle>,
+    proxies: &Proxies,
 ) -> SharedHttpClient {
-    transport::http_client(Transport::new(endpoint_url, ca_bundle))
+    transport::http_client(Transport::new(endpoint_url, ca_bundle, proxies))
 }
 
 /// A connector like [`http_client`]'s, for calls made without an SDK
@@ -226,6 +229,7 @@ pub(crate) fn http_client(
 pub(crate) fn direct_connector(
     endpoint_url: Option<&str>,
     ca_bundle: Option<&CaBundle>,
+    proxies: &Proxies,
     connect_timeout: Duration,
     read_timeout: Duration,
 ) -> transport::Connector {
@@ -233,7 +237,7 @@ pub(crate) fn direct_connector(
         .connect_timeout(connect_timeout)
         .read_timeout(read_timeout)
         .build();
-    Transport::new(endpoint_url, ca_bundle).connector(&settings, None)
+    Transport::new(endpoint_url, ca_bundle, proxies).connector(&settings, None)
 }
 
 /// The STS client for one run: one region and endpoint.
@@ -300,6 +304,7 @@ impl Sts {
         let client = http_client(
             settings.endpoint_url.as_deref(),
             settings.ca_bundle.as_ref(),
+            &settings.proxies,
         );
         Self::with_http_client(settings, client)
     }

@@ -15,7 +15,8 @@
 //!   a plain-HTTP endpoint.  TLS 1.2 and 1.3, its cipher suites, SNI; ALPN
 //!   offers `http/1.1` only;
 //! - proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (either
-//!   case, hyper-util's rules): a `CONNECT` tunnel for an `https://` target,
+//!   case, hyper-util's rules, read from the injected environment once, with
+//!   the other settings: [`Proxies`]): a `CONNECT` tunnel for an `https://` target,
 //!   the absolute-form request for an `http://` one, Basic auth from the
 //!   proxy URL's user and password, and TLS to an `https://` proxy;
 //! - the connect timeout around connecting (DNS, TCP, tunnel, TLS), the
@@ -55,6 +56,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tower_service::Service;
 
 use crate::ca_bundle::CaBundle;
+use crate::env::Env;
 
 /// An HTTP client for the SDK's clients: a [`Connector`] per attempt, all
 /// sharing one [`Transport`].
@@ -101,11 +103,15 @@ impl fmt::Debug for Transport {
 
 impl Transport {
     /// The transport for calls to `endpoint_url` (None: the AWS endpoint,
-    /// HTTPS), trusting `ca_bundle` alone when given.
-    pub(crate) fn new(endpoint_url: Option<&str>, ca_bundle: Option<&CaBundle>) -> Self {
+    /// HTTPS) through `proxies`, trusting `ca_bundle` alone when given.
+    pub(crate) fn new(
+        endpoint_url: Option<&str>,
+        ca_bundle: Option<&CaBundle>,
+        proxies: &Proxies,
+    ) -> Self {
         let trust = match ca_bundle {
             Some(bundle) => Trust::Bundle(Arc::new(bundle.certificates())),
-            None if needs_tls(endpoint_url, |name| std::env::var(name).ok()) => Trust::System,
+            None if needs_tls(endpoint_url, proxies) => Trust::System,
             None => Trust::Nothing,
         };
         let mut tcp = TcpConnector::new();
@@ -114,7 +120,7 @@ impl Transport {
         Transport(Arc::new(Shared {
             trust,
             tls: OnceLock::new(),
-            proxies: Matcher::from_env(),
+            proxies: proxies.matcher(),
             tcp,
         }))
     }
@@ -219,27 +225,83 @@ impl Transport {
     }
 }
 
+/// The proxies the environment names, read once with the other settings
+/// from the injected environment, by hyper-util's rules
+/// (`Matcher::from_env`): `HTTP_PROXY` for `http://` targets, `HTTPS_PROXY`
+/// for `https://` ones, `ALL_PROXY` for either where those are not set,
+/// `NO_PROXY` for the exceptions; each upper case first, then lower case;
+/// none at all in a CGI request (`REQUEST_METHOD` set), whose `Proxy`
+/// header would arrive as `HTTP_PROXY`.  `Debug` shows no URL: a proxy's
+/// may hold a password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Proxies {
+    cgi: bool,
+    http: String,
+    https: String,
+    all: String,
+    no: String,
+}
+
+impl fmt::Debug for Proxies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |v: &String| if v.is_empty() { "unset" } else { "set" };
+        f.debug_struct("Proxies")
+            .field("cgi", &self.cgi)
+            .field("http", &set(&self.http))
+            .field("https", &set(&self.https))
+            .field("all", &set(&self.all))
+            .field("no", &set(&self.no))
+            .finish()
+    }
+}
+
+impl Proxies {
+    /// The proxies `env` names.
+    pub(crate) fn from_env(env: Env) -> Self {
+        let first = |names: [&str; 2]| names.iter().find_map(|n| env(n)).unwrap_or_default();
+        Proxies {
+            cgi: env("REQUEST_METHOD").is_some(),
+            http: first(["HTTP_PROXY", "http_proxy"]),
+            https: first(["HTTPS_PROXY", "https_proxy"]),
+            all: first(["ALL_PROXY", "all_proxy"]),
+            no: first(["NO_PROXY", "no_proxy"]),
+        }
+    }
+
+    /// hyper-util's matcher for them.
+    pub(crate) fn matcher(&self) -> Matcher {
+        if self.cgi {
+            return Matcher::builder().build();
+        }
+        Matcher::builder()
+            .http(self.http.clone())
+            .https(self.https.clone())
+            .all(self.all.clone())
+            .no(self.no.clone())
+            .build()
+    }
+
+    /// Whether one of them is reached over TLS.
+    fn any_https(&self) -> bool {
+        !self.cgi
+            && [&self.http, &self.https, &self.all]
+                .iter()
+                .any(|proxy| scheme_is(proxy, "https://"))
+    }
+}
+
+/// Whether `url` starts with `scheme`; schemes are case-insensitive.
+fn scheme_is(url: &str, scheme: &str) -> bool {
+    url.trim()
+        .get(..scheme.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+}
+
 /// Whether a call to `endpoint_url` (None: the AWS endpoint, HTTPS) can need
-/// TLS: to the endpoint itself, or to an `https://` proxy.
-fn needs_tls(endpoint_url: Option<&str>, env: impl Fn(&str) -> Option<String>) -> bool {
-    // Schemes are case-insensitive; a URL without one is taken as HTTPS.
-    let scheme_is = |url: &str, scheme: &str| {
-        url.trim()
-            .get(..scheme.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
-    };
-    endpoint_url.is_none_or(|url| !scheme_is(url, "http://"))
-        || [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ]
-        .iter()
-        .filter_map(|name| env(name))
-        .any(|proxy| scheme_is(&proxy, "https://"))
+/// TLS: to the endpoint itself, or to an `https://` proxy.  A URL without a
+/// scheme is taken as HTTPS.
+fn needs_tls(endpoint_url: Option<&str>, proxies: &Proxies) -> bool {
+    endpoint_url.is_none_or(|url| !scheme_is(url, "http://")) || proxies.any_https()
 }
 
 /// ring's provider with the cipher suites the SDK's connector offers, in
@@ -466,7 +528,7 @@ mod tests {
 
     #[test]
     fn tls_roots_are_loaded_unless_nothing_can_be_https() {
-        let none = |_: &str| None;
+        let none = &Proxies::default();
         assert!(needs_tls(None, none), "the AWS endpoint is HTTPS");
         assert!(needs_tls(Some("https://sts.example"), none));
         assert!(
@@ -475,15 +537,57 @@ mod tests {
         );
         assert!(!needs_tls(Some("http://127.0.0.1:5000"), none));
         assert!(!needs_tls(Some(" HTTP://127.0.0.1:5000"), none));
-        let https_proxy =
-            |name: &str| (name == "http_proxy").then(|| "HTTPS://proxy:3128".to_string());
+        let https_proxy = Proxies::from_env(&|name: &str| {
+            (name == "http_proxy").then(|| "HTTPS://proxy:3128".to_string())
+        });
         assert!(
-            needs_tls(Some("http://127.0.0.1:5000"), https_proxy),
+            needs_tls(Some("http://127.0.0.1:5000"), &https_proxy),
             "TLS to the proxy"
         );
-        let http_proxy =
-            |name: &str| (name == "HTTPS_PROXY").then(|| "http://proxy:3128".to_string());
-        assert!(!needs_tls(Some("http://127.0.0.1:5000"), http_proxy));
+        let http_proxy = Proxies::from_env(&|name: &str| {
+            (name == "HTTPS_PROXY").then(|| "http://proxy:3128".to_string())
+        });
+        assert!(!needs_tls(Some("http://127.0.0.1:5000"), &http_proxy));
+    }
+
+    #[test]
+    fn proxies_come_from_the_injected_environment_by_hyper_utils_rules() {
+        let uri = |s: &str| s.parse::<Uri>().unwrap();
+        let env = crate::env::env_of(&[
+            ("http_proxy", "http://lower:1"),
+            ("HTTP_PROXY", "http://upper:2"),
+            ("ALL_PROXY", "http://all:3"),
+            ("NO_PROXY", "skip.example"),
+        ]);
+        let proxies = Proxies::from_env(&env);
+        let m = proxies.matcher();
+        let via = |target: &str| m.intercept(&uri(target)).map(|i| i.uri().to_string());
+        assert_eq!(
+            via("http://sts.example/").as_deref(),
+            Some("http://upper:2/"),
+            "upper case first"
+        );
+        assert_eq!(
+            via("https://sts.example/").as_deref(),
+            Some("http://all:3/"),
+            "ALL_PROXY where HTTPS_PROXY is unset"
+        );
+        assert_eq!(via("https://skip.example/"), None, "NO_PROXY");
+        // A CGI request's Proxy header arrives as HTTP_PROXY: no proxy at all.
+        let cgi =
+            crate::env::env_of(&[("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "https://evil:1")]);
+        let cgi = Proxies::from_env(&cgi);
+        assert!(cgi
+            .matcher()
+            .intercept(&uri("https://sts.example/"))
+            .is_none());
+        assert!(!needs_tls(Some("http://127.0.0.1:5000"), &cgi));
+        // Debug names no proxy URL (it may hold a password).
+        let secret = Proxies::from_env(&crate::env::env_of(&[(
+            "HTTPS_PROXY",
+            "https://u:hunter2@p:1",
+        )]));
+        assert!(!format!("{secret:?}").contains("hunter2"), "{secret:?}");
     }
 
     #[test]
@@ -502,7 +606,7 @@ mod tests {
 
     #[test]
     fn offers_the_sdk_connectors_suites_and_http_1_1_only() {
-        let t = Transport::new(Some("http://127.0.0.1:1"), None);
+        let t = Transport::new(Some("http://127.0.0.1:1"), None, &Proxies::default());
         let tls = t.tls();
         assert_eq!(tls.alpn_protocols, vec![b"http/1.1".to_vec()]);
         assert_eq!(tls.crypto_provider().cipher_suites.len(), 7);
@@ -530,14 +634,16 @@ mod tests {
         // handshake is part of connecting.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("https://127.0.0.1:{}/", silent.local_addr().unwrap().port());
-        let connector = Transport::new(Some(&url), None).connector(&settings, None);
+        let connector =
+            Transport::new(Some(&url), None, &Proxies::default()).connector(&settings, None);
         let err = runtime.block_on(connector.call(request(url))).unwrap_err();
         assert!(err.is_timeout(), "{err:?}");
         // Nothing listens on a port just closed.
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}/", closed.local_addr().unwrap().port());
         drop(closed);
-        let connector = Transport::new(Some(&url), None).connector(&settings, None);
+        let connector =
+            Transport::new(Some(&url), None, &Proxies::default()).connector(&settings, None);
         let err = runtime.block_on(connector.call(request(url))).unwrap_err();
         assert!(err.is_io(), "{err:?}");
     }

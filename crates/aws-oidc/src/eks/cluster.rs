@@ -86,6 +86,7 @@ impl EksSettings {
             retry: call.retry,
             user_agent: None,
             ca_bundle: call.ca_bundle,
+            proxies: call.proxies,
             connect_timeout: call.connect_timeout,
             attempt_timeout: call.attempt_timeout,
         };

@@ -275,15 +275,9 @@ fn proxy_for(matcher: &Matcher, host: &str, port: u16) -> Result<Option<Tunnel>,
     }))
 }
 
-/// The proxy rules from `env`: `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`
-/// (upper case first, then lower, as hyper-util reads them).
+/// The proxy rules from `env`, as every AWS call reads them.
 fn proxy_matcher(env: Env) -> Matcher {
-    let first = |names: [&str; 2]| names.iter().find_map(|n| env(n)).unwrap_or_default();
-    Matcher::builder()
-        .https(first(["HTTPS_PROXY", "https_proxy"]))
-        .all(first(["ALL_PROXY", "all_proxy"]))
-        .no(first(["NO_PROXY", "no_proxy"]))
-        .build()
+    crate::transport::Proxies::from_env(env).matcher()
 }
 
 /// A TLS client that trusts this machine's CAs (or a CA bundle), tunnels
