@@ -201,6 +201,8 @@ MISSING_TOOLS = {
     "sha256": (("sha256sum",), "no sha256sum, shasum or openssl to check the download with", "apk add coreutils"),
     "tar": (("tar",), "tar is not installed", "apk add tar"),
     "mktemp": (("mktemp",), "mktemp is not installed", "apk add coreutils"),
+    # busybox sh does not name its platform as bash does.
+    "uname": (("uname",), "uname is not installed", "apk add coreutils"),
     # For install_dir's default, $HOME/.local/bin.
     "awk": (("awk",), "awk is needed to expand '$HOME/.local/bin'", "apk add gawk"),
 }
@@ -219,6 +221,17 @@ def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(
     assert "assumed" not in result.step(SETUP).output
     assert ci.installed() == []
     assert list(ci.tmpdir.iterdir()) == [], "a download directory was made"
+
+
+def test_under_bash_the_platform_is_bashs_own_and_needs_no_uname(ci):
+    """bash names the OS and machine it runs on ($OSTYPE, $HOSTTYPE): an
+    image with bash runs no uname process for the install, and needs none."""
+    ci.give_token()
+    ci.tools_only("aws", busybox=without("uname"))
+    result = ci.run(config(setup_step(role_arn=role("no-uname")), caller_arn()))
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("no-uname", "deploy")
+    assert "(x86_64-unknown-linux-musl)" in result.step(SETUP).stdout
 
 
 def test_an_installed_binary_needs_no_download_tools(ci):

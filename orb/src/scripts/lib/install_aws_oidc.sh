@@ -103,28 +103,52 @@ read_parameters() {
 # Sets $os, $target (the release's target triple) and $bin (the binary's
 # file name). An OS or machine the orb ships for is one branch of a case.
 detect_target() {
-  need_cmd uname coreutils
-  # One process for both: "Linux x86_64".
-  # shellcheck disable=SC2046 # split into kernel name and machine on purpose
-  set -- $(uname -sm)
-  os=${1:-unknown}
-  case $os in
+  running_on
+  case $kernel in
     Linux) os_triple=unknown-linux-musl bin=aws-oidc ;;
     Darwin) os_triple=apple-darwin bin=aws-oidc ;;
     # Git Bash on a Windows executor: MINGW64_NT-10.0-20348.
-    MINGW* | MSYS* | CYGWIN*) os=Windows os_triple=pc-windows-gnu bin=aws-oidc.exe ;;
-    *) die "$os is not supported: aws-oidc runs on Linux (x86_64, aarch64), macOS (arm64, x86_64) and Windows (x86_64)" ;;
+    MINGW* | MSYS* | CYGWIN*) kernel=Windows os_triple=pc-windows-gnu bin=aws-oidc.exe ;;
+    *) die "$kernel is not supported: aws-oidc runs on Linux (x86_64, aarch64), macOS (arm64, x86_64) and Windows (x86_64)" ;;
   esac
-  case ${2:-unknown} in
+  os=$kernel
+  case $machine in
     x86_64 | amd64) arch=x86_64 ;;
     aarch64 | arm64) arch=aarch64 ;;
     *) arch=none ;;
   esac
   case $arch-$os in
     x86_64-* | aarch64-Linux | aarch64-Darwin) ;;
-    *) die "no aws-oidc build for $os on the ${2:-unknown} architecture: Linux x86_64 and aarch64, macOS arm64 and x86_64, Windows x86_64" ;;
+    *) die "no aws-oidc build for $os on the $machine architecture: Linux x86_64 and aarch64, macOS arm64 and x86_64, Windows x86_64" ;;
   esac
   target=$arch-$os_triple
+}
+
+# Sets $kernel and $machine as `uname -sm` names them. bash knows both
+# without a process: $OSTYPE and $HOSTTYPE, which it takes from the system
+# it runs on (linux-gnu, darwin23, msys; x86_64, aarch64, arm64). They are
+# taken only where they name a build: dash and busybox sh have neither, and
+# a 32-bit bash on a 64-bit kernel says i686, so uname decides those.
+running_on() {
+  kernel="" machine=""
+  if [ -n "${BASH_VERSION:-}" ]; then
+    # shellcheck disable=SC3028 # bash's own variables, read only under bash
+    case ${OSTYPE:-} in
+      linux*) kernel=Linux ;;
+      darwin*) kernel=Darwin ;;
+      msys* | cygwin*) kernel=MSYS ;;
+    esac
+    # shellcheck disable=SC3028
+    case ${HOSTTYPE:-} in
+      x86_64 | aarch64 | arm64) machine=$HOSTTYPE ;;
+    esac
+  fi
+  [ -z "$kernel" ] || [ -z "$machine" ] || return 0
+  need_cmd uname coreutils
+  # One process for both: "Linux x86_64".
+  # shellcheck disable=SC2046 # split into kernel name and machine on purpose
+  set -- $(uname -sm)
+  kernel=${1:-unknown} machine=${2:-unknown}
 }
 
 # The binary in install_dir is the version asked for (a restored cache, a
