@@ -249,6 +249,24 @@ def test_the_default_install_dir_needs_no_awk(ci):
     assert (ci.install_dir / "aws-oidc").is_file()
 
 
+def test_a_credential_helper_link_that_cannot_be_made_fails_the_step_by_name(ci):
+    """Docker's link and the removal of the download run beside the assume
+    (nothing there needs them); a failure among them still fails the step,
+    naming what failed, and the download is gone all the same."""
+    ci.give_token()
+    failing = ci.tmp / "failing-ln"
+    failing.mkdir()
+    (failing / "ln").write_text("#!/bin/sh\necho 'ln: read-only file system' >&2\nexit 1\n")
+    (failing / "ln").chmod(0o755)
+    ci.env["PATH"] = f"{failing}:{ci.env['PATH']}"
+    result = ci.run(config(setup_step(role_arn=role("no-link")), caller_arn()))
+    install = result.step(SETUP)
+    assert install.status == "failed"
+    assert "aws-oidc/setup: could not link docker-credential-aws-oidc to aws-oidc in" in install.stderr
+    assert "read-only file system" in install.stderr
+    assert list(ci.tmpdir.iterdir()) == [], "the download was left behind"
+
+
 def test_an_installed_binary_needs_no_download_tools(ci):
     """A restored cache, or a second install in the job: nothing is fetched,
     so an image without curl, wget, tar or a SHA-256 tool keeps it."""
