@@ -194,23 +194,29 @@ def test_busybox_sh_with_wget_only(ci, dist, with_zstd):
 
 
 # A tool the install needs, taken off an Alpine PATH: what the step says, and
-# the package it tells the user to add. zstd is not among them: without it the
-# .tar.gz is taken (test_busybox_sh_with_wget_only[alpine]).
+# the package it tells the user to add; setup's parameters beside role_arn.
+# zstd is not among them: without it the .tar.gz is taken
+# (test_busybox_sh_with_wget_only[alpine]).
 MISSING_TOOLS = {
-    "downloader": (("wget",), "neither curl nor wget is installed", "apk add curl"),
-    "sha256": (("sha256sum",), "no sha256sum, shasum or openssl to check the download with", "apk add coreutils"),
-    "tar": (("tar",), "tar is not installed", "apk add tar"),
-    "mktemp": (("mktemp",), "mktemp is not installed", "apk add coreutils"),
-    # For install_dir's default, $HOME/.local/bin.
-    "awk": (("awk",), "awk is needed to expand '$HOME/.local/bin'", "apk add gawk"),
+    "downloader": (("wget",), "neither curl nor wget is installed", "apk add curl", {}),
+    "sha256": (("sha256sum",), "no sha256sum, shasum or openssl to check the download with", "apk add coreutils",
+               {}),
+    "tar": (("tar",), "tar is not installed", "apk add tar", {}),
+    "mktemp": (("mktemp",), "mktemp is not installed", "apk add coreutils", {}),
+    # busybox sh does not name its platform as bash does.
+    "uname": (("uname",), "uname is not installed", "apk add coreutils", {}),
+    # Any value with a `$` but a leading $HOME: install_dir's default needs
+    # no awk (test_the_default_install_dir_needs_no_awk).
+    "awk": (("awk",), "awk is needed to expand '${HOME}/${BIN_DIR:-bin}'", "apk add gawk",
+            {"aws_oidc_install_dir": "${HOME}/${BIN_DIR:-bin}"}),
 }
 
 
-@pytest.mark.parametrize("missing, message, fix", MISSING_TOOLS.values(), ids=MISSING_TOOLS.keys())
-def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(ci, missing, message, fix):
+@pytest.mark.parametrize("missing, message, fix, params", MISSING_TOOLS.values(), ids=MISSING_TOOLS.keys())
+def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(ci, missing, message, fix, params):
     ci.give_token()
     ci.tools_only("aws", busybox=without(*missing))
-    result = ci.run(config(setup_step(role_arn=role("never")), caller_arn()), **SHELLS["alpine"])
+    result = ci.run(config(setup_step(role_arn=role("never"), **params), caller_arn()), **SHELLS["alpine"])
     install = result.step(SETUP)
     assert install.status == "failed"
     assert f"aws-oidc/setup: {message}" in install.stderr and fix in install.stderr, install.stderr
@@ -219,6 +225,46 @@ def test_a_missing_tool_is_named_with_its_package_before_anything_is_downloaded(
     assert "assumed" not in result.step(SETUP).output
     assert ci.installed() == []
     assert list(ci.tmpdir.iterdir()) == [], "a download directory was made"
+
+
+def test_under_bash_the_platform_is_bashs_own_and_needs_no_uname(ci):
+    """bash names the OS and machine it runs on ($OSTYPE, $HOSTTYPE): an
+    image with bash runs no uname process for the install, and needs none."""
+    ci.give_token()
+    ci.tools_only("aws", busybox=without("uname"))
+    result = ci.run(config(setup_step(role_arn=role("no-uname")), caller_arn()))
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("no-uname", "deploy")
+    assert "(x86_64-unknown-linux-musl)" in result.step(SETUP).stdout
+
+
+def test_the_default_install_dir_needs_no_awk(ci):
+    """$HOME/.local/bin, install_dir's default, is expanded by the shell
+    itself: an image without awk installs, and no awk process runs for it."""
+    ci.give_token()
+    ci.tools_only("aws", busybox=without("awk"))
+    result = ci.run(config(setup_step(role_arn=role("no-awk")), caller_arn()), **SHELLS["alpine"])
+    assert_ok(result)
+    assert result.step("whoami").stdout.strip() == assumed("no-awk", "deploy")
+    assert (ci.install_dir / "aws-oidc").is_file()
+
+
+def test_a_credential_helper_link_that_cannot_be_made_fails_the_step_by_name(ci):
+    """Docker's link and the removal of the download run beside the assume
+    (nothing there needs them); a failure among them still fails the step,
+    naming what failed, and the download is gone all the same."""
+    ci.give_token()
+    failing = ci.tmp / "failing-ln"
+    failing.mkdir()
+    (failing / "ln").write_text("#!/bin/sh\necho 'ln: read-only file system' >&2\nexit 1\n")
+    (failing / "ln").chmod(0o755)
+    ci.env["PATH"] = f"{failing}:{ci.env['PATH']}"
+    result = ci.run(config(setup_step(role_arn=role("no-link")), caller_arn()))
+    install = result.step(SETUP)
+    assert install.status == "failed"
+    assert "aws-oidc/setup: could not link docker-credential-aws-oidc to aws-oidc in" in install.stderr
+    assert "read-only file system" in install.stderr
+    assert list(ci.tmpdir.iterdir()) == [], "the download was left behind"
 
 
 def test_an_installed_binary_needs_no_download_tools(ci):
@@ -513,12 +559,17 @@ def test_guard_rail_parameters_reach_the_binary(ci):
 
 
 # The forms circleci env subst (a8m/envsubst) knows, with X unset, E empty, V set.
+# A leading $HOME or ${HOME} (install_dir's default) is the shell's to expand,
+# the others awk's: both must say what circleci env subst says.
 ENVSUBST_FORMS = ["$V", "${V}", "${X-d}", "${E-d}", "${E:-d}", "${X:-d}", "${X=d}", "${E:=d}", "${V+a}",
-                  "${X+a}", "${E+a}", "${E:+a}", "$$V", "a$", "${X:-$V/x}", "p${V}q$V-r"]
+                  "${X+a}", "${E+a}", "${E:+a}", "$$V", "a$", "${X:-$V/x}", "p${V}q$V-r",
+                  "$HOME/.local/bin", "${HOME}/bin", "$HOME", "${HOME}", "$HOMEX/b", "${HOME}x", "$HOME/$V",
+                  "${HOME}/${X:-d}", "a/$HOME"]
 
 
+@pytest.mark.parametrize("home", ["/home/circleci", None], ids=["home", "no-home"])
 @pytest.mark.parametrize("shell", ["dash", "busybox sh", "bash"])
-def test_the_preludes_expansion_is_circleci_env_substs(packed_orb, shell, tmp_path):
+def test_the_preludes_expansion_is_circleci_env_substs(packed_orb, shell, home, tmp_path):
     """The prelude's expand_env (every step's `$VAR` parameters) against the
     runner's circleci env subst, which follows circleci-cli's a8m/envsubst."""
     from support.circleci_cli import subst
@@ -527,7 +578,7 @@ def test_the_preludes_expansion_is_circleci_env_substs(packed_orb, shell, tmp_pa
     prelude = script[:script.index("step=cleanup")].replace("\\<<", "<<")
     probe = tmp_path / "probe.sh"
     probe.write_text(prelude + 'step=probe\nfor v in "$@"; do expand_env "$v"; printf "%s\\n" "$expanded"; done\n')
-    env = {"PATH": "/usr/bin:/bin", "V": "v", "E": ""}
+    env = {"PATH": "/usr/bin:/bin", "V": "v", "E": "", **({"HOME": home} if home else {})}
     out = subprocess.run([*shell.split(), str(probe), *ENVSUBST_FORMS], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [subst(form, env) for form in ENVSUBST_FORMS]

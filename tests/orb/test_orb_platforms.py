@@ -1,8 +1,10 @@
 """The orb's install step as it runs on a macOS and a Windows executor.
 
-This machine cannot be either, so each test makes the step see one: a
-`uname` that answers as that executor's does, and a PATH holding only the
-tools that executor has (macOS: `shasum`, no `sha256sum`, no zstd; Git Bash
+This machine cannot be either, so each test makes the step see one: the
+`$OSTYPE` and `$HOSTTYPE` that bash has there (bash takes them from the
+environment when they are set, as a stand-in needs), a `uname` that answers
+as that executor's does (for what bash does not name), and a PATH holding
+only the tools that executor has (macOS: `shasum`, no `sha256sum`, no zstd; Git Bash
 on Windows: `sha256sum`, an `MINGW64_NT` kernel name).  Against the loopback
 mirror of the release, the step must fetch that platform's archive, check it
 against the pinned SHA-256 and install the binary under its platform's name,
@@ -22,22 +24,26 @@ from support.steps import archive_name
 from support.orb_configs import config
 BASH = ["/bin/bash", "-eo", "pipefail"]
 
-#: What each executor answers to `uname -sm`, and what its PATH has.
+#: What each executor answers to `uname -sm`, what its bash has in $OSTYPE
+#: and $HOSTTYPE, and what its PATH has.
 PLATFORMS = {
     "macos-arm64": {
         "uname": "Darwin arm64",
+        "bash": ("darwin23", "arm64"),
         "target": "aarch64-apple-darwin",
         "exe": "aws-oidc",
         "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
     },
     "macos-x86_64": {
         "uname": "Darwin x86_64",
+        "bash": ("darwin23", "x86_64"),
         "target": "x86_64-apple-darwin",
         "exe": "aws-oidc",
         "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
     },
     "windows-git-bash": {
         "uname": "MINGW64_NT-10.0-20348 x86_64",
+        "bash": ("msys", "x86_64"),
         "target": "x86_64-pc-windows-gnu",
         "exe": "aws-oidc.exe",
         "tools": ("curl", "tar", "gzip", "sha256sum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
@@ -50,7 +56,9 @@ def install_step(**params) -> dict:
 
 
 def pretend(ci, platform: dict) -> None:
-    """PATH: only the platform's tools, and a `uname` that answers as it does."""
+    """PATH: only the platform's tools, and a `uname` that answers as it does;
+    bash's $OSTYPE and $HOSTTYPE as there."""
+    ci.env["OSTYPE"], ci.env["HOSTTYPE"] = platform["bash"]
     bin_dir = ci.tools_only(*platform["tools"])
     kernel, machine = platform["uname"].split()
     (bin_dir / "uname").write_text(
@@ -115,13 +123,15 @@ def test_a_tampered_archive_installs_nothing(ci, name):
     assert ci.installed() == []
 
 
+# FreeBSD's bash names an OS that has no build ($OSTYPE freebsd13.2): uname
+# names it in the message.
 @pytest.mark.parametrize(
-    "uname, named",
-    [("FreeBSD amd64", "FreeBSD is not supported"),
-     ("MINGW64_NT-10.0-22631 aarch64", "no aws-oidc build for Windows on the aarch64 architecture")],
+    "uname, bash, named",
+    [("FreeBSD amd64", ("freebsd13.2", "amd64"), "FreeBSD is not supported"),
+     ("MINGW64_NT-10.0-22631 aarch64", ("msys", "aarch64"), "no aws-oidc build for Windows on the aarch64 architecture")],
 )
-def test_a_platform_without_a_build_is_refused_by_name_before_any_download(ci, uname, named):
-    pretend(ci, {"uname": uname, "tools": PLATFORMS["windows-git-bash"]["tools"]})
+def test_a_platform_without_a_build_is_refused_by_name_before_any_download(ci, uname, bash, named):
+    pretend(ci, {"uname": uname, "bash": bash, "tools": PLATFORMS["windows-git-bash"]["tools"]})
     result = ci.run(config(install_step(download_url=ci.download_url)), shell=BASH)
     step = result.step("Install aws-oidc")
     assert step.status == "failed"

@@ -10,6 +10,7 @@ set -eu
 # orb-pack:include(scripts/lib/install_aws_oidc.sh)
 
 install_aws_oidc "$PARAM_VERSION" "$PARAM_INSTALL_DIR" "$PARAM_DOWNLOAD_URL"
+install_aws_oidc_done
 exit
 #> > $null
 # PowerShell (a Windows job's default shell) reads on here.

@@ -34,6 +34,8 @@ main() {
   else
     write_stored_keys
   fi
+  # The install's last chores ran beside the above.
+  install_aws_oidc_done
 }
 
 # Each parameter in whichever spelling the config used (v3's kebab-case or

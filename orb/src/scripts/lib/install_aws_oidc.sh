@@ -3,7 +3,8 @@
 # in one step (each step costs a CircleCI job agent time of its own). Needs
 # the prelude (die). `install_aws_oidc` puts the pinned aws-oidc release
 # (version $1) into directory $2, downloaded from base URL $3 ($VAR and
-# ${VAR} expanded in each), and sets $aws_oidc_bin to the installed binary.
+# ${VAR} expanded in each), and sets $aws_oidc_bin to the installed binary;
+# the step calls `install_aws_oidc_done` before it ends.
 #
 # Nothing is put in place before its SHA-256 matches the sum this orb release
 # pins (AWS_OIDC_PINNED_SHA256: "<sha256>  <archive>" per line, as sha256sum
@@ -14,7 +15,9 @@
 # checked before anything is downloaded; then the archive, install_dir, the
 # download, the checksum and the install. Every process this step starts
 # shows in each job's set-up time: the checks are shell builtins
-# (`command -v`, `[`), and no step forks where a builtin does.
+# (`command -v`, `[`), no step forks where a builtin does, and what nothing
+# next waits for (making install_dir, Docker's link, removing the download)
+# runs beside what comes next.
 
 install_aws_oidc() {
   read_parameters "$@"
@@ -46,21 +49,47 @@ install_aws_oidc() {
   staged="$dir/.$bin.$$"
   trap 'rm -rf "$tmp" "$staged"' EXIT
   trap 'exit 130' INT TERM
+  # cimg images have ~/.local/bin already; elsewhere it is made while the
+  # download runs (the unpacking writes into it).
+  making=""
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir" &
+    making=$!
+  fi
   echo "Downloading $url"
   downloader "$url" "$tmp/$archive"
+  if [ -n "$making" ]; then
+    wait "$making" || die "cannot create install_dir $dir"
+  fi
 
   verify_and_unpack
   chmod 755 "$staged"
   mv -f "$staged" "$dir/$bin"
-  link_credential_helper
   echo "Installed aws-oidc $version ($target) in $dir"
   add_to_path
   # shellcheck disable=SC2034 # read by setup
   aws_oidc_bin="$dir/$bin"
-  # The step may go on (setup assumes next, and ends in `exec`, which runs
-  # no EXIT trap): take back the download now.
-  rm -rf "$tmp"
+  # The binary is in place. What is left is for later steps (Docker's link)
+  # or for no one (the download): it runs beside the step's next work
+  # (setup's assume), which needs neither, and install_aws_oidc_done
+  # waits for it before the step ends.
   trap - EXIT INT TERM
+  link_credential_helper &
+  linking=$!
+  rm -rf "$tmp" &
+  removing=$!
+}
+
+# Waits for what install_aws_oidc left running, and stops the step if any of
+# it failed, as it would have had it run in line. Every step that installs
+# calls it before it ends.
+install_aws_oidc_done() {
+  [ -n "${linking:-}" ] || return 0
+  linked=0 removed=0
+  wait "$linking" || linked=$?
+  wait "$removing" || removed=$?
+  [ "$linked" -eq 0 ] || die "could not link docker-credential-$bin to $bin in $dir"
+  [ "$removed" -eq 0 ] || die "could not remove the download in $tmp"
 }
 
 check_cmd() {
@@ -103,28 +132,52 @@ read_parameters() {
 # Sets $os, $target (the release's target triple) and $bin (the binary's
 # file name). An OS or machine the orb ships for is one branch of a case.
 detect_target() {
-  need_cmd uname coreutils
-  # One process for both: "Linux x86_64".
-  # shellcheck disable=SC2046 # split into kernel name and machine on purpose
-  set -- $(uname -sm)
-  os=${1:-unknown}
-  case $os in
+  running_on
+  case $kernel in
     Linux) os_triple=unknown-linux-musl bin=aws-oidc ;;
     Darwin) os_triple=apple-darwin bin=aws-oidc ;;
     # Git Bash on a Windows executor: MINGW64_NT-10.0-20348.
-    MINGW* | MSYS* | CYGWIN*) os=Windows os_triple=pc-windows-gnu bin=aws-oidc.exe ;;
-    *) die "$os is not supported: aws-oidc runs on Linux (x86_64, aarch64), macOS (arm64, x86_64) and Windows (x86_64)" ;;
+    MINGW* | MSYS* | CYGWIN*) kernel=Windows os_triple=pc-windows-gnu bin=aws-oidc.exe ;;
+    *) die "$kernel is not supported: aws-oidc runs on Linux (x86_64, aarch64), macOS (arm64, x86_64) and Windows (x86_64)" ;;
   esac
-  case ${2:-unknown} in
+  os=$kernel
+  case $machine in
     x86_64 | amd64) arch=x86_64 ;;
     aarch64 | arm64) arch=aarch64 ;;
     *) arch=none ;;
   esac
   case $arch-$os in
     x86_64-* | aarch64-Linux | aarch64-Darwin) ;;
-    *) die "no aws-oidc build for $os on the ${2:-unknown} architecture: Linux x86_64 and aarch64, macOS arm64 and x86_64, Windows x86_64" ;;
+    *) die "no aws-oidc build for $os on the $machine architecture: Linux x86_64 and aarch64, macOS arm64 and x86_64, Windows x86_64" ;;
   esac
   target=$arch-$os_triple
+}
+
+# Sets $kernel and $machine as `uname -sm` names them. bash knows both
+# without a process: $OSTYPE and $HOSTTYPE, which it takes from the system
+# it runs on (linux-gnu, darwin23, msys; x86_64, aarch64, arm64). They are
+# taken only where they name a build: dash and busybox sh have neither, and
+# a 32-bit bash on a 64-bit kernel says i686, so uname decides those.
+running_on() {
+  kernel="" machine=""
+  if [ -n "${BASH_VERSION:-}" ]; then
+    # shellcheck disable=SC3028 # bash's own variables, read only under bash
+    case ${OSTYPE:-} in
+      linux*) kernel=Linux ;;
+      darwin*) kernel=Darwin ;;
+      msys* | cygwin*) kernel=MSYS ;;
+    esac
+    # shellcheck disable=SC3028
+    case ${HOSTTYPE:-} in
+      x86_64 | aarch64 | arm64) machine=$HOSTTYPE ;;
+    esac
+  fi
+  [ -z "$kernel" ] || [ -z "$machine" ] || return 0
+  need_cmd uname coreutils
+  # One process for both: "Linux x86_64".
+  # shellcheck disable=SC2046 # split into kernel name and machine on purpose
+  set -- $(uname -sm)
+  kernel=${1:-unknown} machine=${2:-unknown}
 }
 
 # The binary in install_dir is the version asked for (a restored cache, a
@@ -254,7 +307,6 @@ check_install_dir() {
   done
   [ -d "$place" ] || die "cannot create install_dir $dir: $place is not a directory. Set install_dir to a directory this job's user can write"
   [ -w "$place" ] || die "install_dir $dir is not writable by this job's user ($place is not): set install_dir to one that is (the default, \$HOME/.local/bin, needs no sudo)"
-  # cimg images have ~/.local/bin already: verify_and_unpack makes it otherwise.
   [ -d "$dir" ] || need_cmd mkdir coreutils
 }
 
@@ -266,7 +318,6 @@ verify_and_unpack() {
   # shellcheck disable=SC2086 # $sha256 is a command with its arguments
   $sha256 "$tmp/$archive" >"$tmp/sum" &
   summing=$!
-  [ -d "$dir" ] || mkdir -p "$dir"
   unpacked=true
   case $archive in
     *.tar.zst) zstd -qdc "$tmp/$archive" 2>"$tmp/zstd.err" | tar -xOf - "$bin" >"$staged" 2>"$tmp/tar.err" || unpacked=false ;;

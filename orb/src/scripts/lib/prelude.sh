@@ -92,14 +92,34 @@ aws_oidc_path() {
 # Sets $expanded to $1 with the environment's variables expanded as
 # `circleci env subst` (a8m/envsubst) does: $V, ${V}, ${V-d}, ${V:-d},
 # ${V=d}, ${V:=d}, ${V+a}, ${V:+a}, and $$ for a literal $; unset is empty.
-# A value without `$` (the usual case) costs no process; the others one awk,
-# which takes the value from a here-document (no printf process, no pipe).
+# A value without `$` (the usual case) costs no process, nor does one whose
+# only `$` opens it as $HOME or ${HOME} (install_dir's default,
+# $HOME/.local/bin: HOME is in every job's environment); the others one
+# awk, which takes the value from a here-document (no printf process, no
+# pipe).
 expand_env() {
   # shellcheck disable=SC2034 # read by the caller
   expanded=$1
   case $1 in
     *'$'*) ;;
     *) return 0 ;;
+  esac
+  # shellcheck disable=SC2016 # patterns: the value's own text, `$` and all
+  case $1 in
+    '$HOME' | '${HOME}' | '$HOME/'* | '${HOME}/'*)
+      home_rest=${1#*HOME}
+      home_rest=${home_rest#\}}
+      case $home_rest in
+        *'$'*) ;;
+        *)
+          if [ -n "${HOME+set}" ]; then
+            # shellcheck disable=SC2034 # read by the caller
+            expanded=$HOME$home_rest
+            return 0
+          fi
+          ;;
+      esac
+      ;;
   esac
   command -v awk >/dev/null 2>&1 || die "awk is needed to expand '$1': add it to the image (Alpine: apk add gawk; Debian or Ubuntu: apt-get install gawk)"
   # shellcheck disable=SC2034 # read by the caller
