@@ -12,8 +12,10 @@ use crate::values::{open_cache, Values};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Write long-lived access keys, read from the environment variables named, to a profile and/or \
-$BASH_ENV, as circleci/aws-cli's setup does when it is given keys instead of a role ARN (the orb's \
-setup runs this when role_arn is empty). The keys are never printed.
+$BASH_ENV, as circleci/aws-cli's setup does when it is given keys instead of a role ARN. The keys \
+are never printed. (The orb's setup makes that choice with `aws-oidc assume \
+--stored-access-key-id VALUE --stored-secret-access-key VALUE`, which also reads aws-cli/setup's \
+templates and values.)
 
 Stored keys are what attackers steal from CI: OIDC needs none. Create a role that trusts CircleCI \
 (`aws-oidc trust-policy`), delete the keys, and call setup with role_arn.";
