@@ -62,3 +62,31 @@ def test_a_key_pasted_where_a_variable_name_belongs_is_not_echoed(aws_oidc_bin, 
     assert result.returncode == 1
     assert "takes the name of an environment variable" in result.stderr
     assert SECRET not in result.stderr
+
+
+def test_assume_without_a_role_on_its_command_line_writes_the_stored_keys_as_aws_cli_setup(aws_oidc_bin, job_env):
+    """The orb's setup calls `assume` once: an empty --role-arn (an
+    $AWS_ROLE_ARN does not count) means the stored keys, in any of the forms
+    aws-cli/setup's parameters took, written to the profile, not exported."""
+    env = {**keys_env(job_env), "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/not-this-one"}
+    for id_value, secret_value in [("$DEPLOY_KEY_ID", "${DEPLOY_SECRET}"), ("DEPLOY_KEY_ID", SECRET)]:
+        result = run_aws_oidc(aws_oidc_bin, ["assume", "--expand-env", "--role-arn=",
+                                             f"--stored-access-key-id={id_value}",
+                                             f"--stored-secret-access-key={secret_value}",
+                                             "--profile=legacy", "--bash-env"], env)
+        assert result.returncode == 0, result.stderr
+        assert KEY_ID not in result.stdout + result.stderr and SECRET not in result.stdout + result.stderr
+        assert 'profile "legacy"' in result.stderr and "$DEPLOY_KEY_ID" in result.stderr
+        got = run_aws({**job_env, "AWS_PROFILE": "legacy"}, "configure", "get", "aws_secret_access_key")
+        assert got.stdout.strip() == SECRET, got.stderr
+    assert Path(job_env["BASH_ENV"]).read_text() == "", "stored keys are not exported"
+
+
+def test_assume_with_a_bad_stored_key_names_the_parameter_and_never_the_value(aws_oidc_bin, job_env):
+    pasted = "pasted secret with spaces"
+    result = run_aws_oidc(aws_oidc_bin, ["assume", f"--stored-access-key-id={pasted}",
+                                         "--stored-secret-access-key=$DEPLOY_SECRET", "--profile=p"],
+                          keys_env(job_env))
+    assert result.returncode == 1
+    assert "aws_access_key_id" in result.stderr and pasted not in result.stderr, result.stderr
+    assert not (Path(job_env["HOME"]) / ".aws").exists()

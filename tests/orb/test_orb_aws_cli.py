@@ -24,6 +24,7 @@ import yaml
 from support.orb_configs import ACCOUNT, REGION, SETUP, assert_ok, assumed, config, role, run
 from support.orb_runner import ConfigError, Runner
 from support.orb_schema import assert_valid, check_jsonschema
+from support.steps import run_aws
 
 OUR_ORB = "aws-oidc/aws-oidc@0.1"
 
@@ -564,9 +565,33 @@ def test_with_neither_role_nor_keys_setup_goes_on_as_v5_does_writing_only_the_re
         ci.env.pop(name, None)
     result = ci.run(config("aws-oidc/setup", run("region", "aws configure get region")))
     assert_ok(result)
-    assert "no credentials written" in result.step(SETUP).stdout
+    # The binary says it now (on stderr, as all its messages), not the script.
+    assert "no credentials written" in result.step(SETUP).output
     assert result.step("region").stdout.strip() == REGION
     assert ci.credentials() == {}
+
+
+@pytest.mark.parametrize("profile_region", [True, False])
+def test_with_neither_role_nor_keys_the_region_is_written_without_any_aws_cli(ci, profile_region):
+    """No AWS CLI on PATH and none installed: the binary writes the region
+    as `aws configure set` would, where the real AWS CLI reads it."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        ci.env.pop(name, None)
+    ci.env["AWS_ROLE_ARN"] = role("a-contexts-not-a-parameter")  # never assumed: role_arn is ""
+    ci.give_token()
+    ci.tools_only("curl", "tar", "zstd", "sha256sum", "awk", "mktemp", "mkdir", "chmod", "mv", "rm", "ln", "env",
+                  "uname")
+    result = ci.run(config({"aws-oidc/setup": {
+        "disable_aws_install": True, "profile_name": "region only", "region": "ap-south-1",
+        "configure_profile_region": profile_region}}))
+    assert_ok(result)
+    setup = result.step(SETUP).output
+    assert "no credentials written" in setup and "no AWS CLI" not in setup, setup
+    assert ci.credentials() == {}
+    env = {"HOME": str(ci.home), "PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"}
+    read = run_aws(env, "configure", "get", "region", "--profile", "region only")
+    assert read.stdout.strip() == ("ap-south-1" if profile_region else ""), read.stderr
+    assert run_aws(env, "configure", "get", "region").stdout.strip() == "ap-south-1"
 
 
 def test_a_role_arn_wins_over_stored_keys(ci):

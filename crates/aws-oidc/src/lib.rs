@@ -107,7 +107,7 @@ pub use exchange::{Exchange, RoleOptions};
 pub use expand::expand;
 pub use request::{AccountId, RoleArn};
 pub use settings::{region, required_region};
-pub use static_keys::StaticKeys;
+pub use static_keys::{KeySource, StaticKeys, StoredKeys};
 pub use sts::StsSettings;
 pub use token::discover_in_job;
 pub use {answer::Assumed, ca_bundle::CaBundle};

@@ -6,11 +6,18 @@
 //! that such a config keeps working after the orbs line changes, the same is
 //! done here, through the same sinks as assumed credentials; the values are
 //! never printed.  OIDC needs no stored keys: the CLI says so.
+//!
+//! The parameters' values took several forms over circleci/aws-cli's
+//! versions, all read here ([`StaticKeys::from_parameters`]): `$NAME` and
+//! `${NAME}` (v5.2's templates, v3's names), a bare `NAME` when such a
+//! variable is set (v4's names), and any other template or literal value,
+//! expanded as `circleci env subst` does (v5.2 on).
 
 use std::fmt;
 
 use crate::credentials::Secret;
 use crate::env::Env;
+use crate::expand::expand;
 
 /// An access key pair: `Debug` shows neither part.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,13 +66,119 @@ pub enum StaticKeysError {
         /// The option.
         option: &'static str,
     },
+    /// A parameter's own value (a template or a literal, not a variable's
+    /// name), expanded, cannot be a key.
+    #[error(
+        "the value given for {parameter}, expanded, does not hold an AWS key (not shown): keys are \
+         printable characters without spaces or quotes; name the variable that holds it, e.g. \
+         $AWS_ACCESS_KEY_ID"
+    )]
+    MalformedValue {
+        /// The parameter.
+        parameter: &'static str,
+    },
+    /// A parameter's value cannot be expanded (an unclosed `${`, a form
+    /// `circleci env subst` does not know).
+    #[error(
+        "cannot expand the value given for {parameter} (not shown, in case it is a key): write \
+         $NAME or ${{NAME}}, and $$ for a literal $"
+    )]
+    Unexpandable {
+        /// The parameter.
+        parameter: &'static str,
+    },
+}
+
+/// Where a key given as an aws-cli/setup parameter came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable: `$NAME`, `${NAME}`, or a bare `NAME` that is set.
+    Variable(String),
+    /// The parameter's own value, expanded: a composite template or a literal.
+    Parameter(&'static str),
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Variable(name) => write!(f, "${name}"),
+            KeySource::Parameter(parameter) => write!(f, "the value of {parameter}"),
+        }
+    }
+}
+
+/// Keys read from aws-cli/setup's `aws_access_key_id` and
+/// `aws_secret_access_key` parameters, with where each came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeys {
+    /// The keys.
+    pub keys: StaticKeys,
+    /// Where the access key id came from.
+    pub id_from: KeySource,
+    /// Where the secret access key came from.
+    pub secret_from: KeySource,
+}
+
+fn is_var_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_key_text(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !"'\"\\`".contains(c))
+}
+
+/// One key parameter's value (`raw`), read in the forms the module names:
+/// `None` when it comes out empty.  `is_set` says whether a variable is
+/// set at all (a bare `NAME` set to nothing is that empty variable, not
+/// the literal `NAME`).
+fn key_parameter(
+    raw: &str,
+    parameter: &'static str,
+    env: Env,
+    is_set: &dyn Fn(&str) -> bool,
+) -> Result<Option<(Secret, KeySource)>, StaticKeysError> {
+    let raw = raw.trim();
+    let named = if let Some(inner) = raw.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+        Some(inner)
+    } else if let Some(name) = raw.strip_prefix('$') {
+        Some(name)
+    } else if is_var_name(raw) && is_set(raw) {
+        Some(raw)
+    } else {
+        None
+    };
+    if let Some(name) = named.filter(|n| is_var_name(n)) {
+        let Some(value) = env(name).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let value = value.trim();
+        if !is_key_text(value) {
+            return Err(StaticKeysError::Malformed {
+                var: name.to_string(),
+            });
+        }
+        return Ok(Some((
+            Secret::new(value),
+            KeySource::Variable(name.to_string()),
+        )));
+    }
+    let value = expand(raw, env).map_err(|_| StaticKeysError::Unexpandable { parameter })?;
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if !is_key_text(value) {
+        return Err(StaticKeysError::MalformedValue { parameter });
+    }
+    Ok(Some((Secret::new(value), KeySource::Parameter(parameter))))
 }
 
 fn read(env: Env, var: &str, option: &'static str) -> Result<Secret, StaticKeysError> {
-    let is_name = !var.is_empty()
-        && !var.starts_with(|c: char| c.is_ascii_digit())
-        && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !is_name {
+    if !is_var_name(var) {
         return Err(StaticKeysError::BadName { option });
     }
     let value = env(var).ok_or_else(|| StaticKeysError::Empty {
@@ -79,10 +192,7 @@ fn read(env: Env, var: &str, option: &'static str) -> Result<Secret, StaticKeysE
             option,
         });
     }
-    if !value
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !"'\"\\`".contains(c))
-    {
+    if !is_key_text(value) {
         return Err(StaticKeysError::Malformed {
             var: var.to_string(),
         });
@@ -96,6 +206,33 @@ impl StaticKeys {
         Ok(StaticKeys {
             access_key_id: read(env, id_var, "--access-key-id-var")?,
             secret_access_key: read(env, secret_var, "--secret-access-key-var")?,
+        })
+    }
+
+    /// Reads the keys from the values of aws-cli/setup's key parameters,
+    /// named in errors as `id_parameter` and `secret_parameter`: `None`
+    /// when either comes out empty (circleci/aws-cli then writes no usable
+    /// keys).  `is_set` says whether a variable is set, even to nothing.
+    pub fn from_parameters(
+        id: (&str, &'static str),
+        secret: (&str, &'static str),
+        env: Env,
+        is_set: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<StoredKeys>, StaticKeysError> {
+        let id = key_parameter(id.0, id.1, env, is_set)?;
+        let secret = key_parameter(secret.0, secret.1, env, is_set)?;
+        Ok(match (id, secret) {
+            (Some((access_key_id, id_from)), Some((secret_access_key, secret_from))) => {
+                Some(StoredKeys {
+                    keys: StaticKeys {
+                        access_key_id,
+                        secret_access_key,
+                    },
+                    id_from,
+                    secret_from,
+                })
+            }
+            _ => None,
         })
     }
 }
@@ -118,6 +255,95 @@ mod tests {
         let keys = StaticKeys::from_env("ID", "SECRET", &env).unwrap();
         assert_eq!(keys.access_key_id.expose(), "AKIAEXAMPLE0000001");
         assert_eq!(format!("{keys:?}"), "StaticKeys(***)");
+    }
+
+    const ID: &str = "aws_access_key_id";
+    const SECRET: &str = "aws_secret_access_key";
+
+    fn set(name: &str) -> bool {
+        env(name).is_some() || name == "SET_EMPTY"
+    }
+
+    fn one(raw: &str) -> Result<Option<(String, KeySource)>, StaticKeysError> {
+        let got = key_parameter(raw, ID, &env, &set)?;
+        Ok(got.map(|(s, from)| (s.expose().to_string(), from)))
+    }
+
+    fn var(name: &str) -> KeySource {
+        KeySource::Variable(name.into())
+    }
+
+    #[test]
+    fn a_dollar_template_names_the_variable() {
+        let want = Some(("AKIAEXAMPLE0000001".to_string(), var("ID")));
+        assert_eq!(one("$ID").unwrap(), want);
+        assert_eq!(one("${ID}").unwrap(), want);
+        assert_eq!(one("$MISSING").unwrap(), None);
+        assert_eq!(one("${MISSING}").unwrap(), None);
+    }
+
+    #[test]
+    fn a_bare_name_is_the_variable_when_set_and_else_a_literal() {
+        assert_eq!(
+            one("ID").unwrap(),
+            Some(("AKIAEXAMPLE0000001".to_string(), var("ID")))
+        );
+        // Set to nothing: that empty variable, as the v4 orb read it.
+        assert_eq!(one("SET_EMPTY").unwrap(), None);
+        // Not set: a literal key id looks just like a name.
+        assert_eq!(
+            one("AKIALITERAL0000002").unwrap(),
+            Some(("AKIALITERAL0000002".to_string(), KeySource::Parameter(ID)))
+        );
+    }
+
+    #[test]
+    fn any_other_template_or_literal_is_expanded_as_circleci_env_subst_does() {
+        assert_eq!(
+            one("${ID}x").unwrap(),
+            Some(("AKIAEXAMPLE0000001x".to_string(), KeySource::Parameter(ID)))
+        );
+        assert_eq!(
+            one("a$$b").unwrap(),
+            Some(("a$b".to_string(), KeySource::Parameter(ID)))
+        );
+        assert_eq!(one("${MISSING}${MISSING}").unwrap(), None);
+        assert_eq!(one("").unwrap(), None);
+        assert_eq!(one("   ").unwrap(), None);
+    }
+
+    #[test]
+    fn a_bad_parameter_is_named_and_its_value_never_shown() {
+        let err = one("$SPACED").unwrap_err();
+        assert!(err.to_string().contains("$SPACED") && !err.to_string().contains("has space"));
+        let err = one("pasted secret/with space").unwrap_err();
+        assert!(matches!(
+            err,
+            StaticKeysError::MalformedValue { parameter: ID }
+        ));
+        assert!(!err.to_string().contains("pasted"), "{err}");
+        let err = one("abc${unclosed").unwrap_err();
+        assert!(matches!(
+            err,
+            StaticKeysError::Unexpandable { parameter: ID }
+        ));
+        assert!(!err.to_string().contains("abc"), "{err}");
+    }
+
+    #[test]
+    fn both_parameters_make_keys_and_either_empty_makes_none() {
+        let got = StaticKeys::from_parameters(("$ID", ID), ("SECRET", SECRET), &env, &set)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.keys.secret_access_key.expose(), "s3cr3t/Value+0");
+        assert_eq!(got.id_from.to_string(), "$ID");
+        assert_eq!(got.secret_from.to_string(), "$SECRET");
+        let literal = KeySource::Parameter(SECRET).to_string();
+        assert_eq!(literal, "the value of aws_secret_access_key");
+        for (id, secret) in [("$ID", "$MISSING"), ("", "$SECRET"), ("", "")] {
+            let got = StaticKeys::from_parameters((id, ID), (secret, SECRET), &env, &set);
+            assert_eq!(got.unwrap(), None, "{id:?} {secret:?}");
+        }
     }
 
     #[test]

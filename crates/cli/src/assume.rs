@@ -7,11 +7,12 @@ use anyhow::{bail, Context as _, Result};
 use aws_oidc::process_env;
 use aws_oidc::trust::TrustPolicy;
 use aws_oidc::{humanize_from_now, rfc3339};
-use aws_oidc::{Exchange, Payload, TargetOptions, Targets, ValidUntil};
+use aws_oidc::{Exchange, Payload, TargetOptions, Targets, ValidUntil, Wrote};
 use clap::Args;
 
 use crate::output::{print_stdout, say, warn};
 use crate::role::Role;
+use crate::setup_fallback::{self, SetupFallback};
 use crate::targets::TargetArgs;
 use crate::values::open_cache;
 
@@ -27,7 +28,16 @@ Where credentials go (any combination): --bash-env (export lines for later Circl
 --profile (~/.aws/credentials and ~/.aws/config), --output json (credential_process format on \
 stdout), --output dotenv FILE. With none of these and $BASH_ENV set, --bash-env is implied.
 
-Keys, session tokens and OIDC tokens are never printed, except on stdout for --output json.";
+Keys, session tokens and OIDC tokens are never printed, except on stdout for --output json.
+
+As circleci/aws-cli's setup (the orb's setup calls this once): given --stored-access-key-id or \
+--stored-secret-access-key, the role is the --role-arn on the command line alone ($AWS_ROLE_ARN, \
+which circleci/aws-cli never reads, does not count), and when it is missing or empty after \
+expansion no role is assumed: the stored keys (the values of aws-cli/setup's aws_access_key_id and \
+aws_secret_access_key: $NAME, ${NAME}, a bare NAME that is set, or any other template or the key \
+itself) are written to --profile, unexported, with the region; with no keys either, a note, and \
+the --region value alone into the profile's config sections, without the AWS CLI. The role \
+options are then unused. One command decides, so that the decision is tested where the rest is.";
 
 /// Options of `aws-oidc assume`.
 #[derive(Debug, Args)]
@@ -62,6 +72,48 @@ pub(crate) struct AssumeArgs {
         value_name = "MINUTES"
     )]
     skip_if_valid: Option<u32>,
+
+    /// aws-cli/setup's aws_access_key_id value ($NAME, ${NAME}, NAME, a template, or the key): used only when no --role-arn is given on the command line (see below)
+    #[arg(long, value_name = "VALUE")]
+    stored_access_key_id: Option<String>,
+
+    /// aws-cli/setup's aws_secret_access_key value, read as --stored-access-key-id
+    #[arg(long, value_name = "VALUE")]
+    stored_secret_access_key: Option<String>,
+
+    /// With --bash-env: also export circleci/aws-cli's copies AWS_CLI_STR_ACCESS_KEY_ID, AWS_CLI_STR_SECRET_ACCESS_KEY and AWS_CLI_STR_SESSION_TOKEN (4.1.2 on), which some configs read (the orb's setup uses this)
+    #[arg(long)]
+    aws_cli_exports: bool,
+
+    /// With --bash-env: this step's shell does not read $BASH_ENV (dash, busybox), so say how later steps get the keys (the orb's setup passes this, as only the shell can tell)
+    #[arg(long)]
+    bash_env_unread: bool,
+}
+
+impl AssumeArgs {
+    /// aws-cli/setup's other branch, when the stored-key options are given
+    /// and the command line names no role: the decision follows the
+    /// `role_arn` the caller passed, never `$AWS_ROLE_ARN`.
+    fn setup_fallback(&mut self) -> Result<Option<SetupFallback>> {
+        if self.stored_access_key_id.is_none() && self.stored_secret_access_key.is_none() {
+            return Ok(None);
+        }
+        let values = self.role.values();
+        if self.role.on_command_line
+            && values
+                .opt(self.role.args.role_arn.clone(), "--role-arn")?
+                .is_some()
+        {
+            return Ok(None);
+        }
+        Ok(Some(SetupFallback {
+            id: self.stored_access_key_id.take().unwrap_or_default(),
+            secret: self.stored_secret_access_key.take().unwrap_or_default(),
+            region: self.role.args.region.take(),
+            targets: self.targets.clone(),
+            values,
+        }))
+    }
 }
 
 /// `--output`: the credential_process JSON on stdout, and a dotenv file.
@@ -79,7 +131,10 @@ fn output(spec: Option<Vec<String>>) -> Result<(bool, Option<PathBuf>)> {
 }
 
 /// Runs `aws-oidc assume`.
-pub(crate) fn run(a: AssumeArgs) -> Result<()> {
+pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
+    if let Some(fallback) = a.setup_fallback()? {
+        return setup_fallback::run(fallback);
+    }
     let env = &process_env;
     let mut exchange = Exchange::resolve(a.role.options(a.verify)?, env)?;
     if let Some(path) = a.trust_policy {
@@ -99,8 +154,10 @@ pub(crate) fn run(a: AssumeArgs) -> Result<()> {
         refresh,
         skip_if_valid: a.skip_if_valid,
         outputs: true,
+        aws_cli_copies: a.aws_cli_exports,
         ..a.targets.options(a.role.values())?
     };
+    let profile = options.profile.clone();
     let targets = Targets::resolve(options, exchange.region(), env)?;
     for note in exchange.notes() {
         say!("aws-oidc: note: {note}");
@@ -166,5 +223,22 @@ pub(crate) fn run(a: AssumeArgs) -> Result<()> {
         humanize_from_now(creds.expiration),
         wrote.join(", "),
     );
+    let exported = delivered
+        .wrote
+        .iter()
+        .any(|w| matches!(w, Wrote::BashEnv(_)));
+    if a.bash_env_unread && exported {
+        let profile = match profile {
+            Some(p) => format!(
+                " The profile \"{p}\" in ~/.aws works in every step (aws --profile, AWS_PROFILE)."
+            ),
+            None => String::new(),
+        };
+        say!(
+            "aws-oidc: note: this step's shell is not bash, and /bin/sh (dash, busybox) does not \
+             read $BASH_ENV: later steps see the exported keys only if they run in bash or source \
+             it themselves (. \"$BASH_ENV\").{profile}"
+        );
+    }
     Ok(())
 }

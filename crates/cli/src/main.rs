@@ -27,6 +27,7 @@ mod output;
 mod role;
 #[cfg(feature = "secrets")]
 mod secrets;
+mod setup_fallback;
 mod static_keys;
 mod targets;
 #[cfg(feature = "setup-tools")]

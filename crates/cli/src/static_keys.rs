@@ -3,7 +3,7 @@
 use anyhow::Result;
 use aws_oidc::process_env;
 use aws_oidc::StaticKeys;
-use aws_oidc::{Payload, Targets};
+use aws_oidc::{Delivered, Payload, Targets};
 use clap::Args;
 
 use crate::output::say;
@@ -12,8 +12,10 @@ use crate::values::{open_cache, Values};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Write long-lived access keys, read from the environment variables named, to a profile and/or \
-$BASH_ENV, as circleci/aws-cli's setup does when it is given keys instead of a role ARN (the orb's \
-setup runs this when role_arn is empty). The keys are never printed.
+$BASH_ENV, as circleci/aws-cli's setup does when it is given keys instead of a role ARN. The keys \
+are never printed. (The orb's setup makes that choice with `aws-oidc assume \
+--stored-access-key-id VALUE --stored-secret-access-key VALUE`, which also reads aws-cli/setup's \
+templates and values.)
 
 Stored keys are what attackers steal from CI: OIDC needs none. Create a role that trusts CircleCI \
 (`aws-oidc trust-policy`), delete the keys, and call setup with role_arn.";
@@ -50,17 +52,29 @@ pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
     let region = v.region(a.region)?;
     let targets = Targets::resolve(a.targets.options(v)?, region.as_deref(), env)?;
     targets.preflight()?;
+    let (id_from, secret_from) = (format!("${id_var}"), format!("${secret_var}"));
     let payload = Payload::StaticKeys {
         keys: &keys,
-        id_var,
-        secret_var,
+        id_from: &id_from,
+        secret_from: &secret_from,
     };
     let delivered = targets.deliver(payload, open_cache().as_ref(), env)?;
+    summary(&delivered, &id_from, &secret_from, region.as_deref());
+    Ok(())
+}
+
+/// What was written, and the hint to move to OIDC.
+pub(crate) fn summary(
+    delivered: &Delivered,
+    id_from: &str,
+    secret_from: &str,
+    region: Option<&str>,
+) {
     let wrote: Vec<String> = delivered.wrote.iter().map(ToString::to_string).collect();
     say!(
-        "aws-oidc: wrote the static keys from ${id_var} and ${secret_var} to {}{}",
+        "aws-oidc: wrote the static keys from {id_from} and {secret_from} to {}{}",
         wrote.join(", "),
-        match &region {
+        match region {
             Some(r) => format!(" (region {r})"),
             None => String::new(),
         }
@@ -69,5 +83,4 @@ pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
         "aws-oidc: hint: OIDC needs no stored keys: let a role trust CircleCI (aws-oidc trust-policy) \
          and set role_arn instead; then delete these keys"
     );
-    Ok(())
 }

@@ -3,9 +3,9 @@
 # CircleCI job agent time of its own): install aws-oidc, install the AWS CLI
 # where the image has none, then trade the job's OIDC token for the role's
 # credentials, or write the stored keys when no role is given. The binary
-# does the credential work (and is where it is tested); this maps the
-# PARAM_* values onto its flags, raw: `--expand-env` expands them, and
-# options left empty count as not given.
+# does the credential work and makes that choice (and is where both are
+# tested); this maps the PARAM_* values onto its flags, raw: `--expand-env`
+# expands them, and options left empty count as not given.
 # Each value is joined to its flag with `=`, so that one starting with `-`
 # stays a value and is never read as an option.
 # orb-pack:include(scripts/lib/prelude.sh)
@@ -29,11 +29,7 @@ main() {
     fi
   fi
 
-  if [ -n "$role_arn" ]; then
-    assume_role
-  else
-    write_stored_keys
-  fi
+  set_credentials
   # The install's last chores ran beside the above.
   install_aws_oidc_done
 }
@@ -82,10 +78,16 @@ read_setup_parameters() {
   if is_true use_brew "$PARAM_USE_BREW"; then use_brew=true; else use_brew=false; fi
 }
 
-# A role ARN: assume it with the job's OIDC token.
-assume_role() {
+# One call: the binary assumes the role, or with no role_arn (empty after
+# expansion) writes the stored keys, or with neither writes the region
+# alone, as circleci/aws-cli's setup does; $AWS_ROLE_ARN does not count, as
+# --role-arn is always given. The key parameters go as they are (names,
+# templates or values): the binary reads each form and never prints them.
+set_credentials() {
   set -- assume --expand-env \
     --role-arn="$role_arn" \
+    --stored-access-key-id="$key_id" \
+    --stored-secret-access-key="$secret" \
     --session-name="$session_name" \
     --duration="$duration" \
     --audience="$PARAM_AUDIENCE" \
@@ -101,98 +103,16 @@ assume_role() {
   if is_true circleci_tags "$PARAM_CIRCLECI_TAGS"; then set -- "$@" --circleci-tags; fi
   $profile_region || set -- "$@" --no-profile-region
   if $default_region; then set -- "$@" --default-region; fi
-  exports=false
   if is_true set_aws_env_vars "$PARAM_SET_AWS_ENV_VARS"; then
-    exports=true
-    # No region: no circleci/aws-cli version exports one (each profile's
-    # own region stays in charge). Last: its value is optional and
-    # defaults to $BASH_ENV.
-    set -- "$@" --no-region-export --bash-env
+    # With circleci/aws-cli's AWS_CLI_STR_* copies (4.1.2 on). No region:
+    # no circleci/aws-cli version exports one (each profile's own region
+    # stays in charge). Only this shell can tell whether it reads
+    # $BASH_ENV. Last: --bash-env's value is optional.
+    set -- "$@" --aws-cli-exports --no-region-export
+    shell_reads_bash_env || set -- "$@" --bash-env-unread
+    set -- "$@" --bash-env
   fi
   "$aws_oidc_bin" "$@"
-  if $exports && [ -n "${BASH_ENV:-}" ]; then
-    # circleci/aws-cli (4.1.2 on) also exports these copies; some configs
-    # read them. They copy the variables just written, so no key is here.
-    # shellcheck disable=SC2016 # expanded when $BASH_ENV is read, not now
-    printf '%s\n' \
-      'export AWS_CLI_STR_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID}"' \
-      'export AWS_CLI_STR_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY}"' \
-      'export AWS_CLI_STR_SESSION_TOKEN="${AWS_SESSION_TOKEN}"' >>"$BASH_ENV"
-    if ! shell_reads_bash_env; then
-      echo "aws-oidc/setup: note: this step's shell is not bash, and /bin/sh (dash, busybox) does not read \$BASH_ENV: later steps see the exported keys only if they run in bash or source it themselves (. \"\$BASH_ENV\"). The profile \"$profile\" in ~/.aws works in every step (aws --profile, AWS_PROFILE)."
-    fi
-  fi
-}
-
-# No role ARN: the stored keys, written into the profile as circleci/aws-cli
-# writes them (and, like it, not exported: the job's environment has them).
-write_stored_keys() {
-  key_source aws_access_key_id "$key_id"
-  key_id_var=$source_var
-  key_source aws_secret_access_key "$secret"
-  secret_var=$source_var
-  if [ -z "$key_id_var" ] || [ -z "$secret_var" ]; then
-    # circleci/aws-cli then writes empty keys and goes on: a job that has
-    # credentials of its own (or runs no aws at all) still works. Writing
-    # empty keys would hide those, so only the region is written.
-    echo "aws-oidc/setup: no role_arn and no stored keys (aws_access_key_id and aws_secret_access_key are empty): no credentials written. For OIDC, set role_arn."
-    write_region_only
-    return
-  fi
-  set -- static-keys --expand-env \
-    --access-key-id-var="$key_id_var" \
-    --secret-access-key-var="$secret_var" \
-    --region="$region" --profile="$profile"
-  $profile_region || set -- "$@" --no-profile-region
-  if $default_region; then set -- "$@" --default-region; fi
-  AWS_OIDC_STORED_KEY_ID=${staged_key_id:-} AWS_OIDC_STORED_SECRET=${staged_secret:-} \
-    "$aws_oidc_bin" "$@"
-}
-
-# Sets $source_var to the variable that holds the value of key parameter $1
-# (value $2), or to nothing when that value is empty. Accepted forms:
-# $NAME or ${NAME} (v5.2+'s templates, v3's names), NAME when a variable of
-# that name is set (v4's names), and any other template or literal, expanded
-# as circleci/aws-cli v5.2+ does and handed over in a variable of our own.
-# The value itself is never printed.
-key_source() {
-  case $2 in
-    \$\{*\}) source_var=${2#??} source_var=${source_var%?} ;;
-    \$*) source_var=${2#?} ;;
-    *) source_var=$2 ;;
-  esac
-  case $source_var in
-    '' | [!A-Za-z_]* | *[!A-Za-z0-9_]*) source_var="" ;;
-  esac
-  if [ -n "$source_var" ] && [ "$source_var" = "$2" ]; then
-    # A bare word: v4's variable name when such a variable is set.
-    expand_env "\${$source_var+set}"
-    [ "$expanded" = set ] || source_var=""
-  fi
-  if [ -n "$source_var" ]; then
-    expand_env "\${$source_var}"
-    [ -n "$expanded" ] || source_var=""
-    return 0
-  fi
-  expand_env "$2"
-  [ -n "$expanded" ] || return 0
-  case $1 in
-    aws_access_key_id) staged_key_id=$expanded source_var=AWS_OIDC_STORED_KEY_ID ;;
-    *) staged_secret=$expanded source_var=AWS_OIDC_STORED_SECRET ;;
-  esac
-}
-
-# Neither role nor keys: the region alone, with the AWS CLI as
-# circleci/aws-cli does (aws-oidc writes regions only with credentials).
-write_region_only() {
-  expand_env "$region"
-  [ -n "$expanded" ] || return 0
-  if ! command -v aws >/dev/null 2>&1; then
-    echo "aws-oidc/setup: no AWS CLI to write the region $expanded with: set AWS_REGION in the job instead"
-    return 0
-  fi
-  if $default_region; then aws configure set default.region "$expanded"; fi
-  if $profile_region; then aws configure set region "$expanded" --profile="$profile"; fi
 }
 
 main

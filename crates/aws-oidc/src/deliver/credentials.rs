@@ -56,6 +56,9 @@ pub struct TargetOptions {
     /// Whether a dotenv file and stdout are offered (assumed credentials),
     /// for the error that says where credentials can go.
     pub outputs: bool,
+    /// With assumed credentials exported: also export circleci/aws-cli's
+    /// `AWS_CLI_STR_*` copies of the keys (4.1.2 on), which some configs read.
+    pub aws_cli_copies: bool,
 }
 
 /// The targets, resolved: each one named, none touched yet.
@@ -69,6 +72,7 @@ pub struct Targets {
     skip_if_valid: Option<u32>,
     region: Option<String>,
     export_region: bool,
+    aws_cli_copies: bool,
 }
 
 /// What is delivered.
@@ -87,10 +91,10 @@ pub enum Payload<'a> {
     StaticKeys {
         /// The keys.
         keys: &'a StaticKeys,
-        /// The variable the access key id came from.
-        id_var: &'a str,
-        /// The variable the secret access key came from.
-        secret_var: &'a str,
+        /// Where the access key id came from, as messages name it (`$NAME`).
+        id_from: &'a str,
+        /// Where the secret access key came from, as messages name it.
+        secret_from: &'a str,
     },
 }
 
@@ -287,6 +291,7 @@ impl Targets {
             skip_if_valid: opts.skip_if_valid,
             region: region.map(String::from),
             export_region: opts.export_region,
+            aws_cli_copies: opts.aws_cli_copies,
         })
     }
 
@@ -419,14 +424,16 @@ impl Targets {
                         "aws-oidc: credentials for {}",
                         outcome.assumed.assumed_role_arn
                     );
-                    shell::append_bash_env(path, &outcome.assumed.credentials, region, &header)?
+                    let creds = &outcome.assumed.credentials;
+                    let copies = self.aws_cli_copies;
+                    shell::append_bash_env(path, creds, region, &header, copies)?
                 }
                 Payload::StaticKeys {
                     keys,
-                    id_var,
-                    secret_var,
+                    id_from,
+                    secret_from,
                 } => {
-                    let header = format!("aws-oidc: static keys from ${id_var} and ${secret_var}");
+                    let header = format!("aws-oidc: static keys from {id_from} and {secret_from}");
                     shell::append_static_keys(path, keys, region, &header)?
                 }
             }
@@ -448,6 +455,28 @@ impl Targets {
             stdout,
             cache_problem,
         })
+    }
+
+    /// Writes the region alone into the profile's config sections (the
+    /// profile's, `[default]`, as the options say), as `aws configure set
+    /// region` would: for a setup given neither a role nor keys.  Nothing
+    /// else is touched, and nothing is recorded in the ledger: `cleanup`
+    /// takes a profile back whole (its keys too) and cannot tell this
+    /// region from one the job's own config held before, so it is left,
+    /// as circleci/aws-cli leaves it.  `None` when there is no profile or
+    /// no region to write.
+    pub fn write_region(&self) -> Result<Option<Wrote>, DeliverError> {
+        let Some((files, write)) = &self.profile else {
+            return Ok(None);
+        };
+        if write.region.is_none() || !(write.profile_region || write.default_region) {
+            return Ok(None);
+        }
+        profile::write(files, write, &ProfileContent::Region)?;
+        Ok(Some(Wrote::Profile {
+            name: write.name.as_str().to_string(),
+            refreshes: false,
+        }))
     }
 
     /// Records what was written: the variables exported, the profile and
@@ -608,8 +637,8 @@ mod tests {
         let keys = keys();
         let payload = Payload::StaticKeys {
             keys: &keys,
-            id_var: "CI_KEY_ID",
-            secret_var: "CI_SECRET",
+            id_from: "$CI_KEY_ID",
+            secret_from: "$CI_SECRET",
         };
         let done = t.deliver(payload, Some(&cache), &env).unwrap();
         let labels: Vec<String> = done.wrote.iter().map(ToString::to_string).collect();
@@ -656,8 +685,8 @@ mod tests {
         let keys = keys();
         let payload = Payload::StaticKeys {
             keys: &keys,
-            id_var: "A",
-            secret_var: "B",
+            id_from: "$A",
+            secret_from: "$B",
         };
         assert!(matches!(
             t.deliver(payload, None, &env_of(&[])),

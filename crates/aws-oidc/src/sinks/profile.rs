@@ -199,6 +199,9 @@ pub(crate) enum ProfileContent<'a> {
     /// fetch fresh credentials themselves; static keys are removed, since
     /// they would take precedence over it.
     Process(String),
+    /// The region alone (`aws configure set region`): the credentials and
+    /// any `credential_process` stay as they are.
+    Region,
 }
 
 const KEY_NAMES: [&str; 3] = [
@@ -302,6 +305,7 @@ pub(crate) fn write(
                     creds.remove(section, key);
                 }
             }
+            ProfileContent::Region => {}
         }
         let config = docs.config();
         match content {
@@ -316,6 +320,7 @@ pub(crate) fn write(
                     .set(&config_section, "credential_process", command)
                     .map_err(config_err)?;
             }
+            ProfileContent::Region => {}
         }
         if let Some(region) = &what.region {
             if what.profile_region {
@@ -440,6 +445,27 @@ mod tests {
         let c = std::fs::read_to_string(&f.credentials).unwrap();
         assert!(c.contains("ASIA2") && !c.contains("ASIA1"));
         assert_eq!(c.matches("[prod]").count(), 1);
+    }
+
+    #[test]
+    fn a_region_alone_touches_neither_keys_nor_credential_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = files(dir.path());
+        let keys = "[p]\naws_access_key_id = MINE\n";
+        std::fs::write(&f.credentials, keys).unwrap();
+        std::fs::write(&f.config, "[profile p]\ncredential_process = mine\n").unwrap();
+        let what = ProfileWrite {
+            name: ProfileName::parse("p").unwrap(),
+            region: Some("eu-west-1".into()),
+            profile_region: true,
+            default_region: true,
+        };
+        write(&f, &what, &ProfileContent::Region).unwrap();
+        assert_eq!(std::fs::read_to_string(&f.credentials).unwrap(), keys);
+        assert_eq!(
+            std::fs::read_to_string(&f.config).unwrap(),
+            "[profile p]\ncredential_process = mine\nregion = eu-west-1\n\n[default]\nregion = eu-west-1\n"
+        );
     }
 
     #[test]

@@ -127,16 +127,29 @@ pub(crate) fn check_bash_env(path: &Path) -> Result<(), FileError> {
     files::check_appendable(path)
 }
 
-/// Appends `export` lines to a `$BASH_ENV` file, in one write.
+/// circleci/aws-cli's copies of the exported keys (4.1.2 on): they copy
+/// the variables when `$BASH_ENV` is read, so no key is in them.
+const AWS_CLI_COPIES: &str = "\
+export AWS_CLI_STR_ACCESS_KEY_ID=\"${AWS_ACCESS_KEY_ID}\"
+export AWS_CLI_STR_SECRET_ACCESS_KEY=\"${AWS_SECRET_ACCESS_KEY}\"
+export AWS_CLI_STR_SESSION_TOKEN=\"${AWS_SESSION_TOKEN}\"
+";
+
+/// Appends `export` lines to a `$BASH_ENV` file, in one write; with
+/// `aws_cli_copies`, circleci/aws-cli's `AWS_CLI_STR_*` copies after them.
 pub(crate) fn append_bash_env(
     path: &Path,
     creds: &Credentials,
     region: Option<&str>,
     header: &str,
+    aws_cli_copies: bool,
 ) -> Result<(), ShellSinkError> {
     let exp = creds.expiration_rfc3339();
     let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
     text.extend(render(&credential_vars(creds, region, &exp), "export ")?);
+    if aws_cli_copies {
+        text.extend_from_slice(AWS_CLI_COPIES.as_bytes());
+    }
     files::append(path, &text)?;
     Ok(())
 }
