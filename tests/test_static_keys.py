@@ -90,3 +90,19 @@ def test_assume_with_a_bad_stored_key_names_the_parameter_and_never_the_value(aw
     assert result.returncode == 1
     assert "aws_access_key_id" in result.stderr and pasted not in result.stderr, result.stderr
     assert not (Path(job_env["HOME"]) / ".aws").exists()
+
+
+def test_assume_without_a_role_says_which_options_for_assumed_credentials_did_nothing(aws_oidc_bin, job_env):
+    """The orb passes verify, refresh and skip_if_valid whatever role_arn
+    holds: with no role, they cannot act, and the step says so instead of
+    dropping them silently."""
+    result = run_aws_oidc(aws_oidc_bin, ["assume", "--role-arn=", "--stored-access-key-id=$DEPLOY_KEY_ID",
+                                         "--stored-secret-access-key=$DEPLOY_SECRET", "--profile=p",
+                                         "--verify", "--skip-if-valid=10"], keys_env(job_env))
+    assert result.returncode == 0, result.stderr
+    assert "no role ARN was given, so --verify, --skip-if-valid (for assumed credentials) did nothing" \
+        in result.stderr, result.stderr
+    quiet = run_aws_oidc(aws_oidc_bin, ["assume", "--role-arn=", "--stored-access-key-id=$DEPLOY_KEY_ID",
+                                        "--stored-secret-access-key=$DEPLOY_SECRET", "--profile=p"],
+                         keys_env(job_env))
+    assert quiet.returncode == 0 and "did nothing" not in quiet.stderr, quiet.stderr

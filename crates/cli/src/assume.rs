@@ -133,6 +133,23 @@ fn output(spec: Option<Vec<String>>) -> Result<(bool, Option<PathBuf>)> {
 /// Runs `aws-oidc assume`.
 pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
     if let Some(fallback) = a.setup_fallback()? {
+        // Said, not silently dropped: these act on assumed credentials only.
+        let unused: Vec<&str> = [
+            (a.verify, "--verify"),
+            (a.refresh, "--refresh"),
+            (a.skip_if_valid.is_some(), "--skip-if-valid"),
+            (a.output.is_some(), "--output"),
+            (a.trust_policy.is_some(), "--trust-policy"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect();
+        if !unused.is_empty() {
+            say!(
+                "aws-oidc: note: no role ARN was given, so {} (for assumed credentials) did nothing",
+                unused.join(", ")
+            );
+        }
         return setup_fallback::run(fallback);
     }
     let env = &process_env;
