@@ -10,7 +10,6 @@ ECR Public: the SigV4-verifying fixture in `support/ecr_public.py`.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import os
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 
 from support.accounts import ACCOUNT_ID, ROLE
 from support.ecr_public import EcrPublic
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackServer, StandInHandler
 from support.steps import assert_no_secrets, measured, run_aws_oidc
 
 REGION = "us-east-1"
@@ -43,36 +42,23 @@ class FakeEcr(LoopbackServer):
         self.token = f"AWS:{FAKE_PASSWORD}"
         fixture = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.request_body()
                 fixture.calls += 1
-                data = json.dumps({"authorizationData": [{
+                self.send_json(200, {"authorizationData": [{
                     "authorizationToken": base64.b64encode(fixture.token.encode()).decode(),
                     "expiresAt": time.time() + 12 * 3600,
                     "proxyEndpoint": fixture.proxy_endpoint,
-                }]}).encode()  # fmt: skip
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
+                }]}, "application/x-amz-json-1.1")  # fmt: skip
 
         super().__init__(Handler)
 
 
 @pytest.fixture
 def fake_ecr():
-    fixture = FakeEcr()
-    try:
+    with FakeEcr() as fixture:
         yield fixture
-    finally:
-        fixture.stop()
 
 
 @pytest.fixture
