@@ -20,16 +20,10 @@ from pathlib import Path
 import pytest
 
 from support.accounts import ACCOUNT_ID, ROLE
-from support.ecr_public import EcrPublic
+from support.ecr import HOST, MOTO_PASSWORD, PUBLIC_PASSWORD, REGION, SECRET
 from support.loopback import LoopbackServer, StandInHandler
-from support.steps import assert_no_secrets, measured, run_aws_oidc
+from support.steps import assert_no_secrets, measured, run_aws_oidc, with_tool
 
-REGION = "us-east-1"
-HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
-#: What moto's token decodes to: user AWS, this password.
-MOTO_PASSWORD = f"{ACCOUNT_ID}-auth-token"
-KEY_ID, SECRET = "AKIAECRTESTKEY000001", "ecr-test-secret-key/0000000000000000000"
-PUBLIC_PASSWORD = "public-ecr-password-for-tests"
 FAKE_PASSWORD = "fake-ecr-password-for-tests"
 
 
@@ -59,29 +53,6 @@ class FakeEcr(LoopbackServer):
 def fake_ecr():
     with FakeEcr() as fixture:
         yield fixture
-
-
-@pytest.fixture
-def ecr_public():
-    fixture = EcrPublic({KEY_ID: (SECRET, None)}, PUBLIC_PASSWORD)
-    try:
-        yield fixture
-    finally:
-        fixture.stop()
-
-
-@pytest.fixture
-def ecr_env(job_env, moto_server, tmp_path) -> dict[str, str]:
-    """A job after setup: keys in the environment, ECR at moto, a private Docker config and cache."""
-    return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_ECR": moto_server,
-        "DOCKER_CONFIG": str(tmp_path / "docker"),
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
-    }
 
 
 @pytest.fixture
@@ -195,12 +166,9 @@ def test_a_host_that_is_not_a_host_is_refused_by_name_before_any_call(aws_oidc_b
 # --- 3. docker login never sees a host as an option -----------------------------------
 
 def test_docker_login_gets_the_host_after_a_double_dash(aws_oidc_bin, ecr_env, tmp_path):
-    bin_dir = tmp_path / "fake-docker"
-    bin_dir.mkdir()
     log = tmp_path / "docker.log"
-    (bin_dir / "docker").write_text(f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >>'{log}'; done\ncat >/dev/null\n")
-    (bin_dir / "docker").chmod(0o755)
-    env = {**ecr_env, "PATH": f"{bin_dir}:{ecr_env['PATH']}"}
+    env = with_tool(ecr_env, tmp_path / "fake-docker", "docker",
+                    f"for a in \"$@\"; do printf '%s\\n' \"$a\" >>'{log}'; done\ncat >/dev/null\n")
     result = ecr_login(aws_oidc_bin, env, "--docker-login", "registry.example.com:5000=" + ACCOUNT_ID)
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == ["login", "--username", "AWS", "--password-stdin", "--",
