@@ -15,7 +15,10 @@ import pytest
 
 from support.accounts import (ACCOUNT_ID, ORG_ID, PROVIDER, REPO, ROLE, SECOND_ROLE, VENV_BIN, TokenFactory,
                               chain_trust, private_pem, trust)
+from support import ecr
+from support.ecr_public import EcrPublic
 from support.servers import running_moto, running_strict_sts
+from support.steps import with_stored_keys
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +96,17 @@ def aws(strict_sts, tokens):
 
     configure()
     return configure
+
+
+@pytest.fixture
+def ecr_env(job_env, moto_server, tmp_path) -> dict[str, str]:
+    """A job after setup: keys in the environment, ECR at moto, a private Docker config and cache."""
+    env = with_stored_keys(job_env, tmp_path, ecr.KEY_ID, ecr.SECRET, ecr.REGION, endpoints={"ECR": moto_server})
+    return {**env, "DOCKER_CONFIG": str(tmp_path / "docker")}
+
+
+@pytest.fixture
+def ecr_public():
+    """The ECR Public stand-in, which knows the job's stored keys."""
+    with EcrPublic({ecr.KEY_ID: (ecr.SECRET, None)}, ecr.PUBLIC_PASSWORD) as fixture:
+        yield fixture

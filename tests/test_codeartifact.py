@@ -17,7 +17,7 @@ import pytest
 
 from support.codeartifact import CodeArtifact
 from support.package_registries import pypiserver, tool, verdaccio, wheel
-from support.steps import assert_no_secrets, run_aws_oidc
+from support.steps import assert_no_secrets, run_aws_oidc, with_stored_keys
 
 REGION = "eu-west-1"
 OWNER = "123456789012"
@@ -46,12 +46,7 @@ def stand_in(token: str, endpoints: dict) -> CodeArtifact:
 @pytest.fixture
 def env(job_env, tmp_path):
     return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_SESSION_TOKEN": SESSION,
-        "AWS_REGION": REGION,
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
+        **with_stored_keys(job_env, tmp_path, KEY_ID, SECRET, REGION, SESSION),
         "npm_config_cache": str(tmp_path / "npm-cache"),
         "npm_config_update_notifier": "false",
         "PIP_NO_CACHE_DIR": "1",

@@ -18,44 +18,13 @@ import stat
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from support.accounts import ACCOUNT_ID, ROLE
-from support.ecr_public import EcrPublic
+from support.ecr import HOST, KEY_ID, MOTO_PASSWORD, PUBLIC_PASSWORD, REGION, SECRET
 from support.registry import anonymous_status, make_oci_image, running_registry, skopeo
 from support.servers import running_moto
-from support.steps import assert_no_secrets, run_aws_oidc
+from support.steps import assert_no_secrets, run_aws_oidc, with_tool
 
-REGION = "us-east-1"
 OTHER_ACCOUNT = "210987654321"
-HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
-#: What moto's token decodes to: user AWS, this password.
-MOTO_PASSWORD = f"{ACCOUNT_ID}-auth-token"
-KEY_ID, SECRET = "AKIAECRTESTKEY000001", "ecr-test-secret-key/0000000000000000000"
-PUBLIC_PASSWORD = "public-ecr-password-for-tests"
-
-
-@pytest.fixture
-def ecr_env(job_env, moto_server, tmp_path) -> dict[str, str]:
-    """A job after setup: keys in the environment, ECR at moto, a private Docker config and cache."""
-    return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_ECR": moto_server,
-        "DOCKER_CONFIG": str(tmp_path / "docker"),
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
-    }
-
-
-@pytest.fixture
-def ecr_public():
-    fixture = EcrPublic({KEY_ID: (SECRET, None)}, PUBLIC_PASSWORD)
-    try:
-        yield fixture
-    finally:
-        fixture.stop()
 
 
 def docker_config(env: dict) -> dict:
@@ -202,12 +171,9 @@ def test_a_refreshing_profile_supplies_the_credentials(aws_oidc_bin, job_env, mo
 
 
 def test_docker_login_gets_the_password_on_stdin_only(aws_oidc_bin, ecr_env, tmp_path):
-    bin_dir = tmp_path / "fake-docker"
-    bin_dir.mkdir()
     log = tmp_path / "docker.log"
-    (bin_dir / "docker").write_text(f"#!/bin/sh\nprintf 'args: %s\\n' \"$*\" >>'{log}'\nprintf 'stdin: ' >>'{log}'\ncat >>'{log}'\necho >>'{log}'\n")
-    (bin_dir / "docker").chmod(0o755)
-    env = {**ecr_env, "PATH": f"{bin_dir}:{ecr_env['PATH']}"}
+    env = with_tool(ecr_env, tmp_path / "fake-docker", "docker",
+                    f"printf 'args: %s\\n' \"$*\" >>'{log}'\nprintf 'stdin: ' >>'{log}'\ncat >>'{log}'\necho >>'{log}'\n")
     result = ecr_login(aws_oidc_bin, env, "--docker-login", ACCOUNT_ID)
     assert result.returncode == 0, result.stderr
     lines = log.read_text().splitlines()

@@ -36,7 +36,7 @@ import yaml
 
 from support import eks_api
 from support.accounts import ACCOUNT_ID, ROLE, VENV_BIN
-from support.steps import assert_no_secrets, run_aws_oidc
+from support.steps import assert_no_secrets, run_aws_oidc, with_stored_keys
 
 REGION = "eu-west-1"
 CLUSTER = "demo"
@@ -73,16 +73,7 @@ def api(cluster):
 @pytest.fixture
 def eks_env(job_env, moto, tmp_path):
     """A job step after aws-oidc/setup exported keys, with EKS and STS on moto."""
-    return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_SESSION_TOKEN": SESSION_TOKEN,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_EKS": moto,
-        "AWS_ENDPOINT_URL_STS": moto,
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    return with_stored_keys(job_env, tmp_path, KEY_ID, SECRET, REGION, SESSION_TOKEN, {"EKS": moto, "STS": moto})
 
 
 def kubectl(env: dict[str, str], *args: str):

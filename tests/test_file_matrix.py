@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
-import json
 import os
 import stat
 import sys
@@ -37,7 +35,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support.accounts import ACCOUNT_ID, ROLE  # noqa: E402
-from support.loopback import LoopbackServer  # noqa: E402
+from support.loopback import LoopbackServer, StandInHandler  # noqa: E402
 from support.steps import Measured, assert_no_secrets, measured  # noqa: E402
 
 REGION = "us-east-1"
@@ -183,11 +181,9 @@ class FakeAws(LoopbackServer):
         self.calls = 0
         fixture = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def answer(self):
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.request_body()
                 fixture.calls += 1
                 path = self.path.split("?")[0]
                 if "GetAuthorizationToken" in (self.headers.get("X-Amz-Target") or ""):
@@ -206,28 +202,17 @@ class FakeAws(LoopbackServer):
                     body = {"repositoryEndpoint": f"{fixture.url}/{fmt}/store/"}
                 else:
                     body = {}
-                data = json.dumps(body).encode()
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(200 if body else 404, body)
 
             do_GET = do_POST = answer  # noqa: N815
-
-            def log_message(self, *args):
-                pass
 
         super().__init__(Handler)
 
 
 @pytest.fixture
 def fake_aws():
-    fixture = FakeAws()
-    try:
+    with FakeAws() as fixture:
         yield fixture
-    finally:
-        fixture.stop()
 
 
 # --- one driver per file -------------------------------------------------------------------

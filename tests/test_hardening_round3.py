@@ -10,7 +10,6 @@ ECR Public: the SigV4-verifying fixture in `support/ecr_public.py`.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import os
 import subprocess
@@ -21,16 +20,10 @@ from pathlib import Path
 import pytest
 
 from support.accounts import ACCOUNT_ID, ROLE
-from support.ecr_public import EcrPublic
-from support.loopback import LoopbackServer
-from support.steps import assert_no_secrets, measured, run_aws_oidc
+from support.ecr import HOST, MOTO_PASSWORD, PUBLIC_PASSWORD, REGION, SECRET
+from support.loopback import LoopbackServer, StandInHandler
+from support.steps import assert_no_secrets, measured, run_aws_oidc, with_tool
 
-REGION = "us-east-1"
-HOST = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
-#: What moto's token decodes to: user AWS, this password.
-MOTO_PASSWORD = f"{ACCOUNT_ID}-auth-token"
-KEY_ID, SECRET = "AKIAECRTESTKEY000001", "ecr-test-secret-key/0000000000000000000"
-PUBLIC_PASSWORD = "public-ecr-password-for-tests"
 FAKE_PASSWORD = "fake-ecr-password-for-tests"
 
 
@@ -43,59 +36,23 @@ class FakeEcr(LoopbackServer):
         self.token = f"AWS:{FAKE_PASSWORD}"
         fixture = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.request_body()
                 fixture.calls += 1
-                data = json.dumps({"authorizationData": [{
+                self.send_json(200, {"authorizationData": [{
                     "authorizationToken": base64.b64encode(fixture.token.encode()).decode(),
                     "expiresAt": time.time() + 12 * 3600,
                     "proxyEndpoint": fixture.proxy_endpoint,
-                }]}).encode()  # fmt: skip
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
+                }]}, "application/x-amz-json-1.1")  # fmt: skip
 
         super().__init__(Handler)
 
 
 @pytest.fixture
 def fake_ecr():
-    fixture = FakeEcr()
-    try:
+    with FakeEcr() as fixture:
         yield fixture
-    finally:
-        fixture.stop()
-
-
-@pytest.fixture
-def ecr_public():
-    fixture = EcrPublic({KEY_ID: (SECRET, None)}, PUBLIC_PASSWORD)
-    try:
-        yield fixture
-    finally:
-        fixture.stop()
-
-
-@pytest.fixture
-def ecr_env(job_env, moto_server, tmp_path) -> dict[str, str]:
-    """A job after setup: keys in the environment, ECR at moto, a private Docker config and cache."""
-    return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_ECR": moto_server,
-        "DOCKER_CONFIG": str(tmp_path / "docker"),
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
-    }
 
 
 @pytest.fixture
@@ -209,12 +166,9 @@ def test_a_host_that_is_not_a_host_is_refused_by_name_before_any_call(aws_oidc_b
 # --- 3. docker login never sees a host as an option -----------------------------------
 
 def test_docker_login_gets_the_host_after_a_double_dash(aws_oidc_bin, ecr_env, tmp_path):
-    bin_dir = tmp_path / "fake-docker"
-    bin_dir.mkdir()
     log = tmp_path / "docker.log"
-    (bin_dir / "docker").write_text(f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >>'{log}'; done\ncat >/dev/null\n")
-    (bin_dir / "docker").chmod(0o755)
-    env = {**ecr_env, "PATH": f"{bin_dir}:{ecr_env['PATH']}"}
+    env = with_tool(ecr_env, tmp_path / "fake-docker", "docker",
+                    f"for a in \"$@\"; do printf '%s\\n' \"$a\" >>'{log}'; done\ncat >/dev/null\n")
     result = ecr_login(aws_oidc_bin, env, "--docker-login", "registry.example.com:5000=" + ACCOUNT_ID)
     assert result.returncode == 0, result.stderr
     assert log.read_text().splitlines() == ["login", "--username", "AWS", "--password-stdin", "--",

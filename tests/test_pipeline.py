@@ -12,7 +12,6 @@ registry): docs/releasing.md says what it needs.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import os
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackServer, StandInHandler
 from support.steps import ALL_TARGETS, ARCHIVE_FORMATS, archive_name
 
 REPO = Path(__file__).resolve().parent.parent
@@ -567,20 +566,14 @@ class FakeGitHub(LoopbackServer):
         self.fail_upload: str | None = None
         github = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def answer(self, status: int, body=None, raw: bytes | None = None):
-                data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_body(status, raw if raw is not None else b"" if body is None else json.dumps(body).encode())
 
             def handle_any(self):
                 url = urllib.parse.urlsplit(self.path)
                 github.calls.append(f"{self.command} {url.path}")
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.request_body()
                 if url.path.startswith(f"/{slug}/releases/download/"):
                     tag, name = url.path.rsplit("/", 2)[-2:]
                     asset = github.asset(github.published(tag), name)
@@ -591,9 +584,6 @@ class FakeGitHub(LoopbackServer):
                 self.answer(status, reply)
 
             do_GET = do_POST = do_PATCH = do_DELETE = handle_any  # noqa: N815
-
-            def log_message(self, *args):
-                pass
 
         super().__init__(Handler)
         self.slug = slug
@@ -686,9 +676,8 @@ def release_files(directory: Path, seed: str) -> dict[str, bytes]:
 @pytest.fixture
 def github():
     _, slug = release_version_and_slug()
-    server = FakeGitHub(slug, GITHUB_TOKEN)
-    yield server
-    server.stop()
+    with FakeGitHub(slug, GITHUB_TOKEN) as server:
+        yield server
 
 
 def github_release(github: FakeGitHub, release: Path) -> subprocess.CompletedProcess:

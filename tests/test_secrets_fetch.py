@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from support.servers import running_moto
-from support.steps import assert_no_secrets, run_aws_oidc
+from support.steps import assert_no_secrets, run_aws_oidc, with_stored_keys
 
 REGION = "eu-west-1"
 KEY_ID = "AKIASECRETSTEST00001"
@@ -38,16 +38,8 @@ def names():
 
 @pytest.fixture
 def env(job_env, moto_server, tmp_path):
-    return {
-        **job_env,
-        "AWS_ACCESS_KEY_ID": KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_server,
-        "AWS_ENDPOINT_URL_SSM": moto_server,
-        "AWS_ENDPOINT_URL_STS": moto_server,
-        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    return with_stored_keys(job_env, tmp_path, KEY_ID, SECRET_KEY, REGION,
+                            endpoints={"SECRETS_MANAGER": moto_server, "SSM": moto_server, "STS": moto_server})
 
 
 def exported(env: dict[str, str]) -> dict[str, str]:
@@ -216,9 +208,8 @@ def test_access_denied_is_explained_and_a_role_without_batch_reads_one_by_one(aw
         sm = client("secretsmanager", url)
         sm.create_secret(Name="one", SecretString="one-value")
         sm.create_secret(Name="two", SecretString="two-value")
-        env = {**job_env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-               "AWS_REGION": REGION, "AWS_ENDPOINT_URL_SECRETS_MANAGER": url, "AWS_ENDPOINT_URL_SSM": url,
-               "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache")}  # fmt: skip
+        env = with_stored_keys(job_env, tmp_path, key["AccessKeyId"], key["SecretAccessKey"], REGION,
+                               endpoints={"SECRETS_MANAGER": url, "SSM": url})
         both = run_aws_oidc(aws_oidc_bin, ["secrets", "ONE=one", "TWO=two"], env)
         assert both.returncode == 0, both.stderr
         seen = exported(env)

@@ -28,6 +28,9 @@ from support.steps import run_aws
 
 OUR_ORB = "aws-oidc/aws-oidc@0.1"
 
+#: An image's PATH with what installing aws-oidc needs, and no AWS CLI.
+NO_AWS_CLI = ("curl", "tar", "zstd", "sha256sum", "awk", "mktemp", "mkdir", "chmod", "mv", "rm", "ln", "env", "uname")
+
 #: Clearly fake stored keys, in variables a project's settings would hold.
 STATIC_KEY_ID = "AKIAORBSTATICTEST001"
 STATIC_SECRET = "orbStaticTest/Secret+Key0000000000000001"
@@ -48,6 +51,25 @@ def ours(text: str) -> str:
         text = text.replace(f"circleci/aws-cli@{version}", OUR_ORB)
     assert OUR_ORB in text
     return text
+
+
+def example(orb: str, steps: str, job: str = "aws-cli-example", context: str | None = "aws") -> str:
+    """A config in the shape of circleci/aws-cli's examples: `job` on the
+    orb's default executor, with `steps` (as indented in a job), and
+    workflow `aws-cli` running it (in `context`)."""
+    run_it = f"      - {job}:\n          context: {context}\n" if context else f"      - {job}\n"
+    return f"""
+version: 2.1
+orbs:
+  aws-cli: {orb}
+jobs:
+  {job}:
+    executor: aws-cli/default
+    steps:
+{steps}workflows:
+  aws-cli:
+    jobs:
+{run_it}"""
 
 
 def give_stored_keys(ci, key_var="AWS_ACCESS_KEY_ID", secret_var="AWS_SECRET_ACCESS_KEY") -> None:
@@ -83,20 +105,22 @@ def assert_cli_install(ci, result) -> None:
         assert ci.aws_cli_site.downloads() == []
 
 
+def run_official_example(ci, text: str, tmp_path):
+    """Runs an official example with only its orbs line changed: it passes,
+    and setup installed the AWS CLI only where the image had none."""
+    result = ci.run(valid_config(ours(text), tmp_path))
+    assert_ok(result)
+    assert_cli_install(ci, result)
+    return result
+
+
 # -- the official orb's own examples -------------------------------------------------
 # Each example of circleci/aws-cli's src/examples at the version named, its
 # jobs and parameters as there (written out here, not copied), with only
 # the orbs line changed.
 
 WEB_IDENTITY = {
-    "v3.1.4": """
-version: 2.1
-orbs:
-  aws-cli: circleci/aws-cli@3.1
-jobs:
-  aws-cli-example:
-    executor: aws-cli/default
-    steps:
+    "v3.1.4": example("circleci/aws-cli@3.1", """\
       - checkout
       - aws-cli/setup:
           profile-name: WEB IDENTITY PROFILE
@@ -106,12 +130,7 @@ jobs:
       - run:
           name: whoami
           command: aws sts get-caller-identity --profile "WEB IDENTITY PROFILE" --query Arn --output text
-workflows:
-  aws-cli:
-    jobs:
-      - aws-cli-example:
-          context: aws
-""",
+"""),
 }
 WEB_IDENTITY["v4.2.3"] = (WEB_IDENTITY["v3.1.4"].replace("@3.1", "@4.0").replace("profile-name", "profile_name")
                           .replace("role-arn", "role_arn").replace("role-session-name", "role_session_name"))
@@ -123,9 +142,7 @@ def test_official_example_install_aws_cli_with_web_identity(ci, image, version, 
     ci.give_token()
     ci.env["CIRCLE_JOB"] = "aws-cli-example"
     del ci.env["AWS_PAGER"]  # the job sets none: the official orb exports AWS_PAGER=""
-    result = ci.run(valid_config(ours(WEB_IDENTITY[version]), tmp_path))
-    assert_ok(result)
-    assert_cli_install(ci, result)
+    result = run_official_example(ci, WEB_IDENTITY[version], tmp_path)
     arn = assumed("WEB-IDENTITY-ROLE", "example-session")
     assert result.step("whoami").stdout.strip() == arn
     # The files the official orb writes: keys and token in the credentials
@@ -145,14 +162,7 @@ def test_official_example_install_aws_cli_with_web_identity(ci, image, version, 
 
 
 INSTALL_AWS_CLI = {
-    "v3.1.4": """
-version: 2.1
-orbs:
-  aws-cli: circleci/aws-cli@3.1
-jobs:
-  aws-cli-example:
-    executor: aws-cli/default
-    steps:
+    "v3.1.4": example("circleci/aws-cli@3.1", """\
       - checkout
       - aws-cli/setup:
           profile-name: example
@@ -160,12 +170,7 @@ jobs:
       - run:
           name: whoami
           command: aws sts get-caller-identity --profile example --query Account --output text
-workflows:
-  aws-cli:
-    jobs:
-      - aws-cli-example:
-          context: aws
-""",
+"""),
 }
 INSTALL_AWS_CLI["v4.2.3"] = INSTALL_AWS_CLI["v3.1.4"].replace("@3.1", "@4.0").replace("profile-name", "profile_name")
 INSTALL_AWS_CLI["v5.4.1"] = INSTALL_AWS_CLI["v4.2.3"].replace("@4.0", "@5.1")
@@ -174,9 +179,7 @@ INSTALL_AWS_CLI["v5.4.1"] = INSTALL_AWS_CLI["v4.2.3"].replace("@4.0", "@5.1")
 @pytest.mark.parametrize("version", INSTALL_AWS_CLI, ids=INSTALL_AWS_CLI.keys())
 def test_official_example_install_aws_cli_with_a_contexts_stored_keys(ci, image, version, tmp_path):
     give_stored_keys(ci)
-    result = ci.run(valid_config(ours(INSTALL_AWS_CLI[version]), tmp_path))
-    assert_ok(result)
-    assert_cli_install(ci, result)
+    result = run_official_example(ci, INSTALL_AWS_CLI[version], tmp_path)
     assert result.step("whoami").stdout.strip() == ACCOUNT
     assert ci.credentials()["example"] == {"aws_access_key_id": STATIC_KEY_ID,
                                            "aws_secret_access_key": STATIC_SECRET}
@@ -187,14 +190,7 @@ def test_official_example_install_aws_cli_with_a_contexts_stored_keys(ci, image,
 
 
 CONFIGURE_ROLE_ARN = {
-    "v3.1.4": """
-version: 2.1
-orbs:
-  aws-cli: circleci/aws-cli@3.1
-jobs:
-  configure-role-arn:
-    executor: aws-cli/default
-    steps:
+    "v3.1.4": example("circleci/aws-cli@3.1", job="configure-role-arn", context=None, steps="""\
       - checkout
       - aws-cli/setup:
           profile-name: default
@@ -206,11 +202,7 @@ jobs:
       - run:
           name: whoami
           command: aws sts get-caller-identity --profile new-profile --query Arn --output text
-workflows:
-  aws-cli:
-    jobs:
-      - configure-role-arn
-""",
+"""),
 }
 CONFIGURE_ROLE_ARN["v4.2.3"] = (
     CONFIGURE_ROLE_ARN["v3.1.4"].replace("@3.1", "@4.0").replace("configure-role-arn", "configure_role_arn")
@@ -222,9 +214,7 @@ CONFIGURE_ROLE_ARN["v5.4.1"] = CONFIGURE_ROLE_ARN["v4.2.3"].replace("@4.0", "@5.
 @pytest.mark.parametrize("version", CONFIGURE_ROLE_ARN, ids=CONFIGURE_ROLE_ARN.keys())
 def test_official_example_configure_role_arn(ci, image, version, tmp_path):
     give_stored_keys(ci)
-    result = ci.run(valid_config(ours(CONFIGURE_ROLE_ARN[version]), tmp_path))
-    assert_ok(result)
-    assert_cli_install(ci, result)
+    result = run_official_example(ci, CONFIGURE_ROLE_ARN[version], tmp_path)
     # The AWS CLI assumes the role itself, with the default profile's keys.
     assert result.step("whoami").stdout.strip().startswith(
         "arn:aws:sts::123456789012:assumed-role/example-role/")
@@ -268,14 +258,7 @@ def test_assume_role_with_web_identity_without_env_vars_writes_the_profiles_keys
 # The job of CircleCI's walkthrough of OIDC tokens with AWS, in aws-cli@4/@5
 # spelling: setup with a role ARN only (no region anywhere), the region set
 # for later steps through $BASH_ENV, then the AWS CLI.
-TUTORIAL = f"""
-version: 2.1
-orbs:
-  aws-cli: circleci/aws-cli@5.1
-jobs:
-  aws-cli-example:
-    executor: aws-cli/default
-    steps:
+TUTORIAL = example("circleci/aws-cli@5.1", f"""\
       - checkout
       - aws-cli/setup:
           role_arn: "arn:aws:iam::{ACCOUNT}:role/OIDC-ROLE"
@@ -288,12 +271,7 @@ jobs:
       - run:
           name: Who am I
           command: aws sts get-caller-identity
-workflows:
-  aws-cli:
-    jobs:
-      - aws-cli-example:
-          context: aws
-"""
+""")
 
 
 @pytest.fixture
@@ -516,8 +494,7 @@ def test_a_pager_the_job_chose_is_kept(ci):
 
 def test_disable_aws_install_installs_no_aws_cli_and_exports_no_pager(ci, aws_cli_site, signing_key):
     ci.orb_defaults.update(aws_cli_download_url=aws_cli_site.url, aws_cli_signing_key=signing_key.public_key)
-    ci.tools_only("curl", "tar", "zstd", "sha256sum", "awk", "mktemp", "mkdir", "chmod", "mv", "rm", "ln", "env",
-                  "uname")
+    ci.tools_only(*NO_AWS_CLI)
     ci.give_token()
     result = ci.run(config({"aws-oidc/setup": {"role_arn": role("no-cli"), "disable_aws_install": True}}))
     assert_ok(result)
@@ -579,8 +556,7 @@ def test_with_neither_role_nor_keys_the_region_is_written_without_any_aws_cli(ci
         ci.env.pop(name, None)
     ci.env["AWS_ROLE_ARN"] = role("a-contexts-not-a-parameter")  # never assumed: role_arn is ""
     ci.give_token()
-    ci.tools_only("curl", "tar", "zstd", "sha256sum", "awk", "mktemp", "mkdir", "chmod", "mv", "rm", "ln", "env",
-                  "uname")
+    ci.tools_only(*NO_AWS_CLI)
     result = ci.run(config({"aws-oidc/setup": {
         "disable_aws_install": True, "profile_name": "region only", "region": "ap-south-1",
         "configure_profile_region": profile_region}}))

@@ -32,6 +32,11 @@ def setup_step(**params) -> dict:
     return {"aws-oidc/setup": params}
 
 
+def profile_only(role_name: str, profile: str, **params) -> dict:
+    """A setup step that writes `profile` with role `role_name`'s keys and exports none."""
+    return setup_step(role_arn=role(role_name), profile_name=profile, set_aws_env_vars=False, **params)
+
+
 @pytest.mark.parametrize("shell", SHELLS.values(), ids=SHELLS.keys())
 def test_setup_exports_keys_for_later_steps_and_writes_the_default_profile(ci, shell):
     ci.give_token()
@@ -70,7 +75,7 @@ def test_set_aws_env_vars_false_writes_only_the_profile(ci):
     ci.give_token()
     result = ci.run(
         config(
-            setup_step(role_arn=role("profile-only"), profile_name="ci", set_aws_env_vars=False),
+            profile_only("profile-only", "ci"),
             caller_arn("ci"),
             run("no keys in the environment", "aws sts get-caller-identity", when="always"),
         )
@@ -88,8 +93,8 @@ def test_two_profiles_in_one_job(ci):
     ci.give_token()
     result = ci.run(
         config(
-            setup_step(role_arn=role("staging-read"), profile_name="staging", set_aws_env_vars=False),
-            setup_step(role_arn=role("prod-deploy"), profile_name="production", set_aws_env_vars=False),
+            profile_only("staging-read", "staging"),
+            profile_only("prod-deploy", "production"),
             caller_arn("staging"),
             caller_arn("production"),
         )
@@ -145,8 +150,8 @@ def test_a_second_setup_uses_the_installed_binary(ci):
     ci.give_token()
     result = ci.run(
         config(
-            setup_step(role_arn=role("first"), profile_name="first", set_aws_env_vars=False),
-            setup_step(role_arn=role("second"), profile_name="second", set_aws_env_vars=False),
+            profile_only("first", "first"),
+            profile_only("second", "second"),
             caller_arn("second"),
         )
     )
@@ -471,7 +476,7 @@ def test_refresh_writes_a_profile_that_refreshes_itself(ci):
     ci.give_token()
     result = ci.run(
         config(
-            setup_step(role_arn=role("long-job"), profile_name="deploy", set_aws_env_vars=False, refresh=True),
+            profile_only("long-job", "deploy", refresh=True),
             caller_arn("deploy"),
         )
     )

@@ -24,29 +24,27 @@ from support.steps import archive_name
 from support.orb_configs import config
 BASH = ["/bin/bash", "-eo", "pipefail"]
 
+#: What both executors' PATHs have, each with its checksum tool (macOS: shasum, Git Bash: sha256sum).
+TOOLS = ("curl", "tar", "gzip", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln")
+
+
+def macos(machine: str, target: str) -> dict:
+    """A macOS executor on `machine` (arm64: Apple silicon), whose build is `target`."""
+    return {"uname": f"Darwin {machine}", "bash": ("darwin23", machine), "target": target, "exe": "aws-oidc",
+            "tools": ("shasum", *TOOLS)}
+
+
 #: What each executor answers to `uname -sm`, what its bash has in $OSTYPE
 #: and $HOSTTYPE, and what its PATH has.
 PLATFORMS = {
-    "macos-arm64": {
-        "uname": "Darwin arm64",
-        "bash": ("darwin23", "arm64"),
-        "target": "aarch64-apple-darwin",
-        "exe": "aws-oidc",
-        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
-    },
-    "macos-x86_64": {
-        "uname": "Darwin x86_64",
-        "bash": ("darwin23", "x86_64"),
-        "target": "x86_64-apple-darwin",
-        "exe": "aws-oidc",
-        "tools": ("curl", "tar", "gzip", "shasum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
-    },
+    "macos-arm64": macos("arm64", "aarch64-apple-darwin"),
+    "macos-x86_64": macos("x86_64", "x86_64-apple-darwin"),
     "windows-git-bash": {
         "uname": "MINGW64_NT-10.0-20348 x86_64",
         "bash": ("msys", "x86_64"),
         "target": "x86_64-pc-windows-gnu",
         "exe": "aws-oidc.exe",
-        "tools": ("curl", "tar", "gzip", "sha256sum", "awk", "mktemp", "chmod", "mv", "rm", "mkdir", "cat", "env", "ln"),
+        "tools": ("sha256sum", *TOOLS),
     },
 }
 

@@ -9,6 +9,7 @@ hold fixtures only.
 - `loopback`: HTTP(S) servers on 127.0.0.1 (TLS front, forward proxy, issuer);
 - `steps`: running the release binary and the AWS CLI as a CircleCI step does;
 - `registry`, `ecr_public`: a real registry, and an ECR Public look-alike;
+- `ecr`: the ECR the `ecr-login` tests log in to (hosts, passwords, keys);
 - `eks_api`: a Kubernetes API stand-in that authenticates tokens as EKS does;
 - `orb_runner`, `orb_configs`, `orb_schema`, `orb_ci`: running packed orb
   configs as CircleCI would, the configs the tests write, CircleCI's schema,

@@ -15,12 +15,10 @@ each format is the URL of that registry the test registered.  Keys in
 
 from __future__ import annotations
 
-import http.server
-import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackServer, StandInHandler
 from support.signed_requests import Refused, check_signed
 
 
@@ -40,25 +38,14 @@ class CodeArtifact(LoopbackServer):
         self.refused: list[str] = []
         fixture = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def answer(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = fixture.answer(self, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                if status >= 400:
-                    self.send_header("x-amzn-ErrorType", answer["__type"])
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                status, answer = fixture.answer(self, self.request_body())
+                # An error names its type in a header too, as REST-JSON services do.
+                error_type = {"x-amzn-ErrorType": answer["__type"]} if status >= 400 else None
+                self.send_json(status, answer, headers=error_type)
 
             do_GET = do_POST = answer  # noqa: N815
-
-            def log_message(self, *args):
-                pass
 
         super().__init__(Handler)
 

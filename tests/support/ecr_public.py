@@ -14,11 +14,9 @@ is logged.
 from __future__ import annotations
 
 import base64
-import http.server
-import json
 import time
 
-from support.loopback import LoopbackServer
+from support.loopback import LoopbackServer, StandInHandler
 from support.signed_requests import Refused, check_signed
 
 TARGET = "SpencerFrontendService.GetAuthorizationToken"
@@ -36,22 +34,11 @@ class EcrPublic(LoopbackServer):
         self.refused: list[str] = []
         fixture = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = fixture.answer(self, body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-RequestId", "00000000-0000-4000-8000-000000000000")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
+                status, answer = fixture.answer(self, self.request_body())
+                self.send_json(status, answer, "application/x-amz-json-1.1",
+                               {"x-amzn-RequestId": "00000000-0000-4000-8000-000000000000"})  # fmt: skip
 
         super().__init__(Handler)
 

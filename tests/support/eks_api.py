@@ -35,8 +35,6 @@ import base64
 import datetime
 import hashlib
 import hmac
-import http.server
-import json
 import re
 import urllib.parse
 import urllib.request
@@ -48,7 +46,7 @@ from typing import Callable, Iterator
 from strict_sts import sigv4
 
 from .certs import make_chain
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, StandInHandler
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -200,9 +198,7 @@ class KubeApi:
         self.ca = chain.root
         api = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def do_GET(self):  # noqa: N802
                 auth = self.headers.get("Authorization", "")
                 token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
@@ -210,24 +206,13 @@ class KubeApi:
                     user = api.authenticate(token)
                 except Refused as why:
                     api.refused.append(str(why))
-                    return self.answer(401, _status(401, "Unauthorized"))
+                    return self.send_json(401, _status(401, "Unauthorized"))
                 digest = hashlib.sha256(token.encode()).hexdigest()[:16]
                 api.seen.append({"user": user, "path": self.path, "token_digest": digest})
                 doc = _document(self.path)
                 if doc is None:
-                    return self.answer(404, _status(404, "NotFound"))
-                return self.answer(200, doc)
-
-            def answer(self, status: int, doc: dict) -> None:
-                body = json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
+                    return self.send_json(404, _status(404, "NotFound"))
+                return self.send_json(200, doc)
 
         self.server = LoopbackServer(Handler, tls=(chain.server_chain, chain.server_key))
         self.url = self.server.url

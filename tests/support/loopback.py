@@ -7,9 +7,12 @@
   it, to show `HTTP_PROXY`/`HTTPS_PROXY` are honoured; HTTPS tunnels
   (CONNECT) are recorded, to see which endpoint was chosen, and refused
   unless the proxy was made with `tunnels=True` (to loopback hosts only);
-- `Issuer`: an OIDC issuer over HTTPS (discovery document and JWKS).
+- `Issuer`: an OIDC issuer over HTTPS (discovery document and JWKS);
+- `LoopbackServer`, `StandInHandler`: what every stand-in is built on (the
+  server, and a handler that reads a request's body and answers a status,
+  headers and a body or JSON document).
 
-All bind 127.0.0.1 only and stop with the test.
+All bind 127.0.0.1 only and stop with the test (or at the end of a `with`).
 """
 
 from __future__ import annotations
@@ -22,34 +25,60 @@ import socket
 import ssl
 import threading
 import urllib.parse
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .accounts import ORG_ID
 from .certs import Chain, make_chain
 
 
-def _forward(handler: http.server.BaseHTTPRequestHandler, target: str, path: str) -> None:
-    length = int(handler.headers.get("Content-Length") or 0)
-    body = handler.rfile.read(length) if length else None
+class StandInHandler(http.server.BaseHTTPRequestHandler):
+    """A stand-in's request handler: HTTP/1.1 (connections kept open, as
+    AWS's endpoints keep them), no log lines, and the reading and answering
+    every stand-in does."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def request_body(self) -> bytes:
+        """The request's body: its Content-Length's worth (none without one)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def send_body(self, status: int, body: bytes,
+                  headers: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
+        """Answers `status` with `headers` (in order), Content-Length, and `body`."""
+        self.send_response(status)
+        for name, value in headers.items() if isinstance(headers, Mapping) else headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def send_json(self, status: int, doc, content_type: str = "application/json",
+                  headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        """Answers `status` with `doc` as JSON, under `content_type` and then `headers`."""
+        self.send_body(status, json.dumps(doc).encode(), {"Content-Type": content_type, **(headers or {})})
+
+
+def _forward(handler: StandInHandler, target: str, path: str) -> None:
+    body = handler.request_body() or None
     parsed = urllib.parse.urlsplit(target)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
     headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("connection", "proxy-connection")}
     conn.request(handler.command, path, body=body, headers=headers)
     resp = conn.getresponse()
     data = resp.read()
-    handler.send_response(resp.status)
-    for k, v in resp.getheaders():
-        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-            handler.send_header(k, v)
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
-    handler.wfile.write(data)
+    hop = ("transfer-encoding", "connection", "content-length")
+    handler.send_body(resp.status, data, [(k, v) for k, v in resp.getheaders() if k.lower() not in hop])
     conn.close()
 
 
 class LoopbackServer:
     """A threaded HTTP server on 127.0.0.1, over TLS when given a certificate
-    and key; serves until `stop()`."""
+    and key; serves until `stop()` (or the end of a `with` block)."""
 
     def __init__(self, handler, tls: tuple[Path, Path] | None = None) -> None:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -69,6 +98,12 @@ class LoopbackServer:
         self.server.shutdown()
         self.server.server_close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
 
 class TlsFront(LoopbackServer):
     """HTTPS on 127.0.0.1, forwarding every request to `backend` over HTTP."""
@@ -77,8 +112,7 @@ class TlsFront(LoopbackServer):
         self.chain = chain = make_chain(directory, "front")
         self.ca = chain.root
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(StandInHandler):
             # Headers and body go out in separate writes; with Nagle on, the
             # second waits ~40 ms for the client's delayed ACK on every call.
             disable_nagle_algorithm = True
@@ -87,9 +121,6 @@ class TlsFront(LoopbackServer):
                 _forward(self, backend, self.path)
 
             do_GET = do_POST  # noqa: N815
-
-            def log_message(self, *args):
-                pass
 
         super().__init__(Handler, tls=(chain.server_chain, chain.server_key))
 
@@ -107,9 +138,7 @@ class ForwardProxy(LoopbackServer):
         self.authorizations: list[str | None] = []
         seen, authorizations = self.seen, self.authorizations
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(StandInHandler):
             def do_POST(self):  # noqa: N802
                 seen.append(f"{self.command} {self.path}")
                 authorizations.append(self.headers.get("Proxy-Authorization"))
@@ -137,9 +166,6 @@ class ForwardProxy(LoopbackServer):
                 _relay(self.connection, upstream)
                 self.close_connection = True
 
-            def log_message(self, *args):
-                pass
-
         super().__init__(Handler, tls=(tls.server_chain, tls.server_key) if tls else None)
 
 
@@ -166,26 +192,20 @@ class Issuer(LoopbackServer):
         self.jwks_base = jwks_base
         issuer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(StandInHandler):
+            # One request a connection, as this issuer has always answered.
+            protocol_version = "HTTP/1.0"
+
             def do_GET(self):  # noqa: N802
                 if self.path == f"/org/{ORG_ID}/.well-known/openid-configuration":
                     base = issuer.jwks_base or issuer.url
-                    body = json.dumps({
+                    self.send_json(200, {
                         "issuer": f"{issuer.url}/org/{ORG_ID}",
                         "jwks_uri": f"{base}/org/{ORG_ID}/.well-known/jwks-pub.json",
-                    }).encode()
+                    })
                 elif self.path == f"/org/{ORG_ID}/.well-known/jwks-pub.json":
-                    body = b'{"keys": []}'
+                    self.send_json(200, {"keys": []})
                 else:
                     self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
 
         super().__init__(Handler, tls=(chain.server_chain, chain.server_key))

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from .accounts import REPO, VENV_BIN
-from .servers import free_port, wait_http
+from .servers import free_port, stopped_at_exit, wait_http
 
 VERDACCIO = REPO / ".tools" / "verdaccio" / "node_modules" / ".bin" / "verdaccio"
 
@@ -60,11 +60,11 @@ def verdaccio(root: Path, password: str):
         "web": {"enable": False},
     }
     (root / "config.yaml").write_text(json.dumps(config))  # YAML reads JSON
-    log = open(root / "verdaccio.log", "wb")
-    proc = subprocess.Popen([str(VERDACCIO), "--config", str(root / "config.yaml"), "--listen", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(root)})  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    try:
+    with open(root / "verdaccio.log", "wb") as log, stopped_at_exit(subprocess.Popen(
+        [str(VERDACCIO), "--config", str(root / "config.yaml"), "--listen", f"127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(root)},
+    )) as proc:  # fmt: skip
         wait_http(url + "-/ping", proc)
         # What `npm login` does: verdaccio answers the user's password (as
         # Basic auth, for a user it has) with a token of its own.
@@ -75,10 +75,6 @@ def verdaccio(root: Path, password: str):
         with urllib.request.urlopen(req, timeout=10) as resp:
             token = json.load(resp)["token"]
         yield url, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 @contextmanager
@@ -88,18 +84,14 @@ def pypiserver(root: Path, password: str):
     (root / "packages").mkdir(exist_ok=True)
     (root / "htpasswd").write_text(htpasswd_line("aws", password))
     port = free_port()
-    log = open(root / "pypiserver.log", "wb")
-    proc = subprocess.Popen([tool("pypi-server"), "run", "--host", "127.0.0.1", "--port", str(port),
-                             "--passwords", str(root / "htpasswd"), "--authenticate", "update,download,list",
-                             str(root / "packages")], stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    try:
+    with open(root / "pypiserver.log", "wb") as log, stopped_at_exit(subprocess.Popen(
+        [tool("pypi-server"), "run", "--host", "127.0.0.1", "--port", str(port), "--passwords", str(root / "htpasswd"),
+         "--authenticate", "update,download,list", str(root / "packages")],
+        stdout=log, stderr=subprocess.STDOUT,
+    )) as proc:  # fmt: skip
         wait_http(url + "health", proc)
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def wheel(directory: Path, name: str, version: str) -> Path:

@@ -23,7 +23,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from support.servers import free_port, wait_http
+from support.servers import free_port, stopped_at_exit, wait_http
 
 
 @contextmanager
@@ -49,12 +49,9 @@ def running_registry(directory: Path, user: str, password: str):
     log = directory / "registry.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=out, stderr=out)
-    try:
+    with stopped_at_exit(proc):
         wait_http(f"http://127.0.0.1:{port}/v2/", proc)
         yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _blob(layout: Path, data: bytes) -> dict:

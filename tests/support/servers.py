@@ -42,22 +42,28 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 @contextmanager
+def stopped_at_exit(proc: subprocess.Popen):
+    """`proc`, terminated and waited for when the block ends, however it ends."""
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
 def running_moto(extra_env: dict[str, str] | None = None):
     """moto's server on a free loopback port, stopped on exit; yields its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    with stopped_at_exit(subprocess.Popen(
         [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         env={**os.environ, **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+    )) as proc:
         wait_http(url + "/moto-api/", proc)
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class StrictSts:
@@ -93,20 +99,16 @@ class StrictSts:
 def running_strict_sts(scratch: Path):
     """The strict STS fixture on a free loopback port, stopped on exit."""
     port_file = scratch / "port"
-    proc = subprocess.Popen(
+    with stopped_at_exit(subprocess.Popen(
         [sys.executable, "-m", "strict_sts", "serve", "--port", "0", "--port-file", str(port_file)],
         cwd=TESTS,
         env={**os.environ, "PYTHONPATH": str(TESTS)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    try:
+    )) as proc:
         deadline = time.monotonic() + 30
         while not port_file.exists():
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"strict_sts did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
             time.sleep(0.05)
         yield StrictSts(f"http://127.0.0.1:{port_file.read_text().strip()}")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -64,6 +64,30 @@ def run_aws_oidc(binary: Path, args: list[str], env: dict[str, str], **kwargs) -
     )
 
 
+def with_stored_keys(job_env: dict[str, str], tmp_path: Path, key_id: str, secret: str, region: str,
+                     session_token: str | None = None, endpoints: dict[str, str] | None = None) -> dict[str, str]:
+    """A job step after setup exported keys: `job_env` with the keys (and
+    session token), the region, each service of `endpoints` at its URL
+    (`{"ECR": url}` sets AWS_ENDPOINT_URL_ECR) and a private aws-oidc cache."""
+    return {
+        **job_env,
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        **({"AWS_SESSION_TOKEN": session_token} if session_token else {}),
+        "AWS_REGION": region,
+        **{f"AWS_ENDPOINT_URL_{service}": url for service, url in (endpoints or {}).items()},
+        "AWS_OIDC_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+
+def with_tool(env: dict[str, str], directory: Path, name: str, script: str) -> dict[str, str]:
+    """`env` with `directory` first on PATH, holding `name`: an executable sh `script`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(f"#!/bin/sh\n{script}")
+    (directory / name).chmod(0o755)
+    return {**env, "PATH": f"{directory}:{env['PATH']}"}
+
+
 def run_aws(env: dict[str, str], *args: str, endpoint: str | None = None) -> subprocess.CompletedProcess:
     """Runs the real AWS CLI (from the test venv) with `env`."""
     cmd = [str(VENV_BIN / "aws")]
