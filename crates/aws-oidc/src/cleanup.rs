@@ -269,25 +269,10 @@ impl Ledger {
 /// Takes back one kubeconfig merge: what it did, in words (`None`: nothing).
 #[cfg(feature = "eks")]
 fn take_back_kubeconfig(w: &Written) -> Result<Option<String>, String> {
-    let Written::Kubeconfig {
-        path,
-        added_clusters,
-        added_users,
-        added_contexts,
-        current_context,
-        previous_context,
-    } = w
-    else {
+    let Written::Kubeconfig { path, merged } = w else {
         return Ok(None);
     };
-    let merged = crate::eks::Merged {
-        added_clusters: added_clusters.clone(),
-        added_users: added_users.clone(),
-        added_contexts: added_contexts.clone(),
-        current_context: current_context.clone(),
-        previous_context: previous_context.clone(),
-    };
-    let done = crate::eks::kubeconfig::take_back(path, &merged).map_err(|e| e.to_string())?;
+    let done = crate::eks::kubeconfig::take_back(path, merged).map_err(|e| e.to_string())?;
     let mut said = Vec::new();
     if !done.removed.is_empty() {
         said.push(format!("removed {}", done.removed.join(", ")));
@@ -339,7 +324,7 @@ fn holds_exports(path: &Path, vars: &[String]) -> bool {
 mod tests {
     use super::*;
     use crate::env::env_of;
-    use crate::ledger::Ledger;
+    use crate::ledger::{Ledger, Merged};
     use crate::platform;
 
     #[test]
@@ -499,11 +484,11 @@ mod tests {
         std::fs::write(&kubeconfig, &deep).unwrap();
         l.record(Written::Kubeconfig {
             path: kubeconfig.clone(),
-            added_clusters: vec!["c".into()],
-            added_users: vec![],
-            added_contexts: vec![],
-            current_context: "c".into(),
-            previous_context: None,
+            merged: Merged {
+                added_clusters: vec!["c".into()],
+                current_context: "c".into(),
+                ..Merged::default()
+            },
         })
         .unwrap();
         l.record(Written::BashEnv {
@@ -585,11 +570,11 @@ mod tests {
             },
             Written::Kubeconfig {
                 path: config.clone(),
-                added_clusters: vec!["jobs".into()],
-                added_users: vec![],
-                added_contexts: vec![],
-                current_context: "x".into(),
-                previous_context: None,
+                merged: Merged {
+                    added_clusters: vec!["jobs".into()],
+                    current_context: "x".into(),
+                    ..Merged::default()
+                },
             },
         ];
         for w in entries {

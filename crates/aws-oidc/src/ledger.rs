@@ -129,17 +129,48 @@ pub enum Written {
     Kubeconfig {
         /// The kubeconfig.
         path: PathBuf,
-        /// Cluster entries added.
-        added_clusters: Vec<String>,
-        /// User entries added.
-        added_users: Vec<String>,
-        /// Context entries added.
-        added_contexts: Vec<String>,
-        /// The context made current.
-        current_context: String,
-        /// The current context before, if any.
-        previous_context: Option<String>,
+        /// What the merge added and the context it set.
+        #[serde(flatten)]
+        merged: Merged,
     },
+}
+
+/// What an `eks-kubeconfig` merge changed, for `cleanup`: the names of
+/// the entries that were not there before, and the current context it set
+/// and the one before.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Merged {
+    /// Cluster entries that were not there before (names).
+    pub added_clusters: Vec<String>,
+    /// User entries that were not there before.
+    pub added_users: Vec<String>,
+    /// Context entries that were not there before.
+    pub added_contexts: Vec<String>,
+    /// The context made current.
+    pub current_context: String,
+    /// The current context before, if any.
+    pub previous_context: Option<String>,
+}
+
+impl Merged {
+    /// A later merge of the same entries, on top of `earlier`: the entries
+    /// either added are still to take back, and the context before the
+    /// first merge is the one to give back.
+    fn after(mut self, earlier: &Merged) -> Merged {
+        for (all, old) in [
+            (&mut self.added_clusters, &earlier.added_clusters),
+            (&mut self.added_users, &earlier.added_users),
+            (&mut self.added_contexts, &earlier.added_contexts),
+        ] {
+            for name in old {
+                if !all.contains(name) {
+                    all.push(name.clone());
+                }
+            }
+        }
+        self.previous_context = earlier.previous_context.clone();
+        self
+    }
 }
 
 /// What `codeartifact-login` changed in a package tool's settings file:
@@ -351,41 +382,13 @@ impl Ledger {
         ) {
             (
                 Some(Written::Kubeconfig {
-                    added_clusters: c0,
-                    added_users: u0,
-                    added_contexts: x0,
-                    previous_context: p0,
-                    ..
+                    merged: earlier, ..
                 }),
-                Written::Kubeconfig {
-                    path,
-                    mut added_clusters,
-                    mut added_users,
-                    mut added_contexts,
-                    current_context,
-                    ..
-                },
-            ) => {
-                for (all, old) in [
-                    (&mut added_clusters, c0),
-                    (&mut added_users, u0),
-                    (&mut added_contexts, x0),
-                ] {
-                    for name in old {
-                        if !all.contains(name) {
-                            all.push(name.clone());
-                        }
-                    }
-                }
-                Written::Kubeconfig {
-                    path,
-                    added_clusters,
-                    added_users,
-                    added_contexts,
-                    current_context,
-                    previous_context: p0.clone(),
-                }
-            }
+                Written::Kubeconfig { path, merged },
+            ) => Written::Kubeconfig {
+                path,
+                merged: merged.after(earlier),
+            },
             // The first login knows what the file held before any of them.
             (Some(old @ Written::RegistryConfig { .. }), Written::RegistryConfig { .. }) => {
                 old.clone()
@@ -594,17 +597,9 @@ fn same_target(a: &Written, b: &Written) -> bool {
             },
         ) => c1 == c2 && h1 == h2 && k1 == k2,
         (
-            Written::Kubeconfig {
-                path: p,
-                current_context: c,
-                ..
-            },
-            Written::Kubeconfig {
-                path: q,
-                current_context: d,
-                ..
-            },
-        ) => p == q && c == d,
+            Written::Kubeconfig { path: p, merged: m },
+            Written::Kubeconfig { path: q, merged: n },
+        ) => p == q && m.current_context == n.current_context,
         _ => false,
     }
 }
@@ -613,6 +608,34 @@ fn same_target(a: &Written, b: &Written) -> bool {
 mod tests {
     use super::*;
     use crate::env::env_of;
+
+    #[test]
+    fn a_second_merge_into_a_kubeconfig_keeps_what_the_first_added_and_the_context_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Ledger::in_dir(dir.path(), &env_of(&[]));
+        let merge = |cluster: &str, before: &str| Written::Kubeconfig {
+            path: dir.path().join("kubeconfig"),
+            merged: Merged {
+                added_clusters: vec![cluster.into()],
+                added_users: vec![format!("u-{cluster}")],
+                current_context: "ctx".into(),
+                previous_context: Some(before.into()),
+                ..Merged::default()
+            },
+        };
+        l.record(merge("first", "theirs")).unwrap();
+        l.record(merge("second", "ctx")).unwrap();
+        let [Written::Kubeconfig { merged, .. }] = &l.entries()[..] else {
+            panic!("one kubeconfig record: {:?}", l.entries());
+        };
+        assert_eq!(merged.added_clusters, ["second", "first"]);
+        assert_eq!(merged.added_users, ["u-second", "u-first"]);
+        assert_eq!(merged.previous_context.as_deref(), Some("theirs"));
+        // The record is flat in the ledger's JSON, as before the type was shared.
+        let text = String::from_utf8(write_ledger(&l.entries()).unwrap()).unwrap();
+        assert!(text.contains(r#""kind":"kubeconfig","path":"#), "{text}");
+        assert!(text.contains(r#""previous_context":"theirs""#), "{text}");
+    }
 
     #[test]
     fn a_ledger_is_per_job_and_holds_no_secret() {

@@ -172,7 +172,9 @@ pub mod fuzzing {
     #[cfg(feature = "eks")]
     pub use crate::eks::kubeconfig::{merge, unmerge, Entries};
     pub use crate::ini::IniDoc;
-    pub use crate::ledger::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
+    pub use crate::ledger::{
+        read_ledger, write_ledger, Grant, Ledger, Merged, RegistryEdit, Written,
+    };
     pub use crate::redact::printable;
     pub use crate::sinks::shell::render;
     pub use crate::token::decode_claims;

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use aws_oidc::fuzzing::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
+use aws_oidc::fuzzing::{read_ledger, write_ledger, Grant, Ledger, Merged, RegistryEdit, Written};
 use proptest::prelude::*;
 
 // The other targets' checks are replayed in fuzz_regressions.rs.
@@ -211,11 +211,13 @@ fn written() -> impl Strategy<Value = Written> {
                 )| {
                     Written::Kubeconfig {
                         path,
-                        added_clusters,
-                        added_users,
-                        added_contexts,
-                        current_context,
-                        previous_context,
+                        merged: Merged {
+                            added_clusters,
+                            added_users,
+                            added_contexts,
+                            current_context,
+                            previous_context,
+                        },
                     }
                 }
             ),

@@ -40,6 +40,7 @@ use super::cluster::ClusterInfo;
 use super::splice::{apply, keys, node_end, quoted, Edit, Ev, KeyAt, Lines};
 use crate::env::Env;
 use crate::files::{FileError, UpdateLock};
+use crate::ledger::Merged;
 
 /// The `ExecCredential` version the kubeconfig names.
 pub(crate) const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
@@ -145,21 +146,6 @@ pub struct Entries<'a> {
     pub context: String,
     /// How kubectl gets a token.
     pub exec: ExecPlugin,
-}
-
-/// What a merge changed, for `cleanup`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Merged {
-    /// Cluster entries that were not there before (names).
-    pub added_clusters: Vec<String>,
-    /// User entries that were not there before.
-    pub added_users: Vec<String>,
-    /// Context entries that were not there before.
-    pub added_contexts: Vec<String>,
-    /// The context made current.
-    pub current_context: String,
-    /// The current context before, if any.
-    pub previous_context: Option<String>,
 }
 
 fn s(v: &str) -> Yaml {

@@ -20,10 +20,11 @@ pub(crate) mod token;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
+pub use crate::ledger::Merged;
 pub use cluster::{ClusterError, ClusterInfo, EksSettings, EksSetupError};
 pub use kubeconfig::path as kubeconfig_path;
 pub(crate) use kubeconfig::Entries;
-pub use kubeconfig::{ExecPlugin, KubeconfigError, Merged};
+pub use kubeconfig::{ExecPlugin, KubeconfigError};
 pub(crate) use token::TokenCache;
 pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion};
 
@@ -190,11 +191,7 @@ pub fn update_kubeconfig(
         // A ledger that cannot be written only means cleanup leaves the entries.
         let _ = cache.ledger(env).record(Written::Kubeconfig {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
-            added_clusters: merged.added_clusters.clone(),
-            added_users: merged.added_users.clone(),
-            added_contexts: merged.added_contexts.clone(),
-            current_context: merged.current_context.clone(),
-            previous_context: merged.previous_context.clone(),
+            merged: merged.clone(),
         });
     }
     Ok((info, merged))
