@@ -20,7 +20,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::credentials::{rfc3339, Credentials, Secret};
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 
 /// The largest STS answer read (256 KiB): real ones are a few KiB.
 pub(crate) const MAX_ANSWER: usize = 256 * 1024;
@@ -130,8 +130,8 @@ pub(crate) fn too_large() -> String {
     )
 }
 
-fn unreadable(operation: &'static str, why: String) -> StsFailure {
-    StsFailure {
+fn unreadable(operation: &'static str, why: String) -> CallFailure {
+    CallFailure {
         operation,
         kind: FailureKind::Response(why),
         code: None,
@@ -152,7 +152,7 @@ pub(crate) fn credentials(
     c: Option<&aws_sdk_sts::types::Credentials>,
     operation: &'static str,
     now: SystemTime,
-) -> Result<Credentials, StsFailure> {
+) -> Result<Credentials, CallFailure> {
     let c = c.ok_or_else(|| unreadable(operation, "the answer holds no credentials".into()))?;
     let expiration = SystemTime::try_from(*c.expiration()).map_err(|_| {
         unreadable(
@@ -186,7 +186,7 @@ pub(crate) fn assumed(
     credentials: Option<&aws_sdk_sts::types::Credentials>,
     user: Option<&aws_sdk_sts::types::AssumedRoleUser>,
     operation: &'static str,
-) -> Result<Assumed, StsFailure> {
+) -> Result<Assumed, CallFailure> {
     Ok(Assumed {
         credentials: self::credentials(credentials, operation, SystemTime::now())?,
         assumed_role_arn: crate::redact::untrusted(user.map(|u| u.arn()).unwrap_or_default()),

@@ -152,7 +152,7 @@ pub use deliver::ToolLoginError;
 pub use deliver::{DeliverError, ExecError, VarsError};
 pub use exchange::ExchangeError;
 pub use expand::ExpandError;
-pub use failure::{FailureKind, StsFailure};
+pub use failure::{CallFailure, FailureKind};
 pub use files::FileError;
 pub use settings::SettingsError;
 pub use sts::EndpointError;

@@ -25,7 +25,7 @@ use crate::aws_call::{
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
@@ -189,7 +189,7 @@ pub enum LoginError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -202,7 +202,7 @@ pub enum LoginError {
 }
 
 fn explain(
-    failure: &StsFailure,
+    failure: &CallFailure,
     repo: &Repository,
     creds: &SourcedCredentials,
     s: &CodeArtifactSettings,
@@ -282,7 +282,7 @@ pub(crate) fn login(
         request,
     };
     let settings = s.call_settings();
-    let fail = |failure: StsFailure| LoginError::Call {
+    let fail = |failure: CallFailure| LoginError::Call {
         explanation: explain(&failure, repo, creds, s),
         failure: Box::new(failure),
     };

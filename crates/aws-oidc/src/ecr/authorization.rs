@@ -12,7 +12,7 @@ use crate::aws_call::{
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
@@ -180,7 +180,7 @@ pub enum EcrError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -244,7 +244,7 @@ fn to_system_time(t: Option<&serde_json::Value>) -> Option<SystemTime> {
 
 /// The error for a failed call, explained.
 fn call_failed(
-    failure: StsFailure,
+    failure: CallFailure,
     public: bool,
     creds: &SourcedCredentials,
     endpoint: &str,
@@ -262,7 +262,7 @@ fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 
 /// What to tell the user about a failed call.
 fn explain(
-    failure: &StsFailure,
+    failure: &CallFailure,
     public: bool,
     creds: &SourcedCredentials,
     endpoint: &str,
@@ -646,7 +646,7 @@ mod tests {
             expiration: None,
             origin: "role arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
         };
-        let failure = StsFailure {
+        let failure = CallFailure {
             operation: PRIVATE_OP,
             kind: FailureKind::Service,
             code: Some("AccessDeniedException".into()),

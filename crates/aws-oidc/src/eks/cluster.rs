@@ -20,7 +20,7 @@ use crate::aws_call::{
 };
 use crate::credential_source::SourcedCredentials;
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 use crate::sts::{EndpointError, StsSettings};
 
@@ -161,7 +161,7 @@ pub enum ClusterError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -185,7 +185,7 @@ fn account_of(origin: &str) -> Option<&str> {
 }
 
 fn explain(
-    failure: &StsFailure,
+    failure: &CallFailure,
     name: &ClusterName,
     creds: &SourcedCredentials,
     s: &EksSettings,
@@ -364,7 +364,7 @@ mod tests {
             expiration: None,
             origin: "role arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
         };
-        let failure = StsFailure {
+        let failure = CallFailure {
             operation: OP,
             kind: FailureKind::Service,
             code: Some("ResourceNotFoundException".into()),

@@ -11,7 +11,7 @@ use crate::aws_call::{
 };
 use crate::credential_source::SourcedCredentials;
 use crate::env::Env;
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
@@ -135,7 +135,7 @@ pub(crate) async fn call(
     creds: &SourcedCredentials,
     s: &SecretsSettings,
     deadline: Instant,
-) -> Result<Value, (StsFailure, String)> {
+) -> Result<Value, (CallFailure, String)> {
     let (endpoint, signing_name, operation) = match service {
         Service::SecretsManager => (
             &s.secrets_manager,
@@ -174,12 +174,12 @@ pub(crate) async fn call(
 }
 
 /// The failure with its hint, as one message.
-pub(crate) fn explained(failure: &StsFailure, hint: String) -> String {
+pub(crate) fn explained(failure: &CallFailure, hint: String) -> String {
     with_hint(failure, hint)
 }
 
 /// Whether the failure is the service refusing these credentials this action.
-pub(crate) fn denied(failure: &StsFailure) -> bool {
+pub(crate) fn denied(failure: &CallFailure) -> bool {
     matches!(failure.kind, FailureKind::Service)
         && failure
             .code

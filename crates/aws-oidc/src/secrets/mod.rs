@@ -31,7 +31,7 @@ pub use spec::{count_sources, Source, Spec, SpecError, Target};
 
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use calls::{Service, BATCH, PARAMETER_BATCH};
 
 /// The largest value taken: Secrets Manager's limit for a secret.
@@ -58,7 +58,7 @@ pub enum SecretsError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -122,7 +122,7 @@ fn secret_of(entry: &Value, id: &str) -> Result<Raw, SecretsError> {
     )))
 }
 
-fn call_error(failure: StsFailure, hint: String, what: &str, s: &SecretsSettings) -> SecretsError {
+fn call_error(failure: CallFailure, hint: String, what: &str, s: &SecretsSettings) -> SecretsError {
     let code = failure.code.clone().unwrap_or_default();
     let region = s.region();
     let specific = if code == "ResourceNotFoundException" || code == "ParameterNotFound" {
@@ -221,7 +221,7 @@ async fn fetch_secrets(
         if let Some(e) = errors.and_then(|e| e.first()) {
             let id = e.get("SecretId").and_then(Value::as_str).unwrap_or("?");
             let code = e.get("ErrorCode").and_then(Value::as_str).unwrap_or("");
-            let failure = StsFailure {
+            let failure = CallFailure {
                 operation: "secretsmanager:BatchGetSecretValue",
                 kind: crate::failure::FailureKind::Service,
                 code: Some(code.to_string()),
