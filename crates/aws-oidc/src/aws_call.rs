@@ -26,7 +26,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
 use crate::ca_bundle::CaBundle;
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::failure::{CallFailure, FailureKind};
 use crate::retry::RetryPolicy;
 use crate::sts::direct_connector;
@@ -177,7 +177,7 @@ struct Attempt {
 pub(crate) fn common_hint(
     service: &str,
     failure: &CallFailure,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     endpoint: &str,
     endpoint_var: &str,
 ) -> String {
@@ -218,7 +218,7 @@ pub(crate) fn with_hint(failure: &CallFailure, hint: String) -> String {
 /// The signed request for `call`, signed now.
 fn signed_request(
     call: &JsonCall,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
 ) -> Result<aws_smithy_runtime_api::http::Request, String> {
     let base = call.endpoint.trim_end_matches('/');
     let (method, url, headers, body) = match call.request {
@@ -335,7 +335,7 @@ fn retryable(status: u16, code: Option<&str>) -> bool {
 /// Makes `call` with `creds`, retrying what can pass, given up at `deadline`.
 pub(crate) async fn call_json(
     call: &JsonCall<'_>,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &CallSettings,
     deadline: Instant,
 ) -> Result<Answer, CallFailure> {

@@ -349,8 +349,8 @@ impl Sts {
             b = b.credentials_provider(aws_sdk_sts::config::Credentials::new(
                 c.access_key_id.expose(),
                 c.secret_access_key.expose(),
-                Some(c.session_token.expose().to_string()),
-                Some(c.expiration),
+                c.session_token.as_ref().map(|t| t.expose().to_string()),
+                c.expiration,
                 "aws-oidc",
             ));
         }

@@ -22,7 +22,7 @@ use aws_smithy_types::date_time::{DateTime, Format};
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::env::Env;
 use crate::failure::CallFailure;
@@ -204,7 +204,7 @@ pub enum LoginError {
 fn explain(
     failure: &CallFailure,
     repo: &Repository,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &CodeArtifactSettings,
 ) -> String {
     let code = failure.code.as_deref().unwrap_or("");
@@ -257,7 +257,7 @@ pub(crate) fn login(
     repo: &Repository,
     format: &str,
     duration: u32,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &CodeArtifactSettings,
 ) -> Result<Login, LoginError> {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::failure::{CallFailure, FailureKind};
 use crate::settings::{self, Chain, SettingsError, Source};
@@ -132,7 +132,7 @@ pub(crate) async fn call(
     service: Service,
     target: &'static str,
     body: &Value,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<Value, (CallFailure, String)> {

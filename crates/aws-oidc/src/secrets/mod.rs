@@ -29,7 +29,7 @@ use serde_json::Value;
 pub use calls::{SecretsSettings, SecretsSetupError};
 pub use spec::{count_sources, Source, Spec, SpecError, Target};
 
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::failure::CallFailure;
 use calls::{Service, BATCH, PARAMETER_BATCH};
@@ -162,7 +162,7 @@ fn names(entry: &Value, id: &str) -> bool {
 /// Every secret in `ids`, by id.
 async fn fetch_secrets(
     ids: &[&str],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<BTreeMap<String, Raw>, SecretsError> {
@@ -260,7 +260,7 @@ async fn fetch_secrets(
 /// Every parameter in `names`, by name.
 async fn fetch_parameters(
     names_asked: &[&str],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<BTreeMap<String, Secret>, SecretsError> {
@@ -316,7 +316,7 @@ async fn fetch_parameters(
 /// Every parameter under `path`: its name below the path, and its value.
 async fn fetch_path(
     path: &str,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<Vec<(String, Secret)>, SecretsError> {
@@ -402,7 +402,7 @@ fn json_fields(raw: &Raw, id: &str) -> Result<Vec<(String, String)>, SecretsErro
 /// the order the specs name them.
 pub fn fetch(
     specs: &[Spec],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
 ) -> Result<Vec<Variable>, SecretsError> {
     let mut secret_ids: Vec<&str> = Vec::new();
