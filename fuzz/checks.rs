@@ -42,14 +42,19 @@ pub(crate) fn sts_answer(data: &[u8]) {
     match read_answer(status, body) {
         Ok(assumed) => {
             let c = &assumed.credentials;
+            let token = c
+                .session_token
+                .as_ref()
+                .expect("STS credentials have a session token");
             for value in [
                 c.access_key_id.expose(),
                 c.secret_access_key.expose(),
-                c.session_token.expose(),
+                token.expose(),
             ] {
                 assert!(!value.is_empty() && value.chars().all(|ch| ch.is_ascii_graphic()));
             }
-            assert!(c.expiration > SystemTime::now());
+            assert!(c.expiration.is_some_and(|at| at > SystemTime::now()));
+            assert_eq!(assumed.expiration(), c.expiration.unwrap_or(UNIX_EPOCH));
             assert_eq!(
                 printable(&assumed.assumed_role_arn),
                 assumed.assumed_role_arn
@@ -75,11 +80,16 @@ pub(crate) fn sts_answer(data: &[u8]) {
 /// never panics, and what is accepted can be judged fresh at any time.
 pub(crate) fn cache_entry(data: &[u8]) {
     if let Some(cached) = parse_entry(data) {
-        assert!(cached.issued_at < cached.credentials.expiration);
+        let expiration = cached
+            .credentials
+            .expiration
+            .expect("cache entries hold an expiry");
+        assert!(cached.issued_at < expiration);
+        assert!(cached.credentials.session_token.is_some());
         for now in [
             UNIX_EPOCH,
             SystemTime::now(),
-            cached.credentials.expiration,
+            expiration,
             UNIX_EPOCH + Duration::from_secs(253_402_300_799),
         ] {
             let _ = cached.fresh_at(now);

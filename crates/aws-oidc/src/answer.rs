@@ -19,8 +19,8 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::credentials::{rfc3339, Credentials, Secret};
-use crate::failure::{FailureKind, StsFailure};
+use crate::credentials::{rfc3339, Credentials, Origin, Secret};
+use crate::failure::{CallFailure, FailureKind};
 
 /// The largest STS answer read (256 KiB): real ones are a few KiB.
 pub(crate) const MAX_ANSWER: usize = 256 * 1024;
@@ -28,10 +28,20 @@ pub(crate) const MAX_ANSWER: usize = 256 * 1024;
 /// Credentials and who they belong to.
 #[derive(Debug, Clone)]
 pub struct Assumed {
-    /// The credentials.
+    /// The credentials: temporary (STS always sends a session token and an
+    /// expiry), from [`Origin::AssumedRole`].
     pub credentials: Credentials,
     /// `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
     pub assumed_role_arn: String,
+}
+
+impl Assumed {
+    /// When the credentials stop working.  STS always says, and the answer
+    /// is refused without it; credentials changed since to have no expiry
+    /// read as expired long ago rather than as valid forever.
+    pub fn expiration(&self) -> SystemTime {
+        self.credentials.expiration.unwrap_or(std::time::UNIX_EPOCH)
+    }
 }
 
 /// Reads answers strictly: cuts every answer body off at [`MAX_ANSWER`]
@@ -130,8 +140,8 @@ pub(crate) fn too_large() -> String {
     )
 }
 
-fn unreadable(operation: &'static str, why: String) -> StsFailure {
-    StsFailure {
+fn unreadable(operation: &'static str, why: String) -> CallFailure {
+    CallFailure {
         operation,
         kind: FailureKind::Response(why),
         code: None,
@@ -147,12 +157,13 @@ fn plausible(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c.is_ascii_graphic())
 }
 
-/// Checks the credentials of an answer, at `now`.
+/// Checks the credentials of an answer, at `now`, for the role `origin`.
 pub(crate) fn credentials(
     c: Option<&aws_sdk_sts::types::Credentials>,
     operation: &'static str,
     now: SystemTime,
-) -> Result<Credentials, StsFailure> {
+    origin: Origin,
+) -> Result<Credentials, CallFailure> {
     let c = c.ok_or_else(|| unreadable(operation, "the answer holds no credentials".into()))?;
     let expiration = SystemTime::try_from(*c.expiration()).map_err(|_| {
         unreadable(
@@ -173,12 +184,13 @@ pub(crate) fn credentials(
             ),
         ));
     }
-    Ok(Credentials {
-        access_key_id: Secret::new(c.access_key_id()),
-        secret_access_key: Secret::new(c.secret_access_key()),
-        session_token: Secret::new(c.session_token()),
+    Ok(Credentials::temporary(
+        Secret::new(c.access_key_id()),
+        Secret::new(c.secret_access_key()),
+        Secret::new(c.session_token()),
         expiration,
-    })
+        origin,
+    ))
 }
 
 /// The credentials of an answer and who they belong to.
@@ -186,9 +198,13 @@ pub(crate) fn assumed(
     credentials: Option<&aws_sdk_sts::types::Credentials>,
     user: Option<&aws_sdk_sts::types::AssumedRoleUser>,
     operation: &'static str,
-) -> Result<Assumed, StsFailure> {
+) -> Result<Assumed, CallFailure> {
+    let assumed_role_arn = crate::redact::untrusted(user.map(|u| u.arn()).unwrap_or_default());
+    let origin = Origin::AssumedRole {
+        arn: assumed_role_arn.clone(),
+    };
     Ok(Assumed {
-        credentials: self::credentials(credentials, operation, SystemTime::now())?,
-        assumed_role_arn: crate::redact::untrusted(user.map(|u| u.arn()).unwrap_or_default()),
+        credentials: self::credentials(credentials, operation, SystemTime::now(), origin)?,
+        assumed_role_arn,
     })
 }

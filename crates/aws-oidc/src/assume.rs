@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::answer::Assumed;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::request::{AssumeRequest, ChainRequest};
 use crate::retry::needs_fresh_token;
 use crate::sts::Sts;
@@ -44,7 +44,7 @@ pub struct Outcome {
 pub(crate) enum AssumeError {
     /// STS said no, or could not be reached.
     #[error("{0}")]
-    Sts(StsFailure, OidcToken),
+    Sts(CallFailure, OidcToken),
     /// A fresh token was needed and could not be had.
     #[error(transparent)]
     Token(#[from] TokenError),

@@ -13,7 +13,7 @@
 //! s doubling to at most 4 s; `AWS_MAX_ATTEMPTS` attempts) within one
 //! deadline.  Two shapes of request ([`Request`]): awsJson 1.1 (`POST /`
 //! with `X-Amz-Target`: ECR) and REST-JSON (a `GET` of a resource path:
-//! EKS).  Failures come back as the same [`StsFailure`] the STS calls give,
+//! EKS).  Failures come back as the same [`CallFailure`] the STS calls give,
 //! so they are explained the same way; the error code is read from either
 //! place the two protocols put it.  The answer body is bounded.
 
@@ -26,8 +26,8 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
 
 use crate::ca_bundle::CaBundle;
-use crate::credential_source::SourcedCredentials;
-use crate::failure::{FailureKind, StsFailure};
+use crate::credentials::Credentials;
+use crate::failure::{CallFailure, FailureKind};
 use crate::retry::RetryPolicy;
 use crate::sts::direct_connector;
 use crate::transport::Proxies;
@@ -176,8 +176,8 @@ struct Attempt {
 /// names it (`ECR`), `endpoint_var` is its endpoint variable.
 pub(crate) fn common_hint(
     service: &str,
-    failure: &StsFailure,
-    creds: &SourcedCredentials,
+    failure: &CallFailure,
+    creds: &Credentials,
     endpoint: &str,
     endpoint_var: &str,
 ) -> String {
@@ -207,7 +207,7 @@ pub(crate) fn common_hint(
 }
 
 /// The failure, with `hint` below it when there is one.
-pub(crate) fn with_hint(failure: &StsFailure, hint: String) -> String {
+pub(crate) fn with_hint(failure: &CallFailure, hint: String) -> String {
     if hint.is_empty() {
         failure.to_string()
     } else {
@@ -218,7 +218,7 @@ pub(crate) fn with_hint(failure: &StsFailure, hint: String) -> String {
 /// The signed request for `call`, signed now.
 fn signed_request(
     call: &JsonCall,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
 ) -> Result<aws_smithy_runtime_api::http::Request, String> {
     let base = call.endpoint.trim_end_matches('/');
     let (method, url, headers, body) = match call.request {
@@ -335,10 +335,10 @@ fn retryable(status: u16, code: Option<&str>) -> bool {
 /// Makes `call` with `creds`, retrying what can pass, given up at `deadline`.
 pub(crate) async fn call_json(
     call: &JsonCall<'_>,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &CallSettings,
     deadline: Instant,
-) -> Result<Answer, StsFailure> {
+) -> Result<Answer, CallFailure> {
     let connector = direct_connector(
         Some(call.endpoint),
         settings.ca_bundle.as_ref(),
@@ -353,12 +353,12 @@ pub(crate) async fn call_json(
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             let mut f =
-                StsFailure::without_answer(call.operation, FailureKind::Timeout, attempt_no - 1);
+                CallFailure::without_answer(call.operation, FailureKind::Timeout, attempt_no - 1);
             f.message = Some("gave up: the time limit (--timeout) ran out".into());
             return Err(f);
         }
         let request = signed_request(call, creds).map_err(|why| {
-            StsFailure::without_answer(call.operation, FailureKind::Other(why), attempt_no)
+            CallFailure::without_answer(call.operation, FailureKind::Other(why), attempt_no)
         })?;
         let sent = async {
             let response = connector.call(request).await?;
@@ -396,7 +396,7 @@ pub(crate) async fn call_json(
             ),
             Ok(Ok(a)) if (200..300).contains(&a.status) => {
                 return serde_json::from_slice(&a.body).map_err(|e| {
-                    StsFailure::without_answer(
+                    CallFailure::without_answer(
                         call.operation,
                         FailureKind::Response(format!("the answer is not JSON ({e})")),
                         attempt_no,
@@ -412,7 +412,7 @@ pub(crate) async fn call_json(
             _ => true,
         };
         if !again || attempt_no >= max {
-            return Err(StsFailure {
+            return Err(CallFailure {
                 operation: call.operation,
                 kind,
                 code,

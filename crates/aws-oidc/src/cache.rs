@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{unix, Credentials, Secret};
+use crate::credentials::{unix, Credentials, Origin, Secret};
 use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError};
 use crate::files::{self, FileError};
@@ -81,14 +81,15 @@ impl Cached {
     /// Whether they can still be handed out at `now`: more than
     /// min(5 minutes, a quarter of their lifetime) left.
     pub fn fresh_at(&self, now: SystemTime) -> bool {
-        let lifetime = self
-            .credentials
-            .expiration
+        // Credentials without an expiry are never cached: nothing to trust.
+        let Some(expiration) = self.credentials.expiration else {
+            return false;
+        };
+        let lifetime = expiration
             .duration_since(self.issued_at)
             .unwrap_or_default();
         let margin = REFRESH_MARGIN.min(lifetime / 4);
-        self.credentials
-            .expiration
+        expiration
             .duration_since(now)
             .is_ok_and(|left| left > margin)
     }
@@ -224,12 +225,13 @@ pub fn parse_entry(bytes: &[u8]) -> Option<Cached> {
         return None;
     }
     Some(Cached {
-        credentials: Credentials {
-            access_key_id: Secret::new(entry.access_key_id),
-            secret_access_key: Secret::new(entry.secret_access_key),
-            session_token: Secret::new(entry.session_token),
-            expiration: UNIX_EPOCH.checked_add(Duration::from_secs(entry.expires_at))?,
-        },
+        credentials: Credentials::temporary(
+            Secret::new(entry.access_key_id),
+            Secret::new(entry.secret_access_key),
+            Secret::new(entry.session_token),
+            UNIX_EPOCH.checked_add(Duration::from_secs(entry.expires_at))?,
+            Origin::Cache,
+        ),
         issued_at: UNIX_EPOCH.checked_add(Duration::from_secs(entry.issued_at))?,
     })
 }
@@ -273,21 +275,31 @@ impl EntryLock {
         (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
     }
 
-    /// Replaces the entry (0600, atomically).  Anything in the way is removed first.
+    /// Replaces the entry (0600, atomically).  Anything in the way is
+    /// removed first.  Only temporary credentials (a role's, with a session
+    /// token and an expiry) are kept: long-lived keys are refused.
     pub fn store(&self, cached: &Cached) -> Result<(), CacheError> {
-        let entry = Entry {
-            version: 1,
-            access_key_id: cached.credentials.access_key_id.expose().to_string(),
-            secret_access_key: cached.credentials.secret_access_key.expose().to_string(),
-            session_token: cached.credentials.session_token.expose().to_string(),
-            issued_at: unix(cached.issued_at),
-            expires_at: unix(cached.credentials.expiration),
-        };
-        let text = serde_json::to_vec(&entry).map_err(|e| FileError {
+        let cannot_write = |source: io::Error| FileError {
             action: "cannot write",
             path: self.path.clone(),
-            source: io::Error::other(e),
-        })?;
+            source,
+        };
+        let c = &cached.credentials;
+        let (Some(session_token), Some(expiration)) = (&c.session_token, c.expiration) else {
+            return Err(cannot_write(io::Error::other(
+                "only temporary credentials (a session token and an expiry) are cached",
+            ))
+            .into());
+        };
+        let entry = Entry {
+            version: 1,
+            access_key_id: c.access_key_id.expose().to_string(),
+            secret_access_key: c.secret_access_key.expose().to_string(),
+            session_token: session_token.expose().to_string(),
+            issued_at: unix(cached.issued_at),
+            expires_at: unix(expiration),
+        };
+        let text = serde_json::to_vec(&entry).map_err(|e| cannot_write(io::Error::other(e)))?;
         self.store_bytes(&text)
     }
 
@@ -469,12 +481,13 @@ mod tests {
 
     fn creds(lifetime: u64, issued: SystemTime) -> Cached {
         Cached {
-            credentials: Credentials {
-                access_key_id: Secret::new("ASIAX"),
-                secret_access_key: Secret::new("s"),
-                session_token: Secret::new("t"),
-                expiration: issued + Duration::from_secs(lifetime),
-            },
+            credentials: Credentials::temporary(
+                Secret::new("ASIAX"),
+                Secret::new("s"),
+                Secret::new("t"),
+                issued + Duration::from_secs(lifetime),
+                Origin::Cache,
+            ),
             issued_at: issued,
         }
     }
@@ -504,6 +517,16 @@ mod tests {
         let lock = cache.lock(&key, Instant::now()).unwrap();
         assert!(lock.load().is_none());
         let now = SystemTime::now();
+        let long_lived = Cached {
+            credentials: Credentials::long_lived(
+                Secret::new("AKIAX"),
+                Secret::new("s"),
+                Origin::Environment,
+            ),
+            issued_at: now,
+        };
+        assert!(lock.store(&long_lived).is_err());
+        assert!(lock.load().is_none());
         lock.store(&creds(3600, now)).unwrap();
         let back = lock.load().unwrap();
         assert_eq!(back.credentials.secret_access_key.expose(), "s");

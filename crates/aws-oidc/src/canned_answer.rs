@@ -8,12 +8,12 @@
 use aws_smithy_types::body::SdkBody;
 
 use crate::answer::Assumed;
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 
 /// Reads one canned AssumeRoleWithWebIdentity answer (`status`, `body`)
 /// through the same client, interceptors and checks as a real call, one
 /// attempt, no network: for fuzzing the answer parser and for tests.
-pub fn read_answer(status: u16, body: &[u8]) -> Result<Assumed, StsFailure> {
+pub fn read_answer(status: u16, body: &[u8]) -> Result<Assumed, CallFailure> {
     use aws_smithy_runtime_api::client::http::{
         http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
     };
@@ -67,7 +67,7 @@ pub fn read_answer(status: u16, body: &[u8]) -> Result<Assumed, StsFailure> {
         .enable_all()
         .build()
         .map_err(|e| {
-            StsFailure::without_answer(
+            CallFailure::without_answer(
                 "AssumeRoleWithWebIdentity",
                 FailureKind::Other(e.to_string()),
                 0,

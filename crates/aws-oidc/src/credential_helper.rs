@@ -25,7 +25,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{CacheError, CredentialCache, REFRESH_MARGIN};
-use crate::credential_source::{CredentialSource, CredentialSourceError, SourcedCredentials};
+use crate::credential_source::{CredentialSource, CredentialSourceError};
+use crate::credentials::Credentials;
 use crate::credentials::{unix, Secret};
 use crate::docker_config::{DockerConfig, DockerConfigError};
 use crate::ecr::{self, EcrError, EcrSettings, Expiry, Registry, RegistryLogin};
@@ -315,10 +316,7 @@ impl CachedLogin {
 
 /// Until when a login may be served from the cache: the token's expiry,
 /// but never past the credentials that fetched it; `None`: not cached.
-pub(crate) fn cacheable_until(
-    login: &RegistryLogin,
-    creds: &SourcedCredentials,
-) -> Option<SystemTime> {
+pub(crate) fn cacheable_until(login: &RegistryLogin, creds: &Credentials) -> Option<SystemTime> {
     let Expiry::At(t) = login.expiry else {
         return None;
     };
@@ -336,7 +334,7 @@ pub(crate) struct CachedLogins<'a> {
 }
 
 impl CachedLogins<'_> {
-    fn key(&self, registry: &Registry, host: &str, creds: &SourcedCredentials) -> String {
+    fn key(&self, registry: &Registry, host: &str, creds: &Credentials) -> String {
         let public = matches!(registry, Registry::Public);
         CredentialCache::key(&[
             "ecr-login v1",
@@ -352,7 +350,7 @@ impl CachedLogins<'_> {
         &self,
         registry: &Registry,
         host: &str,
-        creds: &SourcedCredentials,
+        creds: &Credentials,
     ) -> Result<(String, Secret), HelperError> {
         let Some(cache) = &self.cache else {
             let login = self.fetch(registry, creds)?;
@@ -378,7 +376,7 @@ impl CachedLogins<'_> {
     pub(crate) fn prime(
         &self,
         logins: &[RegistryLogin],
-        creds: &SourcedCredentials,
+        creds: &Credentials,
         issued: SystemTime,
     ) -> Result<(), HelperError> {
         let Some(cache) = &self.cache else {
@@ -396,7 +394,7 @@ impl CachedLogins<'_> {
         &self,
         entry: &crate::cache::EntryLock,
         login: &RegistryLogin,
-        creds: &SourcedCredentials,
+        creds: &Credentials,
         issued: SystemTime,
     ) -> Result<(), HelperError> {
         if let Some(until) = cacheable_until(login, creds) {
@@ -420,7 +418,7 @@ impl CachedLogins<'_> {
     fn fetch(
         &self,
         registry: &Registry,
-        creds: &SourcedCredentials,
+        creds: &Credentials,
     ) -> Result<RegistryLogin, HelperError> {
         let mut logins = ecr::login(std::slice::from_ref(registry), creds, self.settings)?;
         Ok(logins.remove(0))
@@ -709,12 +707,12 @@ mod tests {
             password: Secret::new("p"),
             expiry: Expiry::At(now + Duration::from_secs(12 * 3600)),
         };
-        let mut creds = SourcedCredentials {
+        let mut creds = Credentials {
             access_key_id: Secret::new("A"),
             secret_access_key: Secret::new("s"),
             session_token: None,
             expiration: Some(now + Duration::from_secs(3600)),
-            origin: "test".into(),
+            origin: crate::credentials::Origin::Environment,
         };
         assert_eq!(cacheable_until(&login, &creds), creds.expiration);
         creds.expiration = None;

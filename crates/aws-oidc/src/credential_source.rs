@@ -20,7 +20,6 @@
 //! those too, but costs more binary than the whole ECR feature may (see the
 //! README's size notes).
 
-use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
-use crate::credentials::Secret;
+use crate::credentials::{Credentials, Origin, ProfileVia, Secret};
 use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError, RoleOptions};
 use crate::ini::{IniDoc, IniError};
@@ -53,49 +52,6 @@ pub enum CredentialSource {
     Profile(ProfileName),
     /// A role assumed now with the job's OIDC token.
     AssumeRole(Box<Exchange>),
-}
-
-/// Credentials to sign calls with, and where they came from.  Keys may be
-/// long-lived (no session token, no expiry).
-#[derive(Clone)]
-pub struct SourcedCredentials {
-    /// The access key id.
-    pub access_key_id: Secret,
-    /// The secret access key.
-    pub secret_access_key: Secret,
-    /// The session token of temporary credentials.
-    pub session_token: Option<Secret>,
-    /// When they stop working, if known.
-    pub expiration: Option<SystemTime>,
-    /// Where they came from, for messages: `$AWS_ACCESS_KEY_ID`,
-    /// `profile "ci" (credential_process)`, `role arn:...`.
-    pub origin: String,
-}
-
-#[cfg(any(
-    feature = "ecr",
-    feature = "eks",
-    feature = "secrets",
-    feature = "codeartifact"
-))]
-impl SourcedCredentials {
-    /// The identity the SDK's SigV4 signer signs with.
-    pub(crate) fn identity(&self) -> aws_smithy_runtime_api::client::identity::Identity {
-        aws_credential_types::Credentials::new(
-            self.access_key_id.expose(),
-            self.secret_access_key.expose(),
-            self.session_token.as_ref().map(|t| t.expose().to_string()),
-            self.expiration,
-            "aws-oidc",
-        )
-        .into()
-    }
-}
-
-impl fmt::Debug for SourcedCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SourcedCredentials(*** from {})", self.origin)
-    }
 }
 
 /// Why no credentials could be had.
@@ -250,7 +206,7 @@ impl CredentialSource {
     }
 
     /// Resolves the source into credentials (running a process or STS calls as needed).
-    pub fn resolve(&self, env: Env) -> Result<SourcedCredentials, CredentialSourceError> {
+    pub fn resolve(&self, env: Env) -> Result<Credentials, CredentialSourceError> {
         match self {
             CredentialSource::Environment => match from_environment(env)? {
                 Some(c) => Ok(c),
@@ -258,15 +214,8 @@ impl CredentialSource {
             },
             CredentialSource::Profile(name) => from_profile(name.as_str(), env),
             CredentialSource::AssumeRole(exchange) => {
-                let outcome = exchange.run(env)?;
-                let c = outcome.assumed.credentials;
-                Ok(SourcedCredentials {
-                    access_key_id: c.access_key_id,
-                    secret_access_key: c.secret_access_key,
-                    session_token: Some(c.session_token),
-                    expiration: Some(c.expiration),
-                    origin: format!("role {}", outcome.assumed.assumed_role_arn),
-                })
+                // The answer parser names the assumed role as the origin.
+                Ok(exchange.run(env)?.assumed.credentials)
             }
         }
     }
@@ -277,7 +226,7 @@ fn active_profile(env: Env) -> String {
     env("AWS_PROFILE").unwrap_or_else(|| "default".into())
 }
 
-fn from_environment(env: Env) -> Result<Option<SourcedCredentials>, CredentialSourceError> {
+fn from_environment(env: Env) -> Result<Option<Credentials>, CredentialSourceError> {
     let (id, secret) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"));
     match (id, secret) {
         (None, None) => Ok(None),
@@ -293,12 +242,12 @@ fn from_environment(env: Env) -> Result<Option<SourcedCredentials>, CredentialSo
             let expiration = env("AWS_CREDENTIAL_EXPIRATION")
                 .and_then(|t| DateTime::from_str(t.trim(), Format::DateTime).ok())
                 .and_then(|t| SystemTime::try_from(t).ok());
-            Ok(Some(SourcedCredentials {
+            Ok(Some(Credentials {
                 access_key_id: Secret::new(id.trim()),
                 secret_access_key: Secret::new(secret.trim()),
                 session_token: env("AWS_SESSION_TOKEN").map(|t| Secret::new(t.trim())),
                 expiration,
-                origin: "$AWS_ACCESS_KEY_ID".into(),
+                origin: Origin::Environment,
             }))
         }
     }
@@ -330,7 +279,7 @@ const UNSUPPORTED: [&str; 5] = [
     "credential_source",
 ];
 
-fn from_profile(name: &str, env: Env) -> Result<SourcedCredentials, CredentialSourceError> {
+fn from_profile(name: &str, env: Env) -> Result<Credentials, CredentialSourceError> {
     let profile = ProfileName::parse(name)?;
     let files = SharedFiles::from_env(env)?;
     let creds = read_ini(&files.credentials)?;
@@ -338,24 +287,27 @@ fn from_profile(name: &str, env: Env) -> Result<SourcedCredentials, CredentialSo
     let section = profile.config_section();
     let in_creds = |key: &str| creds.as_ref().and_then(|d| d.get(name, key));
     let in_config = |key: &str| config.as_ref().and_then(|d| d.get(&section, key));
-    let keys = |get: &dyn Fn(&str) -> Option<String>, file: &str| {
+    let keys = |get: &dyn Fn(&str) -> Option<String>, via: ProfileVia| {
         let id = get("aws_access_key_id")?;
         let secret = get("aws_secret_access_key")?;
-        Some(SourcedCredentials {
+        Some(Credentials {
             access_key_id: Secret::new(id),
             secret_access_key: Secret::new(secret),
             session_token: get("aws_session_token").map(Secret::new),
             expiration: None,
-            origin: format!("profile {name:?} ({file})"),
+            origin: Origin::Profile {
+                name: name.to_string(),
+                via,
+            },
         })
     };
-    if let Some(c) = keys(&in_creds, "keys in the credentials file") {
+    if let Some(c) = keys(&in_creds, ProfileVia::CredentialsFile) {
         return Ok(c);
     }
     if let Some(command) = in_config("credential_process") {
         return run_process(&command, name, PROCESS_TIMEOUT);
     }
-    if let Some(c) = keys(&in_config, "keys in the config file") {
+    if let Some(c) = keys(&in_config, ProfileVia::ConfigFile) {
         return Ok(c);
     }
     if let Some(key) = UNSUPPORTED.into_iter().find(|k| in_config(k).is_some()) {
@@ -429,7 +381,7 @@ fn run_process(
     command: &str,
     profile: &str,
     timeout: Duration,
-) -> Result<SourcedCredentials, CredentialSourceError> {
+) -> Result<Credentials, CredentialSourceError> {
     let fail = |why: String| CredentialSourceError::Process {
         profile: profile.to_string(),
         why,
@@ -522,12 +474,15 @@ fn run_process(
                 })?,
         ),
     };
-    Ok(SourcedCredentials {
+    Ok(Credentials {
         access_key_id: Secret::new(doc.access_key_id),
         secret_access_key: Secret::new(doc.secret_access_key),
         session_token: doc.session_token.filter(|t| !t.is_empty()).map(Secret::new),
         expiration,
-        origin: format!("profile {profile:?} (credential_process)"),
+        origin: Origin::Profile {
+            name: profile.to_string(),
+            via: ProfileVia::CredentialProcess,
+        },
     })
 }
 
@@ -610,7 +565,10 @@ mod tests {
         assert!(keys.session_token.is_none());
         let proc = named("proc").resolve(&env).unwrap();
         assert_eq!(proc.access_key_id.expose(), "AKIAPROC");
-        assert!(proc.origin.contains("credential_process"));
+        assert_eq!(
+            proc.origin.to_string(),
+            "profile \"proc\" (credential_process)"
+        );
         assert!(proc.expiration.is_some());
         let err = named("sso").resolve(&env).unwrap_err();
         assert!(matches!(

@@ -33,23 +33,191 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Temporary credentials from STS.
+/// AWS credentials, whatever gave them: temporary ones from STS (with a
+/// session token and an expiry, always), or long-lived keys (neither).
+/// `Debug` and `Display` never show a secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
-    /// The access key id (`ASIA...`): not secret on its own, but we treat it as such.
+    /// The access key id (`ASIA...`, `AKIA...`): not secret on its own, but we treat it as such.
     pub access_key_id: Secret,
     /// The secret access key.
     pub secret_access_key: Secret,
-    /// The session token.
-    pub session_token: Secret,
-    /// When STS says they stop working.
-    pub expiration: SystemTime,
+    /// The session token of temporary credentials.
+    pub session_token: Option<Secret>,
+    /// When they stop working, if known.
+    pub expiration: Option<SystemTime>,
+    /// Where they came from, for messages.
+    pub origin: Origin,
+}
+
+/// Where credentials came from.  `Display` names it as messages do:
+/// `role arn:...`, `$AWS_ACCESS_KEY_ID`, `profile "ci" (credential_process)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A role assumed through STS.
+    AssumedRole {
+        /// `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
+        arn: String,
+    },
+    /// aws-oidc's credential cache, holding a role's credentials from an earlier run.
+    Cache,
+    /// `$AWS_ACCESS_KEY_ID` and `$AWS_SECRET_ACCESS_KEY` (and `$AWS_SESSION_TOKEN`).
+    Environment,
+    /// A profile of the shared files.
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// What in it gave the credentials.
+        via: ProfileVia,
+    },
+    /// The long-lived keys an aws-cli/setup config stores.
+    StoredKeys {
+        /// Where the access key id came from.
+        access_key_id: KeySource,
+        /// Where the secret access key came from.
+        secret_access_key: KeySource,
+    },
+}
+
+/// What in a profile gave its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileVia {
+    /// Keys in the credentials file.
+    CredentialsFile,
+    /// Keys in the config file.
+    ConfigFile,
+    /// The config file's `credential_process`.
+    CredentialProcess,
+}
+
+/// One of the two parts of an access key pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// The access key id.
+    AccessKeyId,
+    /// The secret access key.
+    SecretAccessKey,
+}
+
+impl Which {
+    /// aws-cli/setup's parameter for it: `aws_access_key_id`, `aws_secret_access_key`.
+    pub fn parameter(self) -> &'static str {
+        match self {
+            Which::AccessKeyId => "aws_access_key_id",
+            Which::SecretAccessKey => "aws_secret_access_key",
+        }
+    }
+}
+
+/// Where a stored key came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable: `$NAME`, `${NAME}`, or a bare `NAME` that is set.
+    Variable(String),
+    /// aws-cli/setup's parameter's own value, expanded: a composite template or a literal.
+    Parameter(Which),
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Variable(name) => write!(f, "${name}"),
+            KeySource::Parameter(which) => write!(f, "the value of {}", which.parameter()),
+        }
+    }
+}
+
+impl fmt::Display for ProfileVia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProfileVia::CredentialsFile => "keys in the credentials file",
+            ProfileVia::ConfigFile => "keys in the config file",
+            ProfileVia::CredentialProcess => "credential_process",
+        })
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::AssumedRole { arn } => write!(f, "role {arn}"),
+            Origin::Cache => f.write_str("the credential cache"),
+            Origin::Environment => f.write_str("$AWS_ACCESS_KEY_ID"),
+            Origin::Profile { name, via } => write!(f, "profile {name:?} ({via})"),
+            Origin::StoredKeys {
+                access_key_id,
+                secret_access_key,
+            } => write!(f, "{access_key_id} and {secret_access_key}"),
+        }
+    }
+}
+
+impl Origin {
+    /// The account the credentials belong to, when the origin names it
+    /// (an assumed role's ARN does).
+    pub fn account(&self) -> Option<&str> {
+        let Origin::AssumedRole { arn } = self else {
+            return None;
+        };
+        arn.split("::")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    }
 }
 
 impl Credentials {
-    /// The expiry in RFC 3339 UTC, e.g. `2026-11-25T22:33:00Z`.
-    pub fn expiration_rfc3339(&self) -> String {
-        rfc3339(self.expiration)
+    /// Temporary credentials, as STS issues them: a session token and an
+    /// expiry, always.
+    pub fn temporary(
+        access_key_id: Secret,
+        secret_access_key: Secret,
+        session_token: Secret,
+        expiration: SystemTime,
+        origin: Origin,
+    ) -> Self {
+        Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: Some(session_token),
+            expiration: Some(expiration),
+            origin,
+        }
+    }
+
+    /// Long-lived keys: no session token, no expiry.
+    pub fn long_lived(access_key_id: Secret, secret_access_key: Secret, origin: Origin) -> Self {
+        Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token: None,
+            expiration: None,
+            origin,
+        }
+    }
+
+    /// The expiry in RFC 3339 UTC, e.g. `2026-11-25T22:33:00Z`; `None`
+    /// when it is not known (long-lived keys).
+    pub fn expiration_rfc3339(&self) -> Option<String> {
+        self.expiration.map(rfc3339)
+    }
+
+    /// The identity the SDK's SigV4 signer signs with.
+    #[cfg(any(
+        feature = "ecr",
+        feature = "eks",
+        feature = "secrets",
+        feature = "codeartifact"
+    ))]
+    pub(crate) fn identity(&self) -> aws_smithy_runtime_api::client::identity::Identity {
+        aws_credential_types::Credentials::new(
+            self.access_key_id.expose(),
+            self.secret_access_key.expose(),
+            self.session_token.as_ref().map(|t| t.expose().to_string()),
+            self.expiration,
+            "aws-oidc",
+        )
+        .into()
     }
 }
 
@@ -60,17 +228,17 @@ impl fmt::Debug for Credentials {
             .field("secret_access_key", &self.secret_access_key)
             .field("session_token", &self.session_token)
             .field("expiration", &self.expiration_rfc3339())
+            .field("origin", &self.origin)
             .finish()
     }
 }
 
 impl fmt::Display for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "credentials (redacted) expiring {}",
-            self.expiration_rfc3339()
-        )
+        match self.expiration_rfc3339() {
+            Some(at) => write!(f, "credentials (redacted) expiring {at}"),
+            None => write!(f, "long-lived credentials (redacted) from {}", self.origin),
+        }
     }
 }
 
@@ -131,12 +299,15 @@ mod tests {
     use std::time::Duration;
 
     fn sample() -> Credentials {
-        Credentials {
-            access_key_id: Secret::new("ASIAEXAMPLEKEYID0001"),
-            secret_access_key: Secret::new("very-secret-value"),
-            session_token: Secret::new("session-token-value"),
-            expiration: UNIX_EPOCH + Duration::from_secs(1_764_108_000),
-        }
+        Credentials::temporary(
+            Secret::new("ASIAEXAMPLEKEYID0001"),
+            Secret::new("very-secret-value"),
+            Secret::new("session-token-value"),
+            UNIX_EPOCH + Duration::from_secs(1_764_108_000),
+            Origin::AssumedRole {
+                arn: "arn:aws:sts::123456789012:assumed-role/deploy/ci".into(),
+            },
+        )
     }
 
     #[test]
@@ -152,6 +323,47 @@ mod tests {
             assert!(!text.contains("ASIAEXAMPLEKEYID0001"), "{text}");
         }
         assert!(format!("{c:?}").contains("2025-11-25T22:00:00Z"));
+        let keys = Credentials::long_lived(
+            Secret::new("AKIAEXAMPLE"),
+            Secret::new("very-secret-value"),
+            Origin::Environment,
+        );
+        for text in [format!("{keys:?}"), format!("{keys}")] {
+            assert!(!text.contains("very-secret-value") && !text.contains("AKIAEXAMPLE"));
+        }
+        assert_eq!(keys.expiration_rfc3339(), None);
+    }
+
+    #[test]
+    fn origins_read_as_messages_name_them() {
+        let profile = |via| Origin::Profile {
+            name: "ci".into(),
+            via,
+        };
+        assert_eq!(
+            profile(ProfileVia::CredentialProcess).to_string(),
+            "profile \"ci\" (credential_process)"
+        );
+        assert_eq!(
+            profile(ProfileVia::CredentialsFile).to_string(),
+            "profile \"ci\" (keys in the credentials file)"
+        );
+        assert_eq!(Origin::Environment.to_string(), "$AWS_ACCESS_KEY_ID");
+        let stored = Origin::StoredKeys {
+            access_key_id: KeySource::Variable("CI_KEY".into()),
+            secret_access_key: KeySource::Parameter(Which::SecretAccessKey),
+        };
+        assert_eq!(
+            stored.to_string(),
+            "$CI_KEY and the value of aws_secret_access_key"
+        );
+        let role = sample().origin;
+        assert_eq!(role.account(), Some("123456789012"));
+        assert_eq!(
+            role.to_string(),
+            "role arn:aws:sts::123456789012:assumed-role/deploy/ci"
+        );
+        assert_eq!(Origin::Environment.account(), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! and the fix, using what we know locally: the token's `iss`, `aud` and
 //! `sub` (not secret), the role's account, the region and endpoint.
 
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 use crate::request::RoleArn;
 use crate::token::Claims;
 use crate::trust::generate::allow_statement;
@@ -89,7 +89,7 @@ impl Context<'_> {
 }
 
 /// A full explanation: the failure, what it means, what to do, and the facts.
-pub(crate) fn explain(f: &StsFailure, ctx: &Context) -> String {
+pub(crate) fn explain(f: &CallFailure, ctx: &Context) -> String {
     let code = f.code.as_deref().unwrap_or_default();
     let message = f.message.as_deref().unwrap_or_default();
     let role = ctx.role_arn;
@@ -261,8 +261,8 @@ mod tests {
         .unwrap()
     }
 
-    fn failure(op: &'static str, code: &str, message: &str, status: u16) -> StsFailure {
-        StsFailure {
+    fn failure(op: &'static str, code: &str, message: &str, status: u16) -> CallFailure {
+        CallFailure {
             operation: op,
             kind: FailureKind::Service,
             code: Some(code.into()),
@@ -272,7 +272,7 @@ mod tests {
         }
     }
 
-    fn explain_one(f: &StsFailure) -> String {
+    fn explain_one(f: &CallFailure) -> String {
         let role = RoleArn::parse("arn:aws:iam::123456789012:role/deploy").unwrap();
         let chain = RoleArn::parse("arn:aws:iam::210987654321:role/next").unwrap();
         let c = claims();

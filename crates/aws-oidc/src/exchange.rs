@@ -15,7 +15,7 @@ use crate::assume::{AssumeError, Outcome, Plan};
 use crate::ca_bundle::CaBundle;
 use crate::diagnose;
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::request::{
     check_session_tags, parse_policy_arns, AccountId, AssumeRequest, ChainRequest, RoleArn,
     SessionDuration, SessionName, SessionPolicy, SessionTag,
@@ -91,7 +91,7 @@ pub enum ExchangeError {
     #[error("{explanation}")]
     Sts {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The token that was sent.
         token: Box<OidcToken>,
         /// The full explanation for the user.
@@ -424,7 +424,7 @@ impl Exchange {
         }
     }
 
-    fn explain(&self, failure: &StsFailure, token: &OidcToken) -> String {
+    fn explain(&self, failure: &CallFailure, token: &OidcToken) -> String {
         let request = &self.plan.request;
         let ctx = diagnose::Context {
             role_arn: &request.role_arn,

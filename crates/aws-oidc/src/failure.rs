@@ -1,38 +1,39 @@
-//! How a signed AWS call failed: [`StsFailure`], and its [`FailureKind`].
+//! How a signed AWS call failed: [`CallFailure`], and its [`FailureKind`].
 //!
 //! One error for every signed call, STS's and the JSON calls to ECR, EKS,
-//! Secrets Manager and CodeArtifact alike, so a failure is retried and
+//! Secrets Manager, SSM and CodeArtifact alike, so a failure is retried and
 //! explained the same way wherever it came from.  It is a leaf: the STS
 //! client classifies the SDK's errors into it, [`crate::retry`] decides
 //! from it whether a call can pass, and the answer checks build it.
 
 use std::fmt;
 
-/// How an STS call failed.
+/// How a signed AWS call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureKind {
-    /// STS answered with an error (`code`, `message`, `status` are set).
+    /// The service answered with an error (`code`, `message`, `status` are set).
     Service,
     /// No answer in time.
     Timeout,
     /// Could not connect (DNS, refused, reset, TLS).
     Connect(String),
-    /// An answer that could not be read (truncated, not XML).
+    /// An answer that could not be read (truncated, not XML or JSON).
     Response(String),
     /// The request could not even be built.
     Other(String),
 }
 
-/// A failed STS call.  Never holds the token or any key.
+/// A failed signed AWS call (STS, ECR, EKS, Secrets Manager, SSM,
+/// CodeArtifact).  Never holds the token or any key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StsFailure {
-    /// `AssumeRoleWithWebIdentity`, `AssumeRole` or `GetCallerIdentity`.
+pub struct CallFailure {
+    /// The operation, e.g. `AssumeRoleWithWebIdentity` or `GetAuthorizationToken`.
     pub operation: &'static str,
     /// How it failed.
     pub kind: FailureKind,
-    /// STS's error code, e.g. `AccessDenied`.
+    /// The service's error code, e.g. `AccessDenied`.
     pub code: Option<String>,
-    /// STS's message.
+    /// The service's message.
     pub message: Option<String>,
     /// HTTP status, when there was an answer.
     pub status: Option<u16>,
@@ -40,14 +41,14 @@ pub struct StsFailure {
     pub attempts: u32,
 }
 
-impl StsFailure {
+impl CallFailure {
     /// A call that failed before any answer: no code, message or status.
     pub(crate) fn without_answer(
         operation: &'static str,
         kind: FailureKind,
         attempts: u32,
     ) -> Self {
-        StsFailure {
+        CallFailure {
             operation,
             kind,
             code: None,
@@ -58,7 +59,7 @@ impl StsFailure {
     }
 }
 
-impl fmt::Display for StsFailure {
+impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} failed", self.operation)?;
         if self.attempts > 1 {

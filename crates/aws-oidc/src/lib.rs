@@ -94,20 +94,24 @@ pub mod trust;
 /// The exchange and its credentials: [`Exchange::resolve`] checks the
 /// role, token and STS options, [`Exchange::run`] trades the job's OIDC
 /// token ([`discover_in_job`]) for [`Credentials`], and [`CachedExchange`]
-/// keeps them in a private on-disk [`CredentialCache`].  Settings such as
+/// keeps them in a private on-disk [`CredentialCache`].  [`Credentials`]
+/// is the one credentials type: a role's, a [`CredentialSource`]'s, or the
+/// long-lived keys of an aws-cli/setup config
+/// ([`Credentials::from_key_variables`]), each with its [`Origin`].  Settings such as
 /// the region are read the way the AWS CLI reads them ([`region`]), from
 /// an injected environment ([`process_env`] is the real one), and orb
 /// parameters are [`expand`]ed first.
 pub use assume::Outcome;
 pub use cache::{CachedExchange, CredentialCache, Served};
 pub use credential_source::CredentialSource;
-pub use credentials::{humanize_from_now, rfc3339, Credentials};
+pub use credentials::{
+    humanize_from_now, rfc3339, Credentials, KeySource, Origin, ProfileVia, Which,
+};
 pub use env::process_env;
 pub use exchange::{Exchange, RoleOptions};
 pub use expand::expand;
 pub use request::{AccountId, RoleArn};
 pub use settings::{region, required_region};
-pub use static_keys::{KeySource, StaticKeys, StoredKeys};
 pub use sts::StsSettings;
 pub use token::discover_in_job;
 pub use {answer::Assumed, ca_bundle::CaBundle};
@@ -152,9 +156,10 @@ pub use deliver::ToolLoginError;
 pub use deliver::{DeliverError, ExecError, VarsError};
 pub use exchange::ExchangeError;
 pub use expand::ExpandError;
-pub use failure::{FailureKind, StsFailure};
+pub use failure::{CallFailure, FailureKind};
 pub use files::FileError;
 pub use settings::SettingsError;
+pub use static_keys::StaticKeysError;
 pub use sts::EndpointError;
 pub use token::TokenError;
 

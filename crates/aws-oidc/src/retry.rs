@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{
 };
 use aws_smithy_types::retry::RetryConfig;
 
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 
 /// Attempts per call, the first included, unless `AWS_MAX_ATTEMPTS` says otherwise.
 pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -126,7 +126,7 @@ impl ClassifyRetry for UnreadableAnswer {
 }
 
 /// Whether the failure is the token's expiry, which only a fresh token fixes.
-pub(crate) fn needs_fresh_token(f: &StsFailure) -> bool {
+pub(crate) fn needs_fresh_token(f: &CallFailure) -> bool {
     f.kind == FailureKind::Service && f.code.as_deref() == Some("ExpiredTokenException")
 }
 
@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn only_an_expired_token_asks_for_a_fresh_one() {
-        let mut f = StsFailure {
+        let mut f = CallFailure {
             operation: "AssumeRoleWithWebIdentity",
             kind: FailureKind::Service,
             code: Some("ExpiredTokenException".into()),

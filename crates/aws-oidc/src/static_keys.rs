@@ -7,46 +7,33 @@
 //! done here, through the same sinks as assumed credentials; the values are
 //! never printed.  OIDC needs no stored keys: the CLI says so.
 //!
-//! The parameters' values took several forms over circleci/aws-cli's
-//! versions, all read here ([`StaticKeys::from_parameters`]): `$NAME` and
+//! The keys come out as long-lived [`Credentials`] whose origin
+//! ([`Origin::StoredKeys`]) says where each key was read.  The parameters'
+//! values took several forms over circleci/aws-cli's versions, all read
+//! here ([`Credentials::from_setup_parameters`]): `$NAME` and
 //! `${NAME}` (v5.2's templates, v3's names), a bare `NAME` when such a
 //! variable is set (v4's names), and any other template or literal value,
 //! expanded as `circleci env subst` does (v5.2 on).
 
-use std::fmt;
-
-use crate::credentials::Secret;
+use crate::credentials::{Credentials, KeySource, Origin, Secret, Which};
 use crate::env::Env;
 use crate::expand::expand;
 
-/// An access key pair: `Debug` shows neither part.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StaticKeys {
-    /// `AKIA...`.
-    pub access_key_id: Secret,
-    /// The secret key.
-    pub secret_access_key: Secret,
-}
-
-impl fmt::Debug for StaticKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StaticKeys(***)")
-    }
-}
-
-/// Why the keys could not be read.  Names the variable, never its value.
+/// Why the keys could not be read.  Names the variable, never its value;
+/// the caller adds the names of its own options (see each variant).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StaticKeysError {
-    /// The variable is unset or empty.
+    /// The variable is unset or empty (the caller may name its option that
+    /// names another variable).
     #[error(
-        "${var} is empty: set it (for example in a CircleCI context) or name another variable with \
-         {option}; better, drop the stored keys and assume a role with OIDC (--role-arn)"
+        "${var} is empty: set it (for example in a CircleCI context) or name another variable; \
+         better, drop the stored keys and assume a role with OIDC"
     )]
     Empty {
         /// The variable.
         var: String,
-        /// The option that names it.
-        option: &'static str,
+        /// Which key it was to hold.
+        which: Which,
     },
     /// The value cannot be a key (whitespace, quotes or control characters).
     #[error(
@@ -56,67 +43,41 @@ pub enum StaticKeysError {
         /// The variable.
         var: String,
     },
-    /// What was given is not an environment variable's name (and is not
-    /// shown: it may be a key pasted in the wrong place).
+    /// What was given as the variable for `which` is not an environment
+    /// variable's name (and is not shown: it may be a key pasted in the
+    /// wrong place).
     #[error(
-        "{option} takes the name of an environment variable, e.g. AWS_ACCESS_KEY_ID; what was given \
-         is not one (not shown, in case it is a key)"
+        "the variable named for the {} takes the name of an environment variable, e.g. \
+         AWS_ACCESS_KEY_ID; what was given is not one (not shown, in case it is a key)",
+        match .which { Which::AccessKeyId => "access key id", Which::SecretAccessKey => "secret access key" }
     )]
     BadName {
-        /// The option.
-        option: &'static str,
+        /// Which key the name was for.
+        which: Which,
     },
-    /// A parameter's own value (a template or a literal, not a variable's
-    /// name), expanded, cannot be a key.
+    /// aws-cli/setup's parameter for `which`: its own value (a template or
+    /// a literal, not a variable's name), expanded, cannot be a key.
     #[error(
-        "the value given for {parameter}, expanded, does not hold an AWS key (not shown): keys are \
+        "the value given for {}, expanded, does not hold an AWS key (not shown): keys are \
          printable characters without spaces or quotes; name the variable that holds it, e.g. \
-         $AWS_ACCESS_KEY_ID"
+         $AWS_ACCESS_KEY_ID",
+        .which.parameter()
     )]
     MalformedValue {
-        /// The parameter.
-        parameter: &'static str,
+        /// Which key's parameter.
+        which: Which,
     },
-    /// A parameter's value cannot be expanded (an unclosed `${`, a form
-    /// `circleci env subst` does not know).
+    /// aws-cli/setup's parameter for `which` cannot be expanded (an
+    /// unclosed `${`, a form `circleci env subst` does not know).
     #[error(
-        "cannot expand the value given for {parameter} (not shown, in case it is a key): write \
-         $NAME or ${{NAME}}, and $$ for a literal $"
+        "cannot expand the value given for {} (not shown, in case it is a key): write $NAME or \
+         ${{NAME}}, and $$ for a literal $",
+        .which.parameter()
     )]
     Unexpandable {
-        /// The parameter.
-        parameter: &'static str,
+        /// Which key's parameter.
+        which: Which,
     },
-}
-
-/// Where a key given as an aws-cli/setup parameter came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    /// An environment variable: `$NAME`, `${NAME}`, or a bare `NAME` that is set.
-    Variable(String),
-    /// The parameter's own value, expanded: a composite template or a literal.
-    Parameter(&'static str),
-}
-
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeySource::Variable(name) => write!(f, "${name}"),
-            KeySource::Parameter(parameter) => write!(f, "the value of {parameter}"),
-        }
-    }
-}
-
-/// Keys read from aws-cli/setup's `aws_access_key_id` and
-/// `aws_secret_access_key` parameters, with where each came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredKeys {
-    /// The keys.
-    pub keys: StaticKeys,
-    /// Where the access key id came from.
-    pub id_from: KeySource,
-    /// Where the secret access key came from.
-    pub secret_from: KeySource,
 }
 
 fn is_var_name(s: &str) -> bool {
@@ -137,7 +98,7 @@ fn is_key_text(value: &str) -> bool {
 /// the literal `NAME`).
 fn key_parameter(
     raw: &str,
-    parameter: &'static str,
+    which: Which,
     env: Env,
     is_set: &dyn Fn(&str) -> bool,
 ) -> Result<Option<(Secret, KeySource)>, StaticKeysError> {
@@ -166,31 +127,29 @@ fn key_parameter(
             KeySource::Variable(name.to_string()),
         )));
     }
-    let value = expand(raw, env).map_err(|_| StaticKeysError::Unexpandable { parameter })?;
+    let value = expand(raw, env).map_err(|_| StaticKeysError::Unexpandable { which })?;
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
     if !is_key_text(value) {
-        return Err(StaticKeysError::MalformedValue { parameter });
+        return Err(StaticKeysError::MalformedValue { which });
     }
-    Ok(Some((Secret::new(value), KeySource::Parameter(parameter))))
+    Ok(Some((Secret::new(value), KeySource::Parameter(which))))
 }
 
-fn read(env: Env, var: &str, option: &'static str) -> Result<Secret, StaticKeysError> {
+fn read(env: Env, var: &str, which: Which) -> Result<Secret, StaticKeysError> {
     if !is_var_name(var) {
-        return Err(StaticKeysError::BadName { option });
+        return Err(StaticKeysError::BadName { which });
     }
-    let value = env(var).ok_or_else(|| StaticKeysError::Empty {
+    let empty = || StaticKeysError::Empty {
         var: var.to_string(),
-        option,
-    })?;
+        which,
+    };
+    let value = env(var).ok_or_else(empty)?;
     let value = value.trim();
     if value.is_empty() {
-        return Err(StaticKeysError::Empty {
-            var: var.to_string(),
-            option,
-        });
+        return Err(empty());
     }
     if !is_key_text(value) {
         return Err(StaticKeysError::Malformed {
@@ -200,37 +159,45 @@ fn read(env: Env, var: &str, option: &'static str) -> Result<Secret, StaticKeysE
     Ok(Secret::new(value))
 }
 
-impl StaticKeys {
-    /// Reads the keys from the variables named `id_var` and `secret_var`.
-    pub fn from_env(id_var: &str, secret_var: &str, env: Env) -> Result<Self, StaticKeysError> {
-        Ok(StaticKeys {
-            access_key_id: read(env, id_var, "--access-key-id-var")?,
-            secret_access_key: read(env, secret_var, "--secret-access-key-var")?,
-        })
+impl Credentials {
+    /// Long-lived keys read from the variables named `id_var` and `secret_var`.
+    pub fn from_key_variables(
+        id_var: &str,
+        secret_var: &str,
+        env: Env,
+    ) -> Result<Self, StaticKeysError> {
+        Ok(Credentials::long_lived(
+            read(env, id_var, Which::AccessKeyId)?,
+            read(env, secret_var, Which::SecretAccessKey)?,
+            Origin::StoredKeys {
+                access_key_id: KeySource::Variable(id_var.to_string()),
+                secret_access_key: KeySource::Variable(secret_var.to_string()),
+            },
+        ))
     }
 
-    /// Reads the keys from the values of aws-cli/setup's key parameters,
-    /// named in errors as `id_parameter` and `secret_parameter`: `None`
+    /// Long-lived keys read from the raw values of aws-cli/setup's
+    /// `aws_access_key_id` and `aws_secret_access_key` parameters: `None`
     /// when either comes out empty (circleci/aws-cli then writes no usable
     /// keys).  `is_set` says whether a variable is set, even to nothing.
-    pub fn from_parameters(
-        id: (&str, &'static str),
-        secret: (&str, &'static str),
+    pub fn from_setup_parameters(
+        id: &str,
+        secret: &str,
         env: Env,
         is_set: &dyn Fn(&str) -> bool,
-    ) -> Result<Option<StoredKeys>, StaticKeysError> {
-        let id = key_parameter(id.0, id.1, env, is_set)?;
-        let secret = key_parameter(secret.0, secret.1, env, is_set)?;
+    ) -> Result<Option<Self>, StaticKeysError> {
+        let id = key_parameter(id, Which::AccessKeyId, env, is_set)?;
+        let secret = key_parameter(secret, Which::SecretAccessKey, env, is_set)?;
         Ok(match (id, secret) {
             (Some((access_key_id, id_from)), Some((secret_access_key, secret_from))) => {
-                Some(StoredKeys {
-                    keys: StaticKeys {
-                        access_key_id,
-                        secret_access_key,
+                Some(Credentials::long_lived(
+                    access_key_id,
+                    secret_access_key,
+                    Origin::StoredKeys {
+                        access_key_id: id_from,
+                        secret_access_key: secret_from,
                     },
-                    id_from,
-                    secret_from,
-                })
+                ))
             }
             _ => None,
         })
@@ -252,13 +219,18 @@ mod tests {
 
     #[test]
     fn reads_the_variables_named_and_never_shows_them() {
-        let keys = StaticKeys::from_env("ID", "SECRET", &env).unwrap();
+        let keys = Credentials::from_key_variables("ID", "SECRET", &env).unwrap();
         assert_eq!(keys.access_key_id.expose(), "AKIAEXAMPLE0000001");
-        assert_eq!(format!("{keys:?}"), "StaticKeys(***)");
+        assert!(keys.session_token.is_none() && keys.expiration.is_none());
+        assert_eq!(keys.origin.to_string(), "$ID and $SECRET");
+        let debug = format!("{keys:?}");
+        assert!(
+            !debug.contains("AKIAEXAMPLE") && !debug.contains("s3cr3t"),
+            "{debug}"
+        );
     }
 
-    const ID: &str = "aws_access_key_id";
-    const SECRET: &str = "aws_secret_access_key";
+    const ID: Which = Which::AccessKeyId;
 
     fn set(name: &str) -> bool {
         env(name).is_some() || name == "SET_EMPTY"
@@ -317,44 +289,43 @@ mod tests {
         let err = one("$SPACED").unwrap_err();
         assert!(err.to_string().contains("$SPACED") && !err.to_string().contains("has space"));
         let err = one("pasted secret/with space").unwrap_err();
-        assert!(matches!(
-            err,
-            StaticKeysError::MalformedValue { parameter: ID }
-        ));
+        assert!(matches!(err, StaticKeysError::MalformedValue { which: ID }));
         assert!(!err.to_string().contains("pasted"), "{err}");
         let err = one("abc${unclosed").unwrap_err();
-        assert!(matches!(
-            err,
-            StaticKeysError::Unexpandable { parameter: ID }
-        ));
+        assert!(matches!(err, StaticKeysError::Unexpandable { which: ID }));
         assert!(!err.to_string().contains("abc"), "{err}");
     }
 
     #[test]
     fn both_parameters_make_keys_and_either_empty_makes_none() {
-        let got = StaticKeys::from_parameters(("$ID", ID), ("SECRET", SECRET), &env, &set)
+        let got = Credentials::from_setup_parameters("$ID", "SECRET", &env, &set)
             .unwrap()
             .unwrap();
-        assert_eq!(got.keys.secret_access_key.expose(), "s3cr3t/Value+0");
-        assert_eq!(got.id_from.to_string(), "$ID");
-        assert_eq!(got.secret_from.to_string(), "$SECRET");
-        let literal = KeySource::Parameter(SECRET).to_string();
+        assert_eq!(got.secret_access_key.expose(), "s3cr3t/Value+0");
+        assert_eq!(
+            got.origin,
+            Origin::StoredKeys {
+                access_key_id: var("ID"),
+                secret_access_key: var("SECRET"),
+            }
+        );
+        let literal = KeySource::Parameter(Which::SecretAccessKey).to_string();
         assert_eq!(literal, "the value of aws_secret_access_key");
         for (id, secret) in [("$ID", "$MISSING"), ("", "$SECRET"), ("", "")] {
-            let got = StaticKeys::from_parameters((id, ID), (secret, SECRET), &env, &set);
+            let got = Credentials::from_setup_parameters(id, secret, &env, &set);
             assert_eq!(got.unwrap(), None, "{id:?} {secret:?}");
         }
     }
 
     #[test]
     fn empty_malformed_and_misnamed_are_refused_without_the_value() {
-        let err = StaticKeys::from_env("ID", "MISSING", &env).unwrap_err();
+        let err = Credentials::from_key_variables("ID", "MISSING", &env).unwrap_err();
         assert!(matches!(err, StaticKeysError::Empty { .. }));
         assert!(err.to_string().contains("$MISSING"));
-        let err = StaticKeys::from_env("SPACED", "SECRET", &env).unwrap_err();
+        let err = Credentials::from_key_variables("SPACED", "SECRET", &env).unwrap_err();
         assert!(!err.to_string().contains("has space"), "{err}");
         for pasted in ["AKIA EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"] {
-            let err = StaticKeys::from_env(pasted, "SECRET", &env).unwrap_err();
+            let err = Credentials::from_key_variables(pasted, "SECRET", &env).unwrap_err();
             assert!(matches!(err, StaticKeysError::BadName { .. }));
             assert!(!err.to_string().contains(pasted), "{err}");
         }

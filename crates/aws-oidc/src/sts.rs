@@ -41,7 +41,7 @@ use crate::transport::{self, Proxies, Transport};
 /// What a call gives back, defined below the client so the answer checks
 /// and the retry rules need not reach up into it.
 pub(crate) use crate::answer::Assumed;
-pub(crate) use crate::failure::{FailureKind, StsFailure};
+pub(crate) use crate::failure::{CallFailure, FailureKind};
 
 /// The CAs [`StsSettings::ca_bundle`] names, read by a leaf the transport shares.
 pub(crate) use crate::ca_bundle::CaBundle;
@@ -134,13 +134,13 @@ impl StsSettings {
     }
 }
 
-impl StsFailure {
+impl CallFailure {
     fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static>(
         operation: &'static str,
         err: SdkError<E, HttpResponse>,
         attempts: u32,
     ) -> Self {
-        let mut f = StsFailure {
+        let mut f = CallFailure {
             operation,
             kind: FailureKind::Service,
             code: None,
@@ -349,8 +349,8 @@ impl Sts {
             b = b.credentials_provider(aws_sdk_sts::config::Credentials::new(
                 c.access_key_id.expose(),
                 c.secret_access_key.expose(),
-                Some(c.session_token.expose().to_string()),
-                Some(c.expiration),
+                c.session_token.as_ref().map(|t| t.expose().to_string()),
+                c.expiration,
                 "aws-oidc",
             ));
         }
@@ -364,7 +364,7 @@ impl Sts {
         req: &AssumeRequest,
         token: &OidcToken,
         deadline: Instant,
-    ) -> Result<Assumed, StsFailure> {
+    ) -> Result<Assumed, CallFailure> {
         const OP: &str = "AssumeRoleWithWebIdentity";
         check_time_left(OP, deadline)?;
         let attempts = AttemptCounter::default();
@@ -387,7 +387,7 @@ impl Sts {
             .config_override(self.call_config(None, deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
+            .map_err(|e| CallFailure::from_sdk(OP, e, attempts.get()))?;
         assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
@@ -397,7 +397,7 @@ impl Sts {
         creds: &Credentials,
         req: &ChainRequest,
         deadline: Instant,
-    ) -> Result<Assumed, StsFailure> {
+    ) -> Result<Assumed, CallFailure> {
         const OP: &str = "AssumeRole";
         check_time_left(OP, deadline)?;
         let tags = (!req.tags.is_empty())
@@ -408,7 +408,7 @@ impl Sts {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()
-            .map_err(|e| StsFailure::without_answer(OP, FailureKind::Other(e.to_string()), 0))?;
+            .map_err(|e| CallFailure::without_answer(OP, FailureKind::Other(e.to_string()), 0))?;
         let attempts = AttemptCounter::default();
         let out = self
             .client
@@ -422,7 +422,7 @@ impl Sts {
             .config_override(self.call_config(Some(creds), deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
+            .map_err(|e| CallFailure::from_sdk(OP, e, attempts.get()))?;
         assumed(out.credentials(), out.assumed_role_user(), OP)
     }
 
@@ -431,7 +431,7 @@ impl Sts {
         &self,
         creds: &Credentials,
         deadline: Instant,
-    ) -> Result<String, StsFailure> {
+    ) -> Result<String, CallFailure> {
         const OP: &str = "GetCallerIdentity";
         check_time_left(OP, deadline)?;
         let attempts = AttemptCounter::default();
@@ -442,15 +442,15 @@ impl Sts {
             .config_override(self.call_config(Some(creds), deadline, &attempts))
             .send()
             .await
-            .map_err(|e| StsFailure::from_sdk(OP, e, attempts.get()))?;
+            .map_err(|e| CallFailure::from_sdk(OP, e, attempts.get()))?;
         Ok(out.arn().unwrap_or_default().to_string())
     }
 }
 
 /// Fails at once when the whole exchange's time is up.
-fn check_time_left(operation: &'static str, deadline: Instant) -> Result<(), StsFailure> {
+fn check_time_left(operation: &'static str, deadline: Instant) -> Result<(), CallFailure> {
     if deadline.saturating_duration_since(Instant::now()).is_zero() {
-        return Err(StsFailure {
+        return Err(CallFailure {
             operation,
             kind: FailureKind::Timeout,
             code: None,

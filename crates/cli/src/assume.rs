@@ -213,7 +213,6 @@ pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
     if let Some(document) = &delivered.stdout {
         print_stdout(document.expose())?;
     }
-    let creds = &outcome.assumed.credentials;
     let verified = match &outcome.verified_arn {
         Some(arn) => format!("; verified as {arn}"),
         None => String::new(),
@@ -236,8 +235,8 @@ pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
         "aws-oidc: assumed {}{via} with the token from {}; credentials expire {} ({}); wrote {}{verified}{global}",
         outcome.assumed.assumed_role_arn,
         outcome.token.source,
-        creds.expiration_rfc3339(),
-        humanize_from_now(creds.expiration),
+        rfc3339(outcome.assumed.expiration()),
+        humanize_from_now(outcome.assumed.expiration()),
         wrote.join(", "),
     );
     let exported = delivered

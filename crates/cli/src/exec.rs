@@ -4,10 +4,10 @@ use std::ffi::OsString;
 
 use anyhow::{bail, Result};
 use aws_oidc::credential_vars;
-use aws_oidc::humanize_from_now;
 use aws_oidc::process_env;
 use aws_oidc::Exchange;
 use aws_oidc::ExecTarget;
+use aws_oidc::{humanize_from_now, rfc3339};
 use clap::Args;
 
 use crate::output::say;
@@ -55,7 +55,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<()> {
     let command = ExecTarget::resolve(program, rest, env)?;
     let outcome = exchange.run(env)?;
     let creds = &outcome.assumed.credentials;
-    let expiration = creds.expiration_rfc3339();
+    let expiration = rfc3339(outcome.assumed.expiration());
     let vars: Vec<(&str, String)> = credential_vars(creds, exchange.region(), &expiration)
         .into_iter()
         .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
@@ -66,7 +66,7 @@ pub(crate) fn run(args: ExecArgs) -> Result<()> {
         command.program(),
         outcome.assumed.assumed_role_arn,
         expiration,
-        humanize_from_now(creds.expiration)
+        humanize_from_now(outcome.assumed.expiration())
     );
     std::process::exit(command.run(&vars, &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])?)
 }

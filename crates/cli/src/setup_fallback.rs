@@ -4,16 +4,21 @@
 
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
-use aws_oidc::{Payload, StaticKeys, TargetOptions, Targets};
+use aws_oidc::{Credentials, Payload, TargetOptions, Targets, Which};
 
 use crate::output::say;
-use crate::static_keys::summary;
+use crate::static_keys::{key_error, summary};
 use crate::targets::TargetArgs;
 use crate::values::{open_cache, Values};
 
-/// The key parameters as errors name them (never their values).
-const ID_PARAMETER: &str = "aws_access_key_id (--stored-access-key-id)";
-const SECRET_PARAMETER: &str = "aws_secret_access_key (--stored-secret-access-key)";
+/// A key's parameter as messages name it (never its value): aws-cli/setup's
+/// name, and the option of `assume` that carries it.
+fn parameter(which: Which) -> &'static str {
+    match which {
+        Which::AccessKeyId => "aws_access_key_id (--stored-access-key-id)",
+        Which::SecretAccessKey => "aws_secret_access_key (--stored-secret-access-key)",
+    }
+}
 
 /// What `assume` hands over when no role ARN was given.
 #[derive(Debug)]
@@ -38,12 +43,8 @@ pub(crate) struct SetupFallback {
 pub(crate) fn run(f: SetupFallback) -> Result<()> {
     let env = &process_env;
     let is_set = |name: &str| std::env::var_os(name).is_some();
-    let stored = StaticKeys::from_parameters(
-        (&f.id, ID_PARAMETER),
-        (&f.secret, SECRET_PARAMETER),
-        env,
-        &is_set,
-    )?;
+    let stored = Credentials::from_setup_parameters(&f.id, &f.secret, env, &is_set)
+        .map_err(|e| key_error(e, parameter))?;
     let options = TargetOptions {
         bash_env: None,
         ..f.targets.options(f.values)?
@@ -64,14 +65,9 @@ pub(crate) fn run(f: SetupFallback) -> Result<()> {
     let region = f.values.region(f.region)?;
     let targets = Targets::resolve(options, region.as_deref(), env)?;
     targets.preflight()?;
-    let (id_from, secret_from) = (stored.id_from.to_string(), stored.secret_from.to_string());
-    let payload = Payload::StaticKeys {
-        keys: &stored.keys,
-        id_from: &id_from,
-        secret_from: &secret_from,
-    };
+    let payload = Payload::StaticKeys { keys: &stored };
     let delivered = targets.deliver(payload, open_cache().as_ref(), env)?;
-    summary(&delivered, &id_from, &secret_from, region.as_deref());
+    summary(&delivered, &stored, parameter, region.as_deref());
     Ok(())
 }
 

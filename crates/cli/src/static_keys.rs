@@ -1,8 +1,8 @@
 //! `aws-oidc static-keys`: the long-lived keys of an aws-cli/setup config, written as it writes them.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use aws_oidc::process_env;
-use aws_oidc::StaticKeys;
+use aws_oidc::{Credentials, KeySource, Origin, StaticKeysError, Which};
 use aws_oidc::{Delivered, Payload, Targets};
 use clap::Args;
 
@@ -47,32 +47,90 @@ pub(crate) struct StaticKeysArgs {
 pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
     let env = &process_env;
     let (id_var, secret_var) = (&a.access_key_id_var, &a.secret_access_key_var);
-    let keys = StaticKeys::from_env(id_var, secret_var, env)?;
+    let keys = Credentials::from_key_variables(id_var, secret_var, env)
+        .map_err(|e| key_error(e, option))?;
     let v = Values::new(a.expand_env);
     let region = v.region(a.region)?;
     let targets = Targets::resolve(a.targets.options(v)?, region.as_deref(), env)?;
     targets.preflight()?;
-    let (id_from, secret_from) = (format!("${id_var}"), format!("${secret_var}"));
-    let payload = Payload::StaticKeys {
-        keys: &keys,
-        id_from: &id_from,
-        secret_from: &secret_from,
-    };
-    let delivered = targets.deliver(payload, open_cache().as_ref(), env)?;
-    summary(&delivered, &id_from, &secret_from, region.as_deref());
+    let delivered = targets.deliver(
+        Payload::StaticKeys { keys: &keys },
+        open_cache().as_ref(),
+        env,
+    )?;
+    summary(&delivered, &keys, option, region.as_deref());
     Ok(())
 }
 
-/// What was written, and the hint to move to OIDC.
+/// The option of `static-keys` that names the variable holding `which`.
+fn option(which: Which) -> &'static str {
+    match which {
+        Which::AccessKeyId => "--access-key-id-var",
+        Which::SecretAccessKey => "--secret-access-key-var",
+    }
+}
+
+/// Why the stored keys could not be read, with `named` naming the option
+/// (or parameter) that gave each key: the library says what is wrong,
+/// this command's names are added here.
+pub(crate) fn key_error(e: StaticKeysError, named: fn(Which) -> &'static str) -> anyhow::Error {
+    match e {
+        StaticKeysError::Empty { var, which } => anyhow!(
+            "${var} is empty: set it (for example in a CircleCI context) or name another variable \
+             with {}; better, drop the stored keys and assume a role with OIDC (--role-arn)",
+            named(which)
+        ),
+        StaticKeysError::BadName { which } => anyhow!(
+            "{} takes the name of an environment variable, e.g. AWS_ACCESS_KEY_ID; what was given \
+             is not one (not shown, in case it is a key)",
+            named(which)
+        ),
+        StaticKeysError::MalformedValue { which } => anyhow!(
+            "the value given for {}, expanded, does not hold an AWS key (not shown): keys are \
+             printable characters without spaces or quotes; name the variable that holds it, e.g. \
+             $AWS_ACCESS_KEY_ID",
+            named(which)
+        ),
+        StaticKeysError::Unexpandable { which } => anyhow!(
+            "cannot expand the value given for {} (not shown, in case it is a key): write $NAME or \
+             ${{NAME}}, and $$ for a literal $",
+            named(which)
+        ),
+        other => other.into(),
+    }
+}
+
+/// Where a stored key came from, as the summary names it: `$NAME`, or
+/// the value of the parameter `named` names.
+fn key_from(source: &KeySource, named: fn(Which) -> &'static str) -> String {
+    match source {
+        KeySource::Variable(name) => format!("${name}"),
+        KeySource::Parameter(which) => format!("the value of {}", named(*which)),
+    }
+}
+
+/// What was written, and the hint to move to OIDC; `named` names the
+/// option or parameter a key given as a value came from.
 pub(crate) fn summary(
     delivered: &Delivered,
-    id_from: &str,
-    secret_from: &str,
+    keys: &Credentials,
+    named: fn(Which) -> &'static str,
     region: Option<&str>,
 ) {
+    let from = match &keys.origin {
+        Origin::StoredKeys {
+            access_key_id,
+            secret_access_key,
+        } => format!(
+            "{} and {}",
+            key_from(access_key_id, named),
+            key_from(secret_access_key, named)
+        ),
+        other => other.to_string(),
+    };
     let wrote: Vec<String> = delivered.wrote.iter().map(ToString::to_string).collect();
     say!(
-        "aws-oidc: wrote the static keys from {id_from} and {secret_from} to {}{}",
+        "aws-oidc: wrote the static keys from {from} to {}{}",
         wrote.join(", "),
         match region {
             Some(r) => format!(" (region {r})"),
@@ -83,4 +141,29 @@ pub(crate) fn summary(
         "aws-oidc: hint: OIDC needs no stored keys: let a role trust CircleCI (aws-oidc trust-policy) \
          and set role_arn instead; then delete these keys"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_errors_name_this_commands_options() {
+        let empty = StaticKeysError::Empty {
+            var: "CI_KEY".into(),
+            which: Which::SecretAccessKey,
+        };
+        assert_eq!(
+            key_error(empty, option).to_string(),
+            "$CI_KEY is empty: set it (for example in a CircleCI context) or name another variable \
+             with --secret-access-key-var; better, drop the stored keys and assume a role with OIDC \
+             (--role-arn)"
+        );
+        let bad = StaticKeysError::BadName {
+            which: Which::AccessKeyId,
+        };
+        assert!(key_error(bad, option)
+            .to_string()
+            .starts_with("--access-key-id-var takes the name of an environment variable"));
+    }
 }

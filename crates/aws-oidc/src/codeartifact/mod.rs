@@ -22,10 +22,10 @@ use aws_smithy_types::date_time::{DateTime, Format};
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
@@ -189,7 +189,7 @@ pub enum LoginError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -202,9 +202,9 @@ pub enum LoginError {
 }
 
 fn explain(
-    failure: &StsFailure,
+    failure: &CallFailure,
     repo: &Repository,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &CodeArtifactSettings,
 ) -> String {
     let code = failure.code.as_deref().unwrap_or("");
@@ -257,7 +257,7 @@ pub(crate) fn login(
     repo: &Repository,
     format: &str,
     duration: u32,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &CodeArtifactSettings,
 ) -> Result<Login, LoginError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -282,7 +282,7 @@ pub(crate) fn login(
         request,
     };
     let settings = s.call_settings();
-    let fail = |failure: StsFailure| LoginError::Call {
+    let fail = |failure: CallFailure| LoginError::Call {
         explanation: explain(&failure, repo, creds, s),
         failure: Box::new(failure),
     };

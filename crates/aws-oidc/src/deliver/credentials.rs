@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::assume::Outcome;
 use crate::cache::{CacheError, CachedExchange, CredentialCache};
-use crate::credentials::{unix, Secret};
+use crate::credentials::{unix, Credentials, Secret};
 use crate::env::Env;
 use crate::exchange::Exchange;
 use crate::files::FileError;
@@ -24,7 +24,6 @@ use crate::sinks::process_json;
 use crate::sinks::profile::SharedFiles;
 use crate::sinks::profile::{self, ProfileContent, ProfileError, ProfileName, ProfileWrite};
 use crate::sinks::shell::{self, QuoteError, ShellSinkError};
-use crate::static_keys::StaticKeys;
 
 use super::{bash_env_label, bash_env_path};
 
@@ -87,14 +86,12 @@ pub enum Payload<'a> {
         /// When STS was asked, for the cache entry of a self-refreshing profile.
         issued_at: SystemTime,
     },
-    /// Long-lived keys from the environment.
+    /// Long-lived keys (no session token, no expiry), such as an
+    /// aws-cli/setup config stores; their origin names where each key came
+    /// from in the `$BASH_ENV` comment.
     StaticKeys {
         /// The keys.
-        keys: &'a StaticKeys,
-        /// Where the access key id came from, as messages name it (`$NAME`).
-        id_from: &'a str,
-        /// Where the secret access key came from, as messages name it.
-        secret_from: &'a str,
+        keys: &'a Credentials,
     },
 }
 
@@ -216,26 +213,26 @@ pub enum DeliverError {
 }
 
 impl Payload<'_> {
+    /// The credentials delivered.
+    fn credentials(&self) -> &Credentials {
+        match self {
+            Payload::Assumed { outcome, .. } => &outcome.assumed.credentials,
+            Payload::StaticKeys { keys } => keys,
+        }
+    }
+
     /// The variables the payload sets: the keys, and the region when given.
     fn vars<'a>(
         &'a self,
         region: Option<&'a str>,
         expiration: &'a str,
     ) -> Vec<(&'static str, &'a [u8])> {
-        match self {
-            Payload::Assumed { outcome, .. } => {
-                shell::credential_vars(&outcome.assumed.credentials, region, expiration)
-            }
-            Payload::StaticKeys { keys, .. } => shell::static_key_vars(keys, region),
-        }
+        shell::credential_vars(self.credentials(), region, expiration)
     }
 
     /// When assumed credentials expire, in RFC 3339 (empty for static keys).
     fn expiration(&self) -> String {
-        match self {
-            Payload::Assumed { outcome, .. } => outcome.assumed.credentials.expiration_rfc3339(),
-            Payload::StaticKeys { .. } => String::new(),
-        }
+        self.credentials().expiration_rfc3339().unwrap_or_default()
     }
 }
 
@@ -397,13 +394,9 @@ impl Targets {
                     profile::write(files, write, &ProfileContent::Process(command))?;
                     true
                 }
-                (Payload::Assumed { outcome, .. }, None) => {
-                    let keys = ProfileContent::Keys(&outcome.assumed.credentials);
+                (Payload::Assumed { .. }, None) | (Payload::StaticKeys { .. }, _) => {
+                    let keys = ProfileContent::Keys(payload.credentials());
                     profile::write(files, write, &keys)?;
-                    false
-                }
-                (Payload::StaticKeys { keys, .. }, _) => {
-                    profile::write(files, write, &ProfileContent::StaticKeys(keys))?;
                     false
                 }
             };
@@ -418,25 +411,20 @@ impl Targets {
         }
         if let Some((path, label)) = &self.bash_env {
             let region = self.exported_region();
-            match payload {
-                Payload::Assumed { outcome, .. } => {
-                    let header = format!(
+            // circleci/aws-cli copies only the credentials of a role it assumed.
+            let (header, copies) = match payload {
+                Payload::Assumed { outcome, .. } => (
+                    format!(
                         "aws-oidc: credentials for {}",
                         outcome.assumed.assumed_role_arn
-                    );
-                    let creds = &outcome.assumed.credentials;
-                    let copies = self.aws_cli_copies;
-                    shell::append_bash_env(path, creds, region, &header, copies)?
+                    ),
+                    self.aws_cli_copies,
+                ),
+                Payload::StaticKeys { keys } => {
+                    (format!("aws-oidc: static keys from {}", keys.origin), false)
                 }
-                Payload::StaticKeys {
-                    keys,
-                    id_from,
-                    secret_from,
-                } => {
-                    let header = format!("aws-oidc: static keys from {id_from} and {secret_from}");
-                    shell::append_static_keys(path, keys, region, &header)?
-                }
-            }
+            };
+            shell::append_bash_env(path, payload.credentials(), region, &header, copies)?;
             wrote.push(Wrote::BashEnv(label.clone()));
         }
         if let Some(cache) = cache {
@@ -492,7 +480,7 @@ impl Targets {
                 let grant = Grant {
                     role_arn: role_arn.clone(),
                     key: fingerprint(creds.access_key_id.expose()),
-                    expires_at: unix(creds.expiration) as i64,
+                    expires_at: unix(outcome.assumed.expiration()) as i64,
                 };
                 (Some(grant), self.refresh.is_some().then_some(role_arn))
             }
@@ -542,11 +530,16 @@ mod tests {
         }
     }
 
-    fn keys() -> StaticKeys {
-        StaticKeys {
-            access_key_id: Secret::new("AKIAEXAMPLE"),
-            secret_access_key: Secret::new("secret with 'quotes'"),
-        }
+    fn keys(id_var: &str, secret_var: &str) -> Credentials {
+        use crate::credentials::{KeySource, Origin};
+        Credentials::long_lived(
+            Secret::new("AKIAEXAMPLE"),
+            Secret::new("secret with 'quotes'"),
+            Origin::StoredKeys {
+                access_key_id: KeySource::Variable(id_var.into()),
+                secret_access_key: KeySource::Variable(secret_var.into()),
+            },
+        )
     }
 
     #[test]
@@ -634,12 +627,8 @@ mod tests {
         .unwrap();
         t.preflight().unwrap();
         let cache = CredentialCache::open(cache_dir).unwrap();
-        let keys = keys();
-        let payload = Payload::StaticKeys {
-            keys: &keys,
-            id_from: "$CI_KEY_ID",
-            secret_from: "$CI_SECRET",
-        };
+        let keys = keys("CI_KEY_ID", "CI_SECRET");
+        let payload = Payload::StaticKeys { keys: &keys };
         let done = t.deliver(payload, Some(&cache), &env).unwrap();
         let labels: Vec<String> = done.wrote.iter().map(ToString::to_string).collect();
         assert_eq!(labels, ["profile \"ci\"", "$BASH_ENV"]);
@@ -682,12 +671,8 @@ mod tests {
             &env_of(&[]),
         )
         .unwrap();
-        let keys = keys();
-        let payload = Payload::StaticKeys {
-            keys: &keys,
-            id_from: "$A",
-            secret_from: "$B",
-        };
+        let keys = keys("A", "B");
+        let payload = Payload::StaticKeys { keys: &keys };
         assert!(matches!(
             t.deliver(payload, None, &env_of(&[])),
             Err(DeliverError::NoDocument)

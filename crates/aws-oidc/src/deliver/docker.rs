@@ -12,7 +12,8 @@ use crate::cache::CredentialCache;
 use crate::credential_helper::{
     CachedLogins, HelperError, HelperSettings, HelperSettingsError, HELPER_NAME,
 };
-use crate::credential_source::{CredentialSource, SourcedCredentials};
+use crate::credential_source::CredentialSource;
+use crate::credentials::Credentials;
 use crate::docker_config::{DockerConfig, DockerConfigError, Entry};
 use crate::ecr::{registry::host_problem, EcrSettings, RegistryLogin};
 use crate::env::Env;
@@ -197,7 +198,7 @@ impl DockerTarget {
     pub fn deliver(
         &self,
         logins: &[RegistryLogin],
-        creds: &SourcedCredentials,
+        creds: &Credentials,
         profile: Option<&ProfileName>,
         settings: &EcrSettings,
         issued: SystemTime,
@@ -345,12 +346,12 @@ mod tests {
         let t =
             DockerTarget::resolve(DockerMode::Auths, &CredentialSource::Environment, &env).unwrap();
         assert!(t.notes.is_empty() && t.warnings.is_empty());
-        let creds = SourcedCredentials {
+        let creds = Credentials {
             access_key_id: Secret::new("AKID"),
             secret_access_key: Secret::new("s"),
             session_token: None,
             expiration: None,
-            origin: "$AWS_ACCESS_KEY_ID".into(),
+            origin: crate::credentials::Origin::Environment,
         };
         let settings = EcrSettings::from_env(&env, 60).unwrap();
         let cache = CredentialCache::open(cache_dir).unwrap();

@@ -9,7 +9,7 @@ use crate::codeartifact::tools::{self, Tool, ToolError};
 use crate::codeartifact::{
     self, CodeArtifactSettings, InputError, LoginError, Repository, SetupError,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::env::Env;
 use crate::files::FileError;
@@ -211,7 +211,7 @@ impl ToolLogin {
     /// write in `ledger` (a write it cannot record is a warning).
     pub fn run(
         &self,
-        creds: &SourcedCredentials,
+        creds: &Credentials,
         ledger: Option<&Ledger>,
         env: Env,
     ) -> Result<ToolLoginReport, ToolLoginError> {

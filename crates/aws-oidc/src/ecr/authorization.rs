@@ -9,10 +9,10 @@ use base64::Engine as _;
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::{humanize_from_now, rfc3339, Secret};
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 
 use super::registry::{host_of, parse_ecr_host, Registry, PUBLIC_HOST, PUBLIC_REGION};
@@ -180,7 +180,7 @@ pub enum EcrError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -244,9 +244,9 @@ fn to_system_time(t: Option<&serde_json::Value>) -> Option<SystemTime> {
 
 /// The error for a failed call, explained.
 fn call_failed(
-    failure: StsFailure,
+    failure: CallFailure,
     public: bool,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     endpoint: &str,
 ) -> EcrError {
     EcrError::Call {
@@ -261,12 +261,7 @@ fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
 }
 
 /// What to tell the user about a failed call.
-fn explain(
-    failure: &StsFailure,
-    public: bool,
-    creds: &SourcedCredentials,
-    endpoint: &str,
-) -> String {
+fn explain(failure: &CallFailure, public: bool, creds: &Credentials, endpoint: &str) -> String {
     let code = failure.code.as_deref().unwrap_or("");
     let hint = if code.starts_with("AccessDenied") {
         let (actions, extra) = if public {
@@ -298,7 +293,7 @@ fn explain(
 /// registry there (and one for ECR Public).
 pub fn login(
     registries: &[Registry],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &EcrSettings,
 ) -> Result<Vec<RegistryLogin>, EcrError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -310,7 +305,7 @@ pub fn login(
 
 async fn login_async(
     registries: &[Registry],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &EcrSettings,
 ) -> Result<Vec<RegistryLogin>, EcrError> {
     let deadline = Instant::now() + settings.budget.total;
@@ -331,7 +326,7 @@ async fn login_async(
 async fn private_logins(
     region: &str,
     wanted: &[&Registry],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &EcrSettings,
     deadline: Instant,
 ) -> Result<Vec<RegistryLogin>, EcrError> {
@@ -431,7 +426,7 @@ fn own_registry(proxy: Option<&str>, region: &str) -> Result<Registry, EcrError>
 }
 
 async fn public_login(
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     settings: &EcrSettings,
     deadline: Instant,
 ) -> Result<RegistryLogin, EcrError> {
@@ -639,14 +634,16 @@ mod tests {
 
     #[test]
     fn access_denied_says_which_permission_to_add() {
-        let creds = SourcedCredentials {
+        let creds = Credentials {
             access_key_id: Secret::new("AKIA"),
             secret_access_key: Secret::new("s"),
             session_token: None,
             expiration: None,
-            origin: "role arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
+            origin: crate::credentials::Origin::AssumedRole {
+                arn: "arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
+            },
         };
-        let failure = StsFailure {
+        let failure = CallFailure {
             operation: PRIVATE_OP,
             kind: FailureKind::Service,
             code: Some("AccessDeniedException".into()),

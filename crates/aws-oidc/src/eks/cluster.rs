@@ -18,9 +18,9 @@ use super::token::ClusterName;
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use crate::settings::{self, Chain, SettingsError, Source};
 use crate::sts::{EndpointError, StsSettings};
 
@@ -161,7 +161,7 @@ pub enum ClusterError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -175,26 +175,17 @@ pub enum ClusterError {
 
 const OP: &str = "eks:DescribeCluster";
 
-/// The account the credentials belong to, when their origin names it.
-fn account_of(origin: &str) -> Option<&str> {
-    origin
-        .split("::")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-}
-
 fn explain(
-    failure: &StsFailure,
+    failure: &CallFailure,
     name: &ClusterName,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &EksSettings,
 ) -> String {
     let region = s.region();
     let name = name.as_str();
     let code = failure.code.as_deref().unwrap_or("");
     let hint = if code == "ResourceNotFoundException" {
-        let account = match account_of(&creds.origin) {
+        let account = match creds.origin.account() {
             Some(a) => format!("account {a}"),
             None => format!("the account of the credentials ({})", creds.origin),
         };
@@ -226,7 +217,7 @@ fn explain(
 /// `DescribeCluster` for `name` with `creds`: its ARN, endpoint and CA.
 pub(crate) fn describe(
     name: &ClusterName,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &EksSettings,
 ) -> Result<ClusterInfo, ClusterError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -357,14 +348,16 @@ mod tests {
 
     #[test]
     fn an_unknown_cluster_is_explained_with_the_account_and_region() {
-        let creds = SourcedCredentials {
+        let creds = Credentials {
             access_key_id: crate::credentials::Secret::new("AKIA"),
             secret_access_key: crate::credentials::Secret::new("s"),
             session_token: None,
             expiration: None,
-            origin: "role arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
+            origin: crate::credentials::Origin::AssumedRole {
+                arn: "arn:aws:sts::123456789012:assumed-role/deploy/x".into(),
+            },
         };
-        let failure = StsFailure {
+        let failure = CallFailure {
             operation: OP,
             kind: FailureKind::Service,
             code: Some("ResourceNotFoundException".into()),

@@ -26,7 +26,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{CacheError, CredentialCache};
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::{rfc3339, unix, Secret};
 use crate::env::Env;
 use crate::ledger::Written;
@@ -205,7 +205,7 @@ fn uri_encode(value: &str) -> String {
 /// signed for `region`.  Expires 14 minutes from `now`, or when the
 /// credentials do, if sooner.
 pub(crate) fn presign(
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     cluster: &ClusterName,
     sts_endpoint: &str,
     region: &str,
@@ -364,13 +364,13 @@ fn parse_entry(bytes: &[u8], now: SystemTime) -> Option<EksToken> {
 mod tests {
     use super::*;
 
-    fn creds() -> SourcedCredentials {
-        SourcedCredentials {
+    fn creds() -> Credentials {
+        Credentials {
             access_key_id: Secret::new("AKIDEXAMPLE"),
             secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
             session_token: Some(Secret::new("session/token+value=")),
             expiration: None,
-            origin: "test".into(),
+            origin: crate::credentials::Origin::Environment,
         }
     }
 
@@ -435,7 +435,7 @@ mod tests {
     #[test]
     fn the_token_expires_with_its_credentials() {
         let now = UNIX_EPOCH + Duration::from_secs(1_764_108_000);
-        let soon = SourcedCredentials {
+        let soon = Credentials {
             expiration: Some(now + Duration::from_secs(300)),
             ..creds()
         };

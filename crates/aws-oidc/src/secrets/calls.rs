@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use crate::aws_call::{
     call_json, common_hint, with_hint, CallBudget, CallSettings, JsonCall, Request,
 };
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::failure::{FailureKind, StsFailure};
+use crate::failure::{CallFailure, FailureKind};
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// Secrets Manager's endpoint: `$AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `$AWS_ENDPOINT_URL`.
@@ -132,10 +132,10 @@ pub(crate) async fn call(
     service: Service,
     target: &'static str,
     body: &Value,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
-) -> Result<Value, (StsFailure, String)> {
+) -> Result<Value, (CallFailure, String)> {
     let (endpoint, signing_name, operation) = match service {
         Service::SecretsManager => (
             &s.secrets_manager,
@@ -174,12 +174,12 @@ pub(crate) async fn call(
 }
 
 /// The failure with its hint, as one message.
-pub(crate) fn explained(failure: &StsFailure, hint: String) -> String {
+pub(crate) fn explained(failure: &CallFailure, hint: String) -> String {
     with_hint(failure, hint)
 }
 
 /// Whether the failure is the service refusing these credentials this action.
-pub(crate) fn denied(failure: &StsFailure) -> bool {
+pub(crate) fn denied(failure: &CallFailure) -> bool {
     matches!(failure.kind, FailureKind::Service)
         && failure
             .code

@@ -29,9 +29,9 @@ use serde_json::Value;
 pub use calls::{SecretsSettings, SecretsSetupError};
 pub use spec::{count_sources, Source, Spec, SpecError, Target};
 
-use crate::credential_source::SourcedCredentials;
+use crate::credentials::Credentials;
 use crate::credentials::Secret;
-use crate::failure::StsFailure;
+use crate::failure::CallFailure;
 use calls::{Service, BATCH, PARAMETER_BATCH};
 
 /// The largest value taken: Secrets Manager's limit for a secret.
@@ -58,7 +58,7 @@ pub enum SecretsError {
     #[error("{explanation}")]
     Call {
         /// What failed.
-        failure: Box<StsFailure>,
+        failure: Box<CallFailure>,
         /// The explanation for the user.
         explanation: String,
     },
@@ -122,7 +122,7 @@ fn secret_of(entry: &Value, id: &str) -> Result<Raw, SecretsError> {
     )))
 }
 
-fn call_error(failure: StsFailure, hint: String, what: &str, s: &SecretsSettings) -> SecretsError {
+fn call_error(failure: CallFailure, hint: String, what: &str, s: &SecretsSettings) -> SecretsError {
     let code = failure.code.clone().unwrap_or_default();
     let region = s.region();
     let specific = if code == "ResourceNotFoundException" || code == "ParameterNotFound" {
@@ -162,7 +162,7 @@ fn names(entry: &Value, id: &str) -> bool {
 /// Every secret in `ids`, by id.
 async fn fetch_secrets(
     ids: &[&str],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<BTreeMap<String, Raw>, SecretsError> {
@@ -221,7 +221,7 @@ async fn fetch_secrets(
         if let Some(e) = errors.and_then(|e| e.first()) {
             let id = e.get("SecretId").and_then(Value::as_str).unwrap_or("?");
             let code = e.get("ErrorCode").and_then(Value::as_str).unwrap_or("");
-            let failure = StsFailure {
+            let failure = CallFailure {
                 operation: "secretsmanager:BatchGetSecretValue",
                 kind: crate::failure::FailureKind::Service,
                 code: Some(code.to_string()),
@@ -260,7 +260,7 @@ async fn fetch_secrets(
 /// Every parameter in `names`, by name.
 async fn fetch_parameters(
     names_asked: &[&str],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<BTreeMap<String, Secret>, SecretsError> {
@@ -316,7 +316,7 @@ async fn fetch_parameters(
 /// Every parameter under `path`: its name below the path, and its value.
 async fn fetch_path(
     path: &str,
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
     deadline: Instant,
 ) -> Result<Vec<(String, Secret)>, SecretsError> {
@@ -402,7 +402,7 @@ fn json_fields(raw: &Raw, id: &str) -> Result<Vec<(String, String)>, SecretsErro
 /// the order the specs name them.
 pub fn fetch(
     specs: &[Spec],
-    creds: &SourcedCredentials,
+    creds: &Credentials,
     s: &SecretsSettings,
 ) -> Result<Vec<Variable>, SecretsError> {
     let mut secret_ids: Vec<&str> = Vec::new();

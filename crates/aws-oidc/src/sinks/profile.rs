@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use crate::credentials::Credentials;
 use crate::files::{FileError, UpdateLock};
 use crate::ini::{IniDoc, IniError};
-use crate::static_keys::StaticKeys;
 
 /// Where the shared files live, honouring the SDK's environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,11 +189,10 @@ pub(crate) fn preflight(files: &SharedFiles) -> Result<(), ProfileError> {
 /// What a profile gets.
 #[derive(Debug, Clone)]
 pub(crate) enum ProfileContent<'a> {
-    /// Static keys in the credentials file (`aws configure set` style).
+    /// Keys in the credentials file (`aws configure set` style), with the
+    /// session token of temporary credentials; long-lived keys remove any
+    /// session token in the section, since it belongs to other keys.
     Keys(&'a Credentials),
-    /// Long-lived access keys; any session token in the section is removed,
-    /// since it belongs to other keys.
-    StaticKeys(&'a StaticKeys),
     /// A `credential_process` command line in the config file, so AWS tools
     /// fetch fresh credentials themselves; static keys are removed, since
     /// they would take precedence over it.
@@ -288,17 +286,13 @@ pub(crate) fn write(
                 creds
                     .set(section, KEY_NAMES[0], c.access_key_id.expose())
                     .and_then(|()| creds.set(section, KEY_NAMES[1], c.secret_access_key.expose()))
-                    .and_then(|()| creds.set(section, KEY_NAMES[2], c.session_token.expose()))
                     .map_err(creds_err)?;
-            }
-            ProfileContent::StaticKeys(keys) => {
-                creds
-                    .set(section, KEY_NAMES[0], keys.access_key_id.expose())
-                    .and_then(|()| {
-                        creds.set(section, KEY_NAMES[1], keys.secret_access_key.expose())
-                    })
-                    .map_err(creds_err)?;
-                creds.remove(section, KEY_NAMES[2]);
+                match &c.session_token {
+                    Some(token) => creds
+                        .set(section, KEY_NAMES[2], token.expose())
+                        .map_err(creds_err)?,
+                    None => creds.remove(section, KEY_NAMES[2]),
+                }
             }
             ProfileContent::Process(_) => {
                 for key in KEY_NAMES {
@@ -309,9 +303,7 @@ pub(crate) fn write(
         }
         let config = docs.config();
         match content {
-            ProfileContent::Keys(_) | ProfileContent::StaticKeys(_) => {
-                config.remove(&config_section, "credential_process")
-            }
+            ProfileContent::Keys(_) => config.remove(&config_section, "credential_process"),
             ProfileContent::Process(command) => {
                 for key in KEY_NAMES {
                     config.remove(&config_section, key);
@@ -388,16 +380,17 @@ pub(crate) fn credential_process(files: &SharedFiles, name: &ProfileName) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::Secret;
+    use crate::credentials::{Origin, Secret};
     use std::time::{Duration, SystemTime};
 
     fn creds(tag: &str) -> Credentials {
-        Credentials {
-            access_key_id: Secret::new(format!("ASIA{tag}")),
-            secret_access_key: Secret::new(format!("secret-{tag}")),
-            session_token: Secret::new(format!("token-{tag}")),
-            expiration: SystemTime::now() + Duration::from_secs(3600),
-        }
+        Credentials::temporary(
+            Secret::new(format!("ASIA{tag}")),
+            Secret::new(format!("secret-{tag}")),
+            Secret::new(format!("token-{tag}")),
+            SystemTime::now() + Duration::from_secs(3600),
+            Origin::Cache,
+        )
     }
 
     fn files(dir: &std::path::Path) -> SharedFiles {
@@ -524,6 +517,14 @@ mod tests {
         assert!(std::fs::read_to_string(&f.credentials)
             .unwrap()
             .contains("aws_access_key_id = ASIA3"));
+        // Long-lived keys take the other keys' session token out.
+        let keys =
+            Credentials::long_lived(Secret::new("AKIA4"), Secret::new("s4"), Origin::Environment);
+        write(&f, &what, &ProfileContent::Keys(&keys)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&f.credentials).unwrap(),
+            "[keep]\naws_access_key_id = K\n\n[p]\naws_access_key_id = AKIA4\naws_secret_access_key = s4\n"
+        );
     }
 
     #[test]
@@ -564,7 +565,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = files(dir.path());
         let mut c = creds("1");
-        c.session_token = crate::credentials::Secret::new("tok\n[evil]\nx = y");
+        c.session_token = Some(Secret::new("tok\n[evil]\nx = y"));
         let what = ProfileWrite {
             name: ProfileName::parse("p").unwrap(),
             region: None,

@@ -9,7 +9,6 @@ use std::path::Path;
 
 use crate::credentials::Credentials;
 use crate::files::{self, FileError};
-use crate::static_keys::StaticKeys;
 
 /// A value a shell cannot hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,7 +69,10 @@ pub fn render(vars: &[(&str, &[u8])], prefix: &str) -> Result<Vec<u8>, QuoteErro
     Ok(out)
 }
 
-/// The variables AWS SDKs and the AWS CLI read, for these credentials.
+/// The variables AWS SDKs and the AWS CLI read, for these credentials:
+/// the keys, the session token when there is one, the expiry when
+/// `expiration` (its RFC 3339 text) is not empty, and the region when given.
+/// Long-lived keys come out as the keys (and region) alone.
 pub fn credential_vars<'a>(
     creds: &'a Credentials,
     region: Option<&'a str>,
@@ -82,28 +84,13 @@ pub fn credential_vars<'a>(
             "AWS_SECRET_ACCESS_KEY",
             creds.secret_access_key.expose().as_bytes(),
         ),
-        ("AWS_SESSION_TOKEN", creds.session_token.expose().as_bytes()),
-        ("AWS_CREDENTIAL_EXPIRATION", expiration.as_bytes()),
     ];
-    if let Some(r) = region {
-        vars.push(("AWS_REGION", r.as_bytes()));
-        vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
+    if let Some(token) = &creds.session_token {
+        vars.push(("AWS_SESSION_TOKEN", token.expose().as_bytes()));
     }
-    vars
-}
-
-/// The variables for long-lived keys: no session token, no expiry.
-pub(crate) fn static_key_vars<'a>(
-    keys: &'a StaticKeys,
-    region: Option<&'a str>,
-) -> Vec<(&'static str, &'a [u8])> {
-    let mut vars: Vec<(&'static str, &'a [u8])> = vec![
-        ("AWS_ACCESS_KEY_ID", keys.access_key_id.expose().as_bytes()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            keys.secret_access_key.expose().as_bytes(),
-        ),
-    ];
+    if !expiration.is_empty() {
+        vars.push(("AWS_CREDENTIAL_EXPIRATION", expiration.as_bytes()));
+    }
     if let Some(r) = region {
         vars.push(("AWS_REGION", r.as_bytes()));
         vars.push(("AWS_DEFAULT_REGION", r.as_bytes()));
@@ -135,8 +122,11 @@ export AWS_CLI_STR_SECRET_ACCESS_KEY=\"${AWS_SECRET_ACCESS_KEY}\"
 export AWS_CLI_STR_SESSION_TOKEN=\"${AWS_SESSION_TOKEN}\"
 ";
 
-/// Appends `export` lines to a `$BASH_ENV` file, in one write; with
-/// `aws_cli_copies`, circleci/aws-cli's `AWS_CLI_STR_*` copies after them.
+/// Appends `export` lines to a `$BASH_ENV` file, in one write.  Without
+/// a session token (long-lived keys), a session token and expiry an
+/// earlier step may have exported are unset: with these keys the token
+/// would make every call fail.  With `aws_cli_copies`, circleci/aws-cli's
+/// `AWS_CLI_STR_*` copies come last.
 pub(crate) fn append_bash_env(
     path: &Path,
     creds: &Credentials,
@@ -144,28 +134,15 @@ pub(crate) fn append_bash_env(
     header: &str,
     aws_cli_copies: bool,
 ) -> Result<(), ShellSinkError> {
-    let exp = creds.expiration_rfc3339();
+    let exp = creds.expiration_rfc3339().unwrap_or_default();
     let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
     text.extend(render(&credential_vars(creds, region, &exp), "export ")?);
+    if creds.session_token.is_none() {
+        text.extend_from_slice(b"unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n");
+    }
     if aws_cli_copies {
         text.extend_from_slice(AWS_CLI_COPIES.as_bytes());
     }
-    files::append(path, &text)?;
-    Ok(())
-}
-
-/// Appends `export` lines for long-lived keys to a `$BASH_ENV` file, and
-/// unsets a session token an earlier step may have exported: with these
-/// keys it would make every call fail.
-pub(crate) fn append_static_keys(
-    path: &Path,
-    keys: &StaticKeys,
-    region: Option<&str>,
-    header: &str,
-) -> Result<(), ShellSinkError> {
-    let mut text = format!("# {}\n", header.replace('\n', " ")).into_bytes();
-    text.extend(render(&static_key_vars(keys, region), "export ")?);
-    text.extend_from_slice(b"unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n");
     files::append(path, &text)?;
     Ok(())
 }
@@ -208,6 +185,22 @@ mod tests {
         assert_eq!(quote(b"it's").unwrap(), b"'it'\\''s'");
         assert_eq!(quote(b"$HOME `x` \"y\"\n").unwrap(), b"'$HOME `x` \"y\"\n'");
         assert_eq!(quote(b"a\0b"), None);
+    }
+
+    #[test]
+    fn long_lived_keys_export_no_token_and_unset_an_earlier_one() {
+        use crate::credentials::{Origin, Secret};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bash_env");
+        let keys =
+            Credentials::long_lived(Secret::new("AKIA1"), Secret::new("s"), Origin::Environment);
+        append_bash_env(&path, &keys, Some("eu-west-1"), "keys", false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# keys\nexport AWS_ACCESS_KEY_ID=AKIA1\nexport AWS_SECRET_ACCESS_KEY=s\n\
+             export AWS_REGION=eu-west-1\nexport AWS_DEFAULT_REGION=eu-west-1\n\
+             unset AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n"
+        );
     }
 
     #[test]
