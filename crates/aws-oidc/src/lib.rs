@@ -49,6 +49,7 @@ mod canned_answer;
 mod cleanup;
 #[cfg(feature = "codeartifact")]
 mod codeartifact;
+mod commands;
 #[cfg(feature = "ecr")]
 pub mod credential_helper;
 mod credential_source;
@@ -111,6 +112,27 @@ pub use static_keys::{KeySource, StaticKeys, StoredKeys};
 pub use sts::StsSettings;
 pub use token::discover_in_job;
 pub use {answer::Assumed, ca_bundle::CaBundle};
+
+/// The subcommands, one call each: a request of values resolved from the
+/// command line -> the whole step -> a report whose `Display` is the
+/// closing sentence.  Notes and warnings that belong to the moment they
+/// happen go to the caller's [`Report`] as they happen; the library prints
+/// nothing.
+pub use commands::{
+    assume, cleanup, credential_process, exec, open_cache, AlreadyValid, AssumeReport,
+    AssumeRequest, AssumedReport, CleanupReport, CommandError, CredentialProcessRequest,
+    ExecReport, ExecRequest, NoRegion, Report, SourceOptions,
+};
+#[cfg(feature = "codeartifact")]
+pub use commands::{codeartifact_login, CodeArtifactReport, CodeArtifactRequest};
+#[cfg(feature = "ecr")]
+pub use commands::{ecr_login, EcrLoginReport, EcrLoginRequest};
+#[cfg(feature = "eks")]
+pub use commands::{
+    eks_kubeconfig, eks_token, ClusterRequest, KubeconfigReport, KubeconfigRequest,
+};
+#[cfg(feature = "secrets")]
+pub use commands::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, SecretsSink};
 
 /// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
 /// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write
