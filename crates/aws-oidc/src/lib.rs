@@ -119,20 +119,27 @@ pub use {answer::Assumed, ca_bundle::CaBundle};
 /// happen go to the caller's [`Report`] as they happen; the library prints
 /// nothing.
 pub use commands::{
-    assume, cleanup, credential_process, exec, open_cache, AlreadyValid, AssumeReport,
-    AssumeRequest, AssumedReport, CleanupReport, CommandError, CredentialProcessRequest,
-    ExecReport, ExecRequest, NoRegion, Report, SourceOptions,
+    assume, check, cleanup, credential_process, exec, open_cache, AlreadyValid, AssumeReport,
+    AssumeRequest, AssumedReport, CheckReport, CheckRequest, CleanupReport, CommandError,
+    CredentialProcessRequest, ExecReport, ExecRequest, NoRegion, Report, SourceOptions,
 };
 #[cfg(feature = "codeartifact")]
 pub use commands::{codeartifact_login, CodeArtifactReport, CodeArtifactRequest};
 #[cfg(feature = "ecr")]
-pub use commands::{ecr_login, EcrLoginReport, EcrLoginRequest};
+pub use commands::{
+    docker_credential, ecr_login, DockerCredentialError, EcrLoginReport, EcrLoginRequest,
+};
 #[cfg(feature = "eks")]
 pub use commands::{
     eks_kubeconfig, eks_token, ClusterRequest, KubeconfigReport, KubeconfigRequest,
 };
 #[cfg(feature = "secrets")]
 pub use commands::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, SecretsSink};
+#[cfg(feature = "setup-tools")]
+pub use commands::{
+    issuer_thumbprint, plan_migration, MigrateConfigError, Migrated, MigrationPlan,
+    ThumbprintReport,
+};
 
 /// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
 /// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write

@@ -12,30 +12,44 @@
 //! the caller.
 
 mod assume;
+mod check;
 mod cleanup;
 #[cfg(feature = "codeartifact")]
 mod codeartifact_login;
 mod credential_process;
 #[cfg(feature = "ecr")]
+mod docker_credential;
+#[cfg(feature = "ecr")]
 mod ecr_login;
 #[cfg(feature = "eks")]
 mod eks;
 mod exec;
+#[cfg(feature = "setup-tools")]
+mod migrate_config;
 #[cfg(feature = "secrets")]
 mod secrets;
+#[cfg(feature = "setup-tools")]
+mod thumbprint;
 
 pub use assume::{assume, AlreadyValid, AssumeReport, AssumeRequest, AssumedReport, NoRegion};
+pub use check::{check, CheckReport, CheckRequest};
 pub use cleanup::{cleanup, CleanupReport};
 #[cfg(feature = "codeartifact")]
 pub use codeartifact_login::{codeartifact_login, CodeArtifactReport, CodeArtifactRequest};
 pub use credential_process::{credential_process, CredentialProcessRequest};
 #[cfg(feature = "ecr")]
+pub use docker_credential::{docker_credential, DockerCredentialError};
+#[cfg(feature = "ecr")]
 pub use ecr_login::{ecr_login, EcrLoginReport, EcrLoginRequest};
 #[cfg(feature = "eks")]
 pub use eks::{eks_kubeconfig, eks_token, ClusterRequest, KubeconfigReport, KubeconfigRequest};
 pub use exec::{exec, ExecReport, ExecRequest};
+#[cfg(feature = "setup-tools")]
+pub use migrate_config::{plan_migration, MigrateConfigError, Migrated, MigrationPlan};
 #[cfg(feature = "secrets")]
 pub use secrets::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, SecretsSink};
+#[cfg(feature = "setup-tools")]
+pub use thumbprint::{issuer_thumbprint, ThumbprintReport};
 
 use crate::cache::CredentialCache;
 use crate::credential_source::{ChooseError, CredentialSource};
@@ -76,6 +90,16 @@ pub enum CommandError {
     /// The cache of a `credential_process`.
     #[error(transparent)]
     Cached(#[from] crate::cache::CachedError),
+    /// The job's token.
+    #[error(transparent)]
+    Token(#[from] crate::token::TokenError),
+    /// A token without an issuer, which no provider matches.
+    #[error(transparent)]
+    NoIssuer(#[from] crate::trust::NoIssuer),
+    /// The issuer's certificates.
+    #[cfg(feature = "setup-tools")]
+    #[error(transparent)]
+    Thumbprint(#[from] crate::thumbprint::ThumbprintError),
     /// Which credentials a service is called with.
     #[error(transparent)]
     Choose(#[from] ChooseError),
