@@ -19,7 +19,13 @@
 //! `cleanup` can take it back.  `settings` says where each setting comes
 //! from; a failure is explained for this token and this role beside the flow.
 //!
-//! What callers use is re-exported here, in groups (exchange and
+//! Each subcommand of the binary is one call here ([`assume`], [`exec`],
+//! [`cleanup`], ...: private module `commands`): a request of values the
+//! caller resolved from its flags in, a report whose `Display` is the
+//! closing sentence out, and the notes and warnings of the moment handed to
+//! the caller's [`Report`] as they happen, so the library prints nothing.
+//!
+//! What callers use is re-exported here, in groups (commands, exchange and
 //! credentials, delivering, sinks, the platform, errors).  Other services
 //! and the setup-time tools keep a namespace of their own, with credentials
 //! from a [`CredentialSource`] (the environment, a profile, or a role assumed

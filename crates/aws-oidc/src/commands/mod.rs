@@ -52,7 +52,7 @@ pub use secrets::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, Secrets
 pub use thumbprint::{issuer_thumbprint, ThumbprintReport};
 
 use crate::cache::CredentialCache;
-use crate::credential_source::{ChooseError, CredentialSource};
+use crate::credential_source::ChooseError;
 use crate::env::Env;
 use crate::exchange::RoleOptions;
 
@@ -163,6 +163,12 @@ pub struct SourceOptions {
     pub role: Option<RoleOptions>,
 }
 
+#[cfg(any(
+    feature = "ecr",
+    feature = "eks",
+    feature = "secrets",
+    feature = "codeartifact"
+))]
 impl SourceOptions {
     /// The source, a role assumed through `region` (the service's) when it
     /// has one; its notes are reported.
@@ -171,12 +177,13 @@ impl SourceOptions {
         region: Option<&str>,
         env: Env,
         report: &mut dyn Report,
-    ) -> Result<CredentialSource, ChooseError> {
+    ) -> Result<crate::credential_source::CredentialSource, ChooseError> {
         let mut role = self.role;
         if let (Some(role), Some(region)) = (&mut role, region) {
             role.region = Some(region.to_string());
         }
-        let source = CredentialSource::choose(self.profile.as_deref(), role, env)?;
+        let source =
+            crate::credential_source::CredentialSource::choose(self.profile.as_deref(), role, env)?;
         for note in source.notes() {
             report.note(note);
         }
@@ -197,6 +204,7 @@ pub fn open_cache(env: Env, report: &mut dyn Report) -> Option<CredentialCache> 
 }
 
 /// "1 value" or "values", and the like: `one` for a count of one, else `many`.
+#[cfg(any(feature = "secrets", feature = "setup-tools"))]
 fn one_or<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 {
         one
@@ -206,11 +214,11 @@ fn one_or<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 /// A [`Report`] that keeps what it is told, for the tests.
-#[cfg(test)]
+#[cfg(all(test, feature = "ecr"))]
 #[derive(Debug, Default)]
 pub(crate) struct Kept(pub(crate) Vec<String>);
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ecr"))]
 impl Report for Kept {
     fn note(&mut self, note: &str) {
         self.0.push(format!("note: {note}"));
@@ -220,7 +228,7 @@ impl Report for Kept {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ecr"))]
 mod tests {
     use super::*;
     use crate::env::env_of;
@@ -238,7 +246,10 @@ mod tests {
         let source = SourceOptions::default()
             .choose(None, &env, &mut kept)
             .unwrap();
-        assert!(matches!(source, CredentialSource::Environment));
+        assert!(matches!(
+            source,
+            crate::credential_source::CredentialSource::Environment
+        ));
         assert!(kept.0.is_empty(), "{kept:?}");
         let both = SourceOptions {
             profile: Some("ci".into()),
@@ -248,7 +259,5 @@ mod tests {
             both.choose(None, &env, &mut kept),
             Err(ChooseError::Both)
         ));
-        assert_eq!(one_or(1, "1 value", "values"), "1 value");
-        assert_eq!(one_or(2, "1 value", "values"), "values");
     }
 }
