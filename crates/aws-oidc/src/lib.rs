@@ -19,7 +19,13 @@
 //! `cleanup` can take it back.  `settings` says where each setting comes
 //! from; a failure is explained for this token and this role beside the flow.
 //!
-//! What callers use is re-exported here, in groups (exchange and
+//! Each subcommand of the binary is one call here ([`assume`], [`exec`],
+//! [`cleanup`], ...: private module `commands`): a request of values the
+//! caller resolved from its flags in, a report whose `Display` is the
+//! closing sentence out, and the notes and warnings of the moment handed to
+//! the caller's [`Report`] as they happen, so the library prints nothing.
+//!
+//! What callers use is re-exported here, in groups (commands, exchange and
 //! credentials, delivering, sinks, the platform, errors).  Other services
 //! and the setup-time tools keep a namespace of their own, with credentials
 //! from a [`CredentialSource`] (the environment, a profile, or a role assumed
@@ -49,6 +55,7 @@ mod canned_answer;
 mod cleanup;
 #[cfg(feature = "codeartifact")]
 mod codeartifact;
+mod commands;
 #[cfg(feature = "ecr")]
 pub mod credential_helper;
 mod credential_source;
@@ -115,6 +122,34 @@ pub use settings::{region, required_region};
 pub use sts::StsSettings;
 pub use token::discover_in_job;
 pub use {answer::Assumed, ca_bundle::CaBundle};
+
+/// The subcommands, one call each: a request of values resolved from the
+/// command line -> the whole step -> a report whose `Display` is the
+/// closing sentence.  Notes and warnings that belong to the moment they
+/// happen go to the caller's [`Report`] as they happen; the library prints
+/// nothing.
+pub use commands::{
+    assume, check, cleanup, credential_process, exec, open_cache, AlreadyValid, AssumeReport,
+    AssumeRequest, AssumedReport, CheckReport, CheckRequest, CleanupReport, CommandError,
+    CredentialProcessRequest, ExecReport, ExecRequest, NoRegion, Report, SourceOptions,
+};
+#[cfg(feature = "codeartifact")]
+pub use commands::{codeartifact_login, CodeArtifactReport, CodeArtifactRequest};
+#[cfg(feature = "ecr")]
+pub use commands::{
+    docker_credential, ecr_login, DockerCredentialError, EcrLoginReport, EcrLoginRequest,
+};
+#[cfg(feature = "eks")]
+pub use commands::{
+    eks_kubeconfig, eks_token, ClusterRequest, KubeconfigReport, KubeconfigRequest,
+};
+#[cfg(feature = "secrets")]
+pub use commands::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, SecretsSink};
+#[cfg(feature = "setup-tools")]
+pub use commands::{
+    issuer_thumbprint, plan_migration, MigrateConfigError, Migrated, MigrationPlan,
+    ThumbprintReport,
+};
 
 /// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
 /// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write

@@ -1,20 +1,16 @@
 //! `aws-oidc assume`: token -> STS -> credentials -> sinks, as one CircleCI step.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
 use anyhow::{bail, Context as _, Result};
 use aws_oidc::process_env;
-use aws_oidc::trust::TrustPolicy;
-use aws_oidc::{humanize_from_now, rfc3339};
-use aws_oidc::{Exchange, Payload, TargetOptions, Targets, ValidUntil, Wrote};
+use aws_oidc::{AssumeReport, AssumeRequest, TargetOptions};
 use clap::Args;
 
-use crate::output::{print_stdout, say, warn};
+use crate::output::{print_stdout, say, Printer};
 use crate::role::Role;
 use crate::setup_fallback::{self, SetupFallback};
 use crate::targets::TargetArgs;
-use crate::values::open_cache;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Assume an IAM role with the job's CircleCI OIDC token (AssumeRoleWithWebIdentity) and write the \
@@ -152,12 +148,6 @@ pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
         }
         return setup_fallback::run(fallback);
     }
-    let env = &process_env;
-    let mut exchange = Exchange::resolve(a.role.options(a.verify)?, env)?;
-    if let Some(path) = a.trust_policy {
-        let policy = TrustPolicy::read(&path)?;
-        exchange = exchange.explain_with_trust_policy(path, policy);
-    }
     let (json, dotenv) = output(a.output)?;
     let refresh = match a.refresh {
         true => {
@@ -165,96 +155,33 @@ pub(crate) fn run(mut a: AssumeArgs) -> Result<()> {
         }
         false => None,
     };
-    let options = TargetOptions {
-        dotenv,
-        json,
-        refresh,
-        skip_if_valid: a.skip_if_valid,
-        outputs: true,
-        aws_cli_copies: a.aws_cli_exports,
-        ..a.targets.options(a.role.values())?
+    let request = AssumeRequest {
+        role: a.role.options(a.verify)?,
+        trust_policy: a.trust_policy,
+        targets: TargetOptions {
+            dotenv,
+            json,
+            refresh,
+            skip_if_valid: a.skip_if_valid,
+            outputs: true,
+            aws_cli_copies: a.aws_cli_exports,
+            ..a.targets.options(a.role.values())?
+        },
+        bash_env_unread: a.bash_env_unread,
     };
-    let profile = options.profile.clone();
-    let targets = Targets::resolve(options, exchange.region(), env)?;
-    for note in exchange.notes() {
-        say!("aws-oidc: note: {note}");
-    }
-    targets.preflight()?;
-    let cache = open_cache();
-    let role = exchange.final_role().to_string();
-    let ledger = cache.as_ref().map(|c| c.ledger(env));
-    if let Some(valid) = ledger.and_then(|l| targets.still_valid(&l, &role, SystemTime::now(), env))
-    {
-        let until = match valid.until {
-            ValidUntil::Refreshes => "for as long as the profile refreshes itself".to_string(),
-            ValidUntil::At(t) => format!("until {}", rfc3339(t)),
-        };
-        say!(
-            "aws-oidc: {} already hold credentials for {role}, valid {until} (more than --skip-if-valid {} min): nothing to do",
-            valid.labels.join(" and "),
-            valid.minutes
-        );
-        return Ok(());
-    }
-    if let Some(warning) = targets.shadow_warning(env) {
-        warn(&warning);
-    }
-    let issued_at = SystemTime::now();
-    let outcome = exchange.run(env)?;
-    let payload = Payload::Assumed {
-        exchange: &exchange,
-        outcome: &outcome,
-        issued_at,
+    let assumed = match aws_oidc::assume(request, &process_env, &mut Printer)? {
+        AssumeReport::AlreadyValid(valid) => {
+            say!("aws-oidc: {valid}");
+            return Ok(());
+        }
+        AssumeReport::Assumed(assumed) => assumed,
     };
-    let delivered = targets.deliver(payload, cache.as_ref(), env)?;
-    if let Some(problem) = &delivered.cache_problem {
-        warn(&format!("credentials not cached: {problem}"));
-    }
-    if let Some(document) = &delivered.stdout {
+    if let Some(document) = &assumed.stdout {
         print_stdout(document.expose())?;
     }
-    let verified = match &outcome.verified_arn {
-        Some(arn) => format!("; verified as {arn}"),
-        None => String::new(),
-    };
-    let via = match &outcome.first_role_arn {
-        Some(first) => format!(" (via {first})"),
-        None => String::new(),
-    };
-    let sts = exchange.sts_settings();
-    let global = match (exchange.region(), &sts.endpoint_url) {
-        (Some(_), _) => String::new(),
-        (None, Some(_)) => "; no region given, so no region written".to_string(),
-        (None, None) => format!(
-            "; no region given, so STS's global endpoint ({}) was used and no region written",
-            sts.endpoint_description()
-        ),
-    };
-    let wrote: Vec<String> = delivered.wrote.iter().map(ToString::to_string).collect();
-    say!(
-        "aws-oidc: assumed {}{via} with the token from {}; credentials expire {} ({}); wrote {}{verified}{global}",
-        outcome.assumed.assumed_role_arn,
-        outcome.token.source,
-        rfc3339(outcome.assumed.expiration()),
-        humanize_from_now(outcome.assumed.expiration()),
-        wrote.join(", "),
-    );
-    let exported = delivered
-        .wrote
-        .iter()
-        .any(|w| matches!(w, Wrote::BashEnv(_)));
-    if a.bash_env_unread && exported {
-        let profile = match profile {
-            Some(p) => format!(
-                " The profile \"{p}\" in ~/.aws works in every step (aws --profile, AWS_PROFILE)."
-            ),
-            None => String::new(),
-        };
-        say!(
-            "aws-oidc: note: this step's shell is not bash, and /bin/sh (dash, busybox) does not \
-             read $BASH_ENV: later steps see the exported keys only if they run in bash or source \
-             it themselves (. \"$BASH_ENV\").{profile}"
-        );
+    say!("aws-oidc: {assumed}");
+    for note in &assumed.notes {
+        say!("aws-oidc: note: {note}");
     }
     Ok(())
 }

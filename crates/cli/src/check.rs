@@ -1,12 +1,10 @@
 //! `aws-oidc check`: would this trust policy let this token in, and if not, why.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
-use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
-use aws_oidc::{AccountId, RoleArn};
+use aws_oidc::{AccountId, CheckRequest, RoleArn};
 use clap::Args;
 
 use crate::output::print_stdout;
@@ -59,47 +57,23 @@ pub(crate) struct CheckArgs {
 
 /// Runs `aws-oidc check`.
 pub(crate) fn run(args: CheckArgs) -> Result<()> {
-    let policy = TrustPolicy::read(&args.policy)?;
-    let role = args.role_arn.as_deref().map(RoleArn::parse).transpose()?;
-    let account = args
-        .account_id
-        .as_deref()
-        .map(|a| AccountId::parse(a, "--account-id"))
-        .transpose()?;
-    let token = aws_oidc::discover_in_job(args.token_file, args.audience, &process_env)?;
-    let pin = match (&role, &account) {
-        (Some(r), _) => Some((r.partition(), r.account())),
-        (None, Some(a)) => Some(("aws", a.as_str())),
-        (None, None) => None,
+    let request = CheckRequest {
+        role: args.role_arn.as_deref().map(RoleArn::parse).transpose()?,
+        account: (args.account_id.as_deref())
+            .map(|a| AccountId::parse(a, "--account-id"))
+            .transpose()?,
+        policy: args.policy,
+        session_name: args.session_name,
+        expose_claims: args.expose_claim,
+        token_file: args.token_file,
+        audience: args.audience,
     };
-    let eval = evaluate_token_in(
-        &policy,
-        &token.claims,
-        pin,
-        args.session_name.as_deref(),
-        &args.expose_claim,
-    )?;
-    print_stdout(&format!(
-        "Checking {} against the token from {}\n  token: {}",
-        args.policy.display(),
-        token.source,
-        token.claims.summary()
-    ))?;
-    if token
-        .claims
-        .seconds_left(SystemTime::now())
-        .is_some_and(|s| s <= 0)
-    {
-        print_stdout(
-            "  note: this token has expired: STS answers ExpiredTokenException before it reads \
-             the trust policy",
-        )?;
-    }
-    print_stdout(&eval.to_string())?;
-    if !eval.allowed() {
+    let report = aws_oidc::check(request, &process_env)?;
+    print_stdout(&report.to_string())?;
+    if !report.allowed() {
         bail!(
             "the trust policy {} does not allow this token (see the FAIL lines above)",
-            args.policy.display()
+            report.policy.display()
         );
     }
     Ok(())

@@ -4,8 +4,7 @@ use anyhow::{bail, Result};
 use aws_oidc::process_env;
 use clap::Args;
 
-use crate::output::say;
-use crate::values::open_cache;
+use crate::output::{say, Printer};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Take back what aws-oidc wrote in this job: `unset` lines in $BASH_ENV for every variable it \
@@ -26,23 +25,11 @@ pub(crate) struct CleanupArgs {}
 
 /// Runs `aws-oidc cleanup`.
 pub(crate) fn run(_args: CleanupArgs) -> Result<()> {
-    let Some(cache) = open_cache() else {
-        say!("aws-oidc: cleanup: no cache directory, so nothing was recorded: nothing to do");
-        return Ok(());
-    };
-    let cleaned = cache.ledger(&process_env).cleanup()?;
-    if cleaned.is_empty() {
-        say!("aws-oidc: cleanup: nothing recorded in this job: nothing to do");
-        return Ok(());
+    let report = aws_oidc::cleanup(&process_env, &mut Printer)?;
+    for line in report.lines() {
+        say!("aws-oidc: {line}");
     }
-    let did = cleaned.done();
-    if !did.is_empty() {
-        say!("aws-oidc: cleanup: {}", did.join("; "));
-    }
-    for what in &cleaned.left {
-        say!("aws-oidc: cleanup: could not take back {what}");
-    }
-    if !cleaned.left.is_empty() {
+    if report.incomplete() {
         // What was not taken back stays recorded: once the file is fixed (or
         // the entries taken out by hand), running cleanup again finishes.
         bail!(

@@ -2,8 +2,8 @@
 //! region, and where the credentials come from (as `ecr-login` takes them).
 
 use anyhow::{Context as _, Result};
-use aws_oidc::eks::{Cluster, ClusterName, EksSettings};
-use aws_oidc::process_env;
+use aws_oidc::eks::ClusterName;
+use aws_oidc::ClusterRequest;
 use clap::Args;
 
 use crate::role::Role;
@@ -24,22 +24,19 @@ pub(crate) struct ClusterArgs {
 }
 
 impl ClusterArgs {
-    /// Resolves the options into the library's [`Cluster`], before any network call.
-    pub(crate) fn resolve(self) -> Result<Cluster> {
+    /// The cluster options, resolved before any network call.
+    pub(crate) fn resolve(self) -> Result<ClusterRequest> {
         let v = self.role.values();
         let name = v
             .opt(Some(self.cluster_name), "--cluster-name")?
             .context("--cluster-name is empty: pass the EKS cluster's name")?;
         let name = ClusterName::parse(&name)?;
         let region = v.required_region(self.role.args.region.clone(), "EKS clusters are")?;
-        // A role assumed now is assumed through the cluster's region.
-        let source = self.role.source(self.profile, Some(&region))?;
-        let settings = EksSettings::from_env(&region, &process_env, self.role.args.timeout)?;
-        Ok(Cluster {
+        Ok(ClusterRequest {
             name,
             region,
-            source,
-            settings,
+            credentials: self.role.credentials(self.profile)?,
+            timeout_secs: self.role.args.timeout,
         })
     }
 }

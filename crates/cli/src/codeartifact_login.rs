@@ -4,13 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use aws_oidc::process_env;
-use aws_oidc::rfc3339;
-use aws_oidc::{ToolLogin, ToolLoginOptions};
+use aws_oidc::{CodeArtifactRequest, ToolLoginOptions};
 use clap::Args;
 
-use crate::output::{say, warn};
+use crate::output::{say, Printer};
 use crate::role::Role;
-use crate::values::open_cache;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Log a package tool in to a CodeArtifact repository, as `aws codeartifact login` does but without \
@@ -104,12 +102,11 @@ pub(crate) struct CodeArtifactLoginArgs {
 
 /// Runs `aws-oidc codeartifact-login`.
 pub(crate) fn run(a: CodeArtifactLoginArgs) -> Result<()> {
-    let env = &process_env;
     let v = a.role.values();
     // Blank is left for the library to refuse.
     let required =
         |value, option| Ok::<_, anyhow::Error>(v.opt(Some(value), option)?.unwrap_or_default());
-    let options = ToolLoginOptions {
+    let login = ToolLoginOptions {
         tool: required(a.tool, "--tool")?,
         domain: required(a.domain, "--domain")?,
         domain_owner: v.opt(a.domain_owner, "--domain-owner")?,
@@ -122,31 +119,11 @@ pub(crate) fn run(a: CodeArtifactLoginArgs) -> Result<()> {
         region: v.opt(a.role.args.region.clone(), "--region")?,
         timeout_secs: a.role.args.timeout,
     };
-    // Where everything goes, checked before any network call: a token is
-    // fetched only when it can be put somewhere.
-    let login = ToolLogin::resolve(options, env)?;
-    let source = a.role.source(a.profile, Some(login.region()))?;
-    let creds = source.resolve(env)?;
-    let cache = open_cache();
-    let ledger = cache.as_ref().map(|c| c.ledger(env));
-    let done = login.run(&creds, ledger.as_ref(), env)?;
-    for warning in &done.warnings {
-        warn(warning);
-    }
-    let until = match done.expiration {
-        Some(t) => format!("until {}", rfc3339(t)),
-        None => "for as long as CodeArtifact allows".into(),
-    };
-    say!(
-        "aws-oidc: logged {} in to {} ({}/{}) with the credentials of {}, {until}; wrote {}",
-        done.tool,
-        done.endpoint,
-        done.repo.domain,
-        done.repo.repository,
-        creds.origin,
-        done.wrote.join(", ")
-    );
-    for note in &done.notes {
+    let credentials = a.role.credentials(a.profile)?;
+    let request = CodeArtifactRequest { login, credentials };
+    let report = aws_oidc::codeartifact_login(request, &process_env, &mut Printer)?;
+    say!("aws-oidc: {report}");
+    for note in report.notes() {
         say!("aws-oidc: note: {note}");
     }
     Ok(())

@@ -10,12 +10,11 @@
 use anyhow::Result;
 use aws_oidc::process_env;
 use aws_oidc::process_json;
-use aws_oidc::{CachedExchange, Exchange};
+use aws_oidc::CredentialProcessRequest;
 use clap::Args;
 
-use crate::output::{print_stdout, warn};
+use crate::output::{print_stdout, Printer};
 use crate::role::Role;
-use crate::values::open_cache;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Print credentials in the credential_process format (Version 1, keys, Expiration) for AWS SDKs and \
@@ -45,11 +44,10 @@ pub(crate) struct CredentialProcessArgs {
 
 /// Runs `aws-oidc credential-process`.
 pub(crate) fn run(args: CredentialProcessArgs) -> Result<()> {
-    let exchange = Exchange::resolve(args.role.options(false)?, &process_env)?;
-    let cache = if args.no_cache { None } else { open_cache() };
-    let served = CachedExchange::new(&exchange, cache).credentials(&process_env)?;
-    if let Some(problem) = &served.cache_problem {
-        warn(&format!("credentials not cached: {problem}"));
-    }
+    let request = CredentialProcessRequest {
+        role: args.role.options(false)?,
+        no_cache: args.no_cache,
+    };
+    let served = aws_oidc::credential_process(request, &process_env, &mut Printer)?;
     print_stdout(&process_json(&served.credentials))
 }

@@ -6,12 +6,10 @@
 
 use std::process::ExitCode;
 
-use aws_oidc::credential_helper::{self, Action};
 use aws_oidc::process_env;
 use clap::Args;
 
-use crate::output::{print_stdout, say, scrub};
-use crate::values::open_cache;
+use crate::output::{print_stdout, say, scrub, Printer};
 
 /// The name Docker runs it by: `credHelpers` value `aws-oidc`.
 pub(crate) const HELPER_BINARY: &str = "docker-credential-aws-oidc";
@@ -62,22 +60,9 @@ fn reply(text: &str, ok: bool) -> ExitCode {
     }
 }
 
+/// Answers `action`, reading the host from stdin for `get`.
 fn answer(action: &str) -> ExitCode {
-    let Some(action) = Action::parse(action) else {
-        return reply(
-            &format!("unknown action {action:?}: get, store, erase or list"),
-            false,
-        );
-    };
-    let timeout = match credential_helper::timeout_from_env(&process_env) {
-        Ok(t) => t,
-        Err(e) => return reply(&scrub(&e.to_string()), false),
-    };
-    let cache = match action {
-        Action::Get => open_cache(),
-        _ => None,
-    };
-    match credential_helper::answer(action, std::io::stdin(), &process_env, cache, timeout) {
+    match aws_oidc::docker_credential(action, std::io::stdin(), &process_env, &mut Printer) {
         Ok(text) => reply(&text, true),
         // The protocol reads errors from stdout, scrubbed as every message is.
         Err(e) => reply(&scrub(&e.to_string()), false),

@@ -1,16 +1,12 @@
 //! `aws-oidc ecr-login`: ECR registry logins where Docker, skopeo, buildah, crane and kaniko read them.
 
-use std::time::SystemTime;
-
 use anyhow::Result;
-use aws_oidc::ecr::{self, EcrSettings, Registry};
 use aws_oidc::process_env;
-use aws_oidc::{DockerMode, DockerTarget};
+use aws_oidc::{DockerMode, EcrLoginRequest};
 use clap::Args;
 
-use crate::output::{say, warn};
+use crate::output::{say, Printer};
 use crate::role::Role;
-use crate::values::open_cache;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Log in to ECR registries with a token from ECR's GetAuthorizationToken, without the AWS CLI or \
@@ -59,57 +55,20 @@ pub(crate) struct EcrLoginArgs {
 
 /// Runs `aws-oidc ecr-login`.
 pub(crate) fn run(a: EcrLoginArgs) -> Result<()> {
-    let env = &process_env;
     let v = a.role.values();
-    let region = v.region(a.role.args.region.clone())?;
-    let source = a.role.source(a.profile, region.as_deref())?;
-    let mode = match (a.helper, a.docker_login) {
-        (true, _) => DockerMode::Helper,
-        (false, true) => DockerMode::DockerLogin,
-        (false, false) => DockerMode::Auths,
+    let request = EcrLoginRequest {
+        region: v.region(a.role.args.region.clone())?,
+        credentials: a.role.credentials(a.profile)?,
+        mode: match (a.helper, a.docker_login) {
+            (true, _) => DockerMode::Helper,
+            (false, true) => DockerMode::DockerLogin,
+            (false, false) => DockerMode::Auths,
+        },
+        registries: v.each(&a.registries, "REGISTRY")?,
+        public: a.public,
+        timeout_secs: a.role.args.timeout,
     };
-    let registries = Registry::parse_all(
-        &v.each(&a.registries, "REGISTRY")?,
-        a.public,
-        region.as_deref(),
-    )?;
-    let settings = EcrSettings::from_env(env, a.role.args.timeout)?;
-    // Everything that can fail without the network fails here.
-    let target = DockerTarget::resolve(mode, &source, env)?;
-    for note in &target.notes {
-        say!("aws-oidc: note: {note}");
-    }
-    for warning in &target.warnings {
-        warn(warning);
-    }
-    let creds = source.resolve(env)?;
-    let issued = SystemTime::now();
-    let logins = ecr::login(&registries, &creds, &settings)?;
-    let cache = open_cache();
-    let done = target.deliver(
-        &logins,
-        &creds,
-        source.profile(),
-        &settings,
-        issued,
-        cache.as_ref(),
-        env,
-    )?;
-    for note in &done.notes {
-        say!("aws-oidc: note: {note}");
-    }
-    for warning in &done.warnings {
-        warn(warning);
-    }
-    let hosts: Vec<&str> = logins.iter().map(|l| l.host.as_str()).collect();
-    let mut expiries: Vec<String> = logins.iter().map(|l| l.expiry.to_string()).collect();
-    expiries.dedup();
-    say!(
-        "aws-oidc: logged in to {} with the credentials of {}; the login expires {}; {}",
-        hosts.join(", "),
-        creds.origin,
-        expiries.join("; "),
-        done.wrote,
-    );
+    let report = aws_oidc::ecr_login(request, &process_env, &mut Printer)?;
+    say!("aws-oidc: {report}");
     Ok(())
 }

@@ -1,15 +1,14 @@
 //! `aws-oidc eks-kubeconfig`: kubectl's entries for an EKS cluster, as `aws eks update-kubeconfig` writes them.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use aws_oidc::eks::{self, ExecPlugin};
 use aws_oidc::process_env;
+use aws_oidc::KubeconfigRequest;
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
-use crate::output::say;
-use crate::values::open_cache;
+use crate::output::{say, Printer};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Describe an EKS cluster (DescribeCluster) and merge it into the kubeconfig as `aws eks \
@@ -60,31 +59,14 @@ pub(crate) struct EksKubeconfigArgs {
 
 /// Runs `aws-oidc eks-kubeconfig`.
 pub(crate) fn run(a: EksKubeconfigArgs) -> Result<()> {
-    let env = &process_env;
     let v = a.cluster.role.values();
-    let alias = v.opt(a.alias, "--alias")?;
-    let flag = v.opt(a.kubeconfig, "--kubeconfig")?;
-    let path = eks::kubeconfig_path(flag.as_deref().map(Path::new), env)?;
-    let c = a.cluster.resolve()?;
-    let exe = std::env::current_exe().context("cannot find the path of this aws-oidc binary")?;
-    let exec = ExecPlugin::for_binary(&exe, c.token_args(), env);
-    let cache = open_cache();
-    let (info, merged) = eks::update_kubeconfig(
-        c.access(),
-        cache.as_ref(),
-        env,
-        &path,
-        alias.as_deref(),
-        exec,
-    )?;
-    say!(
-        "aws-oidc: wrote cluster {} ({}) to {}; context {:?} is current; kubectl gets its tokens \
-         from `aws-oidc eks-token` {}",
-        info.arn,
-        info.endpoint,
-        path.display(),
-        merged.current_context,
-        c.how(),
-    );
+    let request = KubeconfigRequest {
+        alias: v.opt(a.alias, "--alias")?,
+        kubeconfig: v.opt(a.kubeconfig, "--kubeconfig")?.map(PathBuf::from),
+        cluster: a.cluster.resolve()?,
+        exe: std::env::current_exe().context("cannot find the path of this aws-oidc binary")?,
+    };
+    let report = aws_oidc::eks_kubeconfig(request, &process_env, &mut Printer)?;
+    say!("aws-oidc: {report}");
     Ok(())
 }

@@ -1,13 +1,12 @@
 //! `aws-oidc eks-token`: kubectl's EKS bearer token, as `aws eks get-token` prints it.
 
 use anyhow::Result;
-use aws_oidc::eks::{self, ExecApiVersion};
+use aws_oidc::eks::ExecApiVersion;
 use aws_oidc::process_env;
 use clap::Args;
 
 use crate::cluster::ClusterArgs;
-use crate::output::{print_stdout, warn};
-use crate::values::open_cache;
+use crate::output::{print_stdout, Printer};
 
 pub(crate) const LONG_ABOUT: &str = "\
 Print an ExecCredential for kubectl with a bearer token for an EKS cluster: a presigned STS \
@@ -69,16 +68,10 @@ pub(crate) fn run(a: EksTokenArgs) -> Result<()> {
         Some(v) => ExecApiVersion::parse(v)?,
         None => ExecApiVersion::from_exec_info(process_env("KUBERNETES_EXEC_INFO").as_deref()),
     };
-    let c = a.cluster.resolve()?;
-    let cache = if a.no_cache { None } else { open_cache() };
-    let (token, cache_problem) = eks::mint_token(c.access(), cache, &process_env)?;
-    if let Some(problem) = cache_problem {
-        warn(&format!(
-            "token not cached (each kubectl command signs anew): {problem}"
-        ));
+    let cluster = a.cluster.resolve()?;
+    let token = aws_oidc::eks_token(cluster, a.no_cache, &process_env, &mut Printer)?;
+    match a.token_only {
+        true => print_stdout(token.token.expose()),
+        false => print_stdout(&token.exec_credential(version)),
     }
-    if a.token_only {
-        return print_stdout(token.token.expose());
-    }
-    print_stdout(&token.exec_credential(version))
 }

@@ -3,14 +3,11 @@
 use std::ffi::OsString;
 
 use anyhow::{bail, Result};
-use aws_oidc::credential_vars;
 use aws_oidc::process_env;
-use aws_oidc::Exchange;
-use aws_oidc::ExecTarget;
-use aws_oidc::{humanize_from_now, rfc3339};
+use aws_oidc::ExecRequest;
 use clap::Args;
 
-use crate::output::say;
+use crate::output::{say, Printer};
 use crate::role::Role;
 
 pub(crate) const LONG_ABOUT: &str = "\
@@ -43,30 +40,15 @@ pub(crate) struct ExecArgs {
 
 /// Runs `aws-oidc exec`: on success it does not return on Unix.
 pub(crate) fn run(args: ExecArgs) -> Result<()> {
-    let env = &process_env;
-    let exchange = Exchange::resolve(args.role.options(args.verify)?, env)?;
-    for note in exchange.notes() {
-        say!("aws-oidc: note: {note}");
-    }
     let Some((program, rest)) = args.command.split_first() else {
         bail!("no command to run: aws-oidc exec [options] -- COMMAND [ARGS...]");
     };
-    // Before STS: a typo in the command should not cost a token and a role session.
-    let command = ExecTarget::resolve(program, rest, env)?;
-    let outcome = exchange.run(env)?;
-    let creds = &outcome.assumed.credentials;
-    let expiration = rfc3339(outcome.assumed.expiration());
-    let vars: Vec<(&str, String)> = credential_vars(creds, exchange.region(), &expiration)
-        .into_iter()
-        .map(|(name, value)| (name, String::from_utf8_lossy(value).into_owned()))
-        .collect();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    say!(
-        "aws-oidc: running {} as {} (credentials expire {}, {})",
-        command.program(),
-        outcome.assumed.assumed_role_arn,
-        expiration,
-        humanize_from_now(outcome.assumed.expiration())
-    );
-    std::process::exit(command.run(&vars, &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])?)
+    let request = ExecRequest {
+        role: args.role.options(args.verify)?,
+        program: program.clone(),
+        args: rest.to_vec(),
+    };
+    let ready = aws_oidc::exec(request, &process_env, &mut Printer)?;
+    say!("aws-oidc: {ready}");
+    std::process::exit(ready.run()?)
 }

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context as _, Result};
-use aws_oidc::migrate::{migrate, read_config, write_config, MigrateError, ORB};
+use anyhow::Result;
 use clap::Args;
 
 use crate::output::{print_stdout, say};
@@ -41,48 +40,18 @@ pub(crate) struct MigrateConfigArgs {
 
 /// Runs `aws-oidc migrate-config`.
 pub(crate) fn run(a: MigrateConfigArgs) -> Result<()> {
-    let shown = a.file.display();
-    let bytes = read_config(&a.file).with_context(|| format!("cannot read {shown}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("{shown} is not UTF-8 text, so not a CircleCI config"))?;
-    let version = env!("CARGO_PKG_VERSION");
-    let migration = match migrate(&text, version) {
-        Ok(m) => m,
-        Err(MigrateError::Syntax(e)) => bail!(
-            "{shown}:{}: {}; it was left as it is (`circleci config validate` says more)",
-            e.line,
-            e.reason
-        ),
-        Err(MigrateError::Unsupported(notes)) => {
-            for n in &notes {
-                say!("aws-oidc: {shown}:{}: {}", n.line, n.message);
-            }
-            bail!(
-                "{shown} has what this cannot migrate ({} line{} above); it was left as it is",
-                notes.len(),
-                if notes.len() == 1 { "" } else { "s" }
-            );
+    let plan = aws_oidc::plan_migration(a.file).inspect_err(|e| {
+        for line in e.unsupported_lines() {
+            say!("aws-oidc: {line}");
         }
-    };
-    for c in &migration.changes {
-        print_stdout(&format!("{shown}:{}: {} -> {}", c.line, c.before, c.after))?;
+    })?;
+    for change in plan.changes() {
+        print_stdout(&change)?;
     }
-    for n in &migration.notes {
-        say!("aws-oidc: {shown}:{}: note: {}", n.line, n.message);
+    for note in plan.notes() {
+        say!("aws-oidc: {note}");
     }
-    let count = migration.changes.len();
-    let lines = if count == 1 { "line" } else { "lines" };
-    if count == 0 {
-        say!("aws-oidc: {shown} needs no change for {ORB}@{version}");
-    } else if a.check {
-        bail!("{count} {lines} of {shown} would change: run without --check to write them");
-    } else {
-        // The error names the file and why.
-        write_config(&a.file, &migration.text)?;
-        say!(
-            "aws-oidc: rewrote {count} {lines} of {shown} for {ORB}@{version}; \
-             `circleci config validate` checks the result"
-        );
-    }
+    let migrated = plan.apply(a.check)?;
+    say!("aws-oidc: {migrated}");
     Ok(())
 }

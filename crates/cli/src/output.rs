@@ -90,3 +90,16 @@ pub(crate) fn error_message(e: &anyhow::Error) -> String {
 pub(crate) fn warn(text: &str) {
     message(&format!("aws-oidc: warning: {text}"));
 }
+
+/// The library's notes and warnings, printed as they happen.
+pub(crate) struct Printer;
+
+impl aws_oidc::Report for Printer {
+    fn note(&mut self, note: &str) {
+        say!("aws-oidc: note: {note}");
+    }
+
+    fn warn(&mut self, warning: &str) {
+        warn(warning);
+    }
+}

@@ -3,18 +3,15 @@
 //! `assume` and `credential-process` take the same options; this module
 //! declares them and resolves them once into the library's [`RoleOptions`]
 //! (expanded, with `--expand-env`) and, for the commands that call another
-//! service, a [`CredentialSource`].
+//! service, its [`SourceOptions`].
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use aws_oidc::process_env;
-use aws_oidc::CredentialSource;
-use aws_oidc::RoleOptions;
+use aws_oidc::{RoleOptions, SourceOptions};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches};
 
-use crate::output::say;
 use crate::values::Values;
 
 /// Role, token and STS options.
@@ -218,26 +215,14 @@ impl Role {
     }
 
     /// Where the credentials of a command that calls another service come
-    /// from: `--profile NAME`; or `--role-arn` given as a flag, assumed in
-    /// this step (through `region`, the service's, when it has one); else
-    /// the environment.
-    pub(crate) fn source(
-        &self,
-        profile: Option<String>,
-        region: Option<&str>,
-    ) -> Result<CredentialSource> {
+    /// from: `--profile NAME`; or `--role-arn` given as a flag, to assume in
+    /// this step; else the environment.
+    pub(crate) fn credentials(&self, profile: Option<String>) -> Result<SourceOptions> {
         let profile = self.values().opt(profile, "--profile")?;
         let mut role = None;
         if self.on_command_line {
             role = Some(self.options(false)?).filter(|o| o.role_arn.is_some());
         }
-        if let (Some(role), Some(region)) = (&mut role, region) {
-            role.region = Some(region.to_string());
-        }
-        let source = CredentialSource::choose(profile.as_deref(), role, &process_env)?;
-        for note in source.notes() {
-            say!("aws-oidc: note: {note}");
-        }
-        Ok(source)
+        Ok(SourceOptions { profile, role })
     }
 }

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
-use aws_oidc::secrets::{self, SecretsSettings, Spec};
-use aws_oidc::{ExecTarget, VarTargets};
+use aws_oidc::secrets::Spec;
+use aws_oidc::{SecretsRequest, SecretsSink};
 use clap::Args;
 
-use crate::output::{say, warn};
+use crate::output::{say, Printer};
 use crate::role::Role;
-use crate::values::open_cache;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Fetch Secrets Manager secrets and SSM parameters and give them to the job as variables: exported \
@@ -90,72 +89,39 @@ pub(crate) struct SecretsArgs {
     command: Vec<OsString>,
 }
 
-/// Where the values go: one command's environment, or files.
-enum Sink {
-    Exec(ExecTarget),
-    Write(VarTargets),
-}
-
 /// Runs `aws-oidc secrets`.
 pub(crate) fn run(a: SecretsArgs) -> Result<()> {
-    let env = &process_env;
     let v = a.role.values();
     let specs = Spec::parse_all(&v.each(&a.specs, "SPEC")?)?;
     let region = v.required_region(a.role.args.region.clone(), "secrets and parameters are")?;
-    let settings = SecretsSettings::from_env(&region, env, a.role.args.timeout)?;
     let dotenv = v.opt(a.dotenv, "--dotenv")?.map(PathBuf::from);
-    // Everything that can fail without the network fails here.
     let sink = match a.command.split_first() {
-        Some((program, args)) if a.exec => Sink::Exec(ExecTarget::resolve(program, args, env)?),
+        Some((program, args)) if a.exec => SecretsSink::Exec {
+            program: program.clone(),
+            args: args.to_vec(),
+        },
         None if a.exec => {
             bail!("--exec needs a command: aws-oidc secrets SPEC... --exec -- COMMAND [ARGS...]")
         }
-        _ => Sink::Write(VarTargets::resolve(a.bash_env, dotenv, env)?),
-    };
-    // A role assumed now is assumed through the secrets' region.
-    let source = a.role.source(a.profile, Some(&region))?;
-    let creds = source.resolve(env)?;
-    let vars = secrets::fetch(&specs, &creds, &settings)?;
-    let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
-    let summary = format!(
-        "{} ({} from {} in {region}, with the credentials of {})",
-        names.join(", "),
-        if names.len() == 1 {
-            "1 value"
-        } else {
-            "values"
+        _ => SecretsSink::Files {
+            bash_env: a.bash_env,
+            dotenv,
         },
-        secrets::count_sources(&specs),
-        creds.origin
-    );
-    let targets = match sink {
-        Sink::Exec(exec) => {
-            let pairs: Vec<(&str, &str)> = vars
-                .iter()
-                .map(|v| (v.name.as_str(), v.value.expose()))
-                .collect();
-            say!("aws-oidc: running {} with {summary}", exec.program());
-            std::process::exit(exec.run(&pairs, &[])?)
-        }
-        Sink::Write(targets) => targets,
     };
-    let pairs: Vec<(&str, &[u8])> = vars
-        .iter()
-        .map(|v| (v.name.as_str(), v.value.expose().as_bytes()))
-        .collect();
-    let cache = open_cache();
-    let ledger = cache.as_ref().map(|c| c.ledger(env));
-    let done = targets.deliver(&pairs, "aws-oidc: secrets", ledger.as_ref())?;
-    for warning in &done.warnings {
-        warn(warning);
+    let request = SecretsRequest {
+        specs,
+        region,
+        sink,
+        credentials: a.role.credentials(a.profile)?,
+        timeout_secs: a.role.args.timeout,
+    };
+    let report = aws_oidc::fetch_secrets(request, &process_env, &mut Printer)?;
+    say!("aws-oidc: {report}");
+    if let Some(status) = report.run() {
+        std::process::exit(status?);
     }
-    say!("aws-oidc: wrote {summary} to {}", done.wrote.join(" and "));
-    if targets.exports() {
-        say!(
-            "aws-oidc: note: CircleCI masks project and context variables in step output, \
-             not values fetched at run time: never print these (no `set -x`, `env` or \
-             `printenv`). `aws-oidc cleanup` unsets them."
-        );
+    for note in report.notes() {
+        say!("aws-oidc: note: {note}");
     }
     Ok(())
 }

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use aws_oidc::thumbprint::for_issuer;
 use clap::Args;
 
 use crate::output::{print_stdout, say};
@@ -48,38 +47,14 @@ pub(crate) fn run(args: ThumbprintArgs) -> Result<()> {
     if args.timeout == 0 || args.timeout > 300 {
         bail!("--timeout must be 1 to 300 seconds");
     }
-    let found = for_issuer(
-        &args.url,
-        Duration::from_secs(args.timeout),
-        &aws_oidc::process_env,
-    )?;
-    let describe = |what: &str, c: &aws_oidc::thumbprint::CertificateChain| {
-        say!(
-            "aws-oidc: {what} {}:{}: certificate {n} of {n} it sends (the top intermediate CA): {}",
-            c.host,
-            c.port,
-            c.thumbprint(),
-            n = c.certificates.len()
-        );
-    };
-    if let Some(bundle) = &found.ca_bundle {
-        say!(
-            "aws-oidc: verified against the CA bundle {} (AWS_CA_BUNDLE), not this machine's CAs",
-            bundle.display()
-        );
+    let timeout = Duration::from_secs(args.timeout);
+    let found = aws_oidc::issuer_thumbprint(&args.url, timeout, &aws_oidc::process_env)?;
+    for line in found.preamble() {
+        say!("aws-oidc: {line}");
     }
-    if let Some(proxy) = &found.proxy {
-        say!(
-            "aws-oidc: through the proxy {proxy} (HTTPS_PROXY or ALL_PROXY); if it intercepts TLS, these are \
-             its certificates, not the issuer's: list the issuer's host in NO_PROXY"
-        );
-    }
-    say!("aws-oidc: jwks_uri is {}", found.jwks_uri);
-    describe("JWKS host", &found.jwks);
-    print_stdout(&found.jwks.thumbprint())?;
-    if (&found.issuer.host, found.issuer.port) != (&found.jwks.host, found.jwks.port) {
-        describe("issuer host", &found.issuer);
-        print_stdout(&found.issuer.thumbprint())?;
+    for (line, thumbprint) in found.hosts() {
+        say!("aws-oidc: {line}");
+        print_stdout(&thumbprint)?;
     }
     Ok(())
 }

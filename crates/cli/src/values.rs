@@ -68,14 +68,7 @@ impl Values {
 
 /// The credential cache, or `None` (with a warning) where no safe one can be had.
 pub(crate) fn open_cache() -> Option<CredentialCache> {
-    match CredentialCache::open_default(&process_env)? {
-        Ok(c) => Some(c),
-        Err(e) => {
-            // Still work, just without a cache: an unsafe directory is never used.
-            crate::output::warn(&format!("not caching credentials: {e}"));
-            None
-        }
-    }
+    aws_oidc::open_cache(&process_env, &mut crate::output::Printer)
 }
 
 #[cfg(test)]
