@@ -144,7 +144,9 @@ pub use platform::program_name;
 /// Errors, each an enum or struct a caller can branch on.
 pub use ca_bundle::CaBundleError;
 pub use cache::CachedError;
-pub use credential_source::CredentialSourceError;
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::CodeArtifactInputError;
+pub use credential_source::{ChooseError, CredentialSourceError};
 #[cfg(feature = "ecr")]
 pub use deliver::DockerError;
 #[cfg(feature = "codeartifact")]
@@ -154,6 +156,7 @@ pub use exchange::ExchangeError;
 pub use expand::ExpandError;
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
+pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
 pub use sts::EndpointError;
 pub use token::TokenError;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
 use aws_oidc::trust::{evaluate_token_in, TrustPolicy};
-use aws_oidc::{AccountId, RoleArn};
+use aws_oidc::{AccountField, AccountId, RoleArn};
 use clap::Args;
 
 use crate::output::print_stdout;
@@ -64,7 +64,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<()> {
     let account = args
         .account_id
         .as_deref()
-        .map(|a| AccountId::parse(a, "--account-id"))
+        .map(|a| AccountId::parse(a, AccountField::AccountId))
         .transpose()?;
     let token = aws_oidc::discover_in_job(args.token_file, args.audience, &process_env)?;
     let pin = match (&role, &account) {

@@ -71,7 +71,7 @@ fn answer(action: &str) -> ExitCode {
     };
     let timeout = match credential_helper::timeout_from_env(&process_env) {
         Ok(t) => t,
-        Err(e) => return reply(&scrub(&e.to_string()), false),
+        Err(e) => return reply(&scrub(&crate::wording::describe_top(&e)), false),
     };
     let cache = match action {
         Action::Get => open_cache(),
@@ -80,6 +80,6 @@ fn answer(action: &str) -> ExitCode {
     match credential_helper::answer(action, std::io::stdin(), &process_env, cache, timeout) {
         Ok(text) => reply(&text, true),
         // The protocol reads errors from stdout, scrubbed as every message is.
-        Err(e) => reply(&scrub(&e.to_string()), false),
+        Err(e) => reply(&scrub(&crate::wording::describe_top(&e)), false),
     }
 }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use crate::codeartifact::tools::{self, Tool, ToolError};
 use crate::codeartifact::{
-    self, CodeArtifactSettings, InputError, LoginError, Repository, SetupError,
+    self, CodeArtifactInputError, CodeArtifactSettings, LoginError, Repository, SetupError,
 };
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
@@ -84,8 +84,8 @@ pub struct ToolLoginReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ToolLoginError {
     /// An option is not valid.
-    #[error(transparent)]
-    Input(#[from] InputError),
+    #[error("{0}")]
+    Input(#[from] CodeArtifactInputError),
     /// `--namespace` with another tool.
     #[error("--namespace is an npm scope, and goes with --tool npm")]
     NamespaceNeedsNpm,
@@ -120,10 +120,10 @@ pub enum ToolLoginError {
     #[error(transparent)]
     Shell(#[from] ShellSinkError),
     /// No region, or CodeArtifact cannot be reached with these settings.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// CodeArtifact cannot be reached with these settings.
-    #[error(transparent)]
+    #[error("{0}")]
     Setup(#[from] SetupError),
 }
 

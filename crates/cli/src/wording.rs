@@ -1,0 +1,427 @@
+//! The flags in the library's error messages.
+//!
+//! The library says what is wrong with a value in its own terms: the value,
+//! the limit STS or IAM sets, the environment variable the AWS CLI reads.
+//! Only the binary knows which flag (or orb parameter, which the orb passes
+//! as a flag) the value came from; this module says so, in one place, for
+//! the errors whose fix is a flag.  Any other error prints as the library
+//! wrote it.
+
+use std::error::Error;
+
+#[cfg(feature = "codeartifact")]
+use aws_oidc::CodeArtifactInputError;
+use aws_oidc::{AccountField, ChooseError, InputError, SettingsError};
+
+/// One cause of an error, as the user reads it: with its flag, when the
+/// library's error names a value that came from one.
+pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
+    if let Some(e) = cause.downcast_ref::<InputError>() {
+        return input(e);
+    }
+    if let Some(e) = cause.downcast_ref::<SettingsError>() {
+        return settings(e);
+    }
+    // Its `Role` forwards the settings' message, and not the error itself.
+    if let Some(ChooseError::Role(e)) = cause.downcast_ref::<ChooseError>() {
+        return settings(e);
+    }
+    #[cfg(feature = "codeartifact")]
+    if let Some(e) = cause.downcast_ref::<CodeArtifactInputError>() {
+        return codeartifact(e);
+    }
+    cause.to_string()
+}
+
+/// The errors a message is made of, outermost first: a wrapper that only
+/// repeats its source's message is left out, so that the source, which
+/// this module may reword, says it.
+pub(crate) fn causes<'a>(
+    chain: impl Iterator<Item = &'a (dyn Error + 'static)>,
+) -> Vec<&'a (dyn Error + 'static)> {
+    let all: Vec<_> = chain.collect();
+    all.iter()
+        .enumerate()
+        .filter(|(i, cause)| {
+            all.get(i + 1)
+                .is_none_or(|next| next.to_string() != cause.to_string())
+        })
+        .map(|(_, cause)| *cause)
+        .collect()
+}
+
+/// The message of `e` alone (its causes left out, as protocols that take
+/// one line want it), reworded.
+pub(crate) fn describe_top(e: &(dyn Error + 'static)) -> String {
+    let top = causes(std::iter::successors(Some(e), |&c| c.source()));
+    top.first().map_or_else(|| e.to_string(), |c| describe(*c))
+}
+
+/// The example every role ARN message shows.
+const ROLE_ARN_EXAMPLE: &str = "expected arn:aws:iam::<12-digit account id>:role/<role name>, \
+                                e.g. arn:aws:iam::123456789012:role/deploy";
+
+fn input(e: &InputError) -> String {
+    match e {
+        InputError::EmptyRoleArn => format!(
+            "the role ARN is empty: pass --role-arn or set AWS_ROLE_ARN ({ROLE_ARN_EXAMPLE})"
+        ),
+        InputError::PolicyArn { raw, problem } => format!(
+            "invalid policy ARN {raw:?} for --policy-arn: {problem}; expected \
+             arn:aws:iam::<account id or \"aws\">:policy/<name>, \
+             e.g. arn:aws:iam::aws:policy/ReadOnlyAccess"
+        ),
+        InputError::SessionName { raw } => format!(
+            "the role session name {raw:?} has fewer than 2 usable characters; \
+             pass --session-name with 2-64 characters of letters, digits and _+=,.@-"
+        ),
+        InputError::PolicyJson { source } => format!(
+            "the session policy (--policy) is not valid JSON: {source}; \
+             pass a policy document such as \
+             '{{\"Version\":\"2012-10-17\",\"Statement\":[...]}}' or file://policy.json"
+        ),
+        InputError::PolicyNotObject => {
+            "the session policy (--policy) must be a JSON object with a \"Statement\"".into()
+        }
+        InputError::PolicyNoStatement => {
+            "the session policy (--policy) has no \"Statement\": a policy document needs one".into()
+        }
+        InputError::PolicyTooLong { chars } => format!(
+            "the session policy is {chars} characters, over STS's limit of 2048: \
+             shorten it or move statements into a managed policy passed with --policy-arn"
+        ),
+        InputError::ChainedDuration { secs } => format!(
+            "role chaining (--chain-role-arn) limits sessions to 1 hour, but \
+             --duration is {secs}s: use --duration 3600 or less"
+        ),
+        InputError::ExternalId => {
+            "--external-id must be 2-1224 characters of letters, digits and _+=,.@:/-".into()
+        }
+        InputError::TagSyntax { raw } => {
+            format!("invalid --tag {raw:?}: write it as KEY=VALUE, e.g. --tag team=payments")
+        }
+        InputError::AccountId { raw, field } => format!(
+            "invalid {} {raw:?}: an AWS account id is 12 digits, e.g. 123456789012",
+            match field {
+                AccountField::AllowedAccountIds => "--allowed-account-ids",
+                AccountField::AccountId => "--account-id",
+            }
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn settings(e: &SettingsError) -> String {
+    match e {
+        SettingsError::NoRole => "role_arn is empty: pass --role-arn (orb: role_arn) or set \
+                                  AWS_ROLE_ARN to the role to assume, \
+                                  e.g. arn:aws:iam::123456789012:role/deploy"
+            .into(),
+        SettingsError::RegionNeeded { needs } => format!(
+            "{needs} needs an AWS region, and none is set: pass --region (orb: region) or set \
+             AWS_REGION or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, aws-oidc calls STS's \
+             global endpoint, which exists only in the aws partition, without FIPS or dual-stack)"
+        ),
+        SettingsError::RegionRequired(what) => format!(
+            "{what} regional, and no region is set: pass --region (orb: region) or set AWS_REGION \
+             or AWS_DEFAULT_REGION"
+        ),
+        SettingsError::Input(e) => input(e),
+        SettingsError::PolicyFile { path, source } => format!(
+            "cannot read the session policy file {} (--policy file://...): {source}",
+            path.display()
+        ),
+        SettingsError::EndpointUrl { url, why } => format!(
+            "invalid endpoint URL {url:?} (--endpoint-url, AWS_ENDPOINT_URL_STS or \
+             AWS_ENDPOINT_URL): {why}; give an https:// URL such as \
+             https://sts.us-east-1.amazonaws.com (http:// only for a local test server)"
+        ),
+        SettingsError::Timeout => "--timeout must be 1 to 3600 seconds".into(),
+        SettingsError::AccountNotAllowed { role, allowed } => format!(
+            "role {role} is not in an allowed account ({allowed}): fix the role ARN, or add its \
+             account to --allowed-account-ids (orb: allowed_account_ids)"
+        ),
+        SettingsError::TagsNeedChain => "session tags (--tag, --circleci-tags) go on a chained \
+                                         role (--chain-role-arn): AssumeRoleWithWebIdentity \
+                                         takes no tags from the caller, only from the token's \
+                                         https://aws.amazon.com/tags claim, which CircleCI's \
+                                         tokens do not carry"
+            .into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(feature = "codeartifact")]
+fn codeartifact(e: &CodeArtifactInputError) -> String {
+    match e {
+        CodeArtifactInputError::Domain { domain } => format!(
+            "--domain {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
+             digits and -, starting with a letter)"
+        ),
+        CodeArtifactInputError::DomainOwner { owner } => {
+            format!("--domain-owner {owner:?} is not an AWS account ID (12 digits)")
+        }
+        CodeArtifactInputError::Repository { repository } => format!(
+            "--repository {repository:?} is not a CodeArtifact repository name (2-100 letters, \
+             digits, ., _ and -, starting with a letter or digit)"
+        ),
+        CodeArtifactInputError::Duration { raw } => format!(
+            "--duration {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), \
+             or 0 for as long as the credentials asking for it"
+        ),
+        CodeArtifactInputError::Tool { raw, known } => format!(
+            "--tool {raw:?} is not one aws-oidc configures: use {}",
+            known.join(", ")
+        ),
+        CodeArtifactInputError::Scope { raw } => format!(
+            "--namespace {raw:?} is not an npm scope (lower-case letters, digits and -._~, \
+             e.g. @my-org)"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_oidc::{AccountId, Exchange, RoleArn, RoleOptions};
+
+    use super::*;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
+
+    /// What `aws-oidc assume` prints (after `aws-oidc: error: `) for these options.
+    fn printed(opts: RoleOptions, env: &[(&str, &str)]) -> String {
+        let lookup = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let e = Exchange::resolve(opts, &lookup).unwrap_err();
+        crate::output::error_message(&anyhow::Error::from(e))
+    }
+
+    fn role(extra: RoleOptions) -> RoleOptions {
+        RoleOptions {
+            role_arn: Some(ROLE.into()),
+            timeout_secs: 60,
+            ..extra
+        }
+    }
+
+    #[test]
+    fn settings_errors_name_their_flags_as_before() {
+        assert_eq!(
+            printed(
+                RoleOptions {
+                    timeout_secs: 60,
+                    ..Default::default()
+                },
+                &[]
+            ),
+            "role_arn is empty: pass --role-arn (orb: role_arn) or set AWS_ROLE_ARN to the role \
+             to assume, e.g. arn:aws:iam::123456789012:role/deploy"
+        );
+        assert_eq!(
+            printed(
+                role(RoleOptions::default()),
+                &[("AWS_USE_FIPS_ENDPOINT", "true")]
+            ),
+            "AWS_USE_FIPS_ENDPOINT=true needs an AWS region, and none is set: pass --region \
+             (orb: region) or set AWS_REGION or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, \
+             aws-oidc calls STS's global endpoint, which exists only in the aws partition, \
+             without FIPS or dual-stack)"
+        );
+        assert_eq!(
+            printed(
+                RoleOptions {
+                    timeout_secs: 0,
+                    ..role(RoleOptions::default())
+                },
+                &[]
+            ),
+            "--timeout must be 1 to 3600 seconds"
+        );
+        assert_eq!(
+            printed(
+                role(RoleOptions {
+                    allowed_account_ids: vec!["210987654321".into()],
+                    ..Default::default()
+                }),
+                &[]
+            ),
+            "role arn:aws:iam::123456789012:role/deploy is not in an allowed account \
+             (210987654321): fix the role ARN, or add its account to --allowed-account-ids \
+             (orb: allowed_account_ids)"
+        );
+        assert_eq!(
+            printed(
+                role(RoleOptions {
+                    tags: vec!["team=payments".into()],
+                    ..Default::default()
+                }),
+                &[]
+            ),
+            "session tags (--tag, --circleci-tags) go on a chained role (--chain-role-arn): \
+             AssumeRoleWithWebIdentity takes no tags from the caller, only from the token's \
+             https://aws.amazon.com/tags claim, which CircleCI's tokens do not carry"
+        );
+        assert_eq!(
+            printed(
+                role(RoleOptions {
+                    endpoint_url: Some("ftp://x".into()),
+                    ..Default::default()
+                }),
+                &[]
+            ),
+            "invalid endpoint URL \"ftp://x\" (--endpoint-url, AWS_ENDPOINT_URL_STS or \
+             AWS_ENDPOINT_URL): its scheme is neither https:// nor http://; give an https:// URL \
+             such as https://sts.us-east-1.amazonaws.com (http:// only for a local test server)"
+        );
+        let missing = printed(
+            role(RoleOptions {
+                policy: Some("file:///nonexistent/policy.json".into()),
+                ..Default::default()
+            }),
+            &[],
+        );
+        assert!(
+            missing.starts_with(
+                "cannot read the session policy file /nonexistent/policy.json \
+                 (--policy file://...): "
+            ),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn input_errors_name_their_flags_as_before() {
+        let input = |extra: RoleOptions| printed(role(extra), &[]);
+        assert_eq!(
+            input(RoleOptions {
+                policy_arns: vec!["arn:aws:iam::aws:role/x".into()],
+                ..Default::default()
+            }),
+            "invalid policy ARN \"arn:aws:iam::aws:role/x\" for --policy-arn: the resource must \
+             be policy/<name>; expected arn:aws:iam::<account id or \"aws\">:policy/<name>, \
+             e.g. arn:aws:iam::aws:policy/ReadOnlyAccess"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                session_name: Some("#".into()),
+                ..Default::default()
+            }),
+            "the role session name \"#\" has fewer than 2 usable characters; pass --session-name \
+             with 2-64 characters of letters, digits and _+=,.@-"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                policy: Some("{not json".into()),
+                ..Default::default()
+            }),
+            "the session policy (--policy) is not valid JSON: key must be a string at line 1 \
+             column 2; pass a policy document such as \
+             '{\"Version\":\"2012-10-17\",\"Statement\":[...]}' or file://policy.json"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                policy: Some("[]".into()),
+                ..Default::default()
+            }),
+            "the session policy (--policy) must be a JSON object with a \"Statement\""
+        );
+        assert_eq!(
+            input(RoleOptions {
+                policy: Some("{}".into()),
+                ..Default::default()
+            }),
+            "the session policy (--policy) has no \"Statement\": a policy document needs one"
+        );
+        let big = format!(r#"{{"Statement":[],"Sid":"{}"}}"#, "x".repeat(2100));
+        assert_eq!(
+            input(RoleOptions {
+                policy: Some(big),
+                ..Default::default()
+            }),
+            "the session policy is 2125 characters, over STS's limit of 2048: shorten it or move \
+             statements into a managed policy passed with --policy-arn"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                chain_role_arn: Some("arn:aws:iam::123456789012:role/next".into()),
+                duration: Some("2h".into()),
+                ..Default::default()
+            }),
+            "role chaining (--chain-role-arn) limits sessions to 1 hour, but --duration is \
+             7200s: use --duration 3600 or less"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                chain_role_arn: Some("arn:aws:iam::123456789012:role/next".into()),
+                external_id: Some("bad id!".into()),
+                ..Default::default()
+            }),
+            "--external-id must be 2-1224 characters of letters, digits and _+=,.@:/-"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                tags: vec!["novalue".into()],
+                ..Default::default()
+            }),
+            "invalid --tag \"novalue\": write it as KEY=VALUE, e.g. --tag team=payments"
+        );
+        assert_eq!(
+            input(RoleOptions {
+                allowed_account_ids: vec!["12345".into()],
+                ..Default::default()
+            }),
+            "invalid --allowed-account-ids \"12345\": an AWS account id is 12 digits, \
+             e.g. 123456789012"
+        );
+        // What has no flag in it reads as the library wrote it.
+        assert_eq!(
+            input(RoleOptions {
+                duration: Some("1d".into()),
+                ..Default::default()
+            }),
+            "invalid session duration \"1d\": give seconds (e.g. 3600) or 60m / 1h"
+        );
+    }
+
+    #[test]
+    fn values_parsed_by_the_binary_name_their_flags_too() {
+        let empty = anyhow::Error::from(RoleArn::parse(" ").unwrap_err());
+        assert_eq!(
+            crate::output::error_message(&empty),
+            "the role ARN is empty: pass --role-arn or set AWS_ROLE_ARN (expected \
+             arn:aws:iam::<12-digit account id>:role/<role name>, \
+             e.g. arn:aws:iam::123456789012:role/deploy)"
+        );
+        let account = AccountId::parse("x", AccountField::AccountId).unwrap_err();
+        assert_eq!(
+            describe_top(&account),
+            "invalid --account-id \"x\": an AWS account id is 12 digits, e.g. 123456789012"
+        );
+    }
+
+    #[test]
+    fn a_wrapper_that_repeats_its_source_gives_way_to_it() {
+        #[derive(Debug)]
+        struct Forward(SettingsError);
+        impl std::fmt::Display for Forward {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+        impl Error for Forward {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Forward(SettingsError::Timeout);
+        assert_eq!(describe_top(&e), "--timeout must be 1 to 3600 seconds");
+        let chained = anyhow::Error::from(e).context("cannot log in");
+        assert_eq!(
+            crate::output::error_message(&chained),
+            "cannot log in: --timeout must be 1 to 3600 seconds"
+        );
+    }
+}
