@@ -98,7 +98,7 @@ pub enum ExchangeError {
         explanation: String,
     },
     /// No usable token could be had.
-    #[error(transparent)]
+    #[error("{0}")]
     Token(#[from] TokenError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]

@@ -159,7 +159,7 @@ pub use files::FileError;
 pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
 pub use sts::EndpointError;
-pub use token::TokenError;
+pub use token::{MintError, TokenError};
 
 /// Inner parts the fuzz targets (`fuzz/`) and the property tests
 /// (`tests/`) reach into: not part of the API, and free to change.

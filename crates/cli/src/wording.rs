@@ -11,7 +11,7 @@ use std::error::Error;
 
 #[cfg(feature = "codeartifact")]
 use aws_oidc::CodeArtifactInputError;
-use aws_oidc::{AccountField, ChooseError, InputError, SettingsError};
+use aws_oidc::{AccountField, ChooseError, InputError, MintError, SettingsError, TokenError};
 
 /// One cause of an error, as the user reads it: with its flag, when the
 /// library's error names a value that came from one.
@@ -21,6 +21,9 @@ pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
     }
     if let Some(e) = cause.downcast_ref::<SettingsError>() {
         return settings(e);
+    }
+    if let Some(e) = cause.downcast_ref::<TokenError>() {
+        return token(e);
     }
     // Its `Role` forwards the settings' message, and not the error itself.
     if let Some(ChooseError::Role(e)) = cause.downcast_ref::<ChooseError>() {
@@ -147,6 +150,51 @@ fn settings(e: &SettingsError) -> String {
                                          https://aws.amazon.com/tags claim, which CircleCI's \
                                          tokens do not carry"
             .into(),
+        other => other.to_string(),
+    }
+}
+
+fn token(e: &TokenError) -> String {
+    match e {
+        TokenError::Missing { minted } => {
+            let note = match minted {
+                None => ", and the `circleci` CLI is not on PATH to mint one".to_string(),
+                Some((attempts, error)) => format!(
+                    ", and `circleci run oidc get` failed after {attempts} attempts: {}",
+                    mint(error)
+                ),
+            };
+            format!(
+                "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are \
+                 empty{note}.\n\
+                 Usual causes:\n\
+                 - a build of a pull request from a fork: CircleCI withholds tokens unless \
+                   \"Pass secrets to builds from forked pull requests\" is on in Project \
+                   Settings > Advanced;\n\
+                 - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
+                 - on older set-ups, the job must use a context (add `context: <any context>` \
+                   to the job in the workflow);\n\
+                 - outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2."
+            )
+        }
+        TokenError::File { .. } => {
+            format!("{e}. Pass --token-file with a readable file holding the token")
+        }
+        // Asking for an audience mints a fresh token.
+        TokenError::Expired { .. } => format!("{e}, or pass --audience"),
+        TokenError::Mint { attempts, error } => format!(
+            "`circleci run oidc get` failed after {attempts} attempts: {}",
+            mint(error)
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn mint(e: &MintError) -> String {
+    match e {
+        MintError::TimedOut => {
+            "it did not finish within the time limit (--timeout) and was stopped".into()
+        }
         other => other.to_string(),
     }
 }
@@ -399,6 +447,46 @@ mod tests {
         assert_eq!(
             describe_top(&account),
             "invalid --account-id \"x\": an AWS account id is 12 digits, e.g. 123456789012"
+        );
+    }
+
+    #[test]
+    fn token_errors_name_their_flags_as_before() {
+        let file = TokenError::File {
+            path: "/t".into(),
+            why: "gone".into(),
+        };
+        assert_eq!(
+            describe_top(&file),
+            "cannot read the token file /t: gone. Pass --token-file with a readable file holding \
+             the token"
+        );
+        let timed_out = TokenError::Mint {
+            attempts: 2,
+            error: MintError::TimedOut,
+        };
+        assert_eq!(
+            describe_top(&timed_out),
+            "`circleci run oidc get` failed after 2 attempts: it did not finish within the time \
+             limit (--timeout) and was stopped"
+        );
+        let missing = describe_top(&TokenError::Missing {
+            minted: Some((3, MintError::TimedOut)),
+        });
+        assert!(
+            missing.starts_with(
+                "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty, \
+                 and `circleci run oidc get` failed after 3 attempts: it did not finish within \
+                 the time limit (--timeout) and was stopped.\nUsual causes:\n- a build of a pull \
+                 request from a fork"
+            ),
+            "{missing}"
+        );
+        assert!(
+            missing.ends_with(
+                "\n- outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2."
+            ),
+            "{missing}"
         );
     }
 
