@@ -333,12 +333,12 @@ impl Exchange {
     }
 
     /// The web-identity request.
-    pub fn request(&self) -> &AssumeRequest {
+    pub(crate) fn request(&self) -> &AssumeRequest {
         &self.plan.request
     }
 
     /// The chained request, if any.
-    pub fn chain(&self) -> Option<&ChainRequest> {
+    pub(crate) fn chain(&self) -> Option<&ChainRequest> {
         self.plan.chain.as_ref()
     }
 
@@ -356,7 +356,7 @@ impl Exchange {
     }
 
     /// How the token is found.
-    pub fn token_options(&self) -> &TokenOptions {
+    pub(crate) fn token_options(&self) -> &TokenOptions {
         &self.token_opts
     }
 

@@ -99,17 +99,18 @@ pub mod trust;
 /// an injected environment ([`process_env`] is the real one), and orb
 /// parameters are [`expand`]ed first.
 pub use assume::Outcome;
-pub use cache::{CachedExchange, CredentialCache, Served};
+pub use cache::{Cached, CachedExchange, CredentialCache, EntryLock, Served};
 pub use credential_source::CredentialSource;
 pub use credentials::{humanize_from_now, rfc3339, Credentials};
 pub use env::process_env;
 pub use exchange::{Exchange, RoleOptions};
 pub use expand::expand;
 pub use request::{AccountId, RoleArn};
+pub use retry::RetryPolicy;
 pub use settings::{region, required_region};
 pub use static_keys::{KeySource, StaticKeys, StoredKeys};
 pub use sts::StsSettings;
-pub use token::discover_in_job;
+pub use token::{discover_in_job, Claims, OidcToken, TokenSource};
 pub use {answer::Assumed, ca_bundle::CaBundle};
 
 /// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
@@ -120,6 +121,8 @@ pub use {answer::Assumed, ca_bundle::CaBundle};
 /// registry logins and [`ToolLogin`] (feature `codeartifact`) a package
 /// tool's settings.
 pub use cleanup::Cleaned;
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::Repository;
 pub use deliver::{
     Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, VarTargets, VarsDelivered,
     Wrote,
@@ -135,6 +138,7 @@ pub use ledger::ValidUntil;
 /// [`Secrets`] scrubs the values in hand out of anything printed.
 pub use redact::Secrets;
 pub use sinks::process_json;
+pub use sinks::profile::ProfileName;
 pub use sinks::shell::credential_vars;
 
 /// The platform: the name this binary was run by (`docker-credential-…`
@@ -143,21 +147,28 @@ pub use platform::program_name;
 
 /// Errors, each an enum or struct a caller can branch on.
 pub use ca_bundle::CaBundleError;
-pub use cache::CachedError;
+pub use cache::{CacheError, CachedError};
 #[cfg(feature = "codeartifact")]
-pub use codeartifact::CodeArtifactInputError;
+pub use codeartifact::tools::ToolError;
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::{CodeArtifactInputError, CodeArtifactLoginError, CodeArtifactSetupError};
 pub use credential_source::{ChooseError, CredentialSourceError};
 #[cfg(feature = "ecr")]
 pub use deliver::DockerError;
 #[cfg(feature = "codeartifact")]
 pub use deliver::ToolLoginError;
 pub use deliver::{DeliverError, ExecError, VarsError};
+#[cfg(feature = "ecr")]
+pub use docker_config::DockerConfigError;
 pub use exchange::ExchangeError;
 pub use expand::ExpandError;
 pub use failure::{FailureKind, StsFailure};
 pub use files::FileError;
+pub use ledger::CleanupError;
 pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
+pub use sinks::profile::ProfileError;
+pub use sinks::shell::{QuoteError, ShellSinkError};
 pub use sts::EndpointError;
 pub use token::{MintError, TokenError};
 
@@ -173,11 +184,14 @@ pub mod fuzzing {
     #[cfg(feature = "ecr")]
     pub use crate::ecr::registry::host_of;
     #[cfg(feature = "eks")]
-    pub use crate::eks::kubeconfig::{merge, unmerge, Entries};
-    pub use crate::ini::IniDoc;
-    pub use crate::ledger::{read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Written};
+    pub use crate::eks::kubeconfig::{merge, unmerge, Entries, TakenBack};
+    pub use crate::ini::{IniDoc, IniError};
+    pub use crate::ledger::{
+        read_ledger, write_ledger, Grant, Ledger, RegistryEdit, Target, Written,
+    };
     pub use crate::redact::printable;
+    pub use crate::sinks::profile::SharedFiles;
     pub use crate::sinks::shell::render;
-    pub use crate::token::decode_claims;
+    pub use crate::token::{decode_claims, DecodeError, JwtPart};
     pub use crate::trust::evaluate::{Principal, Request};
 }

@@ -556,23 +556,23 @@ pub(crate) const MINT_PAUSE: Duration = Duration::from_secs(1);
 
 /// How to find the token.
 #[derive(Debug, Clone, Default)]
-pub struct TokenOptions {
+pub(crate) struct TokenOptions {
     /// `--token-file`.
-    pub token_file: Option<PathBuf>,
+    pub(crate) token_file: Option<PathBuf>,
     /// `--audience`: forces a freshly minted token with this `aud`.
-    pub audience: Option<String>,
+    pub(crate) audience: Option<String>,
     /// How many times to try minting.
-    pub mint_attempts: u32,
+    pub(crate) mint_attempts: u32,
     /// Pause between mint attempts.
-    pub mint_pause: Duration,
+    pub(crate) mint_pause: Duration,
     /// When minting gives up, retries included (`None`: [`MINT_TIMEOUT`] from the start).
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl TokenOptions {
     /// A token from `token_file`, or minted for `audience`, else the job's;
     /// minting with the defaults ([`MINT_ATTEMPTS`], [`MINT_PAUSE`]).
-    pub fn new(token_file: Option<PathBuf>, audience: Option<String>) -> Self {
+    pub(crate) fn new(token_file: Option<PathBuf>, audience: Option<String>) -> Self {
         TokenOptions {
             token_file,
             audience,

@@ -172,7 +172,7 @@ pub(crate) struct CodeArtifactSettings {
 
 /// Why CodeArtifact cannot be reached with these settings.
 #[derive(Debug, thiserror::Error)]
-pub enum SetupError {
+pub enum CodeArtifactSetupError {
     /// A setting is not valid.
     #[error("{0}")]
     Settings(#[from] SettingsError),
@@ -184,8 +184,12 @@ pub enum SetupError {
 impl CodeArtifactSettings {
     /// Reads the endpoint, FIPS, retries and the CA bundle from `env` for
     /// `region`; both calls end within `timeout_secs`.
-    pub(crate) fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
-        let budget = CallBudget::from_env::<SetupError>(env, timeout_secs)?;
+    pub(crate) fn from_env(
+        region: &str,
+        env: Env,
+        timeout_secs: u64,
+    ) -> Result<Self, CodeArtifactSetupError> {
+        let budget = CallBudget::from_env::<CodeArtifactSetupError>(env, timeout_secs)?;
         let endpoint = match CODEARTIFACT_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
             None => regional(region, settings::USE_FIPS.resolve_bool(env)),
@@ -236,7 +240,7 @@ impl std::fmt::Debug for Login {
 
 /// Why the login failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub enum CodeArtifactLoginError {
     /// CodeArtifact said no, or could not be reached.
     #[error("{explanation}")]
     Call {
@@ -311,11 +315,11 @@ pub(crate) fn login(
     duration: u32,
     creds: &SourcedCredentials,
     s: &CodeArtifactSettings,
-) -> Result<Login, LoginError> {
+) -> Result<Login, CodeArtifactLoginError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(LoginError::Runtime)?;
+        .map_err(CodeArtifactLoginError::Runtime)?;
     let deadline = Instant::now() + s.budget.total;
     let token_path = format!(
         "/v1/authorization-token?{}&duration={duration}",
@@ -334,7 +338,7 @@ pub(crate) fn login(
         request,
     };
     let settings = s.call_settings();
-    let fail = |failure: StsFailure| LoginError::Call {
+    let fail = |failure: StsFailure| CodeArtifactLoginError::Call {
         explanation: explain(&failure, repo, creds, s),
         failure: Box::new(failure),
     };
@@ -363,17 +367,17 @@ pub(crate) fn login(
         )
         .await
         .map_err(fail)?;
-        Ok::<_, LoginError>((t, e))
+        Ok::<_, CodeArtifactLoginError>((t, e))
     })?;
     let token = token_answer
         .get("authorizationToken")
         .and_then(|v| v.as_str())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            LoginError::Answer("CodeArtifact's answer has no authorizationToken".into())
+            CodeArtifactLoginError::Answer("CodeArtifact's answer has no authorizationToken".into())
         })?;
     if token.len() > 16 * 1024 || token.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(LoginError::Answer(
+        return Err(CodeArtifactLoginError::Answer(
             "CodeArtifact's token holds blanks or control characters, or is over 16 KiB: refused"
                 .into(),
         ));
@@ -391,11 +395,11 @@ pub(crate) fn login(
         .get("repositoryEndpoint")
         .and_then(|v| v.as_str())
         .ok_or_else(|| {
-            LoginError::Answer("CodeArtifact's answer has no repositoryEndpoint".into())
+            CodeArtifactLoginError::Answer("CodeArtifact's answer has no repositoryEndpoint".into())
         })?
         .to_string();
     if let Some(why) = endpoint_problem(&endpoint) {
-        return Err(LoginError::Answer(format!(
+        return Err(CodeArtifactLoginError::Answer(format!(
             "CodeArtifact named the endpoint {endpoint:?}, which is refused: {why}"
         )));
     }

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use crate::codeartifact::tools::{self, Tool, ToolError};
 use crate::codeartifact::{
-    self, CodeArtifactInputError, CodeArtifactSettings, LoginError, Repository, SetupError,
+    self, CodeArtifactInputError, CodeArtifactLoginError, CodeArtifactSettings,
+    CodeArtifactSetupError, Repository,
 };
 use crate::credential_source::SourcedCredentials;
 use crate::credentials::Secret;
@@ -115,7 +116,7 @@ pub enum ToolLoginError {
     Tool(#[from] ToolError),
     /// CodeArtifact refused.
     #[error(transparent)]
-    Login(#[from] LoginError),
+    Login(#[from] CodeArtifactLoginError),
     /// The export lines could not be written.
     #[error(transparent)]
     Shell(#[from] ShellSinkError),
@@ -124,7 +125,7 @@ pub enum ToolLoginError {
     Settings(#[from] SettingsError),
     /// CodeArtifact cannot be reached with these settings.
     #[error("{0}")]
-    Setup(#[from] SetupError),
+    Setup(#[from] CodeArtifactSetupError),
 }
 
 impl ToolLogin {

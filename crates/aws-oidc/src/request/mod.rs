@@ -155,11 +155,11 @@ impl fmt::Display for RoleArn {
 
 /// A managed policy ARN for a session policy: `arn:<partition>:iam::<account|aws>:policy/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyArn(String);
+pub(crate) struct PolicyArn(String);
 
 impl PolicyArn {
     /// Parses and validates a policy ARN.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
         let bad = |problem| InputError::PolicyArn {
             raw: raw.to_string(),
@@ -189,24 +189,24 @@ impl PolicyArn {
     }
 
     /// The ARN as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A role session name: 2-64 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionName(String);
+pub(crate) struct SessionName(String);
 
 impl SessionName {
     /// Maximum length STS accepts.
-    pub const MAX_LEN: usize = 64;
+    pub(crate) const MAX_LEN: usize = 64;
 
     /// Cleans any text into a valid session name the way `aws-cli/setup`
     /// users expect: each run of disallowed characters becomes one `-`, and
     /// the result is cut to 64 characters.  Fails only if fewer than 2
     /// characters remain.
-    pub fn sanitize(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn sanitize(raw: &str) -> Result<Self, InputError> {
         let mut out = String::with_capacity(raw.len().min(Self::MAX_LEN));
         let mut in_bad_run = false;
         for c in raw.trim().chars() {
@@ -228,7 +228,7 @@ impl SessionName {
     }
 
     /// The default: identifies the CircleCI job and build, e.g. `deploy-1234`.
-    pub fn default_for_job(job: Option<&str>, build_num: Option<&str>) -> Self {
+    pub(crate) fn default_for_job(job: Option<&str>, build_num: Option<&str>) -> Self {
         let joined = [job, build_num]
             .into_iter()
             .flatten()
@@ -239,7 +239,7 @@ impl SessionName {
     }
 
     /// The name as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -252,18 +252,18 @@ impl fmt::Display for SessionName {
 
 /// A session duration in seconds, within STS's 900-43200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionDuration(u32);
+pub(crate) struct SessionDuration(u32);
 
 impl SessionDuration {
     /// STS's minimum.
-    pub const MIN: u32 = 900;
+    pub(crate) const MIN: u32 = 900;
     /// STS's maximum (a role's MaxSessionDuration may be lower).
-    pub const MAX: u32 = 43_200;
+    pub(crate) const MAX: u32 = 43_200;
     /// The longest session a chained AssumeRole may ask for.
-    pub const CHAINED_MAX: u32 = 3600;
+    pub(crate) const CHAINED_MAX: u32 = 3600;
 
     /// Parses seconds, accepting `3600`, `3600s`, `60m` or `1h`.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let t = raw.trim();
         let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
             Some((i, _)) => (&t[..i], &t[i..]),
@@ -289,7 +289,7 @@ impl SessionDuration {
     }
 
     /// Validates a number of seconds.
-    pub fn from_secs(secs: u32) -> Result<Self, InputError> {
+    pub(crate) fn from_secs(secs: u32) -> Result<Self, InputError> {
         if !(Self::MIN..=Self::MAX).contains(&secs) {
             return Err(InputError::DurationRange { secs });
         }
@@ -297,7 +297,7 @@ impl SessionDuration {
     }
 
     /// Seconds.
-    pub fn secs(self) -> u32 {
+    pub(crate) fn secs(self) -> u32 {
         self.0
     }
 }
@@ -310,15 +310,15 @@ impl Default for SessionDuration {
 
 /// An inline session policy (JSON, at most 2048 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionPolicy(String);
+pub(crate) struct SessionPolicy(String);
 
 impl SessionPolicy {
     /// STS's limit on the plaintext policy.
-    pub const MAX_LEN: usize = 2048;
+    pub(crate) const MAX_LEN: usize = 2048;
 
     /// Validates an inline policy document.  Whitespace is compacted first,
     /// as the AWS CLI does not, because STS counts every character.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let value: serde_json::Value =
             serde_json::from_str(raw).map_err(|source| InputError::PolicyJson { source })?;
         let Some(obj) = value.as_object() else {
@@ -337,7 +337,7 @@ impl SessionPolicy {
     }
 
     /// The compacted JSON.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -421,37 +421,37 @@ pub(crate) fn parse_policy_arns<S: AsRef<str>>(values: &[S]) -> Result<Vec<Polic
 
 /// One AssumeRoleWithWebIdentity request, valid by construction.
 #[derive(Debug, Clone)]
-pub struct AssumeRequest {
+pub(crate) struct AssumeRequest {
     /// The role to assume.
-    pub role_arn: RoleArn,
+    pub(crate) role_arn: RoleArn,
     /// The session name STS records (CloudTrail shows it).
-    pub session_name: SessionName,
+    pub(crate) session_name: SessionName,
     /// How long the credentials live.
-    pub duration: SessionDuration,
+    pub(crate) duration: SessionDuration,
     /// Optional inline session policy.
-    pub policy: Option<SessionPolicy>,
+    pub(crate) policy: Option<SessionPolicy>,
     /// Optional managed session policies.
-    pub policy_arns: Vec<PolicyArn>,
+    pub(crate) policy_arns: Vec<PolicyArn>,
 }
 
 /// A second role assumed with the first role's credentials.
 #[derive(Debug, Clone)]
-pub struct ChainRequest {
+pub(crate) struct ChainRequest {
     /// The role to assume second.
-    pub role_arn: RoleArn,
+    pub(crate) role_arn: RoleArn,
     /// Its session name.
-    pub session_name: SessionName,
+    pub(crate) session_name: SessionName,
     /// Its duration, at most one hour (STS's limit for chained sessions).
-    pub duration: SessionDuration,
+    pub(crate) duration: SessionDuration,
     /// The external id the second role's trust policy may require.
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
     /// Session tags for the chained session (CloudTrail and ABAC see them).
-    pub tags: Vec<SessionTag>,
+    pub(crate) tags: Vec<SessionTag>,
 }
 
 impl ChainRequest {
     /// Builds a chained request, checking the one-hour limit locally.
-    pub fn new(
+    pub(crate) fn new(
         role_arn: RoleArn,
         session_name: SessionName,
         duration: SessionDuration,
@@ -504,7 +504,7 @@ pub(crate) fn parse_region(raw: &str) -> Result<String, InputError> {
 /// characters of letters, digits, spaces and `_.:/=+-@`; the key not
 /// starting with `aws:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionTag {
+pub(crate) struct SessionTag {
     key: String,
     value: String,
 }
@@ -518,7 +518,7 @@ fn is_tag_char(c: char) -> bool {
 
 impl SessionTag {
     /// Parses `KEY=VALUE` (`--tag`).
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let Some((key, value)) = raw.split_once('=') else {
             return Err(InputError::TagSyntax {
                 raw: raw.to_string(),
@@ -528,7 +528,7 @@ impl SessionTag {
     }
 
     /// A tag from a key and value, checked as STS checks them.
-    pub fn new(key: &str, value: &str) -> Result<Self, InputError> {
+    pub(crate) fn new(key: &str, value: &str) -> Result<Self, InputError> {
         let key_ok = (1..=128).contains(&key.chars().count())
             && key.chars().all(is_tag_char)
             && !key.to_ascii_lowercase().starts_with("aws:");
@@ -550,7 +550,7 @@ impl SessionTag {
 
     /// A tag from a value that may hold any text (a branch name, say):
     /// characters STS refuses become `-`, and it is cut to 256.
-    pub fn cleaned(key: &str, value: &str) -> Result<Self, InputError> {
+    pub(crate) fn cleaned(key: &str, value: &str) -> Result<Self, InputError> {
         let value: String = value
             .chars()
             .map(|c| if is_tag_char(c) { c } else { '-' })
@@ -560,12 +560,12 @@ impl SessionTag {
     }
 
     /// The key.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// The value.
-    pub fn value(&self) -> &str {
+    pub(crate) fn value(&self) -> &str {
         &self.value
     }
 }

@@ -101,26 +101,6 @@ pub(crate) struct Allow {
     pub no_ssh_rerun: bool,
 }
 
-/// Why IAM cannot restrict a role to CircleCI contexts.
-pub(crate) const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
-IAM cannot restrict a role to CircleCI contexts: the token's oidc.circleci.com/context-ids claim \
-is not one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
-oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyValue: would never \
-match (the role could never be assumed) and ForAllValues: or a negated operator would always \
-match (no restriction at all). Restrict who may use the context on CircleCI's side instead \
-(Organization Settings > Contexts: security groups, project and expression restrictions), and \
-restrict the role here by project and branch. Remove --context-id.";
-
-/// Why IAM cannot refuse SSH reruns.
-pub(crate) const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
-IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
-one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
-oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
-negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
-access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
-deploy roles to protected branches (--branch), and limit who can rerun with SSH in CircleCI. \
-Remove --no-ssh-rerun.";
-
 /// A generated trust policy and what the user should know about it.
 #[derive(Debug, Clone)]
 pub(crate) struct Generated {

@@ -32,7 +32,7 @@ use crate::request::{is_account_id, RoleArn};
 use crate::token::Claims;
 
 pub use error::{GitRefProblem, IdField, ProviderProblem, RefField, SetupError};
-pub use evaluate::{Evaluation, TrustPolicy};
+pub use evaluate::{Check, Decision, Effect, Evaluation, StatementReport, TrustPolicy};
 pub(crate) use evaluate::{Principal, Request};
 pub use setup::{setup, SetupOptions, SetupText};
 pub use token_view::{token_json, token_text};
