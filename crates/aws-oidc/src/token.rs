@@ -248,7 +248,7 @@ pub struct OidcToken {
 
 impl OidcToken {
     /// Decodes `raw` and remembers where it came from.  A token longer
-    /// than STS accepts ([`MAX_TOKEN_LEN`]) is refused here.
+    /// than STS accepts (20,000 characters) is refused here.
     pub fn new(raw: &str, source: TokenSource) -> Result<Self, TokenError> {
         let len = raw.trim().chars().count();
         if len > MAX_TOKEN_LEN {
