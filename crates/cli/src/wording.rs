@@ -9,6 +9,7 @@
 
 use std::error::Error;
 
+use aws_oidc::trust::{IdField, ProviderProblem, RefField, SetupError};
 #[cfg(feature = "codeartifact")]
 use aws_oidc::CodeArtifactInputError;
 use aws_oidc::{AccountField, ChooseError, InputError, MintError, SettingsError, TokenError};
@@ -28,6 +29,9 @@ pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
     // Its `Role` forwards the settings' message, and not the error itself.
     if let Some(ChooseError::Role(e)) = cause.downcast_ref::<ChooseError>() {
         return settings(e);
+    }
+    if let Some(e) = cause.downcast_ref::<SetupError>() {
+        return trust(e);
     }
     #[cfg(feature = "codeartifact")]
     if let Some(e) = cause.downcast_ref::<CodeArtifactInputError>() {
@@ -194,6 +198,83 @@ fn mint(e: &MintError) -> String {
     match e {
         MintError::TimedOut => {
             "it did not finish within the time limit (--timeout) and was stopped".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `trust-policy`'s options.
+fn trust(e: &SetupError) -> String {
+    let id_flag = |f: &IdField| match f {
+        IdField::OrgId => "--org-id",
+        IdField::ProjectId => "--project-id",
+    };
+    let ref_flag = |f: &RefField| match f {
+        RefField::Branch => "--branch",
+        RefField::Ref => "--ref",
+    };
+    match e {
+        SetupError::Request(e) => input(e),
+        SetupError::CircleCiId { raw, field } => format!(
+            "invalid {} {raw:?}: CircleCI ids are UUIDs such as \
+             6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
+             Project Settings > Overview, or `aws-oidc claims` in a job)",
+            id_flag(field)
+        ),
+        SetupError::GitRef {
+            raw,
+            field,
+            problem,
+        } => format!("invalid {} {raw:?}: {problem}", ref_flag(field)),
+        SetupError::Provider(problem) => provider(problem),
+        SetupError::ProviderArn { raw, problem } => format!(
+            "invalid --provider-arn {raw:?}: {}; expected \
+             arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>",
+            provider(problem)
+        ),
+        SetupError::ContextIds => format!("{e} Remove --context-id."),
+        SetupError::SshRerun => "IAM cannot refuse tokens from SSH reruns: the token's \
+                                 oidc.circleci.com/ssh-rerun claim is not one of the condition \
+                                 keys IAM offers for CircleCI tokens (those are aud, sub and \
+                                 oidc.circleci.com/project-id), so Bool on it would refuse every \
+                                 job, and BoolIfExists or a negated operator would refuse none. \
+                                 A client-side check is no defence either: whoever has SSH access \
+                                 holds the token. Keep SSH reruns for roles that may be used \
+                                 interactively, restrict deploy roles to protected branches \
+                                 (--branch), and limit who can rerun with SSH in CircleCI. \
+                                 Remove --no-ssh-rerun."
+            .into(),
+        SetupError::NoProject => "no --project-id: a role for every project of the org is \
+                                  rarely what you want. Pass --project-id (repeat it for several \
+                                  projects); find it in Project Settings > Overview, or run \
+                                  `aws-oidc claims` in a job of the project"
+            .into(),
+        SetupError::Audience { audience } => format!("invalid --audience {audience:?}"),
+        SetupError::Format { raw } => {
+            format!("unknown --format {raw:?}: use json, terraform, cloudformation or aws-cli")
+        }
+        SetupError::RoleName { raw } => format!(
+            "invalid --role-name {raw:?}: role names are 1-64 characters of letters, digits \
+             and _+=,.@-"
+        ),
+        SetupError::ChainedNotJson => "--chained-from prints the chained role's trust policy as \
+                                       JSON: drop --format or use --format json"
+            .into(),
+        SetupError::NoOrg => {
+            "pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN".into()
+        }
+        SetupError::NoProvider => "pass --account-id (the role's account) or --provider-arn".into(),
+        SetupError::PolicyArnWithJson => "--policy-arn goes with --format terraform, \
+                                          cloudformation or aws-cli (json prints the trust \
+                                          policy alone)"
+            .into(),
+    }
+}
+
+fn provider(problem: &ProviderProblem) -> String {
+    match problem {
+        ProviderProblem::Account { account } => {
+            format!("invalid --account-id {account:?}: an AWS account id is 12 digits")
         }
         other => other.to_string(),
     }
@@ -488,6 +569,62 @@ mod tests {
             ),
             "{missing}"
         );
+    }
+
+    #[test]
+    fn trust_policy_errors_name_their_flags_as_before() {
+        use aws_oidc::trust::{setup, SetupOptions};
+        let org = SetupOptions {
+            org_id: Some("6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into()),
+            format: "json".into(),
+            role_name: "circleci-oidc".into(),
+            ..Default::default()
+        };
+        let refused = |opts: SetupOptions| describe_top(&setup(opts).unwrap_err());
+        assert_eq!(
+            refused(org.clone()),
+            "pass --account-id (the role's account) or --provider-arn"
+        );
+        let with_account = SetupOptions {
+            account_id: Some("12".into()),
+            ..org.clone()
+        };
+        assert_eq!(
+            refused(with_account),
+            "invalid --account-id \"12\": an AWS account id is 12 digits"
+        );
+        let with_provider = SetupOptions {
+            provider_arn: Some("arn:aws:iam::12:oidc-provider/x".into()),
+            ..org.clone()
+        };
+        assert_eq!(
+            refused(with_provider),
+            "invalid --provider-arn \"arn:aws:iam::12:oidc-provider/x\": invalid --account-id \
+             \"12\": an AWS account id is 12 digits; expected \
+             arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
+        );
+        let no_project = SetupOptions {
+            account_id: Some("123456789012".into()),
+            ..org.clone()
+        };
+        assert!(refused(no_project.clone()).starts_with("no --project-id: "));
+        let branch = SetupOptions {
+            project_ids: vec!["6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into()],
+            branches: vec!["a b".into()],
+            ..no_project.clone()
+        };
+        assert_eq!(
+            refused(branch.clone()),
+            "invalid --branch \"refs/heads/a b\": ' ' cannot appear in a git ref (or, for $, \
+             would start an IAM policy variable)"
+        );
+        let contexts = SetupOptions {
+            branches: Vec::new(),
+            context_ids: vec!["6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into()],
+            ..branch
+        };
+        assert!(refused(contexts)
+            .ends_with("restrict the role here by project and branch. Remove --context-id."));
     }
 
     #[test]

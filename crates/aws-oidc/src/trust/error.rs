@@ -1,5 +1,6 @@
-//! Why `trust-policy`'s options were refused: each variant carries the
-//! value and what is wrong with it.
+//! Why the options of a trust policy were refused: each variant carries
+//! the value and what is wrong with it, in IAM's and CircleCI's terms;
+//! which flag the value came from is the caller's to add.
 
 use std::fmt;
 
@@ -13,7 +14,7 @@ oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyVa
 match (the role could never be assumed) and ForAllValues: or a negated operator would always \
 match (no restriction at all). Restrict who may use the context on CircleCI's side instead \
 (Organization Settings > Contexts: security groups, project and expression restrictions), and \
-restrict the role here by project and branch. Remove --context-id.";
+restrict the role here by project and branch.";
 
 /// Why IAM cannot refuse SSH reruns.
 const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
@@ -22,23 +23,22 @@ one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and
 oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
 negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
 access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
-deploy roles to protected branches (--branch), and limit who can rerun with SSH in CircleCI. \
-Remove --no-ssh-rerun.";
+deploy roles to protected branches, and limit who can rerun with SSH in CircleCI.";
 
 /// Which CircleCI id was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdField {
-    /// The organization's id (`--org-id`).
+    /// The organization's id.
     OrgId,
-    /// A project's id (`--project-id`).
+    /// A project's id.
     ProjectId,
 }
 
 impl fmt::Display for IdField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            IdField::OrgId => "--org-id",
-            IdField::ProjectId => "--project-id",
+            IdField::OrgId => "organization id",
+            IdField::ProjectId => "project id",
         })
     }
 }
@@ -46,17 +46,17 @@ impl fmt::Display for IdField {
 /// How a git ref was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefField {
-    /// A branch name (`--branch`), made `refs/heads/<name>`.
+    /// A branch name, made `refs/heads/<name>`.
     Branch,
-    /// A full ref (`--ref`).
+    /// A full ref.
     Ref,
 }
 
 impl fmt::Display for RefField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            RefField::Branch => "--branch",
-            RefField::Ref => "--ref",
+            RefField::Branch => "branch",
+            RefField::Ref => "git ref",
         })
     }
 }
@@ -132,7 +132,7 @@ impl fmt::Display for ProviderProblem {
             }
             ProviderProblem::Account { account } => write!(
                 f,
-                "invalid --account-id {account:?}: an AWS account id is 12 digits"
+                "invalid account id {account:?}: an AWS account id is 12 digits"
             ),
             ProviderProblem::HostPath { host_path } => write!(
                 f,
@@ -142,7 +142,7 @@ impl fmt::Display for ProviderProblem {
     }
 }
 
-/// Why `trust-policy`'s options were refused.
+/// Why the options of a trust policy ([`super::SetupOptions`]) were refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// A role or policy ARN is not valid.
@@ -175,7 +175,7 @@ pub enum SetupError {
     Provider(ProviderProblem),
     /// The provider ARN given is not valid.
     #[error(
-        "invalid --provider-arn {raw:?}: {problem}; expected \
+        "invalid OIDC provider ARN {raw:?}: {problem}; expected \
          arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
     )]
     ProviderArn {
@@ -192,47 +192,46 @@ pub enum SetupError {
     SshRerun,
     /// No project: the role would trust every project of the org.
     #[error(
-        "no --project-id: a role for every project of the org is rarely what you want. \
-         Pass --project-id (repeat it for several projects); find it in Project Settings > \
-         Overview, or run `aws-oidc claims` in a job of the project"
+        "no project id: a role for every project of the org is rarely what you want. \
+         Name the projects; find each id in Project Settings > Overview, or run \
+         `aws-oidc claims` in a job of the project"
     )]
     NoProject,
     /// The audience is empty or holds a policy variable.
-    #[error("invalid --audience {audience:?}")]
+    #[error("invalid audience {audience:?}")]
     Audience {
         /// The audience given.
         audience: String,
     },
     /// The output format is none of ours.
-    #[error("unknown --format {raw:?}: use json, terraform, cloudformation or aws-cli")]
+    #[error("unknown output format {raw:?}: use json, terraform, cloudformation or aws-cli")]
     Format {
         /// The format given.
         raw: String,
     },
     /// The role name breaks IAM's rules.
     #[error(
-        "invalid --role-name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
+        "invalid role name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
     )]
     RoleName {
         /// The name given, trimmed.
         raw: String,
     },
     /// A chained role's policy was asked for in a format other than JSON.
-    #[error(
-        "--chained-from prints the chained role's trust policy as JSON: drop --format or \
-         use --format json"
-    )]
+    #[error("a chained role's trust policy is printed as JSON only")]
     ChainedNotJson,
     /// Neither an org nor a first role.
-    #[error("pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN")]
+    #[error(
+        "no organization id (Organization Settings > Overview), and no first role to chain from"
+    )]
     NoOrg,
     /// Neither an account nor a provider.
-    #[error("pass --account-id (the role's account) or --provider-arn")]
+    #[error("no account (the role's) for the OIDC provider, and no OIDC provider ARN")]
     NoProvider,
     /// Policies to attach, with a format that prints the trust policy alone.
     #[error(
-        "--policy-arn goes with --format terraform, cloudformation or aws-cli (json prints \
-         the trust policy alone)"
+        "managed policies to attach go with the terraform, cloudformation or aws-cli output \
+         (json prints the trust policy alone)"
     )]
     PolicyArnWithJson,
 }

@@ -333,10 +333,7 @@ pub(crate) mod tests {
         assert!(generate(&a).unwrap_err().to_string().contains("ssh-rerun"));
         let mut a = allow();
         a.project_ids.clear();
-        assert!(generate(&a)
-            .unwrap_err()
-            .to_string()
-            .contains("--project-id"));
+        assert!(matches!(generate(&a), Err(SetupError::NoProject)));
     }
 
     #[test]

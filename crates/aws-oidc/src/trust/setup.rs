@@ -160,10 +160,10 @@ mod tests {
             policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
             ..opts
         };
-        assert!(setup(with_policy)
-            .unwrap_err()
-            .to_string()
-            .starts_with("--policy-arn goes with"));
+        assert!(matches!(
+            setup(with_policy),
+            Err(SetupError::PolicyArnWithJson)
+        ));
     }
 
     #[test]
