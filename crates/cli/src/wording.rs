@@ -10,9 +10,9 @@
 use std::error::Error;
 
 use aws_oidc::trust::{IdField, ProviderProblem, RefField, SetupError};
-#[cfg(feature = "codeartifact")]
-use aws_oidc::CodeArtifactInputError;
 use aws_oidc::{AccountField, ChooseError, InputError, MintError, SettingsError, TokenError};
+#[cfg(feature = "codeartifact")]
+use aws_oidc::{CodeArtifactInputError, ToolLoginError};
 
 /// One cause of an error, as the user reads it: with its flag, when the
 /// library's error names a value that came from one.
@@ -36,6 +36,10 @@ pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
     #[cfg(feature = "codeartifact")]
     if let Some(e) = cause.downcast_ref::<CodeArtifactInputError>() {
         return codeartifact(e);
+    }
+    #[cfg(feature = "codeartifact")]
+    if let Some(e) = cause.downcast_ref::<ToolLoginError>() {
+        return tool_login(e);
     }
     cause.to_string()
 }
@@ -276,6 +280,27 @@ fn provider(problem: &ProviderProblem) -> String {
         ProviderProblem::Account { account } => {
             format!("invalid --account-id {account:?}: an AWS account id is 12 digits")
         }
+        other => other.to_string(),
+    }
+}
+
+/// `codeartifact-login`'s options.
+#[cfg(feature = "codeartifact")]
+fn tool_login(e: &ToolLoginError) -> String {
+    match e {
+        ToolLoginError::Input(e) => codeartifact(e),
+        ToolLoginError::NamespaceNeedsNpm => {
+            "--namespace is an npm scope, and goes with --tool npm".into()
+        }
+        ToolLoginError::ExtraIndexNeedsPip => "--extra-index goes with --tool pip or uv".into(),
+        ToolLoginError::Format(_) => format!("--format {e}"),
+        ToolLoginError::FormatNeedsEnv => {
+            "--format goes with --tool env; the other tools know their format".into()
+        }
+        ToolLoginError::NoBashEnv(tool) => format!(
+            "--tool {tool} exports variables, and $BASH_ENV (set in every CircleCI job) is not \
+             set: pass --bash-env PATH"
+        ),
         other => other.to_string(),
     }
 }
@@ -625,6 +650,27 @@ mod tests {
         };
         assert!(refused(contexts)
             .ends_with("restrict the role here by project and branch. Remove --context-id."));
+    }
+
+    #[cfg(feature = "codeartifact")]
+    #[test]
+    fn codeartifact_login_errors_name_their_flags_as_before() {
+        assert_eq!(
+            describe_top(&ToolLoginError::Format("bad".into())),
+            "--format \"bad\" is not a CodeArtifact package format (npm, pypi, maven, nuget, \
+             generic, swift, ruby, cargo)"
+        );
+        assert_eq!(
+            describe_top(&ToolLoginError::NoBashEnv("gradle".into())),
+            "--tool gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not \
+             set: pass --bash-env PATH"
+        );
+        let input =
+            ToolLoginError::Input(CodeArtifactInputError::DomainOwner { owner: "1".into() });
+        assert_eq!(
+            describe_top(&input),
+            "--domain-owner \"1\" is not an AWS account ID (12 digits)"
+        );
     }
 
     #[test]
