@@ -63,6 +63,7 @@ pub(crate) fn causes<'a>(
 
 /// The message of `e` alone (its causes left out, as protocols that take
 /// one line want it), reworded.
+#[cfg(any(feature = "ecr", test))]
 pub(crate) fn describe_top(e: &(dyn Error + 'static)) -> String {
     let top = causes(std::iter::successors(Some(e), |&c| c.source()));
     top.first().map_or_else(|| e.to_string(), |c| describe(*c))
