@@ -96,7 +96,7 @@ pub enum HelperError {
     #[error(transparent)]
     Source(#[from] CredentialSourceError),
     /// ECR's settings.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// ECR said no.
     #[error(transparent)]

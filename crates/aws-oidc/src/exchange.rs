@@ -17,8 +17,8 @@ use crate::diagnose;
 use crate::env::Env;
 use crate::failure::CallFailure;
 use crate::request::{
-    check_session_tags, parse_policy_arns, AccountId, AssumeRequest, ChainRequest, RoleArn,
-    SessionDuration, SessionName, SessionPolicy, SessionTag,
+    check_session_tags, parse_policy_arns, AccountField, AccountId, AssumeRequest, ChainRequest,
+    RoleArn, SessionDuration, SessionName, SessionPolicy, SessionTag,
 };
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell;
@@ -98,7 +98,7 @@ pub enum ExchangeError {
         explanation: String,
     },
     /// No usable token could be had.
-    #[error(transparent)]
+    #[error("{0}")]
     Token(#[from] TokenError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
@@ -183,7 +183,7 @@ impl Exchange {
             for id in ids.split(',') {
                 let id = id.trim();
                 if !id.is_empty() {
-                    allowed.push(AccountId::parse(id, "--allowed-account-ids")?);
+                    allowed.push(AccountId::parse(id, AccountField::AllowedAccountIds)?);
                 }
             }
         }
@@ -333,12 +333,12 @@ impl Exchange {
     }
 
     /// The web-identity request.
-    pub fn request(&self) -> &AssumeRequest {
+    pub(crate) fn request(&self) -> &AssumeRequest {
         &self.plan.request
     }
 
     /// The chained request, if any.
-    pub fn chain(&self) -> Option<&ChainRequest> {
+    pub(crate) fn chain(&self) -> Option<&ChainRequest> {
         self.plan.chain.as_ref()
     }
 
@@ -356,7 +356,7 @@ impl Exchange {
     }
 
     /// How the token is found.
-    pub fn token_options(&self) -> &TokenOptions {
+    pub(crate) fn token_options(&self) -> &TokenOptions {
         &self.token_opts
     }
 
@@ -664,7 +664,7 @@ mod tests {
             let err = Exchange::resolve(opts(), &env_of(&[(var, "true")])).unwrap_err();
             assert!(matches!(err, SettingsError::RegionNeeded { .. }), "{err}");
             assert!(err.to_string().contains(needs), "{err}");
-            assert!(err.to_string().contains("--region"), "{err}");
+            assert!(err.to_string().contains("AWS_REGION"), "{err}");
         }
         let china = RoleOptions {
             role_arn: Some("arn:aws-cn:iam::123456789012:role/deploy".into()),

@@ -109,7 +109,7 @@ pub mod trust;
 /// an injected environment ([`process_env`] is the real one), and orb
 /// parameters are [`expand`]ed first.
 pub use assume::Outcome;
-pub use cache::{CachedExchange, CredentialCache, Served};
+pub use cache::{Cached, CachedExchange, CredentialCache, EntryLock, Served};
 pub use credential_source::CredentialSource;
 pub use credentials::{
     humanize_from_now, rfc3339, Credentials, KeySource, Origin, ProfileVia, Which,
@@ -118,9 +118,10 @@ pub use env::process_env;
 pub use exchange::{Exchange, RoleOptions};
 pub use expand::expand;
 pub use request::{AccountId, RoleArn};
+pub use retry::RetryPolicy;
 pub use settings::{region, required_region};
 pub use sts::StsSettings;
-pub use token::discover_in_job;
+pub use token::{discover_in_job, Claims, OidcToken, TokenSource};
 pub use {answer::Assumed, ca_bundle::CaBundle};
 
 /// The subcommands, one call each: a request of values resolved from the
@@ -159,6 +160,8 @@ pub use commands::{
 /// registry logins and [`ToolLogin`] (feature `codeartifact`) a package
 /// tool's settings.
 pub use cleanup::Cleaned;
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::Repository;
 pub use deliver::{
     Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, VarTargets, VarsDelivered,
     Wrote,
@@ -174,6 +177,7 @@ pub use ledger::ValidUntil;
 /// [`Secrets`] scrubs the values in hand out of anything printed.
 pub use redact::Secrets;
 pub use sinks::process_json;
+pub use sinks::profile::ProfileName;
 pub use sinks::shell::credential_vars;
 
 /// The platform: the name this binary was run by (`docker-credential-…`
@@ -182,21 +186,31 @@ pub use platform::program_name;
 
 /// Errors, each an enum or struct a caller can branch on.
 pub use ca_bundle::CaBundleError;
-pub use cache::CachedError;
-pub use credential_source::CredentialSourceError;
+pub use cache::{CacheError, CachedError};
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::tools::ToolError;
+#[cfg(feature = "codeartifact")]
+pub use codeartifact::{CodeArtifactInputError, CodeArtifactLoginError, CodeArtifactSetupError};
+pub use credential_source::{ChooseError, CredentialSourceError};
 #[cfg(feature = "ecr")]
 pub use deliver::DockerError;
 #[cfg(feature = "codeartifact")]
 pub use deliver::ToolLoginError;
 pub use deliver::{DeliverError, ExecError, VarsError};
+#[cfg(feature = "ecr")]
+pub use docker_config::DockerConfigError;
 pub use exchange::ExchangeError;
 pub use expand::ExpandError;
 pub use failure::{CallFailure, FailureKind};
 pub use files::FileError;
+pub use ledger::CleanupError;
+pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
+pub use sinks::profile::ProfileError;
+pub use sinks::shell::{QuoteError, ShellSinkError};
 pub use static_keys::StaticKeysError;
 pub use sts::EndpointError;
-pub use token::TokenError;
+pub use token::{MintError, TokenError};
 
 /// Inner parts the fuzz targets (`fuzz/`) and the property tests
 /// (`tests/`) reach into: not part of the API, and free to change.
@@ -210,13 +224,14 @@ pub mod fuzzing {
     #[cfg(feature = "ecr")]
     pub use crate::ecr::registry::host_of;
     #[cfg(feature = "eks")]
-    pub use crate::eks::kubeconfig::{merge, unmerge, Entries};
-    pub use crate::ini::IniDoc;
+    pub use crate::eks::kubeconfig::{merge, unmerge, Entries, TakenBack};
+    pub use crate::ini::{IniDoc, IniError};
     pub use crate::ledger::{
-        read_ledger, write_ledger, Grant, Ledger, Merged, RegistryEdit, Written,
+        read_ledger, write_ledger, Grant, Ledger, Merged, RegistryEdit, Target, Written,
     };
     pub use crate::redact::printable;
+    pub use crate::sinks::profile::SharedFiles;
     pub use crate::sinks::shell::render;
-    pub use crate::token::decode_claims;
+    pub use crate::token::{decode_claims, DecodeError, JwtPart};
     pub use crate::trust::evaluate::{Principal, Request};
 }

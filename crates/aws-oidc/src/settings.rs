@@ -144,18 +144,21 @@ pub(crate) fn profile_value(env: Env, key: &str) -> Option<String> {
         .filter(|v| !v.trim().is_empty())
 }
 
-/// Why the options could not be resolved into an exchange.
+/// Why the options could not be resolved into an exchange.  Each message
+/// says what is wrong in AWS's terms (the environment variables the AWS
+/// CLI reads, STS's limits); which flag or orb parameter a value came from
+/// is the binary's to add.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// No role to assume.
     #[error(
-        "role_arn is empty: pass --role-arn (orb: role_arn) or set AWS_ROLE_ARN to the role to assume, \
+        "no role to assume: set AWS_ROLE_ARN to the role to assume, \
          e.g. arn:aws:iam::123456789012:role/deploy"
     )]
     NoRole,
     /// No region from any source of `REGION`, and the setting named needs one.
     #[error(
-        "{needs} needs an AWS region, and none is set: pass --region (orb: region) or set AWS_REGION \
+        "{needs} needs an AWS region, and none is set: set AWS_REGION \
          or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, aws-oidc calls STS's global endpoint, \
          which exists only in the aws partition, without FIPS or dual-stack)"
     )]
@@ -164,16 +167,13 @@ pub enum SettingsError {
         needs: String,
     },
     /// No region for a regional service (what, e.g. `EKS clusters are`).
-    #[error(
-        "{0} regional, and no region is set: pass --region (orb: region) or set AWS_REGION or \
-         AWS_DEFAULT_REGION"
-    )]
+    #[error("{0} regional, and no region is set: set AWS_REGION or AWS_DEFAULT_REGION")]
     RegionRequired(&'static str),
     /// A value was refused (the message names it and the fix).
-    #[error(transparent)]
+    #[error("{0}")]
     Input(#[from] InputError),
-    /// `--policy file://PATH` could not be read.
-    #[error("cannot read the session policy file {} (--policy file://...): {source}", path.display())]
+    /// The session policy's file (`file://PATH`) could not be read.
+    #[error("cannot read the session policy file {}: {source}", path.display())]
     PolicyFile {
         /// The file.
         path: PathBuf,
@@ -181,15 +181,15 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     /// The endpoint is not a usable http(s) URL.
-    #[error("invalid endpoint URL {url:?} (--endpoint-url, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL): {why}; give an https:// URL such as https://sts.us-east-1.amazonaws.com (http:// only for a local test server)")]
+    #[error("invalid endpoint URL {url:?}: {why}; give an https:// URL such as https://sts.us-east-1.amazonaws.com (http:// only for a local test server)")]
     EndpointUrl {
         /// The URL given, without any user name or password in it.
         url: String,
         /// What is wrong with it.
         why: String,
     },
-    /// `--timeout` out of range.
-    #[error("--timeout must be 1 to 3600 seconds")]
+    /// The time limit is out of range.
+    #[error("the time limit must be 1 to 3600 seconds")]
     Timeout,
     /// `AWS_MAX_ATTEMPTS` is not a number from 1 to 10.
     #[error("invalid AWS_MAX_ATTEMPTS {value:?}: attempts per STS call, the first included, from 1 to 10 (default 5)")]
@@ -206,10 +206,10 @@ pub enum SettingsError {
     /// No endpoint for these settings.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    /// A role outside `--allowed-account-ids`.
+    /// A role outside the allowed accounts.
     #[error(
         "role {role} is not in an allowed account ({allowed}): fix the role ARN, or add its account \
-         to --allowed-account-ids (orb: allowed_account_ids)"
+         to the allowed account ids"
     )]
     AccountNotAllowed {
         /// The role.
@@ -219,8 +219,7 @@ pub enum SettingsError {
     },
     /// Session tags without a chained role.
     #[error(
-        "session tags (--tag, --circleci-tags) go on a chained role (--chain-role-arn): \
-         AssumeRoleWithWebIdentity takes no tags from the caller, only from the token's \
+        "session tags go on a chained role: AssumeRoleWithWebIdentity takes no tags from the caller, only from the token's \
          https://aws.amazon.com/tags claim, which CircleCI's tokens do not carry"
     )]
     TagsNeedChain,

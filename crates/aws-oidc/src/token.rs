@@ -248,7 +248,7 @@ pub struct OidcToken {
 
 impl OidcToken {
     /// Decodes `raw` and remembers where it came from.  A token longer
-    /// than STS accepts ([`MAX_TOKEN_LEN`]) is refused here.
+    /// than STS accepts (20,000 characters) is refused here.
     pub fn new(raw: &str, source: TokenSource) -> Result<Self, TokenError> {
         let len = raw.trim().chars().count();
         if len > MAX_TOKEN_LEN {
@@ -294,7 +294,9 @@ impl OidcToken {
     }
 }
 
-/// Why no usable token could be had.
+/// Why no usable token could be had.  The messages say what to do in
+/// CircleCI's and the job's terms; which flag gives a token file, an
+/// audience or a time limit is the caller's to add.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TokenError {
     /// No token anywhere and none could be minted.
@@ -306,7 +308,7 @@ pub enum TokenError {
          - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
          - on older set-ups, the job must use a context (add `context: <any context>` to the \
            job in the workflow);\n\
-         - outside CircleCI: pass --token-file with a token, or set CIRCLE_OIDC_TOKEN_V2.",
+         - outside CircleCI: give a file holding a token, or set CIRCLE_OIDC_TOKEN_V2.",
         missing_mint_note(.minted)
     )]
     Missing {
@@ -333,7 +335,7 @@ pub enum TokenError {
         seconds_left: i64,
     },
     /// The token file could not be read.
-    #[error("cannot read the token file {path}: {why}. Pass --token-file with a readable file holding the token")]
+    #[error("cannot read the token file {path}: {why}")]
     File {
         /// The file.
         path: PathBuf,
@@ -404,7 +406,7 @@ pub enum MintError {
     #[error("it printed more than {MAX_TOKEN_READ} bytes, more than any token")]
     TooLong,
     /// It did not finish in time, and was stopped.
-    #[error("it did not finish within the time limit (--timeout) and was stopped")]
+    #[error("it did not finish within the time limit and was stopped")]
     TimedOut,
 }
 
@@ -415,7 +417,7 @@ fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
     format!(
         "the OIDC token from {source} {what} at {when} ({rel}). CircleCI tokens live one hour \
          from the start of the job; in a long job, mint a fresh one: run this step with the \
-         `circleci` CLI on PATH (aws-oidc then calls `circleci run oidc get`), or pass --audience"
+         `circleci` CLI on PATH (aws-oidc then calls `circleci run oidc get`)"
     )
 }
 
@@ -554,23 +556,23 @@ pub(crate) const MINT_PAUSE: Duration = Duration::from_secs(1);
 
 /// How to find the token.
 #[derive(Debug, Clone, Default)]
-pub struct TokenOptions {
+pub(crate) struct TokenOptions {
     /// `--token-file`.
-    pub token_file: Option<PathBuf>,
+    pub(crate) token_file: Option<PathBuf>,
     /// `--audience`: forces a freshly minted token with this `aud`.
-    pub audience: Option<String>,
+    pub(crate) audience: Option<String>,
     /// How many times to try minting.
-    pub mint_attempts: u32,
+    pub(crate) mint_attempts: u32,
     /// Pause between mint attempts.
-    pub mint_pause: Duration,
+    pub(crate) mint_pause: Duration,
     /// When minting gives up, retries included (`None`: [`MINT_TIMEOUT`] from the start).
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl TokenOptions {
     /// A token from `token_file`, or minted for `audience`, else the job's;
     /// minting with the defaults ([`MINT_ATTEMPTS`], [`MINT_PAUSE`]).
-    pub fn new(token_file: Option<PathBuf>, audience: Option<String>) -> Self {
+    pub(crate) fn new(token_file: Option<PathBuf>, audience: Option<String>) -> Self {
         TokenOptions {
             token_file,
             audience,

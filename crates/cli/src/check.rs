@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
-use aws_oidc::{AccountId, CheckRequest, RoleArn};
+use aws_oidc::{AccountField, AccountId, CheckRequest, RoleArn};
 use clap::Args;
 
 use crate::output::print_stdout;
@@ -60,7 +60,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<()> {
     let request = CheckRequest {
         role: args.role_arn.as_deref().map(RoleArn::parse).transpose()?,
         account: (args.account_id.as_deref())
-            .map(|a| AccountId::parse(a, "--account-id"))
+            .map(|a| AccountId::parse(a, AccountField::AccountId))
             .transpose()?,
         policy: args.policy,
         session_name: args.session_name,

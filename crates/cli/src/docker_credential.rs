@@ -65,6 +65,6 @@ fn answer(action: &str) -> ExitCode {
     match aws_oidc::docker_credential(action, std::io::stdin(), &process_env, &mut Printer) {
         Ok(text) => reply(&text, true),
         // The protocol reads errors from stdout, scrubbed as every message is.
-        Err(e) => reply(&scrub(&e.to_string()), false),
+        Err(e) => reply(&scrub(&crate::wording::describe_top(&e)), false),
     }
 }

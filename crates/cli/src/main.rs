@@ -35,6 +35,7 @@ mod thumbprint;
 #[cfg(feature = "setup-tools")]
 mod trust_policy;
 mod values;
+mod wording;
 
 use std::process::ExitCode;
 

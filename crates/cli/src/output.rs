@@ -70,11 +70,12 @@ pub(crate) fn scrub(text: &str) -> String {
 }
 
 /// An error and its causes on one line, each said once: a cause whose text
-/// its parent already holds (an OS error repeated) is not repeated.
+/// its parent already holds (an OS error repeated) is not repeated.  Each
+/// is worded with the flag its value came from ([`crate::wording`]).
 pub(crate) fn error_message(e: &anyhow::Error) -> String {
     let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
+    for cause in crate::wording::causes(e.chain()) {
+        let text = crate::wording::describe(cause);
         if text.is_empty() || out.contains(&text) {
             continue;
         }

@@ -45,30 +45,84 @@ pub struct Repository {
     pub repository: String,
 }
 
-/// An input that cannot be used.
+/// A login option CodeArtifact or the tool would refuse.  Each variant
+/// carries the value; the message says what is wrong in CodeArtifact's
+/// terms, and a caller adds which option it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+pub enum CodeArtifactInputError {
+    /// Not a CodeArtifact domain name.
+    #[error(
+        "domain {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
+         digits and -, starting with a letter)"
+    )]
+    Domain {
+        /// The domain given.
+        domain: String,
+    },
+    /// The domain's owner is not an account id.
+    #[error("domain owner {owner:?} is not an AWS account ID (12 digits)")]
+    DomainOwner {
+        /// The owner given.
+        owner: String,
+    },
+    /// Not a CodeArtifact repository name.
+    #[error(
+        "repository {repository:?} is not a CodeArtifact repository name (2-100 letters, \
+         digits, ., _ and -, starting with a letter or digit)"
+    )]
+    Repository {
+        /// The repository given.
+        repository: String,
+    },
+    /// A token lifetime CodeArtifact refuses.
+    #[error(
+        "token duration {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), or \
+         0 for as long as the credentials asking for it"
+    )]
+    Duration {
+        /// The duration given.
+        raw: String,
+    },
+    /// A package tool aws-oidc does not configure.
+    #[error("tool {raw:?} is not one aws-oidc configures: use {}", known.join(", "))]
+    Tool {
+        /// The tool given.
+        raw: String,
+        /// The tools it does configure.
+        known: Vec<&'static str>,
+    },
+    /// Not an npm scope.
+    #[error(
+        "namespace {raw:?} is not an npm scope (lower-case letters, digits and -._~, e.g. @my-org)"
+    )]
+    Scope {
+        /// The scope given.
+        raw: String,
+    },
+}
 
 impl Repository {
     /// Checks the three as CodeArtifact's API does.
-    pub fn parse(domain: &str, owner: Option<&str>, repository: &str) -> Result<Self, InputError> {
+    pub fn parse(
+        domain: &str,
+        owner: Option<&str>,
+        repository: &str,
+    ) -> Result<Self, CodeArtifactInputError> {
         let domain_ok = (2..=50).contains(&domain.len())
             && domain.starts_with(|c: char| c.is_ascii_lowercase())
             && domain
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !domain_ok {
-            return Err(InputError(format!(
-                "--domain {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
-                 digits and -, starting with a letter)"
-            )));
+            return Err(CodeArtifactInputError::Domain {
+                domain: domain.to_string(),
+            });
         }
         if let Some(o) = owner {
             if o.len() != 12 || !o.chars().all(|c| c.is_ascii_digit()) {
-                return Err(InputError(format!(
-                    "--domain-owner {o:?} is not an AWS account ID (12 digits)"
-                )));
+                return Err(CodeArtifactInputError::DomainOwner {
+                    owner: o.to_string(),
+                });
             }
         }
         let repo_ok = (2..=100).contains(&repository.len())
@@ -77,10 +131,9 @@ impl Repository {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         if !repo_ok {
-            return Err(InputError(format!(
-                "--repository {repository:?} is not a CodeArtifact repository name (2-100 letters, \
-                 digits, ., _ and -, starting with a letter or digit)"
-            )));
+            return Err(CodeArtifactInputError::Repository {
+                repository: repository.to_string(),
+            });
         }
         Ok(Repository {
             domain: domain.to_string(),
@@ -100,13 +153,12 @@ impl Repository {
 
 /// How long the token lasts: 900-43200 seconds, or 0 for as long as the
 /// credentials that asked for it.
-pub(crate) fn parse_duration(raw: &str) -> Result<u32, InputError> {
+pub(crate) fn parse_duration(raw: &str) -> Result<u32, CodeArtifactInputError> {
     match raw.trim().parse::<u32>() {
         Ok(s) if s == 0 || (900..=43200).contains(&s) => Ok(s),
-        _ => Err(InputError(format!(
-            "--duration {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), or \
-             0 for as long as the credentials asking for it"
-        ))),
+        _ => Err(CodeArtifactInputError::Duration {
+            raw: raw.to_string(),
+        }),
     }
 }
 
@@ -120,9 +172,9 @@ pub(crate) struct CodeArtifactSettings {
 
 /// Why CodeArtifact cannot be reached with these settings.
 #[derive(Debug, thiserror::Error)]
-pub enum SetupError {
+pub enum CodeArtifactSetupError {
     /// A setting is not valid.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]
@@ -132,8 +184,12 @@ pub enum SetupError {
 impl CodeArtifactSettings {
     /// Reads the endpoint, FIPS, retries and the CA bundle from `env` for
     /// `region`; both calls end within `timeout_secs`.
-    pub(crate) fn from_env(region: &str, env: Env, timeout_secs: u64) -> Result<Self, SetupError> {
-        let budget = CallBudget::from_env::<SetupError>(env, timeout_secs)?;
+    pub(crate) fn from_env(
+        region: &str,
+        env: Env,
+        timeout_secs: u64,
+    ) -> Result<Self, CodeArtifactSetupError> {
+        let budget = CallBudget::from_env::<CodeArtifactSetupError>(env, timeout_secs)?;
         let endpoint = match CODEARTIFACT_ENDPOINT_URL.endpoint_url(env)? {
             Some(url) => url,
             None => regional(region, settings::USE_FIPS.resolve_bool(env)),
@@ -184,7 +240,7 @@ impl std::fmt::Debug for Login {
 
 /// Why the login failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub enum CodeArtifactLoginError {
     /// CodeArtifact said no, or could not be reached.
     #[error("{explanation}")]
     Call {
@@ -259,11 +315,11 @@ pub(crate) fn login(
     duration: u32,
     creds: &Credentials,
     s: &CodeArtifactSettings,
-) -> Result<Login, LoginError> {
+) -> Result<Login, CodeArtifactLoginError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(LoginError::Runtime)?;
+        .map_err(CodeArtifactLoginError::Runtime)?;
     let deadline = Instant::now() + s.budget.total;
     let token_path = format!(
         "/v1/authorization-token?{}&duration={duration}",
@@ -282,7 +338,7 @@ pub(crate) fn login(
         request,
     };
     let settings = s.call_settings();
-    let fail = |failure: CallFailure| LoginError::Call {
+    let fail = |failure: CallFailure| CodeArtifactLoginError::Call {
         explanation: explain(&failure, repo, creds, s),
         failure: Box::new(failure),
     };
@@ -311,17 +367,17 @@ pub(crate) fn login(
         )
         .await
         .map_err(fail)?;
-        Ok::<_, LoginError>((t, e))
+        Ok::<_, CodeArtifactLoginError>((t, e))
     })?;
     let token = token_answer
         .get("authorizationToken")
         .and_then(|v| v.as_str())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            LoginError::Answer("CodeArtifact's answer has no authorizationToken".into())
+            CodeArtifactLoginError::Answer("CodeArtifact's answer has no authorizationToken".into())
         })?;
     if token.len() > 16 * 1024 || token.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(LoginError::Answer(
+        return Err(CodeArtifactLoginError::Answer(
             "CodeArtifact's token holds blanks or control characters, or is over 16 KiB: refused"
                 .into(),
         ));
@@ -339,11 +395,11 @@ pub(crate) fn login(
         .get("repositoryEndpoint")
         .and_then(|v| v.as_str())
         .ok_or_else(|| {
-            LoginError::Answer("CodeArtifact's answer has no repositoryEndpoint".into())
+            CodeArtifactLoginError::Answer("CodeArtifact's answer has no repositoryEndpoint".into())
         })?
         .to_string();
     if let Some(why) = endpoint_problem(&endpoint) {
-        return Err(LoginError::Answer(format!(
+        return Err(CodeArtifactLoginError::Answer(format!(
             "CodeArtifact named the endpoint {endpoint:?}, which is refused: {why}"
         )));
     }

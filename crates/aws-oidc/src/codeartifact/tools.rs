@@ -77,17 +77,14 @@ const FILE_LIMIT: usize = 1024 * 1024;
 
 impl Tool {
     /// The tool `--tool` names.
-    pub(crate) fn parse(raw: &str) -> Result<Tool, super::InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Tool, super::CodeArtifactInputError> {
         TOOLS
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(raw.trim()))
             .map(|(_, t)| *t)
-            .ok_or_else(|| {
-                let names: Vec<&str> = TOOLS.iter().map(|(n, _)| *n).collect();
-                super::InputError(format!(
-                    "--tool {raw:?} is not one aws-oidc configures: use {}",
-                    names.join(", ")
-                ))
+            .ok_or_else(|| super::CodeArtifactInputError::Tool {
+                raw: raw.to_string(),
+                known: TOOLS.iter().map(|(n, _)| *n).collect(),
             })
     }
 
@@ -150,7 +147,7 @@ pub enum ToolError {
 }
 
 /// `scope` checked: `@name` with npm's characters, or `name` (the `@` is added).
-pub(crate) fn parse_scope(raw: &str) -> Result<String, super::InputError> {
+pub(crate) fn parse_scope(raw: &str) -> Result<String, super::CodeArtifactInputError> {
     let name = raw.trim().trim_start_matches('@');
     let ok = !name.is_empty()
         && name.len() <= 214
@@ -158,9 +155,9 @@ pub(crate) fn parse_scope(raw: &str) -> Result<String, super::InputError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._~".contains(c));
     if !ok {
-        return Err(super::InputError(format!(
-            "--namespace {raw:?} is not an npm scope (lower-case letters, digits and -._~, e.g. @my-org)"
-        )));
+        return Err(super::CodeArtifactInputError::Scope {
+            raw: raw.to_string(),
+        });
     }
     Ok(format!("@{name}"))
 }

@@ -13,7 +13,7 @@ pub enum DockerCredentialError {
     #[error("unknown action {0:?}: get, store, erase or list")]
     UnknownAction(String),
     /// The helper's answer failed.
-    #[error(transparent)]
+    #[error("{0}")]
     Helper(#[from] HelperError),
 }
 

@@ -60,7 +60,7 @@ pub enum MigrateConfigError {
         count: usize,
     },
     /// It could not be written.
-    #[error(transparent)]
+    #[error("{0}")]
     Write(#[from] FileError),
 }
 

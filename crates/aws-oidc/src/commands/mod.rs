@@ -66,87 +66,88 @@ pub trait Report {
     fn warn(&mut self, warning: &str);
 }
 
-/// Why a command failed: the error of the step that failed, as it is
-/// (each variant is transparent, so its message and causes are the inner
-/// error's).
+/// Why a command failed: the error of the step that failed, as it is.
+/// Each variant shows the inner error's message and has it as its source,
+/// so a caller walking the causes (the binary, which adds the flag a value
+/// came from) finds the inner error itself.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CommandError {
     /// The role, token or STS options.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] crate::settings::SettingsError),
     /// The exchange with STS.
-    #[error(transparent)]
+    #[error("{0}")]
     Exchange(#[from] crate::exchange::ExchangeError),
     /// The trust policy file given to explain a refusal.
-    #[error(transparent)]
+    #[error("{0}")]
     PolicyFile(#[from] crate::trust::PolicyFileError),
     /// Writing the credentials.
-    #[error(transparent)]
+    #[error("{0}")]
     Deliver(#[from] crate::deliver::DeliverError),
     /// The command to run.
-    #[error(transparent)]
+    #[error("{0}")]
     Exec(#[from] crate::deliver::ExecError),
     /// The cache of a `credential_process`.
-    #[error(transparent)]
+    #[error("{0}")]
     Cached(#[from] crate::cache::CachedError),
     /// The job's token.
-    #[error(transparent)]
+    #[error("{0}")]
     Token(#[from] crate::token::TokenError),
     /// A token without an issuer, which no provider matches.
-    #[error(transparent)]
+    #[error("{0}")]
     NoIssuer(#[from] crate::trust::NoIssuer),
     /// The issuer's certificates.
     #[cfg(feature = "setup-tools")]
-    #[error(transparent)]
+    #[error("{0}")]
     Thumbprint(#[from] crate::thumbprint::ThumbprintError),
     /// Which credentials a service is called with.
-    #[error(transparent)]
+    #[error("{0}")]
     Choose(#[from] ChooseError),
     /// Getting those credentials.
-    #[error(transparent)]
+    #[error("{0}")]
     Source(#[from] crate::credential_source::CredentialSourceError),
     /// Taking back what this job wrote.
-    #[error(transparent)]
+    #[error("{0}")]
     Cleanup(#[from] crate::ledger::CleanupError),
     /// The fetched variables' files.
-    #[error(transparent)]
+    #[error("{0}")]
     Vars(#[from] crate::deliver::VarsError),
     /// Secrets Manager and SSM settings.
     #[cfg(feature = "secrets")]
-    #[error(transparent)]
+    #[error("{0}")]
     SecretsSetup(#[from] crate::secrets::SecretsSetupError),
     /// Fetching secrets and parameters.
     #[cfg(feature = "secrets")]
-    #[error(transparent)]
+    #[error("{0}")]
     Secrets(#[from] crate::secrets::SecretsError),
     /// A registry named.
     #[cfg(feature = "ecr")]
-    #[error(transparent)]
+    #[error("{0}")]
     Registry(#[from] crate::ecr::RegistryError),
     /// ECR's GetAuthorizationToken.
     #[cfg(feature = "ecr")]
-    #[error(transparent)]
+    #[error("{0}")]
     Ecr(#[from] crate::ecr::EcrError),
     /// Docker's config, or `docker login`.
     #[cfg(feature = "ecr")]
-    #[error(transparent)]
+    #[error("{0}")]
     Docker(#[from] crate::deliver::DockerError),
     /// A CodeArtifact login.
     #[cfg(feature = "codeartifact")]
-    #[error(transparent)]
+    #[error("{0}")]
     ToolLogin(#[from] crate::deliver::ToolLoginError),
     /// EKS settings.
     #[cfg(feature = "eks")]
-    #[error(transparent)]
+    #[error("{0}")]
     EksSetup(#[from] crate::eks::EksSetupError),
     /// An EKS call or token.
     #[cfg(feature = "eks")]
-    #[error(transparent)]
+    #[error("{0}")]
     Eks(#[from] crate::eks::EksError),
     /// The kubeconfig.
     #[cfg(feature = "eks")]
-    #[error(transparent)]
+    #[error("{0}")]
     Kubeconfig(#[from] crate::eks::KubeconfigError),
 }
 

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use crate::codeartifact::tools::{self, Tool, ToolError};
 use crate::codeartifact::{
-    self, CodeArtifactSettings, InputError, LoginError, Repository, SetupError,
+    self, CodeArtifactInputError, CodeArtifactLoginError, CodeArtifactSettings,
+    CodeArtifactSetupError, Repository,
 };
 use crate::credentials::Credentials;
 use crate::credentials::Secret;
@@ -84,27 +85,27 @@ pub struct ToolLoginReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ToolLoginError {
     /// An option is not valid.
-    #[error(transparent)]
-    Input(#[from] InputError),
-    /// `--namespace` with another tool.
-    #[error("--namespace is an npm scope, and goes with --tool npm")]
+    #[error("{0}")]
+    Input(#[from] CodeArtifactInputError),
+    /// A namespace (an npm scope) for another tool.
+    #[error("a namespace is an npm scope, and goes with the npm tool")]
     NamespaceNeedsNpm,
-    /// `--extra-index` with another tool.
-    #[error("--extra-index goes with --tool pip or uv")]
+    /// An extra index for another tool.
+    #[error("an extra index goes with the pip or uv tool")]
     ExtraIndexNeedsPip,
-    /// `--format` that is not a package format.
+    /// A package format CodeArtifact does not have.
     #[error(
-        "--format {0:?} is not a CodeArtifact package format (npm, pypi, maven, nuget, generic, \
+        "{0:?} is not a CodeArtifact package format (npm, pypi, maven, nuget, generic, \
          swift, ruby, cargo)"
     )]
     Format(String),
-    /// `--format` with a tool that knows its format.
-    #[error("--format goes with --tool env; the other tools know their format")]
+    /// A package format for a tool that knows its own.
+    #[error("a package format goes with the env tool; the other tools know their format")]
     FormatNeedsEnv,
-    /// Variables to export, and no `$BASH_ENV`.
+    /// Variables to export (the tool named), and no `$BASH_ENV`.
     #[error(
-        "--tool {0} exports variables, and $BASH_ENV (set in every CircleCI job) is not set: pass \
-         --bash-env PATH"
+        "{0} exports variables, and $BASH_ENV (set in every CircleCI job) is not set: name the \
+         file later steps read"
     )]
     NoBashEnv(String),
     /// `$BASH_ENV` cannot be appended to.
@@ -115,16 +116,16 @@ pub enum ToolLoginError {
     Tool(#[from] ToolError),
     /// CodeArtifact refused.
     #[error(transparent)]
-    Login(#[from] LoginError),
+    Login(#[from] CodeArtifactLoginError),
     /// The export lines could not be written.
     #[error(transparent)]
     Shell(#[from] ShellSinkError),
     /// No region, or CodeArtifact cannot be reached with these settings.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// CodeArtifact cannot be reached with these settings.
-    #[error(transparent)]
-    Setup(#[from] SetupError),
+    #[error("{0}")]
+    Setup(#[from] CodeArtifactSetupError),
 }
 
 impl ToolLogin {
@@ -323,10 +324,9 @@ mod tests {
     #[test]
     fn a_tool_that_exports_needs_somewhere_to_export_to() {
         let err = ToolLogin::resolve(opts("Gradle"), &env_of(&[])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "--tool Gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not \
-             set: pass --bash-env PATH"
+        assert!(
+            matches!(&err, ToolLoginError::NoBashEnv(tool) if tool == "Gradle"),
+            "{err}"
         );
         let dir = tempfile::tempdir().unwrap();
         let env = env_of(&[("HOME", dir.path().to_str().unwrap())]);

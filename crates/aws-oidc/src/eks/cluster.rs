@@ -128,7 +128,7 @@ impl EksSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum EksSetupError {
     /// A setting is not valid.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]

@@ -908,7 +908,7 @@ pub(crate) fn write(path: &Path, entries: &Entries) -> Result<Merged, Kubeconfig
     Ok(merged)
 }
 
-/// What [`take_back`] did.
+/// What `take_back` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TakenBack {
     /// Entries removed (`cluster NAME`, `user NAME`, `context NAME`).

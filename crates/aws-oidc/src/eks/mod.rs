@@ -26,7 +26,7 @@ pub use kubeconfig::path as kubeconfig_path;
 pub(crate) use kubeconfig::Entries;
 pub use kubeconfig::{ExecPlugin, KubeconfigError};
 pub(crate) use token::TokenCache;
-pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion};
+pub use token::{ClusterName, EksInputError, EksToken, ExecApiVersion, PresignError};
 
 use crate::cache::{CacheError, CredentialCache};
 use crate::credential_source::{CredentialSource, CredentialSourceError};

@@ -112,7 +112,7 @@ impl SecretsSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsSetupError {
     /// A setting is not valid.
-    #[error(transparent)]
+    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// The CA bundle cannot be read.
     #[error(transparent)]

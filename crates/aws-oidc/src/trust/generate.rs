@@ -8,16 +8,17 @@
 use serde_json::{json, Map, Value};
 
 use super::subject::{project_pattern, ref_pattern, REF_INJECTION};
+use super::{GitRefProblem, IdField, RefField, SetupError};
 use super::{Provider, ACTION};
-use crate::request::{InputError, RoleArn};
+use crate::request::RoleArn;
 
 /// A CircleCI org or project id: a UUID, as the CircleCI web app shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CircleCiId(String);
 
 impl CircleCiId {
-    /// Parses a UUID; `what` names the option in the error, e.g. `--org-id`.
-    pub(crate) fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+    /// Parses a UUID; `field` says which id it is.
+    pub(crate) fn parse(raw: &str, field: IdField) -> Result<Self, SetupError> {
         let raw = raw.trim();
         let ok = raw.len() == 36
             && raw.char_indices().all(|(i, c)| match i {
@@ -25,11 +26,10 @@ impl CircleCiId {
                 _ => c.is_ascii_hexdigit(),
             });
         if !ok {
-            return Err(InputError(format!(
-                "invalid {what} {raw:?}: CircleCI ids are UUIDs such as \
-                 6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
-                 Project Settings > Overview, or `aws-oidc claims` in a job)"
-            )));
+            return Err(SetupError::CircleCiId {
+                raw: raw.to_string(),
+                field,
+            });
         }
         Ok(CircleCiId(raw.to_ascii_lowercase()))
     }
@@ -46,34 +46,32 @@ pub(crate) struct GitRef(String);
 
 impl GitRef {
     /// `--branch main` is `refs/heads/main`.
-    pub(crate) fn branch(name: &str) -> Result<Self, InputError> {
-        Self::parse(&format!("refs/heads/{}", name.trim()), "--branch")
+    pub(crate) fn branch(name: &str) -> Result<Self, SetupError> {
+        Self::parse(&format!("refs/heads/{}", name.trim()), RefField::Branch)
     }
 
     /// A full ref (`refs/...`); `*` is a wildcard, as in IAM's `StringLike`.
-    pub(crate) fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str, field: RefField) -> Result<Self, SetupError> {
         let raw = raw.trim();
-        let bad = |why: &str| InputError(format!("invalid {what} {raw:?}: {why}"));
+        let bad = |problem| SetupError::GitRef {
+            raw: raw.to_string(),
+            field,
+            problem,
+        };
         let Some(rest) = raw.strip_prefix("refs/") else {
-            return Err(bad(
-                "a ref starts with refs/, e.g. refs/heads/main or refs/tags/v*",
-            ));
+            return Err(bad(GitRefProblem::NoRefsPrefix));
         };
         if rest.is_empty() || rest.ends_with('/') || rest.contains("//") {
-            return Err(bad("it names no branch or tag"));
+            return Err(bad(GitRefProblem::NoName));
         }
         if let Some(c) = raw
             .chars()
             .find(|c| c.is_control() || " ~^:?[\\$".contains(*c))
         {
-            return Err(bad(&format!(
-                "{c:?} cannot appear in a git ref (or, for $, would start an IAM policy variable)"
-            )));
+            return Err(bad(GitRefProblem::Char { c }));
         }
         if raw.contains("/vcs-ref/") {
-            return Err(bad(
-                "a ref containing /vcs-ref/ is refused by generated policies",
-            ));
+            return Err(bad(GitRefProblem::VcsRef));
         }
         Ok(GitRef(raw.to_string()))
     }
@@ -102,26 +100,6 @@ pub(crate) struct Allow {
     /// `--no-ssh-rerun`: asked for, but IAM cannot check it.
     pub no_ssh_rerun: bool,
 }
-
-/// Why IAM cannot restrict a role to CircleCI contexts.
-pub(crate) const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
-IAM cannot restrict a role to CircleCI contexts: the token's oidc.circleci.com/context-ids claim \
-is not one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
-oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyValue: would never \
-match (the role could never be assumed) and ForAllValues: or a negated operator would always \
-match (no restriction at all). Restrict who may use the context on CircleCI's side instead \
-(Organization Settings > Contexts: security groups, project and expression restrictions), and \
-restrict the role here by project and branch. Remove --context-id.";
-
-/// Why IAM cannot refuse SSH reruns.
-pub(crate) const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
-IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
-one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
-oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
-negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
-access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
-deploy roles to protected branches (--branch), and limit who can rerun with SSH in CircleCI. \
-Remove --no-ssh-rerun.";
 
 /// A generated trust policy and what the user should know about it.
 #[derive(Debug, Clone)]
@@ -179,26 +157,21 @@ pub(crate) fn allow_statement(provider: &Provider, audience: &str, sub_pattern: 
 }
 
 /// Writes the least-privilege trust policy for `allow`.
-pub(crate) fn generate(allow: &Allow) -> Result<Generated, InputError> {
+pub(crate) fn generate(allow: &Allow) -> Result<Generated, SetupError> {
     if !allow.context_ids.is_empty() {
-        return Err(InputError(CONTEXT_IDS_NOT_EXPRESSIBLE.into()));
+        return Err(SetupError::ContextIds);
     }
     if allow.no_ssh_rerun {
-        return Err(InputError(SSH_RERUN_NOT_EXPRESSIBLE.into()));
+        return Err(SetupError::SshRerun);
     }
     if allow.project_ids.is_empty() {
-        return Err(InputError(
-            "no --project-id: a role for every project of the org is rarely what you want. \
-             Pass --project-id (repeat it for several projects); find it in Project Settings > \
-             Overview, or run `aws-oidc claims` in a job of the project"
-                .into(),
-        ));
+        return Err(SetupError::NoProject);
     }
     let org = allow.org_id.as_str();
     let p = &allow.provider;
     let audience = allow.audience.clone().unwrap_or_else(|| org.to_string());
     if audience.trim().is_empty() || audience.contains('$') {
-        return Err(InputError(format!("invalid --audience {audience:?}")));
+        return Err(SetupError::Audience { audience });
     }
     let mut subs = Vec::new();
     for project in &allow.project_ids {
@@ -288,8 +261,8 @@ pub(crate) mod tests {
 
     pub(crate) fn allow() -> Allow {
         Allow {
-            org_id: CircleCiId::parse(ORG, "--org-id").unwrap(),
-            project_ids: vec![CircleCiId::parse(PROJECT, "--project-id").unwrap()],
+            org_id: CircleCiId::parse(ORG, IdField::OrgId).unwrap(),
+            project_ids: vec![CircleCiId::parse(PROJECT, IdField::ProjectId).unwrap()],
             refs: vec![],
             audience: None,
             provider: Provider::in_account(
@@ -321,11 +294,12 @@ pub(crate) mod tests {
     #[test]
     fn refs_add_patterns_per_project_and_the_injection_guard() {
         let mut a = allow();
-        a.project_ids
-            .push(CircleCiId::parse("0A1B2C3D-1111-4222-8333-444455557777", "p").unwrap());
+        a.project_ids.push(
+            CircleCiId::parse("0A1B2C3D-1111-4222-8333-444455557777", IdField::ProjectId).unwrap(),
+        );
         a.refs = vec![
             GitRef::branch("main").unwrap(),
-            GitRef::parse("refs/tags/v*", "--ref").unwrap(),
+            GitRef::parse("refs/tags/v*", RefField::Ref).unwrap(),
         ];
         a.audience = Some("sts.amazonaws.com".into());
         let g = generate(&a).unwrap();
@@ -350,19 +324,24 @@ pub(crate) mod tests {
     fn what_iam_cannot_check_is_refused_with_the_reason() {
         let mut a = allow();
         a.context_ids = vec!["c".into()];
-        assert!(generate(&a).unwrap_err().0.contains("security groups"));
+        assert!(generate(&a)
+            .unwrap_err()
+            .to_string()
+            .contains("security groups"));
         let mut a = allow();
         a.no_ssh_rerun = true;
-        assert!(generate(&a).unwrap_err().0.contains("ssh-rerun"));
+        assert!(generate(&a).unwrap_err().to_string().contains("ssh-rerun"));
         let mut a = allow();
         a.project_ids.clear();
-        assert!(generate(&a).unwrap_err().0.contains("--project-id"));
+        assert!(matches!(generate(&a), Err(SetupError::NoProject)));
     }
 
     #[test]
     fn inputs_are_validated() {
-        assert!(CircleCiId::parse("not-a-uuid", "--org-id").is_err());
-        assert!(CircleCiId::parse("6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"", "--org-id").is_err());
+        assert!(CircleCiId::parse("not-a-uuid", IdField::OrgId).is_err());
+        assert!(
+            CircleCiId::parse("6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"", IdField::OrgId).is_err()
+        );
         for bad in [
             "main",
             "refs/",
@@ -370,7 +349,7 @@ pub(crate) mod tests {
             "refs/heads/${x}",
             "refs/heads/x/vcs-ref/refs/heads/main",
         ] {
-            assert!(GitRef::parse(bad, "--ref").is_err(), "{bad}");
+            assert!(GitRef::parse(bad, RefField::Ref).is_err(), "{bad}");
         }
         assert_eq!(
             GitRef::branch("release/*").unwrap().as_str(),

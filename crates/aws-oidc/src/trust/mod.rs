@@ -16,6 +16,7 @@
 //! lists them so that both the generator and the checker can say so.
 
 pub(crate) mod condition;
+mod error;
 pub(crate) mod evaluate;
 pub(crate) mod generate;
 pub(crate) mod render;
@@ -27,12 +28,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::request::{is_account_id, InputError, RoleArn};
+use crate::request::{is_account_id, RoleArn};
 use crate::token::Claims;
 
-pub use evaluate::{Evaluation, TrustPolicy};
+pub use error::{GitRefProblem, IdField, ProviderProblem, RefField, SetupError};
+pub use evaluate::{Check, Decision, Effect, Evaluation, StatementReport, TrustPolicy};
 pub(crate) use evaluate::{Principal, Request};
-pub use setup::{setup, SetupOptions};
+pub use setup::{setup, SetupOptions, SetupText};
 pub use token_view::{token_json, token_text};
 
 /// A trust policy that is not well-formed, or uses what this checker does not evaluate.
@@ -230,7 +232,7 @@ pub(crate) struct Provider {
     host_path_at: usize,
 }
 
-fn check_host_path(host_path: &str) -> Result<(), String> {
+fn check_host_path(host_path: &str) -> Result<(), ProviderProblem> {
     if host_path.is_empty()
         || host_path.starts_with('/')
         || host_path.ends_with('/')
@@ -238,9 +240,9 @@ fn check_host_path(host_path: &str) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-._~/:".contains(c))
     {
-        return Err(format!(
-            "{host_path:?} is not an issuer host and path such as oidc.circleci.com/org/<org-id>"
-        ));
+        return Err(ProviderProblem::HostPath {
+            host_path: host_path.to_string(),
+        });
     }
     Ok(())
 }
@@ -251,13 +253,13 @@ impl Provider {
         partition: &str,
         account: &str,
         host_path: &str,
-    ) -> Result<Self, InputError> {
+    ) -> Result<Self, ProviderProblem> {
         if !is_account_id(account) {
-            return Err(InputError(format!(
-                "invalid --account-id {account:?}: an AWS account id is 12 digits"
-            )));
+            return Err(ProviderProblem::Account {
+                account: account.to_string(),
+            });
         }
-        check_host_path(host_path).map_err(InputError)?;
+        check_host_path(host_path)?;
         let arn = Provider::arn_for(partition, account, host_path);
         Ok(Provider {
             host_path_at: arn.len() - host_path.len(),
@@ -282,27 +284,25 @@ impl Provider {
     }
 
     /// Parses `arn:<partition>:iam::<account>:oidc-provider/<host-path>`.
-    pub(crate) fn parse_arn(raw: &str) -> Result<Self, InputError> {
-        let bad = |why: String| {
-            InputError(format!(
-                "invalid --provider-arn {raw:?}: {why}; expected \
-                 arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
-            ))
+    pub(crate) fn parse_arn(raw: &str) -> Result<Self, SetupError> {
+        let bad = |problem| SetupError::ProviderArn {
+            raw: raw.to_string(),
+            problem,
         };
         let parts: Vec<&str> = raw.trim().splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
-            return Err(bad("not an IAM ARN".into()));
+            return Err(bad(ProviderProblem::NotIamArn));
         }
         if !parts[1].starts_with("aws") {
-            return Err(bad(format!("unknown partition {:?}", parts[1])));
+            return Err(bad(ProviderProblem::UnknownPartition {
+                partition: parts[1].to_string(),
+            }));
         }
         let Some(host_path) = parts[5].strip_prefix("oidc-provider/") else {
-            return Err(bad(
-                "the resource must be oidc-provider/<issuer host and path>".into(),
-            ));
+            return Err(bad(ProviderProblem::NotAProvider));
         };
         check_host_path(host_path).map_err(bad)?;
-        Provider::in_account(parts[1], parts[4], host_path).map_err(|e| bad(e.0))
+        Provider::in_account(parts[1], parts[4], host_path).map_err(bad)
     }
 
     /// The provider's ARN, as `Principal.Federated` names it.

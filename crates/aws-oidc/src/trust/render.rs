@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::Provider;
-use crate::request::{is_sts_name_char, InputError, PolicyArn};
+use super::SetupError;
+use crate::request::{is_sts_name_char, PolicyArn};
 use crate::sinks::shell;
 
 /// An output format.
@@ -28,15 +29,15 @@ pub(crate) enum Format {
 
 impl Format {
     /// Parses `json`, `terraform`, `cloudformation` or `aws-cli`.
-    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, SetupError> {
         match raw {
             "json" => Ok(Format::Json),
             "terraform" | "tf" => Ok(Format::Terraform),
             "cloudformation" | "cfn" => Ok(Format::CloudFormation),
             "aws-cli" | "sh" => Ok(Format::AwsCli),
-            other => Err(InputError(format!(
-                "unknown --format {other:?}: use json, terraform, cloudformation or aws-cli"
-            ))),
+            other => Err(SetupError::Format {
+                raw: other.to_string(),
+            }),
         }
     }
 }
@@ -47,12 +48,12 @@ pub(crate) struct RoleName(String);
 
 impl RoleName {
     /// Parses and validates a role name.
-    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, SetupError> {
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > 64 || !raw.chars().all(is_sts_name_char) {
-            return Err(InputError(format!(
-                "invalid --role-name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
-            )));
+            return Err(SetupError::RoleName {
+                raw: raw.to_string(),
+            });
         }
         Ok(RoleName(raw.to_string()))
     }

@@ -6,7 +6,8 @@
 use super::generate::{chained_role_trust, generate, Allow, CircleCiId, GitRef};
 use super::render::{pretty_json, render, Format, RoleName, Setup};
 use super::Provider;
-use crate::request::{InputError, PolicyArn, RoleArn};
+use super::{IdField, RefField, SetupError};
+use crate::request::{PolicyArn, RoleArn};
 
 /// The options, as given.
 #[derive(Debug, Clone, Default)]
@@ -52,19 +53,12 @@ pub struct SetupText {
     pub notes: Vec<String>,
 }
 
-fn refused(why: &str) -> InputError {
-    InputError(why.to_string())
-}
-
 /// The text for `opts`, every value checked.
-pub fn setup(opts: SetupOptions) -> Result<SetupText, InputError> {
+pub fn setup(opts: SetupOptions) -> Result<SetupText, SetupError> {
     let format = Format::parse(&opts.format)?;
     if let Some(first) = &opts.chained_from {
         if format != Format::Json {
-            return Err(refused(
-                "--chained-from prints the chained role's trust policy as JSON: drop --format or \
-                 use --format json",
-            ));
+            return Err(SetupError::ChainedNotJson);
         }
         let first = RoleArn::parse(first)?;
         let policy = chained_role_trust(&first, opts.external_id.as_deref(), opts.session_tags);
@@ -74,15 +68,13 @@ pub fn setup(opts: SetupOptions) -> Result<SetupText, InputError> {
         });
     }
     let Some(org_id) = &opts.org_id else {
-        return Err(refused(
-            "pass --org-id (Organization Settings > Overview), or --chained-from ROLE_ARN",
-        ));
+        return Err(SetupError::NoOrg);
     };
-    let org_id = CircleCiId::parse(org_id, "--org-id")?;
+    let org_id = CircleCiId::parse(org_id, IdField::OrgId)?;
     let project_ids = opts
         .project_ids
         .iter()
-        .map(|p| CircleCiId::parse(p, "--project-id"))
+        .map(|p| CircleCiId::parse(p, IdField::ProjectId))
         .collect::<Result<Vec<_>, _>>()?;
     let mut refs = opts
         .branches
@@ -90,7 +82,7 @@ pub fn setup(opts: SetupOptions) -> Result<SetupText, InputError> {
         .map(|b| GitRef::branch(b))
         .collect::<Result<Vec<_>, _>>()?;
     for r in &opts.refs {
-        refs.push(GitRef::parse(r, "--ref")?);
+        refs.push(GitRef::parse(r, RefField::Ref)?);
     }
     let (provider, create_provider) = match (&opts.provider_arn, &opts.account_id) {
         (Some(arn), _) => (Provider::parse_arn(arn)?, false),
@@ -99,14 +91,11 @@ pub fn setup(opts: SetupOptions) -> Result<SetupText, InputError> {
                 "aws",
                 account,
                 &format!("oidc.circleci.com/org/{}", org_id.as_str()),
-            )?,
+            )
+            .map_err(SetupError::Provider)?,
             true,
         ),
-        (None, None) => {
-            return Err(refused(
-                "pass --account-id (the role's account) or --provider-arn",
-            ))
-        }
+        (None, None) => return Err(SetupError::NoProvider),
     };
     let role_name = RoleName::parse(&opts.role_name)?;
     let policy_arns = opts
@@ -115,10 +104,7 @@ pub fn setup(opts: SetupOptions) -> Result<SetupText, InputError> {
         .map(|p| PolicyArn::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
     if format == Format::Json && !policy_arns.is_empty() {
-        return Err(refused(
-            "--policy-arn goes with --format terraform, cloudformation or aws-cli (json prints \
-             the trust policy alone)",
-        ));
+        return Err(SetupError::PolicyArnWithJson);
     }
     let audience = opts
         .audience
@@ -174,10 +160,10 @@ mod tests {
             policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
             ..opts
         };
-        assert!(setup(with_policy)
-            .unwrap_err()
-            .0
-            .starts_with("--policy-arn goes with"));
+        assert!(matches!(
+            setup(with_policy),
+            Err(SetupError::PolicyArnWithJson)
+        ));
     }
 
     #[test]
@@ -193,6 +179,9 @@ mod tests {
             format: "terraform".into(),
             ..opts
         };
-        assert!(setup(terraform).unwrap_err().0.contains("as JSON"));
+        assert!(setup(terraform)
+            .unwrap_err()
+            .to_string()
+            .contains("as JSON"));
     }
 }

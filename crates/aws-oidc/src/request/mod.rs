@@ -7,14 +7,9 @@
 
 use std::fmt;
 
-/// Why an input was refused.  The message names the input and the fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
+mod error;
 
-fn input_error(msg: impl Into<String>) -> InputError {
-    InputError(msg.into())
-}
+pub use error::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 
 /// True for characters STS allows in names: `[\w+=,.@-]`.
 pub(crate) fn is_sts_name_char(c: char) -> bool {
@@ -42,13 +37,14 @@ pub(crate) fn is_account_id(s: &str) -> bool {
 pub struct AccountId(String);
 
 impl AccountId {
-    /// Parses 12 digits; `what` names the option in the error.
-    pub fn parse(raw: &str, what: &str) -> Result<Self, InputError> {
+    /// Parses 12 digits; `field` says what the id was given for.
+    pub fn parse(raw: &str, field: AccountField) -> Result<Self, InputError> {
         let raw = raw.trim();
         if !is_account_id(raw) {
-            return Err(input_error(format!(
-                "invalid {what} {raw:?}: an AWS account id is 12 digits, e.g. 123456789012"
-            )));
+            return Err(InputError::AccountId {
+                raw: raw.to_string(),
+                field,
+            });
         }
         Ok(AccountId(raw.to_string()))
     }
@@ -72,57 +68,55 @@ impl RoleArn {
     /// Parses and validates a role ARN.
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
-        let example = "expected arn:aws:iam::<12-digit account id>:role/<role name>, \
-                       e.g. arn:aws:iam::123456789012:role/deploy";
         if raw.is_empty() {
-            return Err(input_error(format!(
-                "the role ARN is empty: pass --role-arn or set AWS_ROLE_ARN ({example})"
-            )));
+            return Err(InputError::EmptyRoleArn);
         }
-        let bad = |why: &str| input_error(format!("invalid role ARN {raw:?}: {why}; {example}"));
+        let bad = |problem| InputError::RoleArn {
+            raw: raw.to_string(),
+            problem,
+        };
         let parts: Vec<&str> = raw.splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" {
-            return Err(bad("not an ARN"));
+            return Err(bad(RoleArnProblem::NotAnArn));
         }
         let (partition, service, region, account, resource) =
             (parts[1], parts[2], parts[3], parts[4], parts[5]);
         if !is_partition(partition) {
-            return Err(bad(&format!("unknown partition {partition:?}")));
+            return Err(bad(RoleArnProblem::UnknownPartition {
+                partition: partition.to_string(),
+            }));
         }
         if service == "sts" && resource.starts_with("assumed-role/") {
-            return Err(bad(
-                "this is an assumed-role session ARN (arn:...:sts::...:assumed-role/...); \
-                 use the role's own ARN from IAM",
-            ));
+            return Err(bad(RoleArnProblem::AssumedRoleSession));
         }
         if service != "iam" {
-            return Err(bad(&format!("service is {service:?}, not \"iam\"")));
+            return Err(bad(RoleArnProblem::NotIam {
+                service: service.to_string(),
+            }));
         }
         if !region.is_empty() {
-            return Err(bad(
-                "IAM ARNs have no region (the fourth field must be empty)",
-            ));
+            return Err(bad(RoleArnProblem::HasRegion));
         }
         if !is_account_id(account) {
-            return Err(bad(&format!("account id {account:?} is not 12 digits")));
+            return Err(bad(RoleArnProblem::Account {
+                account: account.to_string(),
+            }));
         }
         let Some(path_and_name) = resource.strip_prefix("role/") else {
-            return Err(bad("the resource must start with \"role/\""));
+            return Err(bad(RoleArnProblem::NotARole));
         };
         let name = path_and_name.rsplit('/').next().unwrap_or_default();
         if name.is_empty() || name.len() > 64 || !name.chars().all(is_sts_name_char) {
-            return Err(bad(
-                "role names are 1-64 characters of letters, digits and _+=,.@-",
-            ));
+            return Err(bad(RoleArnProblem::RoleName));
         }
         if path_and_name.len() > name.len() {
             let path = &path_and_name[..path_and_name.len() - name.len()];
             if path.len() > 512 || !path.chars().all(|c| ('!'..='~').contains(&c)) {
-                return Err(bad("the role path has characters IAM does not allow"));
+                return Err(bad(RoleArnProblem::RolePath));
             }
         }
         if raw.len() < 20 || raw.len() > 2048 {
-            return Err(bad("STS accepts role ARNs of 20 to 2048 characters"));
+            return Err(bad(RoleArnProblem::Length));
         }
         Ok(RoleArn {
             arn: raw.to_string(),
@@ -161,59 +155,58 @@ impl fmt::Display for RoleArn {
 
 /// A managed policy ARN for a session policy: `arn:<partition>:iam::<account|aws>:policy/...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyArn(String);
+pub(crate) struct PolicyArn(String);
 
 impl PolicyArn {
     /// Parses and validates a policy ARN.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let raw = raw.trim();
-        let bad = |why: &str| {
-            input_error(format!(
-                "invalid policy ARN {raw:?} for --policy-arn: {why}; expected \
-                 arn:aws:iam::<account id or \"aws\">:policy/<name>, \
-                 e.g. arn:aws:iam::aws:policy/ReadOnlyAccess"
-            ))
+        let bad = |problem| InputError::PolicyArn {
+            raw: raw.to_string(),
+            problem,
         };
         let parts: Vec<&str> = raw.splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
-            return Err(bad("not an IAM ARN"));
+            return Err(bad(PolicyArnProblem::NotIamArn));
         }
         if !is_partition(parts[1]) {
-            return Err(bad(&format!("unknown partition {:?}", parts[1])));
+            return Err(bad(PolicyArnProblem::UnknownPartition {
+                partition: parts[1].to_string(),
+            }));
         }
         let account = parts[4];
         if account != "aws" && !is_account_id(account) {
-            return Err(bad("the account must be 12 digits or \"aws\""));
+            return Err(bad(PolicyArnProblem::Account));
         }
         match parts[5].strip_prefix("policy/") {
             Some(name) if !name.is_empty() && !name.ends_with('/') => {}
-            _ => return Err(bad("the resource must be policy/<name>")),
+            _ => return Err(bad(PolicyArnProblem::NotAPolicy)),
         }
         if raw.len() < 20 || raw.len() > 2048 {
-            return Err(bad("STS accepts policy ARNs of 20 to 2048 characters"));
+            return Err(bad(PolicyArnProblem::Length));
         }
         Ok(PolicyArn(raw.to_string()))
     }
 
     /// The ARN as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A role session name: 2-64 characters of `[\w+=,.@-]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionName(String);
+pub(crate) struct SessionName(String);
 
 impl SessionName {
     /// Maximum length STS accepts.
-    pub const MAX_LEN: usize = 64;
+    pub(crate) const MAX_LEN: usize = 64;
 
     /// Cleans any text into a valid session name the way `aws-cli/setup`
     /// users expect: each run of disallowed characters becomes one `-`, and
     /// the result is cut to 64 characters.  Fails only if fewer than 2
     /// characters remain.
-    pub fn sanitize(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn sanitize(raw: &str) -> Result<Self, InputError> {
         let mut out = String::with_capacity(raw.len().min(Self::MAX_LEN));
         let mut in_bad_run = false;
         for c in raw.trim().chars() {
@@ -227,16 +220,15 @@ impl SessionName {
         }
         out.truncate(Self::MAX_LEN);
         if out.len() < 2 {
-            return Err(input_error(format!(
-                "the role session name {raw:?} has fewer than 2 usable characters; \
-                 pass --session-name with 2-64 characters of letters, digits and _+=,.@-"
-            )));
+            return Err(InputError::SessionName {
+                raw: raw.to_string(),
+            });
         }
         Ok(SessionName(out))
     }
 
     /// The default: identifies the CircleCI job and build, e.g. `deploy-1234`.
-    pub fn default_for_job(job: Option<&str>, build_num: Option<&str>) -> Self {
+    pub(crate) fn default_for_job(job: Option<&str>, build_num: Option<&str>) -> Self {
         let joined = [job, build_num]
             .into_iter()
             .flatten()
@@ -247,7 +239,7 @@ impl SessionName {
     }
 
     /// The name as text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -260,18 +252,18 @@ impl fmt::Display for SessionName {
 
 /// A session duration in seconds, within STS's 900-43200.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionDuration(u32);
+pub(crate) struct SessionDuration(u32);
 
 impl SessionDuration {
     /// STS's minimum.
-    pub const MIN: u32 = 900;
+    pub(crate) const MIN: u32 = 900;
     /// STS's maximum (a role's MaxSessionDuration may be lower).
-    pub const MAX: u32 = 43_200;
+    pub(crate) const MAX: u32 = 43_200;
     /// The longest session a chained AssumeRole may ask for.
-    pub const CHAINED_MAX: u32 = 3600;
+    pub(crate) const CHAINED_MAX: u32 = 3600;
 
     /// Parses seconds, accepting `3600`, `3600s`, `60m` or `1h`.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let t = raw.trim();
         let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
             Some((i, _)) => (&t[..i], &t[i..]),
@@ -289,28 +281,23 @@ impl SessionDuration {
             .filter(|_| factor > 0)
             .and_then(|n| n.checked_mul(factor));
         let Some(secs) = secs else {
-            return Err(input_error(format!(
-                "invalid session duration {raw:?}: give seconds (e.g. 3600) or 60m / 1h"
-            )));
+            return Err(InputError::DurationSyntax {
+                raw: raw.to_string(),
+            });
         };
         Self::from_secs(secs)
     }
 
     /// Validates a number of seconds.
-    pub fn from_secs(secs: u32) -> Result<Self, InputError> {
+    pub(crate) fn from_secs(secs: u32) -> Result<Self, InputError> {
         if !(Self::MIN..=Self::MAX).contains(&secs) {
-            return Err(input_error(format!(
-                "session duration {secs}s is outside STS's limits: use {} to {} seconds \
-                 (and at most the role's maximum session duration, 1 hour unless changed in IAM)",
-                Self::MIN,
-                Self::MAX
-            )));
+            return Err(InputError::DurationRange { secs });
         }
         Ok(SessionDuration(secs))
     }
 
     /// Seconds.
-    pub fn secs(self) -> u32 {
+    pub(crate) fn secs(self) -> u32 {
         self.0
     }
 }
@@ -323,47 +310,34 @@ impl Default for SessionDuration {
 
 /// An inline session policy (JSON, at most 2048 characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionPolicy(String);
+pub(crate) struct SessionPolicy(String);
 
 impl SessionPolicy {
     /// STS's limit on the plaintext policy.
-    pub const MAX_LEN: usize = 2048;
+    pub(crate) const MAX_LEN: usize = 2048;
 
     /// Validates an inline policy document.  Whitespace is compacted first,
     /// as the AWS CLI does not, because STS counts every character.
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
-        let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| {
-            input_error(format!(
-                "the session policy (--policy) is not valid JSON: {e}; \
-                 pass a policy document such as \
-                 '{{\"Version\":\"2012-10-17\",\"Statement\":[...]}}' or file://policy.json"
-            ))
-        })?;
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|source| InputError::PolicyJson { source })?;
         let Some(obj) = value.as_object() else {
-            return Err(input_error(
-                "the session policy (--policy) must be a JSON object with a \"Statement\"",
-            ));
+            return Err(InputError::PolicyNotObject);
         };
         if !obj.contains_key("Statement") {
-            return Err(input_error(
-                "the session policy (--policy) has no \"Statement\": a policy document needs one",
-            ));
+            return Err(InputError::PolicyNoStatement);
         }
         let compact = value.to_string();
         // STS counts characters, not bytes: 1,000 'é' are 1,000 of its 2,048.
         let chars = compact.chars().count();
         if chars > Self::MAX_LEN {
-            return Err(input_error(format!(
-                "the session policy is {chars} characters, over STS's limit of {}: \
-                 shorten it or move statements into a managed policy passed with --policy-arn",
-                Self::MAX_LEN
-            )));
+            return Err(InputError::PolicyTooLong { chars });
         }
         Ok(SessionPolicy(compact))
     }
 
     /// The compacted JSON.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -440,58 +414,53 @@ pub(crate) fn parse_policy_arns<S: AsRef<str>>(values: &[S]) -> Result<Vec<Polic
         .map(PolicyArn::parse)
         .collect::<Result<Vec<_>, _>>()?;
     if arns.len() > 10 {
-        return Err(input_error(format!(
-            "{} policy ARNs given; STS accepts at most 10 managed session policies",
-            arns.len()
-        )));
+        return Err(InputError::TooManyPolicyArns { count: arns.len() });
     }
     Ok(arns)
 }
 
 /// One AssumeRoleWithWebIdentity request, valid by construction.
 #[derive(Debug, Clone)]
-pub struct AssumeRequest {
+pub(crate) struct AssumeRequest {
     /// The role to assume.
-    pub role_arn: RoleArn,
+    pub(crate) role_arn: RoleArn,
     /// The session name STS records (CloudTrail shows it).
-    pub session_name: SessionName,
+    pub(crate) session_name: SessionName,
     /// How long the credentials live.
-    pub duration: SessionDuration,
+    pub(crate) duration: SessionDuration,
     /// Optional inline session policy.
-    pub policy: Option<SessionPolicy>,
+    pub(crate) policy: Option<SessionPolicy>,
     /// Optional managed session policies.
-    pub policy_arns: Vec<PolicyArn>,
+    pub(crate) policy_arns: Vec<PolicyArn>,
 }
 
 /// A second role assumed with the first role's credentials.
 #[derive(Debug, Clone)]
-pub struct ChainRequest {
+pub(crate) struct ChainRequest {
     /// The role to assume second.
-    pub role_arn: RoleArn,
+    pub(crate) role_arn: RoleArn,
     /// Its session name.
-    pub session_name: SessionName,
+    pub(crate) session_name: SessionName,
     /// Its duration, at most one hour (STS's limit for chained sessions).
-    pub duration: SessionDuration,
+    pub(crate) duration: SessionDuration,
     /// The external id the second role's trust policy may require.
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
     /// Session tags for the chained session (CloudTrail and ABAC see them).
-    pub tags: Vec<SessionTag>,
+    pub(crate) tags: Vec<SessionTag>,
 }
 
 impl ChainRequest {
     /// Builds a chained request, checking the one-hour limit locally.
-    pub fn new(
+    pub(crate) fn new(
         role_arn: RoleArn,
         session_name: SessionName,
         duration: SessionDuration,
         external_id: Option<String>,
     ) -> Result<Self, InputError> {
         if duration.secs() > SessionDuration::CHAINED_MAX {
-            return Err(input_error(format!(
-                "role chaining (--chain-role-arn) limits sessions to 1 hour, but \
-                 --duration is {}s: use --duration 3600 or less",
-                duration.secs()
-            )));
+            return Err(InputError::ChainedDuration {
+                secs: duration.secs(),
+            });
         }
         if let Some(id) = &external_id {
             let ok = (2..=1224).contains(&id.len())
@@ -499,9 +468,7 @@ impl ChainRequest {
                     .chars()
                     .all(|c| is_sts_name_char(c) || c == ':' || c == '/');
             if !ok {
-                return Err(input_error(
-                    "--external-id must be 2-1224 characters of letters, digits and _+=,.@:/-",
-                ));
+                return Err(InputError::ExternalId);
             }
         }
         Ok(ChainRequest {
@@ -526,9 +493,9 @@ pub(crate) fn parse_region(raw: &str) -> Result<String, InputError> {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
     if !ok {
-        return Err(input_error(format!(
-            "invalid region {raw:?}: expected a region name such as us-east-1 or eu-west-2"
-        )));
+        return Err(InputError::Region {
+            raw: raw.to_string(),
+        });
     }
     Ok(r.to_string())
 }
@@ -537,7 +504,7 @@ pub(crate) fn parse_region(raw: &str) -> Result<String, InputError> {
 /// characters of letters, digits, spaces and `_.:/=+-@`; the key not
 /// starting with `aws:`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionTag {
+pub(crate) struct SessionTag {
     key: String,
     value: String,
 }
@@ -551,29 +518,29 @@ fn is_tag_char(c: char) -> bool {
 
 impl SessionTag {
     /// Parses `KEY=VALUE` (`--tag`).
-    pub fn parse(raw: &str) -> Result<Self, InputError> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, InputError> {
         let Some((key, value)) = raw.split_once('=') else {
-            return Err(input_error(format!(
-                "invalid --tag {raw:?}: write it as KEY=VALUE, e.g. --tag team=payments"
-            )));
+            return Err(InputError::TagSyntax {
+                raw: raw.to_string(),
+            });
         };
         Self::new(key.trim(), value.trim())
     }
 
     /// A tag from a key and value, checked as STS checks them.
-    pub fn new(key: &str, value: &str) -> Result<Self, InputError> {
+    pub(crate) fn new(key: &str, value: &str) -> Result<Self, InputError> {
         let key_ok = (1..=128).contains(&key.chars().count())
             && key.chars().all(is_tag_char)
             && !key.to_ascii_lowercase().starts_with("aws:");
         if !key_ok {
-            return Err(input_error(format!(
-                "invalid session tag key {key:?}: 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:"
-            )));
+            return Err(InputError::TagKey {
+                key: key.to_string(),
+            });
         }
         if value.chars().count() > 256 || !value.chars().all(is_tag_char) {
-            return Err(input_error(format!(
-                "invalid value for session tag {key:?}: at most 256 letters, digits, spaces or _.:/=+-@"
-            )));
+            return Err(InputError::TagValue {
+                key: key.to_string(),
+            });
         }
         Ok(SessionTag {
             key: key.to_string(),
@@ -583,7 +550,7 @@ impl SessionTag {
 
     /// A tag from a value that may hold any text (a branch name, say):
     /// characters STS refuses become `-`, and it is cut to 256.
-    pub fn cleaned(key: &str, value: &str) -> Result<Self, InputError> {
+    pub(crate) fn cleaned(key: &str, value: &str) -> Result<Self, InputError> {
         let value: String = value
             .chars()
             .map(|c| if is_tag_char(c) { c } else { '-' })
@@ -593,12 +560,12 @@ impl SessionTag {
     }
 
     /// The key.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// The value.
-    pub fn value(&self) -> &str {
+    pub(crate) fn value(&self) -> &str {
         &self.value
     }
 }
@@ -606,17 +573,11 @@ impl SessionTag {
 /// Checks a set of tags: at most [`MAX_SESSION_TAGS`], keys unique regardless of case.
 pub(crate) fn check_session_tags(tags: &[SessionTag]) -> Result<(), InputError> {
     if tags.len() > MAX_SESSION_TAGS {
-        return Err(input_error(format!(
-            "{} session tags: STS takes at most {MAX_SESSION_TAGS}",
-            tags.len()
-        )));
+        return Err(InputError::TooManyTags { count: tags.len() });
     }
     for (i, t) in tags.iter().enumerate() {
         if tags[..i].iter().any(|u| u.key.eq_ignore_ascii_case(&t.key)) {
-            return Err(input_error(format!(
-                "session tag {:?} is given twice (keys are compared without case)",
-                t.key
-            )));
+            return Err(InputError::DuplicateTag { key: t.key.clone() });
         }
     }
     Ok(())
@@ -728,7 +689,11 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(err.0.contains("1 hour"), "{err}");
+        assert!(
+            matches!(err, InputError::ChainedDuration { secs: 7200 }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("1 hour"), "{err}");
         assert!(ChainRequest::new(
             arn.clone(),
             name.clone(),
@@ -751,15 +716,18 @@ mod tests {
         assert_eq!(p.as_str(), r#"{"Statement":[],"Version":"2012-10-17"}"#);
         assert!(SessionPolicy::parse("{not json")
             .unwrap_err()
-            .0
+            .to_string()
             .contains("not valid JSON"));
         assert!(SessionPolicy::parse("[]").is_err());
         assert!(SessionPolicy::parse(r#"{"Version":"2012-10-17"}"#)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("Statement"));
         let big = format!(r#"{{"Statement":[],"Sid":"{}"}}"#, "x".repeat(2100));
-        assert!(SessionPolicy::parse(&big).unwrap_err().0.contains("2048"));
+        assert!(SessionPolicy::parse(&big)
+            .unwrap_err()
+            .to_string()
+            .contains("2048"));
     }
 
     #[test]
@@ -769,7 +737,9 @@ mod tests {
         let at_limit = "é".repeat(2048 - policy("").chars().count());
         assert!(SessionPolicy::parse(&policy(&at_limit)).is_ok());
         let over = format!("{at_limit}é");
-        let err = SessionPolicy::parse(&policy(&over)).unwrap_err().0;
+        let err = SessionPolicy::parse(&policy(&over))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("2049 characters"), "{err}");
     }
 
@@ -819,7 +789,7 @@ mod tests {
         let eleven = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"; 11];
         assert!(parse_policy_arns(&eleven)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("at most 10"));
         assert!(parse_policy_arns(&["arn:aws:iam::aws:role/x"]).is_err());
         assert!(parse_policy_arns::<&str>(&[]).unwrap().is_empty());

@@ -1,0 +1,237 @@
+//! Why the options of a trust policy were refused: each variant carries
+//! the value and what is wrong with it, in IAM's and CircleCI's terms;
+//! which flag the value came from is the caller's to add.
+
+use std::fmt;
+
+use crate::request::InputError;
+
+/// Why IAM cannot restrict a role to CircleCI contexts.
+const CONTEXT_IDS_NOT_EXPRESSIBLE: &str = "\
+IAM cannot restrict a role to CircleCI contexts: the token's oidc.circleci.com/context-ids claim \
+is not one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
+oidc.circleci.com/project-id). A condition on it sees a missing key, so ForAnyValue: would never \
+match (the role could never be assumed) and ForAllValues: or a negated operator would always \
+match (no restriction at all). Restrict who may use the context on CircleCI's side instead \
+(Organization Settings > Contexts: security groups, project and expression restrictions), and \
+restrict the role here by project and branch.";
+
+/// Why IAM cannot refuse SSH reruns.
+const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
+IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
+one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
+oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
+negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
+access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
+deploy roles to protected branches, and limit who can rerun with SSH in CircleCI.";
+
+/// Which CircleCI id was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// The organization's id.
+    OrgId,
+    /// A project's id.
+    ProjectId,
+}
+
+impl fmt::Display for IdField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdField::OrgId => "organization id",
+            IdField::ProjectId => "project id",
+        })
+    }
+}
+
+/// How a git ref was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefField {
+    /// A branch name, made `refs/heads/<name>`.
+    Branch,
+    /// A full ref.
+    Ref,
+}
+
+impl fmt::Display for RefField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefField::Branch => "branch",
+            RefField::Ref => "git ref",
+        })
+    }
+}
+
+/// What is wrong with a git ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitRefProblem {
+    /// It does not start with `refs/`.
+    NoRefsPrefix,
+    /// It names no branch or tag.
+    NoName,
+    /// It holds a character git or IAM would misread.
+    Char {
+        /// The character.
+        c: char,
+    },
+    /// It holds `/vcs-ref/`, which generated policies refuse.
+    VcsRef,
+}
+
+impl fmt::Display for GitRefProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitRefProblem::NoRefsPrefix => {
+                f.write_str("a ref starts with refs/, e.g. refs/heads/main or refs/tags/v*")
+            }
+            GitRefProblem::NoName => f.write_str("it names no branch or tag"),
+            GitRefProblem::Char { c } => write!(
+                f,
+                "{c:?} cannot appear in a git ref (or, for $, would start an IAM policy variable)"
+            ),
+            GitRefProblem::VcsRef => {
+                f.write_str("a ref containing /vcs-ref/ is refused by generated policies")
+            }
+        }
+    }
+}
+
+/// What is wrong with an OIDC provider's ARN, or with the account and
+/// issuer it is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderProblem {
+    /// It is not an IAM ARN.
+    NotIamArn,
+    /// The partition is none AWS has.
+    UnknownPartition {
+        /// The partition given.
+        partition: String,
+    },
+    /// The resource is not an OIDC provider.
+    NotAProvider,
+    /// The account is not 12 digits.
+    Account {
+        /// The account given.
+        account: String,
+    },
+    /// The issuer's host and path are not one.
+    HostPath {
+        /// The host and path given.
+        host_path: String,
+    },
+}
+
+impl fmt::Display for ProviderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProviderProblem::NotIamArn => f.write_str("not an IAM ARN"),
+            ProviderProblem::UnknownPartition { partition } => {
+                write!(f, "unknown partition {partition:?}")
+            }
+            ProviderProblem::NotAProvider => {
+                f.write_str("the resource must be oidc-provider/<issuer host and path>")
+            }
+            ProviderProblem::Account { account } => write!(
+                f,
+                "invalid account id {account:?}: an AWS account id is 12 digits"
+            ),
+            ProviderProblem::HostPath { host_path } => write!(
+                f,
+                "{host_path:?} is not an issuer host and path such as oidc.circleci.com/org/<org-id>"
+            ),
+        }
+    }
+}
+
+/// Why the options of a trust policy ([`super::SetupOptions`]) were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A role or policy ARN is not valid.
+    #[error("{0}")]
+    Request(#[from] InputError),
+    /// A CircleCI id is not a UUID.
+    #[error(
+        "invalid {field} {raw:?}: CircleCI ids are UUIDs such as \
+         6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
+         Project Settings > Overview, or `aws-oidc claims` in a job)"
+    )]
+    CircleCiId {
+        /// The id given, trimmed.
+        raw: String,
+        /// Which id it is.
+        field: IdField,
+    },
+    /// A git ref is not valid.
+    #[error("invalid {field} {raw:?}: {problem}")]
+    GitRef {
+        /// The ref, trimmed (`refs/heads/<name>` for a branch).
+        raw: String,
+        /// How it was given.
+        field: RefField,
+        /// What is wrong with it.
+        problem: GitRefProblem,
+    },
+    /// The account or issuer of the provider to create is not valid.
+    #[error("{0}")]
+    Provider(ProviderProblem),
+    /// The provider ARN given is not valid.
+    #[error(
+        "invalid OIDC provider ARN {raw:?}: {problem}; expected \
+         arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
+    )]
+    ProviderArn {
+        /// The ARN given.
+        raw: String,
+        /// What is wrong with it.
+        problem: ProviderProblem,
+    },
+    /// Contexts were asked for, which IAM cannot check.
+    #[error("{CONTEXT_IDS_NOT_EXPRESSIBLE}")]
+    ContextIds,
+    /// Refusing SSH reruns was asked for, which IAM cannot check.
+    #[error("{SSH_RERUN_NOT_EXPRESSIBLE}")]
+    SshRerun,
+    /// No project: the role would trust every project of the org.
+    #[error(
+        "no project id: a role for every project of the org is rarely what you want. \
+         Name the projects; find each id in Project Settings > Overview, or run \
+         `aws-oidc claims` in a job of the project"
+    )]
+    NoProject,
+    /// The audience is empty or holds a policy variable.
+    #[error("invalid audience {audience:?}")]
+    Audience {
+        /// The audience given.
+        audience: String,
+    },
+    /// The output format is none of ours.
+    #[error("unknown output format {raw:?}: use json, terraform, cloudformation or aws-cli")]
+    Format {
+        /// The format given.
+        raw: String,
+    },
+    /// The role name breaks IAM's rules.
+    #[error(
+        "invalid role name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
+    )]
+    RoleName {
+        /// The name given, trimmed.
+        raw: String,
+    },
+    /// A chained role's policy was asked for in a format other than JSON.
+    #[error("a chained role's trust policy is printed as JSON only")]
+    ChainedNotJson,
+    /// Neither an org nor a first role.
+    #[error(
+        "no organization id (Organization Settings > Overview), and no first role to chain from"
+    )]
+    NoOrg,
+    /// Neither an account nor a provider.
+    #[error("no account (the role's) for the OIDC provider, and no OIDC provider ARN")]
+    NoProvider,
+    /// Policies to attach, with a format that prints the trust policy alone.
+    #[error(
+        "managed policies to attach go with the terraform, cloudformation or aws-cli output \
+         (json prints the trust policy alone)"
+    )]
+    PolicyArnWithJson,
+}
