@@ -1,7 +1,7 @@
 //! `cleanup`: take back what the ledger says aws-oidc wrote in this job.
 //!
 //! The ledger only records; each writer knows how to take back its own
-//! entry (a profile: [`crate::sinks::profile::remove`]; Docker's logins,
+//! entry (a profile: [`crate::shared_files::remove`]; Docker's logins,
 //! a kubeconfig merge, a package tool's settings: their modules' own
 //! take-backs).  This module sits above both: it reads the ledger, asks
 //! each writer to take back its entry, and leaves recorded what could not
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files;
 use crate::ledger::{file_sha256, fingerprint, CleanupError, Ledger, Written};
-use crate::sinks::profile::{self, ProfileName, ProfileWrite, SharedFiles};
+use crate::shared_files::{self, ProfileName, ProfileWrite, SharedFiles};
 
 /// What `cleanup` took back.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -126,10 +126,10 @@ impl Ledger {
                         // same key (by fingerprint), its credential_process, or
                         // (static keys, which are not fingerprinted) a key at all.
                         let ours = match (grant, process_role) {
-                            (Some(g), _) => profile::access_key_id(&files, &name)
+                            (Some(g), _) => shared_files::access_key_id(&files, &name)
                                 .is_some_and(|k| fingerprint(&k) == g.key),
-                            (None, Some(_)) => profile::credential_process(&files, &name).is_some(),
-                            (None, None) => profile::access_key_id(&files, &name).is_some(),
+                            (None, Some(_)) => shared_files::credential_process(&files, &name).is_some(),
+                            (None, None) => shared_files::access_key_id(&files, &name).is_some(),
                         };
                         if !ours {
                             cleaned.left.push(format!(
@@ -145,7 +145,7 @@ impl Ledger {
                             profile_region: *profile_region,
                             default_region: *default_region,
                         };
-                        match profile::remove(&files, &what) {
+                        match shared_files::remove(&files, &what) {
                             Ok(()) => cleaned.profiles.push(name.as_str().to_string()),
                             Err(e) => {
                                 cleaned
@@ -435,7 +435,7 @@ mod tests {
         std::fs::write(&bash_env, EXPORTED).unwrap();
         let dotenv = dir.path().join("a.env");
         std::fs::write(&dotenv, "X=1\n").unwrap();
-        // A read-only credentials file (refused even for root): profile::remove fails.
+        // A read-only credentials file (refused even for root): shared_files::remove fails.
         let not_a_file = dir.path().join("credentials");
         std::fs::write(&not_a_file, "[ci]\naws_access_key_id = AKIAEXAMPLE\n").unwrap();
         platform::set_mode(&not_a_file, 0o400).unwrap();

@@ -34,7 +34,7 @@ use crate::env::Env;
 use crate::files::{FileError, UpdateLock, MAX_PROFILE_FILE};
 use crate::ledger::{Ledger, Written};
 use crate::settings::SettingsError;
-use crate::sinks::profile::{ProfileError, ProfileName};
+use crate::shared_files::{ProfileError, ProfileName};
 
 /// The helper's name in `credHelpers`: Docker runs `docker-credential-aws-oidc`.
 pub(crate) const HELPER_NAME: &str = "aws-oidc";

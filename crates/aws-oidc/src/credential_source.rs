@@ -32,7 +32,7 @@ use crate::env::Env;
 use crate::exchange::{Exchange, ExchangeError, RoleOptions};
 use crate::ini::{IniDoc, IniError};
 use crate::settings::SettingsError;
-use crate::sinks::profile::{ProfileError, ProfileName, SharedFiles};
+use crate::shared_files::{ProfileError, ProfileName, SharedFiles};
 
 /// The longest a `credential_process` may take.
 pub(crate) const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);

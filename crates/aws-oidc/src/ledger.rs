@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::Env;
 use crate::files::{self, FileError, UpdateLock};
 use crate::platform;
-use crate::sinks::profile::{self, ProfileError, ProfileName, SharedFiles};
+use crate::shared_files::{self, ProfileError, ProfileName, SharedFiles};
 
 /// The largest ledger read; a larger one is taken as corrupt.
 const LEDGER_LIMIT: u64 = 1024 * 1024;
@@ -451,13 +451,14 @@ impl Ledger {
             ) if credentials == &files.credentials && name == profile.as_str() => {
                 match (grant, process_role) {
                     (Some(g), _) => {
-                        let live = profile::access_key_id(files, profile)
+                        let live = shared_files::access_key_id(files, profile)
                             .is_some_and(|k| fingerprint(&k) == g.key);
                         (live && fresh(g)).then(|| until(g))
                     }
                     // A self-refreshing profile stays valid while it is there.
                     (None, Some(role)) if role == role_arn => {
-                        profile::credential_process(files, profile).map(|_| ValidUntil::Refreshes)
+                        shared_files::credential_process(files, profile)
+                            .map(|_| ValidUntil::Refreshes)
                     }
                     _ => None,
                 }

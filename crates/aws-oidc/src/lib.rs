@@ -84,6 +84,7 @@ mod retry;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 mod settings;
+mod shared_files;
 mod sinks;
 mod static_keys;
 mod sts;
@@ -176,8 +177,8 @@ pub use ledger::ValidUntil;
 /// the `credential_process` document and the variables a shell exports.
 /// [`Secrets`] scrubs the values in hand out of anything printed.
 pub use redact::Secrets;
+pub use shared_files::ProfileName;
 pub use sinks::process_json;
-pub use sinks::profile::ProfileName;
 pub use sinks::shell::credential_vars;
 
 /// The platform: the name this binary was run by (`docker-credential-…`
@@ -206,7 +207,7 @@ pub use files::FileError;
 pub use ledger::CleanupError;
 pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
-pub use sinks::profile::ProfileError;
+pub use shared_files::ProfileError;
 pub use sinks::shell::{QuoteError, ShellSinkError};
 pub use static_keys::StaticKeysError;
 pub use sts::EndpointError;
@@ -230,7 +231,7 @@ pub mod fuzzing {
         read_ledger, write_ledger, Grant, Ledger, Merged, RegistryEdit, Target, Written,
     };
     pub use crate::redact::printable;
-    pub use crate::sinks::profile::SharedFiles;
+    pub use crate::shared_files::SharedFiles;
     pub use crate::sinks::shell::render;
     pub use crate::token::{decode_claims, DecodeError, JwtPart};
     pub use crate::trust::evaluate::{Principal, Request};

@@ -14,7 +14,7 @@ use crate::ca_bundle::CaBundleError;
 use crate::ini::IniDoc;
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
-use crate::sinks::profile::{ProfileName, SharedFiles};
+use crate::shared_files::{ProfileName, SharedFiles};
 use crate::sts::EndpointError;
 
 /// The environment is a leaf below every module; the CLI takes it from here.

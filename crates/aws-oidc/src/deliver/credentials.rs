@@ -20,9 +20,9 @@ use crate::exchange::Exchange;
 use crate::files::FileError;
 use crate::ledger::{fingerprint, Grant, Ledger, Target, ValidUntil, Written};
 use crate::settings::Shadow;
+use crate::shared_files::SharedFiles;
+use crate::shared_files::{self, ProfileContent, ProfileError, ProfileName, ProfileWrite};
 use crate::sinks::process_json;
-use crate::sinks::profile::SharedFiles;
-use crate::sinks::profile::{self, ProfileContent, ProfileError, ProfileName, ProfileWrite};
 use crate::sinks::shell::{self, QuoteError, ShellSinkError};
 
 use super::{bash_env_label, bash_env_path};
@@ -299,7 +299,7 @@ impl Targets {
             shell::check_bash_env(path).map_err(DeliverError::BashEnv)?;
         }
         if let Some((files, _)) = &self.profile {
-            profile::preflight(files)?;
+            shared_files::preflight(files)?;
         }
         if let Some(path) = &self.dotenv {
             shell::check_dotenv(path).map_err(DeliverError::Dotenv)?;
@@ -391,12 +391,12 @@ impl Targets {
                     cache_problem = cached
                         .prime(&outcome.assumed.credentials, issued_at, env)
                         .err();
-                    profile::write(files, write, &ProfileContent::Process(command))?;
+                    shared_files::write(files, write, &ProfileContent::Process(command))?;
                     true
                 }
                 (Payload::Assumed { .. }, None) | (Payload::StaticKeys { .. }, _) => {
                     let keys = ProfileContent::Keys(payload.credentials());
-                    profile::write(files, write, &keys)?;
+                    shared_files::write(files, write, &keys)?;
                     false
                 }
             };
@@ -460,7 +460,7 @@ impl Targets {
         if write.region.is_none() || !(write.profile_region || write.default_region) {
             return Ok(None);
         }
-        profile::write(files, write, &ProfileContent::Region)?;
+        shared_files::write(files, write, &ProfileContent::Region)?;
         Ok(Some(Wrote::Profile {
             name: write.name.as_str().to_string(),
             refreshes: false,
@@ -696,7 +696,7 @@ mod tests {
         .unwrap();
         let (files, write) = t.profile.clone().unwrap();
         let command = "aws-oidc credential-process --role-arn x".to_string();
-        profile::write(&files, &write, &ProfileContent::Process(command)).unwrap();
+        shared_files::write(&files, &write, &ProfileContent::Process(command)).unwrap();
         let ledger = Ledger::in_dir(dir.path(), &env);
         let now = SystemTime::now();
         // Nothing recorded: nothing vouched for.

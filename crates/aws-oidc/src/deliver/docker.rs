@@ -18,7 +18,7 @@ use crate::docker_config::{DockerConfig, DockerConfigError, Entry};
 use crate::ecr::{registry::host_problem, EcrSettings, RegistryLogin};
 use crate::env::Env;
 use crate::ledger::Written;
-use crate::sinks::profile::ProfileName;
+use crate::shared_files::ProfileName;
 
 /// The binary Docker runs for `credHelpers` entries naming aws-oidc.
 const HELPER_BINARY: &str = "docker-credential-aws-oidc";

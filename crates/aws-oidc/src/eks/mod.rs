@@ -212,7 +212,7 @@ mod tests {
             settings: EksSettings::from_env("eu-west-1", &env, 60).unwrap(),
         };
         let profile = cluster(CredentialSource::Profile(
-            crate::sinks::profile::ProfileName::parse("ci").unwrap(),
+            crate::shared_files::ProfileName::parse("ci").unwrap(),
         ));
         assert_eq!(
             profile.token_args(),

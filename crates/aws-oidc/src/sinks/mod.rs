@@ -1,10 +1,10 @@
 //! Where credentials go: the places AWS tools read them from.
 //!
 //! - [`shell`]: `export` lines appended to `$BASH_ENV`, or a dotenv file;
-//! - [`profile`]: a named profile in `~/.aws/credentials` and `~/.aws/config`;
+//! - a named profile in `~/.aws/credentials` and `~/.aws/config`: the
+//!   shared files' own module (`shared_files`), which lower floors read too;
 //! - [`process_json`]: the `credential_process` JSON on stdout.
 
-pub(crate) mod profile;
 pub(crate) mod shell;
 
 use crate::credentials::Credentials;

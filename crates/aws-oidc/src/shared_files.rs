@@ -1,4 +1,8 @@
-//! A named profile in the AWS shared credentials and config files.
+//! The AWS shared credentials and config files: where they are
+//! ([`SharedFiles`]), profile names, reading what a profile holds, and
+//! writing a named profile.  A leaf: the settings, the credential sources,
+//! the ledger and the sinks all read these files, so none climbs up to
+//! another for them.
 //!
 //! Keys go to the credentials file (`[name]`), the region to the config file
 //! (`[profile name]`, or `[default]`), as `aws configure set` would put them,
