@@ -11,7 +11,7 @@ const CA_BUNDLE_LIMIT: u64 = 4 * 1024 * 1024;
 /// takes them from `AWS_CA_BUNDLE`: for self-hosted runners behind a
 /// TLS-intercepting proxy.
 #[derive(Clone, PartialEq, Eq)]
-pub struct CaBundle {
+pub(crate) struct CaBundle {
     path: std::path::PathBuf,
     pem: Vec<u8>,
 }
@@ -35,7 +35,7 @@ pub struct CaBundleError {
 impl CaBundle {
     /// Reads and checks a PEM bundle: at most 4 MiB, at least one
     /// certificate, every certificate well-formed.
-    pub fn read(path: &std::path::Path) -> Result<Self, CaBundleError> {
+    pub(crate) fn read(path: &std::path::Path) -> Result<Self, CaBundleError> {
         use rustls::pki_types::pem::PemObject as _;
         use std::io::Read as _;
         let fail = |why: String| CaBundleError {
@@ -61,8 +61,9 @@ impl CaBundle {
         })
     }
 
+    #[cfg(feature = "setup-tools")]
     /// Where it was read from.
-    pub fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         &self.path
     }
 

@@ -160,7 +160,7 @@ impl CredentialCache {
 
     /// Locks the entry `key` for a read-maybe-refresh-write cycle, waiting
     /// for another process that holds it until `deadline` at most.
-    pub fn lock(&self, key: &str, deadline: Instant) -> Result<EntryLock, CacheError> {
+    pub(crate) fn lock(&self, key: &str, deadline: Instant) -> Result<EntryLock, CacheError> {
         let lock_path = self.dir.join(format!("{key}.lock"));
         let file = platform::open_no_follow(platform::create_mode(
             OpenOptions::new().create(true).truncate(false).write(true),
@@ -238,20 +238,20 @@ pub fn parse_entry(bytes: &[u8]) -> Option<Cached> {
 
 /// An exclusive hold on one cache entry.
 #[derive(Debug)]
-pub struct EntryLock {
+pub(crate) struct EntryLock {
     path: PathBuf,
     _file: fs::File,
 }
 
 impl EntryLock {
     /// The entry's file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Reads the entry, or `None` if it is missing, corrupt, not a regular
     /// file, or not private to this user.
-    pub fn load(&self) -> Option<Cached> {
+    pub(crate) fn load(&self) -> Option<Cached> {
         parse_entry(&self.load_bytes()?)
     }
 
@@ -278,7 +278,7 @@ impl EntryLock {
     /// Replaces the entry (0600, atomically).  Anything in the way is
     /// removed first.  Only temporary credentials (a role's, with a session
     /// token and an expiry) are kept: long-lived keys are refused.
-    pub fn store(&self, cached: &Cached) -> Result<(), CacheError> {
+    pub(crate) fn store(&self, cached: &Cached) -> Result<(), CacheError> {
         let cannot_write = |source: io::Error| FileError {
             action: "cannot write",
             path: self.path.clone(),
@@ -321,7 +321,7 @@ impl EntryLock {
 /// An exchange served from the cache while its credentials are fresh: the
 /// cached provider wraps the plain one.
 #[derive(Debug)]
-pub struct CachedExchange<'a> {
+pub(crate) struct CachedExchange<'a> {
     exchange: &'a Exchange,
     cache: Option<CredentialCache>,
 }
@@ -339,7 +339,7 @@ pub enum CachedError {
 
 impl<'a> CachedExchange<'a> {
     /// `exchange`, cached in `cache` (`None`: no cache, every call goes to STS).
-    pub fn new(exchange: &'a Exchange, cache: Option<CredentialCache>) -> Self {
+    pub(crate) fn new(exchange: &'a Exchange, cache: Option<CredentialCache>) -> Self {
         CachedExchange { exchange, cache }
     }
 
@@ -378,7 +378,7 @@ impl<'a> CachedExchange<'a> {
     /// time limit.  A cache that cannot be used (its lock or entry is not a
     /// regular file, say) means no cache: the credentials still come, with
     /// the reason in [`Served::cache_problem`].
-    pub fn credentials(&self, env: Env) -> Result<Served, CachedError> {
+    pub(crate) fn credentials(&self, env: Env) -> Result<Served, CachedError> {
         let deadline = Instant::now() + self.exchange.time_limit();
         let Some(cache) = &self.cache else {
             return Ok(Served {
@@ -425,7 +425,7 @@ impl<'a> CachedExchange<'a> {
 
     /// Puts credentials just obtained for the exchange into the cache, so
     /// the first use through `credential_process` is instant.
-    pub fn prime(
+    pub(crate) fn prime(
         &self,
         credentials: &Credentials,
         issued_at: SystemTime,
@@ -446,7 +446,8 @@ impl<'a> CachedExchange<'a> {
     }
 }
 
-/// Credentials served by [`CachedExchange::credentials`].
+/// Credentials served from the cache or fetched anew (what
+/// [`credential_process`](crate::credential_process) answers).
 #[derive(Debug)]
 pub struct Served {
     /// The credentials.

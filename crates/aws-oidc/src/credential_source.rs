@@ -169,18 +169,6 @@ impl CredentialSource {
         }
     }
 
-    /// What this source is, for messages.
-    pub fn describe(&self, env: Env) -> String {
-        match self {
-            CredentialSource::Environment if env("AWS_ACCESS_KEY_ID").is_some() => {
-                "$AWS_ACCESS_KEY_ID".into()
-            }
-            CredentialSource::Environment => format!("profile {:?}", active_profile(env)),
-            CredentialSource::Profile(name) => format!("profile {:?}", name.as_str()),
-            CredentialSource::AssumeRole(x) => format!("role {}", x.request().role_arn),
-        }
-    }
-
     /// What names the credentials this source gives, without resolving
     /// them (no process run, no STS call, no secret): for keys of caches
     /// that hold what was made with them, such as EKS tokens.  Keys by

@@ -351,7 +351,7 @@ impl Exchange {
     }
 
     /// How STS is reached.
-    pub fn sts_settings(&self) -> &StsSettings {
+    pub(crate) fn sts_settings(&self) -> &StsSettings {
         &self.settings
     }
 
@@ -373,13 +373,13 @@ impl Exchange {
 
     /// Finds the token and runs the STS calls, within the time limit; an
     /// STS failure comes back explained.
-    pub fn run(&self, env: Env) -> Result<Outcome, ExchangeError> {
+    pub(crate) fn run(&self, env: Env) -> Result<Outcome, ExchangeError> {
         self.run_until(env, Instant::now() + self.plan.total_timeout)
     }
 
     /// Like [`Exchange::run`], giving up at `deadline`: minting a token and
     /// every STS call included.
-    pub fn run_until(&self, env: Env, deadline: Instant) -> Result<Outcome, ExchangeError> {
+    pub(crate) fn run_until(&self, env: Env, deadline: Instant) -> Result<Outcome, ExchangeError> {
         let minter = CircleCiCli::from_path(env("PATH").as_deref());
         let token_opts = TokenOptions {
             deadline: Some(deadline),

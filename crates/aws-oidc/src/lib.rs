@@ -1,43 +1,37 @@
-//! Trade a CircleCI OIDC token for short-lived AWS credentials.
+//! Trade a CircleCI OIDC token for short-lived AWS credentials, and deliver
+//! them (and what they open: registry logins, kubeconfig entries, fetched
+//! secrets, package-tool settings) where a CI job's tools read them.
 //!
-//! The entry point is [`Exchange`]: [`Exchange::resolve`] validates the role,
-//! token and STS options ([`RoleOptions`]) before any network call, and
-//! [`Exchange::run`] does the whole exchange, returning an [`Outcome`] or an
-//! [`ExchangeError`] whose STS failure is already explained.
-//! [`CachedExchange`] wraps it with a private on-disk cache for
-//! `credential_process`.
+//! Each subcommand of the `aws-oidc` binary is one call here: [`assume`],
+//! [`exec`], [`credential_process`], [`cleanup`], [`check`], and with their
+//! features [`ecr_login`], [`docker_credential`], [`eks_token`],
+//! [`eks_kubeconfig`], [`fetch_secrets`], [`codeartifact_login`],
+//! [`issuer_thumbprint`], [`plan_migration`].  A request of values the caller
+//! resolved from its flags goes in; a report whose `Display` is the closing
+//! sentence comes out; notes and warnings of the moment go to the caller's
+//! [`Report`] as they happen, so the library prints nothing.  Errors name
+//! what is wrong in AWS's and CircleCI's terms; a caller with flags of its
+//! own adds them.
 //!
-//! The flow, one private module per step: `token` (find, mint or read the
-//! job's token; decode its claims) -> `request` (role ARN, session name,
-//! duration, policies) -> STS (AssumeRoleWithWebIdentity, optional chained
-//! AssumeRole and GetCallerIdentity, retrying only what can pass) ->
-//! [`Credentials`] -> `sinks` (`$BASH_ENV`, AWS profile files,
-//! `credential_process` JSON, dotenv).  `deliver` resolves where credentials
-//! (and fetched values, registry logins, package-tool settings) go, checks
-//! every target before anything is spent, then writes them and records each
-//! write in the job's `ledger` in one call ([`Targets::deliver`]), so
-//! `cleanup` can take it back.  `settings` says where each setting comes
-//! from; a failure is explained for this token and this role beside the flow.
+//! Underneath, one private module per step: `token` (find, mint or read the
+//! job's token) -> `request` (role ARN, session name, duration, policies) ->
+//! STS (AssumeRoleWithWebIdentity, an optional chained AssumeRole and
+//! GetCallerIdentity, retrying only what can pass) -> [`Credentials`], the
+//! one credentials type, with its [`Origin`].  [`Exchange::resolve`] checks
+//! the role, token and STS options before any network call.  `deliver`
+//! checks every target (`$BASH_ENV`, a profile of the shared files, a dotenv
+//! file, stdout) before anything is spent, then writes them and records
+//! each write in the job's `ledger` ([`Targets::deliver`]), so [`cleanup`]
+//! can ask each writer to take its own back.  The leaves below all of it:
+//! the injected environment ([`process_env`] is the real one), the shared
+//! AWS files, the HTTPS transport, files and the platform.
 //!
-//! Each subcommand of the binary is one call here ([`assume`], [`exec`],
-//! [`cleanup`], ...: private module `commands`): a request of values the
-//! caller resolved from its flags in, a report whose `Display` is the
-//! closing sentence out, and the notes and warnings of the moment handed to
-//! the caller's [`Report`] as they happen, so the library prints nothing.
-//!
-//! What callers use is re-exported here, in groups (commands, exchange and
-//! credentials, delivering, sinks, the platform, errors).  Other services
-//! and the setup-time tools keep a namespace of their own, with credentials
-//! from a [`CredentialSource`] (the environment, a profile, or a role assumed
-//! now): [`ecr`] logs in to ECR registries and [`credential_helper`] answers
-//! Docker's credential-helper protocol (feature `ecr`); [`eks`] gives kubectl
-//! its EKS bearer tokens and kubeconfig entries (feature `eks`); [`secrets`]
-//! fetches Secrets Manager secrets and SSM parameters (feature `secrets`);
-//! CodeArtifact logins go through [`ToolLogin`] (feature `codeartifact`).
-//! [`trust`] writes and checks the role's trust policy; [`migrate`] rewrites
-//! a CircleCI config from the circleci/aws-cli orb and [`thumbprint`] finds
-//! the issuer's certificate thumbprint for the IAM provider (feature
-//! `setup-tools`).
+//! Other services keep a namespace of their own, with credentials from a
+//! [`CredentialSource`] (the environment, a profile, or a role assumed
+//! now): [`ecr`] and [`credential_helper`] (feature `ecr`), [`eks`] (feature
+//! `eks`), [`secrets`] (feature `secrets`); [`trust`] writes and checks the
+//! role's trust policy, and [`migrate`] and [`thumbprint`] are setup-time
+//! tools (feature `setup-tools`).
 #![warn(missing_docs)]
 
 mod answer;
@@ -100,17 +94,18 @@ pub mod trust;
 // dead-code lint see the rest.
 
 /// The exchange and its credentials: [`Exchange::resolve`] checks the
-/// role, token and STS options, [`Exchange::run`] trades the job's OIDC
-/// token ([`discover_in_job`]) for [`Credentials`], and [`CachedExchange`]
-/// keeps them in a private on-disk [`CredentialCache`].  [`Credentials`]
-/// is the one credentials type: a role's, a [`CredentialSource`]'s, or the
-/// long-lived keys of an aws-cli/setup config
-/// ([`Credentials::from_key_variables`]), each with its [`Origin`].  Settings such as
-/// the region are read the way the AWS CLI reads them ([`region`]), from
-/// an injected environment ([`process_env`] is the real one), and orb
-/// parameters are [`expand`]ed first.
+/// role, token and STS options; the job's OIDC token ([`discover_in_job`])
+/// is traded for an [`Outcome`] holding [`Credentials`], which a private
+/// on-disk [`CredentialCache`] keeps for `credential_process` ([`Served`]).
+/// [`Credentials`] is the one credentials type: a role's, a
+/// [`CredentialSource`]'s, or the long-lived keys of an aws-cli/setup
+/// config ([`Credentials::from_key_variables`]), each with its [`Origin`].
+/// Settings such as the region are read the way the AWS CLI reads them
+/// ([`region`]), from an injected environment ([`process_env`] is the real
+/// one), and orb parameters are [`expand`]ed first.
+pub use answer::Assumed;
 pub use assume::Outcome;
-pub use cache::{Cached, CachedExchange, CredentialCache, EntryLock, Served};
+pub use cache::{CredentialCache, Served};
 pub use credential_source::CredentialSource;
 pub use credentials::{
     humanize_from_now, rfc3339, Credentials, KeySource, Origin, ProfileVia, Which,
@@ -119,11 +114,8 @@ pub use env::process_env;
 pub use exchange::{Exchange, RoleOptions};
 pub use expand::expand;
 pub use request::{AccountId, RoleArn};
-pub use retry::RetryPolicy;
 pub use settings::{region, required_region};
-pub use sts::StsSettings;
 pub use token::{discover_in_job, Claims, OidcToken, TokenSource};
-pub use {answer::Assumed, ca_bundle::CaBundle};
 
 /// The subcommands, one call each: a request of values resolved from the
 /// command line -> the whole step -> a report whose `Display` is the
@@ -155,22 +147,19 @@ pub use commands::{
 
 /// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
 /// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write
-/// in the job's ledger, so `cleanup` ([`Cleaned`]) can take it back;
-/// [`VarTargets`] does the same for fetched variables, [`ExecTarget`] gives
-/// them to one command only, [`DockerTarget`] (feature `ecr`) writes
-/// registry logins and [`ToolLogin`] (feature `codeartifact`) a package
-/// tool's settings.
+/// in the job's ledger, so `cleanup` ([`Cleaned`]) can take it back; an
+/// [`ExecTarget`] gives values to one command only.  Fetched values,
+/// registry logins and package-tool settings are delivered inside their
+/// commands, with the options given here ([`DockerMode`],
+/// [`ToolLoginOptions`]).
 pub use cleanup::Cleaned;
 #[cfg(feature = "codeartifact")]
 pub use codeartifact::Repository;
-pub use deliver::{
-    Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, VarTargets, VarsDelivered,
-    Wrote,
-};
 #[cfg(feature = "ecr")]
-pub use deliver::{DockerDelivered, DockerMode, DockerTarget, DockerWrote};
+pub use deliver::DockerMode;
 #[cfg(feature = "codeartifact")]
-pub use deliver::{ToolLogin, ToolLoginOptions, ToolLoginReport};
+pub use deliver::ToolLoginOptions;
+pub use deliver::{Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, Wrote};
 pub use ledger::ValidUntil;
 
 /// Sinks: the text AWS tools read, for callers that print it themselves:
@@ -217,7 +206,7 @@ pub use token::{MintError, TokenError};
 /// (`tests/`) reach into: not part of the API, and free to change.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::cache::parse_entry;
+    pub use crate::cache::{parse_entry, Cached};
     pub use crate::canned_answer::read_answer;
     pub use crate::credentials::Secret;
     #[cfg(feature = "ecr")]

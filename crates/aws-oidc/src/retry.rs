@@ -28,7 +28,7 @@ pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// How the SDK retries: `standard`, or `adaptive` (client-side rate limiting too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts per call, the first included.
     pub max_attempts: u32,
     /// `AWS_RETRY_MODE=adaptive`.

@@ -48,7 +48,7 @@ pub(crate) use crate::ca_bundle::CaBundle;
 
 /// Where and how to reach STS.
 #[derive(Debug, Clone)]
-pub struct StsSettings {
+pub(crate) struct StsSettings {
     /// The region (also picks the endpoint and signs the calls).
     pub region: String,
     /// An explicit endpoint (`--endpoint-url`, `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`).
@@ -89,7 +89,7 @@ impl StsSettings {
     /// The endpoint the SDK will call, as its own resolver picks it: for
     /// messages and the cache key, and to refuse impossible settings before
     /// any network call.
-    pub fn resolve_endpoint(&self) -> Result<String, EndpointError> {
+    pub(crate) fn resolve_endpoint(&self) -> Result<String, EndpointError> {
         let fail = |why: String| EndpointError {
             region: self.region.clone(),
             use_fips: self.use_fips,
@@ -129,7 +129,7 @@ impl StsSettings {
     }
 
     /// What the endpoint will be, for messages.
-    pub fn endpoint_description(&self) -> String {
+    pub(crate) fn endpoint_description(&self) -> String {
         self.resolve_endpoint().unwrap_or_else(|e| e.to_string())
     }
 }

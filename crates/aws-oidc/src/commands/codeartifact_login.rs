@@ -20,7 +20,7 @@ pub struct CodeArtifactRequest {
 #[derive(Debug)]
 pub struct CodeArtifactReport {
     /// The login, and what was written.
-    pub login: ToolLoginReport,
+    pub(crate) login: ToolLoginReport,
     /// Where the credentials came from.
     pub origin: String,
 }

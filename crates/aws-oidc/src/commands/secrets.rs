@@ -21,7 +21,7 @@ pub enum SecretsSink {
         args: Vec<OsString>,
     },
     /// Files: `$BASH_ENV` (`Some(None)`), another file, and a dotenv file
-    /// (as [`VarTargets::resolve`] takes them).
+    /// (as the variables' delivery takes them).
     Files {
         /// The `export` lines' file.
         bash_env: Option<Option<PathBuf>>,

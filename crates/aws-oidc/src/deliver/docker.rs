@@ -36,7 +36,7 @@ pub enum DockerMode {
 
 /// Where the logins go, resolved and checked.
 #[derive(Debug, Clone)]
-pub struct DockerTarget {
+pub(crate) struct DockerTarget {
     sink: Sink,
     /// What the user should know (a `credsStore` Docker asks before `auths`).
     pub notes: Vec<String>,
@@ -53,7 +53,7 @@ enum Sink {
 
 /// Where the logins went, as the summary says it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DockerWrote {
+pub(crate) enum DockerWrote {
     /// `auths` in this config file.
     Auths(PathBuf),
     /// `credHelpers` in this config file.
@@ -78,7 +78,7 @@ impl fmt::Display for DockerWrote {
 
 /// What [`DockerTarget::deliver`] did.
 #[derive(Debug)]
-pub struct DockerDelivered {
+pub(crate) struct DockerDelivered {
     /// Where the logins went.
     pub wrote: DockerWrote,
     /// What the user should know about the config file.
@@ -151,7 +151,7 @@ impl DockerTarget {
     /// nothing: the config file (and the helper's settings beside it), or
     /// the docker binary.  The helper needs credentials that outlast this
     /// step, so not a role assumed in it.
-    pub fn resolve(
+    pub(crate) fn resolve(
         mode: DockerMode,
         source: &CredentialSource,
         env: Env,
@@ -195,7 +195,7 @@ impl DockerTarget {
     /// `cleanup`.  With the helper, each host's registry and profile is
     /// recorded beside the config, and the tokens cached for its first `get`.
     #[allow(clippy::too_many_arguments)]
-    pub fn deliver(
+    pub(crate) fn deliver(
         &self,
         logins: &[RegistryLogin],
         creds: &Credentials,

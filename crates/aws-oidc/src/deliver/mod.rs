@@ -24,6 +24,9 @@ mod docker;
 mod exec;
 #[cfg(feature = "codeartifact")]
 mod tool_login;
+// Fetched values go through it with `secrets` only; its error is the API's in
+// every build.
+#[cfg_attr(not(feature = "secrets"), allow(dead_code))]
 mod variables;
 
 use std::path::{Path, PathBuf};
@@ -32,11 +35,17 @@ pub use credentials::{
     DeliverError, Delivered, Payload, StillValid, TargetOptions, Targets, Wrote,
 };
 #[cfg(feature = "ecr")]
-pub use docker::{DockerDelivered, DockerError, DockerMode, DockerTarget, DockerWrote};
+pub(crate) use docker::DockerTarget;
+#[cfg(feature = "ecr")]
+pub use docker::{DockerError, DockerMode};
 pub use exec::{ExecError, ExecTarget};
 #[cfg(feature = "codeartifact")]
-pub use tool_login::{ToolLogin, ToolLoginError, ToolLoginOptions, ToolLoginReport};
-pub use variables::{VarTargets, VarsDelivered, VarsError};
+pub(crate) use tool_login::{ToolLogin, ToolLoginReport};
+#[cfg(feature = "codeartifact")]
+pub use tool_login::{ToolLoginError, ToolLoginOptions};
+#[cfg(feature = "secrets")]
+pub(crate) use variables::VarTargets;
+pub use variables::VarsError;
 
 use crate::env::Env;
 
@@ -57,6 +66,10 @@ fn bash_env_label(path: &Path, env: Env) -> String {
 }
 
 /// `path` made absolute, for the ledger (a later `cleanup` may run elsewhere).
+#[cfg_attr(
+    not(any(feature = "secrets", feature = "codeartifact")),
+    allow(dead_code)
+)]
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

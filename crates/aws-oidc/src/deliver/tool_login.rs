@@ -49,7 +49,7 @@ pub struct ToolLoginOptions {
 
 /// A login, validated, with every file and `$BASH_ENV` checked.
 #[derive(Debug, Clone)]
-pub struct ToolLogin {
+pub(crate) struct ToolLogin {
     tool: Tool,
     name: String,
     repo: Repository,
@@ -64,7 +64,7 @@ pub struct ToolLogin {
 
 /// What [`ToolLogin::run`] did.
 #[derive(Debug)]
-pub struct ToolLoginReport {
+pub(crate) struct ToolLoginReport {
     /// The tool, as named.
     pub tool: String,
     /// The repository's endpoint.
@@ -132,7 +132,7 @@ impl ToolLogin {
     /// Validates the options and checks, changing nothing, that every file
     /// the tool reads and `$BASH_ENV` can be written: a token is fetched
     /// only when it can be put somewhere.
-    pub fn resolve(opts: ToolLoginOptions, env: Env) -> Result<Self, ToolLoginError> {
+    pub(crate) fn resolve(opts: ToolLoginOptions, env: Env) -> Result<Self, ToolLoginError> {
         let tool = Tool::parse(&opts.tool)?;
         let repo = Repository::parse(&opts.domain, opts.domain_owner.as_deref(), &opts.repository)?;
         let duration = codeartifact::parse_duration(&opts.duration)?;
@@ -192,7 +192,7 @@ impl ToolLogin {
     }
 
     /// The region CodeArtifact is asked in (a role assumed for it is assumed there).
-    pub fn region(&self) -> &str {
+    pub(crate) fn region(&self) -> &str {
         &self.region
     }
 
@@ -210,7 +210,7 @@ impl ToolLogin {
     /// Asks CodeArtifact for a token and the repository's endpoint with
     /// `creds`, writes them where the tool reads them, and records each
     /// write in `ledger` (a write it cannot record is a warning).
-    pub fn run(
+    pub(crate) fn run(
         &self,
         creds: &Credentials,
         ledger: Option<&Ledger>,

@@ -12,7 +12,7 @@ use super::{absolute, bash_env_label, bash_env_path};
 
 /// Where variables go, resolved and checked.
 #[derive(Debug, Clone)]
-pub struct VarTargets {
+pub(crate) struct VarTargets {
     bash_env: Option<(PathBuf, String)>,
     dotenv: Option<PathBuf>,
 }
@@ -42,7 +42,7 @@ pub enum VarsError {
 
 /// What [`VarTargets::deliver`] did.
 #[derive(Debug)]
-pub struct VarsDelivered {
+pub(crate) struct VarsDelivered {
     /// Where the variables were written, as messages name them.
     pub wrote: Vec<String>,
     /// Writes the ledger could not record (cleanup will leave them): warnings.
@@ -54,7 +54,7 @@ impl VarTargets {
     /// `$BASH_ENV`, `Some(Some(path))` for another file, `None` for
     /// `$BASH_ENV` unless a dotenv file is given; then checks each can be
     /// written, changing nothing.
-    pub fn resolve(
+    pub(crate) fn resolve(
         bash_env: Option<Option<PathBuf>>,
         dotenv: Option<PathBuf>,
         env: Env,
@@ -81,13 +81,13 @@ impl VarTargets {
     }
 
     /// Whether the variables are exported to later steps.
-    pub fn exports(&self) -> bool {
+    pub(crate) fn exports(&self) -> bool {
         self.bash_env.is_some()
     }
 
     /// Writes `vars` (the `export` lines under `header`), and records each
     /// write in `ledger`: the dotenv file, the names exported (never a value).
-    pub fn deliver(
+    pub(crate) fn deliver(
         &self,
         vars: &[(&str, &[u8])],
         header: &str,

@@ -7,7 +7,8 @@
 //! ECR Public: service `ecr-public` in us-east-1) with credentials from a
 //! [`CredentialSource`](crate::CredentialSource), and returns one
 //! [`RegistryLogin`] per registry, its password never printed.  Where the
-//! logins go is [`DockerTarget`](crate::DockerTarget)'s business.
+//! logins go is the Docker target's business (`deliver`, through
+//! [`ecr_login`](crate::ecr_login)).
 //!
 //! Expiry: ECR issues tokens for 12 hours and says until when.  An answer
 //! whose expiry is already past (moto answers 2015-01-01; a machine whose

@@ -9,8 +9,9 @@
 //!   taken back by `cleanup`.
 //!
 //! Credentials come from a [`CredentialSource`], as ECR's do.
-//! [`mint_token`] and [`update_kubeconfig`] are the two flows, each
-//! validated before any network call by its caller building the inputs.
+//! Minting a token and updating a kubeconfig are the two flows
+//! ([`eks_token`](crate::eks_token), [`eks_kubeconfig`](crate::eks_kubeconfig)),
+//! each validated before any network call by its caller building the inputs.
 
 pub(crate) mod cluster;
 pub(crate) mod kubeconfig;
@@ -59,7 +60,7 @@ pub enum EksError {
 
 /// Which cluster, with which credentials, reached how: what both flows take.
 #[derive(Debug, Clone, Copy)]
-pub struct ClusterAccess<'a> {
+pub(crate) struct ClusterAccess<'a> {
     /// The cluster.
     pub cluster: &'a ClusterName,
     /// Where the credentials come from.
@@ -71,7 +72,7 @@ pub struct ClusterAccess<'a> {
 /// A cluster, its region, and where the credentials come from: the options
 /// of `eks-token` and `eks-kubeconfig`, resolved before any network call.
 #[derive(Debug)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     /// The cluster.
     pub name: ClusterName,
     /// Its region.
@@ -84,7 +85,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// What the flows take.
-    pub fn access(&self) -> ClusterAccess<'_> {
+    pub(crate) fn access(&self) -> ClusterAccess<'_> {
         ClusterAccess {
             cluster: &self.name,
             source: &self.source,
@@ -96,7 +97,7 @@ impl Cluster {
     /// cluster from the same credentials later: the profile (so a
     /// self-refreshing one keeps working in long jobs), the role options
     /// when a role is assumed, else none (the environment at kubectl's time).
-    pub fn token_args(&self) -> Vec<String> {
+    pub(crate) fn token_args(&self) -> Vec<String> {
         let mut args = vec![
             "eks-token".to_string(),
             "--cluster-name".to_string(),
@@ -119,7 +120,7 @@ impl Cluster {
     }
 
     /// How kubectl's tokens will be signed, for messages.
-    pub fn how(&self) -> String {
+    pub(crate) fn how(&self) -> String {
         match &self.source {
             CredentialSource::AssumeRole(x) => format!("by assuming {}", x.request().role_arn),
             CredentialSource::Profile(p) => format!("with profile {:?}", p.as_str()),
@@ -133,7 +134,7 @@ impl Cluster {
 /// cache, or credentials to name without resolving them, every call
 /// signs.  A cache that could not be used is returned beside the token
 /// (worth a warning).
-pub fn mint_token(
+pub(crate) fn mint_token(
     access: ClusterAccess,
     cache: Option<CredentialCache>,
     env: Env,
@@ -169,7 +170,7 @@ pub fn mint_token(
 /// (else the cluster ARN) made current.  What was added is recorded in the
 /// job's ledger (in `cache`), so `cleanup` can take it back.  Returns the
 /// cluster and what changed.
-pub fn update_kubeconfig(
+pub(crate) fn update_kubeconfig(
     access: ClusterAccess,
     cache: Option<&CredentialCache>,
     env: Env,
