@@ -126,3 +126,29 @@ impl dyn Names + '_ {
         self.name(input).map_or_else(|| plain.to_string(), with)
     }
 }
+
+/// `Display` for an error with a `describe`: its message in the
+/// library's own terms (no names).
+macro_rules! display_by_describe {
+    ($error:ty) => {
+        impl std::fmt::Display for $error {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.describe(&$crate::names::LibraryTerms))
+            }
+        }
+    };
+}
+pub(crate) use display_by_describe;
+
+/// Names each input `<Input>`, so that a test sees where a message puts
+/// the caller's name.
+#[cfg(test)]
+pub(crate) struct Marked;
+
+#[cfg(test)]
+impl Names for Marked {
+    fn name(&self, input: Input) -> Option<&str> {
+        // A test's few strings; leaking them keeps `name` a plain lookup.
+        Some(Box::leak(format!("<{input:?}>").into_boxed_str()))
+    }
+}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::ca_bundle::CaBundleError;
 use crate::ini::IniDoc;
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
 use crate::sinks::profile::{ProfileName, SharedFiles};
@@ -282,11 +282,7 @@ impl SettingsError {
     }
 }
 
-impl fmt::Display for SettingsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(SettingsError);
 
 /// Product tokens naming the CircleCI build, for the STS user agent, so
 /// CloudTrail's `userAgent` ties each call to its build:
@@ -411,6 +407,41 @@ pub fn required_region(
 mod tests {
     use super::*;
     use crate::env::env_of;
+    use crate::names::Marked;
+
+    #[test]
+    fn settings_errors_say_what_to_set_and_where_the_caller_names_it() {
+        assert_eq!(
+            SettingsError::NoRole.to_string(),
+            "the role ARN is empty: set AWS_ROLE_ARN to the role to assume, \
+             e.g. arn:aws:iam::123456789012:role/deploy"
+        );
+        assert_eq!(
+            SettingsError::NoRole.describe(&Marked),
+            "<RoleArnParameter> is empty: pass <RoleArnSetting> or set AWS_ROLE_ARN to the role \
+             to assume, e.g. arn:aws:iam::123456789012:role/deploy"
+        );
+        let regional = SettingsError::RegionRequired("EKS clusters are");
+        assert_eq!(
+            regional.to_string(),
+            "EKS clusters are regional, and no region is set: set AWS_REGION or AWS_DEFAULT_REGION"
+        );
+        assert_eq!(
+            regional.describe(&Marked),
+            "EKS clusters are regional, and no region is set: pass <RegionSetting> or set \
+             AWS_REGION or AWS_DEFAULT_REGION"
+        );
+        assert!(SettingsError::TagsNeedChain
+            .to_string()
+            .starts_with("session tags go on a chained role: AssumeRoleWithWebIdentity "));
+        assert!(SettingsError::TagsNeedChain.describe(&Marked).starts_with(
+            "session tags (<Tag>, <CircleCiTags>) go on a chained role (<ChainRoleArn>): "
+        ));
+        assert_eq!(
+            SettingsError::Timeout.to_string(),
+            "the time limit must be 1 to 3600 seconds"
+        );
+    }
 
     #[test]
     fn region_flag_wins_over_both_variables() {

@@ -18,7 +18,7 @@
 use crate::credentials::{Credentials, KeySource, Origin, Secret, Which};
 use crate::env::Env;
 use crate::expand::expand;
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 
 /// Why the keys could not be read.  Names the variable, never its value;
 /// [`StaticKeysError::describe`] adds the names of the caller's options.
@@ -107,11 +107,7 @@ impl StaticKeysError {
     }
 }
 
-impl std::fmt::Display for StaticKeysError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(StaticKeysError);
 
 fn is_var_name(s: &str) -> bool {
     !s.is_empty()
@@ -240,6 +236,31 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_errors_name_the_caller_s_options_only_when_it_has_them() {
+        let empty = StaticKeysError::Empty {
+            var: "CI_KEY".into(),
+            which: Which::SecretAccessKey,
+        };
+        assert_eq!(
+            empty.to_string(),
+            "$CI_KEY is empty: set it (for example in a CircleCI context) or name another \
+             variable; better, drop the stored keys and assume a role with OIDC"
+        );
+        assert_eq!(
+            empty.describe(&crate::names::Marked),
+            "$CI_KEY is empty: set it (for example in a CircleCI context) or name another \
+             variable with <SecretAccessKey>; better, drop the stored keys and assume a role \
+             with OIDC (<RoleArn>)"
+        );
+        let unexpandable = StaticKeysError::Unexpandable {
+            which: Which::AccessKeyId,
+        };
+        assert!(unexpandable
+            .to_string()
+            .starts_with("cannot expand the value given for aws_access_key_id (not shown"));
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

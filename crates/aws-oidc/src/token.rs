@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::credentials::{humanize_from_now, rfc3339_from_unix, Secret};
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 
 /// A token must stay valid at least this long for the STS call to be worth making.
 pub(crate) const MIN_VALIDITY: Duration = Duration::from_secs(60);
@@ -433,11 +433,7 @@ impl TokenError {
     }
 }
 
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(TokenError);
 
 fn mint_failed(attempts: u32, error: &MintError, names: &dyn Names) -> String {
     format!(
@@ -480,11 +476,7 @@ impl MintError {
     }
 }
 
-impl fmt::Display for MintError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(MintError);
 
 fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
     let when = rfc3339_from_unix(expired_at);
@@ -828,7 +820,39 @@ fn mint(
 mod tests {
     use super::*;
     use crate::env::env_of;
+    use crate::names::Marked;
     use std::cell::Cell;
+
+    #[test]
+    fn token_errors_say_what_to_do_and_where_the_caller_names_it() {
+        let missing = TokenError::Missing {
+            minted: Some((2, MintError::TimedOut)),
+        };
+        assert!(missing.to_string().starts_with(
+            "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty, and \
+             `circleci run oidc get` failed after 2 attempts: it did not finish within the time \
+             limit and was stopped.\n"
+        ));
+        assert!(missing.to_string().ends_with(
+            "- outside CircleCI: give a file holding a token, or set CIRCLE_OIDC_TOKEN_V2."
+        ));
+        assert!(missing
+            .describe(&Marked)
+            .contains("the time limit (<Timeout>) and was stopped"));
+        assert!(missing.describe(&Marked).ends_with(
+            "- outside CircleCI: pass <TokenFile> with a token, or set CIRCLE_OIDC_TOKEN_V2."
+        ));
+        let file = TokenError::File {
+            path: "/t".into(),
+            why: "gone".into(),
+        };
+        assert_eq!(file.to_string(), "cannot read the token file /t: gone");
+        assert_eq!(
+            file.describe(&Marked),
+            "cannot read the token file /t: gone. Pass <TokenFile> with a readable file holding \
+             the token"
+        );
+    }
 
     fn jwt(claims: Value) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;

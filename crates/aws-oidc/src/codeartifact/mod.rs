@@ -26,7 +26,7 @@ use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::env::Env;
 use crate::failure::CallFailure;
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
@@ -123,11 +123,7 @@ impl CodeArtifactInputError {
     }
 }
 
-impl std::fmt::Display for CodeArtifactInputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(CodeArtifactInputError);
 impl Repository {
     /// Checks the three as CodeArtifact's API does.
     pub fn parse(
@@ -443,6 +439,19 @@ pub(crate) fn login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_errors_name_the_value_in_codeartifact_s_terms_or_the_caller_s() {
+        let owner = CodeArtifactInputError::DomainOwner { owner: "1".into() };
+        assert_eq!(
+            owner.to_string(),
+            "domain owner \"1\" is not an AWS account ID (12 digits)"
+        );
+        assert_eq!(
+            owner.describe(&crate::names::Marked),
+            "<DomainOwner> \"1\" is not an AWS account ID (12 digits)"
+        );
+    }
 
     #[test]
     fn names_are_checked_as_the_api_checks_them() {

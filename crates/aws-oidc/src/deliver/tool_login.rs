@@ -15,7 +15,7 @@ use crate::credentials::Secret;
 use crate::env::Env;
 use crate::files::FileError;
 use crate::ledger::{Ledger, Written};
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell::{self, ShellSinkError};
 
@@ -165,11 +165,7 @@ impl ToolLoginError {
     }
 }
 
-impl std::fmt::Display for ToolLoginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(ToolLoginError);
 impl ToolLogin {
     /// Validates the options and checks, changing nothing, that every file
     /// the tool reads and `$BASH_ENV` can be written: a token is fetched
@@ -313,6 +309,25 @@ impl ToolLogin {
 mod tests {
     use super::*;
     use crate::env::env_of;
+
+    #[test]
+    fn option_errors_name_the_tool_in_its_terms_or_the_caller_s() {
+        let no_bash_env = ToolLoginError::NoBashEnv("gradle".into());
+        assert_eq!(
+            no_bash_env.to_string(),
+            "gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not set: \
+             name the file later steps read"
+        );
+        assert_eq!(
+            no_bash_env.describe(&crate::names::Marked),
+            "<Tool> gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not \
+             set: pass <BashEnv> PATH"
+        );
+        assert_eq!(
+            ToolLoginError::NamespaceNeedsNpm.to_string(),
+            "a namespace is an npm scope, and goes with the npm tool"
+        );
+    }
 
     fn opts(tool: &str) -> ToolLoginOptions {
         ToolLoginOptions {

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 
 /// The shape of a role ARN, shown with every role ARN refused.
 pub(crate) const ROLE_ARN_EXAMPLE: &str =
@@ -300,10 +300,14 @@ impl InputError {
                 max = super::SessionPolicy::MAX_LEN
             ),
             InputError::ChainedDuration { secs } => format!(
-                "role chaining{} limits sessions to 1 hour, but {} is {secs}s: {} 3600 or less",
+                "role chaining{} limits sessions to 1 hour, but {} is {secs}s: {} or less",
                 names.around(Input::ChainRoleArn, " (", ")"),
                 names.or(Input::Duration, "the session duration"),
-                names.with_or(Input::Duration, |n| format!("use {n}"), "ask for")
+                names.with_or(
+                    Input::Duration,
+                    |n| format!("use {n} 3600"),
+                    "ask for 3600 seconds"
+                )
             ),
             InputError::ExternalId => format!(
                 "{} must be 2-1224 characters of letters, digits and _+=,.@:/-",
@@ -340,8 +344,56 @@ impl InputError {
     }
 }
 
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
+crate::names::display_by_describe!(InputError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::Marked;
+
+    #[test]
+    fn messages_name_no_flag_of_their_own() {
+        assert_eq!(
+            InputError::EmptyRoleArn.to_string(),
+            "the role ARN is empty: set AWS_ROLE_ARN (expected arn:aws:iam::<12-digit account \
+             id>:role/<role name>, e.g. arn:aws:iam::123456789012:role/deploy)"
+        );
+        assert_eq!(
+            InputError::ChainedDuration { secs: 7200 }.to_string(),
+            "role chaining limits sessions to 1 hour, but the session duration is 7200s: ask \
+             for 3600 seconds or less"
+        );
+        assert_eq!(
+            InputError::PolicyTooLong { chars: 3000 }.to_string(),
+            "the session policy is 3000 characters, over STS's limit of 2048: shorten it or move \
+             statements into a managed policy passed as a policy ARN"
+        );
+        let account = InputError::AccountId {
+            raw: "1".into(),
+            field: AccountField::AllowedAccountIds,
+        };
+        assert_eq!(
+            account.to_string(),
+            "invalid allowed account id \"1\": an AWS account id is 12 digits, e.g. 123456789012"
+        );
+    }
+
+    #[test]
+    fn a_caller_s_names_go_where_the_input_is_mentioned() {
+        let named = |e: InputError| e.describe(&Marked);
+        assert!(named(InputError::EmptyRoleArn)
+            .starts_with("the role ARN is empty: pass <RoleArn> or set AWS_ROLE_ARN ("));
+        assert_eq!(
+            named(InputError::ChainedDuration { secs: 7200 }),
+            "role chaining (<ChainRoleArn>) limits sessions to 1 hour, but <Duration> is 7200s: \
+             use <Duration> 3600 or less"
+        );
+        assert!(named(InputError::SessionName { raw: "#".into() })
+            .ends_with("; pass <SessionName> with 2-64 characters of letters, digits and _+=,.@-"));
+        assert_eq!(
+            named(InputError::TagSyntax { raw: "x".into() }),
+            "invalid <Tag> \"x\": write it as KEY=VALUE, e.g. <Tag> team=payments"
+        );
+        assert!(named(InputError::PolicyNotObject).starts_with("the session policy (<Policy>) "));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{Input, Names};
 use crate::request::InputError;
 
 /// Why IAM cannot restrict a role to CircleCI contexts.
@@ -143,11 +143,7 @@ impl ProviderProblem {
     }
 }
 
-impl fmt::Display for ProviderProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
-    }
-}
+crate::names::display_by_describe!(ProviderProblem);
 
 /// Why the options of a trust policy ([`super::SetupOptions`]) were refused.
 #[derive(Debug, thiserror::Error)]
@@ -333,8 +329,56 @@ impl SetupError {
     }
 }
 
-impl fmt::Display for SetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe(&LibraryTerms))
+crate::names::display_by_describe!(SetupError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::Marked;
+
+    #[test]
+    fn messages_name_no_flag_of_their_own() {
+        assert_eq!(
+            SetupError::NoProvider.to_string(),
+            "give the account id (the role's account) or the OIDC provider ARN"
+        );
+        assert_eq!(
+            SetupError::ChainedNotJson.to_string(),
+            "chaining from a first role prints the chained role's trust policy as JSON only"
+        );
+        assert!(SetupError::SshRerun
+            .to_string()
+            .ends_with("restrict deploy roles to protected branches, and limit who can rerun with SSH in CircleCI."));
+        assert_eq!(
+            SetupError::PolicyArnWithJson.to_string(),
+            "a managed policy to attach goes with the terraform, cloudformation or aws-cli \
+             output (json prints the trust policy alone)"
+        );
+    }
+
+    #[test]
+    fn a_caller_s_names_go_where_the_option_is_mentioned() {
+        let named = |e: SetupError| e.describe(&Marked);
+        assert_eq!(
+            named(SetupError::ChainedNotJson),
+            "<ChainedFrom> prints the chained role's trust policy as JSON: drop <Format> or use \
+             <Format> json"
+        );
+        assert_eq!(
+            named(SetupError::NoOrg),
+            "pass <OrgId> (Organization Settings > Overview), or <ChainedFrom> ROLE_ARN"
+        );
+        assert!(named(SetupError::SshRerun).ends_with(
+            "protected branches (<Branch>), and limit who can rerun with SSH in CircleCI. \
+             Remove <NoSshRerun>."
+        ));
+        let provider = SetupError::ProviderArn {
+            raw: "x".into(),
+            problem: ProviderProblem::Account {
+                account: "12".into(),
+            },
+        };
+        assert!(named(provider)
+            .starts_with("invalid <ProviderArn> \"x\": invalid <AccountId> \"12\": an AWS"));
     }
 }
