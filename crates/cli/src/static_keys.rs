@@ -144,7 +144,7 @@ mod tests {
             which: Which::SecretAccessKey,
         };
         assert_eq!(
-            key_error(empty, &Options).to_string(),
+            crate::output::error_message(&key_error(empty, &Options)),
             "$CI_KEY is empty: set it (for example in a CircleCI context) or name another variable \
              with --secret-access-key-var; better, drop the stored keys and assume a role with OIDC \
              (--role-arn)"
