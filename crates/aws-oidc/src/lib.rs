@@ -71,6 +71,7 @@ mod ini;
 mod ledger;
 #[cfg(feature = "setup-tools")]
 pub mod migrate;
+mod names;
 mod platform;
 mod redact;
 mod request;
@@ -174,7 +175,6 @@ pub use sinks::shell::credential_vars;
 /// picks the credential helper).
 pub use platform::program_name;
 
-/// Errors, each an enum or struct a caller can branch on.
 pub use ca_bundle::CaBundleError;
 pub use cache::{CacheError, CachedError};
 #[cfg(feature = "codeartifact")]
@@ -194,6 +194,10 @@ pub use expand::ExpandError;
 pub use failure::{CallFailure, FailureKind};
 pub use files::FileError;
 pub use ledger::CleanupError;
+/// Errors, each an enum or struct a caller can branch on.  Those about a
+/// value the caller gave have a `describe` that words the message with the
+/// caller's [`Names`] for each [`Input`].
+pub use names::{Input, Names};
 pub use request::{AccountField, InputError, PolicyArnProblem, RoleArnProblem};
 pub use settings::SettingsError;
 pub use shared_files::ProfileError;

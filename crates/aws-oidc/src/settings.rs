@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use crate::ca_bundle::CaBundleError;
 use crate::ini::IniDoc;
+use crate::names::{Input, Names};
 use crate::request::InputError;
 use crate::retry::RetryPolicy;
 use crate::shared_files::{ProfileName, SharedFiles};
@@ -146,34 +147,22 @@ pub(crate) fn profile_value(env: Env, key: &str) -> Option<String> {
 
 /// Why the options could not be resolved into an exchange.  Each message
 /// says what is wrong in AWS's terms (the environment variables the AWS
-/// CLI reads, STS's limits); which flag or orb parameter a value came from
-/// is the binary's to add.
+/// CLI reads, STS's limits); [`SettingsError::describe`] adds which flag
+/// or orb parameter a value came from.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// No role to assume.
-    #[error(
-        "no role to assume: set AWS_ROLE_ARN to the role to assume, \
-         e.g. arn:aws:iam::123456789012:role/deploy"
-    )]
     NoRole,
     /// No region from any source of `REGION`, and the setting named needs one.
-    #[error(
-        "{needs} needs an AWS region, and none is set: set AWS_REGION \
-         or AWS_DEFAULT_REGION, e.g. us-east-1 (without one, aws-oidc calls STS's global endpoint, \
-         which exists only in the aws partition, without FIPS or dual-stack)"
-    )]
     RegionNeeded {
         /// What needs it, e.g. `AWS_USE_FIPS_ENDPOINT=true`.
         needs: String,
     },
     /// No region for a regional service (what, e.g. `EKS clusters are`).
-    #[error("{0} regional, and no region is set: set AWS_REGION or AWS_DEFAULT_REGION")]
     RegionRequired(&'static str),
     /// A value was refused (the message names it and the fix).
-    #[error("{0}")]
     Input(#[from] InputError),
     /// The session policy's file (`file://PATH`) could not be read.
-    #[error("cannot read the session policy file {}: {source}", path.display())]
     PolicyFile {
         /// The file.
         path: PathBuf,
@@ -181,7 +170,6 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     /// The endpoint is not a usable http(s) URL.
-    #[error("invalid endpoint URL {url:?}: {why}; give an https:// URL such as https://sts.us-east-1.amazonaws.com (http:// only for a local test server)")]
     EndpointUrl {
         /// The URL given, without any user name or password in it.
         url: String,
@@ -189,16 +177,13 @@ pub enum SettingsError {
         why: String,
     },
     /// The time limit is out of range.
-    #[error("the time limit must be 1 to 3600 seconds")]
     Timeout,
     /// `AWS_MAX_ATTEMPTS` is not a number from 1 to 10.
-    #[error("invalid AWS_MAX_ATTEMPTS {value:?}: attempts per STS call, the first included, from 1 to 10 (default 5)")]
     MaxAttempts {
         /// The value given.
         value: String,
     },
     /// `AWS_RETRY_MODE` is not a mode the SDK has.
-    #[error("invalid AWS_RETRY_MODE {value:?}: use standard (the default) or adaptive")]
     RetryMode {
         /// The value given.
         value: String,
@@ -207,10 +192,6 @@ pub enum SettingsError {
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
     /// A role outside the allowed accounts.
-    #[error(
-        "role {role} is not in an allowed account ({allowed}): fix the role ARN, or add its account \
-         to the allowed account ids"
-    )]
     AccountNotAllowed {
         /// The role.
         role: String,
@@ -218,15 +199,90 @@ pub enum SettingsError {
         allowed: String,
     },
     /// Session tags without a chained role.
-    #[error(
-        "session tags go on a chained role: AssumeRoleWithWebIdentity takes no tags from the caller, only from the token's \
-         https://aws.amazon.com/tags claim, which CircleCI's tokens do not carry"
-    )]
     TagsNeedChain,
     /// The CA bundle cannot be used.
     #[error(transparent)]
     CaBundle(#[from] CaBundleError),
 }
+
+impl SettingsError {
+    /// The message, naming each input the way `names` calls it (or in the
+    /// AWS CLI's terms, where it has no name for it).
+    pub fn describe(&self, names: &dyn Names) -> String {
+        let set_region = || {
+            format!(
+                "{}set AWS_REGION or AWS_DEFAULT_REGION",
+                names.around(Input::RegionSetting, "pass ", " or ")
+            )
+        };
+        match self {
+            SettingsError::NoRole => format!(
+                "{} is empty: {}set AWS_ROLE_ARN to the role to assume, \
+                 e.g. arn:aws:iam::123456789012:role/deploy",
+                names.or(Input::RoleArnParameter, "the role ARN"),
+                names.around(Input::RoleArnSetting, "pass ", " or ")
+            ),
+            SettingsError::RegionNeeded { needs } => format!(
+                "{needs} needs an AWS region, and none is set: {}, e.g. us-east-1 (without one, \
+                 aws-oidc calls STS's global endpoint, which exists only in the aws partition, \
+                 without FIPS or dual-stack)",
+                set_region()
+            ),
+            SettingsError::RegionRequired(what) => {
+                format!("{what} regional, and no region is set: {}", set_region())
+            }
+            SettingsError::Input(e) => e.describe(names),
+            SettingsError::PolicyFile { path, source } => format!(
+                "cannot read the session policy file {}{}: {source}",
+                path.display(),
+                names.around(Input::Policy, " (", " file://...)")
+            ),
+            SettingsError::EndpointUrl { url, why } => format!(
+                "invalid endpoint URL {url:?} ({}AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL): \
+                 {why}; give an https:// URL such as https://sts.us-east-1.amazonaws.com \
+                 (http:// only for a local test server)",
+                names.around(Input::EndpointUrl, "", ", ")
+            ),
+            SettingsError::Timeout => format!(
+                "{} must be 1 to 3600 seconds",
+                names.or(Input::Timeout, "the time limit")
+            ),
+            SettingsError::MaxAttempts { value } => format!(
+                "invalid AWS_MAX_ATTEMPTS {value:?}: attempts per STS call, the first included, \
+                 from 1 to 10 (default 5)"
+            ),
+            SettingsError::RetryMode { value } => {
+                format!("invalid AWS_RETRY_MODE {value:?}: use standard (the default) or adaptive")
+            }
+            SettingsError::AccountNotAllowed { role, allowed } => format!(
+                "role {role} is not in an allowed account ({allowed}): fix the role ARN, or add \
+                 its account to {}",
+                names.or(Input::AllowedAccountIdsSetting, "the allowed account ids")
+            ),
+            SettingsError::TagsNeedChain => {
+                let tags: Vec<&str> = [Input::Tag, Input::CircleCiTags]
+                    .into_iter()
+                    .filter_map(|i| names.name(i))
+                    .collect();
+                format!(
+                    "session tags{} go on a chained role{}: AssumeRoleWithWebIdentity takes no \
+                     tags from the caller, only from the token's https://aws.amazon.com/tags \
+                     claim, which CircleCI's tokens do not carry",
+                    if tags.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", tags.join(", "))
+                    },
+                    names.around(Input::ChainRoleArn, " (", ")")
+                )
+            }
+            SettingsError::Endpoint(e) => e.to_string(),
+            SettingsError::CaBundle(e) => e.to_string(),
+        }
+    }
+}
+
+crate::names::display_by_describe!(SettingsError);
 
 /// Product tokens naming the CircleCI build, for the STS user agent, so
 /// CloudTrail's `userAgent` ties each call to its build:
@@ -351,6 +407,41 @@ pub fn required_region(
 mod tests {
     use super::*;
     use crate::env::env_of;
+    use crate::names::Marked;
+
+    #[test]
+    fn settings_errors_say_what_to_set_and_where_the_caller_names_it() {
+        assert_eq!(
+            SettingsError::NoRole.to_string(),
+            "the role ARN is empty: set AWS_ROLE_ARN to the role to assume, \
+             e.g. arn:aws:iam::123456789012:role/deploy"
+        );
+        assert_eq!(
+            SettingsError::NoRole.describe(&Marked),
+            "<RoleArnParameter> is empty: pass <RoleArnSetting> or set AWS_ROLE_ARN to the role \
+             to assume, e.g. arn:aws:iam::123456789012:role/deploy"
+        );
+        let regional = SettingsError::RegionRequired("EKS clusters are");
+        assert_eq!(
+            regional.to_string(),
+            "EKS clusters are regional, and no region is set: set AWS_REGION or AWS_DEFAULT_REGION"
+        );
+        assert_eq!(
+            regional.describe(&Marked),
+            "EKS clusters are regional, and no region is set: pass <RegionSetting> or set \
+             AWS_REGION or AWS_DEFAULT_REGION"
+        );
+        assert!(SettingsError::TagsNeedChain
+            .to_string()
+            .starts_with("session tags go on a chained role: AssumeRoleWithWebIdentity "));
+        assert!(SettingsError::TagsNeedChain.describe(&Marked).starts_with(
+            "session tags (<Tag>, <CircleCiTags>) go on a chained role (<ChainRoleArn>): "
+        ));
+        assert_eq!(
+            SettingsError::Timeout.to_string(),
+            "the time limit must be 1 to 3600 seconds"
+        );
+    }
 
     #[test]
     fn region_flag_wins_over_both_variables() {

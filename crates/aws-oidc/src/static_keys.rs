@@ -18,17 +18,14 @@
 use crate::credentials::{Credentials, KeySource, Origin, Secret, Which};
 use crate::env::Env;
 use crate::expand::expand;
+use crate::names::{Input, Names};
 
 /// Why the keys could not be read.  Names the variable, never its value;
-/// the caller adds the names of its own options (see each variant).
+/// [`StaticKeysError::describe`] adds the names of the caller's options.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StaticKeysError {
     /// The variable is unset or empty (the caller may name its option that
     /// names another variable).
-    #[error(
-        "${var} is empty: set it (for example in a CircleCI context) or name another variable; \
-         better, drop the stored keys and assume a role with OIDC"
-    )]
     Empty {
         /// The variable.
         var: String,
@@ -36,9 +33,6 @@ pub enum StaticKeysError {
         which: Which,
     },
     /// The value cannot be a key (whitespace, quotes or control characters).
-    #[error(
-        "${var} does not hold an AWS key: keys are printable characters without spaces or quotes"
-    )]
     Malformed {
         /// The variable.
         var: String,
@@ -46,39 +40,74 @@ pub enum StaticKeysError {
     /// What was given as the variable for `which` is not an environment
     /// variable's name (and is not shown: it may be a key pasted in the
     /// wrong place).
-    #[error(
-        "the variable named for the {} takes the name of an environment variable, e.g. \
-         AWS_ACCESS_KEY_ID; what was given is not one (not shown, in case it is a key)",
-        match .which { Which::AccessKeyId => "access key id", Which::SecretAccessKey => "secret access key" }
-    )]
     BadName {
         /// Which key the name was for.
         which: Which,
     },
     /// aws-cli/setup's parameter for `which`: its own value (a template or
     /// a literal, not a variable's name), expanded, cannot be a key.
-    #[error(
-        "the value given for {}, expanded, does not hold an AWS key (not shown): keys are \
-         printable characters without spaces or quotes; name the variable that holds it, e.g. \
-         $AWS_ACCESS_KEY_ID",
-        .which.parameter()
-    )]
     MalformedValue {
         /// Which key's parameter.
         which: Which,
     },
     /// aws-cli/setup's parameter for `which` cannot be expanded (an
     /// unclosed `${`, a form `circleci env subst` does not know).
-    #[error(
-        "cannot expand the value given for {} (not shown, in case it is a key): write $NAME or \
-         ${{NAME}}, and $$ for a literal $",
-        .which.parameter()
-    )]
     Unexpandable {
         /// Which key's parameter.
         which: Which,
     },
 }
+
+/// The input that gives `which`.
+fn input(which: Which) -> Input {
+    match which {
+        Which::AccessKeyId => Input::AccessKeyId,
+        Which::SecretAccessKey => Input::SecretAccessKey,
+    }
+}
+
+impl StaticKeysError {
+    /// The message, naming what gave each key (and the role ARN to use
+    /// instead) the way `names` calls it.
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            StaticKeysError::Empty { var, which } => format!(
+                "${var} is empty: set it (for example in a CircleCI context) or name another \
+                 variable{}; better, drop the stored keys and assume a role with OIDC{}",
+                names.around(input(*which), " with ", ""),
+                names.around(Input::RoleArn, " (", ")")
+            ),
+            StaticKeysError::Malformed { var } => format!(
+                "${var} does not hold an AWS key: keys are printable characters without spaces \
+                 or quotes"
+            ),
+            StaticKeysError::BadName { which } => format!(
+                "{} takes the name of an environment variable, e.g. AWS_ACCESS_KEY_ID; what was \
+                 given is not one (not shown, in case it is a key)",
+                names.or(
+                    input(*which),
+                    match which {
+                        Which::AccessKeyId => "the variable named for the access key id",
+                        Which::SecretAccessKey => "the variable named for the secret access key",
+                    }
+                )
+            ),
+            StaticKeysError::MalformedValue { which } => format!(
+                "the value given for {}, expanded, does not hold an AWS key (not shown): keys \
+                 are printable characters without spaces or quotes; name the variable that \
+                 holds it, e.g. $AWS_ACCESS_KEY_ID",
+                names.or(input(*which), which.parameter())
+            ),
+            StaticKeysError::Unexpandable { which } => format!(
+                "cannot expand the value given for {} (not shown, in case it is a key): write \
+                 $NAME or ${{NAME}}, and $$ for a literal $",
+                names.or(input(*which), which.parameter())
+            ),
+        }
+    }
+}
+
+crate::names::display_by_describe!(StaticKeysError);
 
 fn is_var_name(s: &str) -> bool {
     !s.is_empty()
@@ -207,6 +236,31 @@ impl Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_errors_name_the_caller_s_options_only_when_it_has_them() {
+        let empty = StaticKeysError::Empty {
+            var: "CI_KEY".into(),
+            which: Which::SecretAccessKey,
+        };
+        assert_eq!(
+            empty.to_string(),
+            "$CI_KEY is empty: set it (for example in a CircleCI context) or name another \
+             variable; better, drop the stored keys and assume a role with OIDC"
+        );
+        assert_eq!(
+            empty.describe(&crate::names::Marked),
+            "$CI_KEY is empty: set it (for example in a CircleCI context) or name another \
+             variable with <SecretAccessKey>; better, drop the stored keys and assume a role \
+             with OIDC (<RoleArn>)"
+        );
+        let unexpandable = StaticKeysError::Unexpandable {
+            which: Which::AccessKeyId,
+        };
+        assert!(unexpandable
+            .to_string()
+            .starts_with("cannot expand the value given for aws_access_key_id (not shown"));
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

@@ -16,6 +16,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::credentials::{humanize_from_now, rfc3339_from_unix, Secret};
+use crate::names::{Input, Names};
 
 /// A token must stay valid at least this long for the STS call to be worth making.
 pub(crate) const MIN_VALIDITY: Duration = Duration::from_secs(60);
@@ -295,29 +296,17 @@ impl OidcToken {
 }
 
 /// Why no usable token could be had.  The messages say what to do in
-/// CircleCI's and the job's terms; which flag gives a token file, an
-/// audience or a time limit is the caller's to add.
+/// CircleCI's and the job's terms; [`TokenError::describe`] adds which
+/// flag gives a token file, an audience or a time limit.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TokenError {
     /// No token anywhere and none could be minted.
-    #[error(
-        "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty{}.\n\
-         Usual causes:\n\
-         - a build of a pull request from a fork: CircleCI withholds tokens unless \
-           \"Pass secrets to builds from forked pull requests\" is on in Project Settings > Advanced;\n\
-         - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
-         - on older set-ups, the job must use a context (add `context: <any context>` to the \
-           job in the workflow);\n\
-         - outside CircleCI: give a file holding a token, or set CIRCLE_OIDC_TOKEN_V2.",
-        missing_mint_note(.minted)
-    )]
     Missing {
         /// What happened when minting was tried: how many attempts and the
         /// last failure, or `None` when the `circleci` CLI is not on PATH.
         minted: Option<(u32, MintError)>,
     },
     /// The token could not be decoded.
-    #[error("the OIDC token from {origin} is unusable: {why}. Check that it holds a CircleCI OIDC token (a JWT of three base64url parts), not a file path or an empty value")]
     Malformed {
         /// Where it came from.
         origin: TokenSource,
@@ -325,7 +314,6 @@ pub enum TokenError {
         why: String,
     },
     /// The token has expired or will in less than `MIN_VALIDITY`.
-    #[error("{}", expired_message(.origin, *.expired_at, *.seconds_left))]
     Expired {
         /// Where it came from.
         origin: TokenSource,
@@ -335,7 +323,6 @@ pub enum TokenError {
         seconds_left: i64,
     },
     /// The token file could not be read.
-    #[error("cannot read the token file {path}: {why}")]
     File {
         /// The file.
         path: PathBuf,
@@ -343,13 +330,11 @@ pub enum TokenError {
         why: String,
     },
     /// An expired token, to be shown anyway, could not be read a second time.
-    #[error("the token from {origin} could not be read again")]
     Vanished {
         /// Where it came from.
         origin: TokenSource,
     },
     /// `circleci run oidc get` failed, or could not be run.
-    #[error("`circleci run oidc get` failed after {attempts} attempts: {error}")]
     Mint {
         /// How many times it was tried (0: the CLI is not on PATH).
         attempts: u32,
@@ -358,29 +343,15 @@ pub enum TokenError {
     },
 }
 
-fn missing_mint_note(minted: &Option<(u32, MintError)>) -> String {
-    match minted {
-        None => ", and the `circleci` CLI is not on PATH to mint one".into(),
-        Some((attempts, error)) => {
-            format!(", and `circleci run oidc get` failed after {attempts} attempts: {error}")
-        }
-    }
-}
-
 /// Why minting a token failed.  Never holds the CLI's stdout (a token).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
     /// The `circleci` CLI is not on PATH.
-    #[error("{}", match .audience {
-        Some(a) => format!("a token for audience {a:?} must be minted, and the `circleci` CLI is not on PATH; run this inside a CircleCI job (the CLI is on CircleCI images and machine executors)"),
-        None => "the `circleci` CLI is not on PATH".into(),
-    })]
     NotOnPath {
         /// The audience that was to be minted.
         audience: Option<String>,
     },
     /// The CLI could not be started.
-    #[error("cannot run {}: {error}", program.display())]
     Spawn {
         /// The executable.
         program: PathBuf,
@@ -388,7 +359,6 @@ pub enum MintError {
         error: String,
     },
     /// The CLI exited with a failure.
-    #[error("{} ({status})", if stderr.is_empty() { "no error message" } else { stderr.as_str() })]
     Failed {
         /// Its stderr, trimmed, with control characters escaped, anything
         /// token-shaped redacted, and cut to a bound (its error message).
@@ -397,18 +367,116 @@ pub enum MintError {
         status: String,
     },
     /// Its output is not UTF-8.
-    #[error("its output is not text")]
     NotText,
     /// It printed nothing.
-    #[error("it printed no token")]
     Empty,
     /// It printed more than any token.
-    #[error("it printed more than {MAX_TOKEN_READ} bytes, more than any token")]
     TooLong,
     /// It did not finish in time, and was stopped.
-    #[error("it did not finish within the time limit and was stopped")]
     TimedOut,
 }
+
+impl TokenError {
+    /// The message, naming each input the way `names` calls it (or in
+    /// CircleCI's terms, where it has no name for it).
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            TokenError::Missing { minted } => format!(
+                "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are \
+                 empty, and {}.\n\
+                 Usual causes:\n\
+                 - a build of a pull request from a fork: CircleCI withholds tokens unless \
+                   \"Pass secrets to builds from forked pull requests\" is on in Project \
+                   Settings > Advanced;\n\
+                 - CircleCI server older than 4.4, or an air-gapped install, has no OIDC tokens;\n\
+                 - on older set-ups, the job must use a context (add `context: <any context>` \
+                   to the job in the workflow);\n\
+                 - outside CircleCI: {}, or set CIRCLE_OIDC_TOKEN_V2.",
+                match minted {
+                    None => "the `circleci` CLI is not on PATH to mint one".into(),
+                    Some((attempts, error)) => mint_failed(*attempts, error, names),
+                },
+                names.with_or(
+                    Input::TokenFile,
+                    |n| format!("pass {n} with a token"),
+                    "give a file holding a token"
+                )
+            ),
+            TokenError::Malformed { origin, why } => format!(
+                "the OIDC token from {origin} is unusable: {why}. Check that it holds a CircleCI \
+                 OIDC token (a JWT of three base64url parts), not a file path or an empty value"
+            ),
+            // Asking for an audience mints a fresh token.
+            TokenError::Expired {
+                origin,
+                expired_at,
+                seconds_left,
+            } => format!(
+                "{}{}",
+                expired_message(origin, *expired_at, *seconds_left),
+                names.around(Input::Audience, ", or pass ", "")
+            ),
+            TokenError::File { path, why } => format!(
+                "cannot read the token file {}: {why}{}",
+                path.display(),
+                names.around(
+                    Input::TokenFile,
+                    ". Pass ",
+                    " with a readable file holding the token"
+                )
+            ),
+            TokenError::Vanished { origin } => {
+                format!("the token from {origin} could not be read again")
+            }
+            TokenError::Mint { attempts, error } => mint_failed(*attempts, error, names),
+        }
+    }
+}
+
+crate::names::display_by_describe!(TokenError);
+
+fn mint_failed(attempts: u32, error: &MintError, names: &dyn Names) -> String {
+    format!(
+        "`circleci run oidc get` failed after {attempts} attempts: {}",
+        error.describe(names)
+    )
+}
+
+impl MintError {
+    /// The message, naming the time limit the way `names` calls it.
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            MintError::NotOnPath { audience: Some(a) } => format!(
+                "a token for audience {a:?} must be minted, and the `circleci` CLI is not on \
+                 PATH; run this inside a CircleCI job (the CLI is on CircleCI images and machine \
+                 executors)"
+            ),
+            MintError::NotOnPath { audience: None } => "the `circleci` CLI is not on PATH".into(),
+            MintError::Spawn { program, error } => {
+                format!("cannot run {}: {error}", program.display())
+            }
+            MintError::Failed { stderr, status } => format!(
+                "{} ({status})",
+                if stderr.is_empty() {
+                    "no error message"
+                } else {
+                    stderr.as_str()
+                }
+            ),
+            MintError::NotText => "its output is not text".into(),
+            MintError::Empty => "it printed no token".into(),
+            MintError::TooLong => {
+                format!("it printed more than {MAX_TOKEN_READ} bytes, more than any token")
+            }
+            MintError::TimedOut => format!(
+                "it did not finish within the time limit{} and was stopped",
+                names.around(Input::Timeout, " (", ")")
+            ),
+        }
+    }
+}
+
+crate::names::display_by_describe!(MintError);
 
 fn expired_message(source: &TokenSource, expired_at: i64, left: i64) -> String {
     let when = rfc3339_from_unix(expired_at);
@@ -752,7 +820,39 @@ fn mint(
 mod tests {
     use super::*;
     use crate::env::env_of;
+    use crate::names::Marked;
     use std::cell::Cell;
+
+    #[test]
+    fn token_errors_say_what_to_do_and_where_the_caller_names_it() {
+        let missing = TokenError::Missing {
+            minted: Some((2, MintError::TimedOut)),
+        };
+        assert!(missing.to_string().starts_with(
+            "no CircleCI OIDC token: $CIRCLE_OIDC_TOKEN_V2 and $CIRCLE_OIDC_TOKEN are empty, and \
+             `circleci run oidc get` failed after 2 attempts: it did not finish within the time \
+             limit and was stopped.\n"
+        ));
+        assert!(missing.to_string().ends_with(
+            "- outside CircleCI: give a file holding a token, or set CIRCLE_OIDC_TOKEN_V2."
+        ));
+        assert!(missing
+            .describe(&Marked)
+            .contains("the time limit (<Timeout>) and was stopped"));
+        assert!(missing.describe(&Marked).ends_with(
+            "- outside CircleCI: pass <TokenFile> with a token, or set CIRCLE_OIDC_TOKEN_V2."
+        ));
+        let file = TokenError::File {
+            path: "/t".into(),
+            why: "gone".into(),
+        };
+        assert_eq!(file.to_string(), "cannot read the token file /t: gone");
+        assert_eq!(
+            file.describe(&Marked),
+            "cannot read the token file /t: gone. Pass <TokenFile> with a readable file holding \
+             the token"
+        );
+    }
 
     fn jwt(claims: Value) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;

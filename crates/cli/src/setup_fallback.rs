@@ -4,19 +4,24 @@
 
 use anyhow::{bail, Result};
 use aws_oidc::process_env;
-use aws_oidc::{Credentials, Payload, TargetOptions, Targets, Which};
+use aws_oidc::{Credentials, Input, Names, Payload, TargetOptions, Targets};
 
 use crate::output::say;
 use crate::static_keys::{key_error, summary};
 use crate::targets::TargetArgs;
 use crate::values::{open_cache, Values};
 
-/// A key's parameter as messages name it (never its value): aws-cli/setup's
-/// name, and the option of `assume` that carries it.
-fn parameter(which: Which) -> &'static str {
-    match which {
-        Which::AccessKeyId => "aws_access_key_id (--stored-access-key-id)",
-        Which::SecretAccessKey => "aws_secret_access_key (--stored-secret-access-key)",
+/// The keys' parameters as messages name them (never their values):
+/// aws-cli/setup's names, and the options of `assume` that carry them.
+struct Parameters;
+
+impl Names for Parameters {
+    fn name(&self, input: Input) -> Option<&str> {
+        match input {
+            Input::AccessKeyId => Some("aws_access_key_id (--stored-access-key-id)"),
+            Input::SecretAccessKey => Some("aws_secret_access_key (--stored-secret-access-key)"),
+            other => crate::wording::Flags.name(other),
+        }
     }
 }
 
@@ -44,7 +49,7 @@ pub(crate) fn run(f: SetupFallback) -> Result<()> {
     let env = &process_env;
     let is_set = |name: &str| std::env::var_os(name).is_some();
     let stored = Credentials::from_setup_parameters(&f.id, &f.secret, env, &is_set)
-        .map_err(|e| key_error(e, parameter))?;
+        .map_err(|e| key_error(e, &Parameters))?;
     let options = TargetOptions {
         bash_env: None,
         ..f.targets.options(f.values)?
@@ -67,7 +72,7 @@ pub(crate) fn run(f: SetupFallback) -> Result<()> {
     targets.preflight()?;
     let payload = Payload::StaticKeys { keys: &stored };
     let delivered = targets.deliver(payload, open_cache().as_ref(), env)?;
-    summary(&delivered, &stored, parameter, region.as_deref());
+    summary(&delivered, &stored, &Parameters, region.as_deref());
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, Result};
 use aws_oidc::process_env;
-use aws_oidc::{Credentials, KeySource, Origin, StaticKeysError, Which};
+use aws_oidc::{Credentials, Input, KeySource, Names, Origin, StaticKeysError, Which};
 use aws_oidc::{Delivered, Payload, Targets};
 use clap::Args;
 
@@ -48,7 +48,7 @@ pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
     let env = &process_env;
     let (id_var, secret_var) = (&a.access_key_id_var, &a.secret_access_key_var);
     let keys = Credentials::from_key_variables(id_var, secret_var, env)
-        .map_err(|e| key_error(e, option))?;
+        .map_err(|e| key_error(e, &Options))?;
     let v = Values::new(a.expand_env);
     let region = v.region(a.region)?;
     let targets = Targets::resolve(a.targets.options(v)?, region.as_deref(), env)?;
@@ -58,63 +58,53 @@ pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
         open_cache().as_ref(),
         env,
     )?;
-    summary(&delivered, &keys, option, region.as_deref());
+    summary(&delivered, &keys, &Options, region.as_deref());
     Ok(())
 }
 
-/// The option of `static-keys` that names the variable holding `which`.
-fn option(which: Which) -> &'static str {
-    match which {
-        Which::AccessKeyId => "--access-key-id-var",
-        Which::SecretAccessKey => "--secret-access-key-var",
+/// The options of `static-keys` that name the variables holding the keys.
+struct Options;
+
+impl Names for Options {
+    fn name(&self, input: Input) -> Option<&str> {
+        match input {
+            Input::AccessKeyId => Some("--access-key-id-var"),
+            Input::SecretAccessKey => Some("--secret-access-key-var"),
+            other => crate::wording::Flags.name(other),
+        }
     }
 }
 
-/// Why the stored keys could not be read, with `named` naming the option
-/// (or parameter) that gave each key: the library says what is wrong,
-/// this command's names are added here.
-pub(crate) fn key_error(e: StaticKeysError, named: fn(Which) -> &'static str) -> anyhow::Error {
-    match e {
-        StaticKeysError::Empty { var, which } => anyhow!(
-            "${var} is empty: set it (for example in a CircleCI context) or name another variable \
-             with {}; better, drop the stored keys and assume a role with OIDC (--role-arn)",
-            named(which)
-        ),
-        StaticKeysError::BadName { which } => anyhow!(
-            "{} takes the name of an environment variable, e.g. AWS_ACCESS_KEY_ID; what was given \
-             is not one (not shown, in case it is a key)",
-            named(which)
-        ),
-        StaticKeysError::MalformedValue { which } => anyhow!(
-            "the value given for {}, expanded, does not hold an AWS key (not shown): keys are \
-             printable characters without spaces or quotes; name the variable that holds it, e.g. \
-             $AWS_ACCESS_KEY_ID",
-            named(which)
-        ),
-        StaticKeysError::Unexpandable { which } => anyhow!(
-            "cannot expand the value given for {} (not shown, in case it is a key): write $NAME or \
-             ${{NAME}}, and $$ for a literal $",
-            named(which)
-        ),
-        other => other.into(),
-    }
+/// Why the stored keys could not be read, with `names` naming the option
+/// (or parameter) that gave each key.
+pub(crate) fn key_error(e: StaticKeysError, names: &dyn Names) -> anyhow::Error {
+    anyhow!(e.describe(names))
 }
 
 /// Where a stored key came from, as the summary names it: `$NAME`, or
-/// the value of the parameter `named` names.
-fn key_from(source: &KeySource, named: fn(Which) -> &'static str) -> String {
+/// the value of the parameter `names` names.
+fn key_from(source: &KeySource, names: &dyn Names) -> String {
     match source {
         KeySource::Variable(name) => format!("${name}"),
-        KeySource::Parameter(which) => format!("the value of {}", named(*which)),
+        KeySource::Parameter(which) => {
+            let input = match which {
+                Which::AccessKeyId => Input::AccessKeyId,
+                Which::SecretAccessKey => Input::SecretAccessKey,
+            };
+            format!(
+                "the value of {}",
+                names.name(input).unwrap_or(which.parameter())
+            )
+        }
     }
 }
 
-/// What was written, and the hint to move to OIDC; `named` names the
+/// What was written, and the hint to move to OIDC; `names` names the
 /// option or parameter a key given as a value came from.
 pub(crate) fn summary(
     delivered: &Delivered,
     keys: &Credentials,
-    named: fn(Which) -> &'static str,
+    names: &dyn Names,
     region: Option<&str>,
 ) {
     let from = match &keys.origin {
@@ -123,8 +113,8 @@ pub(crate) fn summary(
             secret_access_key,
         } => format!(
             "{} and {}",
-            key_from(access_key_id, named),
-            key_from(secret_access_key, named)
+            key_from(access_key_id, names),
+            key_from(secret_access_key, names)
         ),
         other => other.to_string(),
     };
@@ -154,7 +144,7 @@ mod tests {
             which: Which::SecretAccessKey,
         };
         assert_eq!(
-            key_error(empty, option).to_string(),
+            crate::output::error_message(&key_error(empty, &Options)),
             "$CI_KEY is empty: set it (for example in a CircleCI context) or name another variable \
              with --secret-access-key-var; better, drop the stored keys and assume a role with OIDC \
              (--role-arn)"
@@ -162,7 +152,7 @@ mod tests {
         let bad = StaticKeysError::BadName {
             which: Which::AccessKeyId,
         };
-        assert!(key_error(bad, option)
+        assert!(key_error(bad, &Options)
             .to_string()
             .starts_with("--access-key-id-var takes the name of an environment variable"));
     }

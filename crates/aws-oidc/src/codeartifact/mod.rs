@@ -26,6 +26,7 @@ use crate::credentials::Credentials;
 use crate::credentials::Secret;
 use crate::env::Env;
 use crate::failure::CallFailure;
+use crate::names::{Input, Names};
 use crate::settings::{self, Chain, SettingsError, Source};
 
 /// CodeArtifact's endpoint: `$AWS_ENDPOINT_URL_CODEARTIFACT`, then `$AWS_ENDPOINT_URL`.
@@ -51,40 +52,26 @@ pub struct Repository {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeArtifactInputError {
     /// Not a CodeArtifact domain name.
-    #[error(
-        "domain {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
-         digits and -, starting with a letter)"
-    )]
     Domain {
         /// The domain given.
         domain: String,
     },
     /// The domain's owner is not an account id.
-    #[error("domain owner {owner:?} is not an AWS account ID (12 digits)")]
     DomainOwner {
         /// The owner given.
         owner: String,
     },
     /// Not a CodeArtifact repository name.
-    #[error(
-        "repository {repository:?} is not a CodeArtifact repository name (2-100 letters, \
-         digits, ., _ and -, starting with a letter or digit)"
-    )]
     Repository {
         /// The repository given.
         repository: String,
     },
     /// A token lifetime CodeArtifact refuses.
-    #[error(
-        "token duration {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), or \
-         0 for as long as the credentials asking for it"
-    )]
     Duration {
         /// The duration given.
         raw: String,
     },
     /// A package tool aws-oidc does not configure.
-    #[error("tool {raw:?} is not one aws-oidc configures: use {}", known.join(", "))]
     Tool {
         /// The tool given.
         raw: String,
@@ -92,15 +79,51 @@ pub enum CodeArtifactInputError {
         known: Vec<&'static str>,
     },
     /// Not an npm scope.
-    #[error(
-        "namespace {raw:?} is not an npm scope (lower-case letters, digits and -._~, e.g. @my-org)"
-    )]
     Scope {
         /// The scope given.
         raw: String,
     },
 }
 
+impl CodeArtifactInputError {
+    /// The message, naming each option the way `names` calls it (or in
+    /// CodeArtifact's terms, where it has no name for it).
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            CodeArtifactInputError::Domain { domain } => format!(
+                "{} {domain:?} is not a CodeArtifact domain name (2-50 lower-case letters, \
+                 digits and -, starting with a letter)",
+                names.or(Input::Domain, "domain")
+            ),
+            CodeArtifactInputError::DomainOwner { owner } => format!(
+                "{} {owner:?} is not an AWS account ID (12 digits)",
+                names.or(Input::DomainOwner, "domain owner")
+            ),
+            CodeArtifactInputError::Repository { repository } => format!(
+                "{} {repository:?} is not a CodeArtifact repository name (2-100 letters, \
+                 digits, ., _ and -, starting with a letter or digit)",
+                names.or(Input::Repository, "repository")
+            ),
+            CodeArtifactInputError::Duration { raw } => format!(
+                "{} {raw:?}: the token lasts 900 to 43200 seconds (15 minutes to 12 hours), \
+                 or 0 for as long as the credentials asking for it",
+                names.or(Input::Duration, "token duration")
+            ),
+            CodeArtifactInputError::Tool { raw, known } => format!(
+                "{} {raw:?} is not one aws-oidc configures: use {}",
+                names.or(Input::Tool, "tool"),
+                known.join(", ")
+            ),
+            CodeArtifactInputError::Scope { raw } => format!(
+                "{} {raw:?} is not an npm scope (lower-case letters, digits and -._~, \
+                 e.g. @my-org)",
+                names.or(Input::Namespace, "namespace")
+            ),
+        }
+    }
+}
+
+crate::names::display_by_describe!(CodeArtifactInputError);
 impl Repository {
     /// Checks the three as CodeArtifact's API does.
     pub fn parse(
@@ -416,6 +439,19 @@ pub(crate) fn login(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_errors_name_the_value_in_codeartifact_s_terms_or_the_caller_s() {
+        let owner = CodeArtifactInputError::DomainOwner { owner: "1".into() };
+        assert_eq!(
+            owner.to_string(),
+            "domain owner \"1\" is not an AWS account ID (12 digits)"
+        );
+        assert_eq!(
+            owner.describe(&crate::names::Marked),
+            "<DomainOwner> \"1\" is not an AWS account ID (12 digits)"
+        );
+    }
 
     #[test]
     fn names_are_checked_as_the_api_checks_them() {

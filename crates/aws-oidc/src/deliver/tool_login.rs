@@ -15,6 +15,7 @@ use crate::credentials::Secret;
 use crate::env::Env;
 use crate::files::FileError;
 use crate::ledger::{Ledger, Written};
+use crate::names::{Input, Names};
 use crate::settings::{self, SettingsError};
 use crate::sinks::shell::{self, ShellSinkError};
 
@@ -85,31 +86,18 @@ pub(crate) struct ToolLoginReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ToolLoginError {
     /// An option is not valid.
-    #[error("{0}")]
     Input(#[from] CodeArtifactInputError),
     /// A namespace (an npm scope) for another tool.
-    #[error("a namespace is an npm scope, and goes with the npm tool")]
     NamespaceNeedsNpm,
     /// An extra index for another tool.
-    #[error("an extra index goes with the pip or uv tool")]
     ExtraIndexNeedsPip,
     /// A package format CodeArtifact does not have.
-    #[error(
-        "{0:?} is not a CodeArtifact package format (npm, pypi, maven, nuget, generic, \
-         swift, ruby, cargo)"
-    )]
     Format(String),
     /// A package format for a tool that knows its own.
-    #[error("a package format goes with the env tool; the other tools know their format")]
     FormatNeedsEnv,
     /// Variables to export (the tool named), and no `$BASH_ENV`.
-    #[error(
-        "{0} exports variables, and $BASH_ENV (set in every CircleCI job) is not set: name the \
-         file later steps read"
-    )]
     NoBashEnv(String),
     /// `$BASH_ENV` cannot be appended to.
-    #[error("cannot write the variables to $BASH_ENV")]
     BashEnv(#[source] FileError),
     /// A tool's file cannot be used.
     #[error(transparent)]
@@ -121,13 +109,63 @@ pub enum ToolLoginError {
     #[error(transparent)]
     Shell(#[from] ShellSinkError),
     /// No region, or CodeArtifact cannot be reached with these settings.
-    #[error("{0}")]
     Settings(#[from] SettingsError),
     /// CodeArtifact cannot be reached with these settings.
-    #[error("{0}")]
     Setup(#[from] CodeArtifactSetupError),
 }
 
+impl ToolLoginError {
+    /// The message, naming each option the way `names` calls it (or in
+    /// the tools' terms, where it has no name for it).
+    pub fn describe(&self, names: &dyn Names) -> String {
+        // "the npm tool", or "--tool npm".
+        let tool = |t: &str| {
+            names
+                .name(Input::Tool)
+                .map_or_else(|| format!("the {t} tool"), |n| format!("{n} {t}"))
+        };
+        match self {
+            ToolLoginError::Input(e) => e.describe(names),
+            ToolLoginError::NamespaceNeedsNpm => format!(
+                "{} is an npm scope, and goes with {}",
+                names.or(Input::Namespace, "a namespace"),
+                tool("npm")
+            ),
+            ToolLoginError::ExtraIndexNeedsPip => format!(
+                "{} goes with {}",
+                names.or(Input::ExtraIndex, "an extra index"),
+                tool("pip or uv")
+            ),
+            ToolLoginError::Format(raw) => format!(
+                "{}{raw:?} is not a CodeArtifact package format (npm, pypi, maven, nuget, \
+                 generic, swift, ruby, cargo)",
+                names.around(Input::Format, "", " ")
+            ),
+            ToolLoginError::FormatNeedsEnv => format!(
+                "{} goes with {}; the other tools know their format",
+                names.or(Input::Format, "a package format"),
+                tool("env")
+            ),
+            ToolLoginError::NoBashEnv(t) => format!(
+                "{}{t} exports variables, and $BASH_ENV (set in every CircleCI job) is not set: {}",
+                names.around(Input::Tool, "", " "),
+                names.with_or(
+                    Input::BashEnv,
+                    |n| format!("pass {n} PATH"),
+                    "name the file later steps read"
+                )
+            ),
+            ToolLoginError::BashEnv(_) => "cannot write the variables to $BASH_ENV".into(),
+            ToolLoginError::Tool(e) => e.to_string(),
+            ToolLoginError::Login(e) => e.to_string(),
+            ToolLoginError::Shell(e) => e.to_string(),
+            ToolLoginError::Settings(e) => e.describe(names),
+            ToolLoginError::Setup(e) => e.to_string(),
+        }
+    }
+}
+
+crate::names::display_by_describe!(ToolLoginError);
 impl ToolLogin {
     /// Validates the options and checks, changing nothing, that every file
     /// the tool reads and `$BASH_ENV` can be written: a token is fetched
@@ -271,6 +309,25 @@ impl ToolLogin {
 mod tests {
     use super::*;
     use crate::env::env_of;
+
+    #[test]
+    fn option_errors_name_the_tool_in_its_terms_or_the_caller_s() {
+        let no_bash_env = ToolLoginError::NoBashEnv("gradle".into());
+        assert_eq!(
+            no_bash_env.to_string(),
+            "gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not set: \
+             name the file later steps read"
+        );
+        assert_eq!(
+            no_bash_env.describe(&crate::names::Marked),
+            "<Tool> gradle exports variables, and $BASH_ENV (set in every CircleCI job) is not \
+             set: pass <BashEnv> PATH"
+        );
+        assert_eq!(
+            ToolLoginError::NamespaceNeedsNpm.to_string(),
+            "a namespace is an npm scope, and goes with the npm tool"
+        );
+    }
 
     fn opts(tool: &str) -> ToolLoginOptions {
         ToolLoginOptions {

@@ -1,9 +1,10 @@
 //! Why the options of a trust policy were refused: each variant carries
 //! the value and what is wrong with it, in IAM's and CircleCI's terms;
-//! which flag the value came from is the caller's to add.
+//! `describe` adds which flag the value came from.
 
 use std::fmt;
 
+use crate::names::{Input, Names};
 use crate::request::InputError;
 
 /// Why IAM cannot restrict a role to CircleCI contexts.
@@ -16,14 +17,14 @@ match (no restriction at all). Restrict who may use the context on CircleCI's si
 (Organization Settings > Contexts: security groups, project and expression restrictions), and \
 restrict the role here by project and branch.";
 
-/// Why IAM cannot refuse SSH reruns.
+/// Why IAM cannot refuse SSH reruns (the branches named after it).
 const SSH_RERUN_NOT_EXPRESSIBLE: &str = "\
 IAM cannot refuse tokens from SSH reruns: the token's oidc.circleci.com/ssh-rerun claim is not \
 one of the condition keys IAM offers for CircleCI tokens (those are aud, sub and \
 oidc.circleci.com/project-id), so Bool on it would refuse every job, and BoolIfExists or a \
 negated operator would refuse none. A client-side check is no defence either: whoever has SSH \
 access holds the token. Keep SSH reruns for roles that may be used interactively, restrict \
-deploy roles to protected branches, and limit who can rerun with SSH in CircleCI.";
+deploy roles to protected branches";
 
 /// Which CircleCI id was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,40 +121,36 @@ pub enum ProviderProblem {
     },
 }
 
-impl fmt::Display for ProviderProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ProviderProblem {
+    /// The message, naming the account id the way `names` calls it.
+    pub fn describe(&self, names: &dyn Names) -> String {
         match self {
-            ProviderProblem::NotIamArn => f.write_str("not an IAM ARN"),
+            ProviderProblem::NotIamArn => "not an IAM ARN".into(),
             ProviderProblem::UnknownPartition { partition } => {
-                write!(f, "unknown partition {partition:?}")
+                format!("unknown partition {partition:?}")
             }
             ProviderProblem::NotAProvider => {
-                f.write_str("the resource must be oidc-provider/<issuer host and path>")
+                "the resource must be oidc-provider/<issuer host and path>".into()
             }
-            ProviderProblem::Account { account } => write!(
-                f,
-                "invalid account id {account:?}: an AWS account id is 12 digits"
+            ProviderProblem::Account { account } => format!(
+                "invalid {} {account:?}: an AWS account id is 12 digits",
+                names.or(Input::AccountId, "account id")
             ),
-            ProviderProblem::HostPath { host_path } => write!(
-                f,
+            ProviderProblem::HostPath { host_path } => format!(
                 "{host_path:?} is not an issuer host and path such as oidc.circleci.com/org/<org-id>"
             ),
         }
     }
 }
 
+crate::names::display_by_describe!(ProviderProblem);
+
 /// Why the options of a trust policy ([`super::SetupOptions`]) were refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// A role or policy ARN is not valid.
-    #[error("{0}")]
     Request(#[from] InputError),
     /// A CircleCI id is not a UUID.
-    #[error(
-        "invalid {field} {raw:?}: CircleCI ids are UUIDs such as \
-         6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
-         Project Settings > Overview, or `aws-oidc claims` in a job)"
-    )]
     CircleCiId {
         /// The id given, trimmed.
         raw: String,
@@ -161,7 +158,6 @@ pub enum SetupError {
         field: IdField,
     },
     /// A git ref is not valid.
-    #[error("invalid {field} {raw:?}: {problem}")]
     GitRef {
         /// The ref, trimmed (`refs/heads/<name>` for a branch).
         raw: String,
@@ -171,13 +167,8 @@ pub enum SetupError {
         problem: GitRefProblem,
     },
     /// The account or issuer of the provider to create is not valid.
-    #[error("{0}")]
     Provider(ProviderProblem),
     /// The provider ARN given is not valid.
-    #[error(
-        "invalid OIDC provider ARN {raw:?}: {problem}; expected \
-         arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>"
-    )]
     ProviderArn {
         /// The ARN given.
         raw: String,
@@ -185,53 +176,209 @@ pub enum SetupError {
         problem: ProviderProblem,
     },
     /// Contexts were asked for, which IAM cannot check.
-    #[error("{CONTEXT_IDS_NOT_EXPRESSIBLE}")]
     ContextIds,
     /// Refusing SSH reruns was asked for, which IAM cannot check.
-    #[error("{SSH_RERUN_NOT_EXPRESSIBLE}")]
     SshRerun,
     /// No project: the role would trust every project of the org.
-    #[error(
-        "no project id: a role for every project of the org is rarely what you want. \
-         Name the projects; find each id in Project Settings > Overview, or run \
-         `aws-oidc claims` in a job of the project"
-    )]
     NoProject,
     /// The audience is empty or holds a policy variable.
-    #[error("invalid audience {audience:?}")]
     Audience {
         /// The audience given.
         audience: String,
     },
     /// The output format is none of ours.
-    #[error("unknown output format {raw:?}: use json, terraform, cloudformation or aws-cli")]
     Format {
         /// The format given.
         raw: String,
     },
     /// The role name breaks IAM's rules.
-    #[error(
-        "invalid role name {raw:?}: role names are 1-64 characters of letters, digits and _+=,.@-"
-    )]
     RoleName {
         /// The name given, trimmed.
         raw: String,
     },
     /// A chained role's policy was asked for in a format other than JSON.
-    #[error("a chained role's trust policy is printed as JSON only")]
     ChainedNotJson,
     /// Neither an org nor a first role.
-    #[error(
-        "no organization id (Organization Settings > Overview), and no first role to chain from"
-    )]
     NoOrg,
     /// Neither an account nor a provider.
-    #[error("no account (the role's) for the OIDC provider, and no OIDC provider ARN")]
     NoProvider,
     /// Policies to attach, with a format that prints the trust policy alone.
-    #[error(
-        "managed policies to attach go with the terraform, cloudformation or aws-cli output \
-         (json prints the trust policy alone)"
-    )]
     PolicyArnWithJson,
+}
+
+impl IdField {
+    fn input(self) -> Input {
+        match self {
+            IdField::OrgId => Input::OrgId,
+            IdField::ProjectId => Input::ProjectId,
+        }
+    }
+}
+
+impl RefField {
+    fn input(self) -> Input {
+        match self {
+            RefField::Branch => Input::Branch,
+            RefField::Ref => Input::Ref,
+        }
+    }
+}
+
+impl SetupError {
+    /// The message, naming each option the way `names` calls it (or in
+    /// IAM's and CircleCI's terms, where it has no name for it).
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            SetupError::Request(e) => e.describe(names),
+            SetupError::CircleCiId { raw, field } => format!(
+                "invalid {} {raw:?}: CircleCI ids are UUIDs such as \
+                 6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d (Organization Settings > Overview, \
+                 Project Settings > Overview, or `aws-oidc claims` in a job)",
+                names.or(field.input(), &field.to_string())
+            ),
+            SetupError::GitRef {
+                raw,
+                field,
+                problem,
+            } => format!(
+                "invalid {} {raw:?}: {problem}",
+                names.or(field.input(), &field.to_string())
+            ),
+            SetupError::Provider(problem) => problem.describe(names),
+            SetupError::ProviderArn { raw, problem } => format!(
+                "invalid {} {raw:?}: {}; expected \
+                 arn:aws:iam::<12-digit account>:oidc-provider/oidc.circleci.com/org/<org-id>",
+                names.or(Input::ProviderArn, "OIDC provider ARN"),
+                problem.describe(names)
+            ),
+            SetupError::ContextIds => format!(
+                "{CONTEXT_IDS_NOT_EXPRESSIBLE}{}",
+                names.around(Input::ContextId, " Remove ", ".")
+            ),
+            SetupError::SshRerun => format!(
+                "{SSH_RERUN_NOT_EXPRESSIBLE}{}, and limit who can rerun with SSH in CircleCI.{}",
+                names.around(Input::Branch, " (", ")"),
+                names.around(Input::NoSshRerun, " Remove ", ".")
+            ),
+            SetupError::NoProject => format!(
+                "no {}: a role for every project of the org is rarely what you want. {} in \
+                 Project Settings > Overview, or run `aws-oidc claims` in a job of the project",
+                names.or(Input::ProjectId, "project id"),
+                names.with_or(
+                    Input::ProjectId,
+                    |n| format!("Pass {n} (repeat it for several projects); find it"),
+                    "Name each project; find its id"
+                )
+            ),
+            SetupError::Audience { audience } => format!(
+                "invalid {} {audience:?}",
+                names.or(Input::Audience, "audience")
+            ),
+            SetupError::Format { raw } => format!(
+                "unknown {} {raw:?}: use json, terraform, cloudformation or aws-cli",
+                names.or(Input::Format, "output format")
+            ),
+            SetupError::RoleName { raw } => format!(
+                "invalid {} {raw:?}: role names are 1-64 characters of letters, digits \
+                 and _+=,.@-",
+                names.or(Input::RoleName, "role name")
+            ),
+            SetupError::ChainedNotJson => format!(
+                "{} prints the chained role's trust policy as JSON{}",
+                names.or(Input::ChainedFrom, "chaining from a first role"),
+                names.with_or(
+                    Input::Format,
+                    |f| format!(": drop {f} or use {f} json"),
+                    " only"
+                )
+            ),
+            SetupError::NoOrg => format!(
+                "{} (Organization Settings > Overview), or {}",
+                names.with_or(
+                    Input::OrgId,
+                    |n| format!("pass {n}"),
+                    "give the organization id"
+                ),
+                names.with_or(
+                    Input::ChainedFrom,
+                    |n| format!("{n} ROLE_ARN"),
+                    "a first role to chain from"
+                )
+            ),
+            SetupError::NoProvider => format!(
+                "{} (the role's account) or {}",
+                names.with_or(
+                    Input::AccountId,
+                    |n| format!("pass {n}"),
+                    "give the account id"
+                ),
+                names.or(Input::ProviderArn, "the OIDC provider ARN")
+            ),
+            SetupError::PolicyArnWithJson => format!(
+                "{} goes with {}terraform, cloudformation or aws-cli{} (json prints the trust \
+                 policy alone)",
+                names.or(Input::PolicyArn, "a managed policy to attach"),
+                names.with_or(Input::Format, |f| format!("{f} "), "the "),
+                if names.name(Input::Format).is_some() {
+                    ""
+                } else {
+                    " output"
+                }
+            ),
+        }
+    }
+}
+
+crate::names::display_by_describe!(SetupError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::Marked;
+
+    #[test]
+    fn messages_name_no_flag_of_their_own() {
+        assert_eq!(
+            SetupError::NoProvider.to_string(),
+            "give the account id (the role's account) or the OIDC provider ARN"
+        );
+        assert_eq!(
+            SetupError::ChainedNotJson.to_string(),
+            "chaining from a first role prints the chained role's trust policy as JSON only"
+        );
+        assert!(SetupError::SshRerun
+            .to_string()
+            .ends_with("restrict deploy roles to protected branches, and limit who can rerun with SSH in CircleCI."));
+        assert_eq!(
+            SetupError::PolicyArnWithJson.to_string(),
+            "a managed policy to attach goes with the terraform, cloudformation or aws-cli \
+             output (json prints the trust policy alone)"
+        );
+    }
+
+    #[test]
+    fn a_caller_s_names_go_where_the_option_is_mentioned() {
+        let named = |e: SetupError| e.describe(&Marked);
+        assert_eq!(
+            named(SetupError::ChainedNotJson),
+            "<ChainedFrom> prints the chained role's trust policy as JSON: drop <Format> or use \
+             <Format> json"
+        );
+        assert_eq!(
+            named(SetupError::NoOrg),
+            "pass <OrgId> (Organization Settings > Overview), or <ChainedFrom> ROLE_ARN"
+        );
+        assert!(named(SetupError::SshRerun).ends_with(
+            "protected branches (<Branch>), and limit who can rerun with SSH in CircleCI. \
+             Remove <NoSshRerun>."
+        ));
+        let provider = SetupError::ProviderArn {
+            raw: "x".into(),
+            problem: ProviderProblem::Account {
+                account: "12".into(),
+            },
+        };
+        assert!(named(provider)
+            .starts_with("invalid <ProviderArn> \"x\": invalid <AccountId> \"12\": an AWS"));
+    }
 }
