@@ -11,7 +11,7 @@
 //! sentence comes out; notes and warnings of the moment go to the caller's
 //! [`Report`] as they happen, so the library prints nothing.  Errors name
 //! what is wrong in AWS's and CircleCI's terms; a caller with flags of its
-//! own adds them.
+//! own names its flags through [`Names`].
 //!
 //! Underneath, one private module per step: `token` (find, mint or read the
 //! job's token) -> `request` (role ARN, session name, duration, policies) ->
