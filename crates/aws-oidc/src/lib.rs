@@ -21,7 +21,7 @@
 //! the role, token and STS options before any network call.  `deliver`
 //! checks every target (`$BASH_ENV`, a profile of the shared files, a dotenv
 //! file, stdout) before anything is spent, then writes them and records
-//! each write in the job's `ledger` ([`Targets::deliver`]), so [`cleanup`]
+//! each write in the job's `ledger` (in one call), so [`cleanup`]
 //! can ask each writer to take its own back.  The leaves below all of it:
 //! the injected environment ([`process_env`] is the real one), the shared
 //! AWS files, the HTTPS transport, files and the platform.
@@ -145,14 +145,17 @@ pub use commands::{
     issuer_thumbprint, plan_migration, MigrateConfigError, Migrated, MigrationPlan,
     ThumbprintReport,
 };
+pub use commands::{
+    static_keys, stored_keys, KeysWritten, StaticKeysRequest, StoredKeysReport, StoredKeysRequest,
+    STATIC_KEYS_HINT,
+};
 
-/// Delivering: [`Targets`] writes credentials (a [`Payload`]) to
-/// `$BASH_ENV`, a profile, a dotenv file or stdout and records each write
-/// in the job's ledger, so `cleanup` ([`Cleaned`]) can take it back; an
-/// [`ExecTarget`] gives values to one command only.  Fetched values,
-/// registry logins and package-tool settings are delivered inside their
-/// commands, with the options given here ([`DockerMode`],
-/// [`ToolLoginOptions`]).
+/// Delivering, inside the commands: where credentials go
+/// ([`TargetOptions`]: `$BASH_ENV`, a profile, a dotenv file, stdout), an
+/// [`ExecTarget`] that gives values to one command only, registry logins
+/// ([`DockerMode`]) and package-tool settings ([`ToolLoginOptions`]); each
+/// write recorded in the job's ledger, so `cleanup` ([`Cleaned`]) can take
+/// it back ([`ValidUntil`]: until when what it recorded holds).
 pub use cleanup::Cleaned;
 #[cfg(feature = "codeartifact")]
 pub use codeartifact::Repository;
@@ -160,7 +163,7 @@ pub use codeartifact::Repository;
 pub use deliver::DockerMode;
 #[cfg(feature = "codeartifact")]
 pub use deliver::ToolLoginOptions;
-pub use deliver::{Delivered, ExecTarget, Payload, StillValid, TargetOptions, Targets, Wrote};
+pub use deliver::{ExecTarget, TargetOptions};
 pub use ledger::ValidUntil;
 
 /// Sinks: the text AWS tools read, for callers that print it themselves:

@@ -16,6 +16,8 @@
 pub enum Input {
     /// The role to assume, as an option.
     RoleArn,
+    /// The named profile written (and its name).
+    Profile,
     /// The role to assume, everywhere a job can set it.
     RoleArnSetting,
     /// The role to assume, as the user filled it in (its parameter).

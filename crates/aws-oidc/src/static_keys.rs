@@ -24,6 +24,9 @@ use crate::names::{Input, Names};
 /// [`StaticKeysError::describe`] adds the names of the caller's options.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StaticKeysError {
+    /// Keys, and no profile to write them to: circleci/aws-cli writes
+    /// stored keys to a profile, and exports none.
+    NoProfile,
     /// The variable is unset or empty (the caller may name its option that
     /// names another variable).
     Empty {
@@ -71,6 +74,17 @@ impl StaticKeysError {
     /// instead) the way `names` calls it.
     pub fn describe(&self, names: &dyn Names) -> String {
         match self {
+            StaticKeysError::NoProfile => {
+                let fix = match (names.name(Input::Profile), names.name(Input::RoleArn)) {
+                    (Some(profile), Some(role)) => {
+                        format!("pass {profile} (or {role}, to assume a role instead)")
+                    }
+                    _ => "name one (or a role, to assume it instead)".to_string(),
+                };
+                format!(
+                    "stored keys are written to a profile, as circleci/aws-cli writes them: {fix}"
+                )
+            }
             StaticKeysError::Empty { var, which } => format!(
                 "${var} is empty: set it (for example in a CircleCI context) or name another \
                  variable{}; better, drop the stored keys and assume a role with OIDC{}",

@@ -1,14 +1,13 @@
 //! `aws-oidc static-keys`: the long-lived keys of an aws-cli/setup config, written as it writes them.
 
 use anyhow::{anyhow, Result};
-use aws_oidc::process_env;
-use aws_oidc::{Credentials, Input, KeySource, Names, Origin, StaticKeysError, Which};
-use aws_oidc::{Delivered, Payload, Targets};
+use aws_oidc::{process_env, CommandError, Input, KeysWritten, Names};
+use aws_oidc::{StaticKeysRequest, STATIC_KEYS_HINT};
 use clap::Args;
 
-use crate::output::say;
+use crate::output::{say, Printer};
 use crate::targets::TargetArgs;
-use crate::values::{open_cache, Values};
+use crate::values::Values;
 
 pub(crate) const LONG_ABOUT: &str = "\
 Write long-lived access keys, read from the environment variables named, to a profile and/or \
@@ -45,20 +44,16 @@ pub(crate) struct StaticKeysArgs {
 
 /// Runs `aws-oidc static-keys`.
 pub(crate) fn run(a: StaticKeysArgs) -> Result<()> {
-    let env = &process_env;
-    let (id_var, secret_var) = (&a.access_key_id_var, &a.secret_access_key_var);
-    let keys = Credentials::from_key_variables(id_var, secret_var, env)
-        .map_err(|e| key_error(e, &Options))?;
     let v = Values::new(a.expand_env);
-    let region = v.region(a.region)?;
-    let targets = Targets::resolve(a.targets.options(v)?, region.as_deref(), env)?;
-    targets.preflight()?;
-    let delivered = targets.deliver(
-        Payload::StaticKeys { keys: &keys },
-        open_cache().as_ref(),
-        env,
-    )?;
-    summary(&delivered, &keys, &Options, region.as_deref());
+    let request = StaticKeysRequest {
+        region: v.region(a.region)?,
+        targets: a.targets.options(v)?,
+        access_key_id_var: a.access_key_id_var,
+        secret_access_key_var: a.secret_access_key_var,
+    };
+    let written = aws_oidc::static_keys(request, &process_env, &mut Printer)
+        .map_err(|e| key_error(e, &Options))?;
+    say_written(&written, &Options);
     Ok(())
 }
 
@@ -75,67 +70,25 @@ impl Names for Options {
     }
 }
 
-/// Why the stored keys could not be read, with `names` naming the option
-/// (or parameter) that gave each key.
-pub(crate) fn key_error(e: StaticKeysError, names: &dyn Names) -> anyhow::Error {
-    anyhow!(e.describe(names))
-}
-
-/// Where a stored key came from, as the summary names it: `$NAME`, or
-/// the value of the parameter `names` names.
-fn key_from(source: &KeySource, names: &dyn Names) -> String {
-    match source {
-        KeySource::Variable(name) => format!("${name}"),
-        KeySource::Parameter(which) => {
-            let input = match which {
-                Which::AccessKeyId => Input::AccessKeyId,
-                Which::SecretAccessKey => Input::SecretAccessKey,
-            };
-            format!(
-                "the value of {}",
-                names.name(input).unwrap_or(which.parameter())
-            )
-        }
+/// A command's error, stored keys that cannot be read worded with `names`
+/// (the option or parameter that gave each key).
+pub(crate) fn key_error(e: CommandError, names: &dyn Names) -> anyhow::Error {
+    match e {
+        CommandError::StaticKeys(e) => anyhow!(e.describe(names)),
+        other => other.into(),
     }
 }
 
-/// What was written, and the hint to move to OIDC; `names` names the
-/// option or parameter a key given as a value came from.
-pub(crate) fn summary(
-    delivered: &Delivered,
-    keys: &Credentials,
-    names: &dyn Names,
-    region: Option<&str>,
-) {
-    let from = match &keys.origin {
-        Origin::StoredKeys {
-            access_key_id,
-            secret_access_key,
-        } => format!(
-            "{} and {}",
-            key_from(access_key_id, names),
-            key_from(secret_access_key, names)
-        ),
-        other => other.to_string(),
-    };
-    let wrote: Vec<String> = delivered.wrote.iter().map(ToString::to_string).collect();
-    say!(
-        "aws-oidc: wrote the static keys from {from} to {}{}",
-        wrote.join(", "),
-        match region {
-            Some(r) => format!(" (region {r})"),
-            None => String::new(),
-        }
-    );
-    say!(
-        "aws-oidc: hint: OIDC needs no stored keys: let a role trust CircleCI (aws-oidc trust-policy) \
-         and set role_arn instead; then delete these keys"
-    );
+/// What was written, and the way off stored keys.
+pub(crate) fn say_written(written: &KeysWritten, names: &dyn Names) {
+    say!("aws-oidc: {}", written.describe(names));
+    say!("aws-oidc: hint: {STATIC_KEYS_HINT}");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_oidc::{StaticKeysError, Which};
 
     #[test]
     fn key_errors_name_this_commands_options() {
@@ -144,7 +97,7 @@ mod tests {
             which: Which::SecretAccessKey,
         };
         assert_eq!(
-            crate::output::error_message(&key_error(empty, &Options)),
+            crate::output::error_message(&key_error(empty.into(), &Options)),
             "$CI_KEY is empty: set it (for example in a CircleCI context) or name another variable \
              with --secret-access-key-var; better, drop the stored keys and assume a role with OIDC \
              (--role-arn)"
@@ -152,7 +105,7 @@ mod tests {
         let bad = StaticKeysError::BadName {
             which: Which::AccessKeyId,
         };
-        assert!(key_error(bad, &Options)
+        assert!(key_error(bad.into(), &Options)
             .to_string()
             .starts_with("--access-key-id-var takes the name of an environment variable"));
     }

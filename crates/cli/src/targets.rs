@@ -1,7 +1,7 @@
 //! Where credentials are written: the `$BASH_ENV` and profile options that
-//! `assume` and `static-keys` share, for the library's [`Targets`].
+//! `assume` and `static-keys` share, as the library's [`TargetOptions`].
 //!
-//! [`Targets`]: aws_oidc::Targets
+//! [`TargetOptions`]: aws_oidc::TargetOptions
 
 use std::path::PathBuf;
 

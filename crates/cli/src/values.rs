@@ -8,7 +8,6 @@
 use anyhow::{Context as _, Result};
 use aws_oidc::expand;
 use aws_oidc::process_env;
-use aws_oidc::CredentialCache;
 
 /// How a command reads its option values.
 #[derive(Debug, Clone, Copy)]
@@ -64,11 +63,6 @@ impl Values {
             what,
         )?)
     }
-}
-
-/// The credential cache, or `None` (with a warning) where no safe one can be had.
-pub(crate) fn open_cache() -> Option<CredentialCache> {
-    aws_oidc::open_cache(&process_env, &mut crate::output::Printer)
 }
 
 #[cfg(test)]

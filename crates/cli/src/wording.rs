@@ -22,6 +22,7 @@ impl Names for Flags {
     fn name(&self, input: Input) -> Option<&str> {
         Some(match input {
             Input::RoleArn => "--role-arn",
+            Input::Profile => "--profile NAME",
             Input::RoleArnSetting => "--role-arn (orb: role_arn)",
             Input::RoleArnParameter => "role_arn",
             Input::RegionSetting => "--region (orb: region)",

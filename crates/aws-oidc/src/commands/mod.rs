@@ -28,6 +28,7 @@ mod exec;
 mod migrate_config;
 #[cfg(feature = "secrets")]
 mod secrets;
+mod static_keys;
 #[cfg(feature = "setup-tools")]
 mod thumbprint;
 
@@ -48,6 +49,10 @@ pub use exec::{exec, ExecReport, ExecRequest};
 pub use migrate_config::{plan_migration, MigrateConfigError, Migrated, MigrationPlan};
 #[cfg(feature = "secrets")]
 pub use secrets::{fetch_secrets, Fetched, SecretsReport, SecretsRequest, SecretsSink};
+pub use static_keys::{
+    static_keys, stored_keys, KeysWritten, StaticKeysRequest, StoredKeysReport, StoredKeysRequest,
+    STATIC_KEYS_HINT,
+};
 #[cfg(feature = "setup-tools")]
 pub use thumbprint::{issuer_thumbprint, ThumbprintReport};
 
@@ -85,6 +90,10 @@ pub enum CommandError {
     /// Writing the credentials.
     #[error("{0}")]
     Deliver(#[from] crate::deliver::DeliverError),
+    /// Stored keys that cannot be read.
+    #[error("{0}")]
+    StaticKeys(#[from] crate::static_keys::StaticKeysError),
+
     /// The command to run.
     #[error("{0}")]
     Exec(#[from] crate::deliver::ExecError),

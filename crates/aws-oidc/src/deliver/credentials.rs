@@ -62,7 +62,7 @@ pub struct TargetOptions {
 
 /// The targets, resolved: each one named, none touched yet.
 #[derive(Debug, Clone)]
-pub struct Targets {
+pub(crate) struct Targets {
     bash_env: Option<(PathBuf, String)>,
     profile: Option<(SharedFiles, ProfileWrite)>,
     dotenv: Option<PathBuf>,
@@ -76,7 +76,7 @@ pub struct Targets {
 
 /// What is delivered.
 #[derive(Debug, Clone, Copy)]
-pub enum Payload<'a> {
+pub(crate) enum Payload<'a> {
     /// What an exchange returned: the credentials, for the role it assumed.
     Assumed {
         /// The exchange (for a self-refreshing profile's command and cache).
@@ -97,7 +97,7 @@ pub enum Payload<'a> {
 
 /// One place credentials were written, named as the summary names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wrote {
+pub(crate) enum Wrote {
     /// A profile: keys, or a `credential_process` that refreshes itself.
     Profile {
         /// The profile.
@@ -136,7 +136,7 @@ impl fmt::Display for Wrote {
 
 /// What [`Targets::deliver`] did.
 #[derive(Debug)]
-pub struct Delivered {
+pub(crate) struct Delivered {
     /// Where the credentials were written, in order.
     pub wrote: Vec<Wrote>,
     /// The `credential_process` document for stdout (holds the keys).
@@ -148,7 +148,7 @@ pub struct Delivered {
 
 /// Every target already holds valid credentials: nothing to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StillValid {
+pub(crate) struct StillValid {
     /// The targets, as messages name them.
     pub labels: Vec<String>,
     /// Until when the first of them is valid.
@@ -239,7 +239,7 @@ impl Payload<'_> {
 impl Targets {
     /// Resolves the targets for credentials for `region` (written with
     /// them, when given), from `opts` and `env`; no file is touched.
-    pub fn resolve(
+    pub(crate) fn resolve(
         opts: TargetOptions,
         region: Option<&str>,
         env: Env,
@@ -294,7 +294,7 @@ impl Targets {
 
     /// Checks every target can be written, changing nothing: run before a
     /// token is spent.
-    pub fn preflight(&self) -> Result<(), DeliverError> {
+    pub(crate) fn preflight(&self) -> Result<(), DeliverError> {
         if let Some((path, _)) = &self.bash_env {
             shell::check_bash_env(path).map_err(DeliverError::BashEnv)?;
         }
@@ -314,7 +314,7 @@ impl Targets {
 
     /// What would hide the profile from later steps, as a warning: only
     /// when nothing is exported (exported keys are what later steps use).
-    pub fn shadow_warning(&self, env: Env) -> Option<String> {
+    pub(crate) fn shadow_warning(&self, env: Env) -> Option<String> {
         let (_, write) = self.profile.as_ref()?;
         if self.bash_env.is_some() {
             return None;
@@ -325,7 +325,7 @@ impl Targets {
 
     /// With `--skip-if-valid`: whether every target still holds credentials
     /// for `role_arn` valid for longer than asked, by the ledger's record.
-    pub fn still_valid(
+    pub(crate) fn still_valid(
         &self,
         ledger: &Ledger,
         role_arn: &str,
@@ -366,7 +366,7 @@ impl Targets {
     /// ledger of `cache` (none: nothing recorded), for `cleanup` and
     /// `--skip-if-valid`.  A self-refreshing profile's first credentials
     /// go into `cache` too.
-    pub fn deliver(
+    pub(crate) fn deliver(
         &self,
         payload: Payload,
         cache: Option<&CredentialCache>,
@@ -453,7 +453,7 @@ impl Targets {
     /// region from one the job's own config held before, so it is left,
     /// as circleci/aws-cli leaves it.  `None` when there is no profile or
     /// no region to write.
-    pub fn write_region(&self) -> Result<Option<Wrote>, DeliverError> {
+    pub(crate) fn write_region(&self) -> Result<Option<Wrote>, DeliverError> {
         let Some((files, write)) = &self.profile else {
             return Ok(None);
         };

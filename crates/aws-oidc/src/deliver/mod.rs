@@ -31,9 +31,8 @@ mod variables;
 
 use std::path::{Path, PathBuf};
 
-pub use credentials::{
-    DeliverError, Delivered, Payload, StillValid, TargetOptions, Targets, Wrote,
-};
+pub use credentials::{DeliverError, TargetOptions};
+pub(crate) use credentials::{Payload, Targets, Wrote};
 #[cfg(feature = "ecr")]
 pub(crate) use docker::DockerTarget;
 #[cfg(feature = "ecr")]
