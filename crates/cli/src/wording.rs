@@ -8,6 +8,7 @@
 
 use std::error::Error;
 
+#[cfg(feature = "setup-tools")]
 use aws_oidc::trust::SetupError;
 use aws_oidc::{ChooseError, Input, InputError, Names, SettingsError, TokenError};
 #[cfg(feature = "codeartifact")]
@@ -76,6 +77,8 @@ pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
     if let Some(e) = cause.downcast_ref::<TokenError>() {
         return e.describe(&Flags);
     }
+    // Only `trust-policy` (a setup-time tool) makes these.
+    #[cfg(feature = "setup-tools")]
     if let Some(e) = cause.downcast_ref::<SetupError>() {
         return e.describe(&Flags);
     }
@@ -178,6 +181,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "setup-tools")]
     #[test]
     fn trust_policy_errors_name_their_flags() {
         use aws_oidc::trust::{setup, SetupOptions};
