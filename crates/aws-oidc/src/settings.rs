@@ -260,19 +260,17 @@ impl SettingsError {
                 names.or(Input::AllowedAccountIdsSetting, "the allowed account ids")
             ),
             SettingsError::TagsNeedChain => {
-                let tags: Vec<&str> = [Input::Tag, Input::CircleCiTags]
-                    .into_iter()
-                    .filter_map(|i| names.name(i))
-                    .collect();
+                // " (--tag, --circleci-tags)", each only if the caller names it.
+                let tags = match (names.name(Input::Tag), names.name(Input::CircleCiTags)) {
+                    (Some(tag), Some(circleci)) => format!(" ({tag}, {circleci})"),
+                    (Some(one), None) | (None, Some(one)) => format!(" ({one})"),
+                    (None, None) => String::new(),
+                };
                 format!(
                     "session tags{} go on a chained role{}: AssumeRoleWithWebIdentity takes no \
                      tags from the caller, only from the token's https://aws.amazon.com/tags \
                      claim, which CircleCI's tokens do not carry",
-                    if tags.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", tags.join(", "))
-                    },
+                    tags,
                     names.around(Input::ChainRoleArn, " (", ")")
                 )
             }
@@ -437,6 +435,16 @@ mod tests {
         assert!(SettingsError::TagsNeedChain.describe(&Marked).starts_with(
             "session tags (<Tag>, <CircleCiTags>) go on a chained role (<ChainRoleArn>): "
         ));
+        // A caller that names only one of the two.
+        struct TagOnly;
+        impl Names for TagOnly {
+            fn name(&self, input: Input) -> Option<&str> {
+                (input == Input::Tag).then_some("--tag")
+            }
+        }
+        assert!(SettingsError::TagsNeedChain
+            .describe(&TagOnly)
+            .starts_with("session tags (--tag) go on a chained role: "));
         assert_eq!(
             SettingsError::Timeout.to_string(),
             "the time limit must be 1 to 3600 seconds"

@@ -8,6 +8,7 @@
 
 use std::error::Error;
 
+#[cfg(feature = "setup-tools")]
 use aws_oidc::trust::SetupError;
 use aws_oidc::{ChooseError, Input, InputError, Names, SettingsError, TokenError};
 #[cfg(feature = "codeartifact")]
@@ -66,31 +67,35 @@ impl Names for Flags {
 /// One cause of an error, as the user reads it: with its flag, when the
 /// library's error names a value that came from one.
 pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
-    let described = [
-        flagged(cause, InputError::describe),
-        flagged(cause, SettingsError::describe),
-        flagged(cause, TokenError::describe),
-        flagged(cause, SetupError::describe),
-        // Its `Role` forwards the settings' message, and not the error itself.
-        match cause.downcast_ref() {
-            Some(ChooseError::Role(e)) => Some(e.describe(&Flags)),
-            _ => None,
-        },
-        #[cfg(feature = "codeartifact")]
-        flagged(cause, CodeArtifactInputError::describe),
-        #[cfg(feature = "codeartifact")]
-        flagged(cause, ToolLoginError::describe),
-    ];
-    let mut described = described.into_iter().flatten();
-    described.next().unwrap_or_else(|| cause.to_string())
-}
-
-/// `cause` described with the flags, if it is an `E`.
-fn flagged<E: Error + 'static>(
-    cause: &(dyn Error + 'static),
-    describe: fn(&E, &dyn Names) -> String,
-) -> Option<String> {
-    cause.downcast_ref::<E>().map(|e| describe(e, &Flags))
+    // One test after the other, each returning as it matches: a cold path,
+    // kept small in the binary every CI job downloads.
+    if let Some(e) = cause.downcast_ref::<InputError>() {
+        return e.describe(&Flags);
+    }
+    if let Some(e) = cause.downcast_ref::<SettingsError>() {
+        return e.describe(&Flags);
+    }
+    if let Some(e) = cause.downcast_ref::<TokenError>() {
+        return e.describe(&Flags);
+    }
+    // Only `trust-policy` (a setup-time tool) makes these.
+    #[cfg(feature = "setup-tools")]
+    if let Some(e) = cause.downcast_ref::<SetupError>() {
+        return e.describe(&Flags);
+    }
+    // Its `Role` forwards the settings' message, and not the error itself.
+    if let Some(ChooseError::Role(e)) = cause.downcast_ref() {
+        return e.describe(&Flags);
+    }
+    #[cfg(feature = "codeartifact")]
+    if let Some(e) = cause.downcast_ref::<CodeArtifactInputError>() {
+        return e.describe(&Flags);
+    }
+    #[cfg(feature = "codeartifact")]
+    if let Some(e) = cause.downcast_ref::<ToolLoginError>() {
+        return e.describe(&Flags);
+    }
+    cause.to_string()
 }
 
 /// The errors a message is made of, outermost first: a wrapper that only
@@ -177,6 +182,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "setup-tools")]
     #[test]
     fn trust_policy_errors_name_their_flags() {
         use aws_oidc::trust::{setup, SetupOptions};
