@@ -39,8 +39,9 @@ pub struct Outcome {
     pub token: OidcToken,
 }
 
+crate::error_debug::debug_by_display!(AssumeError);
 /// Why the exchange failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub(crate) enum AssumeError {
     /// STS said no, or could not be reached.
     #[error("{0}")]

@@ -22,8 +22,9 @@ impl fmt::Debug for CaBundle {
     }
 }
 
+crate::error_debug::debug_by_display!(CaBundleError);
 /// A CA bundle that cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("cannot use the CA bundle {} (AWS_CA_BUNDLE): {why}; point AWS_CA_BUNDLE at a PEM file of CA certificates", path.display())]
 pub struct CaBundleError {
     /// The file.

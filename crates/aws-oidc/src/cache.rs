@@ -27,8 +27,9 @@ use crate::platform;
 /// Refresh when less than this is left (or a quarter of the lifetime, if shorter).
 pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
+crate::error_debug::debug_by_display!(CacheError);
 /// Why the cache cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CacheError {
     /// The directory is not safe to keep secrets in.
     #[error("the credential cache directory {path} is {why}; fix it (chmod 700, owned by you) or point AWS_OIDC_CACHE_DIR elsewhere")]
@@ -326,8 +327,9 @@ pub(crate) struct CachedExchange<'a> {
     cache: Option<CredentialCache>,
 }
 
+crate::error_debug::debug_by_display!(CachedError);
 /// Why cached credentials could not be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CachedError {
     /// The exchange itself failed.
     #[error(transparent)]

@@ -71,8 +71,9 @@ impl Action {
     }
 }
 
+crate::error_debug::debug_by_display!(HelperError);
 /// Why the helper could not answer; the message goes to stdout, as the protocol says.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HelperError {
     /// Not a host this helper serves.
     #[error("{NOT_FOUND}")]
@@ -112,8 +113,9 @@ pub enum HelperError {
     Cache(#[from] CacheError),
 }
 
+crate::error_debug::debug_by_display!(HelperSettingsError);
 /// The helper's settings file is unusable.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HelperSettingsError {
     /// Not what `ecr-login --helper` writes.
     #[error("cannot use {}: {why}; run `aws-oidc ecr-login --helper` again (it rewrites the file)", path.display())]

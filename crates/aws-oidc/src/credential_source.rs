@@ -54,8 +54,9 @@ pub enum CredentialSource {
     AssumeRole(Box<Exchange>),
 }
 
+crate::error_debug::debug_by_display!(CredentialSourceError);
 /// Why no credentials could be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CredentialSourceError {
     /// Nothing in the environment, and no usable profile.
     #[error(
@@ -115,8 +116,9 @@ pub enum CredentialSourceError {
     Exchange(#[from] ExchangeError),
 }
 
+crate::error_debug::debug_by_display!(ChooseError);
 /// Why the options name no one source.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ChooseError {
     /// A profile and a role to assume.
     #[error(

@@ -58,8 +58,9 @@ pub enum Entry<'a> {
     },
 }
 
+crate::error_debug::debug_by_display!(DockerConfigError);
 /// Why the config file cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DockerConfigError {
     /// Neither `$DOCKER_CONFIG` nor `$HOME`.
     #[error("cannot find Docker's config file: set DOCKER_CONFIG (a directory) or HOME")]

@@ -83,9 +83,10 @@ pub struct Exchange {
     notes: Vec<String>,
 }
 
+crate::error_debug::debug_by_display!(ExchangeError);
 /// A failed exchange.  An STS failure keeps its parts, so a caller can
 /// branch on the code or add to the explanation.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ExchangeError {
     /// STS said no, or could not be reached.
     #[error("{explanation}")]

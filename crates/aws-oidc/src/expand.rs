@@ -7,8 +7,9 @@
 //! `$`.  A `$` not followed by a name or `{` stays as it is.  Unset names
 //! expand to nothing.
 
+crate::error_debug::debug_by_display!(ExpandError);
 /// Why a value could not be expanded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExpandError {
     /// A `${` with no `}` after it.
     #[error("unclosed ${{ in {input:?}: write ${{NAME}}, or $$ for a literal $")]

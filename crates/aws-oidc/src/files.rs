@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use crate::platform;
 
+crate::error_debug::debug_by_display!(FileError);
 /// A file operation that failed, with the path and what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{action} {path}: {source}{hint}", hint = hint(.source))]
 pub struct FileError {
     /// What we were doing ("cannot write", ...).

@@ -8,8 +8,9 @@
 
 use std::fmt;
 
+crate::error_debug::debug_by_display!(IniError);
 /// A line that makes the file unparseable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {why}")]
 pub struct IniError {
     /// 1-based line number.

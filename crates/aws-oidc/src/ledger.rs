@@ -279,8 +279,9 @@ pub fn write_ledger(written: &[Written]) -> Option<Vec<u8>> {
     .ok()
 }
 
+crate::error_debug::debug_by_display!(CleanupError);
 /// Why cleanup could not finish.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CleanupError {
     /// The ledger is not one aws-oidc wrote for this user: nothing it names is touched.
     #[error(

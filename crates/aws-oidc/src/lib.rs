@@ -63,6 +63,7 @@ pub mod ecr;
 #[cfg(feature = "eks")]
 pub mod eks;
 mod env;
+mod error_debug;
 mod exchange;
 mod expand;
 mod failure;

@@ -311,8 +311,9 @@ pub struct Note {
     pub message: String,
 }
 
+crate::error_debug::debug_by_display!(MigrateError);
 /// Why a config was not rewritten.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MigrateError {
     /// Not YAML that this reads.
     #[error("{0}")]

@@ -145,11 +145,12 @@ pub(crate) fn profile_value(env: Env, key: &str) -> Option<String> {
         .filter(|v| !v.trim().is_empty())
 }
 
+crate::error_debug::debug_by_display!(SettingsError);
 /// Why the options could not be resolved into an exchange.  Each message
 /// says what is wrong in AWS's terms (the environment variables the AWS
 /// CLI reads, STS's limits); [`SettingsError::describe`] adds which flag
 /// or orb parameter a value came from.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SettingsError {
     /// No role to assume.
     NoRole,

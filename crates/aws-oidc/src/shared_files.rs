@@ -105,8 +105,9 @@ impl ProfileName {
     }
 }
 
+crate::error_debug::debug_by_display!(ProfileError);
 /// Why the profile could not be written.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ProfileError {
     /// Neither `$HOME` nor explicit paths.
     #[error("cannot find the AWS config files: $HOME is not set; set HOME, or AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE")]

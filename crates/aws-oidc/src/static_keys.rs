@@ -20,9 +20,10 @@ use crate::env::Env;
 use crate::expand::expand;
 use crate::names::{Input, Names};
 
+crate::error_debug::debug_by_display!(StaticKeysError);
 /// Why the keys could not be read.  Names the variable, never its value;
 /// [`StaticKeysError::describe`] adds the names of the caller's options.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StaticKeysError {
     /// Keys, and no profile to write them to: circleci/aws-cli writes
     /// stored keys to a profile, and exports none.

@@ -72,9 +72,10 @@ pub(crate) struct StsSettings {
     pub attempt_timeout: Duration,
 }
 
+crate::error_debug::debug_by_display!(EndpointError);
 /// The endpoint could not be resolved for these settings (e.g. FIPS in a
 /// partition that has none).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no STS endpoint for region {region}{}: {why}", if *.use_fips { " with FIPS (AWS_USE_FIPS_ENDPOINT)" } else { "" })]
 pub struct EndpointError {
     /// The region.

@@ -149,10 +149,11 @@ impl fmt::Display for JwtPart {
     }
 }
 
+crate::error_debug::debug_by_display!(DecodeError);
 /// Why a token could not be decoded.  No variant holds any of the token:
 /// not its text, and not the base64 decoder's error, which quotes a byte
 /// of it (what was passed may be some other secret by mistake).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DecodeError {
     /// Not three dot-separated parts.
     #[error("it is not a JWT: a JWT has 3 dot-separated parts, this has {parts}")]
@@ -295,10 +296,11 @@ impl OidcToken {
     }
 }
 
+crate::error_debug::debug_by_display!(TokenError);
 /// Why no usable token could be had.  The messages say what to do in
 /// CircleCI's and the job's terms; [`TokenError::describe`] adds which
 /// flag gives a token file, an audience or a time limit.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum TokenError {
     /// No token anywhere and none could be minted.
     Missing {
@@ -343,8 +345,9 @@ pub enum TokenError {
     },
 }
 
+crate::error_debug::debug_by_display!(MintError);
 /// Why minting a token failed.  Never holds the CLI's stdout (a token).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
     /// The `circleci` CLI is not on PATH.
     NotOnPath {

@@ -46,10 +46,11 @@ pub struct Repository {
     pub repository: String,
 }
 
+crate::error_debug::debug_by_display!(CodeArtifactInputError);
 /// A login option CodeArtifact or the tool would refuse.  Each variant
 /// carries the value; the message says what is wrong in CodeArtifact's
 /// terms, and a caller adds which option it came from.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeArtifactInputError {
     /// Not a CodeArtifact domain name.
     Domain {
@@ -193,8 +194,9 @@ pub(crate) struct CodeArtifactSettings {
     budget: CallBudget,
 }
 
+crate::error_debug::debug_by_display!(CodeArtifactSetupError);
 /// Why CodeArtifact cannot be reached with these settings.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CodeArtifactSetupError {
     /// A setting is not valid.
     #[error("{0}")]
@@ -261,8 +263,9 @@ impl std::fmt::Debug for Login {
     }
 }
 
+crate::error_debug::debug_by_display!(CodeArtifactLoginError);
 /// Why the login failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CodeArtifactLoginError {
     /// CodeArtifact said no, or could not be reached.
     #[error("{explanation}")]

@@ -127,8 +127,9 @@ pub(crate) enum FileKind {
     MavenSettings,
 }
 
+crate::error_debug::debug_by_display!(ToolError);
 /// A file or variable that cannot be written as planned.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ToolError {
     /// Reading or replacing the file failed.
     #[error(transparent)]

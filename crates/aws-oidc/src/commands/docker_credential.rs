@@ -6,8 +6,9 @@ use super::{open_cache, Report};
 use crate::credential_helper::{answer, timeout_from_env, Action, HelperError};
 use crate::env::Env;
 
+crate::error_debug::debug_by_display!(DockerCredentialError);
 /// Why an action got no answer.  As the protocol says, this goes to stdout too.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DockerCredentialError {
     /// Not an action of the protocol.
     #[error("unknown action {0:?}: get, store, erase or list")]

@@ -10,8 +10,9 @@ use crate::migrate::{migrate, read_config, write_config, MigrateError, Migration
 /// This release, which the rewritten config's orb names.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+crate::error_debug::debug_by_display!(MigrateConfigError);
 /// Why the config was left as it is.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum MigrateConfigError {
     /// It could not be read.
     #[error("cannot read {shown}")]

@@ -71,11 +71,12 @@ pub trait Report {
     fn warn(&mut self, warning: &str);
 }
 
+crate::error_debug::debug_by_display!(CommandError);
 /// Why a command failed: the error of the step that failed, as it is.
 /// Each variant shows the inner error's message and has it as its source,
 /// so a caller walking the causes (the binary, which adds the flag a value
 /// came from) finds the inner error itself.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum CommandError {
     /// The role, token or STS options.

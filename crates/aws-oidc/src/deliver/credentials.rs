@@ -157,8 +157,9 @@ pub(crate) struct StillValid {
     pub minutes: u32,
 }
 
+crate::error_debug::debug_by_display!(DeliverError);
 /// Why credentials could not be delivered.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DeliverError {
     /// `--bash-env` without a path, and no `$BASH_ENV`.
     #[error("--bash-env without a path needs $BASH_ENV, which is not set: pass --bash-env PATH")]

@@ -87,8 +87,9 @@ pub(crate) struct DockerDelivered {
     pub warnings: Vec<String>,
 }
 
+crate::error_debug::debug_by_display!(DockerError);
 /// Why the logins could not be delivered.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DockerError {
     /// The helper with credentials that end with this step.
     #[error(

@@ -13,8 +13,9 @@ pub struct ExecTarget {
     args: Vec<OsString>,
 }
 
+crate::error_debug::debug_by_display!(ExecError);
 /// Why the command cannot be run.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ExecError {
     /// No such executable.
     #[error(

@@ -82,8 +82,9 @@ pub(crate) struct ToolLoginReport {
     pub warnings: Vec<String>,
 }
 
+crate::error_debug::debug_by_display!(ToolLoginError);
 /// Why the login could not be made or written.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ToolLoginError {
     /// An option is not valid.
     Input(#[from] CodeArtifactInputError),

@@ -17,8 +17,9 @@ pub(crate) struct VarTargets {
     dotenv: Option<PathBuf>,
 }
 
+crate::error_debug::debug_by_display!(VarsError);
 /// Why variables could not be delivered.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum VarsError {
     /// `--bash-env` without a path, and no `$BASH_ENV`.
     #[error("--bash-env without a path needs $BASH_ENV, which is not set")]

@@ -173,8 +173,9 @@ impl fmt::Debug for RegistryLogin {
     }
 }
 
+crate::error_debug::debug_by_display!(EcrError);
 /// Why no login could be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum EcrError {
     /// ECR said no, or could not be reached.
     #[error("{explanation}")]

@@ -68,8 +68,9 @@ impl fmt::Display for Registry {
     }
 }
 
+crate::error_debug::debug_by_display!(RegistryError);
 /// A registry that was refused.  The message says what to write instead.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     /// Not an ECR registry, and not given explicitly.
     #[error(

@@ -124,8 +124,9 @@ impl EksSettings {
     }
 }
 
+crate::error_debug::debug_by_display!(EksSetupError);
 /// Why EKS cannot be reached with these settings.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum EksSetupError {
     /// A setting is not valid.
     #[error("{0}")]
@@ -154,8 +155,9 @@ pub struct ClusterInfo {
     pub certificate_authority_data: String,
 }
 
+crate::error_debug::debug_by_display!(ClusterError);
 /// Why the cluster could not be described.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ClusterError {
     /// EKS said no, or could not be reached.
     #[error("{explanation}")]

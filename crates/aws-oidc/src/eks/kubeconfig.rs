@@ -56,8 +56,9 @@ pub(crate) const MAX_NODES: u64 = 500_000;
 /// the parser's event stream, which does not recurse.
 pub(crate) const MAX_DEPTH: usize = 64;
 
+crate::error_debug::debug_by_display!(KubeconfigError);
 /// Why the kubeconfig was not written.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum KubeconfigError {
     /// No file can be named.
     #[error("no kubeconfig to write: $HOME is not set; pass --kubeconfig PATH or set KUBECONFIG")]

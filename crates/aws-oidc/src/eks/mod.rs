@@ -35,8 +35,9 @@ use crate::env::Env;
 use crate::ledger::Written;
 use crate::sts::EndpointError;
 
+crate::error_debug::debug_by_display!(EksError);
 /// Why an EKS command failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum EksError {
     /// No credentials.
     #[error(transparent)]

@@ -52,8 +52,9 @@ pub struct ClusterName(String);
 /// The longest cluster name EKS allows.
 pub(crate) const MAX_CLUSTER_NAME_LEN: usize = 100;
 
+crate::error_debug::debug_by_display!(EksInputError);
 /// A value that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EksInputError {
     /// Not a cluster name by EKS's rule (an ARN, say).
     #[error(
@@ -173,8 +174,9 @@ impl EksToken {
     }
 }
 
+crate::error_debug::debug_by_display!(PresignError);
 /// The token could not be signed: the SigV4 signer refused a part of it.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum PresignError {
     /// The signing parameters (identity, region, service, time) are incomplete.
     #[error("cannot sign the EKS token: {0}")]

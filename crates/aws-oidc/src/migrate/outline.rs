@@ -114,8 +114,9 @@ impl Outline {
     }
 }
 
+crate::error_debug::debug_by_display!(SyntaxError);
 /// A line the outline cannot place.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct SyntaxError {
     /// 1-based line number.

@@ -145,9 +145,10 @@ impl fmt::Display for PolicyArnProblem {
     }
 }
 
+crate::error_debug::debug_by_display!(InputError);
 /// Why a value for STS was refused.  The message names the value, the
 /// limit it breaks and the fix, in STS's terms.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum InputError {
     /// No role ARN at all.
     EmptyRoleArn,

@@ -108,8 +108,9 @@ impl SecretsSettings {
     }
 }
 
+crate::error_debug::debug_by_display!(SecretsSetupError);
 /// Why Secrets Manager or SSM cannot be reached with these settings.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SecretsSetupError {
     /// A setting is not valid.
     #[error("{0}")]

@@ -51,8 +51,9 @@ pub struct Variable {
     pub from: String,
 }
 
+crate::error_debug::debug_by_display!(SecretsError);
 /// Why the values could not be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SecretsError {
     /// A service said no, or could not be reached.
     #[error("{explanation}")]

@@ -67,8 +67,9 @@ pub struct Spec {
 /// The longest secret name, ARN or parameter name a spec may give.
 pub(crate) const MAX_ID_LEN: usize = 2048;
 
+crate::error_debug::debug_by_display!(SpecError);
 /// A spec that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
     /// No `=`: the spec names no variable.
     #[error(

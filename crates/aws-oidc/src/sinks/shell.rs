@@ -10,8 +10,9 @@ use std::path::Path;
 use crate::credentials::Credentials;
 use crate::files::{self, FileError};
 
+crate::error_debug::debug_by_display!(QuoteError);
 /// A value a shell cannot hold.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the value of {name} contains a NUL byte, which no shell variable can hold")]
 pub struct QuoteError {
     /// The variable.
@@ -98,8 +99,9 @@ pub fn credential_vars<'a>(
     vars
 }
 
+crate::error_debug::debug_by_display!(ShellSinkError);
 /// Why a shell sink failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ShellSinkError {
     /// A value could not be quoted.
     #[error(transparent)]

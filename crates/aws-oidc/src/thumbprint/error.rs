@@ -53,8 +53,9 @@ impl std::fmt::Display for Peer {
     }
 }
 
+crate::error_debug::debug_by_display!(ThumbprintError);
 /// Why no thumbprint could be had.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ThumbprintError {
     /// A URL that is not `https://`: IAM only trusts HTTPS issuers.
     #[error("{which} {url:?} is not an https:// URL (IAM only trusts HTTPS issuers)")]

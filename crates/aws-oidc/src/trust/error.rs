@@ -145,8 +145,9 @@ impl ProviderProblem {
 
 crate::names::display_by_describe!(ProviderProblem);
 
+crate::error_debug::debug_by_display!(SetupError);
 /// Why the options of a trust policy ([`super::SetupOptions`]) were refused.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SetupError {
     /// A role or policy ARN is not valid.
     Request(#[from] InputError),

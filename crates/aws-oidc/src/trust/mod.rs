@@ -37,8 +37,9 @@ pub(crate) use evaluate::{Principal, Request};
 pub use setup::{setup, SetupOptions, SetupText};
 pub use token_view::{token_json, token_text};
 
+crate::error_debug::debug_by_display!(PolicyError);
 /// A trust policy that is not well-formed, or uses what this checker does not evaluate.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum PolicyError {
     /// The text is not JSON.
     #[error("the trust policy is not JSON: {0}")]
@@ -124,8 +125,9 @@ pub enum PolicyError {
     NoValues,
 }
 
+crate::error_debug::debug_by_display!(PolicyFileError);
 /// A trust policy file that cannot be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum PolicyFileError {
     /// It could not be read.
     #[error("cannot read the trust policy {}: {source}", path.display())]
@@ -160,8 +162,9 @@ impl TrustPolicy {
     }
 }
 
+crate::error_debug::debug_by_display!(NoIssuer);
 /// The token names no issuer, so no IAM provider can match it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the token has no iss (issuer) claim, so no IAM provider can match it")]
 pub struct NoIssuer;
 
