@@ -5,6 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
+use crate::names::{Input, Names};
+
 /// A secret string: `Debug` and `Display` print `***`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -107,6 +109,14 @@ impl Which {
             Which::SecretAccessKey => "aws_secret_access_key",
         }
     }
+
+    /// The input that gives it, for a caller's [`Names`].
+    pub(crate) fn input(self) -> Input {
+        match self {
+            Which::AccessKeyId => Input::AccessKeyId,
+            Which::SecretAccessKey => Input::SecretAccessKey,
+        }
+    }
 }
 
 /// Where a stored key came from.
@@ -118,14 +128,23 @@ pub enum KeySource {
     Parameter(Which),
 }
 
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl KeySource {
+    /// `$NAME`, or the value of the parameter, named as `names` names it
+    /// (aws-cli/setup's parameter when it does not).
+    pub fn describe(&self, names: &dyn Names) -> String {
         match self {
-            KeySource::Variable(name) => write!(f, "${name}"),
-            KeySource::Parameter(which) => write!(f, "the value of {}", which.parameter()),
+            KeySource::Variable(name) => format!("${name}"),
+            KeySource::Parameter(which) => {
+                format!(
+                    "the value of {}",
+                    names.or(which.input(), which.parameter())
+                )
+            }
         }
     }
 }
+
+crate::names::display_by_describe!(KeySource);
 
 impl fmt::Display for ProfileVia {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,20 +156,28 @@ impl fmt::Display for ProfileVia {
     }
 }
 
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Origin {
+    /// Where the credentials came from, a key given as a parameter's value
+    /// named as `names` names that parameter.
+    pub fn describe(&self, names: &dyn Names) -> String {
         match self {
-            Origin::AssumedRole { arn } => write!(f, "role {arn}"),
-            Origin::Cache => f.write_str("the credential cache"),
-            Origin::Environment => f.write_str("$AWS_ACCESS_KEY_ID"),
-            Origin::Profile { name, via } => write!(f, "profile {name:?} ({via})"),
+            Origin::AssumedRole { arn } => format!("role {arn}"),
+            Origin::Cache => "the credential cache".into(),
+            Origin::Environment => "$AWS_ACCESS_KEY_ID".into(),
+            Origin::Profile { name, via } => format!("profile {name:?} ({via})"),
             Origin::StoredKeys {
                 access_key_id,
                 secret_access_key,
-            } => write!(f, "{access_key_id} and {secret_access_key}"),
+            } => format!(
+                "{} and {}",
+                access_key_id.describe(names),
+                secret_access_key.describe(names)
+            ),
         }
     }
 }
+
+crate::names::display_by_describe!(Origin);
 
 impl Origin {
     /// The account the credentials belong to, when the origin names it

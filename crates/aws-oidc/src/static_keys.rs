@@ -62,14 +62,6 @@ pub enum StaticKeysError {
     },
 }
 
-/// The input that gives `which`.
-fn input(which: Which) -> Input {
-    match which {
-        Which::AccessKeyId => Input::AccessKeyId,
-        Which::SecretAccessKey => Input::SecretAccessKey,
-    }
-}
-
 impl StaticKeysError {
     /// The message, naming what gave each key (and the role ARN to use
     /// instead) the way `names` calls it.
@@ -89,7 +81,7 @@ impl StaticKeysError {
             StaticKeysError::Empty { var, which } => format!(
                 "${var} is empty: set it (for example in a CircleCI context) or name another \
                  variable{}; better, drop the stored keys and assume a role with OIDC{}",
-                names.around(input(*which), " with ", ""),
+                names.around(which.input(), " with ", ""),
                 names.around(Input::RoleArn, " (", ")")
             ),
             StaticKeysError::Malformed { var } => format!(
@@ -100,7 +92,7 @@ impl StaticKeysError {
                 "{} takes the name of an environment variable, e.g. AWS_ACCESS_KEY_ID; what was \
                  given is not one (not shown, in case it is a key)",
                 names.or(
-                    input(*which),
+                    which.input(),
                     match which {
                         Which::AccessKeyId => "the variable named for the access key id",
                         Which::SecretAccessKey => "the variable named for the secret access key",
@@ -111,12 +103,12 @@ impl StaticKeysError {
                 "the value given for {}, expanded, does not hold an AWS key (not shown): keys \
                  are printable characters without spaces or quotes; name the variable that \
                  holds it, e.g. $AWS_ACCESS_KEY_ID",
-                names.or(input(*which), which.parameter())
+                names.or(which.input(), which.parameter())
             ),
             StaticKeysError::Unexpandable { which } => format!(
                 "cannot expand the value given for {} (not shown, in case it is a key): write \
                  $NAME or ${{NAME}}, and $$ for a literal $",
-                names.or(input(*which), which.parameter())
+                names.or(which.input(), which.parameter())
             ),
         }
     }

@@ -43,11 +43,13 @@ pub(crate) struct SetupFallback {
 /// profile, or with no keys either, the note circleci/aws-cli users know,
 /// and the region parameter alone (the library's [`aws_oidc::stored_keys`]).
 pub(crate) fn run(f: SetupFallback) -> Result<()> {
+    // Expanded once: the parameter alone, and the region read through its chain.
+    let region_parameter = f.values.opt(f.region, "--region")?;
     let request = StoredKeysRequest {
         access_key_id: f.id,
         secret_access_key: f.secret,
-        region_parameter: f.values.opt(f.region.clone(), "--region")?,
-        region: f.values.region(f.region)?,
+        region: aws_oidc::region(region_parameter.as_deref(), &process_env)?,
+        region_parameter,
         targets: f.targets.options(f.values)?,
     };
     let is_set = |name: &str| std::env::var_os(name).is_some();

@@ -4,10 +4,10 @@
 use std::fmt;
 
 use super::{open_cache, CommandError, Report};
-use crate::credentials::{Credentials, KeySource, Origin, Which};
+use crate::credentials::{Credentials, Origin};
 use crate::deliver::{Payload, TargetOptions, Targets};
 use crate::env::Env;
-use crate::names::{Input, LibraryTerms, Names};
+use crate::names::{LibraryTerms, Names};
 use crate::static_keys::StaticKeysError;
 
 /// What `static-keys` was asked: the variables holding the keys, the
@@ -70,23 +70,13 @@ impl KeysWritten {
     /// The closing sentence, `names` naming the option or parameter a key
     /// given as a value came from.
     pub fn describe(&self, names: &dyn Names) -> String {
-        let from = match &self.origin {
-            Origin::StoredKeys {
-                access_key_id,
-                secret_access_key,
-            } => format!(
-                "{} and {}",
-                key_from(access_key_id, names),
-                key_from(secret_access_key, names)
-            ),
-            other => other.to_string(),
-        };
         let region = match &self.region {
             Some(r) => format!(" (region {r})"),
             None => String::new(),
         };
         format!(
-            "wrote the static keys from {from} to {}{region}",
+            "wrote the static keys from {} to {}{region}",
+            self.origin.describe(names),
             self.wrote.join(", ")
         )
     }
@@ -104,23 +94,6 @@ impl fmt::Display for StoredKeysReport {
                 "no role_arn and no stored keys (aws_access_key_id and aws_secret_access_key \
                  are empty): no credentials written. For OIDC, set role_arn.",
             ),
-        }
-    }
-}
-
-/// Where a stored key came from: `$NAME`, or the value of the parameter.
-fn key_from(source: &KeySource, names: &dyn Names) -> String {
-    match source {
-        KeySource::Variable(name) => format!("${name}"),
-        KeySource::Parameter(which) => {
-            let input = match which {
-                Which::AccessKeyId => Input::AccessKeyId,
-                Which::SecretAccessKey => Input::SecretAccessKey,
-            };
-            format!(
-                "the value of {}",
-                names.name(input).unwrap_or(which.parameter())
-            )
         }
     }
 }
@@ -199,6 +172,8 @@ pub fn stored_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::{KeySource, Which};
+    use crate::names::Input;
 
     fn written(origin: Origin, region: Option<&str>) -> KeysWritten {
         KeysWritten {
