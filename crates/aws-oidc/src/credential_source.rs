@@ -129,8 +129,10 @@ pub enum ChooseError {
     /// The profile's name is not valid.
     #[error(transparent)]
     Profile(#[from] ProfileError),
-    /// The role's options are not valid.
-    #[error(transparent)]
+    /// The role's options are not valid: the settings' message, with the
+    /// settings' error as the source, so that a caller walking the causes
+    /// finds it (and can name its flags).
+    #[error("{0}")]
     Role(#[from] SettingsError),
 }
 

@@ -10,9 +10,9 @@ use std::error::Error;
 
 #[cfg(feature = "setup-tools")]
 use aws_oidc::trust::SetupError;
-use aws_oidc::{ChooseError, Input, InputError, Names, SettingsError, TokenError};
 #[cfg(feature = "codeartifact")]
 use aws_oidc::{CodeArtifactInputError, ToolLoginError};
+use aws_oidc::{Input, InputError, Names, SettingsError, TokenError};
 
 /// The binary's name for each input: its flag, with the orb's parameter
 /// where a message tells a job where to set it.  (The stored keys are
@@ -81,10 +81,6 @@ pub(crate) fn describe(cause: &(dyn Error + 'static)) -> String {
     // Only `trust-policy` (a setup-time tool) makes these.
     #[cfg(feature = "setup-tools")]
     if let Some(e) = cause.downcast_ref::<SetupError>() {
-        return e.describe(&Flags);
-    }
-    // Its `Role` forwards the settings' message, and not the error itself.
-    if let Some(ChooseError::Role(e)) = cause.downcast_ref() {
         return e.describe(&Flags);
     }
     #[cfg(feature = "codeartifact")]
@@ -237,5 +233,15 @@ mod tests {
         assert_eq!(describe_top(&e), message);
         let chained = anyhow::Error::from(e).context("cannot log in");
         assert_eq!(printed(chained), format!("cannot log in: {message}"));
+    }
+
+    #[test]
+    fn a_service_commands_role_options_name_their_flags_through_choose_error() {
+        let e = aws_oidc::ChooseError::Role(SettingsError::RegionRequired("EKS clusters are"));
+        assert_eq!(
+            printed(anyhow::Error::from(e)),
+            "EKS clusters are regional, and no region is set: pass --region (orb: region) or set \
+             AWS_REGION or AWS_DEFAULT_REGION"
+        );
     }
 }
